@@ -1,0 +1,100 @@
+# proxy: a reverse-proxy load balancer.  `make` builds ./proxy; `make test`
+# runs every test (installing what is missing); `make demo` shows it working.
+
+CC       ?= cc
+BUILD    ?= build
+LLHTTP_INC := /usr/share/include/llhttp
+LLHTTP_SRC := /usr/share/llhttp
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Werror
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -Iinclude -I$(LLHTTP_INC) -D_GNU_SOURCE
+OURFLAGS := -std=c11 $(WARN) -pthread
+# llhttp is generated code that trips -Wextra: its own, quieter flags.
+LLFLAGS  := -std=c11 -w
+LDLIBS   += -lev -lpthread -lm
+
+SRCS     := $(wildcard src/*.c)
+LIBSRCS  := $(filter-out src/main.c,$(SRCS))
+OBJS     := $(SRCS:src/%.c=$(BUILD)/%.o)
+LIBOBJS  := $(LIBSRCS:src/%.c=$(BUILD)/%.o)
+LLOBJS   := $(BUILD)/llhttp/llhttp.o $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o
+UNITSRCS := $(wildcard tests/unit/*.c)
+SUPPORT  := tests/support/backend
+
+.PHONY: all deps test unit vtc scenarios asan fuzz fuzz-replay demo bench clean
+
+all: proxy
+
+# ---- dependencies: installed when missing (Debian 12, as root) -------------
+DEB_BUILD := libev-dev libssl-dev node-llhttp libcriterion-dev pkg-config
+DEB_TEST  := varnish curl wrk clang libclang-rt-14-dev procps python3 chromium
+DEB_BENCH := wrk haproxy nginx-light procps
+deps:
+	@tests/support/install-deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+.deps-build:
+	@tests/support/install-deps.sh $(DEB_BUILD)
+
+$(LLHTTP_INC)/llhttp.h:
+	@tests/support/install-deps.sh $(DEB_BUILD)
+
+# ---- the binary -------------------------------------------------------------
+proxy: $(OBJS) $(LLOBJS)
+	$(CC) $(CFLAGS) $(OURFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(LLHTTP_INC)/llhttp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(OURFLAGS) -c -o $@ $<
+
+$(BUILD)/llhttp/%.o: $(LLHTTP_SRC)/%.c | $(LLHTTP_INC)/llhttp.h
+	@mkdir -p $(dir $@)
+	$(CC) -I$(LLHTTP_INC) $(CFLAGS) $(LLFLAGS) -c -o $@ $<
+
+# ---- test support -------------------------------------------------------------
+tests/support/backend: tests/support/backend.c | $(LLHTTP_INC)/llhttp.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(OURFLAGS) -o $@ $< -lev
+
+$(BUILD)/unit-tests: $(UNITSRCS) $(LIBOBJS) $(LLOBJS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(OURFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
+
+# ---- tests --------------------------------------------------------------------
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests --jobs 2
+
+vtc: proxy $(SUPPORT)
+	@tests/support/run-vtc.sh ./proxy
+
+scenarios: proxy $(SUPPORT)
+	@tests/support/run-scenarios.sh ./proxy
+
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer,
+# in its own build directory.
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+asan:
+	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" build/asan/proxy-asan build/asan/unit-tests
+	ASAN_OPTIONS=detect_leaks=1 build/asan/unit-tests --jobs 2
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 tests/support/run-vtc.sh build/asan/proxy-asan
+
+build/asan/proxy-asan: $(OBJS) $(LLOBJS)
+	$(CC) $(CFLAGS) $(OURFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+test: deps
+	$(MAKE) proxy $(SUPPORT)
+	$(MAKE) unit
+	$(MAKE) vtc
+	$(MAKE) scenarios
+	$(MAKE) fuzz-replay
+	$(MAKE) asan
+	@echo "make test: all suites passed"
+
+demo: .deps-build proxy $(SUPPORT)
+	@tests/support/demo.sh
+
+bench: proxy $(SUPPORT)
+	@tests/support/install-deps.sh $(DEB_BENCH)
+	@tests/bench/bench.sh
+
+clean:
+	rm -rf build proxy $(SUPPORT)

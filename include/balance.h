@@ -1,0 +1,51 @@
+/*
+ * balance: choosing a server of a pool (least connections relative to
+ * weight, or weighted round-robin), per-server max-conns, standby use, and
+ * the pool's FIFO queue of requests waiting for a free slot.
+ *
+ * The in-flight counters are the servers' shared atomics, so every worker
+ * sees the whole process without a lock.  The queue is rare and takes one
+ * mutex.
+ */
+#ifndef PROXY_BALANCE_H
+#define PROXY_BALANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime.h"
+
+enum pick_result {
+    PICK_OK = 0,
+    PICK_FULL,  /* usable servers exist but all are at max-conns: queue */
+    PICK_NONE,  /* no usable server: 503 at once */
+};
+
+enum { QW_NONE = 0, QW_QUEUED, QW_MAILBOX };
+
+/* True when srv may take new requests: up, not drained or disabled, still
+ * in the configuration. */
+int server_usable(const struct server *srv);
+
+/* Picks a server for one request and takes a slot on it (active + 1).
+ * Servers in tried[0..ntried) are avoided (retries).  `queued_first` is set
+ * for a request that waited in the queue, which new arrivals must not
+ * overtake.  Returns the server, or NULL with *result saying why. */
+struct server *balance_pick(struct pool *pool, uint64_t now, struct server *const *tried,
+                            size_t ntried, int queued_first, int *result);
+
+/* Gives a slot back; hands it to the oldest queued request of the pool. */
+void balance_release(struct server *srv);
+
+/* Queues w at the tail (or the head, for a waiter that lost its slot to a
+ * race).  Returns -1 when the queue already holds max_queue requests. */
+int balance_queue(struct pool_shared *ps, struct queue_waiter *w, unsigned max_queue, int at_head);
+/* Takes w out of the queue or a worker's mailbox, wherever it is. */
+void balance_dequeue(struct pool_shared *ps, struct queue_waiter *w);
+
+/* Worker side: `notify(worker)` wakes a worker's loop (an ev_async); the
+ * worker then calls balance_mailbox_run to call the wake() of its waiters. */
+void balance_set_notify(void (*notify)(int worker));
+void balance_mailbox_run(int worker);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * buf: I/O buffers and a per-thread free list of them.
+ *
+ * A connection holds a buffer only while bytes are in flight; an idle
+ * keep-alive connection gives its buffers back, so thousands of idle
+ * clients cost no buffer memory (HAProxy releases buffers the same way).
+ */
+#ifndef PROXY_BUF_H
+#define PROXY_BUF_H
+
+#include <stddef.h>
+
+#define BUF_SIZE 16384
+
+struct buf {
+    struct buf *next_free;
+    size_t cap;
+    size_t len; /* bytes held in data[0..len) */
+    char data[];
+};
+
+/* A buffer of at least `cap` bytes (BUF_SIZE ones come from the calling
+ * thread's free list).  Returns NULL when memory is exhausted. */
+struct buf *buf_get(size_t cap);
+/* Gives a buffer back (NULL-safe). */
+void buf_put(struct buf *b);
+/* Drops the first n bytes, moving the rest to the front. */
+void buf_consume(struct buf *b, size_t n);
+/* Frees the calling thread's free list (at thread exit). */
+void buf_cache_clear(void);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * config: the configuration language of CONTRACT.md section 2.
+ *
+ * The lexer and parser turn a file into a pure-data `struct config` (no
+ * sockets, no threads, no runtime state), validated as a whole.  Errors are
+ * collected as "FILE:LINE: message" strings rather than printed, so that
+ * `proxy -t` can show every one and a failed reload can log them and change
+ * nothing.
+ */
+#ifndef PROXY_CONFIG_H
+#define PROXY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CONFIG_NAME_MAX 64       /* pool and server names */
+#define CONFIG_ADDR_TEXT_MAX 64  /* "[ffff:...]:65535" as written */
+#define CONFIG_PATH_MAX 1024
+#define CONFIG_MAX_WORKERS 64    /* same as runtime.h's MAX_WORKERS */
+
+enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
+enum balance_algo { BALANCE_LEAST_CONN = 0, BALANCE_ROUND_ROBIN };
+enum check_kind { CHECK_TCP = 0, CHECK_HTTP, CHECK_OFF };
+enum server_role { ROLE_PRIMARY = 0, ROLE_STANDBY };
+
+/* A socket address as parsed from "HOST:PORT" or "[V6]:PORT". */
+struct config_addr {
+    struct sockaddr_storage sa;
+    socklen_t len;
+    char text[CONFIG_ADDR_TEXT_MAX]; /* normalised "127.0.0.1:9001" / "[::1]:9001" */
+};
+
+struct config_server {
+    char name[CONFIG_NAME_MAX];
+    struct config_addr addr;
+    enum server_role role;
+    unsigned weight;    /* 1..256, default 1 */
+    unsigned max_conns; /* 0 = unlimited */
+    int line;           /* where it was defined, for messages */
+};
+
+struct config_pool {
+    char name[CONFIG_NAME_MAX];
+    enum balance_algo balance;
+    enum check_kind check;
+    char check_path[CONFIG_PATH_MAX]; /* CHECK_HTTP: request target, default "/" */
+    char check_host[256];             /* CHECK_HTTP: Host header, "" = server address */
+    unsigned expect_lo, expect_hi;    /* default 200..399 */
+    uint64_t interval_ms;             /* default 2000 */
+    uint64_t check_timeout_ms;        /* default 1000 */
+    unsigned rise;                    /* default 2 */
+    unsigned fall;                    /* default 3 */
+    unsigned standby_below;           /* default 1 */
+    uint64_t slow_start_ms;           /* default 0 = off */
+    unsigned retries;                 /* default 2 */
+    unsigned max_queue;               /* default 1000 */
+    struct config_server *servers;    /* primaries and standbys, in file order */
+    size_t nservers;
+    int line;
+};
+
+struct config_route {
+    char host[256];          /* "" = any host; matched case-insensitively, port ignored */
+    char path[CONFIG_PATH_MAX]; /* "" = any path; a prefix of the request target's path */
+    int is_default;          /* `route default pool X` */
+    size_t pool;             /* index into config.pools */
+    int line;
+};
+
+struct config_listen {
+    struct config_addr addr;
+    int line;
+};
+
+struct config {
+    char *file;              /* the path it was read from (owned) */
+    unsigned workers;        /* 0 = auto (one per CPU) */
+    unsigned max_conns;      /* default 10000 */
+    enum log_level log_level; /* default LOG_INFO */
+    char access_log[CONFIG_PATH_MAX]; /* path, "stderr" (default) or "off" */
+    char notify[CONFIG_PATH_MAX];     /* "" = none */
+
+    struct config_listen *listens;
+    size_t nlistens;
+
+    int has_stats;
+    struct config_addr stats_addr;
+    char stats_token[256];   /* "" = no token: admin actions answer 403 */
+
+    uint64_t timeout_connect_ms;    /* 2s */
+    uint64_t timeout_client_ms;     /* 10s */
+    uint64_t timeout_keep_alive_ms; /* 60s */
+    uint64_t timeout_server_ms;     /* 30s */
+    uint64_t timeout_queue_ms;      /* 5s */
+    uint64_t timeout_shutdown_ms;   /* 30s */
+
+    size_t limit_header_size;  /* 16k */
+    unsigned limit_headers;    /* 100 */
+    uint64_t limit_body_size;  /* 0 = unlimited */
+
+    struct config_pool *pools;
+    size_t npools;
+    struct config_route *routes; /* in file order; when the file has none and
+                                    exactly one pool, one default route to it */
+    size_t nroutes;
+};
+
+/* Collected error messages, each "FILE:LINE: message". */
+struct config_errors {
+    char **msgs;
+    size_t n;
+};
+
+/* Parses and validates the file at `path`.  Returns a new config on success.
+ * On failure returns NULL and appends every error found to `errs` (the
+ * caller frees them with config_errors_clear). */
+struct config *config_load(const char *path, struct config_errors *errs);
+
+/* The same from a string; `name` is used as the file name in messages. */
+struct config *config_parse(const char *name, const char *text, size_t len,
+                            struct config_errors *errs);
+
+void config_free(struct config *cfg);
+void config_errors_clear(struct config_errors *errs);
+
+/* Helpers shared with other modules (stats, tests). */
+int config_parse_duration(const char *word, uint64_t *out_ms);
+int config_parse_size(const char *word, uint64_t *out);
+int config_parse_addr(const char *word, struct config_addr *out);
+const char *config_log_level_name(enum log_level level);
+const char *config_balance_name(enum balance_algo algo);
+const char *config_check_name(enum check_kind kind);    /* "tcp" | "http" | "off" */
+const char *config_role_name(enum server_role role);    /* "primary" | "standby" */
+
+#endif

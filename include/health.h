@@ -1,0 +1,71 @@
+/*
+ * health: whether each server may take traffic.
+ *
+ * Owns active checks (HTTP GET or TCP connect on the main loop, every
+ * `interval`, spread over the interval), passive failure detection (errors
+ * seen by workers on live traffic), the rise/fall hysteresis, a pool's
+ * standby state, slow start, and the events these produce.
+ *
+ * Threads: health_report_failure(), health_report_success() and
+ * health_effective_weight() are called by workers; everything else runs on
+ * the main thread.  Workers only touch servers' atomics; anything that
+ * emits an event or recomputes a pool is handed to the main loop through
+ * an ev_async.
+ */
+#ifndef PROXY_HEALTH_H
+#define PROXY_HEALTH_H
+
+#include <stdint.h>
+
+#include "runtime.h"
+
+struct ev_loop;
+
+/* Result of the last active check, stored in server->check_status. */
+enum check_status { CHECK_NONE = 0, CHECK_PASS, CHECK_FAIL };
+
+/* Main thread.  Starts the checker on `main_loop` (also starts the event
+ * module's child reaper there).  Returns 0, or -1 when called twice. */
+int health_start(struct ev_loop *main_loop);
+
+/* Main thread, right after runtime_publish(rt) (start-up and each reload),
+ * before returning to the loop.  Starts checking servers of rt that are not
+ * checked yet (spread over the interval at start-up, at once when a reload
+ * adds them, which also starts their slow start), stops checking servers no
+ * longer in rt, applies changed check settings and recomputes each pool's
+ * standby state.  Holds a reference on rt until the next call or
+ * health_stop(). */
+void health_apply(struct runtime *rt);
+
+/* Main thread: stops every check and frees the checker's state. */
+void health_stop(void);
+
+/* Any worker thread: a failure on live traffic (connect refused or timed
+ * out, reset, server timeout).  `fall` consecutive ones mark an up server
+ * down at once; the event is emitted from the main loop.  A passive-down
+ * server comes back through `rise` passing active checks; with `check off`
+ * it is put back after `interval` (nothing else could ever bring it back,
+ * and a server that is still dead is marked down again after `fall` more
+ * failures, which retries hide from clients).  Does not count
+ * server->failures: the caller keeps the statistics. */
+void health_report_failure(const struct pool *pool, struct server *srv, const char *reason);
+
+/* Any worker thread: a good response from srv resets its passive failure
+ * count (a load and no store in the common case). */
+void health_report_success(struct server *srv);
+
+/* Any thread, hot path (no locks, no syscalls): srv's weight at `now`,
+ * scaled by 16.  Full weight w gives 16*w; for slow_start_ms after
+ * srv->up_since_ms it ramps linearly from max(1, 16*w/20) to 16*w.  A server
+ * with up_since_ms 0 (up since start-up) has full weight. */
+unsigned health_effective_weight(const struct server *srv, uint64_t slow_start_ms, uint64_t now);
+
+/* Main thread (stats port admin actions): ADMIN_DRAIN stops new requests,
+ * ADMIN_DISABLE also stops its checks, ADMIN_NONE (enable) checks it again
+ * at once.  Recomputes its pool's standby state. */
+void health_server_admin(struct server *srv, enum server_admin admin);
+
+/* "none", "pass", "fail" (stats port). */
+const char *health_check_status_name(int status);
+
+#endif

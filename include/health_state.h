@@ -1,0 +1,52 @@
+/*
+ * health_state: the pure part of health checking - rise/fall hysteresis,
+ * passive failure counting, standby and pool-down decisions.  No I/O, no
+ * clock of its own (callers pass `now`), no events: health.c does those,
+ * and the unit tests drive these functions with a fake clock.
+ */
+#ifndef PROXY_HEALTH_STATE_H
+#define PROXY_HEALTH_STATE_H
+
+#include <stdint.h>
+
+#include "runtime.h"
+
+enum health_transition { HEALTH_SAME = 0, HEALTH_WENT_UP, HEALTH_WENT_DOWN };
+
+/* Main thread: folds one active check result into srv's counters
+ * (check_status, check_consecutive) and state.  `rise` consecutive passes
+ * bring a down server up, `fall` consecutive failures take an up one down. */
+enum health_transition health_state_check_result(struct server *srv, int pass,
+                                                 unsigned rise, unsigned fall,
+                                                 uint64_t now);
+
+/* Main thread: acknowledges a state change made by a worker (passive down)
+ * by restarting the consecutive count, so that coming back needs `rise`
+ * fresh passes.  Returns 1 when there was such a change, else 0. */
+int health_state_sync(struct server *srv);
+
+/* Any thread: counts one failure on traffic.  Returns 1 when this call took
+ * srv from up to down (exactly one caller gets 1), else 0. */
+int health_state_passive_failure(struct server *srv, unsigned fall);
+
+/* Any thread: resets the passive failure count. */
+void health_state_passive_success(struct server *srv);
+
+/* Main thread: marks srv up now (slow start begins, passive count reset). */
+void health_state_mark_up(struct server *srv, uint64_t now);
+
+/* May srv take new requests: up and neither draining nor disabled. */
+int health_state_usable(const struct server *srv);
+
+/* What a pool's servers say about the pool. */
+struct health_pool_view {
+    unsigned primaries_usable;
+    unsigned standbys_usable;
+    unsigned nstandbys;
+    int standby_wanted;   /* fewer than standby_below primaries usable, and there are standbys */
+    int pool_down;        /* no server at all usable */
+};
+
+void health_state_pool_view(const struct pool *pool, struct health_pool_view *out);
+
+#endif

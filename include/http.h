@@ -1,0 +1,128 @@
+/*
+ * http: what the proxy understands of an HTTP/1.x message head, and the edits
+ * it makes before forwarding one.
+ *
+ * llhttp finds the boundaries and validates; the proxy forwards the bytes as
+ * they came, dropping hop-by-hop header lines and appending its own
+ * (X-Forwarded-*, Connection).  Pure functions over buffers: no sockets.
+ */
+#ifndef PROXY_HTTP_H
+#define PROXY_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "llhttp.h"
+
+/* One header line inside a head: offsets from the head's first byte. */
+struct http_field {
+    uint32_t name_off, value_off;
+    uint16_t name_len;
+    uint32_t value_len;
+    uint8_t kind; /* enum http_field_kind */
+};
+
+enum http_field_kind {
+    HF_OTHER = 0,
+    HF_HOP,            /* hop-by-hop: never forwarded */
+    HF_CONNECTION,
+    HF_UPGRADE,
+    HF_HOST,
+    HF_XFF,
+    HF_XFP,
+    HF_EXPECT,
+    HF_CONTENT_LENGTH,
+    HF_TRANSFER_ENCODING,
+};
+
+/* Parse outcome: the status to answer when it is not HTTP_OK. */
+enum http_verdict {
+    HTTP_OK = 0,
+    HTTP_INCOMPLETE = 1,       /* need more bytes */
+};
+
+struct http_head {
+    uint32_t len;              /* bytes of the head, final CRLF CRLF included */
+    uint32_t line_len;         /* request or status line, CRLF included */
+    uint32_t uri_off, uri_len; /* request target */
+    uint32_t host_off, host_len;
+    uint8_t method;            /* llhttp_method_t */
+    uint8_t major, minor;
+    uint16_t status;           /* responses */
+    unsigned keep_alive : 1;   /* the peer allows another message after this one */
+    unsigned upgrade : 1;      /* Upgrade requested (request) or 101 (response) */
+    unsigned chunked : 1;
+    unsigned has_body : 1;     /* a body follows the head (framed or to EOF) */
+    unsigned body_to_eof : 1;  /* response body delimited by the connection close */
+    unsigned expect_continue : 1;
+    unsigned nhost : 2;
+    uint64_t content_length;   /* when framed by Content-Length */
+    uint32_t nfields;
+    struct http_field *fields; /* scratch array owned by the caller */
+    uint32_t max_fields;
+};
+
+/* A message being parsed: the llhttp state that frames its body after the
+ * head, and what the callbacks need.  Embedded in a session (requests) or
+ * an upstream connection (responses). */
+struct http_msg {
+    llhttp_t parser;
+    struct http_head *h;       /* during the head only */
+    const char *base;          /* during the head only */
+    uint64_t body_limit;       /* 0 = none; chunked bodies are counted as they come */
+    uint64_t chunk_total;
+    uint8_t head_request;      /* responses: the request was HEAD */
+    uint8_t too_many;          /* more fields than h->max_fields */
+    uint8_t over_limit;
+};
+
+/* Looks for the end of a head in buf[0..len).  Returns the head length
+ * (CRLF CRLF included) or 0 when it is not complete yet.  `scanned` is where
+ * a previous call stopped, so each byte is looked at about once. */
+size_t http_head_end(const char *buf, size_t len, size_t scanned);
+
+/* Parses a complete request head (buf[0..head_len)) with a strict llhttp
+ * parser into `h`, and leaves `parser` ready to frame the body that follows.
+ * Returns 0, or the status code to answer: 400 bad request, 431 too many
+ * fields, 501 unknown transfer coding, 413 body over m->body_limit. */
+int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, struct http_head *h);
+
+/* The same for a response head.  `head_request` tells that the request was
+ * HEAD (no body follows whatever the head says).  Returns 0 or -1 (invalid). */
+int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, int head_request,
+                        struct http_head *h);
+
+/* Feeds body bytes that follow a parsed head.  Sets *consumed to the bytes
+ * that belong to this message.  Returns 1 when the message is complete, 0
+ * when more is needed, -1 on invalid framing, -2 when a chunked body passed
+ * body_limit. */
+int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *consumed);
+/* The peer closed: 1 when that completes the message (a body to EOF). */
+int http_msg_eof(struct http_msg *m);
+
+/* Writes the request head to forward into out[0..cap): the request line and
+ * fields as they came minus hop-by-hop ones, then X-Forwarded-For (existing
+ * values joined, `client_ip` appended), X-Forwarded-Proto: http, and the
+ * Connection header the upstream leg needs.  Returns the length, or 0 when
+ * it does not fit. */
+size_t http_rewrite_request(const char *buf, const struct http_head *h, const char *client_ip,
+                            char *out, size_t cap);
+
+/* The response head to forward: hop-by-hop fields removed, then
+ * `Connection: close` when `client_close`, `Connection: keep-alive` for an
+ * HTTP/1.0 client that keeps the connection, or the upgrade pair for 101. */
+size_t http_rewrite_response(const char *buf, const struct http_head *h, int client_close,
+                             int client_http10, char *out, size_t cap);
+
+/* A response made by the proxy itself: status line, Content-Type text/plain,
+ * Content-Length, optional Retry-After, Connection: close when `close`, and
+ * a short body naming the status.  Returns the length written. */
+size_t http_error_response(int status, int close, char *out, size_t cap);
+
+/* True for GET, HEAD, OPTIONS, PUT, DELETE (and TRACE): safe to retry. */
+int http_method_idempotent(uint8_t method);
+
+/* Case-insensitive comparison of a token with a NUL-terminated literal. */
+int http_token_eq(const char *s, size_t len, const char *lit);
+
+#endif

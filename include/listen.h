@@ -1,0 +1,30 @@
+/*
+ * listen: the listening sockets, one per listen address and worker (each
+ * with SO_REUSEPORT, so the kernel spreads connections over the workers),
+ * kept across reloads for addresses that stay.
+ */
+#ifndef PROXY_LISTEN_H
+#define PROXY_LISTEN_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "runtime.h"
+
+struct listen_set {
+    size_t naddrs;
+    unsigned nworkers;
+    struct config_addr addrs[32];
+    int *fds; /* fds[i * nworkers + k]: address i, worker k */
+};
+
+/* Opens the sockets for cfg's listen lines, reusing those of `prev` (may be
+ * NULL) for addresses that stay.  Returns 0, or -1 after logging which
+ * address failed and why (nothing of prev is closed then). */
+int listen_set_open(struct listen_set *set, const struct config *cfg, unsigned nworkers,
+                    const struct listen_set *prev);
+/* Closes the sockets of `old` that `now` does not hold (NULL: all). */
+void listen_set_close_unused(const struct listen_set *old, const struct listen_set *now);
+void listen_set_free(struct listen_set *set);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * metrics: process-wide counters that the stats port reports and every
+ * worker bumps.  Per-server counters live in struct server (runtime.h).
+ * All fields are relaxed atomics: monitoring needs totals, not ordering.
+ */
+#ifndef PROXY_METRICS_H
+#define PROXY_METRICS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* Upper bounds (seconds) of the request duration histogram buckets. */
+#define METRICS_LATENCY_BUCKETS 12
+extern const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS];
+
+/* Request rate: one slot per second over a ring of this many seconds. */
+#define METRICS_RATE_SLOTS 16
+
+struct metrics {
+    atomic_uint_fast64_t connections_active;
+    atomic_uint_fast64_t connections_total;
+    atomic_uint_fast64_t requests_total;
+    atomic_uint_fast64_t reloads_ok;
+    atomic_uint_fast64_t reloads_failed;
+    atomic_uint_fast64_t generation;
+    atomic_uint workers;
+    uint64_t start_ms;                    /* monotonic, set once at start */
+
+    /* Histogram of request durations (proxy receipt of head -> last byte
+     * of response sent): cumulative counts are derived when reported. */
+    atomic_uint_fast64_t latency_count[METRICS_LATENCY_BUCKETS + 1]; /* last = +Inf */
+    atomic_uint_fast64_t latency_sum_us;
+
+    /* Requests per second: slot (second % SLOTS) counts the requests that
+     * began in that second; slot_sec says which second a slot holds. */
+    atomic_uint_fast64_t rate_count[METRICS_RATE_SLOTS];
+    atomic_uint_fast64_t rate_sec[METRICS_RATE_SLOTS];
+};
+
+extern struct metrics metrics;
+
+/* Counts one request started at monotonic `now_ms`. */
+void metrics_request_started(uint64_t now_ms);
+/* Records a finished request's duration. */
+void metrics_request_done(uint64_t duration_us);
+/* Requests per second over the last `window_s` whole seconds before now. */
+double metrics_rate(uint64_t now_ms, unsigned window_s);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * runtime: the live objects built from a `struct config` - pools, servers,
+ * routes - and the generation swap of a reload.
+ *
+ * A `struct runtime` is one configuration generation.  It is immutable once
+ * published, reference counted, and pinned by each request for its lifetime,
+ * so a request finishes on the generation it began with.  Servers and the
+ * shared part of pools are separate reference-counted objects that a reload
+ * carries over (matched by pool name and server name + address), so state,
+ * health counters, statistics and idle connections survive a reload.
+ *
+ * Threads: workers read servers' atomics and take per-worker idle
+ * connections; the main thread runs health checks, the stats port and
+ * reloads.  Fields marked (main) are touched only by the main thread.
+ */
+#ifndef PROXY_RUNTIME_H
+#define PROXY_RUNTIME_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define MAX_WORKERS 64
+#define CACHE_LINE 64
+
+/* Server health state, written by the health checker (and passive failure
+ * detection), read by every worker. */
+enum server_state { SRV_UP = 0, SRV_DOWN };
+
+/* Operator's administrative state from the stats port. */
+enum server_admin { ADMIN_NONE = 0, ADMIN_DRAIN, ADMIN_DISABLE };
+
+/* Response status classes counted per server: 1xx..5xx. */
+#define STATUS_CLASSES 5
+
+/* A list of idle keep-alive connections to a server, owned by one worker. */
+struct idle_list {
+    struct upstream_conn *head;
+    unsigned count;
+};
+
+struct pool_shared;
+
+struct server {
+    /* Hot: read and written by every worker on every request. */
+    _Alignas(CACHE_LINE) atomic_int active;  /* requests in flight */
+    atomic_int state;                        /* enum server_state */
+    atomic_int admin;                        /* enum server_admin */
+    atomic_uint weight;                      /* configured weight, 1..256 */
+    atomic_uint max_conns;                   /* 0 = unlimited */
+    atomic_int passive_failures;             /* consecutive failures on traffic */
+    atomic_uint_fast64_t up_since_ms;        /* monotonic ms when it last came up (slow start) */
+
+    /* Statistics (relaxed atomics). */
+    _Alignas(CACHE_LINE) atomic_uint_fast64_t requests;
+    atomic_uint_fast64_t responses[STATUS_CLASSES];
+    atomic_uint_fast64_t failures;           /* connect errors, resets, timeouts */
+
+    /* Cold, set at creation. */
+    _Alignas(CACHE_LINE) atomic_int refs;    /* runtimes + upstream connections */
+    char name[CONFIG_NAME_MAX];
+    char pool_name[CONFIG_NAME_MAX];
+    struct config_addr addr;
+    enum server_role role;
+    atomic_int removed;                      /* no longer in the current runtime */
+    struct pool_shared *pool;                /* its pool's shared state (counted ref) */
+
+    /* Health checking (main). */
+    struct health_check *check;              /* owned by health.c, NULL when none */
+    int check_status;                        /* enum check_status of health.h */
+    unsigned check_consecutive;              /* consecutive results of the same kind */
+    double check_last_ms;                    /* duration of the last check */
+    int check_seen_state;                    /* state as health.c last acted on it: a
+                                                differing state is a worker's passive down */
+
+    /* Idle keep-alive connections, one list per worker, each touched only
+     * by its worker. */
+    struct idle_list idle[MAX_WORKERS];
+};
+
+/* A queued request waiting for a free server slot (session.c embeds it). */
+struct queue_waiter {
+    struct queue_waiter *next, *prev;
+    int worker;                   /* the worker to wake */
+    int where;                    /* QW_NONE, QW_QUEUED, QW_MAILBOX (under the queue lock) */
+    void (*wake)(struct queue_waiter *w); /* called on that worker's thread */
+};
+
+/* The part of a pool that lives across generations (matched by name). */
+struct pool_shared {
+    atomic_int refs;
+    char name[CONFIG_NAME_MAX];
+    atomic_uint rr;                      /* rotation for ties and round-robin */
+    atomic_int standby_active;           /* standbys currently take traffic */
+    atomic_int queued;                   /* waiters in the queue */
+    pthread_mutex_t qlock;               /* guards the queue list */
+    struct queue_waiter qhead;           /* FIFO sentinel */
+};
+
+/* A pool as one generation sees it. */
+struct pool {
+    const struct config_pool *cfg;       /* settings of this generation */
+    struct pool_shared *shared;
+    struct server **servers;             /* primaries then standbys, file order */
+    size_t nservers;
+    size_t nprimaries;
+};
+
+struct route {
+    const struct config_route *cfg;
+    struct pool *pool;
+};
+
+struct runtime {
+    atomic_int refs;
+    uint64_t generation;
+    struct config *cfg;                  /* owned */
+    struct pool *pools;
+    size_t npools;
+    struct route *routes;
+    size_t nroutes;
+};
+
+/* Builds a runtime from `cfg` (taking ownership of it).  Servers and pool
+ * states found in `prev` (may be NULL) by name are shared, not recreated.
+ * Returns NULL on allocation failure (cfg is then freed). */
+struct runtime *runtime_build(struct config *cfg, const struct runtime *prev);
+
+/* The current generation (main thread: it is the one that swaps it). */
+struct runtime *runtime_current(void);
+/* Takes a reference on the current generation: main thread only (workers
+ * are handed theirs by worker.c and take references with runtime_ref). */
+struct runtime *runtime_acquire(void);
+void runtime_ref(struct runtime *rt);
+void runtime_release(struct runtime *rt);
+/* Publishes `rt` as current (main thread); marks servers of the old one that
+ * are not in the new one as removed, and drops the old one's reference. */
+void runtime_publish(struct runtime *rt);
+
+struct pool *runtime_find_pool(const struct runtime *rt, const char *name);
+struct server *pool_find_server(const struct pool *pool, const char *name);
+
+void server_ref(struct server *srv);
+void server_unref(struct server *srv);
+
+/* Monotonic milliseconds (CLOCK_MONOTONIC). */
+uint64_t now_ms(void);
+
+#endif

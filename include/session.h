@@ -1,0 +1,20 @@
+/*
+ * session: one client connection and the requests it carries, driven as a
+ * state machine (see the enum in session.c).
+ */
+#ifndef PROXY_SESSION_H
+#define PROXY_SESSION_H
+
+#include <sys/socket.h>
+
+struct worker;
+
+/* Takes ownership of an accepted, non-blocking client socket. */
+void session_accept(struct worker *w, int fd, const struct sockaddr *addr, socklen_t len);
+/* Graceful stop: closes sessions idle between requests; the others close
+ * after their current response. */
+void session_shutdown_idle(struct worker *w);
+/* Immediate stop: closes every session of the worker. */
+void session_close_all(struct worker *w);
+
+#endif

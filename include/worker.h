@@ -1,0 +1,75 @@
+/*
+ * worker: the event-loop threads.  Each worker has its own libev loop, its
+ * own SO_REUSEPORT listening sockets (the kernel spreads connections), its
+ * sessions and its idle upstream connections, so no lock sits on the
+ * request path.  The main thread hands it configuration generations and
+ * listening sockets, and asks it to stop, through one ev_async.
+ */
+#ifndef PROXY_WORKER_H
+#define PROXY_WORKER_H
+
+#include <ev.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "runtime.h"
+
+#define MAX_LISTENERS 32
+
+struct session;
+
+/* What the main thread hands a worker: a generation (one reference for the
+ * worker) and the listening sockets it must watch from now on. */
+struct worker_update {
+    struct runtime *rt;
+    int fds[MAX_LISTENERS];
+    size_t nfds;
+};
+
+struct listener {
+    ev_io io;
+    int fd;
+    struct worker *w;
+};
+
+struct worker {
+    int id;
+    struct ev_loop *loop;
+    pthread_t thread;
+    ev_async wake;                       /* updates, queue hand-offs, stop */
+    struct runtime *rt;                  /* this worker's reference */
+    _Atomic(struct worker_update *) pending;
+    atomic_int stop_requested;
+    int stopping;                        /* graceful stop under way */
+    atomic_int exited;
+
+    struct listener listeners[MAX_LISTENERS];
+    size_t nlisteners;
+    int accept_paused;
+    ev_timer accept_resume;              /* after EMFILE or max-conns */
+
+    struct session *sessions;            /* every live session (for shutdown) */
+    unsigned nsessions;
+    ev_timer sweep;                      /* closes expired idle upstream connections */
+};
+
+/* Main thread: creates and starts n workers, each handed `rt` (a reference
+ * is taken for each) and its share of listening sockets: fds[i*n + k] is
+ * listen address i's socket for worker k. */
+int workers_start(unsigned n, struct runtime *rt, const int *fds, size_t naddrs,
+                  void (*on_exit)(void));
+/* Main thread: hands a new generation and listener set to every worker.
+ * Sockets a worker no longer gets are closed by that worker. */
+void workers_update(struct runtime *rt, const int *fds, size_t naddrs);
+/* Main thread: graceful stop (stop accepting, close idle connections,
+ * finish in-flight requests). */
+void workers_stop(void);
+/* Main thread: true when every worker has finished. */
+int workers_all_exited(void);
+void workers_join(void);
+unsigned workers_count(void);
+
+/* Called by session.c when a session ends (counts, graceful stop). */
+void worker_session_closed(struct worker *w);
+
+#endif

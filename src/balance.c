@@ -1,0 +1,248 @@
+/*
+ * balance: server choice and the pool queue (see balance.h).
+ */
+#include "balance.h"
+
+#include <pthread.h>
+
+#include "health.h"
+
+/* One lock for every pool queue and worker mailbox: it is taken only when
+ * requests queue, which is already the slow path. */
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct queue_waiter *mailbox[MAX_WORKERS];
+static void (*notify_worker)(int worker);
+
+int server_usable(const struct server *srv)
+{
+    return atomic_load_explicit(&srv->state, memory_order_relaxed) == SRV_UP &&
+           atomic_load_explicit(&srv->admin, memory_order_relaxed) == ADMIN_NONE &&
+           !atomic_load_explicit(&srv->removed, memory_order_relaxed);
+}
+
+static int was_tried(const struct server *srv, struct server *const *tried, size_t ntried)
+{
+    for (size_t i = 0; i < ntried; i++)
+        if (tried[i] == srv)
+            return 1;
+    return 0;
+}
+
+static int server_full(const struct server *srv)
+{
+    unsigned max = atomic_load_explicit(&srv->max_conns, memory_order_relaxed);
+    return max && (unsigned)atomic_load_explicit(&srv->active, memory_order_relaxed) >= max;
+}
+
+/* Takes a slot unless max-conns is reached meanwhile by another worker. */
+static int take_slot(struct server *srv)
+{
+    unsigned max = atomic_load_explicit(&srv->max_conns, memory_order_relaxed);
+    int cur = atomic_load_explicit(&srv->active, memory_order_relaxed);
+
+    do {
+        if (max && (unsigned)cur >= max)
+            return -1;
+    } while (!atomic_compare_exchange_weak_explicit(&srv->active, &cur, cur + 1,
+                                                    memory_order_acq_rel, memory_order_relaxed));
+    return 0;
+}
+
+/* Standbys join while fewer than standby-below primaries are usable. */
+static int standbys_in_use(const struct pool *pool)
+{
+    unsigned up = 0;
+    for (size_t i = 0; i < pool->nprimaries; i++)
+        if (server_usable(pool->servers[i]))
+            up++;
+    return up < pool->cfg->standby_below;
+}
+
+/* Least connections: the lowest (active + 1) / weight, the cost of adding
+ * this request, so weights count even when everything is idle.  Scanning
+ * from a rotating start and replacing only on a strict improvement makes
+ * ties rotate. */
+static struct server *pick_least_conn(struct pool *pool, size_t first, size_t n, uint64_t now,
+                                      struct server *const *tried, size_t ntried, int *saw_full)
+{
+    struct server *best = NULL;
+    uint64_t best_active = 0, best_weight = 1;
+    unsigned start = atomic_fetch_add_explicit(&pool->shared->rr, 1, memory_order_relaxed);
+
+    for (size_t k = 0; k < n; k++) {
+        struct server *srv = pool->servers[first + (start + k) % n];
+        if (!server_usable(srv) || was_tried(srv, tried, ntried))
+            continue;
+        if (server_full(srv)) {
+            *saw_full = 1;
+            continue;
+        }
+        uint64_t active = (uint64_t)atomic_load_explicit(&srv->active, memory_order_relaxed) + 1;
+        uint64_t weight = health_effective_weight(srv, pool->cfg->slow_start_ms, now);
+        if (!best || active * best_weight < best_active * weight) {
+            best = srv;
+            best_active = active;
+            best_weight = weight;
+        }
+    }
+    return best;
+}
+
+/* Weighted round-robin: position rr modulo the total effective weight. */
+static struct server *pick_round_robin(struct pool *pool, size_t first, size_t n, uint64_t now,
+                                       struct server *const *tried, size_t ntried, int *saw_full)
+{
+    uint64_t total = 0;
+    for (size_t k = 0; k < n; k++) {
+        struct server *srv = pool->servers[first + k];
+        if (server_usable(srv) && !was_tried(srv, tried, ntried))
+            total += health_effective_weight(srv, pool->cfg->slow_start_ms, now);
+    }
+    if (total == 0)
+        return NULL;
+    uint64_t pos = atomic_fetch_add_explicit(&pool->shared->rr, 16, memory_order_relaxed) % total;
+    for (size_t pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < n; k++) {
+            struct server *srv = pool->servers[first + k];
+            if (!server_usable(srv) || was_tried(srv, tried, ntried))
+                continue;
+            uint64_t w = health_effective_weight(srv, pool->cfg->slow_start_ms, now);
+            if (pass == 0 && pos >= w) {
+                pos -= w;
+                continue;
+            }
+            if (!server_full(srv))
+                return srv;
+            *saw_full = 1;
+            if (pass == 1)
+                continue;
+            pos = 0; /* its turn is taken: the next non-full one gets it */
+        }
+    }
+    return NULL;
+}
+
+struct server *balance_pick(struct pool *pool, uint64_t now, struct server *const *tried,
+                            size_t ntried, int queued_first, int *result)
+{
+    size_t first = 0, n = pool->nprimaries;
+
+    if (standbys_in_use(pool))
+        n = pool->nservers; /* the usable primaries and the standbys together */
+    /* A new request waits behind the ones already queued (FIFO). */
+    if (!queued_first && atomic_load_explicit(&pool->shared->queued, memory_order_relaxed) > 0) {
+        *result = PICK_FULL;
+        return NULL;
+    }
+    for (int attempt = 0; attempt < 8; attempt++) {
+        int saw_full = 0;
+        struct server *srv = pool->cfg->balance == BALANCE_ROUND_ROBIN
+            ? pick_round_robin(pool, first, n, now, tried, ntried, &saw_full)
+            : pick_least_conn(pool, first, n, now, tried, ntried, &saw_full);
+        if (!srv) {
+            *result = saw_full ? PICK_FULL : PICK_NONE;
+            return NULL;
+        }
+        if (take_slot(srv) == 0) {
+            *result = PICK_OK;
+            return srv;
+        }
+        /* Another worker took its last slot between the look and the take. */
+    }
+    *result = PICK_FULL;
+    return NULL;
+}
+
+static void mailbox_post(struct queue_waiter *w)
+{
+    w->where = QW_MAILBOX;
+    w->next = mailbox[w->worker];
+    mailbox[w->worker] = w;
+}
+
+void balance_release(struct server *srv)
+{
+    struct pool_shared *ps = srv->pool;
+    struct queue_waiter *woken = NULL;
+
+    atomic_fetch_sub_explicit(&srv->active, 1, memory_order_acq_rel);
+    if (atomic_load_explicit(&ps->queued, memory_order_acquire) == 0)
+        return;
+    pthread_mutex_lock(&queue_lock);
+    if (ps->qhead.next != &ps->qhead) {
+        woken = ps->qhead.next;
+        woken->prev->next = woken->next;
+        woken->next->prev = woken->prev;
+        atomic_fetch_sub_explicit(&ps->queued, 1, memory_order_acq_rel);
+        mailbox_post(woken);
+    }
+    pthread_mutex_unlock(&queue_lock);
+    /* The waiter retries on its own thread: no session is touched here. */
+    if (woken && notify_worker)
+        notify_worker(woken->worker);
+}
+
+int balance_queue(struct pool_shared *ps, struct queue_waiter *w, unsigned max_queue, int at_head)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&queue_lock);
+    if (!at_head && (unsigned)atomic_load(&ps->queued) >= max_queue) {
+        rc = -1;
+    } else {
+        struct queue_waiter *after = at_head ? &ps->qhead : ps->qhead.prev;
+        w->prev = after;
+        w->next = after->next;
+        after->next->prev = w;
+        after->next = w;
+        w->where = QW_QUEUED;
+        atomic_fetch_add_explicit(&ps->queued, 1, memory_order_acq_rel);
+    }
+    pthread_mutex_unlock(&queue_lock);
+    return rc;
+}
+
+void balance_dequeue(struct pool_shared *ps, struct queue_waiter *w)
+{
+    pthread_mutex_lock(&queue_lock);
+    if (w->where == QW_QUEUED) {
+        w->prev->next = w->next;
+        w->next->prev = w->prev;
+        atomic_fetch_sub_explicit(&ps->queued, 1, memory_order_acq_rel);
+    } else if (w->where == QW_MAILBOX) {
+        struct queue_waiter **pp = &mailbox[w->worker];
+        while (*pp && *pp != w)
+            pp = &(*pp)->next;
+        if (*pp)
+            *pp = w->next;
+    }
+    w->where = QW_NONE;
+    pthread_mutex_unlock(&queue_lock);
+}
+
+void balance_set_notify(void (*notify)(int worker))
+{
+    notify_worker = notify;
+}
+
+void balance_mailbox_run(int worker)
+{
+    for (;;) {
+        pthread_mutex_lock(&queue_lock);
+        struct queue_waiter *w = mailbox[worker];
+        /* Oldest first: the list is LIFO, so take its last element. */
+        struct queue_waiter **pp = &mailbox[worker];
+        while (w && w->next) {
+            pp = &w->next;
+            w = w->next;
+        }
+        if (w) {
+            *pp = NULL;
+            w->where = QW_NONE;
+        }
+        pthread_mutex_unlock(&queue_lock);
+        if (!w)
+            return;
+        w->wake(w);
+    }
+}

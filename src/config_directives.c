@@ -1,0 +1,530 @@
+/*
+ * config_directives: one handler per keyword of the configuration language
+ * and the keyword tables (nginx ngx_command_t style) that config.c looks
+ * statements up in.  A handler gets the statement's words (argv[0] is the
+ * keyword, the argument count already checked against the table), fills the
+ * config, and returns 0, or -1 after recording what was expected.
+ */
+#include "config.h"
+#include "config_parser.h"
+#include "config_values.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- top-level directives ------------------------------------------------- */
+
+static int do_workers(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    if (strcmp(argv[1], "auto") == 0) {
+        p->cfg->workers = 0;
+        return 0;
+    }
+    uint64_t v;
+    if (config_value_uint(argv[1], 1, CONFIG_MAX_WORKERS, &v) != CONFIG_VALUE_OK) {
+        config_perr(p, line, "workers: expected a number 1-%d or auto", CONFIG_MAX_WORKERS);
+        return -1;
+    }
+    p->cfg->workers = (unsigned)v;
+    return 0;
+}
+
+static int do_max_conns(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    return config_get_uint(p, line, "max-conns", argv[1], 1, 10000000, &p->cfg->max_conns);
+}
+
+static int do_log_level(struct config_parser *p, int line, int argc, char **argv)
+{
+    static const char *names[] = { "error", "warn", "info", "debug" };
+
+    (void)argc;
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(argv[1], names[i]) == 0) {
+            p->cfg->log_level = (enum log_level)i;
+            return 0;
+        }
+    }
+    config_perr(p, line, "log-level: expected error, warn, info or debug, got \"%s\"", argv[1]);
+    return -1;
+}
+
+static int do_access_log(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    if (argv[1][0] == '\0') {
+        config_perr(p, line, "access-log: expected a file path, stderr or off");
+        return -1;
+    }
+    return config_get_string(p, line, "access-log", argv[1], p->cfg->access_log,
+                             sizeof(p->cfg->access_log));
+}
+
+static int do_notify(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    if (argv[1][0] == '\0') {
+        config_perr(p, line, "notify: expected the path of a program");
+        return -1;
+    }
+    return config_get_string(p, line, "notify", argv[1], p->cfg->notify, sizeof(p->cfg->notify));
+}
+
+static int do_listen(struct config_parser *p, int line, int argc, char **argv)
+{
+    struct config *cfg = p->cfg;
+    struct config_addr addr;
+    struct config_listen *l;
+
+    (void)argc;
+    if (config_get_addr(p, line, argv[1], &addr) < 0)
+        return -1;
+    for (size_t i = 0; i < cfg->nlistens; i++) {
+        if (strcmp(cfg->listens[i].addr.text, addr.text) == 0) {
+            config_perr(p, line, "duplicate listen address \"%s\" (first defined at line %d)",
+                        addr.text, cfg->listens[i].line);
+            return -1;
+        }
+    }
+    if (!(l = config_append(p, &cfg->listens, &cfg->nlistens, sizeof(*l))))
+        return -1;
+    l->addr = addr;
+    l->line = line;
+    return 0;
+}
+
+static int do_stats(struct config_parser *p, int line, int argc, char **argv)
+{
+    struct config *cfg = p->cfg;
+
+    if (argc != 2 && (argc != 4 || strcmp(argv[2], "token") != 0)) {
+        config_perr(p, line, "stats: expected \"stats ADDR [token TOKEN]\"");
+        return -1;
+    }
+    if (config_get_addr(p, line, argv[1], &cfg->stats_addr) < 0)
+        return -1;
+    if (argc == 4) {
+        if (argv[3][0] == '\0') {
+            config_perr(p, line, "stats: empty token (leave \"token\" out to disable admin actions)");
+            return -1;
+        }
+        if (config_get_string(p, line, "stats token", argv[3], cfg->stats_token,
+                              sizeof(cfg->stats_token)) < 0)
+            return -1;
+    }
+    cfg->has_stats = 1;
+    p->stats_line = line;
+    return 0;
+}
+
+static int do_timeout(struct config_parser *p, int line, int argc, char **argv)
+{
+    static const struct { const char *name; size_t off; int zero_ok; } kinds[] = {
+        { "connect", offsetof(struct config, timeout_connect_ms), 0 },
+        { "client", offsetof(struct config, timeout_client_ms), 0 },
+        { "keep-alive", offsetof(struct config, timeout_keep_alive_ms), 0 },
+        { "server", offsetof(struct config, timeout_server_ms), 0 },
+        { "queue", offsetof(struct config, timeout_queue_ms), 0 },
+        { "shutdown", offsetof(struct config, timeout_shutdown_ms), 1 },
+    };
+    char what[64];
+
+    (void)argc;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strcmp(argv[1], kinds[i].name) != 0)
+            continue;
+        uint64_t *dst = (uint64_t *)((char *)p->cfg + kinds[i].off);
+        uint64_t ms;
+        snprintf(what, sizeof(what), "timeout %s", kinds[i].name);
+        if (config_get_duration(p, line, what, argv[2], &ms) < 0)
+            return -1;
+        if (ms == 0 && !kinds[i].zero_ok) {
+            config_perr(p, line, "%s: must be more than 0", what);
+            return -1;
+        }
+        *dst = ms;
+        return 0;
+    }
+    config_perr(p, line, "timeout: unknown kind \"%s\" (expected connect, client, keep-alive, "
+                "server, queue or shutdown)", argv[1]);
+    return -1;
+}
+
+static int do_limit(struct config_parser *p, int line, int argc, char **argv)
+{
+    struct config *cfg = p->cfg;
+    uint64_t v;
+
+    (void)argc;
+    if (strcmp(argv[1], "header-size") == 0) {
+        if (config_get_size(p, line, "limit header-size", argv[2], &v) < 0)
+            return -1;
+        if (v < 64 || v > 64 * 1024 * 1024) {
+            config_perr(p, line, "limit header-size: expected a size 64-64m, got \"%s\"", argv[2]);
+            return -1;
+        }
+        cfg->limit_header_size = (size_t)v;
+        return 0;
+    }
+    if (strcmp(argv[1], "headers") == 0)
+        return config_get_uint(p, line, "limit headers", argv[2], 1, 10000, &cfg->limit_headers);
+    if (strcmp(argv[1], "body-size") == 0)
+        return config_get_size(p, line, "limit body-size", argv[2], &cfg->limit_body_size);
+    config_perr(p, line, "limit: unknown kind \"%s\" (expected header-size, headers or body-size)",
+                argv[1]);
+    return -1;
+}
+
+static void pool_defaults(struct config_pool *pool)
+{
+    pool->balance = BALANCE_LEAST_CONN;
+    pool->check = CHECK_TCP;
+    strcpy(pool->check_path, "/");
+    pool->expect_lo = 200;
+    pool->expect_hi = 399;
+    pool->interval_ms = 2000;
+    pool->check_timeout_ms = 1000;
+    pool->rise = 2;
+    pool->fall = 3;
+    pool->standby_below = 1;
+    pool->slow_start_ms = 0;
+    pool->retries = 2;
+    pool->max_queue = 1000;
+}
+
+static int do_pool(struct config_parser *p, int line, int argc, char **argv)
+{
+    struct config *cfg = p->cfg;
+    struct config_pool *pool;
+    char name[CONFIG_NAME_MAX];
+
+    (void)argc;
+    if (config_get_name(p, line, "pool", argv[1], name) < 0)
+        return -1;
+    for (size_t i = 0; i < cfg->npools; i++)
+        if (strcmp(cfg->pools[i].name, name) == 0)
+            config_perr(p, line, "duplicate pool \"%s\" (first defined at line %d)",
+                        name, cfg->pools[i].line);
+    /* A duplicate is still parsed, so errors inside it are reported too. */
+    if (!(pool = config_append(p, &cfg->pools, &cfg->npools, sizeof(*pool))))
+        return -1;
+    pool_defaults(pool);
+    strcpy(pool->name, name);
+    pool->line = line;
+    p->stack[p->depth].kind = CFG_BLOCK_POOL;
+    p->stack[p->depth].line = line;
+    p->stack[p->depth].pool = cfg->npools - 1;
+    p->depth++;
+    p->npool_seen = 0;
+    return 0;
+}
+
+/* route [host H] [path P] pool NAME | route default pool NAME */
+static int do_route(struct config_parser *p, int line, int argc, char **argv)
+{
+    struct config *cfg = p->cfg;
+    struct config_route r = { .line = line };
+    const char *pool = NULL;
+    char (*names)[CONFIG_NAME_MAX];
+    int i = 1;
+
+    if (strcmp(argv[1], "default") == 0) {
+        r.is_default = 1;
+        i = 2;
+    }
+    for (; i < argc; i += 2) {
+        const char *key = argv[i];
+        if (i + 1 >= argc) {
+            config_perr(p, line, "route: \"%s\" needs a value", key);
+            return -1;
+        }
+        if (!r.is_default && strcmp(key, "host") == 0 && !r.host[0]) {
+            if (argv[i + 1][0] == '\0') {
+                config_perr(p, line, "route: empty host");
+                return -1;
+            }
+            if (config_get_string(p, line, "route host", argv[i + 1], r.host, sizeof(r.host)) < 0)
+                return -1;
+        } else if (!r.is_default && strcmp(key, "path") == 0 && !r.path[0]) {
+            if (config_get_path(p, line, "route path", argv[i + 1], r.path, sizeof(r.path)) < 0)
+                return -1;
+        } else if (strcmp(key, "pool") == 0 && !pool) {
+            pool = argv[i + 1];
+        } else {
+            config_perr(p, line, "route: unexpected \"%s\" (expected \"route [host H] [path P] "
+                        "pool NAME\" or \"route default pool NAME\")", key);
+            return -1;
+        }
+    }
+    if (!pool) {
+        config_perr(p, line, "route: missing \"pool NAME\"");
+        return -1;
+    }
+    for (size_t k = 0; r.is_default && k < cfg->nroutes; k++) {
+        if (cfg->routes[k].is_default) {
+            config_perr(p, line, "duplicate route default (first defined at line %d)",
+                        cfg->routes[k].line);
+            return -1;
+        }
+    }
+    names = realloc(p->route_pools, (cfg->nroutes + 1) * sizeof(*names));
+    if (!names) {
+        config_perr(p, line, "out of memory");
+        return -1;
+    }
+    p->route_pools = names;
+    snprintf(names[cfg->nroutes], CONFIG_NAME_MAX, "%s", pool);
+    struct config_route *slot = config_append(p, &cfg->routes, &cfg->nroutes, sizeof(*slot));
+    if (!slot)
+        return -1;
+    *slot = r;
+    return 0;
+}
+
+/* ---- pool directives ------------------------------------------------------ */
+
+static int do_balance(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    if (strcmp(argv[1], "least-conn") == 0)
+        config_cur_pool(p)->balance = BALANCE_LEAST_CONN;
+    else if (strcmp(argv[1], "round-robin") == 0)
+        config_cur_pool(p)->balance = BALANCE_ROUND_ROBIN;
+    else {
+        config_perr(p, line, "balance: expected least-conn or round-robin, got \"%s\"", argv[1]);
+        return -1;
+    }
+    return 0;
+}
+
+/* check http [PATH [host NAME]] | check tcp | check off */
+static int do_check(struct config_parser *p, int line, int argc, char **argv)
+{
+    struct config_pool *pool = config_cur_pool(p);
+    const char *kind = argv[1];
+
+    if (strcmp(kind, "tcp") == 0 || strcmp(kind, "off") == 0) {
+        if (argc != 2) {
+            config_perr(p, line, "check %s: takes no argument", kind);
+            return -1;
+        }
+        pool->check = kind[0] == 't' ? CHECK_TCP : CHECK_OFF;
+        return 0;
+    }
+    if (strcmp(kind, "http") != 0) {
+        config_perr(p, line, "check: unknown kind \"%s\" (expected http PATH [host NAME], tcp or off)",
+                    kind);
+        return -1;
+    }
+    if (argc == 4 || (argc == 5 && strcmp(argv[3], "host") != 0)) {
+        config_perr(p, line, "check http: expected \"check http PATH [host NAME]\"");
+        return -1;
+    }
+    if (argc >= 3 && config_get_path(p, line, "check http", argv[2], pool->check_path,
+                                     sizeof(pool->check_path)) < 0)
+        return -1;
+    if (argc == 5 && argv[4][0] == '\0') {
+        config_perr(p, line, "check http: empty host");
+        return -1;
+    }
+    if (argc == 5 && config_get_string(p, line, "check http host", argv[4], pool->check_host,
+                                       sizeof(pool->check_host)) < 0)
+        return -1;
+    pool->check = CHECK_HTTP;
+    return 0;
+}
+
+/* expect LO-HI | expect CODE */
+static int do_expect(struct config_parser *p, int line, int argc, char **argv)
+{
+    struct config_pool *pool = config_cur_pool(p);
+    char lo_text[16], *dash;
+    uint64_t lo, hi;
+
+    (void)argc;
+    snprintf(lo_text, sizeof(lo_text), "%s", argv[1]);
+    dash = strchr(lo_text, '-');
+    if (dash)
+        *dash = '\0';
+    if (strlen(argv[1]) >= sizeof(lo_text) ||
+        config_value_uint(lo_text, 100, 599, &lo) != CONFIG_VALUE_OK ||
+        config_value_uint(dash ? dash + 1 : lo_text, 100, 599, &hi) != CONFIG_VALUE_OK) {
+        config_perr(p, line, "expect: expected a status code 100-599 or a range LO-HI, got \"%s\"",
+                    argv[1]);
+        return -1;
+    }
+    if (lo > hi) {
+        config_perr(p, line, "expect: range \"%s\" is reversed (expected LO-HI with LO <= HI)",
+                    argv[1]);
+        return -1;
+    }
+    pool->expect_lo = (unsigned)lo;
+    pool->expect_hi = (unsigned)hi;
+    return 0;
+}
+
+static int pool_duration(struct config_parser *p, int line, char **argv, int zero_ok,
+                         uint64_t *dst)
+{
+    uint64_t ms;
+
+    if (config_get_duration(p, line, argv[0], argv[1], &ms) < 0)
+        return -1;
+    if (ms == 0 && !zero_ok) {
+        config_perr(p, line, "%s: must be more than 0", argv[0]);
+        return -1;
+    }
+    *dst = ms;
+    return 0;
+}
+
+static int do_interval(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    return pool_duration(p, line, argv, 0, &config_cur_pool(p)->interval_ms);
+}
+
+static int do_check_timeout(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    return pool_duration(p, line, argv, 0, &config_cur_pool(p)->check_timeout_ms);
+}
+
+static int do_slow_start(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    return pool_duration(p, line, argv, 1, &config_cur_pool(p)->slow_start_ms);
+}
+
+static int do_rise(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    return config_get_uint(p, line, "rise", argv[1], 1, 1000, &config_cur_pool(p)->rise);
+}
+
+static int do_fall(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    return config_get_uint(p, line, "fall", argv[1], 1, 1000, &config_cur_pool(p)->fall);
+}
+
+static int do_standby_below(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    return config_get_uint(p, line, "standby-below", argv[1], 0, 100000,
+                           &config_cur_pool(p)->standby_below);
+}
+
+static int do_retries(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    return config_get_uint(p, line, "retries", argv[1], 0, 100, &config_cur_pool(p)->retries);
+}
+
+static int do_max_queue(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    return config_get_uint(p, line, "max-queue", argv[1], 0, 10000000, &config_cur_pool(p)->max_queue);
+}
+
+/* Options after "server NAME ADDR": weight N, max-conns N, in any order. */
+static int server_options(struct config_parser *p, int line, int argc, char **argv,
+                          struct config_server *s)
+{
+    char what[32];
+
+    for (int i = 3; i < argc; i += 2) {
+        snprintf(what, sizeof(what), "%s %s", argv[0], argv[i]);
+        if (strcmp(argv[i], "weight") != 0 && strcmp(argv[i], "max-conns") != 0) {
+            config_perr(p, line, "%s: unknown option \"%s\" (expected weight N or max-conns N)",
+                        argv[0], argv[i]);
+            return -1;
+        }
+        if (i + 1 >= argc) {
+            config_perr(p, line, "%s: needs a value", what);
+            return -1;
+        }
+        if (argv[i][0] == 'w' ? config_get_uint(p, line, what, argv[i + 1], 1, 256, &s->weight)
+                                                : config_get_uint(p, line, what, argv[i + 1], 0, 10000000,
+                                                &s->max_conns))
+            return -1;
+    }
+    return 0;
+}
+
+/* server NAME ADDR [weight N] [max-conns N], and the same for standby. */
+static int do_server(struct config_parser *p, int line, int argc, char **argv)
+{
+    struct config_pool *pool = config_cur_pool(p);
+    struct config_server s = { .weight = 1, .line = line };
+    int bad = 0;
+
+    s.role = strcmp(argv[0], "standby") == 0 ? ROLE_STANDBY : ROLE_PRIMARY;
+    bad |= config_get_name(p, line, argv[0], argv[1], s.name);
+    if (config_get_addr(p, line, argv[2], &s.addr) < 0) {
+        bad = -1;
+    } else if (config_addr_is_wildcard(&s.addr)) {
+        config_perr(p, line, "%s: cannot connect to the wildcard address \"%s\"", argv[0], argv[2]);
+        bad = -1;
+    }
+    bad |= server_options(p, line, argc, argv, &s);
+    for (size_t i = 0; i < pool->nservers; i++) {
+        const struct config_server *o = &pool->servers[i];
+        if (s.name[0] && strcmp(o->name, s.name) == 0) {
+            config_perr(p, line, "duplicate server \"%s\" in pool \"%s\" (first defined at line %d)",
+                        s.name, pool->name, o->line);
+            bad = -1;
+        } else if (s.addr.len && strcmp(o->addr.text, s.addr.text) == 0) {
+            config_perr(p, line, "duplicate address \"%s\" in pool \"%s\" (server \"%s\" at line %d)",
+                        s.addr.text, pool->name, o->name, o->line);
+            bad = -1;
+        }
+    }
+    if (bad)
+        return -1;
+    struct config_server *slot = config_append(p, &pool->servers, &pool->nservers, sizeof(*slot));
+    if (!slot)
+        return -1;
+    *slot = s;
+    return 0;
+}
+
+/* ---- keyword tables ------------------------------------------------------- */
+
+const struct config_command config_top_commands[] = {
+    { "workers", 1, 1, "workers N|auto", 0, do_workers },
+    { "max-conns", 1, 1, "max-conns N", 0, do_max_conns },
+    { "log-level", 1, 1, "log-level error|warn|info|debug", 0, do_log_level },
+    { "access-log", 1, 1, "access-log PATH|stderr|off", 0, do_access_log },
+    { "notify", 1, 1, "notify PATH", 0, do_notify },
+    { "listen", 1, 1, "listen ADDR", CFG_CMD_REPEAT, do_listen },
+    { "stats", 1, 3, "stats ADDR [token TOKEN]", 0, do_stats },
+    { "timeout", 2, 2, "timeout connect|client|keep-alive|server|queue|shutdown DURATION",
+      CFG_CMD_KEYED, do_timeout },
+    { "limit", 2, 2, "limit header-size SIZE | headers N | body-size SIZE",
+      CFG_CMD_KEYED, do_limit },
+    { "pool", 1, 1, "pool NAME {", CFG_CMD_BLOCK | CFG_CMD_REPEAT, do_pool },
+    { "route", 2, 6, "route [host H] [path P] pool NAME | route default pool NAME",
+      CFG_CMD_REPEAT, do_route },
+    { NULL, 0, 0, NULL, 0, NULL },
+};
+
+const struct config_command config_pool_commands[] = {
+    { "balance", 1, 1, "balance least-conn|round-robin", 0, do_balance },
+    { "check", 1, 4, "check http PATH [host NAME] | check tcp | check off", 0, do_check },
+    { "expect", 1, 1, "expect LO-HI", 0, do_expect },
+    { "interval", 1, 1, "interval DURATION", 0, do_interval },
+    { "check-timeout", 1, 1, "check-timeout DURATION", 0, do_check_timeout },
+    { "rise", 1, 1, "rise N", 0, do_rise },
+    { "fall", 1, 1, "fall N", 0, do_fall },
+    { "standby-below", 1, 1, "standby-below N", 0, do_standby_below },
+    { "slow-start", 1, 1, "slow-start DURATION", 0, do_slow_start },
+    { "retries", 1, 1, "retries N", 0, do_retries },
+    { "max-queue", 1, 1, "max-queue N", 0, do_max_queue },
+    { "server", 2, 6, "server NAME ADDR [weight N] [max-conns N]", CFG_CMD_REPEAT, do_server },
+    { "standby", 2, 6, "standby NAME ADDR [weight N] [max-conns N]", CFG_CMD_REPEAT, do_server },
+    { NULL, 0, 0, NULL, 0, NULL },
+};

@@ -1,0 +1,758 @@
+/*
+ * health: active checks and their scheduling on the main loop, the hand-off
+ * of passive failures from workers, standby/pool-down events, admin
+ * actions (see health.h).  The decisions themselves are in health_state.c.
+ *
+ * Owns one `struct health_check` per server of the current runtime (linked
+ * from server->check), the ev_async that workers use to report passive
+ * downs, and a reference on the runtime last applied.
+ */
+#include "health.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "health_state.h"
+#include "log.h"
+
+/* Enough for any status line worth reading; a longer first line is not
+ * HTTP we can judge. */
+#define CHECK_RESP_MAX 256
+
+enum check_phase { PHASE_IDLE = 0, PHASE_CONNECTING, PHASE_SENDING, PHASE_RECEIVING };
+
+/* A pool's check settings, copied so that they outlive its config. */
+struct check_settings {
+    enum check_kind kind;
+    char *request;              /* CHECK_HTTP: the whole request, else NULL */
+    size_t request_len;
+    unsigned expect_lo, expect_hi;
+    uint64_t interval_ms;
+    uint64_t timeout_ms;
+    unsigned rise, fall;
+};
+
+struct health_check {
+    struct server *srv;
+    struct check_settings set;
+    ev_timer tick;              /* next check (check off: the passive-down recovery) */
+    ev_timer deadline;          /* check-timeout of the check in progress */
+    ev_io io;
+    int fd;                     /* -1 when no check is in progress */
+    enum check_phase phase;
+    size_t sent;
+    char resp[CHECK_RESP_MAX];
+    size_t resp_len;
+    double started;             /* ev_time() at the start of the check */
+    int seen;                   /* health_apply: still in the runtime */
+    struct health_check *next;
+};
+
+/* A passive down reported by a worker, waiting for the main loop. */
+struct passive_down {
+    struct passive_down *next;
+    struct server *srv;         /* counted reference */
+    char detail[160];
+};
+
+/* What health.c remembers per pool name between events. */
+struct pool_memory {
+    char name[CONFIG_NAME_MAX];
+    int down;
+};
+
+static struct {
+    struct ev_loop *loop;
+    ev_async wake;
+    atomic_int started;         /* read by workers in health_report_failure */
+    int applied;                /* health_apply ran once: later new servers come from reloads */
+    struct runtime *rt;         /* the runtime last applied (counted reference) */
+    struct health_check *checks;
+    struct pool_memory *pools;
+    size_t npools;
+    pthread_mutex_t qlock;      /* guards queue */
+    struct passive_down *queue;
+    atomic_int lost;            /* a passive down could not be queued */
+} health = { .qlock = PTHREAD_MUTEX_INITIALIZER };
+
+static void check_tick_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void check_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void check_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+const char *health_check_status_name(int status)
+{
+    switch (status) {
+    case CHECK_PASS: return "pass";
+    case CHECK_FAIL: return "fail";
+    default: return "none";
+    }
+}
+
+/* ---- pools: standby state and pool-down -------------------------------- */
+
+static struct pool_memory *pool_memory_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < health.npools; i++)
+        if (strcmp(health.pools[i].name, name) == 0)
+            return &health.pools[i];
+    return NULL;
+}
+
+/* Keeps the memory of pools that stay, forgets removed ones. */
+static void pool_memory_rebuild(const struct runtime *rt)
+{
+    struct pool_memory *next = calloc(rt->npools ? rt->npools : 1, sizeof *next);
+    size_t i;
+
+    if (!next)
+        return; /* keep the old table: a missed pool-down is only a lost event */
+    for (i = 0; i < rt->npools; i++) {
+        const struct pool_memory *old = pool_memory_find(rt->pools[i].shared->name);
+
+        snprintf(next[i].name, sizeof next[i].name, "%s", rt->pools[i].shared->name);
+        next[i].down = old ? old->down : 0;
+    }
+    free(health.pools);
+    health.pools = next;
+    health.npools = rt->npools;
+}
+
+/* Sets the pool's standby state from its servers and emits the events of
+ * any change. */
+static void pool_recompute(const struct pool *pool)
+{
+    struct health_pool_view v;
+    struct pool_memory *mem = pool_memory_find(pool->shared->name);
+    char detail[128];
+    int was;
+
+    health_state_pool_view(pool, &v);
+    was = atomic_exchange(&pool->shared->standby_active, v.standby_wanted);
+    if (was != v.standby_wanted) {
+        snprintf(detail, sizeof detail, "%u of %zu primaries up, standby-below %u",
+                 v.primaries_usable, pool->nprimaries, pool->cfg->standby_below);
+        event_emit(v.standby_wanted ? EV_STANDBY_ACTIVE : EV_STANDBY_IDLE,
+                   pool->shared->name, NULL, detail);
+    }
+    if (mem && mem->down != v.pool_down) {
+        mem->down = v.pool_down;
+        if (v.pool_down)
+            event_emit(EV_POOL_DOWN, pool->shared->name, NULL, "no server available");
+    }
+}
+
+static const struct pool *pool_of(const struct server *srv)
+{
+    size_t i;
+
+    if (!health.rt)
+        return NULL;
+    for (i = 0; i < health.rt->npools; i++)
+        if (health.rt->pools[i].shared == srv->pool)
+            return &health.rt->pools[i];
+    return NULL;
+}
+
+static void pool_recompute_of(const struct server *srv)
+{
+    const struct pool *pool = pool_of(srv);
+
+    if (pool)
+        pool_recompute(pool);
+}
+
+/* ---- passive failures: workers -> main loop ---------------------------- */
+
+void health_report_failure(const struct pool *pool, struct server *srv, const char *reason)
+{
+    struct passive_down *pd;
+    unsigned fall = pool && pool->cfg ? pool->cfg->fall : 3;
+
+    if (atomic_load_explicit(&srv->removed, memory_order_relaxed))
+        return;
+    if (!health_state_passive_failure(srv, fall))
+        return;
+    if (!health.started)
+        return;
+    pd = calloc(1, sizeof *pd);
+    if (!pd) {
+        /* The main loop still notices the state change (see drain). */
+        atomic_store(&health.lost, 1);
+    } else {
+        server_ref(srv);
+        pd->srv = srv;
+        snprintf(pd->detail, sizeof pd->detail, "%u consecutive errors on traffic (last: %s)",
+                 fall, reason ? reason : "error");
+        pthread_mutex_lock(&health.qlock);
+        pd->next = health.queue;
+        health.queue = pd;
+        pthread_mutex_unlock(&health.qlock);
+    }
+    ev_async_send(health.loop, &health.wake);
+}
+
+void health_report_success(struct server *srv)
+{
+    health_state_passive_success(srv);
+}
+
+static void recovery_arm(struct health_check *hc);
+
+/* Emits the server-down of a passive down the main loop has not acted on
+ * yet (health_state_sync says whether it has). */
+static void passive_ack(struct server *srv, const char *detail)
+{
+    if (!srv->check || !health_state_sync(srv))
+        return;
+    event_emit(EV_SERVER_DOWN, srv->pool_name, srv->name, detail);
+    if (srv->check->set.kind == CHECK_OFF)
+        recovery_arm(srv->check);
+    pool_recompute_of(srv);
+}
+
+/* Main thread: handles every passive down reported so far.  Called from
+ * the async watcher and before anything reads server states (a check
+ * result, a reload), so that a check never folds a result into counters
+ * that predate a passive down. */
+static void passive_drain(void)
+{
+    struct passive_down *list, *pd;
+    struct health_check *hc;
+
+    pthread_mutex_lock(&health.qlock);
+    list = health.queue;
+    health.queue = NULL;
+    pthread_mutex_unlock(&health.qlock);
+    /* The queue is LIFO; order between servers does not matter. */
+    while ((pd = list) != NULL) {
+        list = pd->next;
+        passive_ack(pd->srv, pd->detail);
+        server_unref(pd->srv);
+        free(pd);
+    }
+    if (atomic_exchange(&health.lost, 0))
+        for (hc = health.checks; hc; hc = hc->next)
+            passive_ack(hc->srv, "errors on traffic");
+}
+
+static void wake_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    passive_drain();
+}
+
+/* ---- active checks: I/O ------------------------------------------------ */
+
+static double ms_to_s(uint64_t ms)
+{
+    return (double)ms / 1000.0;
+}
+
+static void check_close(struct health_check *hc)
+{
+    ev_io_stop(health.loop, &hc->io);
+    ev_timer_stop(health.loop, &hc->deadline);
+    if (hc->fd >= 0)
+        close(hc->fd);
+    hc->fd = -1;
+    hc->phase = PHASE_IDLE;
+}
+
+/* Ends the check in progress: records it and acts on any transition. */
+static void check_done(struct health_check *hc, int pass, const char *detail)
+{
+    struct server *srv = hc->srv;
+    enum health_transition t;
+    char why[192];
+
+    check_close(hc);
+    srv->check_last_ms = (ev_time() - hc->started) * 1000.0;
+    passive_drain();
+    t = health_state_check_result(srv, pass, hc->set.rise, hc->set.fall, now_ms());
+    log_debug("check pool=%s server=%s: %s (%s, %u in a row, %.1f ms)", srv->pool_name,
+              srv->name, pass ? "pass" : "fail", detail, srv->check_consecutive,
+              srv->check_last_ms);
+    if (t == HEALTH_SAME)
+        return;
+    if (t == HEALTH_WENT_UP)
+        snprintf(why, sizeof why, "check: %s, %u consecutive passes", detail,
+                 srv->check_consecutive);
+    else
+        snprintf(why, sizeof why, "check: %s", detail);
+    event_emit(t == HEALTH_WENT_UP ? EV_SERVER_UP : EV_SERVER_DOWN, srv->pool_name,
+               srv->name, why);
+    pool_recompute_of(srv);
+}
+
+static void check_fail_errno(struct health_check *hc, const char *what, int err)
+{
+    char detail[128];
+
+    if (err == ECONNREFUSED)
+        snprintf(detail, sizeof detail, "connect refused");
+    else if (err == ECONNRESET)
+        snprintf(detail, sizeof detail, "connection reset");
+    else
+        snprintf(detail, sizeof detail, "%s: %s", what, strerror(err));
+    check_done(hc, 0, detail);
+}
+
+/* Judges the status line once it is complete (or the connection ended). */
+static void check_judge_response(struct health_check *hc)
+{
+    const char *r = hc->resp;
+    char detail[64];
+    unsigned status;
+
+    if (hc->resp_len < 12 || strncmp(r, "HTTP/1.", 7) != 0 || r[8] != ' ' ||
+        r[9] < '1' || r[9] > '9' || r[10] < '0' || r[10] > '9' ||
+        r[11] < '0' || r[11] > '9' || (hc->resp_len > 12 && r[12] != ' ' && r[12] != '\r')) {
+        check_done(hc, 0, "invalid response");
+        return;
+    }
+    status = (unsigned)(r[9] - '0') * 100 + (unsigned)(r[10] - '0') * 10 + (unsigned)(r[11] - '0');
+    snprintf(detail, sizeof detail, "status %u", status);
+    check_done(hc, status >= hc->set.expect_lo && status <= hc->set.expect_hi, detail);
+}
+
+static void check_on_connected(struct health_check *hc)
+{
+    if (hc->set.kind != CHECK_HTTP) {
+        check_done(hc, 1, "connect ok");
+        return;
+    }
+    hc->phase = PHASE_SENDING;
+    hc->sent = 0;
+}
+
+static void check_send(struct health_check *hc)
+{
+    ssize_t n = send(hc->fd, hc->set.request + hc->sent, hc->set.request_len - hc->sent,
+                     MSG_NOSIGNAL);
+
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            check_fail_errno(hc, "send", errno);
+        return;
+    }
+    hc->sent += (size_t)n;
+    if (hc->sent < hc->set.request_len)
+        return;
+    hc->phase = PHASE_RECEIVING;
+    hc->resp_len = 0;
+    ev_io_stop(health.loop, &hc->io);
+    ev_io_set(&hc->io, hc->fd, EV_READ);
+    ev_io_start(health.loop, &hc->io);
+}
+
+static void check_receive(struct health_check *hc)
+{
+    ssize_t n = recv(hc->fd, hc->resp + hc->resp_len, sizeof hc->resp - 1 - hc->resp_len, 0);
+
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            check_fail_errno(hc, "recv", errno);
+        return;
+    }
+    if (n == 0) {
+        if (hc->resp_len == 0)
+            check_done(hc, 0, "connection closed");
+        else
+            check_judge_response(hc);
+        return;
+    }
+    hc->resp_len += (size_t)n;
+    hc->resp[hc->resp_len] = '\0';
+    /* The status line is all we need; the rest of the response is not
+     * read (Connection: close, and the socket is closed at once). */
+    if (memchr(hc->resp, '\n', hc->resp_len) || hc->resp_len == sizeof hc->resp - 1)
+        check_judge_response(hc);
+}
+
+static void check_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct health_check *hc = w->data;
+    int err = 0;
+    socklen_t len = sizeof err;
+
+    (void)loop;
+    (void)revents;
+    if (hc->phase == PHASE_CONNECTING) {
+        if (getsockopt(hc->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            err = errno;
+        if (err) {
+            check_fail_errno(hc, "connect", err);
+            return;
+        }
+        check_on_connected(hc);
+        if (hc->phase != PHASE_SENDING)
+            return;
+    }
+    if (hc->phase == PHASE_SENDING)
+        check_send(hc);
+    else if (hc->phase == PHASE_RECEIVING)
+        check_receive(hc);
+}
+
+static void check_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct health_check *hc = w->data;
+
+    (void)loop;
+    (void)revents;
+    check_done(hc, 0, "timeout");
+}
+
+/* Starts one check: a non-blocking connect, then (HTTP) the request. */
+static void check_begin(struct health_check *hc)
+{
+    const struct config_addr *addr = &hc->srv->addr;
+    int fd;
+
+    hc->started = ev_time();
+    fd = socket(addr->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        check_fail_errno(hc, "socket", errno);
+        return;
+    }
+    hc->fd = fd;
+    hc->phase = PHASE_CONNECTING;
+    ev_timer_set(&hc->deadline, ms_to_s(hc->set.timeout_ms), 0.);
+    ev_timer_start(health.loop, &hc->deadline);
+    if (connect(fd, (const struct sockaddr *)&addr->sa, addr->len) < 0 &&
+        errno != EINPROGRESS) {
+        check_fail_errno(hc, "connect", errno);
+        return;
+    }
+    /* Writable = connected (or failed); also right after an immediate
+     * connect, which keeps one path for both. */
+    ev_io_set(&hc->io, fd, EV_WRITE);
+    ev_io_start(health.loop, &hc->io);
+}
+
+/* check off: a passive-down server is put back after `interval`. */
+static void recovery_fire(struct health_check *hc)
+{
+    struct server *srv = hc->srv;
+
+    passive_drain();
+    if (atomic_load(&srv->state) != SRV_DOWN)
+        return;
+    health_state_mark_up(srv, now_ms());
+    event_emit(EV_SERVER_UP, srv->pool_name, srv->name, "check off: back after interval");
+    pool_recompute_of(srv);
+}
+
+static void check_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct health_check *hc = w->data;
+
+    (void)loop;
+    (void)revents;
+    if (atomic_load(&hc->srv->admin) == ADMIN_DISABLE)
+        return;
+    if (hc->set.kind == CHECK_OFF) {
+        recovery_fire(hc);
+        return;
+    }
+    /* A check slower than the interval: let it finish. */
+    if (hc->fd >= 0)
+        return;
+    check_begin(hc);
+}
+
+/* ---- scheduling ---------------------------------------------------------- */
+
+static void tick_stop(struct health_check *hc)
+{
+    ev_timer_stop(health.loop, &hc->tick);
+    check_close(hc);
+}
+
+/* (Re)starts checking `after` seconds from now, then every interval. */
+static void tick_start(struct health_check *hc, double after)
+{
+    tick_stop(hc);
+    if (hc->set.kind == CHECK_OFF || atomic_load(&hc->srv->admin) == ADMIN_DISABLE)
+        return;
+    ev_timer_set(&hc->tick, after, ms_to_s(hc->set.interval_ms));
+    ev_timer_start(health.loop, &hc->tick);
+}
+
+static void recovery_arm(struct health_check *hc)
+{
+    ev_timer_stop(health.loop, &hc->tick);
+    ev_timer_set(&hc->tick, ms_to_s(hc->set.interval_ms), 0.);
+    ev_timer_start(health.loop, &hc->tick);
+}
+
+static void settings_free(struct check_settings *set)
+{
+    free(set->request);
+    set->request = NULL;
+}
+
+static int settings_from(struct check_settings *set, const struct config_pool *cp,
+                         const struct server *srv)
+{
+    const char *host = cp->check_host[0] ? cp->check_host : srv->addr.text;
+    int n;
+
+    memset(set, 0, sizeof *set);
+    set->kind = cp->check;
+    set->expect_lo = cp->expect_lo;
+    set->expect_hi = cp->expect_hi;
+    set->interval_ms = cp->interval_ms ? cp->interval_ms : 2000;
+    set->timeout_ms = cp->check_timeout_ms ? cp->check_timeout_ms : 1000;
+    set->rise = cp->rise;
+    set->fall = cp->fall;
+    if (set->kind != CHECK_HTTP)
+        return 0;
+    n = asprintf(&set->request,
+                 "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
+                 "User-Agent: proxy-check\r\n\r\n",
+                 cp->check_path[0] ? cp->check_path : "/", host);
+    if (n < 0) {
+        set->request = NULL;
+        return -1;
+    }
+    set->request_len = (size_t)n;
+    return 0;
+}
+
+static int settings_equal(const struct check_settings *a, const struct check_settings *b)
+{
+    if (a->kind != b->kind || a->expect_lo != b->expect_lo || a->expect_hi != b->expect_hi ||
+        a->interval_ms != b->interval_ms || a->timeout_ms != b->timeout_ms ||
+        a->rise != b->rise || a->fall != b->fall)
+        return 0;
+    if (!a->request || !b->request)
+        return a->request == b->request;
+    return strcmp(a->request, b->request) == 0;
+}
+
+static struct health_check *check_new(struct server *srv, struct check_settings *set)
+{
+    struct health_check *hc = calloc(1, sizeof *hc);
+
+    if (!hc)
+        return NULL;
+    hc->srv = srv;
+    hc->set = *set;
+    hc->fd = -1;
+    ev_timer_init(&hc->tick, check_tick_cb, 0., 0.);
+    ev_timer_init(&hc->deadline, check_deadline_cb, 0., 0.);
+    ev_io_init(&hc->io, check_io_cb, -1, EV_WRITE);
+    hc->tick.data = hc->deadline.data = hc->io.data = hc;
+    hc->next = health.checks;
+    health.checks = hc;
+    srv->check = hc;
+    return hc;
+}
+
+static void check_free(struct health_check *hc)
+{
+    tick_stop(hc);
+    hc->srv->check = NULL;
+    settings_free(&hc->set);
+    free(hc);
+}
+
+/* The first check of the i-th of n servers of a pool at start-up: spread
+ * over the interval so that the servers are not all checked at once. */
+static double stagger(const struct check_settings *set, size_t i, size_t n)
+{
+    return ms_to_s(set->interval_ms) * (double)i / (double)(n ? n : 1);
+}
+
+/* A server that is new to the checker: checked at once when a reload added
+ * it (and slow-started), at a staggered time at start-up. */
+static void apply_new(struct server *srv, struct check_settings *set, size_t i, size_t n)
+{
+    struct health_check *hc = check_new(srv, set);
+
+    if (!hc) {
+        log_errorx("health: out of memory, server %s/%s is not checked", srv->pool_name,
+                   srv->name);
+        settings_free(set);
+        return;
+    }
+    hc->seen = 1;
+    srv->check_seen_state = atomic_load(&srv->state);
+    if (health.applied && atomic_load(&srv->up_since_ms) == 0 &&
+        atomic_load(&srv->state) == SRV_UP)
+        atomic_store(&srv->up_since_ms, now_ms());
+    tick_start(hc, health.applied ? 0. : stagger(set, i, n));
+    if (hc->set.kind == CHECK_OFF && atomic_load(&srv->state) == SRV_DOWN)
+        recovery_arm(hc);
+}
+
+/* A server already checked: new settings restart its schedule. */
+static void apply_existing(struct health_check *hc, struct check_settings *set, size_t i,
+                           size_t n)
+{
+    hc->seen = 1;
+    if (settings_equal(&hc->set, set)) {
+        settings_free(set);
+        return;
+    }
+    tick_stop(hc);
+    settings_free(&hc->set);
+    hc->set = *set;
+    tick_start(hc, stagger(set, i, n));
+    if (hc->set.kind == CHECK_OFF && atomic_load(&hc->srv->state) == SRV_DOWN)
+        recovery_arm(hc);
+}
+
+static void apply_pool(const struct pool *pool)
+{
+    size_t i;
+
+    for (i = 0; i < pool->nservers; i++) {
+        struct server *srv = pool->servers[i];
+        struct check_settings set;
+
+        if (settings_from(&set, pool->cfg, srv) < 0) {
+            log_errorx("health: out of memory, server %s/%s keeps its settings",
+                       srv->pool_name, srv->name);
+            if (srv->check)
+                srv->check->seen = 1;
+            continue;
+        }
+        if (srv->check)
+            apply_existing(srv->check, &set, i, pool->nservers);
+        else
+            apply_new(srv, &set, i, pool->nservers);
+    }
+}
+
+/* Frees the checks of servers the runtime no longer has. */
+static void sweep_unseen(void)
+{
+    struct health_check **pp = &health.checks, *hc;
+
+    while ((hc = *pp) != NULL) {
+        if (hc->seen) {
+            pp = &hc->next;
+            continue;
+        }
+        *pp = hc->next;
+        check_free(hc);
+    }
+}
+
+void health_apply(struct runtime *rt)
+{
+    struct health_check *hc;
+    size_t i;
+
+    if (!health.started || !rt)
+        return;
+    passive_drain();
+    for (hc = health.checks; hc; hc = hc->next)
+        hc->seen = 0;
+    for (i = 0; i < rt->npools; i++)
+        apply_pool(&rt->pools[i]);
+    sweep_unseen();
+
+    atomic_fetch_add(&rt->refs, 1);
+    if (health.rt)
+        runtime_release(health.rt);
+    health.rt = rt;
+    health.applied = 1;
+
+    pool_memory_rebuild(rt);
+    for (i = 0; i < rt->npools; i++)
+        pool_recompute(&rt->pools[i]);
+}
+
+/* enable: check at once.  With check off nothing can check a down
+ * server, so the operator's word is taken and it is put back up. */
+static void admin_recheck(struct health_check *hc)
+{
+    if (hc->set.kind != CHECK_OFF) {
+        tick_start(hc, 0.);
+        return;
+    }
+    ev_timer_stop(health.loop, &hc->tick);
+    if (atomic_load(&hc->srv->state) == SRV_DOWN) {
+        ev_timer_set(&hc->tick, 0., 0.);
+        ev_timer_start(health.loop, &hc->tick);
+    }
+}
+
+static void admin_resume(struct health_check *hc)
+{
+    if (hc->set.kind != CHECK_OFF)
+        tick_start(hc, 0.);
+    else if (atomic_load(&hc->srv->state) == SRV_DOWN)
+        recovery_arm(hc);
+}
+
+void health_server_admin(struct server *srv, enum server_admin admin)
+{
+    struct health_check *hc = srv->check;
+
+    atomic_store(&srv->admin, (int)admin);
+    if (hc && admin == ADMIN_DISABLE)
+        tick_stop(hc);
+    else if (hc && admin == ADMIN_NONE)
+        admin_recheck(hc);
+    else if (hc && !ev_is_active(&hc->tick))
+        admin_resume(hc); /* drain after disable: checks go on */
+    pool_recompute_of(srv);
+}
+
+/* ---- start and stop ------------------------------------------------------- */
+
+int health_start(struct ev_loop *main_loop)
+{
+    if (health.started)
+        return -1;
+    health.loop = main_loop;
+    ev_async_init(&health.wake, wake_cb);
+    ev_async_start(main_loop, &health.wake);
+    /* The checker alone must not keep the loop running at shutdown. */
+    ev_unref(main_loop);
+    event_start(main_loop);
+    health.applied = 0;
+    health.started = 1;
+    return 0;
+}
+
+void health_stop(void)
+{
+    struct health_check *hc;
+
+    if (!health.started)
+        return;
+    passive_drain();
+    while ((hc = health.checks) != NULL) {
+        health.checks = hc->next;
+        check_free(hc);
+    }
+    ev_ref(health.loop);
+    ev_async_stop(health.loop, &health.wake);
+    event_stop();
+    if (health.rt)
+        runtime_release(health.rt);
+    health.rt = NULL;
+    free(health.pools);
+    health.pools = NULL;
+    health.npools = 0;
+    health.started = 0;
+    health.applied = 0;
+    health.loop = NULL;
+}

@@ -1,0 +1,483 @@
+/*
+ * http: parsing message heads with llhttp, and the header edits made before
+ * forwarding (see http.h).
+ */
+#include "http.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- llhttp callbacks ----------------------------------------------------- */
+
+static struct http_msg *msg_of(llhttp_t *p) { return (struct http_msg *)p->data; }
+
+static int on_url(llhttp_t *p, const char *at, size_t len)
+{
+    struct http_msg *m = msg_of(p);
+    if (!m->h)
+        return 0;
+    if (m->h->uri_len == 0)
+        m->h->uri_off = (uint32_t)(at - m->base);
+    m->h->uri_len += (uint32_t)len;
+    return 0;
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    struct http_msg *m = msg_of(p);
+    struct http_head *h = m->h;
+
+    if (!h)
+        return 0;
+    if (h->nfields >= h->max_fields) {
+        m->too_many = 1;
+        return -1;
+    }
+    struct http_field *f = &h->fields[h->nfields++];
+    f->name_off = (uint32_t)(at - m->base);
+    f->name_len = (uint16_t)len;
+    /* An empty value gets no callback: point it just after the name. */
+    f->value_off = f->name_off + (uint32_t)len;
+    f->value_len = 0;
+    f->kind = HF_OTHER;
+    return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    struct http_msg *m = msg_of(p);
+    if (!m->h || m->h->nfields == 0)
+        return 0;
+    struct http_field *f = &m->h->fields[m->h->nfields - 1];
+    f->value_off = (uint32_t)(at - m->base);
+    f->value_len = (uint32_t)len;
+    return 0;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+    struct http_msg *m = msg_of(p);
+    /* A response to HEAD has no body whatever its head says. */
+    if (m->head_request && p->type == HTTP_RESPONSE && p->status_code >= 200)
+        return 1;
+    return 0;
+}
+
+static int on_chunk_header(llhttp_t *p)
+{
+    struct http_msg *m = msg_of(p);
+    m->chunk_total += p->content_length;
+    if (m->body_limit && m->chunk_total > m->body_limit) {
+        m->over_limit = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Pausing at the end of each message leaves the bytes after it (a
+ * pipelined request, garbage from a server) unparsed for the caller. */
+static int on_message_complete(llhttp_t *p)
+{
+    (void)p;
+    return HPE_PAUSED;
+}
+
+static const llhttp_settings_t settings = {
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_chunk_header = on_chunk_header,
+    .on_message_complete = on_message_complete,
+};
+
+/* ---- field classification ------------------------------------------------ */
+
+int http_token_eq(const char *s, size_t len, const char *lit)
+{
+    return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
+}
+
+static uint8_t classify(const char *name, size_t len)
+{
+    static const struct { const char *name; uint8_t kind; } table[] = {
+        { "connection", HF_CONNECTION },
+        { "keep-alive", HF_HOP },
+        { "proxy-connection", HF_HOP },
+        { "te", HF_HOP },
+        { "trailer", HF_HOP },
+        { "upgrade", HF_UPGRADE },
+        { "host", HF_HOST },
+        { "x-forwarded-for", HF_XFF },
+        { "x-forwarded-proto", HF_XFP },
+        { "expect", HF_EXPECT },
+        { "content-length", HF_CONTENT_LENGTH },
+        { "transfer-encoding", HF_TRANSFER_ENCODING },
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (http_token_eq(name, len, table[i].name))
+            return table[i].kind;
+    return HF_OTHER;
+}
+
+/* Calls fn for each comma-separated token of a field value, trimmed. */
+static void for_each_token(const char *v, size_t len, void (*fn)(const char *, size_t, void *), void *arg)
+{
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < len && v[i] != ',')
+            i++;
+        size_t end = i;
+        while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+            end--;
+        if (end > start)
+            fn(v + start, end - start, arg);
+    }
+}
+
+struct conn_tokens {
+    const char *buf;
+    struct http_head *h;
+};
+
+/* A field named in Connection is hop-by-hop too, except those that frame
+ * the message or route it: dropping them would let a client make the proxy
+ * and the server read the message differently. */
+static void mark_named_hop(const char *tok, size_t len, void *arg)
+{
+    struct conn_tokens *ct = arg;
+    for (uint32_t i = 0; i < ct->h->nfields; i++) {
+        struct http_field *f = &ct->h->fields[i];
+        if (f->kind == HF_OTHER && f->name_len == len &&
+            strncasecmp(ct->buf + f->name_off, tok, len) == 0)
+            f->kind = HF_HOP;
+    }
+}
+
+static void classify_fields(const char *buf, struct http_head *h)
+{
+    for (uint32_t i = 0; i < h->nfields; i++) {
+        struct http_field *f = &h->fields[i];
+        f->kind = classify(buf + f->name_off, f->name_len);
+        if (f->kind == HF_HOST) {
+            if (h->nhost < 3)
+                h->nhost++;
+            h->host_off = f->value_off;
+            h->host_len = f->value_len;
+        } else if (f->kind == HF_EXPECT && http_token_eq(buf + f->value_off, f->value_len, "100-continue")) {
+            h->expect_continue = 1;
+        }
+    }
+    struct conn_tokens ct = { buf, h };
+    for (uint32_t i = 0; i < h->nfields; i++)
+        if (h->fields[i].kind == HF_CONNECTION)
+            for_each_token(buf + h->fields[i].value_off, h->fields[i].value_len, mark_named_hop, &ct);
+}
+
+/* ---- parsing ---------------------------------------------------------------- */
+
+size_t http_head_end(const char *buf, size_t len, size_t scanned)
+{
+    size_t from = scanned > 3 ? scanned - 3 : 0;
+    if (len < 4)
+        return 0;
+    const char *p = buf + from;
+    const char *end = buf + len;
+    while ((p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+        if (end - p < 4)
+            return 0;
+        if (p[1] == '\n' && p[2] == '\r' && p[3] == '\n')
+            return (size_t)(p - buf) + 4;
+        p++;
+    }
+    return 0;
+}
+
+static void msg_begin(struct http_msg *m, llhttp_type_t type, const char *buf, struct http_head *h)
+{
+    struct http_field *fields = h->fields;
+    uint32_t max_fields = h->max_fields;
+    uint64_t limit = m->body_limit;
+
+    memset(h, 0, sizeof *h);
+    h->fields = fields;
+    h->max_fields = max_fields;
+    llhttp_init(&m->parser, type, &settings);
+    m->parser.data = m;
+    m->h = h;
+    m->base = buf;
+    m->body_limit = limit;
+    m->chunk_total = 0;
+    m->too_many = 0;
+    m->over_limit = 0;
+}
+
+/* Runs the head through llhttp; fills in what the parser learnt. */
+static llhttp_errno_t msg_head(struct http_msg *m, const char *buf, size_t head_len)
+{
+    struct http_head *h = m->h;
+    llhttp_errno_t err = llhttp_execute(&m->parser, buf, head_len);
+
+    h->len = (uint32_t)head_len;
+    if (err == HPE_OK || err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+        const char *eol = memchr(buf, '\n', head_len);
+        h->line_len = eol ? (uint32_t)(eol - buf + 1) : 0;
+        h->major = llhttp_get_http_major(&m->parser);
+        h->minor = llhttp_get_http_minor(&m->parser);
+        h->method = llhttp_get_method(&m->parser);
+        h->status = (uint16_t)llhttp_get_status_code(&m->parser);
+        h->keep_alive = llhttp_should_keep_alive(&m->parser) ? 1 : 0;
+        h->upgrade = err == HPE_PAUSED_UPGRADE;
+        h->chunked = (m->parser.flags & F_CHUNKED) ? 1 : 0;
+        h->has_body = err == HPE_OK;
+        h->body_to_eof = h->has_body && llhttp_message_needs_eof(&m->parser);
+        if (m->parser.flags & F_CONTENT_LENGTH)
+            h->content_length = h->has_body ? m->parser.content_length : 0;
+        classify_fields(buf, h);
+    }
+    m->h = NULL;
+    m->base = NULL;
+    return err;
+}
+
+int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, struct http_head *h)
+{
+    msg_begin(m, HTTP_REQUEST, buf, h);
+    llhttp_errno_t err = msg_head(m, buf, head_len);
+
+    if (m->too_many)
+        return 431;
+    if (err == HPE_INVALID_TRANSFER_ENCODING)
+        return 501;
+    if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE)
+        return 400;
+    if (err == HPE_OK && h->body_to_eof)
+        return 400; /* a request body cannot run to EOF */
+    /* HTTP/1.1 needs exactly one Host; HTTP/1.0 at most one. */
+    if (h->nhost > 1 || (h->nhost == 0 && h->major == 1 && h->minor >= 1))
+        return 400;
+    /* Transfer-Encoding did not exist in HTTP/1.0: reading it there would
+     * let the proxy and the server disagree on where the body ends. */
+    if (h->chunked && h->major == 1 && h->minor == 0)
+        return 400;
+    if (m->body_limit && h->content_length > m->body_limit)
+        return 413;
+    if (h->upgrade && h->method == HTTP_CONNECT)
+        return 400; /* no CONNECT tunnels through a reverse proxy */
+    return 0;
+}
+
+int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, int head_request,
+                        struct http_head *h)
+{
+    msg_begin(m, HTTP_RESPONSE, buf, h);
+    m->head_request = (uint8_t)head_request;
+    m->body_limit = 0;
+    llhttp_errno_t err = msg_head(m, buf, head_len);
+
+    if (m->too_many)
+        return -1;
+    if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE)
+        return -1;
+    /* llhttp reports a 101 as an upgrade only when the headers agree. */
+    if (h->status == 101)
+        h->upgrade = 1;
+    return 0;
+}
+
+int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *consumed)
+{
+    llhttp_errno_t err = llhttp_execute(&m->parser, data, len);
+
+    if (err == HPE_OK) {
+        *consumed = len;
+        return 0;
+    }
+    if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+        *consumed = (size_t)(llhttp_get_error_pos(&m->parser) - data);
+        return 1;
+    }
+    *consumed = 0;
+    return m->over_limit ? -2 : -1;
+}
+
+int http_msg_eof(struct http_msg *m)
+{
+    return llhttp_finish(&m->parser) == HPE_OK || llhttp_get_errno(&m->parser) == HPE_PAUSED;
+}
+
+int http_method_idempotent(uint8_t method)
+{
+    switch (method) {
+    case HTTP_GET: case HTTP_HEAD: case HTTP_OPTIONS: case HTTP_PUT: case HTTP_DELETE: case HTTP_TRACE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* ---- rewriting -------------------------------------------------------------- */
+
+struct out {
+    char *p;
+    size_t len, cap;
+    int overflow;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+    if (o->overflow || o->len + n > o->cap) {
+        o->overflow = 1;
+        return;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+}
+
+static void puts_lit(struct out *o, const char *s) { put(o, s, strlen(s)); }
+
+/* Copies the start line and the fields that are forwarded, coalescing runs
+ * of consecutive kept lines into one copy. */
+static void copy_kept(struct out *o, const char *buf, const struct http_head *h,
+                      int (*keep)(const struct http_field *, const struct http_head *))
+{
+    size_t run_start = 0, run_end = h->line_len;
+    for (uint32_t i = 0; i < h->nfields; i++) {
+        const struct http_field *f = &h->fields[i];
+        /* The line of field i runs from its name to the next name (or the
+         * final CRLF). */
+        size_t line_start = f->name_off;
+        size_t line_end = (i + 1 < h->nfields) ? h->fields[i + 1].name_off : h->len - 2;
+        if (keep(f, h)) {
+            if (line_start != run_end) {
+                put(o, buf + run_start, run_end - run_start);
+                run_start = line_start;
+            }
+            run_end = line_end;
+        } else {
+            put(o, buf + run_start, run_end - run_start);
+            run_start = run_end = line_end;
+        }
+    }
+    put(o, buf + run_start, run_end - run_start);
+}
+
+static int keep_request_field(const struct http_field *f, const struct http_head *h)
+{
+    switch (f->kind) {
+    case HF_HOP: case HF_CONNECTION: case HF_XFF: case HF_XFP:
+        return 0;
+    case HF_UPGRADE:
+        return h->upgrade;
+    default:
+        return 1;
+    }
+}
+
+size_t http_rewrite_request(const char *buf, const struct http_head *h, const char *client_ip,
+                            char *out, size_t cap)
+{
+    struct out o = { out, 0, cap, 0 };
+    int sep = 0;
+
+    copy_kept(&o, buf, h, keep_request_field);
+    puts_lit(&o, "X-Forwarded-For: ");
+    for (uint32_t i = 0; i < h->nfields; i++) {
+        const struct http_field *f = &h->fields[i];
+        if (f->kind == HF_XFF && f->value_len) {
+            if (sep)
+                puts_lit(&o, ", ");
+            put(&o, buf + f->value_off, f->value_len);
+            sep = 1;
+        }
+    }
+    if (sep)
+        puts_lit(&o, ", ");
+    puts_lit(&o, client_ip);
+    puts_lit(&o, "\r\nX-Forwarded-Proto: http\r\n");
+    if (h->upgrade)
+        puts_lit(&o, "Connection: upgrade\r\n");
+    else if (h->major == 1 && h->minor == 0)
+        puts_lit(&o, "Connection: keep-alive\r\n"); /* so the server connection can be reused */
+    puts_lit(&o, "\r\n");
+    return o.overflow ? 0 : o.len;
+}
+
+static int keep_response_field(const struct http_field *f, const struct http_head *h)
+{
+    switch (f->kind) {
+    case HF_HOP: case HF_CONNECTION:
+        return 0;
+    case HF_UPGRADE:
+        return h->status == 101;
+    default:
+        return 1;
+    }
+}
+
+size_t http_rewrite_response(const char *buf, const struct http_head *h, int client_close,
+                             int client_http10, char *out, size_t cap)
+{
+    struct out o = { out, 0, cap, 0 };
+
+    copy_kept(&o, buf, h, keep_response_field);
+    if (h->status == 101)
+        puts_lit(&o, "Connection: upgrade\r\n");
+    else if (client_close)
+        puts_lit(&o, "Connection: close\r\n");
+    else if (client_http10)
+        puts_lit(&o, "Connection: keep-alive\r\n");
+    puts_lit(&o, "\r\n");
+    return o.overflow ? 0 : o.len;
+}
+
+static const char *reason_of(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Error";
+    }
+}
+
+static const char *body_of(int status)
+{
+    switch (status) {
+    case 400: return "bad request\n";
+    case 408: return "request head not received in time\n";
+    case 413: return "request body too large\n";
+    case 414: return "request URI too long\n";
+    case 431: return "request headers too large\n";
+    case 501: return "transfer coding not implemented\n";
+    case 502: return "server failed or answered invalid HTTP\n";
+    case 503: return "no server available\n";
+    case 504: return "server did not answer in time\n";
+    default: return "error\n";
+    }
+}
+
+size_t http_error_response(int status, int close, char *out, size_t cap)
+{
+    const char *body = body_of(status);
+    int n = snprintf(out, cap,
+                     "HTTP/1.1 %d %s\r\n"
+                     "Content-Type: text/plain\r\n"
+                     "Content-Length: %zu\r\n"
+                     "%s%s\r\n%s",
+                     status, reason_of(status), strlen(body),
+                     status == 503 ? "Retry-After: 1\r\n" : "",
+                     close ? "Connection: close\r\n" : "", body);
+    return (n > 0 && (size_t)n < cap) ? (size_t)n : 0;
+}

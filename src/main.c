@@ -1,0 +1,319 @@
+/*
+ * main: the command line, start-up, signals, reloads and the main loop.
+ *
+ * The main thread runs libev's default loop: signals, the health checker,
+ * the stats port and reloads.  Requests are served by the worker threads.
+ */
+#include <errno.h>
+#include <ev.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "event.h"
+#include "health.h"
+#include "listen.h"
+#include "log.h"
+#include "metrics.h"
+#include "runtime.h"
+#include "stats.h"
+#include "worker.h"
+
+#define PROXY_VERSION "0.1.0"
+#define DEFAULT_CONFIG "conf/proxy.conf"
+
+static const char *config_path = DEFAULT_CONFIG;
+static struct listen_set listeners;
+static unsigned running_workers;
+static int stopping;
+static ev_timer shutdown_timer;
+static ev_async worker_exit_async;
+static struct ev_loop *main_loop;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: proxy [-c FILE] [-t] [-V] [-h]\n"
+            "  -c FILE   configuration file (default: " DEFAULT_CONFIG ")\n"
+            "  -t        check the configuration and exit\n"
+            "  -V        print the version and exit\n"
+            "  -h        this help\n");
+}
+
+static unsigned resolve_workers(unsigned configured)
+{
+    if (configured)
+        return configured;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    return n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
+}
+
+/* Loads and validates; prints every error.  NULL on failure. */
+static struct config *load_config(int quiet_ok)
+{
+    struct config_errors errs = { 0 };
+    struct config *cfg = config_load(config_path, &errs);
+
+    if (!cfg) {
+        for (size_t i = 0; i < errs.n; i++)
+            log_errorx("%s", errs.msgs[i]);
+        if (errs.n == 0)
+            log_errorx("%s: cannot load the configuration", config_path);
+    }
+    (void)quiet_ok;
+    config_errors_clear(&errs);
+    return cfg;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* Settings that apply to the whole process, at start and each reload. */
+static int apply_process_settings(const struct config *cfg)
+{
+    log_set_level(cfg->log_level);
+    event_set_notify(cfg->notify);
+    if (access_log_open(cfg->access_log) < 0) {
+        log_error("access-log %s", cfg->access_log);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- reload --------------------------------------------------------------------- */
+
+static void reload_failed(const char *why)
+{
+    atomic_fetch_add(&metrics.reloads_failed, 1);
+    log_warnx("reload failed: %s; the running configuration stays", why);
+    event_emit(EV_RELOAD_FAILED, "", "", why);
+}
+
+static void reload(void)
+{
+    struct config *cfg;
+    struct listen_set next;
+    struct runtime *cur = runtime_current();
+
+    log_info("reloading %s", config_path);
+    if (!(cfg = load_config(1))) {
+        reload_failed("configuration errors (see above)");
+        return;
+    }
+    if (resolve_workers(cfg->workers) != running_workers)
+        log_warnx("workers: the change to %u takes effect at the next start; %u keep running",
+                  resolve_workers(cfg->workers), running_workers);
+    if (listen_set_open(&next, cfg, running_workers, &listeners) < 0) {
+        config_free(cfg);
+        reload_failed("cannot open a listen address");
+        return;
+    }
+    struct runtime *rt = runtime_build(cfg, cur);
+    if (!rt) {
+        listen_set_close_unused(&next, &listeners);
+        listen_set_free(&next);
+        reload_failed("out of memory");
+        return;
+    }
+    if (stats_apply(rt->cfg) < 0)
+        log_warnx("stats port: kept as it was");
+    apply_process_settings(rt->cfg);
+    runtime_publish(rt);
+    /* Workers close the sockets they no longer get. */
+    workers_update(rt, next.fds, next.naddrs);
+    listen_set_free(&listeners);
+    listeners = next;
+    health_apply(rt);
+    atomic_store(&metrics.generation, rt->generation);
+    atomic_fetch_add(&metrics.reloads_ok, 1);
+    char detail[64];
+    snprintf(detail, sizeof detail, "generation %llu", (unsigned long long)rt->generation);
+    log_info("reload done: %s", detail);
+    event_emit(EV_RELOAD_OK, "", "", detail);
+}
+
+/* ---- signals and stopping ---------------------------------------------------------- */
+
+static void finish_stop(void)
+{
+    ev_break(main_loop, EVBREAK_ALL);
+}
+
+static void worker_exited_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+    (void)loop;
+    (void)a;
+    (void)revents;
+    if (stopping && workers_all_exited())
+        finish_stop();
+}
+
+static void worker_exited(void)
+{
+    ev_async_send(main_loop, &worker_exit_async);
+}
+
+static void shutdown_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)t;
+    (void)revents;
+    log_warnx("timeout shutdown reached: exiting with requests still in flight");
+    access_log_close();
+    _exit(0);
+}
+
+static void stop_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)revents;
+    if (stopping) {
+        log_warnx("second stop signal: exiting now");
+        access_log_close();
+        _exit(0);
+    }
+    stopping = 1;
+    log_info("signal %d: graceful stop", w->signum);
+    health_stop();
+    stats_stop();
+    workers_stop();
+    ev_timer_init(&shutdown_timer, shutdown_timeout_cb,
+                  (double)runtime_current()->cfg->timeout_shutdown_ms / 1000.0, 0.);
+    ev_timer_start(loop, &shutdown_timer);
+    if (workers_all_exited())
+        finish_stop();
+}
+
+static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    if (stopping) {
+        log_warnx("SIGHUP during a graceful stop: ignored");
+        return;
+    }
+    reload();
+}
+
+static void usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    const char *where = runtime_current()->cfg->access_log;
+    if (access_log_open(where) < 0)
+        log_error("reopening access-log %s", where);
+    else
+        log_info("access log reopened");
+}
+
+/* ---- start ----------------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    int check_only = 0;
+    int opt;
+
+    while ((opt = getopt(argc, argv, "c:tVh")) != -1) {
+        switch (opt) {
+        case 'c': config_path = optarg; break;
+        case 't': check_only = 1; break;
+        case 'V': printf("proxy %s\n", PROXY_VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "proxy: unexpected argument \"%s\"\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (check_only) {
+        struct config_errors errs = { 0 };
+        struct config *cfg = config_load(config_path, &errs);
+        for (size_t i = 0; i < errs.n; i++)
+            fprintf(stderr, "%s\n", errs.msgs[i]);
+        config_errors_clear(&errs);
+        if (!cfg)
+            return 1;
+        config_free(cfg);
+        printf("configuration OK\n");
+        return 0;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+    metrics.start_ms = now_ms();
+    main_loop = ev_default_loop(EVFLAG_AUTO);
+
+    struct config *cfg = load_config(0);
+    if (!cfg)
+        return 1;
+    if (apply_process_settings(cfg) < 0) {
+        config_free(cfg);
+        return 1;
+    }
+    running_workers = resolve_workers(cfg->workers);
+    if (listen_set_open(&listeners, cfg, running_workers, NULL) < 0) {
+        config_free(cfg);
+        return 1;
+    }
+    struct runtime *rt = runtime_build(cfg, NULL);
+    if (!rt) {
+        log_errorx("out of memory");
+        return 1;
+    }
+    runtime_publish(rt);
+    atomic_store(&metrics.generation, rt->generation);
+
+    event_start(main_loop);
+    if (stats_start(main_loop, rt->cfg) < 0)
+        return 1;
+    health_start(main_loop);
+    health_apply(rt);
+
+    ev_async_init(&worker_exit_async, worker_exited_cb);
+    ev_async_start(main_loop, &worker_exit_async);
+    if (workers_start(running_workers, rt, listeners.fds, listeners.naddrs, worker_exited) < 0) {
+        log_errorx("cannot start the workers");
+        return 1;
+    }
+
+    ev_signal sig_term, sig_int, sig_hup, sig_usr1;
+    ev_signal_init(&sig_term, stop_signal_cb, SIGTERM);
+    ev_signal_init(&sig_int, stop_signal_cb, SIGINT);
+    ev_signal_init(&sig_hup, hup_cb, SIGHUP);
+    ev_signal_init(&sig_usr1, usr1_cb, SIGUSR1);
+    ev_signal_start(main_loop, &sig_term);
+    ev_signal_start(main_loop, &sig_int);
+    ev_signal_start(main_loop, &sig_hup);
+    ev_signal_start(main_loop, &sig_usr1);
+
+    for (size_t i = 0; i < rt->cfg->nlistens; i++)
+        log_info("listening on %s", rt->cfg->listens[i].addr.text);
+    log_info("proxy %s started: %u workers, generation %llu", PROXY_VERSION, running_workers,
+             (unsigned long long)rt->generation);
+
+    ev_run(main_loop, 0);
+
+    workers_join();
+    health_stop();
+    event_stop();
+    listen_set_free(&listeners);
+    runtime_publish(NULL);
+    log_info("stopped");
+    access_log_close();
+    return 0;
+}

@@ -1,0 +1,243 @@
+/*
+ * runtime: pools, servers and routes built from a config, and the
+ * generation swap of a reload (see runtime.h).
+ *
+ * Lifetimes: a runtime holds a reference on each of its servers and pool
+ * states; an upstream connection holds one on its server.  A reload shares
+ * the objects that stay, so their counters and idle connections carry over.
+ */
+#include "runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static _Atomic(struct runtime *) current;
+
+uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void server_ref(struct server *srv)
+{
+    atomic_fetch_add_explicit(&srv->refs, 1, memory_order_relaxed);
+}
+
+static void pool_shared_unref(struct pool_shared *ps)
+{
+    if (ps && atomic_fetch_sub_explicit(&ps->refs, 1, memory_order_acq_rel) == 1) {
+        pthread_mutex_destroy(&ps->qlock);
+        free(ps);
+    }
+}
+
+void server_unref(struct server *srv)
+{
+    if (srv && atomic_fetch_sub_explicit(&srv->refs, 1, memory_order_acq_rel) == 1) {
+        pool_shared_unref(srv->pool);
+        free(srv);
+    }
+}
+
+static struct pool_shared *pool_shared_new(const char *name)
+{
+    struct pool_shared *ps = calloc(1, sizeof *ps);
+
+    if (!ps)
+        return NULL;
+    atomic_init(&ps->refs, 1);
+    snprintf(ps->name, sizeof ps->name, "%s", name);
+    pthread_mutex_init(&ps->qlock, NULL);
+    ps->qhead.next = ps->qhead.prev = &ps->qhead;
+    return ps;
+}
+
+/* The server of `prev` that `cs` continues: same pool, name and address. */
+static struct server *find_previous(const struct pool *prev_pool, const struct config_server *cs)
+{
+    if (!prev_pool)
+        return NULL;
+    struct server *old = pool_find_server(prev_pool, cs->name);
+    if (old && old->addr.len == cs->addr.len &&
+        memcmp(&old->addr.sa, &cs->addr.sa, cs->addr.len) == 0 && old->role == cs->role)
+        return old;
+    return NULL;
+}
+
+static struct server *server_new(const struct config_server *cs, struct pool_shared *ps)
+{
+    struct server *srv = aligned_alloc(CACHE_LINE, (sizeof *srv + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE);
+
+    if (!srv)
+        return NULL;
+    memset(srv, 0, sizeof *srv);
+    atomic_init(&srv->refs, 1);
+    atomic_init(&srv->state, SRV_UP);
+    atomic_init(&srv->up_since_ms, now_ms());
+    snprintf(srv->name, sizeof srv->name, "%s", cs->name);
+    snprintf(srv->pool_name, sizeof srv->pool_name, "%s", ps->name);
+    srv->addr = cs->addr;
+    srv->role = cs->role;
+    srv->pool = ps;
+    atomic_fetch_add(&ps->refs, 1);
+    return srv;
+}
+
+static int pool_build(struct pool *pool, const struct config_pool *cp, const struct runtime *prev)
+{
+    const struct pool *prev_pool = prev ? runtime_find_pool(prev, cp->name) : NULL;
+
+    pool->cfg = cp;
+    if (prev_pool) {
+        pool->shared = prev_pool->shared;
+        atomic_fetch_add(&pool->shared->refs, 1);
+    } else if (!(pool->shared = pool_shared_new(cp->name))) {
+        return -1;
+    }
+    pool->servers = calloc(cp->nservers ? cp->nservers : 1, sizeof *pool->servers);
+    if (!pool->servers)
+        return -1;
+    /* Primaries first, then standbys: the balancer scans them in this order. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < cp->nservers; i++) {
+            const struct config_server *cs = &cp->servers[i];
+            if ((pass == 0) != (cs->role == ROLE_PRIMARY))
+                continue;
+            struct server *srv = find_previous(prev_pool, cs);
+            if (srv)
+                server_ref(srv);
+            else if (!(srv = server_new(cs, pool->shared)))
+                return -1;
+            atomic_store(&srv->weight, cs->weight);
+            atomic_store(&srv->max_conns, cs->max_conns);
+            atomic_store(&srv->removed, 0);
+            pool->servers[pool->nservers++] = srv;
+            if (pass == 0)
+                pool->nprimaries++;
+        }
+    }
+    return 0;
+}
+
+static void runtime_free(struct runtime *rt)
+{
+    if (!rt)
+        return;
+    for (size_t i = 0; i < rt->npools; i++) {
+        struct pool *pool = &rt->pools[i];
+        for (size_t j = 0; j < pool->nservers; j++)
+            server_unref(pool->servers[j]);
+        free(pool->servers);
+        pool_shared_unref(pool->shared);
+    }
+    free(rt->pools);
+    free(rt->routes);
+    config_free(rt->cfg);
+    free(rt);
+}
+
+struct runtime *runtime_build(struct config *cfg, const struct runtime *prev)
+{
+    struct runtime *rt = calloc(1, sizeof *rt);
+
+    if (!rt) {
+        config_free(cfg);
+        return NULL;
+    }
+    atomic_init(&rt->refs, 1);
+    rt->cfg = cfg;
+    rt->generation = prev ? prev->generation + 1 : 1;
+    rt->pools = calloc(cfg->npools ? cfg->npools : 1, sizeof *rt->pools);
+    rt->routes = calloc(cfg->nroutes ? cfg->nroutes : 1, sizeof *rt->routes);
+    if (!rt->pools || !rt->routes)
+        goto fail;
+    for (size_t i = 0; i < cfg->npools; i++) {
+        rt->npools++;
+        if (pool_build(&rt->pools[i], &cfg->pools[i], prev) < 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < cfg->nroutes; i++) {
+        rt->routes[i].cfg = &cfg->routes[i];
+        rt->routes[i].pool = &rt->pools[cfg->routes[i].pool];
+    }
+    rt->nroutes = cfg->nroutes;
+    return rt;
+fail:
+    runtime_free(rt);
+    return NULL;
+}
+
+struct runtime *runtime_current(void)
+{
+    return atomic_load_explicit(&current, memory_order_acquire);
+}
+
+/* Main thread only: the main thread is the one that swaps `current`, so the
+ * generation cannot be freed between the load and the increment.  Workers
+ * get their generation through worker.c's hand-over instead. */
+struct runtime *runtime_acquire(void)
+{
+    struct runtime *rt = atomic_load_explicit(&current, memory_order_acquire);
+
+    if (rt)
+        atomic_fetch_add_explicit(&rt->refs, 1, memory_order_relaxed);
+    return rt;
+}
+
+void runtime_ref(struct runtime *rt)
+{
+    atomic_fetch_add_explicit(&rt->refs, 1, memory_order_relaxed);
+}
+
+void runtime_release(struct runtime *rt)
+{
+    if (rt && atomic_fetch_sub_explicit(&rt->refs, 1, memory_order_acq_rel) == 1)
+        runtime_free(rt);
+}
+
+static int runtime_has_server(const struct runtime *rt, const struct server *srv)
+{
+    for (size_t i = 0; i < rt->npools; i++)
+        for (size_t j = 0; j < rt->pools[i].nservers; j++)
+            if (rt->pools[i].servers[j] == srv)
+                return 1;
+    return 0;
+}
+
+void runtime_publish(struct runtime *rt)
+{
+    struct runtime *old = atomic_exchange_explicit(&current, rt, memory_order_acq_rel);
+
+    if (old && rt) {
+        for (size_t i = 0; i < old->npools; i++)
+            for (size_t j = 0; j < old->pools[i].nservers; j++) {
+                struct server *srv = old->pools[i].servers[j];
+                if (!runtime_has_server(rt, srv))
+                    atomic_store(&srv->removed, 1);
+            }
+    }
+    runtime_release(old);
+}
+
+struct pool *runtime_find_pool(const struct runtime *rt, const char *name)
+{
+    for (size_t i = 0; i < rt->npools; i++)
+        if (strcmp(rt->pools[i].cfg->name, name) == 0)
+            return &rt->pools[i];
+    return NULL;
+}
+
+struct server *pool_find_server(const struct pool *pool, const char *name)
+{
+    for (size_t i = 0; i < pool->nservers; i++)
+        if (strcmp(pool->servers[i]->name, name) == 0)
+            return pool->servers[i];
+    return NULL;
+}

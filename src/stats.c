@@ -1,0 +1,996 @@
+/*
+ * stats: the stats port's HTTP server, routing and admin actions (see
+ * stats.h).
+ *
+ * It runs on the main loop, beside the health checker and reloads, so it
+ * reads runtime state the way the checker writes it.  Each connection owns
+ * a fixed input buffer, an llhttp parser in strict mode and an output
+ * buffer; a request is parsed as bytes arrive (nothing of a head is kept
+ * but the few fields routing needs), and parsing pauses at the end of each
+ * request so pipelined requests are answered one at a time, in order.
+ * Memory per connection is therefore bounded, and so is the number of
+ * connections.
+ */
+#include "stats.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <llhttp.h>
+
+#include "health.h"
+#include "log.h"
+#include "metrics.h"
+#include "runtime.h"
+#include "stats_json.h"
+
+#define STATS_MAX_CONNS 512      /* beyond it new connections are closed at once */
+#define STATS_IN_SIZE 4096       /* one read; unparsed pipelined bytes wait here */
+#define STATS_URL_MAX 1024       /* longer targets cannot name a route: 404 */
+#define STATS_AUTH_MAX 512
+#define STATS_FIELD_MAX 32       /* longer header names are not ones we read */
+#define STATS_BODY_MAX 65536     /* admin actions take no body: a bound, not a use */
+#define STATS_OUT_KEEP 65536     /* larger output buffers are freed after use */
+#define STATS_ACCEPT_BATCH 32
+#define STATS_BACKOFF_S 0.5      /* pause accepting after EMFILE and the like */
+#define STATS_LINGER_S 1.0       /* reading what a refused client still sends */
+#define STATS_LINGER_MAX 262144  /* bytes discarded while lingering, at most */
+
+/* What a connection is doing; the timer's meaning follows it. */
+enum conn_phase {
+    PHASE_IDLE = 0, /* between requests: keep-alive timeout */
+    PHASE_REQUEST,  /* a request is arriving: client timeout */
+    PHASE_WRITE,    /* answering: client timeout, reset on progress */
+    PHASE_LINGER,   /* answered and shut down for writing: discarding input
+                       until the client closes, so that closing with unread
+                       bytes does not reset the connection before the client
+                       read the answer */
+};
+
+/* The header fields routing needs. */
+enum header_kind { HDR_OTHER = 0, HDR_AUTH, HDR_HOST };
+
+struct stats_conn {
+    struct stats_conn *next, *prev;
+    int fd;
+    ev_io rio, wio;
+    ev_timer timer;
+    enum conn_phase phase;
+    unsigned requests;            /* answered on this connection */
+
+    llhttp_t parser;
+    char in[STATS_IN_SIZE];
+    size_t in_len;                /* unparsed bytes at in[0] */
+
+    /* The request being parsed. */
+    char url[STATS_URL_MAX];
+    size_t url_len;
+    int url_long;
+    char field[STATS_FIELD_MAX];
+    size_t field_len;
+    enum header_kind header;
+    char auth[STATS_AUTH_MAX];
+    size_t auth_len;
+    unsigned auth_count;
+    unsigned host_count;
+    size_t head_bytes;
+    unsigned nheaders;
+    uint64_t body_bytes;
+    int reject;                   /* status to answer when a callback refuses */
+    size_t lingered;              /* bytes discarded in PHASE_LINGER */
+    const char *value_end;        /* end of the header value's last piece */
+    int value_at_buf_end;         /* ... which was the end of the input */
+
+    struct stats_buf out;
+    size_t out_off;
+    int close_after;
+};
+
+/* What the server needs from the configuration, copied so that a reload
+ * may free the config it came from. */
+struct stats_settings {
+    char token[sizeof(((struct config *)0)->stats_token)];
+    size_t token_len;
+    double timeout_client_s;
+    double timeout_keep_alive_s;
+    size_t limit_header_size;
+    unsigned limit_headers;
+};
+
+struct stats_listener {
+    int fd;
+    ev_io io;
+    ev_timer backoff;
+    struct config_addr addr;
+};
+
+static struct ev_loop *stats_loop;
+static struct stats_settings settings;
+static struct stats_listener *listener;
+static struct stats_conn conns = { .next = &conns, .prev = &conns };
+static unsigned nconns;
+static llhttp_settings_t parser_settings;
+static struct stats_buf scratch;  /* documents are rendered here, then copied */
+
+static void conn_drive(struct stats_conn *c);
+
+/* ---- settings --------------------------------------------------------------- */
+
+static void settings_take(const struct config *cfg)
+{
+    memcpy(settings.token, cfg->stats_token, sizeof(settings.token));
+    settings.token[sizeof(settings.token) - 1] = '\0';
+    settings.token_len = strlen(settings.token);
+    settings.timeout_client_s = (double)cfg->timeout_client_ms / 1000.0;
+    settings.timeout_keep_alive_s = (double)cfg->timeout_keep_alive_ms / 1000.0;
+    settings.limit_header_size = cfg->limit_header_size;
+    settings.limit_headers = cfg->limit_headers;
+    if (settings.timeout_client_s <= 0)
+        settings.timeout_client_s = 10;
+    if (settings.timeout_keep_alive_s <= 0)
+        settings.timeout_keep_alive_s = 60;
+    if (settings.limit_header_size == 0)
+        settings.limit_header_size = 16384;
+}
+
+/* ---- connections: lifetime and timer ------------------------------------------ */
+
+static void conn_set_timer(struct stats_conn *c, double seconds)
+{
+    ev_timer_stop(stats_loop, &c->timer);
+    ev_timer_set(&c->timer, seconds, 0.);
+    ev_timer_start(stats_loop, &c->timer);
+}
+
+/* Stops every watcher and frees `c`: callers return at once after it. */
+static void conn_close(struct stats_conn *c)
+{
+    ev_io_stop(stats_loop, &c->rio);
+    ev_io_stop(stats_loop, &c->wio);
+    ev_timer_stop(stats_loop, &c->timer);
+    close(c->fd);
+    c->prev->next = c->next;
+    c->next->prev = c->prev;
+    nconns--;
+    stats_buf_free(&c->out);
+    free(c);
+}
+
+static void request_reset(struct stats_conn *c)
+{
+    c->url_len = 0;
+    c->url_long = 0;
+    c->field_len = 0;
+    c->header = HDR_OTHER;
+    c->auth_len = 0;
+    c->auth_count = 0;
+    c->host_count = 0;
+    c->head_bytes = 0;
+    c->nheaders = 0;
+    c->body_bytes = 0;
+    c->reject = 0;
+    c->value_end = NULL;
+}
+
+/* ---- llhttp callbacks: collect what routing needs, enforce the limits ------ */
+
+static struct stats_conn *conn_of(llhttp_t *p)
+{
+    return p->data;
+}
+
+/* Refuses the request with `status` (the parser then stops with an error). */
+static int refuse(struct stats_conn *c, int status)
+{
+    c->reject = status;
+    return -1;
+}
+
+static int head_grow(struct stats_conn *c, size_t len)
+{
+    c->head_bytes += len;
+    if (c->head_bytes > settings.limit_header_size)
+        return refuse(c, 431);
+    return 0;
+}
+
+static int on_message_begin(llhttp_t *p)
+{
+    struct stats_conn *c = conn_of(p);
+
+    request_reset(c);
+    /* The first request's clock started at accept; later ones start now. */
+    if (c->phase == PHASE_IDLE && c->requests > 0)
+        conn_set_timer(c, settings.timeout_client_s);
+    c->phase = PHASE_REQUEST;
+    return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t len)
+{
+    struct stats_conn *c = conn_of(p);
+
+    if (c->url_len + len > settings.limit_header_size)
+        return refuse(c, 414);
+    if (c->url_len + len >= sizeof(c->url)) {
+        c->url_long = 1;
+    } else {
+        memcpy(c->url + c->url_len, at, len);
+        c->url[c->url_len + len] = '\0';
+    }
+    c->url_len += len;
+    return head_grow(c, len);
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    struct stats_conn *c = conn_of(p);
+
+    if (c->field_len + len < sizeof(c->field))
+        memcpy(c->field + c->field_len, at, len);
+    c->field_len += len;
+    return head_grow(c, len);
+}
+
+static int on_header_field_complete(llhttp_t *p)
+{
+    struct stats_conn *c = conn_of(p);
+
+    c->header = HDR_OTHER;
+    if (c->field_len < sizeof(c->field)) {
+        c->field[c->field_len] = '\0';
+        if (strcasecmp(c->field, "authorization") == 0) {
+            c->header = HDR_AUTH;
+            c->auth_count++;
+            c->auth_len = 0;
+        } else if (strcasecmp(c->field, "host") == 0) {
+            c->header = HDR_HOST;
+            c->host_count++;
+        }
+    }
+    c->field_len = 0;
+    if (++c->nheaders > settings.limit_headers)
+        return refuse(c, 431);
+    return 0;
+}
+
+/* llhttp 8 accepts obs-fold, reporting the folded line as a second piece
+ * of the value after a gap (the CRLF).  A value split by a read ends one
+ * buffer and starts the next; any other gap is a fold, which the contract
+ * answers with 400 (RFC 9112 5.2 allows it). */
+static int value_is_folded(const struct stats_conn *c, const char *at)
+{
+    if (!c->value_end)
+        return 0;
+    return at != c->value_end && !(c->value_at_buf_end && at == c->in);
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    struct stats_conn *c = conn_of(p);
+
+    if (value_is_folded(c, at))
+        return refuse(c, 400);
+    c->value_end = at + len;
+    c->value_at_buf_end = at + len == c->in + c->in_len;
+    if (c->header == HDR_AUTH) {
+        /* An overlong value is kept truncated: it cannot match the token,
+         * whose length is below STATS_AUTH_MAX. */
+        size_t room = sizeof(c->auth) - 1 - c->auth_len;
+        size_t n = len < room ? len : room;
+        memcpy(c->auth + c->auth_len, at, n);
+        c->auth_len += n;
+        c->auth[c->auth_len] = '\0';
+    }
+    return head_grow(c, len);
+}
+
+static int on_header_value_complete(llhttp_t *p)
+{
+    struct stats_conn *c = conn_of(p);
+
+    c->value_end = NULL;
+    /* ": " and CRLF of the line, so the limit counts roughly what was sent. */
+    return head_grow(c, 4);
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+    struct stats_conn *c = conn_of(p);
+
+    /* RFC 9112 3.2: exactly one Host in HTTP/1.1. */
+    if (c->host_count > 1 || (c->host_count == 0 && p->http_major == 1 && p->http_minor >= 1))
+        return refuse(c, 400);
+    return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    struct stats_conn *c = conn_of(p);
+
+    (void)at;
+    c->body_bytes += len;
+    if (c->body_bytes > STATS_BODY_MAX)
+        return refuse(c, 413);
+    return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+    (void)p;
+    /* Stop here: the request is answered before the next one is parsed. */
+    return HPE_PAUSED;
+}
+
+static void parser_settings_init(void)
+{
+    llhttp_settings_init(&parser_settings);
+    parser_settings.on_message_begin = on_message_begin;
+    parser_settings.on_url = on_url;
+    parser_settings.on_header_field = on_header_field;
+    parser_settings.on_header_field_complete = on_header_field_complete;
+    parser_settings.on_header_value = on_header_value;
+    parser_settings.on_header_value_complete = on_header_value_complete;
+    parser_settings.on_headers_complete = on_headers_complete;
+    parser_settings.on_body = on_body;
+    parser_settings.on_message_complete = on_message_complete;
+}
+
+/* ---- responses ------------------------------------------------------------------ */
+
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    default:  return "Error";
+    }
+}
+
+/* Queues a whole response in c->out.  `extra` is "" or header lines, each
+ * ending in CRLF.  HEAD gets the headers of the GET answer only. */
+static void reply(struct stats_conn *c, int status, const char *ctype,
+                  const char *body, size_t len, const char *extra)
+{
+    int head_only = c->reject == 0 && llhttp_get_method(&c->parser) == HTTP_HEAD;
+    const char *connection = "";
+
+    if (c->close_after)
+        connection = "Connection: close\r\n";
+    else if (c->parser.http_major == 1 && c->parser.http_minor == 0)
+        connection = "Connection: keep-alive\r\n"; /* 1.0 closes unless told */
+
+    stats_buf_reset(&c->out);
+    stats_buf_printf(&c->out,
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "Cache-Control: no-store\r\n%s%s\r\n",
+                     status, status_text(status), ctype, len, extra, connection);
+    if (!head_only)
+        stats_buf_append(&c->out, body, len);
+    c->out_off = 0;
+}
+
+static void reply_text(struct stats_conn *c, int status, const char *text, const char *extra)
+{
+    reply(c, status, "text/plain; charset=utf-8", text, strlen(text), extra);
+}
+
+/* Answers a request the parser refused, and closes after it. */
+static void reply_refused(struct stats_conn *c, int status)
+{
+    static const struct { int status; const char *text; } texts[] = {
+        { 400, "bad request\n" },
+        { 408, "request head not received in time\n" },
+        { 413, "request body too large\n" },
+        { 414, "request URI too long\n" },
+        { 431, "request headers too large\n" },
+    };
+    const char *text = "bad request\n";
+
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (texts[i].status == status)
+            text = texts[i].text;
+    c->reject = status;
+    c->close_after = 1;
+    reply_text(c, status, text, "");
+}
+
+/* Sends the scratch document, or a 500 if rendering ran out of memory. */
+static void reply_scratch(struct stats_conn *c, int rendered, const char *ctype)
+{
+    if (rendered < 0) {
+        reply_text(c, 500, "out of memory\n", "");
+        return;
+    }
+    reply(c, 200, ctype, scratch.data, scratch.len, "");
+    /* A big document (many servers) should not pin its memory forever. */
+    if (scratch.cap > STATS_OUT_KEEP)
+        stats_buf_free(&scratch);
+    else
+        stats_buf_reset(&scratch);
+}
+
+/* ---- routes ------------------------------------------------------------------------ */
+
+static int method_is_get(const struct stats_conn *c)
+{
+    int m = llhttp_get_method((llhttp_t *)&c->parser);
+    return m == HTTP_GET || m == HTTP_HEAD;
+}
+
+static void route_get(struct stats_conn *c, const char *path)
+{
+    if (strcmp(path, "/") == 0) {
+        reply(c, 200, "text/html; charset=utf-8", stats_dashboard_html,
+              stats_dashboard_len, "");
+    } else if (strcmp(path, "/healthz") == 0) {
+        reply_text(c, 200, "ok\n", "");
+    } else {
+        struct runtime *rt = runtime_acquire();
+        int rc;
+        const char *ctype;
+
+        stats_buf_reset(&scratch);
+        if (strcmp(path, "/api/stats") == 0) {
+            rc = stats_json_render(&scratch, rt, now_ms());
+            ctype = "application/json";
+        } else {
+            rc = stats_prom_render(&scratch, rt, now_ms());
+            ctype = "text/plain; version=0.0.4";
+        }
+        if (rt)
+            runtime_release(rt);
+        reply_scratch(c, rc, ctype);
+    }
+}
+
+/* Compares in time that depends on the configured token's length only. */
+static int token_equal(const char *given, size_t given_len)
+{
+    const unsigned char *a = (const unsigned char *)given;
+    const unsigned char *b = (const unsigned char *)settings.token;
+    unsigned diff = given_len != settings.token_len;
+
+    for (size_t i = 0; i < settings.token_len; i++)
+        diff |= b[i] ^ (given_len ? a[i % given_len] : 0u);
+    return diff == 0;
+}
+
+/* Checks "Authorization: Bearer TOKEN" (scheme case-insensitive). */
+static int authorized(const struct stats_conn *c)
+{
+    const char *v = c->auth;
+    size_t len;
+
+    if (c->auth_count != 1)
+        return 0;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (strncasecmp(v, "Bearer", 6) != 0 || (v[6] != ' ' && v[6] != '\t'))
+        return 0;
+    v += 6;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    len = strlen(v);
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+        len--;
+    return token_equal(v, len);
+}
+
+static int hex_value(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %XX in place; -1 for a bad escape or a decoded NUL. */
+static int percent_decode(char *s)
+{
+    char *out = s;
+
+    for (char *p = s; *p; p++) {
+        if (*p == '%') {
+            int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                return -1;
+            *out++ = (char)(hi * 16 + lo);
+            p += 2;
+        } else {
+            *out++ = *p;
+        }
+    }
+    *out = '\0';
+    return 0;
+}
+
+/* Splits "/api/pools/P/servers/S/ACTION" (`path` is modified).  Returns 0
+ * with the three parts, or -1 when the path has another shape. */
+static int admin_path_split(char *path, char **pool, char **server, char **action)
+{
+    char *seg[6];
+    int n = 0;
+    char *p = path + 1;
+
+    while (n < 6) {
+        seg[n++] = p;
+        p = strchr(p, '/');
+        if (!p)
+            break;
+        *p++ = '\0';
+    }
+    if (p || n != 6 || strcmp(seg[0], "api") != 0 || strcmp(seg[1], "pools") != 0 ||
+        strcmp(seg[3], "servers") != 0 || !*seg[2] || !*seg[4])
+        return -1;
+    if (percent_decode(seg[2]) < 0 || percent_decode(seg[4]) < 0)
+        return -1;
+    *pool = seg[2];
+    *server = seg[4];
+    *action = seg[5];
+    return 0;
+}
+
+static int admin_action(const char *name, enum server_admin *out)
+{
+    static const struct { const char *name; enum server_admin admin; } actions[] = {
+        { "drain", ADMIN_DRAIN }, { "disable", ADMIN_DISABLE }, { "enable", ADMIN_NONE },
+    };
+
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (strcmp(name, actions[i].name) == 0) {
+            *out = actions[i].admin;
+            return 0;
+        }
+    return -1;
+}
+
+/* Applies `admin` to POOL/SERVER of the current generation and answers
+ * with the server's JSON, or 404. */
+static void admin_apply(struct stats_conn *c, const char *pool_name,
+                        const char *server_name, const char *action,
+                        enum server_admin admin)
+{
+    struct runtime *rt = runtime_acquire();
+    struct pool *pool = rt ? runtime_find_pool(rt, pool_name) : NULL;
+    struct server *srv = pool ? pool_find_server(pool, server_name) : NULL;
+
+    if (!srv) {
+        if (rt)
+            runtime_release(rt);
+        reply_text(c, 404, pool ? "no such server\n" : "no such pool\n", "");
+        return;
+    }
+    health_server_admin(srv, admin);
+    log_info("stats: %s of server %s/%s requested on the stats port",
+             action, pool_name, server_name);
+    stats_buf_reset(&scratch);
+    stats_json_server(&scratch, srv);
+    stats_buf_puts(&scratch, "\n");
+    runtime_release(rt);
+    reply_scratch(c, scratch.oom ? -1 : 0, "application/json");
+}
+
+/* `path` is modified. */
+static void route_admin(struct stats_conn *c, char *path)
+{
+    char *pool, *server, *action;
+    enum server_admin admin;
+
+    if (admin_path_split(path, &pool, &server, &action) < 0 ||
+        admin_action(action, &admin) < 0) {
+        reply_text(c, 404, "not found\n", "");
+    } else if (llhttp_get_method(&c->parser) != HTTP_POST) {
+        reply_text(c, 405, "method not allowed: use POST\n", "Allow: POST\r\n");
+    } else if (settings.token_len == 0) {
+        reply_text(c, 403, "admin actions are off: no token on the stats line\n", "");
+    } else if (!authorized(c)) {
+        reply_text(c, 401, "missing or wrong bearer token\n",
+                   "WWW-Authenticate: Bearer realm=\"proxy\"\r\n");
+    } else {
+        admin_apply(c, pool, server, action, admin);
+    }
+}
+
+/* The path of the request target, without query; "" when unusable. */
+static char *target_path(struct stats_conn *c)
+{
+    char *path = c->url;
+
+    if (c->url_long) {
+        c->url[0] = '\0';
+        return c->url;
+    }
+    /* Absolute form (RFC 9112 3.2.2): skip scheme and authority. */
+    if (strncasecmp(path, "http://", 7) == 0) {
+        path = strchr(path + 7, '/');
+        if (!path)
+            return "/";
+    }
+    path[strcspn(path, "?#")] = '\0';
+    return path;
+}
+
+static void route(struct stats_conn *c)
+{
+    char *path = target_path(c);
+    static const char *const get_paths[] = { "/", "/healthz", "/api/stats", "/metrics" };
+
+    for (size_t i = 0; i < sizeof(get_paths) / sizeof(get_paths[0]); i++) {
+        if (strcmp(path, get_paths[i]) != 0)
+            continue;
+        if (method_is_get(c))
+            route_get(c, path);
+        else
+            reply_text(c, 405, "method not allowed: use GET\n", "Allow: GET, HEAD\r\n");
+        return;
+    }
+    if (strncmp(path, "/api/pools/", 11) == 0)
+        route_admin(c, path);
+    else
+        reply_text(c, 404, "not found\n", "");
+}
+
+/* ---- parsing and writing ------------------------------------------------------------ */
+
+/* Feeds the buffered input to the parser.  On a complete request the rest
+ * stays buffered and the answer is queued (phase WRITE). */
+static void conn_parse(struct stats_conn *c)
+{
+    llhttp_errno_t err = llhttp_execute(&c->parser, c->in, c->in_len);
+
+    if (err == HPE_OK) {
+        c->in_len = 0;
+        return;
+    }
+    if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+        const char *pos = llhttp_get_error_pos(&c->parser);
+        size_t used = pos ? (size_t)(pos - c->in) : c->in_len;
+
+        memmove(c->in, c->in + used, c->in_len - used);
+        c->in_len -= used;
+        /* An upgrade is not served here: answer, then close. */
+        c->close_after = err == HPE_PAUSED_UPGRADE || c->parser.upgrade ||
+                         !llhttp_should_keep_alive(&c->parser);
+        llhttp_resume(&c->parser);
+        route(c);
+    } else {
+        c->in_len = 0;
+        reply_refused(c, c->reject ? c->reject : 400);
+    }
+    c->phase = PHASE_WRITE;
+    c->requests++;
+    conn_set_timer(c, settings.timeout_client_s);
+}
+
+/* Writes what it can.  Returns 1 when all is written, 0 when the socket
+ * is full, -1 on error. */
+static int conn_flush(struct stats_conn *c)
+{
+    while (c->out_off < c->out.len) {
+        ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
+                         MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+        }
+        c->out_off += (size_t)n;
+    }
+    return 1;
+}
+
+/* A response went out: back to reading, the next request on keep-alive. */
+static void conn_written(struct stats_conn *c)
+{
+    if (c->out.cap > STATS_OUT_KEEP)
+        stats_buf_free(&c->out);
+    else
+        stats_buf_reset(&c->out);
+    c->out_off = 0;
+    c->phase = PHASE_IDLE;
+    conn_set_timer(c, settings.timeout_keep_alive_s);
+}
+
+/* The answer is out and the connection ends: stop writing, and read (and
+ * drop) what the client still sends for a moment before closing. */
+static void conn_linger(struct stats_conn *c)
+{
+    ev_io_stop(stats_loop, &c->wio);
+    stats_buf_free(&c->out);
+    c->in_len = 0;
+    c->phase = PHASE_LINGER;
+    if (shutdown(c->fd, SHUT_WR) < 0) {
+        conn_close(c);
+        return;
+    }
+    conn_set_timer(c, STATS_LINGER_S);
+    ev_io_start(stats_loop, &c->rio);
+}
+
+/* Moves a connection along until it waits for the socket.  May free `c`. */
+static void conn_drive(struct stats_conn *c)
+{
+    for (;;) {
+        if (c->phase == PHASE_WRITE) {
+            int rc = conn_flush(c);
+            if (rc < 0) {
+                conn_close(c);
+                return;
+            }
+            if (rc == 1 && c->close_after) {
+                conn_linger(c);
+                return;
+            }
+            if (rc == 0) {
+                ev_io_stop(stats_loop, &c->rio);
+                ev_io_start(stats_loop, &c->wio);
+                return;
+            }
+            ev_io_stop(stats_loop, &c->wio);
+            conn_written(c);
+        }
+        if (c->in_len == 0) {
+            ev_io_start(stats_loop, &c->rio);
+            return;
+        }
+        conn_parse(c);
+        if (c->phase != PHASE_WRITE) {
+            ev_io_start(stats_loop, &c->rio);
+            return;
+        }
+    }
+}
+
+static void on_conn_read(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct stats_conn *c = w->data;
+    ssize_t n;
+
+    (void)loop;
+    (void)revents;
+    /* Only reached outside PHASE_WRITE, where everything read was parsed. */
+    n = recv(c->fd, c->in, sizeof(c->in), 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n <= 0) {
+        conn_close(c);
+        return;
+    }
+    if (c->phase == PHASE_LINGER) {
+        c->lingered += (size_t)n;
+        if (c->lingered > STATS_LINGER_MAX)
+            conn_close(c);
+        return;
+    }
+    c->in_len = (size_t)n;
+    conn_drive(c);
+}
+
+static void on_conn_write(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct stats_conn *c = w->data;
+
+    (void)loop;
+    (void)revents;
+    conn_set_timer(c, settings.timeout_client_s);
+    conn_drive(c);
+}
+
+static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct stats_conn *c = w->data;
+
+    (void)loop;
+    (void)revents;
+    if (c->phase != PHASE_REQUEST) {
+        conn_close(c);
+        return;
+    }
+    /* A request head or body that did not arrive in time: say so, then close. */
+    ev_io_stop(stats_loop, &c->rio);
+    reply_refused(c, 408);
+    c->phase = PHASE_WRITE;
+    c->in_len = 0;
+    conn_set_timer(c, settings.timeout_client_s);
+    conn_drive(c);
+}
+
+static void conn_new(int fd)
+{
+    struct stats_conn *c = calloc(1, sizeof(*c));
+    int one = 1;
+
+    if (!c) {
+        log_warnx("stats: out of memory for a connection");
+        close(fd);
+        return;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->fd = fd;
+    llhttp_init(&c->parser, HTTP_REQUEST, &parser_settings);
+    c->parser.data = c;
+    stats_buf_init(&c->out);
+    ev_io_init(&c->rio, on_conn_read, fd, EV_READ);
+    ev_io_init(&c->wio, on_conn_write, fd, EV_WRITE);
+    ev_timer_init(&c->timer, on_conn_timer, settings.timeout_client_s, 0.);
+    c->rio.data = c->wio.data = c->timer.data = c;
+    c->next = &conns;
+    c->prev = conns.prev;
+    conns.prev->next = c;
+    conns.prev = c;
+    nconns++;
+    ev_io_start(stats_loop, &c->rio);
+    ev_timer_start(stats_loop, &c->timer);
+}
+
+/* ---- the listener -------------------------------------------------------------------- */
+
+static void on_backoff(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct stats_listener *l = w->data;
+
+    (void)revents;
+    ev_io_start(loop, &l->io);
+}
+
+static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct stats_listener *l = w->data;
+
+    (void)revents;
+    for (int i = 0; i < STATS_ACCEPT_BATCH; i++) {
+        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+                errno == ECONNABORTED)
+                return;
+            /* Out of descriptors or memory: retrying at once would spin. */
+            log_warn("stats: accept on %s", l->addr.text);
+            ev_io_stop(loop, &l->io);
+            ev_timer_set(&l->backoff, STATS_BACKOFF_S, 0.);
+            ev_timer_start(loop, &l->backoff);
+            return;
+        }
+        if (nconns >= STATS_MAX_CONNS) {
+            close(fd);
+            continue;
+        }
+        conn_new(fd);
+    }
+}
+
+/* Opens a listening socket on `addr`; NULL after logging why. */
+static struct stats_listener *listener_open(const struct config_addr *addr)
+{
+    struct stats_listener *l = calloc(1, sizeof(*l));
+    int one = 1, saved;
+
+    if (!l) {
+        log_errorx("stats: out of memory");
+        return NULL;
+    }
+    l->addr = *addr;
+    l->fd = socket(addr->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (l->fd < 0)
+        goto fail;
+    setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (addr->sa.ss_family == AF_INET6)
+        setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(l->fd, (const struct sockaddr *)&addr->sa, addr->len) < 0 ||
+        listen(l->fd, 128) < 0)
+        goto fail;
+    ev_io_init(&l->io, on_accept, l->fd, EV_READ);
+    ev_timer_init(&l->backoff, on_backoff, STATS_BACKOFF_S, 0.);
+    l->io.data = l->backoff.data = l;
+    ev_io_start(stats_loop, &l->io);
+    log_info("stats: serving on %s", addr->text);
+    return l;
+
+fail:
+    saved = errno;
+    log_error("stats: cannot listen on %s", addr->text);
+    if (l->fd >= 0)
+        close(l->fd);
+    free(l);
+    errno = saved;
+    return NULL;
+}
+
+static void listener_close(struct stats_listener *l)
+{
+    if (!l)
+        return;
+    ev_io_stop(stats_loop, &l->io);
+    ev_timer_stop(stats_loop, &l->backoff);
+    close(l->fd);
+    free(l);
+}
+
+static int addr_equal(const struct config_addr *a, const struct config_addr *b)
+{
+    return a->len == b->len && memcmp(&a->sa, &b->sa, a->len) == 0;
+}
+
+/* ---- public ------------------------------------------------------------------------------ */
+
+int stats_start(struct ev_loop *loop, const struct config *cfg)
+{
+    stats_loop = loop;
+    parser_settings_init();
+    stats_buf_init(&scratch);
+    settings_take(cfg);
+    if (!cfg->has_stats)
+        return 0;
+    listener = listener_open(&cfg->stats_addr);
+    return listener ? 0 : -1;
+}
+
+int stats_apply(const struct config *cfg)
+{
+    struct stats_listener *l;
+
+    if (!stats_loop)
+        return -1;
+    settings_take(cfg);
+    if (!cfg->has_stats) {
+        if (listener)
+            log_info("stats: no longer serving on %s", listener->addr.text);
+        listener_close(listener);
+        listener = NULL;
+        return 0;
+    }
+    if (listener && addr_equal(&listener->addr, &cfg->stats_addr))
+        return 0;
+    /* Bind the new address first: when it fails the old one keeps serving. */
+    l = listener_open(&cfg->stats_addr);
+    if (!l && errno == EADDRINUSE && listener) {
+        /* The old socket may be what holds the port (127.0.0.1:P moving to
+         * 0.0.0.0:P): let it go, and take it back if the new one fails. */
+        struct config_addr old = listener->addr;
+        listener_close(listener);
+        listener = NULL;
+        l = listener_open(&cfg->stats_addr);
+        if (!l) {
+            listener = listener_open(&old);
+            return -1;
+        }
+    }
+    if (!l)
+        return -1;
+    if (listener)
+        log_info("stats: moved from %s to %s", listener->addr.text, l->addr.text);
+    listener_close(listener);
+    listener = l;
+    return 0;
+}
+
+void stats_stop(void)
+{
+    if (!stats_loop)
+        return;
+    listener_close(listener);
+    listener = NULL;
+    while (conns.next != &conns)
+        conn_close(conns.next);
+    stats_buf_free(&scratch);
+}

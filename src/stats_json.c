@@ -1,0 +1,414 @@
+/*
+ * stats_json: the /api/stats JSON and /metrics Prometheus documents (see
+ * stats_json.h).  Everything here reads relaxed atomics: a document is a
+ * snapshot that may be a few requests out of step between fields, which is
+ * what monitoring expects.
+ */
+#include "stats_json.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "health.h"
+#include "metrics.h"
+
+#define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+static const char *const status_class_names[STATUS_CLASSES] = {
+    "1xx", "2xx", "3xx", "4xx", "5xx",
+};
+
+/* ---- the buffer ------------------------------------------------------------ */
+
+void stats_buf_init(struct stats_buf *b)
+{
+    memset(b, 0, sizeof(*b));
+}
+
+void stats_buf_free(struct stats_buf *b)
+{
+    free(b->data);
+    stats_buf_init(b);
+}
+
+void stats_buf_reset(struct stats_buf *b)
+{
+    b->len = 0;
+    b->oom = 0;
+}
+
+/* Makes room for `extra` more bytes plus a terminating NUL. */
+static int buf_reserve(struct stats_buf *b, size_t extra)
+{
+    if (b->oom)
+        return -1;
+    if (b->len + extra + 1 <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p) {
+        b->oom = 1;
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+void stats_buf_append(struct stats_buf *b, const void *data, size_t len)
+{
+    if (buf_reserve(b, len) < 0)
+        return;
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+void stats_buf_puts(struct stats_buf *b, const char *s)
+{
+    stats_buf_append(b, s, strlen(s));
+}
+
+void stats_buf_printf(struct stats_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    char small[256];
+
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->oom = 1;
+        return;
+    }
+    if ((size_t)n < sizeof(small)) {
+        stats_buf_append(b, small, (size_t)n);
+        return;
+    }
+    /* Rare: a long result is formatted straight into the buffer. */
+    if (buf_reserve(b, (size_t)n) < 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* ---- escaping ---------------------------------------------------------------- */
+
+void stats_json_string(struct stats_buf *b, const char *s)
+{
+    stats_buf_append(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':  stats_buf_append(b, "\\\"", 2); break;
+        case '\\': stats_buf_append(b, "\\\\", 2); break;
+        case '\n': stats_buf_append(b, "\\n", 2); break;
+        case '\r': stats_buf_append(b, "\\r", 2); break;
+        case '\t': stats_buf_append(b, "\\t", 2); break;
+        default:
+            /* Other control characters (and DEL, harmless but odd in a
+             * dashboard) as \u escapes; bytes >= 0x80 pass through, as the
+             * config's names are UTF-8 or plain ASCII. */
+            if (*p < 0x20 || *p == 0x7f)
+                stats_buf_printf(b, "\\u%04x", *p);
+            else
+                stats_buf_append(b, p, 1);
+        }
+    }
+    stats_buf_append(b, "\"", 1);
+}
+
+void stats_prom_label(struct stats_buf *b, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        switch (*p) {
+        case '\\': stats_buf_append(b, "\\\\", 2); break;
+        case '"':  stats_buf_append(b, "\\\"", 2); break;
+        case '\n': stats_buf_append(b, "\\n", 2); break;
+        default:   stats_buf_append(b, p, 1);
+        }
+    }
+}
+
+/* A number JSON can carry: NaN and infinities become 0. */
+static double finite_or_zero(double v)
+{
+    return isfinite(v) ? v : 0.0;
+}
+
+/* ---- names --------------------------------------------------------------------- */
+
+const char *stats_server_state(const struct server *srv)
+{
+    int admin = LOAD(srv->admin);
+
+    if (admin == ADMIN_DISABLE)
+        return "disabled";
+    if (admin == ADMIN_DRAIN)
+        return "draining";
+    return LOAD(srv->state) == SRV_UP ? "up" : "down";
+}
+
+const char *stats_check_status(const struct server *srv)
+{
+    switch (srv->check_status) {
+    case CHECK_PASS: return "pass";
+    case CHECK_FAIL: return "fail";
+    default:         return "none";
+    }
+}
+
+static const char *role_name(enum server_role role)
+{
+    return role == ROLE_STANDBY ? "standby" : "primary";
+}
+
+static const char *balance_name(const struct pool *pool)
+{
+    if (pool->cfg && pool->cfg->balance == BALANCE_ROUND_ROBIN)
+        return "round-robin";
+    return "least-conn";
+}
+
+static const char *pool_name(const struct pool *pool)
+{
+    if (pool->shared)
+        return pool->shared->name;
+    return pool->cfg ? pool->cfg->name : "";
+}
+
+/* ---- JSON ------------------------------------------------------------------------ */
+
+void stats_json_server(struct stats_buf *b, const struct server *srv)
+{
+    stats_buf_puts(b, "{\"name\":");
+    stats_json_string(b, srv->name);
+    stats_buf_puts(b, ",\"address\":");
+    stats_json_string(b, srv->addr.text);
+    stats_buf_printf(b, ",\"role\":\"%s\",\"state\":\"%s\"",
+                     role_name(srv->role), stats_server_state(srv));
+    stats_buf_printf(b, ",\"weight\":%u,\"active\":%d,\"max_conns\":%u",
+                     LOAD(srv->weight), LOAD(srv->active), LOAD(srv->max_conns));
+    stats_buf_printf(b, ",\"requests\":%llu,\"responses\":{",
+                     (unsigned long long)LOAD(srv->requests));
+    for (int i = 0; i < STATUS_CLASSES; i++)
+        stats_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", status_class_names[i],
+                         (unsigned long long)LOAD(srv->responses[i]));
+    stats_buf_printf(b, "},\"failures\":%llu",
+                     (unsigned long long)LOAD(srv->failures));
+    stats_buf_printf(b, ",\"check\":{\"status\":\"%s\",\"consecutive\":%u,\"last_ms\":%.3f}}",
+                     stats_check_status(srv), srv->check_consecutive,
+                     finite_or_zero(srv->check_last_ms));
+}
+
+static void json_pool(struct stats_buf *b, const struct pool *pool)
+{
+    int standby = pool->shared ? LOAD(pool->shared->standby_active) : 0;
+    int queued = pool->shared ? LOAD(pool->shared->queued) : 0;
+
+    stats_buf_puts(b, "{\"name\":");
+    stats_json_string(b, pool_name(pool));
+    stats_buf_printf(b, ",\"balance\":\"%s\",\"standby_active\":%s,\"queued\":%d,\"servers\":[",
+                     balance_name(pool), standby ? "true" : "false", queued);
+    for (size_t i = 0; i < pool->nservers; i++) {
+        if (i)
+            stats_buf_append(b, ",", 1);
+        stats_json_server(b, pool->servers[i]);
+    }
+    stats_buf_puts(b, "]}");
+}
+
+static double uptime_s(uint64_t now)
+{
+    return now > metrics.start_ms ? (double)(now - metrics.start_ms) / 1000.0 : 0.0;
+}
+
+int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t now)
+{
+    stats_buf_printf(b, "{\"version\":\"%s\",\"uptime_s\":%.3f,\"workers\":%u",
+                     STATS_VERSION, uptime_s(now), LOAD(metrics.workers));
+    stats_buf_printf(b, ",\"generation\":%llu",
+                     (unsigned long long)LOAD(metrics.generation));
+    stats_buf_printf(b, ",\"reloads\":{\"ok\":%llu,\"failed\":%llu}",
+                     (unsigned long long)LOAD(metrics.reloads_ok),
+                     (unsigned long long)LOAD(metrics.reloads_failed));
+    stats_buf_printf(b, ",\"connections\":{\"active\":%llu,\"total\":%llu}",
+                     (unsigned long long)LOAD(metrics.connections_active),
+                     (unsigned long long)LOAD(metrics.connections_total));
+    stats_buf_printf(b, ",\"requests\":{\"total\":%llu,\"rate\":%.3f}",
+                     (unsigned long long)LOAD(metrics.requests_total),
+                     finite_or_zero(metrics_rate(now, 10)));
+    stats_buf_puts(b, ",\"pools\":[");
+    for (size_t i = 0; rt && i < rt->npools; i++) {
+        if (i)
+            stats_buf_append(b, ",", 1);
+        json_pool(b, &rt->pools[i]);
+    }
+    stats_buf_puts(b, "]}\n");
+    return b->oom ? -1 : 0;
+}
+
+/* ---- Prometheus ------------------------------------------------------------------- */
+
+static void prom_head(struct stats_buf *b, const char *name, const char *type,
+                      const char *help)
+{
+    stats_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* `name{pool="P",server="S"` - the caller closes the labels. */
+static void prom_server_labels(struct stats_buf *b, const char *name,
+                               const struct pool *pool, const struct server *srv)
+{
+    stats_buf_printf(b, "%s{pool=\"", name);
+    stats_prom_label(b, pool_name(pool));
+    stats_buf_puts(b, "\",server=\"");
+    stats_prom_label(b, srv->name);
+    stats_buf_puts(b, "\"");
+}
+
+/* Reads one per-server value: a function per metric keeps the loop over
+ * pools and servers in one place. */
+typedef unsigned long long (*server_value_fn)(const struct server *srv);
+
+static unsigned long long srv_up(const struct server *srv)
+{
+    return LOAD(srv->state) == SRV_UP;
+}
+
+static unsigned long long srv_active(const struct server *srv)
+{
+    int n = LOAD(srv->active);
+    return n > 0 ? (unsigned long long)n : 0;
+}
+
+static unsigned long long srv_requests(const struct server *srv)
+{
+    return LOAD(srv->requests);
+}
+
+static unsigned long long srv_failures(const struct server *srv)
+{
+    return LOAD(srv->failures);
+}
+
+static void prom_per_server(struct stats_buf *b, const struct runtime *rt,
+                            const char *name, const char *type, const char *help,
+                            server_value_fn value)
+{
+    prom_head(b, name, type, help);
+    for (size_t p = 0; rt && p < rt->npools; p++) {
+        const struct pool *pool = &rt->pools[p];
+        for (size_t s = 0; s < pool->nservers; s++) {
+            prom_server_labels(b, name, pool, pool->servers[s]);
+            stats_buf_printf(b, "} %llu\n", value(pool->servers[s]));
+        }
+    }
+}
+
+static void prom_responses(struct stats_buf *b, const struct runtime *rt)
+{
+    const char *name = "proxy_server_responses_total";
+
+    prom_head(b, name, "counter", "Responses from a server by status class.");
+    for (size_t p = 0; rt && p < rt->npools; p++) {
+        const struct pool *pool = &rt->pools[p];
+        for (size_t s = 0; s < pool->nservers; s++) {
+            const struct server *srv = pool->servers[s];
+            for (int c = 0; c < STATUS_CLASSES; c++) {
+                prom_server_labels(b, name, pool, srv);
+                stats_buf_printf(b, ",code=\"%s\"} %llu\n", status_class_names[c],
+                                 (unsigned long long)LOAD(srv->responses[c]));
+            }
+        }
+    }
+}
+
+static void prom_pools(struct stats_buf *b, const struct runtime *rt)
+{
+    prom_head(b, "proxy_pool_queued_requests", "gauge",
+              "Requests waiting in a pool's queue for a free server.");
+    for (size_t p = 0; rt && p < rt->npools; p++) {
+        const struct pool *pool = &rt->pools[p];
+        int queued = pool->shared ? LOAD(pool->shared->queued) : 0;
+        stats_buf_puts(b, "proxy_pool_queued_requests{pool=\"");
+        stats_prom_label(b, pool_name(pool));
+        stats_buf_printf(b, "\"} %d\n", queued > 0 ? queued : 0);
+    }
+    prom_head(b, "proxy_pool_standby_active", "gauge",
+              "1 while a pool's standby servers take traffic.");
+    for (size_t p = 0; rt && p < rt->npools; p++) {
+        const struct pool *pool = &rt->pools[p];
+        int standby = pool->shared ? LOAD(pool->shared->standby_active) : 0;
+        stats_buf_puts(b, "proxy_pool_standby_active{pool=\"");
+        stats_prom_label(b, pool_name(pool));
+        stats_buf_printf(b, "\"} %d\n", standby ? 1 : 0);
+    }
+}
+
+static void prom_process(struct stats_buf *b, uint64_t now)
+{
+    prom_head(b, "proxy_requests_total", "counter", "Requests received from clients.");
+    stats_buf_printf(b, "proxy_requests_total %llu\n",
+                     (unsigned long long)LOAD(metrics.requests_total));
+    prom_head(b, "proxy_connections_active", "gauge", "Client connections open now.");
+    stats_buf_printf(b, "proxy_connections_active %llu\n",
+                     (unsigned long long)LOAD(metrics.connections_active));
+    prom_head(b, "proxy_connections_total", "counter", "Client connections accepted.");
+    stats_buf_printf(b, "proxy_connections_total %llu\n",
+                     (unsigned long long)LOAD(metrics.connections_total));
+    prom_head(b, "proxy_config_reloads_total", "counter",
+              "Configuration reloads by result.");
+    stats_buf_printf(b, "proxy_config_reloads_total{result=\"ok\"} %llu\n",
+                     (unsigned long long)LOAD(metrics.reloads_ok));
+    stats_buf_printf(b, "proxy_config_reloads_total{result=\"failed\"} %llu\n",
+                     (unsigned long long)LOAD(metrics.reloads_failed));
+    prom_head(b, "proxy_config_generation", "gauge",
+              "Configuration generation in use (+1 at each successful reload).");
+    stats_buf_printf(b, "proxy_config_generation %llu\n",
+                     (unsigned long long)LOAD(metrics.generation));
+    prom_head(b, "proxy_uptime_seconds", "gauge", "Seconds since the proxy started.");
+    stats_buf_printf(b, "proxy_uptime_seconds %.3f\n", uptime_s(now));
+}
+
+static void prom_histogram(struct stats_buf *b)
+{
+    const char *name = "proxy_request_duration_seconds";
+    unsigned long long cumulative = 0;
+
+    prom_head(b, name, "histogram",
+              "Time from a request's head to the last byte of its response.");
+    for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
+        cumulative += LOAD(metrics.latency_count[i]);
+        stats_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
+                         metrics_latency_bounds[i], cumulative);
+    }
+    cumulative += LOAD(metrics.latency_count[METRICS_LATENCY_BUCKETS]);
+    stats_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, cumulative);
+    stats_buf_printf(b, "%s_sum %.6f\n", name,
+                     (double)LOAD(metrics.latency_sum_us) / 1e6);
+    stats_buf_printf(b, "%s_count %llu\n", name, cumulative);
+}
+
+int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t now)
+{
+    prom_process(b, now);
+    prom_per_server(b, rt, "proxy_server_up", "gauge",
+                    "1 when health checks consider a server up.", srv_up);
+    prom_per_server(b, rt, "proxy_server_active_requests", "gauge",
+                    "Requests in flight on a server.", srv_active);
+    prom_per_server(b, rt, "proxy_server_requests_total", "counter",
+                    "Requests sent to a server.", srv_requests);
+    prom_responses(b, rt);
+    prom_per_server(b, rt, "proxy_server_failures_total", "counter",
+                    "Connect errors, resets and timeouts on a server.", srv_failures);
+    prom_pools(b, rt);
+    prom_histogram(b);
+    return b->oom ? -1 : 0;
+}

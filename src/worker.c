@@ -1,0 +1,304 @@
+/*
+ * worker: event-loop threads, their listening sockets and the hand-over of
+ * configuration generations from the main thread (see worker.h).
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "balance.h"
+#include "buf.h"
+#include "log.h"
+#include "metrics.h"
+#include "session.h"
+#include "upstream.h"
+
+/* How long accepting pauses when out of file descriptors or at max-conns:
+ * long enough not to spin, short enough that the backlog drains soon. */
+#define ACCEPT_PAUSE_S 0.1
+/* Idle server connections older than this are closed by the sweep. */
+#define UPSTREAM_IDLE_MAX_MS 30000
+#define ACCEPT_BATCH 64
+
+static struct worker *workers;
+static unsigned nworkers;
+static void (*main_notify)(void);
+
+unsigned workers_count(void) { return nworkers; }
+
+static void notify_worker(int id)
+{
+    ev_async_send(workers[id].loop, &workers[id].wake);
+}
+
+/* ---- accepting -------------------------------------------------------------- */
+
+static void listeners_pause(struct worker *w)
+{
+    if (w->accept_paused)
+        return;
+    w->accept_paused = 1;
+    for (size_t i = 0; i < w->nlisteners; i++)
+        ev_io_stop(w->loop, &w->listeners[i].io);
+    ev_timer_set(&w->accept_resume, ACCEPT_PAUSE_S, 0.);
+    ev_timer_start(w->loop, &w->accept_resume);
+}
+
+static void listeners_resume(struct worker *w)
+{
+    if (w->stopping)
+        return;
+    w->accept_paused = 0;
+    for (size_t i = 0; i < w->nlisteners; i++)
+        ev_io_start(w->loop, &w->listeners[i].io);
+}
+
+static void accept_resume_cb(struct ev_loop *loop, ev_timer *tm, int revents)
+{
+    struct worker *w = tm->data;
+    (void)loop;
+    (void)revents;
+    listeners_resume(w);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct listener *l = io->data;
+    struct worker *w = l->w;
+    (void)loop;
+    (void)revents;
+
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        if (atomic_load_explicit(&metrics.connections_active, memory_order_relaxed) >= w->rt->cfg->max_conns) {
+            listeners_pause(w); /* the listen backlog holds the rest */
+            return;
+        }
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                log_warn("accept paused");
+                listeners_pause(w);
+            }
+            return;
+        }
+        session_accept(w, fd, (struct sockaddr *)&ss, len);
+    }
+}
+
+/* Watches exactly the sockets in fds[0..n); closes the ones it dropped. */
+static void listeners_set(struct worker *w, const int *fds, size_t n)
+{
+    struct listener kept[MAX_LISTENERS];
+    size_t nkept = 0;
+
+    for (size_t i = 0; i < w->nlisteners; i++) {
+        int stays = 0;
+        for (size_t k = 0; k < n; k++)
+            stays |= fds[k] == w->listeners[i].fd;
+        ev_io_stop(w->loop, &w->listeners[i].io);
+        if (!stays)
+            close(w->listeners[i].fd);
+    }
+    for (size_t k = 0; k < n && nkept < MAX_LISTENERS; k++) {
+        struct listener *l = &kept[nkept++];
+        l->fd = fds[k];
+        l->w = w;
+    }
+    w->nlisteners = nkept;
+    for (size_t i = 0; i < nkept; i++) {
+        struct listener *l = &w->listeners[i];
+        *l = kept[i];
+        ev_io_init(&l->io, accept_cb, l->fd, EV_READ);
+        l->io.data = l;
+        if (!w->accept_paused && !w->stopping)
+            ev_io_start(w->loop, &l->io);
+    }
+}
+
+/* ---- hand-over from the main thread -------------------------------------------- */
+
+static void apply_update(struct worker *w, struct worker_update *u)
+{
+    struct runtime *old = w->rt;
+
+    w->rt = u->rt;
+    listeners_set(w, u->fds, u->nfds);
+    if (old) {
+        /* Idle connections to servers the new generation dropped. */
+        upstream_sweep(w, old, UPSTREAM_IDLE_MAX_MS);
+        runtime_release(old);
+    }
+    free(u);
+}
+
+static void begin_stop(struct worker *w)
+{
+    w->stopping = 1;
+    for (size_t i = 0; i < w->nlisteners; i++) {
+        ev_io_stop(w->loop, &w->listeners[i].io);
+        close(w->listeners[i].fd);
+    }
+    w->nlisteners = 0;
+    ev_timer_stop(w->loop, &w->accept_resume);
+    session_shutdown_idle(w);
+    upstream_close_all_idle(w, w->rt);
+    if (w->nsessions == 0)
+        ev_break(w->loop, EVBREAK_ALL);
+}
+
+static void wake_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+    struct worker *w = a->data;
+    (void)loop;
+    (void)revents;
+
+    struct worker_update *u = atomic_exchange(&w->pending, NULL);
+    if (u)
+        apply_update(w, u);
+    balance_mailbox_run(w->id);
+    if (atomic_load(&w->stop_requested) && !w->stopping)
+        begin_stop(w);
+}
+
+void worker_session_closed(struct worker *w)
+{
+    w->nsessions--;
+    if (w->accept_paused && !w->stopping && !ev_is_active(&w->accept_resume))
+        listeners_resume(w);
+    if (w->stopping && w->nsessions == 0)
+        ev_break(w->loop, EVBREAK_ALL);
+}
+
+static void sweep_cb(struct ev_loop *loop, ev_timer *tm, int revents)
+{
+    struct worker *w = tm->data;
+    (void)loop;
+    (void)revents;
+    upstream_sweep(w, w->rt, UPSTREAM_IDLE_MAX_MS);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+
+    ev_run(w->loop, 0);
+    if (w->rt)
+        upstream_close_all_idle(w, w->rt);
+    session_close_all(w);
+    buf_cache_clear();
+    atomic_store(&w->exited, 1);
+    if (main_notify)
+        main_notify();
+    return NULL;
+}
+
+/* ---- main-thread side ---------------------------------------------------------------- */
+
+static struct worker_update *update_for(unsigned k, struct runtime *rt, const int *fds, size_t naddrs)
+{
+    struct worker_update *u = calloc(1, sizeof *u);
+    if (!u)
+        return NULL;
+    runtime_ref(rt);
+    u->rt = rt;
+    for (size_t i = 0; i < naddrs && i < MAX_LISTENERS; i++)
+        u->fds[u->nfds++] = fds[i * nworkers + k];
+    return u;
+}
+
+int workers_start(unsigned n, struct runtime *rt, const int *fds, size_t naddrs, void (*on_exit)(void))
+{
+    workers = calloc(n, sizeof *workers);
+    if (!workers)
+        return -1;
+    nworkers = n;
+    main_notify = on_exit;
+    balance_set_notify(notify_worker);
+    atomic_store(&metrics.workers, n);
+    for (unsigned k = 0; k < n; k++) {
+        struct worker *w = &workers[k];
+        w->id = (int)k;
+        w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+        if (!w->loop)
+            return -1;
+        ev_async_init(&w->wake, wake_cb);
+        w->wake.data = w;
+        ev_async_start(w->loop, &w->wake);
+        ev_timer_init(&w->accept_resume, accept_resume_cb, ACCEPT_PAUSE_S, 0.);
+        w->accept_resume.data = w;
+        ev_timer_init(&w->sweep, sweep_cb, 1., 1.);
+        w->sweep.data = w;
+        ev_timer_start(w->loop, &w->sweep);
+        struct worker_update *u = update_for(k, rt, fds, naddrs);
+        if (!u)
+            return -1;
+        apply_update(w, u);
+    }
+    for (unsigned k = 0; k < n; k++) {
+        if (pthread_create(&workers[k].thread, NULL, worker_main, &workers[k]) != 0) {
+            log_error("cannot start worker %u", k);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void workers_update(struct runtime *rt, const int *fds, size_t naddrs)
+{
+    for (unsigned k = 0; k < nworkers; k++) {
+        struct worker_update *u = update_for(k, rt, fds, naddrs);
+        if (!u) {
+            log_errorx("worker %u: no memory for a configuration update", k);
+            continue;
+        }
+        struct worker_update *prev = atomic_exchange(&workers[k].pending, u);
+        if (prev) {
+            /* Superseded before the worker saw it (SIGHUP storm): its
+             * sockets are in the newer update if they stayed. */
+            runtime_release(prev->rt);
+            free(prev);
+        }
+        notify_worker((int)k);
+    }
+}
+
+void workers_stop(void)
+{
+    for (unsigned k = 0; k < nworkers; k++) {
+        atomic_store(&workers[k].stop_requested, 1);
+        notify_worker((int)k);
+    }
+}
+
+int workers_all_exited(void)
+{
+    for (unsigned k = 0; k < nworkers; k++)
+        if (!atomic_load(&workers[k].exited))
+            return 0;
+    return 1;
+}
+
+void workers_join(void)
+{
+    for (unsigned k = 0; k < nworkers; k++) {
+        pthread_join(workers[k].thread, NULL);
+        struct worker_update *u = atomic_exchange(&workers[k].pending, NULL);
+        if (u) {
+            runtime_release(u->rt);
+            free(u);
+        }
+        runtime_release(workers[k].rt);
+        ev_loop_destroy(workers[k].loop);
+    }
+    free(workers);
+    workers = NULL;
+    nworkers = 0;
+}

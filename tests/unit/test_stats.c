@@ -1,0 +1,515 @@
+/*
+ * Unit tests of the stats port's documents (stats_json.c): the /api/stats
+ * JSON (valid JSON, every field of CONTRACT.md section 6, escaping) and the
+ * /metrics Prometheus text (every line well formed, every metric with HELP
+ * and TYPE, label escaping, a cumulative histogram), from a runtime built
+ * by hand.
+ */
+#include <criterion/criterion.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "health.h"
+#include "metrics.h"
+#include "runtime.h"
+#include "stats_json.h"
+
+/* ---- a hand-built runtime: pool "web" (app1 up, app2 draining, spare
+ * standby), pool "odd" with one server whose name needs escaping ---------- */
+
+static struct server app1, app2, spare, odd_srv;
+static struct pool_shared web_shared, odd_shared;
+static struct config_pool web_cfg, odd_cfg;
+static struct server *web_servers[3];
+static struct server *odd_servers[1];
+static struct pool pools[2];
+static struct runtime rt;
+
+static void server_init(struct server *s, const char *pool, const char *name,
+                        const char *addr, enum server_role role)
+{
+    memset(s, 0, sizeof(*s));
+    strcpy(s->pool_name, pool);
+    strcpy(s->name, name);
+    strcpy(s->addr.text, addr);
+    s->role = role;
+    atomic_store(&s->weight, 1);
+}
+
+static void build_runtime(void)
+{
+    memset(&metrics, 0, sizeof(metrics));
+    server_init(&app1, "web", "app1", "127.0.0.1:9001", ROLE_PRIMARY);
+    atomic_store(&app1.weight, 2);
+    atomic_store(&app1.max_conns, 200);
+    atomic_store(&app1.active, 1);
+    atomic_store(&app1.requests, 600);
+    atomic_store(&app1.responses[1], 590);
+    atomic_store(&app1.responses[3], 5);
+    atomic_store(&app1.responses[4], 5);
+    app1.check_status = CHECK_PASS;
+    app1.check_consecutive = 12;
+    app1.check_last_ms = 0.4;
+
+    server_init(&app2, "web", "app2", "127.0.0.1:9002", ROLE_PRIMARY);
+    atomic_store(&app2.admin, ADMIN_DRAIN);
+    atomic_store(&app2.requests, 400);
+    atomic_store(&app2.failures, 3);
+    app2.check_status = CHECK_FAIL;
+    app2.check_consecutive = 2;
+
+    server_init(&spare, "web", "spare", "[::1]:9003", ROLE_STANDBY);
+    atomic_store(&spare.state, SRV_DOWN);
+
+    server_init(&odd_srv, "o\"d\\d\n", "s\"1\\x\ny\t", "127.0.0.1:9004", ROLE_PRIMARY);
+    atomic_store(&odd_srv.admin, ADMIN_DISABLE);
+
+    memset(&web_shared, 0, sizeof(web_shared));
+    strcpy(web_shared.name, "web");
+    atomic_store(&web_shared.queued, 4);
+    memset(&odd_shared, 0, sizeof(odd_shared));
+    strcpy(odd_shared.name, "o\"d\\d\n");
+    atomic_store(&odd_shared.standby_active, 1);
+
+    memset(&web_cfg, 0, sizeof(web_cfg));
+    strcpy(web_cfg.name, "web");
+    web_cfg.balance = BALANCE_LEAST_CONN;
+    memset(&odd_cfg, 0, sizeof(odd_cfg));
+    strcpy(odd_cfg.name, odd_shared.name);
+    odd_cfg.balance = BALANCE_ROUND_ROBIN;
+
+    web_servers[0] = &app1;
+    web_servers[1] = &app2;
+    web_servers[2] = &spare;
+    odd_servers[0] = &odd_srv;
+    pools[0] = (struct pool){ .cfg = &web_cfg, .shared = &web_shared,
+                              .servers = web_servers, .nservers = 3, .nprimaries = 2 };
+    pools[1] = (struct pool){ .cfg = &odd_cfg, .shared = &odd_shared,
+                              .servers = odd_servers, .nservers = 1, .nprimaries = 1 };
+    memset(&rt, 0, sizeof(rt));
+    rt.generation = 3;
+    rt.pools = pools;
+    rt.npools = 2;
+
+    metrics.start_ms = 1000;
+    atomic_store(&metrics.workers, 2);
+    atomic_store(&metrics.generation, 3);
+    atomic_store(&metrics.reloads_ok, 2);
+    atomic_store(&metrics.reloads_failed, 1);
+    atomic_store(&metrics.connections_active, 3);
+    atomic_store(&metrics.connections_total, 120);
+}
+
+/* ---- a minimal JSON syntax checker (RFC 8259) -------------------------------- */
+
+static const char *json_value(const char *p);
+
+static const char *json_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+static const char *json_string(const char *p)
+{
+    if (*p++ != '"')
+        return NULL;
+    while (*p != '"') {
+        if ((unsigned char)*p < 0x20)
+            return NULL;
+        if (*p == '\\') {
+            p++;
+            if (*p == 'u') {
+                for (int i = 1; i <= 4; i++)
+                    if (!isxdigit((unsigned char)p[i]))
+                        return NULL;
+                p += 4;
+            } else if (!strchr("\"\\/bfnrt", *p) || !*p) {
+                return NULL;
+            }
+        }
+        p++;
+    }
+    return p + 1;
+}
+
+static const char *json_number(const char *p)
+{
+    const char *start = p;
+
+    if (*p == '-')
+        p++;
+    if (!isdigit((unsigned char)*p))
+        return NULL;
+    if (*p == '0' && isdigit((unsigned char)p[1]))
+        return NULL;
+    while (isdigit((unsigned char)*p))
+        p++;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return NULL;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return p > start ? p : NULL;
+}
+
+static const char *json_members(const char *p, char close, int keyed)
+{
+    p = json_ws(p + 1);
+    if (*p == close)
+        return p + 1;
+    for (;;) {
+        if (keyed) {
+            p = json_string(json_ws(p));
+            if (!p)
+                return NULL;
+            p = json_ws(p);
+            if (*p++ != ':')
+                return NULL;
+        }
+        p = json_value(p);
+        if (!p)
+            return NULL;
+        p = json_ws(p);
+        if (*p == close)
+            return p + 1;
+        if (*p++ != ',')
+            return NULL;
+    }
+}
+
+static const char *json_value(const char *p)
+{
+    p = json_ws(p);
+    switch (*p) {
+    case '{': return json_members(p, '}', 1);
+    case '[': return json_members(p, ']', 0);
+    case '"': return json_string(p);
+    case 't': return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
+    case 'f': return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
+    case 'n': return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
+    default:  return json_number(p);
+    }
+}
+
+static int json_valid(const char *text)
+{
+    const char *end = json_value(text);
+    return end && *json_ws(end) == '\0';
+}
+
+static char *render_json(void)
+{
+    struct stats_buf b;
+
+    stats_buf_init(&b);
+    cr_assert_eq(stats_json_render(&b, &rt, 13500), 0);
+    cr_assert_not_null(b.data);
+    return b.data;
+}
+
+TestSuite(stats, .init = build_runtime);
+
+Test(stats, json_checker_rejects_bad_json)
+{
+    cr_assert(json_valid("{\"a\":[1,2.5,-3,true,false,null,\"x\\n\"]}"));
+    cr_assert_not(json_valid("{\"a\":1,}"));
+    cr_assert_not(json_valid("{\"a\":\"\n\"}"));
+    cr_assert_not(json_valid("{\"a\":01}"));
+    cr_assert_not(json_valid("{\"a\":1} x"));
+}
+
+Test(stats, json_is_valid)
+{
+    char *j = render_json();
+
+    cr_assert(json_valid(j), "invalid JSON: %s", j);
+    free(j);
+}
+
+Test(stats, json_process_fields)
+{
+    char *j = render_json();
+
+    cr_assert(strstr(j, "{\"version\":\"0.1.0\",\"uptime_s\":12.500,\"workers\":2,"), "%s", j);
+    cr_assert(strstr(j, "\"generation\":3,"), "%s", j);
+    cr_assert(strstr(j, "\"reloads\":{\"ok\":2,\"failed\":1}"), "%s", j);
+    cr_assert(strstr(j, "\"connections\":{\"active\":3,\"total\":120}"), "%s", j);
+    cr_assert(strstr(j, "\"requests\":{\"total\":0,\"rate\":0.000}"), "%s", j);
+    cr_assert(strstr(j, "\"pools\":[{\"name\":\"web\",\"balance\":\"least-conn\","
+                        "\"standby_active\":false,\"queued\":4,\"servers\":[{"), "%s", j);
+    free(j);
+}
+
+Test(stats, json_server_fields)
+{
+    char *j = render_json();
+
+    cr_assert(strstr(j, "{\"name\":\"app1\",\"address\":\"127.0.0.1:9001\",\"role\":\"primary\","
+                        "\"state\":\"up\",\"weight\":2,\"active\":1,\"max_conns\":200,"
+                        "\"requests\":600,\"responses\":{\"1xx\":0,\"2xx\":590,\"3xx\":0,"
+                        "\"4xx\":5,\"5xx\":5},\"failures\":0,"
+                        "\"check\":{\"status\":\"pass\",\"consecutive\":12,\"last_ms\":0.400}}"),
+              "%s", j);
+    cr_assert(strstr(j, "\"name\":\"app2\",\"address\":\"127.0.0.1:9002\",\"role\":\"primary\","
+                        "\"state\":\"draining\""), "%s", j);
+    cr_assert(strstr(j, "\"failures\":3,\"check\":{\"status\":\"fail\",\"consecutive\":2,"), "%s", j);
+    cr_assert(strstr(j, "\"name\":\"spare\",\"address\":\"[::1]:9003\",\"role\":\"standby\","
+                        "\"state\":\"down\""), "%s", j);
+    cr_assert(strstr(j, "\"check\":{\"status\":\"none\",\"consecutive\":0,\"last_ms\":0.000}"), "%s", j);
+    free(j);
+}
+
+Test(stats, json_escapes_names)
+{
+    char *j = render_json();
+
+    cr_assert(strstr(j, "{\"name\":\"o\\\"d\\\\d\\n\",\"balance\":\"round-robin\","
+                        "\"standby_active\":true,"), "%s", j);
+    cr_assert(strstr(j, "\"name\":\"s\\\"1\\\\x\\ny\\t\","), "%s", j);
+    cr_assert(strstr(j, "\"state\":\"disabled\""), "%s", j);
+    free(j);
+}
+
+Test(stats, json_escapes_control_characters)
+{
+    struct stats_buf b;
+
+    stats_buf_init(&b);
+    stats_json_string(&b, "a\001b\x7f\xc3\xa9");
+    cr_assert_str_eq(b.data, "\"a\\u0001b\\u007f\xc3\xa9\"");
+    stats_buf_free(&b);
+}
+
+Test(stats, json_without_runtime)
+{
+    struct stats_buf b;
+
+    stats_buf_init(&b);
+    cr_assert_eq(stats_json_render(&b, NULL, 500), 0);
+    cr_assert(json_valid(b.data), "%s", b.data);
+    cr_assert(strstr(b.data, "\"uptime_s\":0.000,"), "%s", b.data);
+    cr_assert(strstr(b.data, "\"pools\":[]}"), "%s", b.data);
+    stats_buf_free(&b);
+}
+
+Test(stats, json_rate_over_ten_seconds)
+{
+    /* 50 requests in each of the seconds 100..109, then the current second
+     * 110 (still filling, not counted). */
+    for (uint64_t s = 100; s <= 110; s++)
+        for (int i = 0; i < 50; i++)
+            metrics_request_started(s * 1000 + 10);
+    struct stats_buf b;
+    stats_buf_init(&b);
+    cr_assert_eq(stats_json_render(&b, &rt, 110500), 0);
+    cr_assert(strstr(b.data, "\"requests\":{\"total\":550,\"rate\":50.000}"), "%s", b.data);
+    stats_buf_free(&b);
+}
+
+Test(stats, state_names)
+{
+    cr_assert_str_eq(stats_server_state(&app1), "up");
+    atomic_store(&app1.state, SRV_DOWN);
+    cr_assert_str_eq(stats_server_state(&app1), "down");
+    atomic_store(&app1.admin, ADMIN_DRAIN);
+    cr_assert_str_eq(stats_server_state(&app1), "draining");
+    atomic_store(&app1.admin, ADMIN_DISABLE);
+    cr_assert_str_eq(stats_server_state(&app1), "disabled");
+    cr_assert_str_eq(stats_check_status(&app1), "pass");
+    cr_assert_str_eq(stats_check_status(&spare), "none");
+}
+
+Test(stats, buffer_grows_for_long_output)
+{
+    struct stats_buf b;
+    char big[5000];
+
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    stats_buf_init(&b);
+    stats_buf_printf(&b, "<%s>", big);
+    stats_buf_printf(&b, "%d", 42);
+    cr_assert_eq(b.len, sizeof(big) + 1 + 2);
+    cr_assert_eq(b.data[0], '<');
+    cr_assert_str_eq(b.data + sizeof(big), ">42");
+    stats_buf_free(&b);
+}
+
+/* ---- Prometheus ----------------------------------------------------------------- */
+
+static char *render_prom(void)
+{
+    struct stats_buf b;
+
+    stats_buf_init(&b);
+    cr_assert_eq(stats_prom_render(&b, &rt, 13500), 0);
+    cr_assert_not_null(b.data);
+    return b.data;
+}
+
+static int name_char(char ch, int first)
+{
+    return isalpha((unsigned char)ch) || ch == '_' || ch == ':' ||
+           (!first && isdigit((unsigned char)ch));
+}
+
+/* Checks one sample line `name{k="v",...} value`; copies the name out. */
+static int prom_sample_valid(const char *line, char *name, size_t name_size)
+{
+    const char *p = line;
+    size_t n = 0;
+
+    if (!name_char(*p, 1))
+        return 0;
+    while (name_char(*p, 0) && n + 1 < name_size)
+        name[n++] = *p++;
+    name[n] = '\0';
+    if (*p == '{') {
+        p++;
+        while (*p != '}') {
+            if (!name_char(*p, 1))
+                return 0;
+            while (name_char(*p, 0))
+                p++;
+            if (*p++ != '=' || *p++ != '"')
+                return 0;
+            while (*p != '"') {
+                if (*p == '\0' || *p == '\n')
+                    return 0;
+                if (*p == '\\') {
+                    p++;
+                    if (*p != '\\' && *p != '"' && *p != 'n')
+                        return 0;
+                }
+                p++;
+            }
+            p++;
+            if (*p == ',')
+                p++;
+            else if (*p != '}')
+                return 0;
+        }
+        p++;
+    }
+    if (*p++ != ' ')
+        return 0;
+    char *end;
+    strtod(p, &end);
+    return end != p && *end == '\0';
+}
+
+Test(stats, prom_every_line_well_formed)
+{
+    char *text = render_prom();
+    char *save = NULL;
+    int lines = 0;
+
+    cr_assert(text[strlen(text) - 1] == '\n');
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char name[128];
+        lines++;
+        if (line[0] == '#') {
+            cr_assert(strncmp(line, "# HELP ", 7) == 0 || strncmp(line, "# TYPE ", 7) == 0,
+                      "bad comment: %s", line);
+            continue;
+        }
+        cr_assert(prom_sample_valid(line, name, sizeof(name)), "bad sample: %s", line);
+    }
+    cr_assert_gt(lines, 40);
+    free(text);
+}
+
+Test(stats, prom_every_metric_has_help_and_type)
+{
+    static const char *const names[][2] = {
+        { "proxy_requests_total", "counter" },
+        { "proxy_connections_active", "gauge" },
+        { "proxy_server_up", "gauge" },
+        { "proxy_server_active_requests", "gauge" },
+        { "proxy_server_requests_total", "counter" },
+        { "proxy_server_responses_total", "counter" },
+        { "proxy_server_failures_total", "counter" },
+        { "proxy_pool_queued_requests", "gauge" },
+        { "proxy_pool_standby_active", "gauge" },
+        { "proxy_config_reloads_total", "counter" },
+        { "proxy_request_duration_seconds", "histogram" },
+    };
+    char *text = render_prom();
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char want[160];
+        snprintf(want, sizeof(want), "\n# HELP %s ", names[i][0]);
+        cr_assert(strstr(text, want) || strncmp(text, want + 1, strlen(want) - 1) == 0,
+                  "no HELP for %s", names[i][0]);
+        snprintf(want, sizeof(want), "# TYPE %s %s\n", names[i][0], names[i][1]);
+        cr_assert(strstr(text, want), "no TYPE for %s", names[i][0]);
+    }
+    free(text);
+}
+
+Test(stats, prom_values)
+{
+    char *t = render_prom();
+
+    cr_assert(strstr(t, "\nproxy_connections_active 3\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_server_up{pool=\"web\",server=\"app1\"} 1\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_server_up{pool=\"web\",server=\"spare\"} 0\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_server_active_requests{pool=\"web\",server=\"app1\"} 1\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_server_requests_total{pool=\"web\",server=\"app2\"} 400\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_server_responses_total{pool=\"web\",server=\"app1\",code=\"2xx\"} 590\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_server_responses_total{pool=\"web\",server=\"app1\",code=\"5xx\"} 5\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_server_failures_total{pool=\"web\",server=\"app2\"} 3\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_pool_queued_requests{pool=\"web\"} 4\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_pool_standby_active{pool=\"web\"} 0\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_config_reloads_total{result=\"ok\"} 2\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_config_reloads_total{result=\"failed\"} 1\n"), "%s", t);
+    free(t);
+}
+
+Test(stats, prom_escapes_labels)
+{
+    char *t = render_prom();
+
+    cr_assert(strstr(t, "\nproxy_server_up{pool=\"o\\\"d\\\\d\\n\",server=\"s\\\"1\\\\x\\ny\t\"} 1\n"),
+              "%s", t);
+    cr_assert(strstr(t, "\nproxy_pool_standby_active{pool=\"o\\\"d\\\\d\\n\"} 1\n"), "%s", t);
+    free(t);
+}
+
+Test(stats, prom_histogram_is_cumulative)
+{
+    /* 1 ms, 30 ms, 30 ms, 20 s. */
+    metrics_request_done(1000);
+    metrics_request_done(30000);
+    metrics_request_done(30000);
+    metrics_request_done(20000000);
+    char *t = render_prom();
+
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"0.001\"} 1\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"0.025\"} 1\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"0.05\"} 3\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"10\"} 3\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"+Inf\"} 4\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_sum 20.061000\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_count 4\n"), "%s", t);
+
+    /* Bucket counts never decrease. */
+    unsigned long long last = 0;
+    int buckets = 0;
+    for (const char *p = strstr(t, "proxy_request_duration_seconds_bucket"); p;
+         p = strstr(p + 1, "\nproxy_request_duration_seconds_bucket")) {
+        unsigned long long v = strtoull(strchr(p, '}') + 2, NULL, 10);
+        cr_assert_geq(v, last);
+        last = v;
+        buckets++;
+    }
+    cr_assert_eq(buckets, METRICS_LATENCY_BUCKETS + 1);
+    free(t);
+}
