@@ -307,7 +307,9 @@ int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *cons
 
 int http_msg_eof(struct http_msg *m)
 {
-    return llhttp_finish(&m->parser) == HPE_OK || llhttp_get_errno(&m->parser) == HPE_PAUSED;
+    /* The completion callback pauses, which is what ends the message here. */
+    llhttp_errno_t err = llhttp_finish(&m->parser);
+    return err == HPE_OK || err == HPE_PAUSED;
 }
 
 int http_method_idempotent(uint8_t method)

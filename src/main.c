@@ -185,7 +185,6 @@ static void stop_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
     }
     stopping = 1;
     log_info("signal %d: graceful stop", w->signum);
-    health_stop();
     stats_stop();
     workers_stop();
     ev_timer_init(&shutdown_timer, shutdown_timeout_cb,
@@ -278,7 +277,6 @@ int main(int argc, char **argv)
     runtime_publish(rt);
     atomic_store(&metrics.generation, rt->generation);
 
-    event_start(main_loop);
     if (stats_start(main_loop, rt->cfg) < 0)
         return 1;
     health_start(main_loop);
@@ -309,8 +307,7 @@ int main(int argc, char **argv)
     ev_run(main_loop, 0);
 
     workers_join();
-    health_stop();
-    event_stop();
+    health_stop(); /* after the workers: they report failures to it */
     listen_set_free(&listeners);
     runtime_publish(NULL);
     log_info("stopped");

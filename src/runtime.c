@@ -80,7 +80,9 @@ static struct server *server_new(const struct config_server *cs, struct pool_sha
     memset(srv, 0, sizeof *srv);
     atomic_init(&srv->refs, 1);
     atomic_init(&srv->state, SRV_UP);
-    atomic_init(&srv->up_since_ms, now_ms());
+    /* 0: no slow start at process start; health_apply sets it for servers
+     * a reload adds and servers that come back up. */
+    atomic_init(&srv->up_since_ms, 0);
     snprintf(srv->name, sizeof srv->name, "%s", cs->name);
     snprintf(srv->pool_name, sizeof srv->pool_name, "%s", ps->name);
     srv->addr = cs->addr;

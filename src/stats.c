@@ -879,8 +879,9 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
-/* Opens a listening socket on `addr`; NULL after logging why. */
-static struct stats_listener *listener_open(const struct config_addr *addr)
+/* Opens a listening socket on `addr`; NULL (errno set) after logging why,
+ * unless `quiet`. */
+static struct stats_listener *listener_open(const struct config_addr *addr, int quiet)
 {
     struct stats_listener *l = calloc(1, sizeof(*l));
     int one = 1, saved;
@@ -908,7 +909,8 @@ static struct stats_listener *listener_open(const struct config_addr *addr)
 
 fail:
     saved = errno;
-    log_error("stats: cannot listen on %s", addr->text);
+    if (!quiet)
+        log_error("stats: cannot listen on %s", addr->text);
     if (l->fd >= 0)
         close(l->fd);
     free(l);
@@ -941,7 +943,7 @@ int stats_start(struct ev_loop *loop, const struct config *cfg)
     settings_take(cfg);
     if (!cfg->has_stats)
         return 0;
-    listener = listener_open(&cfg->stats_addr);
+    listener = listener_open(&cfg->stats_addr, 0);
     return listener ? 0 : -1;
 }
 
@@ -962,21 +964,25 @@ int stats_apply(const struct config *cfg)
     if (listener && addr_equal(&listener->addr, &cfg->stats_addr))
         return 0;
     /* Bind the new address first: when it fails the old one keeps serving. */
-    l = listener_open(&cfg->stats_addr);
+    l = listener_open(&cfg->stats_addr, listener != NULL);
     if (!l && errno == EADDRINUSE && listener) {
         /* The old socket may be what holds the port (127.0.0.1:P moving to
          * 0.0.0.0:P): let it go, and take it back if the new one fails. */
         struct config_addr old = listener->addr;
         listener_close(listener);
         listener = NULL;
-        l = listener_open(&cfg->stats_addr);
+        l = listener_open(&cfg->stats_addr, 0);
         if (!l) {
-            listener = listener_open(&old);
+            listener = listener_open(&old, 0);
             return -1;
         }
     }
-    if (!l)
+    if (!l) {
+        if (listener)
+            log_error("stats: cannot listen on %s, still on %s",
+                      cfg->stats_addr.text, listener->addr.text);
         return -1;
+    }
     if (listener)
         log_info("stats: moved from %s to %s", listener->addr.text, l->addr.text);
     listener_close(listener);
