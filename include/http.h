@@ -81,6 +81,9 @@ struct http_msg {
  * a previous call stopped, so each byte is looked at about once. */
 size_t http_head_end(const char *buf, size_t len, size_t scanned);
 
+/* True when buf[from..len) holds a LF that does not follow a CR. */
+int http_has_bare_lf(const char *buf, size_t from, size_t len);
+
 /* Parses a complete request head (buf[0..head_len)) with a strict llhttp
  * parser into `h`, and leaves `parser` ready to frame the body that follows.
  * Returns 0, or the status code to answer: 400 bad request, 431 too many

@@ -244,6 +244,40 @@ static llhttp_errno_t msg_head(struct http_msg *m, const char *buf, size_t head_
     return err;
 }
 
+int http_has_bare_lf(const char *buf, size_t from, size_t len)
+{
+    const char *p = buf + from;
+    const char *end = buf + len;
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        if (p == buf || p[-1] != '\r')
+            return 1;
+        p++;
+    }
+    return 0;
+}
+
+/* An absolute-form target ("http://host:port/path") names the host
+ * itself; when it disagrees with Host the proxy and the server could route
+ * the request differently. */
+static int target_host_mismatch(const char *buf, const struct http_head *h)
+{
+    const char *uri = buf + h->uri_off;
+    size_t len = h->uri_len;
+    size_t skip;
+
+    if (len > 7 && strncasecmp(uri, "http://", 7) == 0)
+        skip = 7;
+    else if (len > 8 && strncasecmp(uri, "https://", 8) == 0)
+        skip = 8;
+    else
+        return 0;
+    const char *auth = uri + skip;
+    const char *slash = memchr(auth, '/', len - skip);
+    size_t auth_len = slash ? (size_t)(slash - auth) : len - skip;
+    return h->nhost != 1 || auth_len != h->host_len ||
+           strncasecmp(auth, buf + h->host_off, auth_len) != 0;
+}
+
 int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, struct http_head *h)
 {
     msg_begin(m, HTTP_REQUEST, buf, h);
@@ -257,6 +291,10 @@ int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, str
         return 400;
     if (err == HPE_OK && h->body_to_eof)
         return 400; /* a request body cannot run to EOF */
+    if (http_has_bare_lf(buf, 0, head_len))
+        return 400; /* lines end in CRLF; a bare LF is read differently by different servers */
+    if (target_host_mismatch(buf, h))
+        return 400;
     /* HTTP/1.1 needs exactly one Host; HTTP/1.0 at most one. */
     if (h->nhost > 1 || (h->nhost == 0 && h->major == 1 && h->minor >= 1))
         return 400;

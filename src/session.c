@@ -43,6 +43,7 @@
 #define EDIT_SLACK 512
 #define MAX_TRIES 8
 #define LOG_LINE_MAX 256
+#define LINGER_MS 1000
 
 enum sess_state {
     SESS_IDLE,        /* keep-alive: waiting for a request; no buffers held (timeout keep-alive) */
@@ -97,6 +98,7 @@ struct session {
     int fd;
     uint8_t state;
     unsigned client_eof : 1;
+    unsigned lingering : 1;       /* error sent, write side shut: discarding input until EOF */
     ev_io io;
     ev_timer timer;
     double last_activity;         /* for timeout server, checked lazily */
@@ -203,10 +205,15 @@ static void session_close(struct session *s)
     s->state = SESS_CLOSED;
 }
 
+static void access_log_line(struct session *s);
+
 static void session_free(struct session *s)
 {
     struct worker *w = s->w;
 
+    /* A request that ends here (an error, a cut) is logged too. */
+    if (s->t && s->t->status && access_log_enabled())
+        access_log_line(s);
     txn_free(s);
     ev_io_stop(w->loop, &s->io);
     ev_timer_stop(w->loop, &s->timer);
@@ -382,6 +389,10 @@ static void handle_head(struct session *s)
     struct http_head h;
 
     if (end == 0) {
+        if (http_has_bare_lf(s->in->data, s->scanned, s->in->len)) {
+            respond_early_error(s, 400);
+            return;
+        }
         s->scanned = s->in->len;
         if (s->in->len >= limit)
             respond_early_error(s, too_large_status(s->in->data, s->in->len, limit));
@@ -926,10 +937,29 @@ static void client_eof(struct session *s)
     session_close(s);
 }
 
+/* After an error response: read and drop until the client closes. */
+static void linger_read(struct session *s)
+{
+    char sink[4096];
+    for (int i = 0; i < 16; i++) {
+        ssize_t n = recv(s->fd, sink, sizeof sink, 0);
+        if (n > 0)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        session_close(s);
+        return;
+    }
+}
+
 static void client_read(struct session *s)
 {
     const struct config *cfg = cur_cfg(s);
 
+    if (s->lingering) {
+        linger_read(s);
+        return;
+    }
     if (!s->in && !(s->in = buf_get(in_capacity(cfg)))) {
         session_close(s);
         return;
@@ -946,8 +976,8 @@ static void client_read(struct session *s)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (s->state == SESS_IDLE && s->in->len == 0) {
-                buf_put(s->in); /* a spurious wake-up: stay without a buffer */
+            if (s->in->len == 0 && !s->t) {
+                buf_put(s->in); /* nothing came: hold no buffer while waiting */
                 s->in = NULL;
             }
             return;
@@ -1064,6 +1094,10 @@ static void update_interest(struct session *s)
         if (in_has_space(s))
             cev |= EV_READ;
         break;
+    case SESS_ERROR:
+        if (s->lingering)
+            cev |= EV_READ;
+        break;
     case SESS_CONNECT:
     case SESS_FORWARD:
     case SESS_QUEUED:
@@ -1125,9 +1159,13 @@ static void session_step(struct session *s)
         if (!t)
             break;
         int flushed = !t->rin || t->rin_sent >= t->rin_fwd;
-        if (s->state == SESS_ERROR && flushed) {
-            session_close(s);
-            break;
+        if (s->state == SESS_ERROR && flushed && !s->lingering) {
+            /* Closing at once while the client still sends would reset the
+             * connection and could destroy the response before it is read:
+             * shut the write side and discard what comes for a moment. */
+            s->lingering = 1;
+            shutdown(s->fd, SHUT_WR);
+            timer_set(s, LINGER_MS);
         }
         if (s->state == SESS_TUNNEL && t->close_after && flushed) {
             session_close(s);

@@ -190,7 +190,8 @@ if [ "$(wait_http $P_BACKEND / 10)" != 200 ]; then
 fi
 
 # ---------------------------------------------------------------- proxies ---
-declare -A PID STATUS
+declare -A PID STATUS CSTATUS
+NOTES=()
 # status: "ok", or why the proxy is not measured
 
 start_ours() {
@@ -317,6 +318,7 @@ start_all() {  # workers
         "start_$p" "$w"
         if [ "${STATUS[$p]}" != ok ]; then
             log "bench: ${LABEL[$p]} with $w worker(s): ${STATUS[$p]}"
+            NOTES+=("${LABEL[$p]} with $w worker(s): ${STATUS[$p]}")
         fi
     done
     CUR_WORKERS=$w
@@ -335,6 +337,7 @@ alive() {  # proxy: running and measured?
     if ! kill -0 "${PID[$p]}" 2>/dev/null; then
         STATUS[$p]="exited during the run: $(tail -n 3 "$T/$p.log" 2>/dev/null | tr '\n' ' ')"
         log "bench: ${LABEL[$p]} ${STATUS[$p]}"
+        NOTES+=("${LABEL[$p]} with $CUR_WORKERS worker(s): ${STATUS[$p]}")
         return 1
     fi
     return 0
@@ -461,6 +464,7 @@ for case in $CASES; do
             pin_servers ""; WRK_CPUS=""
         fi
     fi
+    for p in "${PROXIES[@]}"; do CSTATUS[$case:$p]=${STATUS[$p]}; done
     case $case in
         small-1) throughput "$case" 1 50 / ;;
         big-1) throughput "$case" 1 10 /big ;;
@@ -468,6 +472,9 @@ for case in $CASES; do
         idle-*) idle "$case" ;;
         *) log "bench: unknown case $case" ;;
     esac
+    for p in "${PROXIES[@]}"; do
+        [ "${STATUS[$p]}" = ok ] || CSTATUS[$case:$p]=${STATUS[$p]}
+    done
 done
 stop_all
 ELAPSED=$(( $(date +%s) - START_TIME ))
@@ -498,7 +505,7 @@ row() {
         med[$p]=$v
         if [ -n "$v" ]; then
             cells+=("$(fmt "$m" "$v")")
-        elif [ "${STATUS[$p]}" != ok ] && [ "$p" = ours ]; then
+        elif [ "${CSTATUS[$case:$p]:-}" != ok ]; then
             cells+=("not measured")
         else
             cells+=("—")
@@ -531,7 +538,7 @@ row() {
 fail_row() {
     local case=$1 p cells=() bad=0 v
     for p in "${PROXIES[@]}"; do
-        if [ "$p" = ours ] && [ "${STATUS[$p]}" != ok ] && [ -z "${R[$case:$p:rps]:-}${R[$case:$p:mem]:-}" ]; then
+        if [ "${CSTATUS[$case:$p]:-}" != ok ] && [ -z "${R[$case:$p:rps]:-}${R[$case:$p:mem]:-}" ]; then
             cells+=("not measured")
             continue
         fi
@@ -582,11 +589,7 @@ fi
     done
 } > "$T/table.md"
 
-{
-    for p in "${PROXIES[@]}"; do
-        [ "${STATUS[$p]}" = ok ] || echo "- ${LABEL[$p]}: ${STATUS[$p]}"
-    done
-} > "$T/notes.md"
+for n in "${NOTES[@]}"; do echo "- $n"; done > "$T/notes.md"
 
 echo
 echo "Benchmark: medians of $ROUNDS rounds of ${DURATION}s per proxy per case (took ${ELAPSED}s)"

@@ -14,8 +14,9 @@ error (refused, reset, closed without a response, timeout).  After an error
 the connection is dropped and a new one opened (that is what a client does).
 
 Every request is logged to --log as a tab-separated line:
-    start_s  latency_ms  status  x_server  error  conn_seq  method
-(start_s relative to the client's start; status 0 on an error), so a script
+    start_s  latency_ms  status  x_server  error  conn_seq  method  epoch_s
+(start_s relative to the client's start, epoch_s the same instant as Unix
+time, to compare with `date +%s.%N` in the script; status 0 on an error), so a script
 can cut the run into time windows.  At the end it prints one summary line:
     requests=N ok=N non2xx=N errors=N servers=a:N,b:N
 and the first few failures.  Exit status 0 unless the arguments are wrong.
@@ -43,6 +44,7 @@ def worker(idx, args, t0, deadline, out, lock):
         if conn is None:
             conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=args.timeout)
         start = time.monotonic()
+        wall = time.time()
         status, server, err, seq = 0, "", "", ""
         try:
             headers = {"Host": "failover.test"}
@@ -71,7 +73,7 @@ def worker(idx, args, t0, deadline, out, lock):
         end = time.monotonic()
         sent += 1
         with lock:
-            out.append((start - t0, (end - start) * 1000.0, status, server, err, seq, method))
+            out.append((start - t0, (end - start) * 1000.0, status, server, err, seq, method, wall))
         if args.gap > 0:
             rest = args.gap / 1000.0 - (time.monotonic() - start)
             if rest > 0:
@@ -115,7 +117,7 @@ def main():
     if args.log:
         with open(args.log, "w") as f:
             for r in out:
-                f.write("%.4f\t%.2f\t%d\t%s\t%s\t%s\t%s\n" % r)
+                f.write("%.4f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%.4f\n" % r)
     print("requests=%d ok=%d non2xx=%d errors=%d servers=%s" % (
         len(out), ok, non2xx, errors,
         ",".join("%s:%d" % kv for kv in sorted(servers.items())) or "-"))
