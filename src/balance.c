@@ -48,6 +48,15 @@ static int take_slot(struct server *srv)
     return 0;
 }
 
+static int any_usable(const struct pool *pool, size_t first, size_t n, struct server *const *tried,
+                      size_t ntried)
+{
+    for (size_t k = 0; k < n; k++)
+        if (server_usable(pool->servers[first + k]) && !was_tried(pool->servers[first + k], tried, ntried))
+            return 1;
+    return 0;
+}
+
 /* Standbys join while fewer than standby-below primaries are usable. */
 static int standbys_in_use(const struct pool *pool)
 {
@@ -129,9 +138,10 @@ struct server *balance_pick(struct pool *pool, uint64_t now, struct server *cons
 
     if (standbys_in_use(pool))
         n = pool->nservers; /* the usable primaries and the standbys together */
-    /* A new request waits behind the ones already queued (FIFO). */
+    /* A new request waits behind the ones already queued (FIFO), unless
+     * nothing could ever serve it: then 503 at once. */
     if (!queued_first && atomic_load_explicit(&pool->shared->queued, memory_order_relaxed) > 0) {
-        *result = PICK_FULL;
+        *result = any_usable(pool, first, n, tried, ntried) ? PICK_FULL : PICK_NONE;
         return NULL;
     }
     for (int attempt = 0; attempt < 8; attempt++) {

@@ -9,7 +9,8 @@
  * Stable hooks for tests and scripts: section.pool[data-pool=P],
  * tr[data-server="P/S"] with cells td.state (class state-up/down/...),
  * td.active, td.requests, td.rate, td.r2xx..., td.check; #req-total,
- * #generation, #status; svg#chart polyline[data-pool=P].
+ * #generation, #status; svg#chart polyline[data-pool=P] (data-points: samples
+ * drawn, data-last: the latest rate).
  */
 #include "stats.h"
 
@@ -250,6 +251,9 @@ const char stats_dashboard_html[] =
     "      });\n"
     "      var line = add('polyline', { points: pts.join(' '), stroke: poolColor(name) });\n"
     "      line.setAttribute('data-pool', name);\n"
+    "      line.setAttribute('data-points', String(pts.length));\n"
+    "      line.setAttribute('data-last', history[name].length ?\n"
+    "                        history[name][history[name].length - 1].rate.toFixed(2) : '');\n"
     "      var item = el('span', 'legend-item');\n"
     "      var sw = el('span', 'swatch');\n"
     "      sw.style.background = poolColor(name);\n"

@@ -58,8 +58,14 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 static int on_headers_complete(llhttp_t *p)
 {
     struct http_msg *m = msg_of(p);
-    /* A response to HEAD has no body whatever its head says. */
-    if (m->head_request && p->type == HTTP_RESPONSE && p->status_code >= 200)
+    if (p->type != HTTP_RESPONSE)
+        return 0;
+    /* A response to HEAD, a 204, a 304 and an interim 1xx have no body
+     * whatever their heads say (llhttp would read a Content-Length one). */
+    if (m->head_request && p->status_code >= 200)
+        return 1;
+    if (p->status_code == 204 || p->status_code == 304 ||
+        (p->status_code >= 100 && p->status_code < 200 && p->status_code != 101))
         return 1;
     return 0;
 }
@@ -231,7 +237,9 @@ static llhttp_errno_t msg_head(struct http_msg *m, const char *buf, size_t head_
         h->method = llhttp_get_method(&m->parser);
         h->status = (uint16_t)llhttp_get_status_code(&m->parser);
         h->keep_alive = llhttp_should_keep_alive(&m->parser) ? 1 : 0;
-        h->upgrade = err == HPE_PAUSED_UPGRADE;
+        /* The completion callback pauses first, so an upgrade shows in the
+         * parser's flag rather than in HPE_PAUSED_UPGRADE. */
+        h->upgrade = err == HPE_PAUSED_UPGRADE || (err == HPE_PAUSED && m->parser.upgrade);
         h->chunked = (m->parser.flags & F_CHUNKED) ? 1 : 0;
         h->has_body = err == HPE_OK;
         h->body_to_eof = h->has_body && llhttp_message_needs_eof(&m->parser);
@@ -242,6 +250,16 @@ static llhttp_errno_t msg_head(struct http_msg *m, const char *buf, size_t head_
     m->h = NULL;
     m->base = NULL;
     return err;
+}
+
+/* A field line that starts with a blank continues the previous one
+ * (obs-fold): servers disagree on it, so it is refused. */
+static int has_obs_fold(const char *buf, size_t len)
+{
+    for (size_t i = 0; i + 2 < len; i++)
+        if (buf[i] == '\n' && (buf[i + 1] == ' ' || buf[i + 1] == '\t'))
+            return 1;
+    return 0;
 }
 
 int http_has_bare_lf(const char *buf, size_t from, size_t len)
@@ -291,6 +309,10 @@ int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, str
         return 400;
     if (err == HPE_OK && h->body_to_eof)
         return 400; /* a request body cannot run to EOF */
+    if (h->major != 1 || h->minor > 1)
+        return 400; /* HTTP/0.9 lines, HTTP/2 prefaces: not ours to guess */
+    if (has_obs_fold(buf, head_len) || memmem(buf, h->line_len, "  ", 2))
+        return 400;
     if (http_has_bare_lf(buf, 0, head_len))
         return 400; /* lines end in CRLF; a bare LF is read differently by different servers */
     if (target_host_mismatch(buf, h))
@@ -320,6 +342,8 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
     if (m->too_many)
         return -1;
     if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE)
+        return -1;
+    if (h->major != 1 || has_obs_fold(buf, head_len))
         return -1;
     /* llhttp reports a 101 as an upgrade only when the headers agree. */
     if (h->status == 101)

@@ -451,6 +451,7 @@ idle() {
 }
 
 START_TIME=$(date +%s)
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 CUR_WORKERS=0
 for case in $CASES; do
     w=${case##*-}
@@ -478,6 +479,9 @@ for case in $CASES; do
 done
 stop_all
 ELAPSED=$(( $(date +%s) - START_TIME ))
+LOAD_AFTER=$(cut -d' ' -f1 /proc/loadavg)
+# the benchmark itself keeps about 2 CPUs busy; more than that is someone else
+BUSY=$(awk -v a="$LOAD_BEFORE" -v b="$LOAD_AFTER" -v n="$NCPU" 'BEGIN { print (a > 0.5 || b > n + 1) ? 1 : 0 }')
 
 # ----------------------------------------------------------------- report ---
 # fmt METRIC VALUE: display form
@@ -527,6 +531,8 @@ row() {
             "<="*B) verdict=$(awk -v a="$ours" -v t="${target#<=}" 'BEGIN { print (a + 0 <= t + 0) ? "yes" : "NO" }') ;;
             "<="*) verdict=$(awk -v a="$ours" -v b="$best" -v t="${target#<=}" 'BEGIN { print (b > 0 && a / b <= t + 1e-9) ? "yes" : "NO" }') ;;
         esac
+    elif [ "$better" = none ]; then
+        cell=""
     else
         cell="n/a"
         [ -n "$target" ] && verdict="n/a"
@@ -582,14 +588,35 @@ fi
                 row "$case" p99 "p99 latency" low "<=1.0"
                 row "$case" cpu "CPU per request" low "<=0.8"
                 fail_row "$case" ;;
-            idle-*) CASE_LABEL="${case##*-} worker(s), $IDLE_N idle keep-alive clients"
+            idle-*) w=${case##*-}; CASE_LABEL="$w worker$( [ "$w" = 1 ] || echo s ), $IDLE_N idle keep-alive clients"
                 row "$case" mem "memory per idle connection" low "<=700B"
                 row "$case" rss0 "RSS before (all processes)" none "" ;;
         esac
     done
 } > "$T/table.md"
 
-for n in "${NOTES[@]}"; do echo "- $n"; done > "$T/notes.md"
+{
+    for n in "${NOTES[@]}"; do echo "- $n"; done
+    if [ "$BUSY" = 1 ]; then
+        echo "- WARNING: the machine was busy with other work (load average $LOAD_BEFORE before the run, $LOAD_AFTER after it); the figures are noisy."
+    fi
+} > "$T/notes.md"
+# every round's figures, to show the spread behind the medians
+{
+    for case in $CASES; do
+        for m in rps bps p99 cpu mem; do
+            for p in "${PROXIES[@]}"; do
+                v=${R[$case:$p:$m]:-}
+                [ -z "$v" ] && continue
+                [ "$case" = "${case#big}" ] && [ "$m" = bps ] && continue
+                [ "$case" != "${case#big}" ] && [ "$m" = rps ] && continue
+                printf '| %s | %s | %s |' "$case" "$m" "${LABEL[$p]}"
+                for x in $v; do printf ' %s' "$(fmt "$m" "$x")"; done
+                printf ' |\n'
+            done
+        done
+    done
+} > "$T/raw.md"
 
 echo
 echo "Benchmark: medians of $ROUNDS rounds of ${DURATION}s per proxy per case (took ${ELAPSED}s)"
@@ -630,6 +657,14 @@ How it is measured:
   stay connected and idle (tests/bench/idleconns.c), divided by $IDLE_N. The
   proxies are freshly started for it, so nothing freed by earlier load is reused.
 - CPU placement: $PIN_NOTE
+- Load average before the run $LOAD_BEFORE, after it $LOAD_AFTER; the run took ${ELAPSED} s.
+
+Every round's figures (rps = requests/s, bps = throughput, p99 = wrk's 99th
+percentile latency, cpu = CPU time per request, mem = bytes per idle connection):
+
+| case | metric | server | rounds |
+| --- | --- | --- | --- |
+$(cat "$T/raw.md")
 EOF
     echo
     echo "bench: written to $RESULTS"

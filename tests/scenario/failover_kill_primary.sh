@@ -36,7 +36,7 @@ sleep 0.7   # a couple of check rounds
 $LOAD --port "$P" --conns 10 --duration 6 --log "$TMPDIR/load.tsv" >"$TMPDIR/load.out" 2>&1 &
 LPID=$!; track "$LPID"
 sleep 2.5
-kill -KILL "$PID3"
+{ kill -KILL "$PID3"; wait "$PID3"; } 2>/dev/null
 kill_t=$(date +%s.%N)
 # When is app3 seen down (the log line "server-down")?
 down_t=""

@@ -41,8 +41,7 @@ $LOAD --port "$P" --conns 8 --duration 8 --log "$TMPDIR/load.tsv" >"$TMPDIR/load
 LPID=$!; track "$LPID"
 sleep 2
 kill_t=$(date +%s.%N)
-kill -KILL "$PID1" "$PID2"
-wait "$PID1" "$PID2" 2>/dev/null
+{ kill -KILL "$PID1" "$PID2"; wait "$PID1" "$PID2"; } 2>/dev/null
 sleep 2.5
 start_backend "$B1" app1
 start_backend "$B2" app2

@@ -42,8 +42,15 @@ start_proxy "$TMPDIR/proxy.conf" "$P"
 wait_port "$S" 5 "$PROXY_PID" || fail "stats port $S not open"
 STATS=http://127.0.0.1:$S
 
-# curl URL... -> one status code per line, on one keep-alive connection.
-codes() { curl -s -o /dev/null -w '%{http_code}\n' "$@"; }
+# curl [OPTION...] URL... -> one status code per line; the URLs share one
+# keep-alive connection.
+codes() {
+    local args=() a
+    for a in "$@"; do
+        case "$a" in http://*) args+=(-o /dev/null "$a") ;; *) args+=("$a") ;; esac
+    done
+    curl -s -w '%{http_code}\n' "${args[@]}"
+}
 # The request counter of POOL/SERVER.
 server_requests() {
     curl -s "$STATS/api/stats" | python3 -c '
@@ -61,6 +68,11 @@ s = [s for p in d["pools"] if p["name"] == sys.argv[1]
 v = s[sys.argv[3]]
 print(v[sys.argv[4]] if len(sys.argv) > 4 else v)' "$@"
 }
+state_is() { [ "$(server_field "$1" "$2" state)" = "$3" ]; }
+generation_is() { # URL N
+    [ "$(curl -s "$1/api/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')" = "$2" ]
+}
+slow_started() { [ "$(server_field web app1 active)$(server_field web app2 active)" != 00 ]; }
 all_checks_pass() {
     [ "$(server_field web app1 check status)" = pass ] &&
     [ "$(server_field web app2 check status)" = pass ] &&
@@ -269,13 +281,10 @@ grep -qi '^www-authenticate: bearer' "$TMPDIR/post.head" || fail "401 without WW
 
 # Drain app1 while a slow request is in flight on it: that request finishes,
 # and no new request goes to app1.
-before1=$(server_requests web app1)
 curl -s -o "$TMPDIR/slow.out" -w '%{http_code}' "http://127.0.0.1:$P/slow?delay=1500" \
     >"$TMPDIR/slow.code" &
 SLOW=$!
-wait_for 3 test "$(server_field web app1 active)$(server_field web app2 active)" != 00 ||
-    fail "the slow request never started"
-slow_on=$(cat "$TMPDIR/slow.out" 2>/dev/null)
+wait_for 3 slow_started || fail "the slow request never started"
 slow_srv=app1; [ "$(server_field web app2 active)" = 1 ] && slow_srv=app2
 [ "$(post "${auth[@]}" "$A/web/servers/$slow_srv/drain")" = 200 ] || fail "drain is not 200"
 python3 -c '
@@ -293,13 +302,12 @@ got=$(codes "${urls[@]}" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
 wait "$SLOW"
 [ "$(cat "$TMPDIR/slow.code")" = 200 ] || fail "the request in flight on the drained server failed"
 [ "$(cat "$TMPDIR/slow.out")" = "$slow_srv" ] || fail "the slow request was answered by $(cat "$TMPDIR/slow.out")"
-: "$slow_on" "$before1"
 curl -s "$STATS/metrics" | grep -q "^proxy_server_up{pool=\"web\",server=\"$slow_srv\"} 1$" ||
     fail "a draining server is reported down in /metrics"
 
 # Enable it again: it takes requests.
 [ "$(post "${auth[@]}" "$A/web/servers/$slow_srv/enable")" = 200 ] || fail "enable is not 200"
-wait_for 3 test "$(server_field web "$slow_srv" state)" = up || fail "enable did not bring $slow_srv up"
+wait_for 3 state_is web "$slow_srv" up || fail "enable did not bring $slow_srv up"
 b_slow=$(server_requests web "$slow_srv")
 got=$(codes "${urls[@]}" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
 [ "$got" = " 20 200;" ] || fail "traffic after enable answered: $got"
@@ -313,20 +321,19 @@ got=$(codes "${urls[@]}" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
 [ "$got" = " 20 200;" ] || fail "traffic with app2 disabled answered: $got"
 [ "$(server_requests web app2)" = "$b2" ] || fail "the disabled app2 took requests"
 [ "$(post "${auth[@]}" "$A/web/servers/app2/enable")" = 200 ] || fail "enable app2 is not 200"
-wait_for 3 test "$(server_field web app2 state)" = up || fail "app2 not back up after enable"
+wait_for 3 state_is web app2 up || fail "app2 not back up after enable"
 
 # ---- reloads: no token -> 403; a moved stats port ----------------------------------------
-generation() { curl -s "$1/api/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])'; }
 write_conf "stats 127.0.0.1:$S"
 kill -HUP "$PROXY_PID"
-wait_for 5 test "$(generation "$STATS")" = 2 || fail "reload without the token not applied"
+wait_for 5 generation_is "$STATS" 2 || fail "reload without the token not applied"
 [ "$(post "${auth[@]}" "$A/web/servers/app1/drain")" = 403 ] || fail "no token configured is not 403"
 [ "$(server_requests web app2)" -gt 0 ] || fail "counters lost across the reload"
 
 write_conf "stats 127.0.0.1:$S2 token \"$TOKEN\""
 kill -HUP "$PROXY_PID"
 wait_port "$S2" 5 "$PROXY_PID" || fail "the stats port did not move to $S2"
-wait_for 5 test "$(generation "http://127.0.0.1:$S2")" = 3 || fail "second reload not applied"
+wait_for 5 generation_is "http://127.0.0.1:$S2" 3 || fail "second reload not applied"
 wait_for 3 bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$S) 2>/dev/null" || fail "old stats port $S still open"
 STATS=http://127.0.0.1:$S2; A=$STATS/api/pools
 [ "$(post "${auth[@]}" "$A/web/servers/app1/drain")" = 200 ] || fail "token not restored by the reload"

@@ -1,0 +1,139 @@
+# tests/fuzz/fuzz.mk: the fuzzing targets, included by the Makefile.
+#
+#   make fuzz                 builds the libFuzzer harnesses with clang
+#                             (-fsanitize=fuzzer,address,undefined) and runs each
+#                             for FUZZ_SECONDS (default 60), one after the other;
+#                             inputs that reach new code are merged into
+#                             tests/fuzz/corpus/NAME, crashes land in
+#                             tests/fuzz/crashes/NAME-crash-*
+#   make fuzz FUZZ_SECONDS=600 FUZZ_OPTS="-jobs=2 -workers=2"
+#                             longer, or with any other libFuzzer flag
+#   make fuzz-replay          replays every corpus file through the harnesses
+#                             built with $(CC) (ASan+UBSan when the compiler has
+#                             them, no libFuzzer): the regression test of `make test`
+#   make fuzz-crashes         replays tests/fuzz/crashes (inputs of bugs not yet
+#                             fixed: fails until they are)
+#   make fuzz-cmin            minimises a corpus from scratch (-merge=1)
+#
+# Uses the Makefile's BUILD, CC, CPPFLAGS, OURFLAGS, LLHTTP_SRC, LLHTTP_INC.
+
+FUZZ_DIR       := tests/fuzz
+FUZZ_BUILD      = $(BUILD)/fuzz
+FUZZ_SECONDS   ?= 60
+FUZZ_OPTS      ?=
+FUZZ_NAMES     := request config
+FUZZ_CLANG     ?= $(firstword $(shell command -v clang-14 clang 2>/dev/null) clang)
+
+# What each harness links: only the modules it exercises.
+FUZZ_request_SRCS := src/http.c
+FUZZ_request_LL   := llhttp api http
+FUZZ_config_SRCS  := $(sort $(wildcard src/config*.c)) src/log.c
+FUZZ_config_LL    :=
+
+FUZZ_HDRS      := $(wildcard include/*.h)
+FUZZ_LF_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_LF_CFLAGS := -O1 -g -fno-omit-frame-pointer $(FUZZ_LF_SAN)
+FUZZ_RP_CFLAGS ?= -O1 -g -fno-omit-frame-pointer
+# ASan+UBSan for the replay build when $(CC) can link them (checked once, lazily).
+FUZZ_RP_SAN     = $(eval FUZZ_RP_SAN := $(shell echo 'int main(void){return 0;}' | \
+                    $(CC) -fsanitize=address,undefined -x c - -o /dev/null 2>/dev/null && \
+                    echo '-fsanitize=address,undefined -fno-sanitize-recover=undefined'))$(FUZZ_RP_SAN)
+FUZZ_ENV       := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:allocator_may_return_null=0 \
+                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# objects of one harness, for the libFuzzer (lf) or the replay (rp) build
+fuzz_objs = $(FUZZ_BUILD)/$(2)/fuzz_$(1).o \
+            $(patsubst src/%.c,$(FUZZ_BUILD)/$(2)/src/%.o,$(FUZZ_$(1)_SRCS)) \
+            $(patsubst %,$(FUZZ_BUILD)/$(2)/llhttp/%.o,$(FUZZ_$(1)_LL))
+
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-crashes fuzz-cmin
+
+# ---- libFuzzer build (clang) ----------------------------------------------------------
+$(FUZZ_BUILD)/lf/src/%.o: src/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CLANG) $(CPPFLAGS) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link $(OURFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/lf/llhttp/%.o: $(LLHTTP_SRC)/%.c | $(LLHTTP_INC)/llhttp.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CLANG) -I$(LLHTTP_INC) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link -std=c11 -w -c -o $@ $<
+
+$(FUZZ_BUILD)/lf/fuzz_%.o: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CLANG) $(CPPFLAGS) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link $(OURFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_request: $(call fuzz_objs,request,lf)
+	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpthread
+
+$(FUZZ_BUILD)/fuzz_config: $(call fuzz_objs,config,lf)
+	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpthread
+
+# ---- replay build ($(CC), no libFuzzer) ---------------------------------------------------
+$(FUZZ_BUILD)/rp/src/%.o: src/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) $(OURFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/rp/llhttp/%.o: $(LLHTTP_SRC)/%.c | $(LLHTTP_INC)/llhttp.h
+	@mkdir -p $(dir $@)
+	$(CC) -I$(LLHTTP_INC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -std=c11 -w -c -o $@ $<
+
+$(FUZZ_BUILD)/rp/%.o: $(FUZZ_DIR)/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) $(OURFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/replay_request: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,request,rp)
+	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
+
+$(FUZZ_BUILD)/replay_config: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,config,rp)
+	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
+
+# ---- targets ------------------------------------------------------------------------------
+fuzz-build: $(foreach n,$(FUZZ_NAMES),$(FUZZ_BUILD)/fuzz_$(n))
+
+# Each harness in turn (two cores: one at a time unless FUZZ_OPTS says -jobs);
+# new inputs go to a scratch directory first, then only those that add
+# coverage are merged into the corpus, which keeps it small.
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_DIR)/crashes
+	@rc=0; for n in $(FUZZ_NAMES); do \
+	    new=$(FUZZ_BUILD)/new/$$n; rm -rf $$new; mkdir -p $$new $(FUZZ_DIR)/corpus/$$n; \
+	    echo "fuzz_$$n: $(FUZZ_SECONDS)s (log: $(FUZZ_BUILD)/fuzz_$$n.log)"; \
+	    if ! $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -dict=$(FUZZ_DIR)/$$n.dict \
+	            -artifact_prefix=$(FUZZ_DIR)/crashes/$$n- -print_final_stats=1 $(FUZZ_OPTS) \
+	            $$new $(FUZZ_DIR)/corpus/$$n >$(FUZZ_BUILD)/fuzz_$$n.log 2>&1; then \
+	        rc=1; tail -n 80 $(FUZZ_BUILD)/fuzz_$$n.log; \
+	        echo "fuzz_$$n: FAILED: input saved in $(FUZZ_DIR)/crashes/"; \
+	    else \
+	        grep -E '^#[0-9]+' $(FUZZ_BUILD)/fuzz_$$n.log | tail -n 1; \
+	        grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' $(FUZZ_BUILD)/fuzz_$$n.log; \
+	    fi; \
+	    $(FUZZ_BUILD)/fuzz_$$n -merge=1 $(FUZZ_DIR)/corpus/$$n $$new >>$(FUZZ_BUILD)/fuzz_$$n.log 2>&1 || rc=1; \
+	    echo "fuzz_$$n: corpus $$(ls $(FUZZ_DIR)/corpus/$$n | wc -l) files, $$(du -sk $(FUZZ_DIR)/corpus/$$n | cut -f1) KiB"; \
+	done; exit $$rc
+
+# Replays every corpus file: the regression test.
+fuzz-replay: $(foreach n,$(FUZZ_NAMES),$(FUZZ_BUILD)/replay_$(n))
+	@rc=0; out=$(FUZZ_BUILD)/replay.out; : >$$out; \
+	for n in $(FUZZ_NAMES); do \
+	    $(FUZZ_ENV) $(FUZZ_BUILD)/replay_$$n fuzz_$$n $(FUZZ_DIR)/corpus/$$n >$$out.1 || rc=1; \
+	    cat $$out.1; cat $$out.1 >>$$out; \
+	done; \
+	awk '/ passed, / { p += $$2; f += $$4 } END { printf "fuzz-replay: %d passed, %d failed\n", p, f }' $$out; \
+	exit $$rc
+
+# The inputs of known, unfixed crashes (files named NAME-crash-..., NAME-leak-...).
+fuzz-crashes: $(foreach n,$(FUZZ_NAMES),$(FUZZ_BUILD)/replay_$(n))
+	@rc=0; for n in $(FUZZ_NAMES); do \
+	    files=$$(ls $(FUZZ_DIR)/crashes/$$n-* 2>/dev/null); \
+	    [ -z "$$files" ] && continue; \
+	    $(FUZZ_ENV) $(FUZZ_BUILD)/replay_$$n fuzz_$$n $$files || rc=1; \
+	done; exit $$rc
+
+# Rebuilds each corpus as the smallest set of its files with the same coverage.
+fuzz-cmin: fuzz-build
+	@for n in $(FUZZ_NAMES); do \
+	    old=$(FUZZ_BUILD)/cmin/$$n; rm -rf $$old; mkdir -p $$old; \
+	    cp -p $(FUZZ_DIR)/corpus/$$n/* $$old/; rm -f $(FUZZ_DIR)/corpus/$$n/*; \
+	    $(FUZZ_BUILD)/fuzz_$$n -merge=1 $(FUZZ_DIR)/corpus/$$n $$old >$(FUZZ_BUILD)/cmin_$$n.log 2>&1 || \
+	        { cp -p $$old/* $(FUZZ_DIR)/corpus/$$n/; tail -n 20 $(FUZZ_BUILD)/cmin_$$n.log; exit 1; }; \
+	    echo "fuzz_$$n: $$(ls $$old | wc -l) -> $$(ls $(FUZZ_DIR)/corpus/$$n | wc -l) files"; \
+	done

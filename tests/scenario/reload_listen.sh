@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# reload_listen.sh: listen and stats addresses changed by SIGHUP.
+#   1. listen L1: a probe opens a new connection to L1 every 10ms for the
+#      whole of steps 2 and 3: it must never fail (L1 never stops accepting).
+#   2. add listen L2 + SIGHUP: L2 accepts.
+#   3. a client keep-alive connection is opened on L1.
+#   4. remove L1 + SIGHUP: L1 refuses connections, L2 serves, and the kept
+#      connection accepted on L1 still works (client connections stay).
+#   5. stats S1 -> S2 + SIGHUP: S2 answers, S1 refuses.
+# Ports 25140-25149.
+set -u
+. "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/scenario/reload_lib.bash"
+
+L1=25140 L2=25141 S1=25142 S2=25143 A=25144
+ports_free $L1 $L2 $S1 $S2 $A
+STATS=$S1
+CONF=$TMPDIR/proxy.conf
+
+write_conf() { # stats-port listen-ports...
+    local s=$1
+    shift
+    {
+        echo "workers 2"
+        echo "access-log off"
+        for l in "$@"; do echo "listen 127.0.0.1:$l"; done
+        echo "stats 127.0.0.1:$s"
+        echo "pool web {"
+        echo "    server a 127.0.0.1:$A"
+        echo "}"
+    } >"$CONF"
+}
+
+start_backend $A a
+write_conf $S1 $L1
+start_proxy "$CONF" $L1
+wait_port $S1 3 || fail "stats port $S1 not open"
+port_open $L2 && fail "L2 open before it was configured"
+
+$UTIL probe $L1 2.5 >"$TMPDIR/probe.out" 2>&1 &
+PRPID=$!
+track $PRPID
+sleep 0.5
+
+# 2. add L2
+write_conf $S1 $L1 $L2
+hup_wait
+wait_port $L2 2 || fail "2. the new listen address $L2 does not accept after the reload"
+r=$(hits $L2 20); echo "2. L2 ($L2) after it was added: $r"
+[ "$r" = "ok=20 fail=0 servers=a:20" ] || fail "2. requests on the new listener failed: $r"
+sleep 0.3
+# a second reload with the same listeners, still probing L1
+hup_wait
+sleep 0.5
+wait $PRPID
+probe=$(cat "$TMPDIR/probe.out")
+echo "2. probe of L1 ($L1), new connection every 10ms across 2 reloads: $probe"
+[ "$(field fail "$probe")" = 0 ] || fail "2. L1 stopped accepting during a reload: $probe"
+[ "$(field ok "$probe")" -gt 20 ] || fail "2. the probe made too few requests: $probe"
+
+# 3. a kept connection on L1
+ka_open $L1
+k1=$(ka_ask /); echo "3. kept connection on L1: $k1"
+[ "$(echo "$k1" | awk '{print $2}')" = 200 ] || fail "3. kept connection: $k1"
+
+# 4. remove L1
+write_conf $S1 $L2
+log_mark
+hup_wait
+for i in $(seq 20); do port_open $L1 || break; sleep 0.1; done
+port_open $L1 && fail "4. L1 ($L1) still accepts 2s after its listen line was removed"
+out=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$L1/" 2>&1); rc=$?
+echo "4. L1 after its removal: curl exit $rc (7 = connection refused), http '$out'"
+[ "$rc" = 7 ] || fail "4. a connection to the removed L1 was not refused (curl exit $rc)"
+r=$(hits $L2 20); echo "4. L2 after L1's removal: $r"
+[ "$r" = "ok=20 fail=0 servers=a:20" ] || fail "4. L2 does not serve after L1's removal: $r"
+k2=$(ka_ask /); echo "4. the kept connection accepted on L1: $k2"
+[ "$(echo "$k2" | awk '{print $2, $4}')" = "200 $(echo "$k1" | awk '{print $4}')" ] ||
+    fail "4. the client connection accepted on the removed listener was closed or failed: $k2 (contract 4: reload does not close client connections)"
+ka_close
+
+# 5. move the stats port
+write_conf $S2 $L2
+g=$(gen)
+kill -HUP "$PROXY_PID"
+wait_port $S2 3 "$PROXY_PID" || fail "5. the stats port did not move to $S2"
+STATS=$S2
+wait_gen $((g + 1)) 3 || fail "5. generation did not move to $((g + 1))"
+for i in $(seq 20); do port_open $S1 || break; sleep 0.1; done
+port_open $S1 && fail "5. the old stats port $S1 still accepts"
+echo "5. stats moved $S1 -> $S2: generation $(gen), healthz $(curl -s --max-time 2 http://127.0.0.1:$S2/healthz), old port refuses"
+r=$(hits $L2 10)
+[ "$r" = "ok=10 fail=0 servers=a:10" ] || fail "5. L2 does not serve after the stats move: $r"
+echo "reloads: $(stat reloads)"
+echo "PASS: listeners added and removed, the stats port moved, L1 never refused while configured"
