@@ -57,13 +57,18 @@ static int any_usable(const struct pool *pool, size_t first, size_t n, struct se
     return 0;
 }
 
-/* Standbys join while fewer than standby-below primaries are usable. */
-static int standbys_in_use(const struct pool *pool)
+/* Standbys join while fewer than standby-below primaries are usable, and
+ * for a retry once every usable primary has failed this request. */
+static int standbys_in_use(const struct pool *pool, struct server *const *tried, size_t ntried)
 {
-    unsigned up = 0;
+    unsigned up = 0, untried = 0;
     for (size_t i = 0; i < pool->nprimaries; i++)
-        if (server_usable(pool->servers[i]))
+        if (server_usable(pool->servers[i])) {
             up++;
+            untried += !was_tried(pool->servers[i], tried, ntried);
+        }
+    if (ntried && untried == 0)
+        return 1;
     return up < pool->cfg->standby_below;
 }
 
@@ -136,7 +141,7 @@ struct server *balance_pick(struct pool *pool, uint64_t now, struct server *cons
 {
     size_t first = 0, n = pool->nprimaries;
 
-    if (standbys_in_use(pool))
+    if (standbys_in_use(pool, tried, ntried))
         n = pool->nservers; /* the usable primaries and the standbys together */
     /* A new request waits behind the ones already queued (FIFO), unless
      * nothing could ever serve it: then 503 at once. */

@@ -488,7 +488,7 @@ static void txn_start_server(struct session *s)
     struct txn *t = s->t;
     const struct config_pool *pc = t->pool->cfg;
     int result;
-    uint64_t now = (uint64_t)(ev_now(s->w->loop) * 1000);
+    uint64_t now = now_ms(); /* the clock of up_since_ms (slow start) */
     int was_queued = s->state == SESS_QUEUED;
 
     t->srv = balance_pick(t->pool, now, t->tried, t->ntried, was_queued, &result);

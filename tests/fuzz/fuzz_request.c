@@ -382,29 +382,29 @@ static void check_small_caps(struct feed *f, size_t out_len,
  * bug is fixed. */
 static int skip_known;
 
-/* A line of the head that starts with SP or HTAB: obs-fold. */
-static int has_obs_fold(const char *head, size_t len)
+static int known_request_bug(const char *head, size_t len, const struct http_head *h)
 {
-    for (size_t i = 0; i + 2 < len; i++)
-        if (head[i] == '\r' && head[i + 1] == '\n' && (head[i + 2] == ' ' || head[i + 2] == '\t'))
+    int te = 0;
+    (void)len;
+    for (uint32_t i = 0; i < h->nfields; i++)
+        te |= h->fields[i].kind == HF_TRANSFER_ENCODING;
+    return skip_known && (head[0] == '\r' || head[0] == '\n' || /* leading CRLF: request line dropped */
+                          (te && !h->chunked));   /* upgrade + "Transfer-Encoding: gzip" accepted */
+}
+
+/* A CR that is not followed by LF. */
+static int has_bare_cr(const char *head, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (head[i] == '\r' && (i + 1 == len || head[i + 1] != '\n'))
             return 1;
     return 0;
 }
 
-static int known_request_bug(const char *head, size_t len, const struct http_head *h)
-{
-    return skip_known &&
-           (!(h->major == 1 && h->minor <= 1) ||      /* HTTP/0.9 and HTTP/2.0 request lines accepted */
-            has_obs_fold(head, len) ||                /* obs-fold accepted and forwarded */
-            head[0] == '\r' || head[0] == '\n');      /* leading CRLF: request line dropped */
-}
-
 static int known_response_bug(const char *head, size_t len, const struct http_head *h)
 {
-    return skip_known &&
-           (h->status < 100 ||                        /* "HTTP/1.1 20 OK" accepted */
-            has_obs_fold(head, len) ||                /* obs-fold accepted and forwarded */
-            ((h->status == 204 || h->status == 304 || h->status < 200) && h->has_body));
+    return skip_known && (h->status < 100 ||           /* "HTTP/1.1 20 OK" accepted */
+                          has_bare_cr(head, len));    /* llhttp ends the head early at "\r?" in the status line */
 }
 
 /* ---- requests ------------------------------------------------------------------- */
