@@ -56,6 +56,7 @@ struct http_head {
     unsigned body_to_eof : 1;  /* response body delimited by the connection close */
     unsigned expect_continue : 1;
     unsigned nhost : 2;
+    unsigned drop_te : 1;      /* rewrite: leave Transfer-Encoding out (de-chunked) */
     uint64_t content_length;   /* when framed by Content-Length */
     uint32_t nfields;
     struct http_field *fields; /* scratch array owned by the caller */
@@ -74,6 +75,8 @@ struct http_msg {
     uint8_t head_request;      /* responses: the request was HEAD */
     uint8_t too_many;          /* more fields than h->max_fields */
     uint8_t over_limit;
+    uint8_t dechunk;           /* move decoded body bytes to dechunk_dst */
+    char *dechunk_dst;
 };
 
 /* Looks for the end of a head in buf[0..len).  Returns the head length
@@ -100,6 +103,12 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
  * when more is needed, -1 on invalid framing, -2 when a chunked body passed
  * body_limit. */
 int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *consumed);
+/* The same, decoding a chunked body in place for a client that does not
+ * know chunked (HTTP/1.0): the decoded bytes end up at data[0..*produced),
+ * the framing is dropped.  Returns as http_msg_body. */
+int http_msg_body_dechunk(struct http_msg *m, char *data, size_t len, size_t *consumed,
+                          size_t *produced);
+
 /* The peer closed: 1 when that completes the message (a body to EOF). */
 int http_msg_eof(struct http_msg *m);
 

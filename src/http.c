@@ -70,6 +70,18 @@ static int on_headers_complete(llhttp_t *p)
     return 0;
 }
 
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    struct http_msg *m = msg_of(p);
+    if (m->dechunk) {
+        /* The decoded bytes are never longer than what carried them, so
+         * they can move towards the front of the same buffer. */
+        memmove(m->dechunk_dst, at, len);
+        m->dechunk_dst += len;
+    }
+    return 0;
+}
+
 static int on_chunk_header(llhttp_t *p)
 {
     struct http_msg *m = msg_of(p);
@@ -94,6 +106,7 @@ static const llhttp_settings_t settings = {
     .on_header_field = on_header_field,
     .on_header_value = on_header_value,
     .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
     .on_chunk_header = on_chunk_header,
     .on_message_complete = on_message_complete,
 };
@@ -162,6 +175,27 @@ static void mark_named_hop(const char *tok, size_t len, void *arg)
             strncasecmp(ct->buf + f->name_off, tok, len) == 0)
             f->kind = HF_HOP;
     }
+}
+
+/* Each field name must be followed by its colon at once: "Host : x" is
+ * read as a different field by different servers. */
+static int is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static int field_names_clean(const char *buf, const struct http_head *h)
+{
+    for (uint32_t i = 0; i < h->nfields; i++) {
+        const struct http_field *f = &h->fields[i];
+        if (f->name_len == 0 || buf[f->name_off + f->name_len] != ':')
+            return 0;
+        for (uint32_t k = 0; k < f->name_len; k++)
+            if (!is_tchar((unsigned char)buf[f->name_off + k]))
+                return 0;
+    }
+    return 1;
 }
 
 static void classify_fields(const char *buf, struct http_head *h)
@@ -311,7 +345,8 @@ int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, str
         return 400; /* a request body cannot run to EOF */
     if (h->major != 1 || h->minor > 1)
         return 400; /* HTTP/0.9 lines, HTTP/2 prefaces: not ours to guess */
-    if (has_obs_fold(buf, head_len) || memmem(buf, h->line_len, "  ", 2))
+    if (has_obs_fold(buf, head_len) || memmem(buf, h->line_len, "  ", 2) ||
+        !field_names_clean(buf, h))
         return 400;
     if (http_has_bare_lf(buf, 0, head_len))
         return 400; /* lines end in CRLF; a bare LF is read differently by different servers */
@@ -343,7 +378,7 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
         return -1;
     if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE)
         return -1;
-    if (h->major != 1 || has_obs_fold(buf, head_len))
+    if (h->major != 1 || has_obs_fold(buf, head_len) || !field_names_clean(buf, h))
         return -1;
     /* llhttp reports a 101 as an upgrade only when the headers agree. */
     if (h->status == 101)
@@ -365,6 +400,17 @@ int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *cons
     }
     *consumed = 0;
     return m->over_limit ? -2 : -1;
+}
+
+int http_msg_body_dechunk(struct http_msg *m, char *data, size_t len, size_t *consumed,
+                          size_t *produced)
+{
+    m->dechunk = 1;
+    m->dechunk_dst = data;
+    int rc = http_msg_body(m, data, len, consumed);
+    *produced = (size_t)(m->dechunk_dst - data);
+    m->dechunk = 0;
+    return rc;
 }
 
 int http_msg_eof(struct http_msg *m)
@@ -407,9 +453,9 @@ static void puts_lit(struct out *o, const char *s) { put(o, s, strlen(s)); }
 /* Copies the start line and the fields that are forwarded, coalescing runs
  * of consecutive kept lines into one copy. */
 static void copy_kept(struct out *o, const char *buf, const struct http_head *h,
-                      int (*keep)(const struct http_field *, const struct http_head *))
+                      int (*keep)(const struct http_field *, const struct http_head *), size_t from)
 {
-    size_t run_start = 0, run_end = h->line_len;
+    size_t run_start = from, run_end = h->line_len;
     for (uint32_t i = 0; i < h->nfields; i++) {
         const struct http_field *f = &h->fields[i];
         /* The line of field i runs from its name to the next name (or the
@@ -430,6 +476,31 @@ static void copy_kept(struct out *o, const char *buf, const struct http_head *h,
     put(o, buf + run_start, run_end - run_start);
 }
 
+/* The path part of an absolute-form target, or NULL for origin-form. */
+static const char *absolute_form_path(const char *buf, const struct http_head *h, size_t *len)
+{
+    const char *uri = buf + h->uri_off;
+    size_t skip;
+
+    if (h->uri_len > 7 && strncasecmp(uri, "http://", 7) == 0)
+        skip = 7;
+    else if (h->uri_len > 8 && strncasecmp(uri, "https://", 8) == 0)
+        skip = 8;
+    else
+        return NULL;
+    const char *slash = memchr(uri + skip, '/', h->uri_len - skip);
+    const char *query = memchr(uri + skip, '?', h->uri_len - skip);
+    const char *start = slash ? slash : query;
+    if (slash && query && query < slash)
+        start = query;
+    if (!start) {
+        *len = 0;
+        return uri + h->uri_len;
+    }
+    *len = (size_t)(uri + h->uri_len - start);
+    return start;
+}
+
 static int keep_request_field(const struct http_field *f, const struct http_head *h)
 {
     switch (f->kind) {
@@ -448,7 +519,21 @@ size_t http_rewrite_request(const char *buf, const struct http_head *h, const ch
     struct out o = { out, 0, cap, 0 };
     int sep = 0;
 
-    copy_kept(&o, buf, h, keep_request_field);
+    /* An absolute-form target goes to the server in origin-form, as
+     * servers expect from a gateway (its host already agrees with Host). */
+    size_t path_len;
+    const char *path = absolute_form_path(buf, h, &path_len);
+    if (path) {
+        put(&o, buf, h->uri_off);
+        if (path_len)
+            put(&o, path, path_len);
+        else
+            puts_lit(&o, "/");
+        put(&o, buf + h->uri_off + h->uri_len, h->line_len - h->uri_off - h->uri_len);
+        copy_kept(&o, buf, h, keep_request_field, h->line_len);
+    } else {
+        copy_kept(&o, buf, h, keep_request_field, 0);
+    }
     puts_lit(&o, "X-Forwarded-For: ");
     for (uint32_t i = 0; i < h->nfields; i++) {
         const struct http_field *f = &h->fields[i];
@@ -476,6 +561,8 @@ static int keep_response_field(const struct http_field *f, const struct http_hea
     switch (f->kind) {
     case HF_HOP: case HF_CONNECTION:
         return 0;
+    case HF_TRANSFER_ENCODING:
+        return !h->drop_te;
     case HF_UPGRADE:
         return h->status == 101;
     default:
@@ -488,7 +575,7 @@ size_t http_rewrite_response(const char *buf, const struct http_head *h, int cli
 {
     struct out o = { out, 0, cap, 0 };
 
-    copy_kept(&o, buf, h, keep_response_field);
+    copy_kept(&o, buf, h, keep_response_field, 0);
     if (h->status == 101)
         puts_lit(&o, "Connection: upgrade\r\n");
     else if (client_close)

@@ -81,6 +81,7 @@ struct txn {
     unsigned resp_done : 1;
     unsigned resp_keep_alive : 1; /* the server connection may be reused */
     unsigned close_after : 1;     /* close the client after this response */
+    unsigned dechunk : 1;         /* chunked response to an HTTP/1.0 client: decode it */
     uint8_t attempts;
     uint8_t ntried;
     struct server *tried[MAX_TRIES];
@@ -437,7 +438,7 @@ static void handle_head(struct session *s)
     t->client_keep_alive = h.keep_alive;
     t->req_upgrade = h.upgrade;
     t->req_done = !h.has_body;
-    metrics_request_started((uint64_t)(ev_now(s->w->loop) * 1000));
+    metrics_request_started(now_ms());
 
     t->pool = router_match(t->rt, s->in->data + h.host_off, h.host_len, s->in->data + h.uri_off, h.uri_len);
     if (!t->pool) {
@@ -684,11 +685,15 @@ static unsigned response_fields_max(const struct config *cfg)
 }
 
 /* A complete final response head at rin[base..base+len): edit it in place. */
-static int forward_response_head(struct session *s, size_t base, const struct http_head *h)
+static int forward_response_head(struct session *s, size_t base, struct http_head *h)
 {
     struct txn *t = s->t;
+    /* An HTTP/1.0 client does not know chunked: the body is decoded and
+     * the connection close ends it. */
+    t->dechunk = t->http10 && h->chunked && h->has_body;
     int client_close = !t->client_keep_alive || h->body_to_eof || s->w->stopping ||
-                       (t->req_upgrade && h->status != 101);
+                       (t->req_upgrade && h->status != 101) || t->dechunk;
+    h->drop_te = t->dechunk;
     size_t out_len = http_rewrite_response(t->rin->data + base, h, client_close, t->http10,
                                            scratch_out, scratch_out_cap);
     if (out_len == 0 || t->rin->len - h->len + out_len > t->rin->cap)
@@ -712,7 +717,20 @@ static void response_body(struct session *s)
 
     if (t->resp_done || t->rin_fwd >= t->rin->len)
         return;
-    int rc = http_msg_body(&t->resp, t->rin->data + t->rin_fwd, t->rin->len - t->rin_fwd, &consumed);
+    int rc;
+    if (t->dechunk) {
+        size_t produced;
+        char *at = t->rin->data + t->rin_fwd;
+        rc = http_msg_body_dechunk(&t->resp, at, t->rin->len - t->rin_fwd, &consumed, &produced);
+        /* Close the gap the framing left between the decoded bytes and
+         * whatever follows the consumed part. */
+        memmove(at + produced, at + consumed, t->rin->len - t->rin_fwd - consumed);
+        t->rin->len -= consumed - produced;
+        t->rscanned = 0;
+        consumed = produced;
+    } else {
+        rc = http_msg_body(&t->resp, t->rin->data + t->rin_fwd, t->rin->len - t->rin_fwd, &consumed);
+    }
     t->rin_fwd += consumed;
     if (rc == 1) {
         t->resp_done = 1;

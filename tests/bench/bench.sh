@@ -133,10 +133,12 @@ set_affinity() {
         done
     done
 }
-# wait_http PORT PATH SECONDS: until a 200 comes back; prints the last code
+# wait_http PORT PATH SECONDS [PID]: until a 200 comes back (or PID exits);
+# prints the last code
 wait_http() {
-    local port=$1 path=$2 secs=$3 code=000 i
+    local port=$1 path=$2 secs=$3 pid=${4:-} code=000 i
     for i in $(seq $(( secs * 10 ))); do
+        [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && break
         code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port$path" 2>/dev/null)
         [ "$code" = 200 ] && break
         sleep 0.1
@@ -183,7 +185,7 @@ nginx -p "$T/nginx-backend" -e "$T/nginx-backend/error.log" -c "$T/nginx-backend
     -g 'daemon off;' >"$T/nginx-backend/out.log" 2>&1 &
 BACKEND_PID=$!
 STARTED+=("$BACKEND_PID")
-if [ "$(wait_http $P_BACKEND / 10)" != 200 ]; then
+if [ "$(wait_http $P_BACKEND / 10 "$BACKEND_PID")" != 200 ]; then
     log "bench: the nginx backend did not start (port $P_BACKEND):"
     cat "$T/nginx-backend/out.log" "$T/nginx-backend/error.log" >&2 2>/dev/null
     exit 1
@@ -215,7 +217,7 @@ EOF
     "$PROXY_BIN" -c "$conf" >"$T/ours.log" 2>&1 &
     PID[ours]=$!
     STARTED+=("${PID[ours]}")
-    code=$(wait_http "${PORT[ours]}" / 10)
+    code=$(wait_http "${PORT[ours]}" / 10 "${PID[ours]}")
     if ! kill -0 "${PID[ours]}" 2>/dev/null; then
         STATUS[ours]="failed to start: $(tail -n 3 "$T/ours.log" | tr '\n' ' ')"
         PID[ours]=""
@@ -257,7 +259,7 @@ EOF
     haproxy -db -f "$conf" >"$T/haproxy.log" 2>&1 &
     PID[haproxy]=$!
     STARTED+=("${PID[haproxy]}")
-    code=$(wait_http "${PORT[haproxy]}" / 10)
+    code=$(wait_http "${PORT[haproxy]}" / 10 "${PID[haproxy]}")
     if ! kill -0 "${PID[haproxy]}" 2>/dev/null || [ "$code" != 200 ]; then
         STATUS[haproxy]="failed to start: $(tail -n 3 "$T/haproxy.log" | tr '\n' ' ')"
         stop_pid "${PID[haproxy]}"; PID[haproxy]=""
@@ -303,7 +305,7 @@ EOF
     nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" -g 'daemon off;' >"$d/out.log" 2>&1 &
     PID[nginx]=$!
     STARTED+=("${PID[nginx]}")
-    code=$(wait_http "${PORT[nginx]}" / 10)
+    code=$(wait_http "${PORT[nginx]}" / 10 "${PID[nginx]}")
     if ! kill -0 "${PID[nginx]}" 2>/dev/null || [ "$code" != 200 ]; then
         STATUS[nginx]="failed to start: $(cat "$d/out.log" "$d/error.log" 2>/dev/null | tail -n 3 | tr '\n' ' ')"
         stop_pid "${PID[nginx]}"; PID[nginx]=""

@@ -218,9 +218,20 @@ static int dropped(const struct line *lines, int n, int i, int request, int keep
     return !is_protected_name(l) && connection_names(lines, n, l->p, l->name_len);
 }
 
-/* No NUL, no control character but HTAB, no DEL: CR and LF only as CRLF. */
-static void check_clean_bytes(const char *head, size_t len)
+/* A control character (HTAB included) or DEL in the request line. */
+static int line_has_ctl(const char *head, size_t line_len)
 {
+    for (size_t i = 0; i + 2 < line_len; i++)
+        if ((unsigned char)head[i] < 0x20 || head[i] == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* No NUL, no control character but HTAB (none in the request line), no
+ * DEL: CR and LF only as CRLF. */
+static void check_clean_bytes(const char *head, size_t len, size_t line_len)
+{
+    CHECK(!line_has_ctl(head, line_len));
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)head[i];
         if (c == '\r') {
@@ -382,16 +393,6 @@ static void check_small_caps(struct feed *f, size_t out_len,
  * bug is fixed. */
 static int skip_known;
 
-static int known_request_bug(const char *head, size_t len, const struct http_head *h)
-{
-    int te = 0;
-    (void)len;
-    for (uint32_t i = 0; i < h->nfields; i++)
-        te |= h->fields[i].kind == HF_TRANSFER_ENCODING;
-    return skip_known && (head[0] == '\r' || head[0] == '\n' || /* leading CRLF: request line dropped */
-                          (te && !h->chunked));   /* upgrade + "Transfer-Encoding: gzip" accepted */
-}
-
 /* A CR that is not followed by LF. */
 static int has_bare_cr(const char *head, size_t len)
 {
@@ -401,10 +402,32 @@ static int has_bare_cr(const char *head, size_t len)
     return 0;
 }
 
+/* A LF that does not follow a CR. */
+static int has_bare_lf(const char *head, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r'))
+            return 1;
+    return 0;
+}
+
+static int known_request_bug(const char *head, size_t len, const struct http_head *h)
+{
+    int te = 0;
+    (void)len;
+    for (uint32_t i = 0; i < h->nfields; i++)
+        te |= h->fields[i].kind == HF_TRANSFER_ENCODING;
+    return skip_known && (head[0] == '\r' || head[0] == '\n' || /* leading CRLF: request line dropped */
+                          (te && !h->chunked) ||  /* upgrade + "Transfer-Encoding: gzip" accepted */
+                          has_bare_cr(head, len) || /* "\r?" ends the head early: smuggling */
+                          line_has_ctl(head, h->line_len)); /* HTAB, FF in the target accepted */
+}
+
 static int known_response_bug(const char *head, size_t len, const struct http_head *h)
 {
     return skip_known && (h->status < 100 ||           /* "HTTP/1.1 20 OK" accepted */
-                          has_bare_cr(head, len));    /* llhttp ends the head early at "\r?" in the status line */
+                          has_bare_cr(head, len) ||   /* llhttp ends the head early at "\r?" in the status line */
+                          has_bare_lf(head, len));    /* bare LF accepted in responses, forwarded */
 }
 
 /* ---- requests ------------------------------------------------------------------- */
@@ -535,7 +558,7 @@ static size_t one_request(struct feed *f, size_t pos, uint64_t body_limit, const
         return 0;
     }
     check_head_bounds(&h, end);
-    check_clean_bytes(head, end);
+    check_clean_bytes(head, end, h.line_len);
     CHECK(h.major == 1 && h.minor <= 1);
     CHECK(!(h.has_body && h.upgrade));
     CHECK(!h.body_to_eof);
@@ -692,13 +715,17 @@ static size_t one_response(struct feed *f, size_t pos, int head_request, int req
     CHECK(http_parse_response(&m2, fwd, out_len, head_request, &h2) == 0);
     check_head_bounds(&h2, out_len);
     CHECK(h2.status == h.status && h2.major == h.major && h2.minor == h.minor);
-    CHECK(h2.has_body == h.has_body && h2.chunked == h.chunked && h2.body_to_eof == h.body_to_eof);
+    /* A 101 turns the connection into a tunnel whatever its framing says. */
+    if (h.status != 101)
+        CHECK(h2.has_body == h.has_body && h2.chunked == h.chunked && h2.body_to_eof == h.body_to_eof);
     CHECK(h2.content_length == h.content_length);
     CHECK(h2.upgrade == h.upgrade);
     if (client_close)
         CHECK(!h2.keep_alive);
+    /* (A field named "close" is named by the proxy's own Connection: close.) */
     for (uint32_t i = 0; i < h2.nfields; i++)
-        CHECK(h2.fields[i].kind != HF_HOP);
+        CHECK(h2.fields[i].kind != HF_HOP ||
+              (client_close && http_token_eq(fwd + h2.fields[i].name_off, h2.fields[i].name_len, "close")));
     free(fwd);
     free(head);
 

@@ -111,6 +111,10 @@ REQUESTS = {
     "smuggle-bare-lf": "GET / HTTP/1.1\nHost: a\n\n",
     "smuggle-bare-lf-field": "GET / HTTP/1.1\r\nHost: a\nX: y\r\n\r\n",
     "smuggle-bare-cr": "GET / HTTP/1.1\r\nHost: a\rX: y\r\n\r\n",
+    "smuggle-cr-head-end": "GET / HTTP/1.1\r\nHost: a\r\n\rGET /admin HTTP/1.1\r\nHost: a\r\n\r\n",
+    "smuggle-cr-head-end-chunked": "PUT / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\x02"
+    "5\r\nhello\r\n0\r\n\r\n",
+    "smuggle-ctl-target": "GET /search?q\x0c HTTP/1.1\r\nHost: a\r\n\r\nGET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n",
     "smuggle-nul-value": "GET / HTTP/1.1\r\nHost: a\r\nX: a\x00b\r\n\r\n",
     "smuggle-nul-name": "GET / HTTP/1.1\r\nHost: a\r\nX\x00Y: b\r\n\r\n",
     "smuggle-nul-uri": "GET /a\x00b HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -180,6 +184,7 @@ RESPONSES = {
     "short-status": (CLIENT_KA, crlf("HTTP/1.1 20 OK\n\n")),
     "no-reason": (CLIENT_KA, crlf("HTTP/1.1 200\nContent-Length: 0\n\n")),
     "status-bare-cr": (CLIENT_KA, "HTTP/1.1 200 O\rK\r\nContent-Length: 0\r\n\r\n"),
+    "bare-lf-status": (CLIENT_KA, "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
     "icy": (CLIENT_KA, crlf("ICY 200 OK\n\n")),
     "bare-lf": (CLIENT_KA, "HTTP/1.1 200 OK\nContent-Length: 0\n\n"),
     "obs-fold": (CLIENT_KA, crlf("HTTP/1.1 200 OK\nX: a\n b\nContent-Length: 0\n\n")),
@@ -240,6 +245,9 @@ CONFIGS = {
 KNOWN_BUGS = {
     "req-smuggle-prefix-crlf",                             # request line dropped
     "req-upgrade-te-gzip",                                 # upgrade skips llhttp's TE check
+    "req-smuggle-cr-head-end", "req-smuggle-cr-head-end-chunked",  # "\r?" ends the head early
+    "resp-bare-lf-status",                                 # bare LF in responses forwarded
+    "req-smuggle-ctl-target",                              # HTAB / FF in the target accepted
     "resp-short-status",                                   # 2-digit status accepted
     "resp-status-bare-cr",                                 # head ends early after "\r?"
 }

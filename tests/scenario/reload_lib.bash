@@ -57,10 +57,10 @@ json_get() {
         */*/*)
             local p=${1%%/*} rest=${1#*/}
             echo "$json" | jq -rc --arg p "$p" --arg s "${rest%%/*}" --arg f "${rest#*/}" \
-                '[.pools[] | select(.name == $p) | .servers[] | select(.name == $s) | getpath($f | split("."))]
+                '[.pools[] | select(.name == $p) | .servers[] | select(.name == $s) | getpath($f | split(".") | map(tonumber? // .))]
                  | if length == 0 then "absent" else .[0] end'
             ;;
-        *) echo "$json" | jq -rc --arg k "$1" 'getpath($k | split("."))' ;;
+        *) echo "$json" | jq -rc --arg k "$1" 'getpath($k | split(".") | map(tonumber? // .))' ;;
         esac
     else
         echo "$json" | $UTIL stat - "$1"

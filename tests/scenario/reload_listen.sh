@@ -4,9 +4,12 @@
 #      whole of steps 2 and 3: it must never fail (L1 never stops accepting).
 #   2. add listen L2 + SIGHUP: L2 accepts.
 #   3. a client keep-alive connection is opened on L1.
+#   3b. a listen line whose address is busy + SIGHUP: the reload fails as a
+#      whole (logged, counted), both listeners keep serving.
 #   4. remove L1 + SIGHUP: L1 refuses connections, L2 serves, and the kept
 #      connection accepted on L1 still works (client connections stay).
 #   5. stats S1 -> S2 + SIGHUP: S2 answers, S1 refuses.
+#   6. stats S2 -> a busy address + SIGHUP: S2 keeps answering, warning.
 # Ports 25140-25149.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/scenario/reload_lib.bash"
@@ -62,6 +65,24 @@ ka_open $L1
 k1=$(ka_ask /); echo "3. kept connection on L1: $k1"
 [ "$(echo "$k1" | awk '{print $2}')" = 200 ] || fail "3. kept connection: $k1"
 
+# 3b. a listen address that cannot be bound (the backend holds it): the
+#     whole reload fails, logged; L1 and L2 stay
+write_conf $S1 $L1 $L2 $A
+g=$(gen)
+log_mark
+hup_fail
+sleep 0.1
+echo "--- log of the reload with a busy listen address:"; log_since
+log_since | grep -q "$A" || fail "3b. the log does not name the address that could not be bound ($A)"
+[ "$(gen)" = "$g" ] || fail "3b. generation moved although a listen address could not be bound"
+for l in $L1 $L2; do
+    r=$(hits $l 10)
+    [ "$r" = "ok=10 fail=0 servers=a:10" ] || fail "3b. listener $l after the failed reload: $r"
+done
+k1b=$(ka_ask /)
+[ "$(echo "$k1b" | awk '{print $2}')" = 200 ] || fail "3b. kept connection after the failed reload: $k1b"
+echo "3b. busy listen address: reload failed (reloads.failed=$(stat reloads.failed)), L1 and L2 still serve"
+
 # 4. remove L1
 write_conf $S1 $L2
 log_mark
@@ -90,5 +111,22 @@ port_open $S1 && fail "5. the old stats port $S1 still accepts"
 echo "5. stats moved $S1 -> $S2: generation $(gen), healthz $(curl -s --max-time 2 http://127.0.0.1:$S2/healthz), old port refuses"
 r=$(hits $L2 10)
 [ "$r" = "ok=10 fail=0 servers=a:10" ] || fail "5. L2 does not serve after the stats move: $r"
+
+# 6. stats moved to a busy address (the backend's): the stats port must
+#    stay where it is (still answering), with a warning or a failed reload
+write_conf $A $L2
+ok0=$(stat reloads.ok) f0=$(stat reloads.failed)
+log_mark
+kill -HUP "$PROXY_PID"
+sleep 0.5
+echo "--- log of the stats move to a busy address:"; log_since
+port_open $S2 || fail "6. the stats port $S2 closed although the new address $A is busy"
+ok1=$(stat reloads.ok) f1=$(stat reloads.failed)
+echo "6. stats to busy $A: reloads.ok $ok0 -> $ok1, failed $f0 -> $f1; stats still on $S2"
+[ $((ok1 + f1)) = $((ok0 + f0 + 1)) ] || fail "6. the reload was counted neither ok nor failed"
+log_since | grep -iE 'warn|error' | grep -qiE "stats|$A" || fail "6. no warning about the stats address that could not be bound"
+r=$(hits $L2 10)
+[ "$r" = "ok=10 fail=0 servers=a:10" ] || fail "6. L2 does not serve: $r"
+
 echo "reloads: $(stat reloads)"
 echo "PASS: listeners added and removed, the stats port moved, L1 never refused while configured"

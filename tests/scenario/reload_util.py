@@ -63,7 +63,7 @@ def stat_value(st, key):
         return "absent"
     v = st
     for k in key.split("."):
-        v = v[k]
+        v = v[int(k)] if isinstance(v, list) else v[k]
     return v
 
 
@@ -158,10 +158,18 @@ def rss_kb(pid):
     return -1
 
 
-def cmd_reload_loop(pid, stats_port, port, n, conf, file0, file1, secs):
+def cmd_reload_loop(pid, stats_port, port, n, conf, file0, file1, secs, gap_ms="5",
+                    samples=None):
     import os
     import signal
     pid, n = int(pid), int(n)
+    nsample = [0]
+
+    def sample(label, st_json):
+        if samples:
+            nsample[0] += 1
+            with open(os.path.join(samples, "%02d-%s" % (nsample[0], label)), "w") as f:
+                json.dump(st_json, f)
     texts = [open(file0).read(), open(file1).read()]
     st = Stats(stats_port)
     g0 = st.get()["generation"]
@@ -178,16 +186,20 @@ def cmd_reload_loop(pid, stats_port, port, n, conf, file0, file1, secs):
         os.kill(pid, signal.SIGHUP)
         deadline = time.monotonic() + 3
         while True:
-            g = st.get()["generation"]
+            cur = st.get()
+            g = cur["generation"]
             if g >= g0 + i:
+                sample("reload-%d" % i, cur)
                 break
             if time.monotonic() > deadline:
                 print("error: reload %d did not complete within 3s (generation %d)" % (i, g),
                       flush=True)
                 sys.exit(1)
             time.sleep(0.001)
-        time.sleep(0.005)  # let checks and workers run between generations
-        if i % 10 == 0:
+        time.sleep(float(gap_ms) / 1000)  # let checks and workers run
+        if samples:
+            sample("after-%d" % i, st.get())
+        if i % 10 == 0 and port != "-":
             for path in ("/", "/api/x", "/static/y"):
                 try:
                     if proxy is None:

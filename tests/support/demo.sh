@@ -59,6 +59,7 @@ start_one() {
     wait_port "$port" 5 "${PID_OF[$name]}" || { echo "demo: $name did not start" >&2; stop_all 1; }
 }
 
+# shellcheck disable=SC2317  # called from the USR1 trap
 restart_dead() {
     local i name
     for i in "${!NAMES[@]}"; do
@@ -78,7 +79,7 @@ done
 
 "$PROXY" -c "$CONF" &
 PROXY_PID=$!
-if ! wait_port $LISTEN 5 "$PROXY_PID" || ! wait_port $STATS 5 "$PROXY_PID"; then
+if ! wait_port "$LISTEN" 5 "$PROXY_PID" || ! wait_port "$STATS" 5 "$PROXY_PID"; then
     echo "demo: the proxy did not start (see its messages above)" >&2
     stop_all 1
 fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh: shared bash helpers for tests/scenario/*.sh (and the demo).
 #
 # A scenario script sources it:
@@ -45,9 +46,9 @@ track() {
 
 # Stop one process we started: politely, then firmly.
 stop_pid() {
-    local pid=$1 i
+    local pid=$1 _
     kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-    for i in $(seq 20); do
+    for _ in $(seq 20); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
@@ -73,8 +74,8 @@ port_open() {
 }
 
 wait_port() {
-    local port=$1 secs=${2:-5} pid=${3:-} i
-    for i in $(seq $((secs * 20))); do
+    local port=$1 secs=${2:-5} pid=${3:-} _
+    for _ in $(seq $((secs * 20))); do
         port_open "$port" && return 0
         if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
             echo "process $pid exited before port $port opened" >&2
@@ -118,9 +119,9 @@ start_proxy() {
 }
 
 wait_for() {
-    local secs=$1 i
+    local secs=$1 _
     shift
-    for i in $(seq $((secs * 10))); do
+    for _ in $(seq $((secs * 10))); do
         "$@" && return 0
         sleep 0.1
     done

@@ -53,7 +53,7 @@ trap 'rm -rf "$out"' EXIT
 export VTC_PROXY=$proxy VTC_BACKEND=$backend VTC_TOPSRC=$topsrc
 export VTC_TIMEOUT=${VTC_TIMEOUT:-60}
 echo "running ${#files[@]} vtc files against $proxy"
-printf '%s\0' "${files[@]}" | xargs -0 -n 1 -P "${VTC_JOBS:-2}" "$0" --one "$out"
+printf '%s\0' "${files[@]}" | xargs -0 -n 1 -P "${VTC_JOBS:-2}" bash "$0" --one "$out"
 
 passed=0 failed=0
 for file in "${files[@]}"; do
