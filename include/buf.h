@@ -10,7 +10,9 @@
 
 #include <stddef.h>
 
-#define BUF_SIZE 16384
+/* 16 KiB of payload plus room for the proxy's in-place head edits, so the
+ * default `limit header-size 16k` fits a pooled buffer. */
+#define BUF_SIZE (16384 + 1024)
 
 struct buf {
     struct buf *next_free;

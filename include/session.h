@@ -14,6 +14,9 @@ void session_accept(struct worker *w, int fd, const struct sockaddr *addr, sockl
 /* Graceful stop: closes sessions idle between requests; the others close
  * after their current response. */
 void session_shutdown_idle(struct worker *w);
+/* Frees the calling thread's cache of request structures (thread exit). */
+void session_cache_clear(void);
+
 /* Immediate stop: closes every session of the worker. */
 void session_close_all(struct worker *w);
 

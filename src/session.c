@@ -103,6 +103,8 @@ struct session {
     ev_io io;
     ev_timer timer;
     double last_activity;         /* for timeout server, checked lazily */
+    double deadline;              /* when the current state times out */
+    double timer_at;              /* when the libev timer is armed to fire */
     struct buf *in;               /* request bytes; NULL while idle */
     size_t scanned;               /* in: searched for the end of the head */
     struct txn *t;
@@ -128,24 +130,34 @@ static const struct config *cur_cfg(const struct session *s)
     return s->t && s->t->rt ? s->t->rt->cfg : s->w->rt->cfg;
 }
 
+/* Changes what a watcher waits for.  ev_io_modify (not ev_io_set) keeps
+ * libev from re-registering the fd with epoll when the mask is unchanged:
+ * epoll_ctl calls were the largest avoidable cost per request. */
 static void io_want(struct ev_loop *loop, ev_io *io, int events)
 {
-    if (io->events == events && ev_is_active(io))
-        return;
-    if (ev_is_active(io))
+    if (ev_is_active(io)) {
+        if ((io->events & (EV_READ | EV_WRITE)) == events)
+            return;
         ev_io_stop(loop, io);
-    if (events) {
-        ev_io_set(io, io->fd, events);
-        ev_io_start(loop, io);
-    } else {
-        ev_io_set(io, io->fd, 0);
     }
+    ev_io_modify(io, events);
+    if (events)
+        ev_io_start(loop, io);
 }
 
+/* Sets the session's deadline.  The libev timer is only moved when the new
+ * deadline is earlier than the one it is armed for; a timer that fires
+ * early re-arms itself (client_timer_cb), so most requests cost no timer
+ * heap operation at all. */
 static void timer_set(struct session *s, uint64_t ms)
 {
+    double now = ev_now(s->w->loop);
+    s->deadline = now + (double)ms / 1000.0;
+    if (ev_is_active(&s->timer) && s->timer_at <= s->deadline)
+        return;
     ev_timer_stop(s->w->loop, &s->timer);
-    ev_timer_set(&s->timer, (double)ms / 1000.0, 0.);
+    ev_timer_set(&s->timer, s->deadline - now, 0.);
+    s->timer_at = s->deadline;
     ev_timer_start(s->w->loop, &s->timer);
 }
 
@@ -168,15 +180,76 @@ static int ensure_scratch(unsigned fields, size_t out)
     return 0;
 }
 
+/* Dotted-quad by hand: inet_ntop goes through sprintf, and this runs for
+ * every request (X-Forwarded-For). */
+static void format_ipv4(const unsigned char *a, char *out)
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100)
+            *out++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *out++ = (char)('0' + v / 10 % 10);
+        *out++ = (char)('0' + v % 10);
+        *out++ = i < 3 ? '.' : '\0';
+    }
+}
+
 static void peer_ip(const struct session *s, char *out, size_t cap)
 {
     const struct sockaddr_in6 *sa6 = &s->peer;
     if (sa6->sin6_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa6)->sin_addr, out, (socklen_t)cap);
+        format_ipv4((const unsigned char *)&((const struct sockaddr_in *)sa6)->sin_addr, out);
     else if (IN6_IS_ADDR_V4MAPPED(&sa6->sin6_addr))
-        inet_ntop(AF_INET, &sa6->sin6_addr.s6_addr[12], out, (socklen_t)cap);
+        format_ipv4(&sa6->sin6_addr.s6_addr[12], out);
     else
         inet_ntop(AF_INET6, &sa6->sin6_addr, out, (socklen_t)cap);
+}
+
+/* Transactions come from a per-thread free list: one per request. */
+#define TXN_CACHE_MAX 256
+static _Thread_local struct txn *txn_cache;
+static _Thread_local unsigned txn_cache_count;
+
+static struct txn *txn_alloc(void)
+{
+    struct txn *t = txn_cache;
+    if (t) {
+        txn_cache = t->s ? (struct txn *)t->s : NULL;
+        txn_cache_count--;
+        memset(t, 0, sizeof *t);
+        return t;
+    }
+    return calloc(1, sizeof *t);
+}
+
+static void txn_release(struct txn *t)
+{
+    if (txn_cache_count >= TXN_CACHE_MAX) {
+        free(t);
+        return;
+    }
+    /* The free list links through the session pointer. */
+    t->s = (struct session *)txn_cache;
+    txn_cache = t;
+    txn_cache_count++;
+}
+
+void session_cache_clear(void)
+{
+    while (txn_cache) {
+        struct txn *t = txn_cache;
+        txn_cache = (struct txn *)t->s;
+        free(t);
+    }
+    txn_cache_count = 0;
+}
+
+/* 414 when the request line alone is over the limit, else 431. */
+static int too_large_status(const char *buf, size_t len, size_t limit)
+{
+    const char *eol = memchr(buf, '\n', len < limit ? len : limit);
+    return eol ? 431 : 414;
 }
 
 /* ---- lifecycle --------------------------------------------------------------- */
@@ -194,7 +267,7 @@ static void txn_free(struct session *s)
         balance_release(t->srv);
     buf_put(t->rin);
     runtime_release(t->rt);
-    free(t);
+    txn_release(t);
     s->t = NULL;
 }
 
@@ -294,7 +367,7 @@ static void respond_error(struct session *s, int status)
 static void respond_early_error(struct session *s, int status)
 {
     if (!s->t) {
-        struct txn *t = calloc(1, sizeof *t);
+        struct txn *t = txn_alloc();
         if (!t) {
             session_close(s);
             return;
@@ -342,16 +415,9 @@ static size_t in_capacity(const struct config *cfg)
     return want > BUF_SIZE ? want : BUF_SIZE;
 }
 
-/* 414 when the request line alone is over the limit, else 431. */
-static int too_large_status(const char *buf, size_t len, size_t limit)
-{
-    const char *eol = memchr(buf, '\n', len < limit ? len : limit);
-    return eol ? 431 : 414;
-}
-
 static void txn_new(struct session *s)
 {
-    struct txn *t = calloc(1, sizeof *t);
+    struct txn *t = txn_alloc();
     if (!t) {
         session_close(s);
         return;
@@ -509,8 +575,6 @@ static void txn_start_server(struct session *s)
         fail_no_server(s);
         return;
     }
-    if (was_queued)
-        ev_timer_stop(s->w->loop, &s->timer);
     atomic_fetch_add_explicit(&t->srv->requests, 1, memory_order_relaxed);
     t->attempts++;
     if (t->ntried < MAX_TRIES)
@@ -600,7 +664,7 @@ static void upstream_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void attach_upstream(struct session *s)
 {
     struct upstream_conn *up = s->t->up;
-    ev_io_init(&up->io, upstream_cb, up->fd, 0);
+    ev_set_cb(&up->io, upstream_cb);
     up->io.data = s;
 }
 
@@ -949,9 +1013,17 @@ static void txn_finish(struct session *s)
 
 /* ---- the client side ----------------------------------------------------------------------- */
 
+/* The client closed (or half-closed) its side.  After a complete request
+ * the response still goes out (a client may shut its write side once it
+ * has sent); otherwise there is no one left to answer. */
 static void client_eof(struct session *s)
 {
     s->client_eof = 1;
+    if (s->t && s->t->req_done && (s->state == SESS_FORWARD || s->state == SESS_CONNECT ||
+                                   s->state == SESS_QUEUED)) {
+        s->t->close_after = 1;
+        return;
+    }
     session_close(s);
 }
 
@@ -1046,8 +1118,7 @@ static void forward_timeout(struct session *s)
     double idle = ev_now(s->w->loop) - s->last_activity;
 
     if (idle * 1000.0 < (double)limit) {
-        ev_timer_set(&s->timer, (double)limit / 1000.0 - idle, 0.);
-        ev_timer_start(s->w->loop, &s->timer);
+        timer_set(s, (uint64_t)((double)limit - idle * 1000.0) + 1);
         return;
     }
     if (s->state == SESS_TUNNEL) {
@@ -1063,8 +1134,15 @@ static void forward_timeout(struct session *s)
 static void client_timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
 {
     struct session *s = tm->data;
-    (void)loop;
     (void)revents;
+
+    if (ev_now(loop) < s->deadline) {
+        /* Armed for an earlier deadline that has since moved. */
+        ev_timer_set(&s->timer, s->deadline - ev_now(loop), 0.);
+        s->timer_at = s->deadline;
+        ev_timer_start(loop, &s->timer);
+        return;
+    }
 
     switch (s->state) {
     case SESS_IDLE:
@@ -1098,7 +1176,7 @@ static void client_timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
 
 static int in_has_space(const struct session *s)
 {
-    return !s->in || s->in->len + EDIT_SLACK < s->in->cap;
+    return !s->client_eof && (!s->in || s->in->len + EDIT_SLACK < s->in->cap);
 }
 
 static void update_interest(struct session *s)
@@ -1119,7 +1197,10 @@ static void update_interest(struct session *s)
     case SESS_CONNECT:
     case SESS_FORWARD:
     case SESS_QUEUED:
-        if (t && !t->req_done && in_has_space(s))
+        /* Reading on after the request keeps the fd's epoll registration
+         * unchanged between requests and notices a client that leaves;
+         * pipelined bytes wait in s->in. */
+        if (in_has_space(s))
             cev |= EV_READ;
         break;
     case SESS_TUNNEL:

@@ -119,8 +119,6 @@ static unsigned nconns;
 static llhttp_settings_t parser_settings;
 static struct stats_buf scratch;  /* documents are rendered here, then copied */
 
-static void conn_drive(struct stats_conn *c);
-
 /* ---- settings --------------------------------------------------------------- */
 
 static void settings_take(const struct config *cfg)

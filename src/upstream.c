@@ -37,7 +37,8 @@ struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv)
     if (!uc)
         return NULL;
     idle_unlink(uc);
-    ev_io_stop(w->loop, &uc->io);
+    /* The watcher stays started: its new owner changes the callback, and
+     * the fd's epoll registration is left as it is. */
     uc->reused = 1;
     return uc;
 }
@@ -67,6 +68,7 @@ struct upstream_conn *upstream_connect(struct worker *w, struct server *srv)
     uc->fd = fd;
     uc->w = w;
     uc->srv = srv;
+    ev_io_init(&uc->io, NULL, fd, 0);
     server_ref(srv);
     return uc;
 }
@@ -100,10 +102,14 @@ void upstream_park(struct upstream_conn *uc)
         upstream_close(uc);
         return;
     }
-    ev_io_stop(uc->w->loop, &uc->io);
-    ev_io_init(&uc->io, idle_cb, uc->fd, EV_READ);
+    /* Readable while idle means closed (or garbage): either way it goes. */
+    ev_set_cb(&uc->io, idle_cb);
     uc->io.data = uc;
-    ev_io_start(uc->w->loop, &uc->io);
+    if (!ev_is_active(&uc->io) || (uc->io.events & (EV_READ | EV_WRITE)) != EV_READ) {
+        ev_io_stop(uc->w->loop, &uc->io);
+        ev_io_modify(&uc->io, EV_READ);
+        ev_io_start(uc->w->loop, &uc->io);
+    }
     uc->idle_since_ms = (uint64_t)(ev_now(uc->w->loop) * 1000);
     uc->prev = NULL;
     uc->next = list->head;

@@ -193,6 +193,7 @@ static void *worker_main(void *arg)
     if (w->rt)
         upstream_close_all_idle(w, w->rt);
     session_close_all(w);
+    session_cache_clear();
     buf_cache_clear();
     atomic_store(&w->exited, 1);
     if (main_notify)

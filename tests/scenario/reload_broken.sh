@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # reload_broken.sh: SIGHUP with a file that is broken, gone, or not a file.
 #   1. servers a, b serving.
-#   2. broken file (adds server c, but has an unknown directive and a
-#      duration without unit) + SIGHUP: every error logged as FILE:LINE:,
+#   2. broken file (adds server c, but has an unknown directive, a
+#      duration without unit and a port out of range) + SIGHUP: every error logged as FILE:LINE:,
 #      reloads.failed == 1, generation unchanged, still serving with a, b only.
 #   3. file renamed away + SIGHUP: logged (names the file), failed == 2,
 #      still serving.  (chmod 000 does not stop root, so rename instead.)
@@ -45,7 +45,8 @@ wait_port $STATS 3 || fail "stats port $STATS not open"
 serving_ab "1. start"
 g0=$(gen)
 
-# 2. broken file: line 4 unknown directive, line 5 a duration without unit
+# 2. broken file: line 4 unknown directive, line 5 a duration without unit,
+#    line 12 a port out of range
 cat >"$CONF" <<CONF
 workers 2
 access-log off
@@ -58,6 +59,7 @@ pool web {
     server a 127.0.0.1:$A
     server b 127.0.0.1:$B
     server c 127.0.0.1:$C
+    server d 127.0.0.1:70000
 }
 CONF
 log_mark
@@ -66,6 +68,7 @@ sleep 0.2
 echo "--- log of the failed reload:"; log_since
 log_since | grep -q "$CONF:4:" || fail "2. the unknown directive is not logged as $CONF:4: ..."
 log_since | grep -q "$CONF:5:" || fail "2. the duration without unit is not logged as $CONF:5: ... (every error must be logged)"
+log_since | grep -q "$CONF:12:" || fail "2. the port out of range is not logged as $CONF:12: ... (every error must be logged)"
 [ "$(stat reloads.failed)" = 1 ] || fail "2. reloads.failed=$(stat reloads.failed), want 1"
 [ "$(stat reloads.ok)" = 0 ] || fail "2. reloads.ok=$(stat reloads.ok), want 0"
 [ "$(gen)" = "$g0" ] || fail "2. generation moved from $g0 to $(gen) on a failed reload"

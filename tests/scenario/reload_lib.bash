@@ -15,6 +15,7 @@
 #   hits PORT N [PATH]   N keep-alive requests: "ok=N fail=N servers=a:N,..."
 #   field NAME LINE      value of NAME=... in LINE
 #   names LINE           the server names of a hits line: "a,b"
+#   served NAME LINE     true when server NAME answered in a hits line
 #   log_mark / log_since lines of proxy.log appended since the mark
 #   ka_open PORT         open ONE kept client connection (reload_util.py
 #                        keepalive, driven through a FIFO on fd 7)
@@ -100,6 +101,7 @@ hup_fail() {
 }
 
 hits() { $UTIL hits "$@"; }
+served() { field servers "$2" | tr ',' '\n' | grep -q "^$1:"; }
 names() { field servers "$1" | tr ',' '\n' | cut -d: -f1 | paste -sd, -; }
 field() { echo "$2" | grep -o "\b$1=[^ ]*" | head -n1 | cut -d= -f2; }
 
