@@ -243,6 +243,12 @@ void session_cache_clear(void)
         free(t);
     }
     txn_cache_count = 0;
+    free(scratch_fields);
+    scratch_fields = NULL;
+    scratch_max = 0;
+    free(scratch_out);
+    scratch_out = NULL;
+    scratch_out_cap = 0;
 }
 
 /* 414 when the request line alone is over the limit, else 431. */

@@ -426,6 +426,7 @@ static int known_request_bug(const char *head, size_t len, const struct http_hea
 static int known_response_bug(const char *head, size_t len, const struct http_head *h)
 {
     return skip_known && (h->status < 100 ||           /* "HTTP/1.1 20 OK" accepted */
+                          head[0] == '\r' || head[0] == '\n' || /* leading CRLF: status line dropped */
                           has_bare_cr(head, len) ||   /* llhttp ends the head early at "\r?" in the status line */
                           has_bare_lf(head, len));    /* bare LF accepted in responses, forwarded */
 }
