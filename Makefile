@@ -23,7 +23,7 @@ LLOBJS   := $(BUILD)/llhttp/llhttp.o $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.
 UNITSRCS := $(wildcard tests/unit/*.c)
 SUPPORT  := tests/support/backend
 
-.PHONY: all deps test unit vtc scenarios asan fuzz fuzz-replay demo bench clean
+.PHONY: all deps test unit vtc scenarios asan demo bench clean
 
 all: proxy
 
@@ -98,3 +98,6 @@ bench: proxy $(SUPPORT)
 
 clean:
 	rm -rf build proxy $(SUPPORT)
+
+# fuzz, fuzz-replay, fuzz-crashes, fuzz-cmin
+include tests/fuzz/fuzz.mk
