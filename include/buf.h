@@ -13,6 +13,7 @@
 /* 16 KiB of payload plus room for the proxy's in-place head edits, so the
  * default `limit header-size 16k` fits a pooled buffer. */
 #define BUF_SIZE (16384 + 1024)
+#define BUF_LARGE (65536 + 1024)
 
 struct buf {
     struct buf *next_free;
@@ -21,8 +22,9 @@ struct buf {
     char data[];
 };
 
-/* A buffer of at least `cap` bytes (BUF_SIZE ones come from the calling
- * thread's free list).  Returns NULL when memory is exhausted. */
+/* A buffer of at least `cap` bytes (BUF_SIZE and BUF_LARGE ones come from
+ * the calling thread's free lists; a size in between is rounded up to
+ * BUF_LARGE).  Returns NULL when memory is exhausted. */
 struct buf *buf_get(size_t cap);
 /* Gives a buffer back (NULL-safe). */
 void buf_put(struct buf *b);

@@ -780,6 +780,21 @@ static int forward_response_head(struct session *s, size_t base, struct http_hea
     return 0;
 }
 
+/* A body larger than a small buffer is coming: move to a large one, so it
+ * flows in a quarter of the reads and writes. */
+static void grow_rin(struct txn *t)
+{
+    if (t->rin->cap >= BUF_LARGE)
+        return;
+    struct buf *big = buf_get(BUF_LARGE);
+    if (!big)
+        return; /* the small one works, only slower */
+    memcpy(big->data, t->rin->data, t->rin->len);
+    big->len = t->rin->len;
+    buf_put(t->rin);
+    t->rin = big;
+}
+
 static void response_body(struct session *s)
 {
     struct txn *t = s->t;
@@ -858,6 +873,8 @@ static void process_response(struct session *s)
         }
         if (!h.has_body)
             t->resp_done = 1;
+        else if (!h.content_length || h.content_length > BUF_SIZE)
+            grow_rin(t);
     }
     if (s->state == SESS_TUNNEL) {
         t->rin_fwd = t->rin->len;
