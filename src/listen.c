@@ -41,6 +41,25 @@ static int open_one(const struct config_addr *addr)
     return fd;
 }
 
+/* SO_REUSEPORT would let this process share a port that another process
+ * (a second proxy started by mistake) already listens on, splitting the
+ * traffic silently.  A probe bind without it fails in that case. */
+static int address_taken(const struct config_addr *addr)
+{
+    int one = 1;
+    int fd = socket(addr->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (addr->sa.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    int taken = bind(fd, (const struct sockaddr *)&addr->sa, addr->len) < 0 && errno == EADDRINUSE;
+    close(fd);
+    if (taken)
+        errno = EADDRINUSE;
+    return taken;
+}
+
 static const int *find_prev(const struct listen_set *prev, const struct config_addr *addr)
 {
     if (!prev)
@@ -70,8 +89,9 @@ int listen_set_open(struct listen_set *set, const struct config *cfg, unsigned n
         const int *old = find_prev(prev, addr);
         set->addrs[i] = *addr;
         set->naddrs = i + 1;
+        int taken = !old && address_taken(addr);
         for (unsigned k = 0; k < nworkers; k++) {
-            set->fds[i * nworkers + k] = old ? old[k] : open_one(addr);
+            set->fds[i * nworkers + k] = old ? old[k] : taken ? -1 : open_one(addr);
             if (set->fds[i * nworkers + k] < 0) {
                 log_error("%s:%d: listen %s", cfg->file ? cfg->file : "config", cfg->listens[i].line,
                           addr->text);

@@ -112,14 +112,14 @@ static void reload(void)
         reload_failed("configuration errors (see above)");
         return;
     }
-    if (resolve_workers(cfg->workers) != running_workers)
-        log_warnx("workers: the change to %u takes effect at the next start; %u keep running",
-                  resolve_workers(cfg->workers), running_workers);
     if (listen_set_open(&next, cfg, running_workers, &listeners) < 0) {
         config_free(cfg);
         reload_failed("cannot open a listen address");
         return;
     }
+    if (resolve_workers(cfg->workers) != running_workers)
+        log_warnx("workers: the change to %u takes effect at the next start; %u keep running",
+                  resolve_workers(cfg->workers), running_workers);
     struct runtime *rt = runtime_build(cfg, cur);
     if (!rt) {
         listen_set_close_unused(&next, &listeners);

@@ -762,7 +762,7 @@ static int forward_response_head(struct session *s, size_t base, struct http_hea
      * the connection close ends it. */
     t->dechunk = t->http10 && h->chunked && h->has_body;
     int client_close = !t->client_keep_alive || h->body_to_eof || s->w->stopping ||
-                       (t->req_upgrade && h->status != 101) || t->dechunk;
+                       (t->req_upgrade && h->status != 101) || t->dechunk || s->client_eof;
     h->drop_te = t->dechunk;
     size_t out_len = http_rewrite_response(t->rin->data + base, h, client_close, t->http10,
                                            scratch_out, scratch_out_cap);
@@ -773,7 +773,7 @@ static int forward_response_head(struct session *s, size_t base, struct http_hea
     t->rin->len = t->rin->len - h->len + out_len;
     t->rin_fwd = base + out_len;
     t->status = h->status;
-    t->close_after = client_close;
+    t->close_after = t->close_after || client_close;
     t->resp_keep_alive = h->keep_alive && !h->body_to_eof;
     t->resp_head_done = 1;
     t->t_head = ev_now(s->w->loop);

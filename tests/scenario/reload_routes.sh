@@ -6,7 +6,8 @@
 # http.client, one socket) must stay open, and its next request must follow
 # the new routes.  A slow request in flight across the reload must finish
 # (200, on the generation it began with: server a).
-# Then the route is removed again: the same connection goes back to web.
+# Then the route and pool api are removed (a slow request in flight on it
+# must finish): the same connection goes back to web.
 # Ports 25110-25119.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/scenario/reload_lib.bash"
@@ -25,9 +26,11 @@ write_conf() { # route lines...
         echo "pool web {"
         echo "    server a 127.0.0.1:$A"
         echo "}"
-        echo "pool api {"
-        echo "    server b 127.0.0.1:$B"
-        echo "}"
+        if [ "${NO_API:-}" != 1 ]; then
+            echo "pool api {"
+            echo "    server b 127.0.0.1:$B"
+            echo "}"
+        fi
         for r in "$@"; do echo "route $r"; done
     } >"$CONF"
 }
@@ -74,10 +77,20 @@ done
 r=$(hits $P 10 /api/x); echo "new connections, /api/x: $r"
 [ "$r" = "ok=10 fail=0 servers=b:10" ] || fail "new connections: /api/x should all go to b: $r"
 
-# And back: drop the route.
-write_conf "default pool web"
+# And back: drop the route and the whole pool api, while a slow request is
+# in flight on it (it must finish on b).
+curl -s -o /dev/null -w '%{http_code} %header{x-server}\n' --max-time 10 \
+    "http://127.0.0.1:$P/api/slow?delay=1500" >"$TMPDIR/slow2.out" 2>&1 &
+CPID=$!
+track $CPID
+sleep 0.3
+NO_API=1 write_conf "default pool web"
 hup_wait
-r5=$(ka_ask /api/users); echo "route removed: $r5"
+r5=$(ka_ask /api/users); echo "route and pool api removed: $r5"
+wait $CPID
+slow=$(cat "$TMPDIR/slow2.out")
+echo "slow request in flight on the removed pool: $slow"
+[ "$slow" = "200 b" ] || fail "the request in flight on the removed pool api got '$slow', want '200 b'"
 [ "$(echo "$r5" | awk '{print $2, $3, $4}')" = "200 a $sock" ] || fail "after removing the route the kept connection should go to a: $r5"
 
 ka_close

@@ -4,7 +4,7 @@
 # server (so generations differ and servers are dropped), each reload waited
 # for (generation + 1 on /api/stats), 3 requests through the proxy every 10
 # reloads (reload_util.py reload-loop).  VmRSS of the proxy is read after reload 100 and after 1000:
-# growth must stay under 2 MiB.  Ports 25150-25159.
+# growth must stay under 2 MiB; open descriptors must not grow either.  Ports 25150-25159.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/scenario/reload_lib.bash"
 
@@ -72,10 +72,14 @@ secs=$(field secs "$(line "$N")")
 g1=$(gen)
 [ -n "$rss100" ] && [ -n "$rss1000" ] || fail "no RSS figures"
 growth=$((rss1000 - rss100))
+fds100=$(field fds "$(line 100)")
+fds1000=$(field fds "$(line "$N")")
 echo "measured: reloads=$((g1 - g0)) in ${secs}s failed-requests=$fails" \
-     "VmRSS start=${rss0}kB after-100=${rss100}kB after-$N=${rss1000}kB growth=${growth}kB (limit ${LIMIT_KB}kB)"
+     "VmRSS start=${rss0}kB after-100=${rss100}kB after-$N=${rss1000}kB growth=${growth}kB (limit ${LIMIT_KB}kB)" \
+     "open fds after-100=$fds100 after-$N=$fds1000"
 echo "reloads: $(stat reloads)"
 [ "$((g1 - g0))" = "$N" ] || fail "generation moved by $((g1 - g0)), want $N"
 [ "$fails" = 0 ] || fail "$fails requests failed between the reloads"
 [ "$growth" -lt "$LIMIT_KB" ] || fail "RSS grew by ${growth}kB between reload 100 and $N (limit ${LIMIT_KB}kB): a leak per generation?"
+[ "$fds1000" -le $((fds100 + 5)) ] || fail "open file descriptors grew from $fds100 to $fds1000 over the reloads (a descriptor leak per generation?)"
 echo "PASS: $N reloads, RSS growth ${growth}kB after reload 100"

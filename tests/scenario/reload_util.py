@@ -21,7 +21,7 @@
         N reloads: copy FILE1 (odd) / FILE0 (even) to CONF, SIGHUP PID,
         wait for generation + 1 (3 s at most each), 5ms pause; every 10 reloads GET /,
         /api/x and /static/y through PROXY_PORT; every 100 prints
-        "reloads=I secs=T rss_kb=R generation=G failed=F"; stops early
+        "reloads=I secs=T rss_kb=R fds=N generation=G failed=F"; stops early
         (exit 1, "error: ...") past SECS or on a reload not completing.
     reload_util.py keepalive PORT CTL_FIFO
         opens ONE client connection, then for every line "PATH" read from
@@ -220,8 +220,9 @@ def cmd_reload_loop(pid, stats_port, port, n, conf, file0, file1, secs, gap_ms="
                         proxy.close()
                     proxy = None
         if i % 100 == 0 or i == n:
-            print("reloads=%d secs=%.1f rss_kb=%d generation=%d failed=%d" % (
-                i, time.monotonic() - t0, rss_kb(pid), g, failed), flush=True)
+            print("reloads=%d secs=%.1f rss_kb=%d fds=%d generation=%d failed=%d" % (
+                i, time.monotonic() - t0, rss_kb(pid), len(os.listdir("/proc/%d/fd" % pid)), g,
+                failed), flush=True)
 
 
 def cmd_keepalive(port, ctl):
