@@ -114,7 +114,8 @@ ka_open() {
     local fifo=$TMPDIR/ka.ctl
     rm -f "$fifo"
     mkfifo "$fifo"
-    $UTIL keepalive "$1" "$fifo" >"$KA_OUT" 2>&1 &
+    : >"$KA_OUT"   # exists before ka_ask counts its lines
+    $UTIL keepalive "$1" "$fifo" >>"$KA_OUT" 2>&1 &
     KA_PID=$!
     track $KA_PID
     exec 7<>"$fifo"   # read-write: never blocks on open
