@@ -98,7 +98,7 @@ static void reload_failed(const char *why)
 {
     atomic_fetch_add(&metrics.reloads_failed, 1);
     log_warnx("reload failed: %s; the running configuration stays", why);
-    event_emit(EV_RELOAD_FAILED, "", "", why);
+    event_emit(EV_RELOAD_FAILED, NULL, NULL, why);
 }
 
 static void reload(void)
@@ -141,7 +141,7 @@ static void reload(void)
     char detail[64];
     snprintf(detail, sizeof detail, "generation %llu", (unsigned long long)rt->generation);
     log_info("reload done: %s", detail);
-    event_emit(EV_RELOAD_OK, "", "", detail);
+    event_emit(EV_RELOAD_OK, NULL, NULL, detail);
 }
 
 /* ---- signals and stopping ---------------------------------------------------------- */
