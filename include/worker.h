@@ -46,6 +46,7 @@ struct worker {
     struct listener listeners[MAX_LISTENERS];
     size_t nlisteners;
     int accept_paused;
+    int accept_warned;                   /* "accept paused" logged for this episode */
     ev_timer accept_resume;              /* after EMFILE or max-conns */
 
     struct session *sessions;            /* every live session (for shutdown) */

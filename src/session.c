@@ -595,7 +595,14 @@ static void txn_start_server(struct session *s)
     } else {
         t->up = upstream_connect(s->w, t->srv);
         if (!t->up) {
-            /* Immediate failure (e.g. no fds): try elsewhere like a refusal. */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* Out of descriptors or memory here: not the server's fault,
+                 * and no other server would fare better. */
+                log_warn("connecting to %s/%s", t->pool->cfg->name, t->srv->name);
+                respond_error(s, 503);
+                return;
+            }
+            /* Immediate refusal: try elsewhere like an asynchronous one. */
             s->state = SESS_CONNECT;
             return; /* session_step notices up == NULL */
         }
@@ -1013,7 +1020,8 @@ static void txn_finish(struct session *s)
     }
     if (access_log_enabled())
         access_log_line(s);
-    int close_client = t->close_after || !t->client_keep_alive || s->w->stopping || !t->req_done;
+    int close_client = t->close_after || !t->client_keep_alive || s->w->stopping || !t->req_done ||
+                       s->client_eof;
     if (s->in)
         buf_consume(s->in, t->req_done ? t->in_fwd : s->in->len);
     txn_free(s);

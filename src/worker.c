@@ -84,11 +84,15 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                log_warn("accept paused");
+                /* Once per episode, not at every retry. */
+                if (!w->accept_warned)
+                    log_warn("accept paused");
+                w->accept_warned = 1;
                 listeners_pause(w);
             }
             return;
         }
+        w->accept_warned = 0;
         session_accept(w, fd, (struct sockaddr *)&ss, len);
     }
 }

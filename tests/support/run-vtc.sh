@@ -8,20 +8,49 @@
 # and ${topsrc}.  Prints one line per failed test with the tail of its log,
 # then "N passed, N failed"; exits 1 when any failed or none were found.
 # Environment: VTC_JOBS (default 2), VTC_TIMEOUT (seconds, default 60).
+#
+# VALGRIND=1: every proxy the tests start runs under
+#     valgrind --error-exitcode=99 --leak-check=full
+#              --errors-for-leak-kinds=definite -q
+# (${proxy} is then a generated wrapper script that execs valgrind on the
+# real binary), VTC_TIMEOUT defaults to 300 and VTC_JOBS to 1.  Valgrind's
+# reports go to one file per process; a test whose proxy reported anything
+# fails, and its reports are printed with the failure.
 set -u
 
 # One test: run by xargs below; leaves its log and a verdict file behind.
 if [ "${1:-}" = "--one" ]; then
     out=$2 file=$3
     base=$(basename "$file" .vtc)
-    # Not -q: without it varnishtest writes a failed test's whole log.
-    if varnishtest -t "$VTC_TIMEOUT" -Dproxy="$VTC_PROXY" -Dbackend="$VTC_BACKEND" \
-        -Dtopsrc="$VTC_TOPSRC" "$file" >"$out/$base.log" 2>&1; then
-        echo pass >"$out/$base.result"
-    else
-        echo fail >"$out/$base.result"
-        echo "FAIL $file"
+    proxy_cmd=$VTC_PROXY
+    if [ -n "${VALGRIND:-}" ] && [ "$VALGRIND" != 0 ]; then
+        # A wrapper per test, so that valgrind's reports name the test.
+        proxy_cmd=$out/$base.valgrind-proxy
+        cat >"$proxy_cmd" <<WRAP
+#!/bin/sh
+exec valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q \\
+    --log-file='$out/$base.%p.vg' '$VTC_PROXY' "\$@"
+WRAP
+        chmod +x "$proxy_cmd"
     fi
+    # Not -q: without it varnishtest writes a failed test's whole log.
+    if varnishtest -t "$VTC_TIMEOUT" -Dproxy="$proxy_cmd" -Dbackend="$VTC_BACKEND" \
+        -Dtopsrc="$VTC_TOPSRC" "$file" >"$out/$base.log" 2>&1; then
+        result=pass
+    else
+        result=fail
+    fi
+    if [ "$proxy_cmd" != "$VTC_PROXY" ]; then
+        # With -q valgrind writes only errors: a non-empty report fails the
+        # test even when varnishtest did not look at the exit status.
+        for vg in "$out/$base".*.vg; do
+            [ -s "$vg" ] || continue
+            result=fail
+            { echo "---- valgrind report ${vg##*/}:"; cat "$vg"; } >>"$out/$base.log"
+        done
+    fi
+    echo "$result" >"$out/$base.result"
+    [ "$result" = pass ] || echo "FAIL $file"
     exit 0
 fi
 
@@ -51,9 +80,16 @@ fi
 out=$(mktemp -d "${TMPDIR:-/tmp}/run-vtc.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 export VTC_PROXY=$proxy VTC_BACKEND=$backend VTC_TOPSRC=$topsrc
+jobs=${VTC_JOBS:-2}
+if [ -n "${VALGRIND:-}" ] && [ "$VALGRIND" != 0 ]; then
+    command -v valgrind >/dev/null || { echo "run-vtc: valgrind not found (apt-get install valgrind)" >&2; exit 1; }
+    export VALGRIND VTC_TIMEOUT=${VTC_TIMEOUT:-300}
+    jobs=${VTC_JOBS:-1}
+    echo "run-vtc: every proxy runs under valgrind"
+fi
 export VTC_TIMEOUT=${VTC_TIMEOUT:-60}
 echo "running ${#files[@]} vtc files against $proxy"
-printf '%s\0' "${files[@]}" | xargs -0 -n 1 -P "${VTC_JOBS:-2}" bash "$0" --one "$out"
+printf '%s\0' "${files[@]}" | xargs -0 -n 1 -P "$jobs" bash "$0" --one "$out"
 
 passed=0 failed=0
 for file in "${files[@]}"; do
