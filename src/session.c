@@ -369,24 +369,6 @@ static void respond_error(struct session *s, int status)
     timer_set(s, cur_cfg(s)->timeout_client_ms);
 }
 
-/* An error before a txn exists (bad head, timeouts while reading it). */
-static void respond_early_error(struct session *s, int status)
-{
-    if (!s->t) {
-        struct txn *t = txn_alloc();
-        if (!t) {
-            session_close(s);
-            return;
-        }
-        s->t = t;
-        t->s = s;
-        t->t_start = ev_now(s->w->loop);
-        peer_ip(s, t->client_ip, sizeof t->client_ip);
-        snprintf(t->line, sizeof t->line, "-");
-    }
-    respond_error(s, status);
-}
-
 /* ---- writing ------------------------------------------------------------------------ */
 
 /* Writes as much of buf[*sent..end) as the socket takes.  Returns 0, or -1
@@ -436,6 +418,19 @@ static void txn_new(struct session *s)
     t->replayable = 1;
     t->qw.worker = s->w->id;
     t->qw.where = QW_NONE;
+}
+
+/* An error before a txn exists (bad head, timeouts while reading it). */
+static void respond_early_error(struct session *s, int status)
+{
+    if (!s->t) {
+        txn_new(s);
+        if (!s->t)
+            return;
+        peer_ip(s, s->t->client_ip, sizeof s->t->client_ip);
+        snprintf(s->t->line, sizeof s->t->line, "-");
+    }
+    respond_error(s, status);
 }
 
 /* Replaces the head at the front of s->in by its edited form. */
