@@ -75,6 +75,7 @@ struct http_msg {
     uint8_t head_request;      /* responses: the request was HEAD */
     uint8_t too_many;          /* more fields than h->max_fields */
     uint8_t over_limit;
+    uint8_t head_overrun;      /* body callbacks fired while reading the head */
     uint8_t dechunk;           /* move decoded body bytes to dechunk_dst */
     char *dechunk_dst;
 };

@@ -73,6 +73,12 @@ static int on_headers_complete(llhttp_t *p)
 static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     struct http_msg *m = msg_of(p);
+    if (m->h) {
+        /* Body bytes inside what should be the head: llhttp ended the
+         * head earlier than its CRLF CRLF. */
+        m->head_overrun = 1;
+        return -1;
+    }
     if (m->dechunk) {
         /* The decoded bytes are never longer than what carried them, so
          * they can move towards the front of the same buffer. */
@@ -85,6 +91,10 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 static int on_chunk_header(llhttp_t *p)
 {
     struct http_msg *m = msg_of(p);
+    if (m->h) {
+        m->head_overrun = 1;
+        return -1;
+    }
     m->chunk_total += p->content_length;
     if (m->body_limit && m->chunk_total > m->body_limit) {
         m->over_limit = 1;
@@ -258,6 +268,7 @@ static void msg_begin(struct http_msg *m, llhttp_type_t type, const char *buf, s
     m->chunk_total = 0;
     m->too_many = 0;
     m->over_limit = 0;
+    m->head_overrun = 0;
 }
 
 /* Runs the head through llhttp; fills in what the parser learnt. */
@@ -292,6 +303,52 @@ static llhttp_errno_t msg_head(struct http_msg *m, const char *buf, size_t head_
 
 /* A field line that starts with a blank continues the previous one
  * (obs-fold): servers disagree on it, so it is refused. */
+/* Every CR is followed by LF and every LF follows a CR; the head starts
+ * with its start line, not a blank line.  llhttp ends a head at "\r" plus
+ * any byte, so a lone CR could hide a second request inside the first. */
+static int line_ends_clean(const char *buf, size_t len)
+{
+    if (len == 0 || buf[0] == '\r' || buf[0] == '\n')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '\r' && (i + 1 >= len || buf[i + 1] != '\n'))
+            return 0;
+        if (buf[i] == '\n' && buf[i - 1] != '\r')
+            return 0;
+    }
+    return 1;
+}
+
+/* llhttp stopped exactly at the end of the head. */
+static int head_consumed_exactly(const struct http_msg *m, const char *buf, size_t head_len,
+                                 llhttp_errno_t err)
+{
+    if (m->head_overrun)
+        return 0;
+    if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE)
+        return llhttp_get_error_pos(&m->parser) == buf + head_len;
+    return 1;
+}
+
+/* The request target is visible ASCII only (no blank, no control). */
+static int target_clean(const char *buf, const struct http_head *h)
+{
+    for (uint32_t i = 0; i < h->uri_len; i++) {
+        unsigned char c = (unsigned char)buf[h->uri_off + i];
+        if (c <= 0x20 || c >= 0x7f)
+            return 0;
+    }
+    return h->uri_len > 0;
+}
+
+static int has_transfer_encoding(const struct http_head *h)
+{
+    for (uint32_t i = 0; i < h->nfields; i++)
+        if (h->fields[i].kind == HF_TRANSFER_ENCODING)
+            return 1;
+    return 0;
+}
+
 static int has_obs_fold(const char *buf, size_t len)
 {
     for (size_t i = 0; i + 2 < len; i++)
@@ -345,6 +402,9 @@ int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, str
         return 501;
     if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE)
         return 400;
+    if (!line_ends_clean(buf, head_len) || !head_consumed_exactly(m, buf, head_len, err) ||
+        !target_clean(buf, h))
+        return 400;
     if (err == HPE_OK && h->body_to_eof)
         return 400; /* a request body cannot run to EOF */
     if (h->major != 1 || h->minor > 1)
@@ -361,8 +421,12 @@ int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, str
         return 400;
     /* Transfer-Encoding did not exist in HTTP/1.0: reading it there would
      * let the proxy and the server disagree on where the body ends. */
-    if (h->chunked && h->major == 1 && h->minor == 0)
+    if (has_transfer_encoding(h) && h->major == 1 && h->minor == 0)
         return 400;
+    /* llhttp lets an upgrade through before checking its coding: any
+     * Transfer-Encoding must end in chunked, which the proxy can frame. */
+    if (has_transfer_encoding(h) && !h->chunked)
+        return 501;
     if (m->body_limit && h->content_length > m->body_limit)
         return 413;
     if (h->upgrade && h->method == HTTP_CONNECT)
@@ -382,7 +446,9 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
         return -1;
     if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE)
         return -1;
-    if (h->major != 1 || has_obs_fold(buf, head_len) || !field_names_clean(buf, h))
+    if (h->major != 1 || has_obs_fold(buf, head_len) || !field_names_clean(buf, h) ||
+        !line_ends_clean(buf, head_len) || !head_consumed_exactly(m, buf, head_len, err) ||
+        h->status < 100)
         return -1;
     /* llhttp reports a 101 as an upgrade only when the headers agree. */
     if (h->status == 101)

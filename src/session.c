@@ -453,6 +453,13 @@ static void handle_head(struct session *s)
 {
     const struct config *cfg = s->w->rt->cfg;
     size_t limit = head_limit(cfg);
+
+    /* Empty lines before a request line are ignored (RFC 9112 2.2), e.g.
+     * a CRLF a client added after a body. */
+    while (s->in->len >= 2 && s->in->data[0] == '\r' && s->in->data[1] == '\n') {
+        buf_consume(s->in, 2);
+        s->scanned = 0;
+    }
     size_t end = http_head_end(s->in->data, s->in->len, s->scanned);
     struct http_head h;
 

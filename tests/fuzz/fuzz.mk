@@ -90,8 +90,11 @@ $(FUZZ_BUILD)/replay_config: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,config,r
 fuzz-build: $(foreach n,$(FUZZ_NAMES),$(FUZZ_BUILD)/fuzz_$(n))
 
 # Each harness in turn (two cores: one at a time unless FUZZ_OPTS says -jobs);
-# new inputs go to a scratch directory first, then only those that add
-# coverage are merged into the corpus, which keeps it small.
+# new inputs go to a scratch directory first, then only those that reach new
+# edges (-use_counters=0: hit counts do not count) are merged into the
+# corpus, which keeps it small.  Inputs that crash land in crashes/; once
+# the bug is fixed they move into the corpus as regression tests (the
+# "fixed-*" files).
 fuzz: fuzz-build
 	@mkdir -p $(FUZZ_DIR)/crashes
 	@rc=0; for n in $(FUZZ_NAMES); do \
@@ -106,8 +109,8 @@ fuzz: fuzz-build
 	        grep -E '^#[0-9]+' $(FUZZ_BUILD)/fuzz_$$n.log | tail -n 1; \
 	        grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' $(FUZZ_BUILD)/fuzz_$$n.log; \
 	    fi; \
-	    $(FUZZ_BUILD)/fuzz_$$n -merge=1 $(FUZZ_DIR)/corpus/$$n $$new >>$(FUZZ_BUILD)/fuzz_$$n.log 2>&1 || rc=1; \
-	    echo "fuzz_$$n: corpus $$(ls $(FUZZ_DIR)/corpus/$$n | wc -l) files, $$(du -sk $(FUZZ_DIR)/corpus/$$n | cut -f1) KiB"; \
+	    $(FUZZ_BUILD)/fuzz_$$n -merge=1 -use_counters=0 $(FUZZ_DIR)/corpus/$$n $$new >>$(FUZZ_BUILD)/fuzz_$$n.log 2>&1 || rc=1; \
+	    echo "fuzz_$$n: corpus $$(ls $(FUZZ_DIR)/corpus/$$n | wc -l) files, $$(du -sk --apparent-size $(FUZZ_DIR)/corpus/$$n | cut -f1) KiB"; \
 	done; exit $$rc
 
 # Replays every corpus file: the regression test.
@@ -133,7 +136,7 @@ fuzz-cmin: fuzz-build
 	@for n in $(FUZZ_NAMES); do \
 	    old=$(FUZZ_BUILD)/cmin/$$n; rm -rf $$old; mkdir -p $$old; \
 	    cp -p $(FUZZ_DIR)/corpus/$$n/* $$old/; rm -f $(FUZZ_DIR)/corpus/$$n/*; \
-	    $(FUZZ_BUILD)/fuzz_$$n -merge=1 $(FUZZ_DIR)/corpus/$$n $$old >$(FUZZ_BUILD)/cmin_$$n.log 2>&1 || \
+	    $(FUZZ_BUILD)/fuzz_$$n -merge=1 -use_counters=0 $(FUZZ_DIR)/corpus/$$n $$old >$(FUZZ_BUILD)/cmin_$$n.log 2>&1 || \
 	        { cp -p $$old/* $(FUZZ_DIR)/corpus/$$n/; tail -n 20 $(FUZZ_BUILD)/cmin_$$n.log; exit 1; }; \
 	    echo "fuzz_$$n: $$(ls $$old | wc -l) -> $$(ls $(FUZZ_DIR)/corpus/$$n | wc -l) files"; \
 	done
