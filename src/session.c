@@ -13,6 +13,9 @@
  * Every watcher callback ends in session_step(), the one place that works
  * out what each socket must wait for next and frees a finished session, so
  * nothing is freed under a callback that still uses it.
+ *
+ * This file is the client half and the driver; session_server.c is the
+ * server half (see session_priv.h).
  */
 #include "session.h"
 
@@ -24,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,95 +39,21 @@
 #include "router.h"
 #include "upstream.h"
 #include "worker.h"
-
-/* Room kept free at the end of a buffer so an edited head (which may grow
- * by a few fields) fits in place. */
-#define EDIT_SLACK 512
-#define MAX_TRIES 8
-#define LOG_LINE_MAX 256
-#define LINGER_MS 1000
-
-enum sess_state {
-    SESS_IDLE,        /* keep-alive: waiting for a request; no buffers held (timeout keep-alive) */
-    SESS_READ_HEAD,   /* receiving a request head (timeout client: 408) */
-    SESS_QUEUED,      /* waiting in the pool's queue for a server slot (timeout queue: 503) */
-    SESS_CONNECT,     /* connecting to the chosen server (timeout connect) */
-    SESS_FORWARD,     /* request to the server, response to the client (timeout server: 504) */
-    SESS_TUNNEL,      /* after a 101: bytes both ways until one side closes */
-    SESS_ERROR,       /* sending a response made by the proxy, then closing */
-    SESS_CLOSED,      /* freed at the end of the current callback */
-};
-
-/* One request in flight. */
-struct txn {
-    struct session *s;
-    struct runtime *rt;           /* the generation this request runs on */
-    struct pool *pool;
-    struct server *srv;           /* holds a slot (active + 1) while set */
-    struct upstream_conn *up;
-    struct http_msg req;          /* frames the request body */
-    struct http_msg resp;         /* frames the response */
-    struct buf *rin;              /* response bytes to the client */
-    size_t in_sent, in_fwd;       /* s->in: written to the server / known to be this request's */
-    size_t rin_sent, rin_fwd;     /* rin: written to the client / known to be this response's */
-    size_t rscanned;              /* rin: searched for the end of the response head */
-    uint8_t method;
-    unsigned http10 : 1;
-    unsigned client_keep_alive : 1;
-    unsigned req_upgrade : 1;
-    unsigned req_done : 1;        /* every byte of the request is in s->in */
-    unsigned replayable : 1;      /* s->in still holds the request from its first byte */
-    unsigned sent_any : 1;        /* some request byte reached the server */
-    unsigned resp_any : 1;        /* some response byte came back from the server */
-    unsigned resp_head_done : 1;
-    unsigned resp_done : 1;
-    unsigned resp_keep_alive : 1; /* the server connection may be reused */
-    unsigned close_after : 1;     /* close the client after this response */
-    unsigned dechunk : 1;         /* chunked response to an HTTP/1.0 client: decode it */
-    uint8_t attempts;
-    uint8_t ntried;
-    struct server *tried[MAX_TRIES];
-    struct queue_waiter qw;
-    uint16_t status;
-    uint64_t bytes_out;
-    double t_start, t_connected, t_head;
-    char client_ip[INET6_ADDRSTRLEN];
-    char line[LOG_LINE_MAX];      /* request line, for the access log */
-};
-
-struct session {
-    struct worker *w;
-    struct session *prev, *next;  /* the worker's list */
-    int fd;
-    uint8_t state;
-    unsigned client_eof : 1;
-    unsigned lingering : 1;       /* error sent, write side shut: discarding input until EOF */
-    ev_io io;
-    ev_timer timer;
-    double last_activity;         /* for timeout server, checked lazily */
-    double deadline;              /* when the current state times out */
-    double timer_at;              /* when the libev timer is armed to fire */
-    struct buf *in;               /* request bytes; NULL while idle */
-    size_t scanned;               /* in: searched for the end of the head */
-    struct txn *t;
-    struct sockaddr_in6 peer;     /* the client's address (v4 or v6) */
-};
+#include "session_priv.h"
 
 /* The request head's fields are parsed into this per-thread scratch: a
  * head is parsed and edited in one go, so no session needs its own. */
-static _Thread_local struct http_field *scratch_fields;
-static _Thread_local unsigned scratch_max;
-static _Thread_local char *scratch_out;
-static _Thread_local size_t scratch_out_cap;
+_Thread_local struct http_field *sess_scratch_fields;
+_Thread_local unsigned sess_scratch_max;
+_Thread_local char *sess_scratch_out;
+_Thread_local size_t sess_scratch_out_cap;
 
-static void session_step(struct session *s);
-static void txn_start_server(struct session *s);
 static void txn_finish(struct session *s);
 static void client_timer_cb(struct ev_loop *loop, ev_timer *tm, int revents);
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static const struct config *cur_cfg(const struct session *s)
+const struct config *sess_cfg(const struct session *s)
 {
     return s->t && s->t->rt ? s->t->rt->cfg : s->w->rt->cfg;
 }
@@ -149,7 +77,7 @@ static void io_want(struct ev_loop *loop, ev_io *io, int events)
  * deadline is earlier than the one it is armed for; a timer that fires
  * early re-arms itself (client_timer_cb), so most requests cost no timer
  * heap operation at all. */
-static void timer_set(struct session *s, uint64_t ms)
+void sess_timer_set(struct session *s, uint64_t ms)
 {
     double now = ev_now(s->w->loop);
     s->deadline = now + (double)ms / 1000.0;
@@ -161,21 +89,21 @@ static void timer_set(struct session *s, uint64_t ms)
     ev_timer_start(s->w->loop, &s->timer);
 }
 
-static int ensure_scratch(unsigned fields, size_t out)
+int sess_scratch_reserve(unsigned fields, size_t out)
 {
-    if (scratch_max < fields) {
-        struct http_field *f = realloc(scratch_fields, fields * sizeof *f);
+    if (sess_scratch_max < fields) {
+        struct http_field *f = realloc(sess_scratch_fields, fields * sizeof *f);
         if (!f)
             return -1;
-        scratch_fields = f;
-        scratch_max = fields;
+        sess_scratch_fields = f;
+        sess_scratch_max = fields;
     }
-    if (scratch_out_cap < out) {
-        char *o = realloc(scratch_out, out);
+    if (sess_scratch_out_cap < out) {
+        char *o = realloc(sess_scratch_out, out);
         if (!o)
             return -1;
-        scratch_out = o;
-        scratch_out_cap = out;
+        sess_scratch_out = o;
+        sess_scratch_out_cap = out;
     }
     return 0;
 }
@@ -243,12 +171,12 @@ void session_cache_clear(void)
         free(t);
     }
     txn_cache_count = 0;
-    free(scratch_fields);
-    scratch_fields = NULL;
-    scratch_max = 0;
-    free(scratch_out);
-    scratch_out = NULL;
-    scratch_out_cap = 0;
+    free(sess_scratch_fields);
+    sess_scratch_fields = NULL;
+    sess_scratch_max = 0;
+    free(sess_scratch_out);
+    sess_scratch_out = NULL;
+    sess_scratch_out_cap = 0;
 }
 
 /* 414 when the request line alone is over the limit, else 431. */
@@ -278,7 +206,7 @@ static void txn_free(struct session *s)
 }
 
 /* Marks the session finished; it is freed at the end of the callback. */
-static void session_close(struct session *s)
+void session_close(struct session *s)
 {
     if (s->state == SESS_CLOSED)
         return;
@@ -340,7 +268,7 @@ static void access_log_line(struct session *s)
  * (keeping the connection after an error the server side caused is
  * possible, but a client that just got a 4xx from us may be out of sync).
  * Nothing more is read from the client. */
-static void respond_error(struct session *s, int status)
+void sess_respond_error(struct session *s, int status)
 {
     struct txn *t = s->t;
 
@@ -366,14 +294,14 @@ static void respond_error(struct session *s, int status)
     s->state = SESS_ERROR;
     if (t->srv && status >= 500)
         atomic_fetch_add_explicit(&t->srv->responses[4], 1, memory_order_relaxed);
-    timer_set(s, cur_cfg(s)->timeout_client_ms);
+    sess_timer_set(s, sess_cfg(s)->timeout_client_ms);
 }
 
 /* ---- writing ------------------------------------------------------------------------ */
 
 /* Writes as much of buf[*sent..end) as the socket takes.  Returns 0, or -1
  * when the peer is gone. */
-static int write_some(int fd, const char *buf, size_t *sent, size_t end)
+int sess_write_some(int fd, const char *buf, size_t *sent, size_t end)
 {
     while (*sent < end) {
         ssize_t n = send(fd, buf + *sent, end - *sent, MSG_NOSIGNAL);
@@ -430,18 +358,18 @@ static void respond_early_error(struct session *s, int status)
         peer_ip(s, s->t->client_ip, sizeof s->t->client_ip);
         snprintf(s->t->line, sizeof s->t->line, "-");
     }
-    respond_error(s, status);
+    sess_respond_error(s, status);
 }
 
 /* Replaces the head at the front of s->in by its edited form. */
 static int edit_request_head(struct session *s, const struct http_head *h)
 {
     struct txn *t = s->t;
-    size_t out_len = http_rewrite_request(s->in->data, h, t->client_ip, scratch_out, scratch_out_cap);
+    size_t out_len = http_rewrite_request(s->in->data, h, t->client_ip, sess_scratch_out, sess_scratch_out_cap);
     if (out_len == 0 || s->in->len - h->len + out_len > s->in->cap)
         return -1;
     memmove(s->in->data + out_len, s->in->data + h->len, s->in->len - h->len);
-    memcpy(s->in->data, scratch_out, out_len);
+    memcpy(s->in->data, sess_scratch_out, out_len);
     s->in->len = s->in->len - h->len + out_len;
     t->in_fwd = out_len;
     return 0;
@@ -483,12 +411,12 @@ static void handle_head(struct session *s)
         return;
     struct txn *t = s->t;
     peer_ip(s, t->client_ip, sizeof t->client_ip);
-    if (ensure_scratch(cfg->limit_headers, limit + EDIT_SLACK) < 0) {
-        respond_error(s, 503);
+    if (sess_scratch_reserve(cfg->limit_headers, limit + EDIT_SLACK) < 0) {
+        sess_respond_error(s, 503);
         return;
     }
     memset(&h, 0, sizeof h);
-    h.fields = scratch_fields;
+    h.fields = sess_scratch_fields;
     h.max_fields = cfg->limit_headers;
     t->req.body_limit = cfg->limit_body_size;
     int bad = http_parse_request(&t->req, s->in->data, end, &h);
@@ -504,7 +432,7 @@ static void handle_head(struct session *s)
         t->line[n] = 0;
     }
     if (bad) {
-        respond_error(s, bad);
+        sess_respond_error(s, bad);
         return;
     }
     t->method = h.method;
@@ -516,18 +444,18 @@ static void handle_head(struct session *s)
 
     t->pool = router_match(t->rt, s->in->data + h.host_off, h.host_len, s->in->data + h.uri_off, h.uri_len);
     if (!t->pool) {
-        respond_error(s, 503);
+        sess_respond_error(s, 503);
         return;
     }
     if (edit_request_head(s, &h) < 0) {
-        respond_error(s, 431);
+        sess_respond_error(s, 431);
         return;
     }
     if (!t->req_done)
         parse_request_body(s);
     if (s->state == SESS_ERROR || s->state == SESS_CLOSED)
         return;
-    txn_start_server(s);
+    sess_start_server(s);
 }
 
 /* Advances t->in_fwd over the body bytes that have arrived. */
@@ -543,452 +471,9 @@ static void parse_request_body(struct session *s)
     if (rc == 1)
         t->req_done = 1;
     else if (rc == -2)
-        respond_error(s, 413);
+        sess_respond_error(s, 413);
     else if (rc < 0)
-        respond_error(s, 400);
-}
-
-/* ---- choosing and connecting to a server --------------------------------------------------- */
-
-static void queue_wake(struct queue_waiter *qw);
-
-static void fail_no_server(struct session *s)
-{
-    respond_error(s, 503);
-}
-
-/* Picks a server and starts talking to it, or queues, or answers 503. */
-static void txn_start_server(struct session *s)
-{
-    struct txn *t = s->t;
-    const struct config_pool *pc = t->pool->cfg;
-    int result;
-    uint64_t now = now_ms(); /* the clock of up_since_ms (slow start) */
-    int was_queued = s->state == SESS_QUEUED;
-
-    t->srv = balance_pick(t->pool, now, t->tried, t->ntried, was_queued, &result);
-    if (!t->srv) {
-        if (result == PICK_FULL) {
-            t->qw.wake = queue_wake;
-            if (balance_queue(t->pool->shared, &t->qw, pc->max_queue, was_queued) < 0) {
-                fail_no_server(s);
-                return;
-            }
-            if (!was_queued) {
-                s->state = SESS_QUEUED;
-                timer_set(s, cur_cfg(s)->timeout_queue_ms);
-            }
-            return;
-        }
-        fail_no_server(s);
-        return;
-    }
-    atomic_fetch_add_explicit(&t->srv->requests, 1, memory_order_relaxed);
-    t->attempts++;
-    if (t->ntried < MAX_TRIES)
-        t->tried[t->ntried++] = t->srv;
-
-    t->up = upstream_take_idle(s->w, t->srv);
-    if (t->up) {
-        t->t_connected = ev_now(s->w->loop);
-        s->state = SESS_FORWARD;
-        s->last_activity = ev_now(s->w->loop);
-        timer_set(s, cur_cfg(s)->timeout_server_ms);
-    } else {
-        t->up = upstream_connect(s->w, t->srv);
-        if (!t->up) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                /* Out of descriptors or memory here: not the server's fault,
-                 * and no other server would fare better. */
-                log_warn("connecting to %s/%s", t->pool->cfg->name, t->srv->name);
-                respond_error(s, 503);
-                return;
-            }
-            /* Immediate refusal: try elsewhere like an asynchronous one. */
-            s->state = SESS_CONNECT;
-            return; /* session_step notices up == NULL */
-        }
-        s->state = SESS_CONNECT;
-        timer_set(s, cur_cfg(s)->timeout_connect_ms);
-    }
-    t->up->io.data = s;
-}
-
-static void queue_wake(struct queue_waiter *qw)
-{
-    struct txn *t = (struct txn *)((char *)qw - offsetof(struct txn, qw));
-    struct session *s = t->s;
-
-    if (s->state != SESS_QUEUED)
-        return;
-    txn_start_server(s);
-    session_step(s);
-}
-
-/* Called when the attempt on t->srv failed before any response byte.
- * `counts` says whether it is the server's fault (a reused connection the
- * server had closed is not).  Tries another server when allowed. */
-static void attempt_failed(struct session *s, const char *reason, int counts, int status)
-{
-    struct txn *t = s->t;
-    struct server *srv = t->srv;
-    int retry_same = !counts;
-
-    if (t->up) {
-        upstream_close(t->up);
-        t->up = NULL;
-    }
-    if (counts) {
-        atomic_fetch_add_explicit(&srv->failures, 1, memory_order_relaxed);
-        health_report_failure(t->pool, srv, reason);
-    }
-    int may_replay = t->replayable && !t->resp_any &&
-                     (http_method_idempotent(t->method) || !t->sent_any || retry_same);
-    balance_release(srv);
-    t->srv = NULL;
-    if (may_replay && retry_same) {
-        /* The keep-alive race: the same server, on a fresh connection. */
-        t->ntried--;
-        t->attempts--;
-    } else if (!may_replay || t->attempts > t->pool->cfg->retries) {
-        log_debug("request failed on %s/%s: %s", t->pool->cfg->name, srv->name, reason);
-        respond_error(s, status);
-        return;
-    }
-    t->in_sent = 0;
-    t->sent_any = 0;
-    s->state = SESS_FORWARD; /* not QUEUED: a retry does not wait behind the queue */
-    txn_start_server(s);
-    if (s->state == SESS_QUEUED)
-        return;
-    if (t->srv && retry_same && t->up && t->up->reused) {
-        /* Another idle connection may have been closed too: a fresh one. */
-        upstream_close(t->up);
-        t->up = upstream_connect(s->w, t->srv);
-        if (t->up)
-            t->up->io.data = s;
-        s->state = SESS_CONNECT;
-        timer_set(s, cur_cfg(s)->timeout_connect_ms);
-    }
-}
-
-/* ---- the server side --------------------------------------------------------------------- */
-
-static void upstream_cb(struct ev_loop *loop, ev_io *io, int revents);
-
-static void attach_upstream(struct session *s)
-{
-    struct upstream_conn *up = s->t->up;
-    ev_set_cb(&up->io, upstream_cb);
-    up->io.data = s;
-}
-
-/* The server connection is established: forward the request. */
-static void upstream_connected(struct session *s)
-{
-    struct txn *t = s->t;
-    t->t_connected = ev_now(s->w->loop);
-    s->state = SESS_FORWARD;
-    s->last_activity = ev_now(s->w->loop);
-    timer_set(s, cur_cfg(s)->timeout_server_ms);
-}
-
-static void flush_upstream(struct session *s)
-{
-    struct txn *t = s->t;
-    size_t before = t->in_sent;
-
-    if (!t->up || t->in_sent >= t->in_fwd)
-        return;
-    if (write_some(t->up->fd, s->in->data, &t->in_sent, t->in_fwd) < 0) {
-        /* A reused connection that fails on its first write was closed by
-         * the server while idle: not the server's fault. */
-        int race = t->up->reused && !t->sent_any;
-        attempt_failed(s, race ? "idle connection closed" : "write error", !race, 502);
-        return;
-    }
-    if (t->in_sent > before) {
-        t->sent_any = 1;
-        s->last_activity = ev_now(s->w->loop);
-    }
-}
-
-/* Makes room in s->in while a request body streams through it.  Dropping
- * bytes already sent means the request can no longer be replayed. */
-static void compact_in(struct session *s)
-{
-    struct txn *t = s->t;
-    if (!s->in || t->req_done || t->in_sent == 0 || t->in_sent < t->in_fwd)
-        return;
-    if (s->in->len + EDIT_SLACK < s->in->cap && t->in_sent < s->in->cap / 2)
-        return;
-    buf_consume(s->in, t->in_sent);
-    t->in_fwd -= t->in_sent;
-    t->in_sent = 0;
-    t->replayable = 0;
-}
-
-/* Same on the response side, once the client took what was sent. */
-static void compact_rin(struct txn *t)
-{
-    if (!t->rin || t->rin_sent == 0)
-        return;
-    if (t->rin_sent < t->rin->len && t->rin->len + EDIT_SLACK < t->rin->cap)
-        return;
-    buf_consume(t->rin, t->rin_sent);
-    t->rin_fwd -= t->rin_sent;
-    t->rscanned = t->rscanned > t->rin_sent ? t->rscanned - t->rin_sent : 0;
-    t->rin_sent = 0;
-}
-
-static void flush_client(struct session *s)
-{
-    struct txn *t = s->t;
-    if (!t || !t->rin || t->rin_sent >= t->rin_fwd)
-        return;
-    size_t before = t->rin_sent;
-    if (write_some(s->fd, t->rin->data, &t->rin_sent, t->rin_fwd) < 0) {
-        session_close(s);
-        return;
-    }
-    if (t->rin_sent > before) {
-        t->bytes_out += t->rin_sent - before;
-        s->last_activity = ev_now(s->w->loop);
-    }
-    compact_rin(t);
-}
-
-static unsigned response_fields_max(const struct config *cfg)
-{
-    return cfg->limit_headers > 256 ? cfg->limit_headers : 256;
-}
-
-/* A complete final response head at rin[base..base+len): edit it in place. */
-static int forward_response_head(struct session *s, size_t base, struct http_head *h)
-{
-    struct txn *t = s->t;
-    /* An HTTP/1.0 client does not know chunked: the body is decoded and
-     * the connection close ends it. */
-    t->dechunk = t->http10 && h->chunked && h->has_body;
-    int client_close = !t->client_keep_alive || h->body_to_eof || s->w->stopping ||
-                       (t->req_upgrade && h->status != 101) || t->dechunk || s->client_eof;
-    h->drop_te = t->dechunk;
-    size_t out_len = http_rewrite_response(t->rin->data + base, h, client_close, t->http10,
-                                           scratch_out, scratch_out_cap);
-    if (out_len == 0 || t->rin->len - h->len + out_len > t->rin->cap)
-        return -1;
-    memmove(t->rin->data + base + out_len, t->rin->data + base + h->len, t->rin->len - base - h->len);
-    memcpy(t->rin->data + base, scratch_out, out_len);
-    t->rin->len = t->rin->len - h->len + out_len;
-    t->rin_fwd = base + out_len;
-    t->status = h->status;
-    t->close_after = t->close_after || client_close;
-    t->resp_keep_alive = h->keep_alive && !h->body_to_eof;
-    t->resp_head_done = 1;
-    t->t_head = ev_now(s->w->loop);
-    return 0;
-}
-
-/* A body larger than a small buffer is coming: move to a large one, so it
- * flows in a quarter of the reads and writes. */
-static void grow_rin(struct txn *t)
-{
-    if (t->rin->cap >= BUF_LARGE)
-        return;
-    struct buf *big = buf_get(BUF_LARGE);
-    if (!big)
-        return; /* the small one works, only slower */
-    memcpy(big->data, t->rin->data, t->rin->len);
-    big->len = t->rin->len;
-    buf_put(t->rin);
-    t->rin = big;
-}
-
-static void response_body(struct session *s)
-{
-    struct txn *t = s->t;
-    size_t consumed;
-
-    if (t->resp_done || t->rin_fwd >= t->rin->len)
-        return;
-    int rc;
-    if (t->dechunk) {
-        size_t produced;
-        char *at = t->rin->data + t->rin_fwd;
-        rc = http_msg_body_dechunk(&t->resp, at, t->rin->len - t->rin_fwd, &consumed, &produced);
-        /* Close the gap the framing left between the decoded bytes and
-         * whatever follows the consumed part. */
-        memmove(at + produced, at + consumed, t->rin->len - t->rin_fwd - consumed);
-        t->rin->len -= consumed - produced;
-        t->rscanned = 0;
-        consumed = produced;
-    } else {
-        rc = http_msg_body(&t->resp, t->rin->data + t->rin_fwd, t->rin->len - t->rin_fwd, &consumed);
-    }
-    t->rin_fwd += consumed;
-    if (rc == 1) {
-        t->resp_done = 1;
-    } else if (rc < 0) {
-        /* Invalid framing after the head went out: cut the client off
-         * after what was valid, and never reuse that server connection. */
-        t->resp_keep_alive = 0;
-        t->close_after = 1;
-        t->resp_done = 1;
-        atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
-    }
-}
-
-/* Parses what the server sent: interim 1xx heads, the final head, then the
- * body, advancing rin_fwd over what may go to the client. */
-static void process_response(struct session *s)
-{
-    struct txn *t = s->t;
-    const struct config *cfg = cur_cfg(s);
-
-    while (!t->resp_head_done) {
-        size_t base = t->rin_fwd;
-        size_t end = http_head_end(t->rin->data + base, t->rin->len - base,
-                                   t->rscanned > base ? t->rscanned - base : 0);
-        if (end == 0) {
-            t->rscanned = t->rin->len;
-            if (t->rin->len + EDIT_SLACK >= t->rin->cap)
-                goto invalid; /* a head larger than a buffer */
-            return;
-        }
-        struct http_head h;
-        memset(&h, 0, sizeof h);
-        if (ensure_scratch(response_fields_max(cfg), t->rin->cap) < 0)
-            goto invalid;
-        h.fields = scratch_fields;
-        h.max_fields = response_fields_max(cfg);
-        if (http_parse_response(&t->resp, t->rin->data + base, end, t->method == HTTP_HEAD, &h) < 0)
-            goto invalid;
-        t->rscanned = base + end;
-        if (h.status >= 100 && h.status < 200 && h.status != 101) {
-            /* 100 Continue and friends: pass on, wait for the final head. */
-            t->rin_fwd = base + end;
-            continue;
-        }
-        if (h.status == 101 && !t->req_upgrade)
-            goto invalid;
-        if (forward_response_head(s, base, &h) < 0)
-            goto invalid;
-        if (h.status == 101) {
-            s->state = SESS_TUNNEL;
-            t->rin_fwd = t->rin->len;
-            t->in_fwd = s->in->len;
-            t->resp_keep_alive = 0;
-            return;
-        }
-        if (!h.has_body)
-            t->resp_done = 1;
-        else if (!h.content_length || h.content_length > BUF_SIZE)
-            grow_rin(t);
-    }
-    if (s->state == SESS_TUNNEL) {
-        t->rin_fwd = t->rin->len;
-        return;
-    }
-    if (!t->resp_done)
-        response_body(s);
-    return;
-invalid:
-    atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
-    log_info("invalid response from %s/%s", t->pool->cfg->name, t->srv->name);
-    if (t->rin_fwd > t->rin_sent || t->rin_sent > 0)
-        t->resp_head_done = 1; /* an interim head went out already: only closing is left */
-    respond_error(s, 502);
-}
-
-static void upstream_eof(struct session *s, int err)
-{
-    struct txn *t = s->t;
-
-    if (s->state == SESS_TUNNEL) {
-        t->close_after = 1;
-        t->resp_done = 1;
-        return;
-    }
-    if (!t->resp_any) {
-        /* Nothing came back.  A reused connection closed under us is the
-         * keep-alive race, not a failure of the server. */
-        int race = t->up->reused;
-        attempt_failed(s, race ? "idle connection closed" : (err ? "connection reset" : "connection closed"),
-                       !race, 502);
-        return;
-    }
-    if (t->resp_head_done && !t->resp_done && http_msg_eof(&t->resp)) {
-        t->resp_done = 1; /* a body delimited by the close */
-        t->resp_keep_alive = 0;
-        return;
-    }
-    /* Cut short: a 502 if the client has seen nothing, else a cut. */
-    atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
-    t->resp_keep_alive = 0;
-    if (!t->resp_head_done) {
-        respond_error(s, 502);
-        return;
-    }
-    t->close_after = 1;
-    t->resp_done = 1;
-    t->req_done = 1;
-    t->in_sent = t->in_fwd;
-}
-
-static void upstream_read(struct session *s)
-{
-    struct txn *t = s->t;
-
-    if (!t->rin && !(t->rin = buf_get(BUF_SIZE))) {
-        respond_error(s, 502);
-        return;
-    }
-    for (;;) {
-        size_t space = t->rin->cap - EDIT_SLACK - t->rin->len;
-        if (space == 0)
-            return;
-        ssize_t n = recv(t->up->fd, t->rin->data + t->rin->len, space, 0);
-        if (n > 0) {
-            t->rin->len += (size_t)n;
-            t->resp_any = 1;
-            s->last_activity = ev_now(s->w->loop);
-            process_response(s);
-            return;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        upstream_eof(s, n < 0);
-        return;
-    }
-}
-
-static void upstream_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    struct session *s = io->data;
-    struct txn *t = s->t;
-    (void)loop;
-
-    if (s->state == SESS_CONNECT) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        if (getsockopt(t->up->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-            err = errno;
-        if (err) {
-            char reason[96];
-            snprintf(reason, sizeof reason, "connect error: %s", strerror(err));
-            attempt_failed(s, reason, 1, 502);
-            session_step(s);
-            return;
-        }
-        upstream_connected(s);
-    }
-    if ((revents & EV_WRITE) && (s->state == SESS_FORWARD || s->state == SESS_TUNNEL))
-        flush_upstream(s);
-    if ((revents & EV_READ) && s->t && s->t->up && (s->state == SESS_FORWARD || s->state == SESS_TUNNEL))
-        upstream_read(s);
-    session_step(s);
+        sess_respond_error(s, 400);
 }
 
 /* ---- the end of a request ---------------------------------------------------------------- */
@@ -1034,14 +519,14 @@ static void txn_finish(struct session *s)
     if (s->in && s->in->len > 0) {
         /* A pipelined request is already here. */
         s->state = SESS_READ_HEAD;
-        timer_set(s, cur_cfg(s)->timeout_client_ms);
+        sess_timer_set(s, sess_cfg(s)->timeout_client_ms);
         handle_head(s);
         return;
     }
     buf_put(s->in);
     s->in = NULL;
     s->state = SESS_IDLE;
-    timer_set(s, cur_cfg(s)->timeout_keep_alive_ms);
+    sess_timer_set(s, sess_cfg(s)->timeout_keep_alive_ms);
 }
 
 /* ---- the client side ----------------------------------------------------------------------- */
@@ -1077,7 +562,7 @@ static void linger_read(struct session *s)
 
 static void client_read(struct session *s)
 {
-    const struct config *cfg = cur_cfg(s);
+    const struct config *cfg = sess_cfg(s);
 
     if (s->lingering) {
         linger_read(s);
@@ -1111,7 +596,7 @@ static void client_read(struct session *s)
     switch (s->state) {
     case SESS_IDLE:
         s->state = SESS_READ_HEAD;
-        timer_set(s, cfg->timeout_client_ms);
+        sess_timer_set(s, cfg->timeout_client_ms);
         handle_head(s);
         break;
     case SESS_READ_HEAD:
@@ -1140,18 +625,18 @@ static void client_cb(struct ev_loop *loop, ev_io *io, int revents)
     if (revents & EV_READ)
         client_read(s);
     if ((revents & EV_WRITE) && s->state != SESS_CLOSED)
-        flush_client(s);
+        sess_flush_client(s);
     session_step(s);
 }
 
 static void forward_timeout(struct session *s)
 {
     struct txn *t = s->t;
-    uint64_t limit = cur_cfg(s)->timeout_server_ms;
+    uint64_t limit = sess_cfg(s)->timeout_server_ms;
     double idle = ev_now(s->w->loop) - s->last_activity;
 
     if (idle * 1000.0 < (double)limit) {
-        timer_set(s, (uint64_t)((double)limit - idle * 1000.0) + 1);
+        sess_timer_set(s, (uint64_t)((double)limit - idle * 1000.0) + 1);
         return;
     }
     if (s->state == SESS_TUNNEL) {
@@ -1161,7 +646,7 @@ static void forward_timeout(struct session *s)
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
     if (!t->resp_any)
         health_report_failure(t->pool, t->srv, "timeout waiting for the response");
-    respond_error(s, 504);
+    sess_respond_error(s, 504);
 }
 
 static void client_timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
@@ -1189,10 +674,10 @@ static void client_timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
         break;
     case SESS_QUEUED:
         balance_dequeue(s->t->pool->shared, &s->t->qw);
-        respond_error(s, 503);
+        sess_respond_error(s, 503);
         break;
     case SESS_CONNECT:
-        attempt_failed(s, "connect timeout", 1, 504);
+        sess_attempt_failed(s, "connect timeout", 1, 504);
         break;
     case SESS_FORWARD:
     case SESS_TUNNEL:
@@ -1262,29 +747,29 @@ static void update_interest(struct session *s)
 
 /* Makes every bit of progress possible without waiting, then sets what each
  * socket waits for.  Frees the session when it is finished. */
-static void session_step(struct session *s)
+void session_step(struct session *s)
 {
     for (int guard = 0; guard < 64; guard++) {
         struct txn *t = s->t;
         if (s->state == SESS_CLOSED)
             break;
         if (s->state == SESS_CONNECT && t && !t->up) {
-            attempt_failed(s, "connect error", 1, 502);
+            sess_attempt_failed(s, "connect error", 1, 502);
             continue;
         }
-        if (t && t->up && t->up->io.cb != upstream_cb)
-            attach_upstream(s);
+        if (t && t->up && t->up->io.cb != sess_upstream_cb)
+            sess_attach_upstream(s);
         if (t && (s->state == SESS_FORWARD || s->state == SESS_TUNNEL)) {
-            flush_upstream(s);
+            sess_flush_upstream(s);
             if (s->state == SESS_CLOSED || s->t != t || !t->up)
                 continue;
-            compact_in(s);
+            sess_compact_in(s);
             if (s->state == SESS_TUNNEL && t->in_sent == t->in_fwd && s->in && t->in_sent) {
                 s->in->len = 0;
                 t->in_sent = t->in_fwd = 0;
             }
         }
-        flush_client(s);
+        sess_flush_client(s);
         if (s->state == SESS_CLOSED)
             break;
         t = s->t;
@@ -1297,7 +782,7 @@ static void session_step(struct session *s)
              * shut the write side and discard what comes for a moment. */
             s->lingering = 1;
             shutdown(s->fd, SHUT_WR);
-            timer_set(s, LINGER_MS);
+            sess_timer_set(s, LINGER_MS);
         }
         if (s->state == SESS_TUNNEL && t->close_after && flushed) {
             session_close(s);
@@ -1344,7 +829,7 @@ void session_accept(struct worker *w, int fd, const struct sockaddr *addr, sockl
     w->nsessions++;
     atomic_fetch_add_explicit(&metrics.connections_active, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&metrics.connections_total, 1, memory_order_relaxed);
-    timer_set(s, w->rt->cfg->timeout_client_ms);
+    sess_timer_set(s, w->rt->cfg->timeout_client_ms);
     /* Data usually arrives with the connection (or right after): try now
      * and save a trip through the loop. */
     client_read(s);

@@ -1,0 +1,459 @@
+/*
+ * session_server: the server half of a session - choosing a server (or
+ * queueing), connecting, retrying on another server, forwarding the
+ * request from the client's buffer, and reading, editing and relaying the
+ * response (see session_priv.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "balance.h"
+#include "health.h"
+#include "log.h"
+#include "session_priv.h"
+#include "upstream.h"
+#include "worker.h"
+
+/* ---- choosing and connecting to a server --------------------------------------------------- */
+
+static void queue_wake(struct queue_waiter *qw);
+
+static void fail_no_server(struct session *s)
+{
+    sess_respond_error(s, 503);
+}
+
+/* Picks a server and starts talking to it, or queues, or answers 503. */
+void sess_start_server(struct session *s)
+{
+    struct txn *t = s->t;
+    const struct config_pool *pc = t->pool->cfg;
+    int result;
+    uint64_t now = now_ms(); /* the clock of up_since_ms (slow start) */
+    int was_queued = s->state == SESS_QUEUED;
+
+    t->srv = balance_pick(t->pool, now, t->tried, t->ntried, was_queued, &result);
+    if (!t->srv) {
+        if (result == PICK_FULL) {
+            t->qw.wake = queue_wake;
+            if (balance_queue(t->pool->shared, &t->qw, pc->max_queue, was_queued) < 0) {
+                fail_no_server(s);
+                return;
+            }
+            if (!was_queued) {
+                s->state = SESS_QUEUED;
+                sess_timer_set(s, sess_cfg(s)->timeout_queue_ms);
+            }
+            return;
+        }
+        fail_no_server(s);
+        return;
+    }
+    atomic_fetch_add_explicit(&t->srv->requests, 1, memory_order_relaxed);
+    t->attempts++;
+    if (t->ntried < MAX_TRIES)
+        t->tried[t->ntried++] = t->srv;
+
+    t->up = upstream_take_idle(s->w, t->srv);
+    if (t->up) {
+        t->t_connected = ev_now(s->w->loop);
+        s->state = SESS_FORWARD;
+        s->last_activity = ev_now(s->w->loop);
+        sess_timer_set(s, sess_cfg(s)->timeout_server_ms);
+    } else {
+        t->up = upstream_connect(s->w, t->srv);
+        if (!t->up) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* Out of descriptors or memory here: not the server's fault,
+                 * and no other server would fare better. */
+                log_warn("connecting to %s/%s", t->pool->cfg->name, t->srv->name);
+                sess_respond_error(s, 503);
+                return;
+            }
+            /* Immediate refusal: try elsewhere like an asynchronous one. */
+            s->state = SESS_CONNECT;
+            return; /* session_step notices up == NULL */
+        }
+        s->state = SESS_CONNECT;
+        sess_timer_set(s, sess_cfg(s)->timeout_connect_ms);
+    }
+    t->up->io.data = s;
+}
+
+static void queue_wake(struct queue_waiter *qw)
+{
+    struct txn *t = (struct txn *)((char *)qw - offsetof(struct txn, qw));
+    struct session *s = t->s;
+
+    if (s->state != SESS_QUEUED)
+        return;
+    sess_start_server(s);
+    session_step(s);
+}
+
+/* Called when the attempt on t->srv failed before any response byte.
+ * `counts` says whether it is the server's fault (a reused connection the
+ * server had closed is not).  Tries another server when allowed. */
+void sess_attempt_failed(struct session *s, const char *reason, int counts, int status)
+{
+    struct txn *t = s->t;
+    struct server *srv = t->srv;
+    int retry_same = !counts;
+
+    if (t->up) {
+        upstream_close(t->up);
+        t->up = NULL;
+    }
+    if (counts) {
+        atomic_fetch_add_explicit(&srv->failures, 1, memory_order_relaxed);
+        health_report_failure(t->pool, srv, reason);
+    }
+    int may_replay = t->replayable && !t->resp_any &&
+                     (http_method_idempotent(t->method) || !t->sent_any || retry_same);
+    balance_release(srv);
+    t->srv = NULL;
+    if (may_replay && retry_same) {
+        /* The keep-alive race: the same server, on a fresh connection. */
+        t->ntried--;
+        t->attempts--;
+    } else if (!may_replay || t->attempts > t->pool->cfg->retries) {
+        log_debug("request failed on %s/%s: %s", t->pool->cfg->name, srv->name, reason);
+        sess_respond_error(s, status);
+        return;
+    }
+    t->in_sent = 0;
+    t->sent_any = 0;
+    s->state = SESS_FORWARD; /* not QUEUED: a retry does not wait behind the queue */
+    sess_start_server(s);
+    if (s->state == SESS_QUEUED)
+        return;
+    if (t->srv && retry_same && t->up && t->up->reused) {
+        /* Another idle connection may have been closed too: a fresh one. */
+        upstream_close(t->up);
+        t->up = upstream_connect(s->w, t->srv);
+        if (t->up)
+            t->up->io.data = s;
+        s->state = SESS_CONNECT;
+        sess_timer_set(s, sess_cfg(s)->timeout_connect_ms);
+    }
+}
+
+/* ---- the server side --------------------------------------------------------------------- */
+
+void sess_attach_upstream(struct session *s)
+{
+    struct upstream_conn *up = s->t->up;
+    ev_set_cb(&up->io, sess_upstream_cb);
+    up->io.data = s;
+}
+
+/* The server connection is established: forward the request. */
+static void upstream_connected(struct session *s)
+{
+    struct txn *t = s->t;
+    t->t_connected = ev_now(s->w->loop);
+    s->state = SESS_FORWARD;
+    s->last_activity = ev_now(s->w->loop);
+    sess_timer_set(s, sess_cfg(s)->timeout_server_ms);
+}
+
+void sess_flush_upstream(struct session *s)
+{
+    struct txn *t = s->t;
+    size_t before = t->in_sent;
+
+    if (!t->up || t->in_sent >= t->in_fwd)
+        return;
+    if (sess_write_some(t->up->fd, s->in->data, &t->in_sent, t->in_fwd) < 0) {
+        /* A reused connection that fails on its first write was closed by
+         * the server while idle: not the server's fault. */
+        int race = t->up->reused && !t->sent_any;
+        sess_attempt_failed(s, race ? "idle connection closed" : "write error", !race, 502);
+        return;
+    }
+    if (t->in_sent > before) {
+        t->sent_any = 1;
+        s->last_activity = ev_now(s->w->loop);
+    }
+}
+
+/* Makes room in s->in while a request body streams through it.  Dropping
+ * bytes already sent means the request can no longer be replayed. */
+void sess_compact_in(struct session *s)
+{
+    struct txn *t = s->t;
+    if (!s->in || t->req_done || t->in_sent == 0 || t->in_sent < t->in_fwd)
+        return;
+    if (s->in->len + EDIT_SLACK < s->in->cap && t->in_sent < s->in->cap / 2)
+        return;
+    buf_consume(s->in, t->in_sent);
+    t->in_fwd -= t->in_sent;
+    t->in_sent = 0;
+    t->replayable = 0;
+}
+
+/* Same on the response side, once the client took what was sent. */
+static void compact_rin(struct txn *t)
+{
+    if (!t->rin || t->rin_sent == 0)
+        return;
+    if (t->rin_sent < t->rin->len && t->rin->len + EDIT_SLACK < t->rin->cap)
+        return;
+    buf_consume(t->rin, t->rin_sent);
+    t->rin_fwd -= t->rin_sent;
+    t->rscanned = t->rscanned > t->rin_sent ? t->rscanned - t->rin_sent : 0;
+    t->rin_sent = 0;
+}
+
+void sess_flush_client(struct session *s)
+{
+    struct txn *t = s->t;
+    if (!t || !t->rin || t->rin_sent >= t->rin_fwd)
+        return;
+    size_t before = t->rin_sent;
+    if (sess_write_some(s->fd, t->rin->data, &t->rin_sent, t->rin_fwd) < 0) {
+        session_close(s);
+        return;
+    }
+    if (t->rin_sent > before) {
+        t->bytes_out += t->rin_sent - before;
+        s->last_activity = ev_now(s->w->loop);
+    }
+    compact_rin(t);
+}
+
+static unsigned response_fields_max(const struct config *cfg)
+{
+    return cfg->limit_headers > 256 ? cfg->limit_headers : 256;
+}
+
+/* A complete final response head at rin[base..base+len): edit it in place. */
+static int forward_response_head(struct session *s, size_t base, struct http_head *h)
+{
+    struct txn *t = s->t;
+    /* An HTTP/1.0 client does not know chunked: the body is decoded and
+     * the connection close ends it. */
+    t->dechunk = t->http10 && h->chunked && h->has_body;
+    int client_close = !t->client_keep_alive || h->body_to_eof || s->w->stopping ||
+                       (t->req_upgrade && h->status != 101) || t->dechunk || s->client_eof;
+    h->drop_te = t->dechunk;
+    size_t out_len = http_rewrite_response(t->rin->data + base, h, client_close, t->http10,
+                                           sess_scratch_out, sess_scratch_out_cap);
+    if (out_len == 0 || t->rin->len - h->len + out_len > t->rin->cap)
+        return -1;
+    memmove(t->rin->data + base + out_len, t->rin->data + base + h->len, t->rin->len - base - h->len);
+    memcpy(t->rin->data + base, sess_scratch_out, out_len);
+    t->rin->len = t->rin->len - h->len + out_len;
+    t->rin_fwd = base + out_len;
+    t->status = h->status;
+    t->close_after = t->close_after || client_close;
+    t->resp_keep_alive = h->keep_alive && !h->body_to_eof;
+    t->resp_head_done = 1;
+    t->t_head = ev_now(s->w->loop);
+    return 0;
+}
+
+/* A body larger than a small buffer is coming: move to a large one, so it
+ * flows in a quarter of the reads and writes. */
+static void grow_rin(struct txn *t)
+{
+    if (t->rin->cap >= BUF_LARGE)
+        return;
+    struct buf *big = buf_get(BUF_LARGE);
+    if (!big)
+        return; /* the small one works, only slower */
+    memcpy(big->data, t->rin->data, t->rin->len);
+    big->len = t->rin->len;
+    buf_put(t->rin);
+    t->rin = big;
+}
+
+static void response_body(struct session *s)
+{
+    struct txn *t = s->t;
+    size_t consumed;
+
+    if (t->resp_done || t->rin_fwd >= t->rin->len)
+        return;
+    int rc;
+    if (t->dechunk) {
+        size_t produced;
+        char *at = t->rin->data + t->rin_fwd;
+        rc = http_msg_body_dechunk(&t->resp, at, t->rin->len - t->rin_fwd, &consumed, &produced);
+        /* Close the gap the framing left between the decoded bytes and
+         * whatever follows the consumed part. */
+        memmove(at + produced, at + consumed, t->rin->len - t->rin_fwd - consumed);
+        t->rin->len -= consumed - produced;
+        t->rscanned = 0;
+        consumed = produced;
+    } else {
+        rc = http_msg_body(&t->resp, t->rin->data + t->rin_fwd, t->rin->len - t->rin_fwd, &consumed);
+    }
+    t->rin_fwd += consumed;
+    if (rc == 1) {
+        t->resp_done = 1;
+    } else if (rc < 0) {
+        /* Invalid framing after the head went out: cut the client off
+         * after what was valid, and never reuse that server connection. */
+        t->resp_keep_alive = 0;
+        t->close_after = 1;
+        t->resp_done = 1;
+        atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
+    }
+}
+
+/* Parses what the server sent: interim 1xx heads, the final head, then the
+ * body, advancing rin_fwd over what may go to the client. */
+static void sess_process_response(struct session *s)
+{
+    struct txn *t = s->t;
+    const struct config *cfg = sess_cfg(s);
+
+    while (!t->resp_head_done) {
+        size_t base = t->rin_fwd;
+        size_t end = http_head_end(t->rin->data + base, t->rin->len - base,
+                                   t->rscanned > base ? t->rscanned - base : 0);
+        if (end == 0) {
+            t->rscanned = t->rin->len;
+            if (t->rin->len + EDIT_SLACK >= t->rin->cap)
+                goto invalid; /* a head larger than a buffer */
+            return;
+        }
+        struct http_head h;
+        memset(&h, 0, sizeof h);
+        if (sess_scratch_reserve(response_fields_max(cfg), t->rin->cap) < 0)
+            goto invalid;
+        h.fields = sess_scratch_fields;
+        h.max_fields = response_fields_max(cfg);
+        if (http_parse_response(&t->resp, t->rin->data + base, end, t->method == HTTP_HEAD, &h) < 0)
+            goto invalid;
+        t->rscanned = base + end;
+        if (h.status >= 100 && h.status < 200 && h.status != 101) {
+            /* 100 Continue and friends: pass on, wait for the final head. */
+            t->rin_fwd = base + end;
+            continue;
+        }
+        if (h.status == 101 && !t->req_upgrade)
+            goto invalid;
+        if (forward_response_head(s, base, &h) < 0)
+            goto invalid;
+        if (h.status == 101) {
+            s->state = SESS_TUNNEL;
+            t->rin_fwd = t->rin->len;
+            t->in_fwd = s->in->len;
+            t->resp_keep_alive = 0;
+            return;
+        }
+        if (!h.has_body)
+            t->resp_done = 1;
+        else if (!h.content_length || h.content_length > BUF_SIZE)
+            grow_rin(t);
+    }
+    if (s->state == SESS_TUNNEL) {
+        t->rin_fwd = t->rin->len;
+        return;
+    }
+    if (!t->resp_done)
+        response_body(s);
+    return;
+invalid:
+    atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
+    log_info("invalid response from %s/%s", t->pool->cfg->name, t->srv->name);
+    if (t->rin_fwd > t->rin_sent || t->rin_sent > 0)
+        t->resp_head_done = 1; /* an interim head went out already: only closing is left */
+    sess_respond_error(s, 502);
+}
+
+static void sess_upstream_eof(struct session *s, int err)
+{
+    struct txn *t = s->t;
+
+    if (s->state == SESS_TUNNEL) {
+        t->close_after = 1;
+        t->resp_done = 1;
+        return;
+    }
+    if (!t->resp_any) {
+        /* Nothing came back.  A reused connection closed under us is the
+         * keep-alive race, not a failure of the server. */
+        int race = t->up->reused;
+        sess_attempt_failed(s, race ? "idle connection closed" : (err ? "connection reset" : "connection closed"),
+                       !race, 502);
+        return;
+    }
+    if (t->resp_head_done && !t->resp_done && http_msg_eof(&t->resp)) {
+        t->resp_done = 1; /* a body delimited by the close */
+        t->resp_keep_alive = 0;
+        return;
+    }
+    /* Cut short: a 502 if the client has seen nothing, else a cut. */
+    atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
+    t->resp_keep_alive = 0;
+    if (!t->resp_head_done) {
+        sess_respond_error(s, 502);
+        return;
+    }
+    t->close_after = 1;
+    t->resp_done = 1;
+    t->req_done = 1;
+    t->in_sent = t->in_fwd;
+}
+
+static void sess_upstream_read(struct session *s)
+{
+    struct txn *t = s->t;
+
+    if (!t->rin && !(t->rin = buf_get(BUF_SIZE))) {
+        sess_respond_error(s, 502);
+        return;
+    }
+    for (;;) {
+        size_t space = t->rin->cap - EDIT_SLACK - t->rin->len;
+        if (space == 0)
+            return;
+        ssize_t n = recv(t->up->fd, t->rin->data + t->rin->len, space, 0);
+        if (n > 0) {
+            t->rin->len += (size_t)n;
+            t->resp_any = 1;
+            s->last_activity = ev_now(s->w->loop);
+            sess_process_response(s);
+            return;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        sess_upstream_eof(s, n < 0);
+        return;
+    }
+}
+
+void sess_upstream_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct session *s = io->data;
+    struct txn *t = s->t;
+    (void)loop;
+
+    if (s->state == SESS_CONNECT) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(t->up->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            err = errno;
+        if (err) {
+            char reason[96];
+            snprintf(reason, sizeof reason, "connect error: %s", strerror(err));
+            sess_attempt_failed(s, reason, 1, 502);
+            session_step(s);
+            return;
+        }
+        upstream_connected(s);
+    }
+    if ((revents & EV_WRITE) && (s->state == SESS_FORWARD || s->state == SESS_TUNNEL))
+        sess_flush_upstream(s);
+    if ((revents & EV_READ) && s->t && s->t->up && (s->state == SESS_FORWARD || s->state == SESS_TUNNEL))
+        sess_upstream_read(s);
+    session_step(s);
+}
