@@ -18,6 +18,7 @@
 #include "config.h"
 #include "http.h"
 #include "runtime.h"
+#include "splice_pipe.h"
 
 struct worker;
 
@@ -65,12 +66,16 @@ struct txn {
     unsigned resp_keep_alive : 1; /* the server connection may be reused */
     unsigned close_after : 1;     /* close the client after this response */
     unsigned dechunk : 1;         /* chunked response to an HTTP/1.0 client: decode it */
+    unsigned resp_sized : 1;      /* the response body is framed by Content-Length */
+    unsigned splicing : 1;        /* the rest of the body goes server -> pipe -> client */
     uint8_t attempts;
     uint8_t ntried;
     struct server *tried[MAX_TRIES];
     struct queue_waiter qw;
     uint16_t status;
     uint64_t bytes_out;
+    uint64_t splice_left;         /* body bytes still to take from the server */
+    struct splice_pipe pipe;      /* while splicing */
     double t_start, t_connected, t_head;
     char client_ip[INET6_ADDRSTRLEN];
     char line[LOG_LINE_MAX];      /* request line, for the access log */
@@ -118,5 +123,10 @@ void sess_attach_upstream(struct session *s);
 void sess_flush_upstream(struct session *s);
 void sess_compact_in(struct session *s);
 void sess_flush_client(struct session *s);
+/* Switches a large Content-Length body to splice(2) once the buffered part
+ * has gone out; then the two helpers below move it. */
+void sess_try_splice(struct session *s);
+void sess_splice_in(struct session *s);
+void sess_splice_out(struct session *s);
 
 #endif

@@ -177,6 +177,7 @@ void session_cache_clear(void)
     free(sess_scratch_out);
     sess_scratch_out = NULL;
     sess_scratch_out_cap = 0;
+    splice_pipe_cache_clear();
 }
 
 /* 414 when the request line alone is over the limit, else 431. */
@@ -200,6 +201,8 @@ static void txn_free(struct session *s)
     if (t->srv)
         balance_release(t->srv);
     buf_put(t->rin);
+    if (t->splicing)
+        splice_pipe_put(&t->pipe);
     runtime_release(t->rt);
     txn_release(t);
     s->t = NULL;
@@ -728,7 +731,7 @@ static void update_interest(struct session *s)
     default:
         break;
     }
-    if (t && t->rin && t->rin_sent < t->rin_fwd)
+    if (t && ((t->rin && t->rin_sent < t->rin_fwd) || (t->splicing && t->pipe.held)))
         cev |= EV_WRITE;
     io_want(s->w->loop, &s->io, cev);
 
@@ -737,8 +740,12 @@ static void update_interest(struct session *s)
     if (s->state == SESS_CONNECT) {
         uev = EV_WRITE;
     } else if (s->state == SESS_FORWARD || s->state == SESS_TUNNEL) {
-        if (!t->resp_done && (!t->rin || t->rin->len + EDIT_SLACK < t->rin->cap))
+        if (t->splicing) {
+            if (t->splice_left && t->pipe.held < t->pipe.cap)
+                uev |= EV_READ;
+        } else if (!t->resp_done && (!t->rin || t->rin->len + EDIT_SLACK < t->rin->cap)) {
             uev |= EV_READ;
+        }
         if (t->in_sent < t->in_fwd)
             uev |= EV_WRITE;
     }
@@ -775,7 +782,14 @@ void session_step(struct session *s)
         t = s->t;
         if (!t)
             break;
-        int flushed = !t->rin || t->rin_sent >= t->rin_fwd;
+        if (!t->splicing && s->state == SESS_FORWARD) {
+            sess_try_splice(s);
+            if (t->splicing)
+                sess_splice_in(s);
+            if (s->state == SESS_CLOSED)
+                break;
+        }
+        int flushed = (!t->rin || t->rin_sent >= t->rin_fwd) && (!t->splicing || t->pipe.held == 0);
         if (s->state == SESS_ERROR && flushed && !s->lingering) {
             /* Closing at once while the client still sends would reset the
              * connection and could destroy the response before it is read:

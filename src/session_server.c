@@ -211,6 +211,10 @@ static void compact_rin(struct txn *t)
 void sess_flush_client(struct session *s)
 {
     struct txn *t = s->t;
+    if (t && t->splicing) {
+        sess_splice_out(s);
+        return;
+    }
     if (!t || !t->rin || t->rin_sent >= t->rin_fwd)
         return;
     size_t before = t->rin_sent;
@@ -252,6 +256,7 @@ static int forward_response_head(struct session *s, size_t base, struct http_hea
     t->close_after = t->close_after || client_close;
     t->resp_keep_alive = h->keep_alive && !h->body_to_eof;
     t->resp_head_done = 1;
+    t->resp_sized = h->has_body && !h->chunked && !h->body_to_eof && !t->dechunk;
     t->t_head = ev_now(s->w->loop);
     return 0;
 }
@@ -453,7 +458,92 @@ void sess_upstream_cb(struct ev_loop *loop, ev_io *io, int revents)
     }
     if ((revents & EV_WRITE) && (s->state == SESS_FORWARD || s->state == SESS_TUNNEL))
         sess_flush_upstream(s);
-    if ((revents & EV_READ) && s->t && s->t->up && (s->state == SESS_FORWARD || s->state == SESS_TUNNEL))
-        sess_upstream_read(s);
+    if ((revents & EV_READ) && s->t && s->t->up && (s->state == SESS_FORWARD || s->state == SESS_TUNNEL)) {
+        if (s->t->splicing)
+            sess_splice_in(s);
+        else
+            sess_upstream_read(s);
+    }
     session_step(s);
+}
+
+/* ---- zero-copy bodies ----------------------------------------------------------------- */
+
+/* Below this, the buffers move a body as cheaply as a pipe would. */
+#define SPLICE_MIN (64 * 1024)
+
+static int splice_disabled; /* set once if the kernel refuses splice on sockets */
+
+void sess_try_splice(struct session *s)
+{
+    struct txn *t = s->t;
+
+    if (splice_disabled || !t || t->splicing || s->state != SESS_FORWARD || !t->resp_head_done ||
+        t->resp_done || !t->resp_sized || !t->up || !t->rin || t->rin_sent != t->rin->len)
+        return;
+    /* llhttp counts down what is left of a Content-Length body. */
+    uint64_t left = t->resp.parser.content_length;
+    if (left < SPLICE_MIN || splice_pipe_get(&t->pipe) < 0)
+        return;
+    t->splicing = 1;
+    t->splice_left = left;
+}
+
+static void splice_failed(struct session *s, int err)
+{
+    struct txn *t = s->t;
+    if (err == EINVAL && t->pipe.held == 0 && t->splice_left == t->resp.parser.content_length) {
+        /* Nothing moved yet: go on with the buffers, and do not try again. */
+        splice_disabled = 1;
+        t->splicing = 0;
+        splice_pipe_put(&t->pipe);
+        return;
+    }
+    atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
+    t->resp_keep_alive = 0;
+    session_close(s);
+}
+
+void sess_splice_in(struct session *s)
+{
+    struct txn *t = s->t;
+
+    while (t->splice_left > 0) {
+        ssize_t n = splice_pipe_fill(&t->pipe, t->up->fd, t->splice_left);
+        if (n > 0) {
+            t->splice_left -= (uint64_t)n;
+            s->last_activity = ev_now(s->w->loop);
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN)
+            break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        /* The server closed before the body ended: a cut the client sees. */
+        splice_failed(s, n < 0 ? errno : 0);
+        return;
+    }
+    sess_splice_out(s);
+}
+
+void sess_splice_out(struct session *s)
+{
+    struct txn *t = s->t;
+
+    while (t->pipe.held > 0) {
+        ssize_t n = splice_pipe_drain(&t->pipe, s->fd);
+        if (n > 0) {
+            t->bytes_out += (uint64_t)n;
+            s->last_activity = ev_now(s->w->loop);
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN)
+            break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        session_close(s); /* the client is gone */
+        return;
+    }
+    if (t->splice_left == 0 && t->pipe.held == 0)
+        t->resp_done = 1;
 }

@@ -91,7 +91,23 @@ wait_port() {
 # missing.
 free_port() {
     if command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+        # Below the kernel's ephemeral range (32768-60999 here): a port the
+        # kernel hands out could be taken by an outgoing connection before
+        # the test binds it.
+        python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randrange(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break
+'
         return
     fi
     local port
