@@ -73,6 +73,7 @@ struct txn {
     struct server *tried[MAX_TRIES];
     struct queue_waiter qw;
     uint16_t status;
+    uint16_t last_failure;        /* status a failed attempt would give (502/504), 0 = none */
     uint64_t bytes_out;
     uint64_t splice_left;         /* body bytes still to take from the server */
     struct splice_pipe pipe;      /* while splicing */

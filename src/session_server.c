@@ -21,9 +21,11 @@
 
 static void queue_wake(struct queue_waiter *qw);
 
+/* 503 when no server could take the request; after failed attempts the
+ * client learns how the last one failed (502, or 504 for a timeout). */
 static void fail_no_server(struct session *s)
 {
-    sess_respond_error(s, 503);
+    sess_respond_error(s, s->t->last_failure ? s->t->last_failure : 503);
 }
 
 /* Picks a server and starts talking to it, or queues, or answers 503. */
@@ -126,6 +128,7 @@ void sess_attempt_failed(struct session *s, const char *reason, int counts, int 
     }
     t->in_sent = 0;
     t->sent_any = 0;
+    t->last_failure = (uint16_t)status;
     s->state = SESS_FORWARD; /* not QUEUED: a retry does not wait behind the queue */
     sess_start_server(s);
     if (s->state == SESS_QUEUED)
