@@ -43,6 +43,7 @@ enum sess_state {
 /* One request in flight. */
 struct txn {
     struct session *s;
+    struct txn *next_free;        /* the per-thread free list */
     struct runtime *rt;           /* the generation this request runs on */
     struct pool *pool;
     struct server *srv;           /* holds a slot (active + 1) while set */
@@ -68,6 +69,7 @@ struct txn {
     unsigned dechunk : 1;         /* chunked response to an HTTP/1.0 client: decode it */
     unsigned resp_sized : 1;      /* the response body is framed by Content-Length */
     unsigned splicing : 1;        /* the rest of the body goes server -> pipe -> client */
+    unsigned fresh_conn : 1;      /* the next attempt opens a new server connection */
     uint8_t attempts;
     uint8_t ntried;
     struct server *tried[MAX_TRIES];
@@ -119,8 +121,6 @@ void session_close(struct session *s);
 /* session_server.c */
 void sess_start_server(struct session *s);
 void sess_attempt_failed(struct session *s, const char *reason, int counts, int status);
-void sess_upstream_cb(struct ev_loop *loop, ev_io *io, int revents);
-void sess_attach_upstream(struct session *s);
 void sess_flush_upstream(struct session *s);
 void sess_compact_in(struct session *s);
 void sess_flush_client(struct session *s);

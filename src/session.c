@@ -143,7 +143,7 @@ static struct txn *txn_alloc(void)
 {
     struct txn *t = txn_cache;
     if (t) {
-        txn_cache = t->s ? (struct txn *)t->s : NULL;
+        txn_cache = t->next_free;
         txn_cache_count--;
         memset(t, 0, sizeof *t);
         return t;
@@ -157,8 +157,7 @@ static void txn_release(struct txn *t)
         free(t);
         return;
     }
-    /* The free list links through the session pointer. */
-    t->s = (struct session *)txn_cache;
+    t->next_free = txn_cache;
     txn_cache = t;
     txn_cache_count++;
 }
@@ -167,7 +166,7 @@ void session_cache_clear(void)
 {
     while (txn_cache) {
         struct txn *t = txn_cache;
-        txn_cache = (struct txn *)t->s;
+        txn_cache = t->next_free;
         free(t);
     }
     txn_cache_count = 0;
@@ -764,8 +763,6 @@ void session_step(struct session *s)
             sess_attempt_failed(s, "connect error", 1, 502);
             continue;
         }
-        if (t && t->up && t->up->io.cb != sess_upstream_cb)
-            sess_attach_upstream(s);
         if (t && (s->state == SESS_FORWARD || s->state == SESS_TUNNEL)) {
             sess_flush_upstream(s);
             if (s->state == SESS_CLOSED || s->t != t || !t->up)

@@ -28,6 +28,27 @@ static void fail_no_server(struct session *s)
     sess_respond_error(s, s->t->last_failure ? s->t->last_failure : 503);
 }
 
+static void upstream_cb(struct ev_loop *loop, ev_io *io, int revents);
+
+/* The session takes the connection's watcher over (an idle one keeps its
+ * epoll registration; only the callback changes). */
+static void attach_upstream(struct session *s)
+{
+    struct upstream_conn *up = s->t->up;
+    ev_set_cb(&up->io, upstream_cb);
+    up->io.data = s;
+}
+
+/* The server connection is established: forward the request. */
+static void upstream_connected(struct session *s)
+{
+    struct txn *t = s->t;
+    t->t_connected = ev_now(s->w->loop);
+    s->state = SESS_FORWARD;
+    s->last_activity = ev_now(s->w->loop);
+    sess_timer_set(s, sess_cfg(s)->timeout_server_ms);
+}
+
 /* Picks a server and starts talking to it, or queues, or answers 503. */
 void sess_start_server(struct session *s)
 {
@@ -59,12 +80,10 @@ void sess_start_server(struct session *s)
     if (t->ntried < MAX_TRIES)
         t->tried[t->ntried++] = t->srv;
 
-    t->up = upstream_take_idle(s->w, t->srv);
+    t->up = t->fresh_conn ? NULL : upstream_take_idle(s->w, t->srv);
     if (t->up) {
-        t->t_connected = ev_now(s->w->loop);
-        s->state = SESS_FORWARD;
-        s->last_activity = ev_now(s->w->loop);
-        sess_timer_set(s, sess_cfg(s)->timeout_server_ms);
+        attach_upstream(s);
+        upstream_connected(s);
     } else {
         t->up = upstream_connect(s->w, t->srv);
         if (!t->up) {
@@ -79,10 +98,10 @@ void sess_start_server(struct session *s)
             s->state = SESS_CONNECT;
             return; /* session_step notices up == NULL */
         }
+        attach_upstream(s);
         s->state = SESS_CONNECT;
         sess_timer_set(s, sess_cfg(s)->timeout_connect_ms);
     }
-    t->up->io.data = s;
 }
 
 static void queue_wake(struct queue_waiter *qw)
@@ -118,9 +137,11 @@ void sess_attempt_failed(struct session *s, const char *reason, int counts, int 
     balance_release(srv);
     t->srv = NULL;
     if (may_replay && retry_same) {
-        /* The keep-alive race: the same server, on a fresh connection. */
+        /* The keep-alive race: not an attempt of its own, and the next try
+         * opens a fresh connection (other idle ones may be stale too). */
         t->ntried--;
         t->attempts--;
+        t->fresh_conn = 1;
     } else if (!may_replay || t->attempts > t->pool->cfg->retries) {
         log_debug("request failed on %s/%s: %s", t->pool->cfg->name, srv->name, reason);
         sess_respond_error(s, status);
@@ -131,37 +152,9 @@ void sess_attempt_failed(struct session *s, const char *reason, int counts, int 
     t->last_failure = (uint16_t)status;
     s->state = SESS_FORWARD; /* not QUEUED: a retry does not wait behind the queue */
     sess_start_server(s);
-    if (s->state == SESS_QUEUED)
-        return;
-    if (t->srv && retry_same && t->up && t->up->reused) {
-        /* Another idle connection may have been closed too: a fresh one. */
-        upstream_close(t->up);
-        t->up = upstream_connect(s->w, t->srv);
-        if (t->up)
-            t->up->io.data = s;
-        s->state = SESS_CONNECT;
-        sess_timer_set(s, sess_cfg(s)->timeout_connect_ms);
-    }
 }
 
 /* ---- the server side --------------------------------------------------------------------- */
-
-void sess_attach_upstream(struct session *s)
-{
-    struct upstream_conn *up = s->t->up;
-    ev_set_cb(&up->io, sess_upstream_cb);
-    up->io.data = s;
-}
-
-/* The server connection is established: forward the request. */
-static void upstream_connected(struct session *s)
-{
-    struct txn *t = s->t;
-    t->t_connected = ev_now(s->w->loop);
-    s->state = SESS_FORWARD;
-    s->last_activity = ev_now(s->w->loop);
-    sess_timer_set(s, sess_cfg(s)->timeout_server_ms);
-}
 
 void sess_flush_upstream(struct session *s)
 {
@@ -439,7 +432,7 @@ static void sess_upstream_read(struct session *s)
     }
 }
 
-void sess_upstream_cb(struct ev_loop *loop, ev_io *io, int revents)
+static void upstream_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct session *s = io->data;
     struct txn *t = s->t;
