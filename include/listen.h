@@ -11,10 +11,13 @@
 #include "config.h"
 #include "runtime.h"
 
+/* Listen addresses one configuration may have. */
+#define LISTEN_ADDRS_MAX 32
+
 struct listen_set {
     size_t naddrs;
     unsigned nworkers;
-    struct config_addr addrs[32];
+    struct config_addr addrs[LISTEN_ADDRS_MAX];
     int *fds; /* fds[i * nworkers + k]: address i, worker k */
 };
 

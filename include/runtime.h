@@ -16,7 +16,6 @@
 #ifndef PROXY_RUNTIME_H
 #define PROXY_RUNTIME_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -95,8 +94,7 @@ struct pool_shared {
     atomic_uint rr;                      /* rotation for ties and round-robin */
     atomic_int standby_active;           /* standbys currently take traffic */
     atomic_int queued;                   /* waiters in the queue */
-    pthread_mutex_t qlock;               /* guards the queue list */
-    struct queue_waiter qhead;           /* FIFO sentinel */
+    struct queue_waiter qhead;           /* FIFO sentinel, under balance.c's queue lock */
 };
 
 /* A pool as one generation sees it. */

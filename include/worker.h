@@ -12,9 +12,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "listen.h"
 #include "runtime.h"
 
-#define MAX_LISTENERS 32
+#define MAX_LISTENERS LISTEN_ADDRS_MAX
 
 struct session;
 

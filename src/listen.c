@@ -75,8 +75,8 @@ int listen_set_open(struct listen_set *set, const struct config *cfg, unsigned n
 {
     size_t n = cfg->nlistens;
 
-    if (n > sizeof set->addrs / sizeof set->addrs[0]) {
-        log_errorx("too many listen addresses (at most %zu)", sizeof set->addrs / sizeof set->addrs[0]);
+    if (n > LISTEN_ADDRS_MAX) {
+        log_errorx("too many listen addresses (at most %d)", LISTEN_ADDRS_MAX);
         return -1;
     }
     memset(set, 0, sizeof *set);

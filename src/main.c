@@ -55,7 +55,7 @@ static unsigned resolve_workers(unsigned configured)
 }
 
 /* Loads and validates; prints every error.  NULL on failure. */
-static struct config *load_config(int quiet_ok)
+static struct config *load_config(void)
 {
     struct config_errors errs = { 0 };
     struct config *cfg = config_load(config_path, &errs);
@@ -66,7 +66,6 @@ static struct config *load_config(int quiet_ok)
         if (errs.n == 0)
             log_errorx("%s: cannot load the configuration", config_path);
     }
-    (void)quiet_ok;
     config_errors_clear(&errs);
     return cfg;
 }
@@ -108,7 +107,7 @@ static void reload(void)
     struct runtime *cur = runtime_current();
 
     log_info("reloading %s", config_path);
-    if (!(cfg = load_config(1))) {
+    if (!(cfg = load_config())) {
         reload_failed("configuration errors (see above)");
         return;
     }
@@ -257,7 +256,7 @@ int main(int argc, char **argv)
     metrics.start_ms = now_ms();
     main_loop = ev_default_loop(EVFLAG_AUTO);
 
-    struct config *cfg = load_config(0);
+    struct config *cfg = load_config();
     if (!cfg)
         return 1;
     if (apply_process_settings(cfg) < 0) {

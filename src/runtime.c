@@ -33,7 +33,6 @@ void server_ref(struct server *srv)
 static void pool_shared_unref(struct pool_shared *ps)
 {
     if (ps && atomic_fetch_sub_explicit(&ps->refs, 1, memory_order_acq_rel) == 1) {
-        pthread_mutex_destroy(&ps->qlock);
         free(ps);
     }
 }
@@ -54,7 +53,6 @@ static struct pool_shared *pool_shared_new(const char *name)
         return NULL;
     atomic_init(&ps->refs, 1);
     snprintf(ps->name, sizeof ps->name, "%s", name);
-    pthread_mutex_init(&ps->qlock, NULL);
     ps->qhead.next = ps->qhead.prev = &ps->qhead;
     return ps;
 }

@@ -132,12 +132,10 @@ static void sweep_server(struct worker *w, struct server *srv, uint64_t cutoff, 
     }
 }
 
-/* Servers removed by a reload are no longer in `rt`; their idle
- * connections hold the last references, so they are swept through the
- * previous generations' servers as well: each worker remembers nothing
- * else, so removed servers are found through the connections' own lists
- * when the worker switches generation (worker.c calls this with the old
- * generation first). */
+/* Closes rt's servers' idle connections that expired or whose server a
+ * reload removed.  A removed server is only in older generations, so a
+ * worker calls this with the generation it is leaving (worker.c), and the
+ * connections' references were the last ones keeping the server. */
 void upstream_sweep(struct worker *w, const struct runtime *rt, uint64_t max_idle_ms)
 {
     uint64_t now = (uint64_t)(ev_now(w->loop) * 1000);

@@ -100,9 +100,6 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 /* Watches exactly the sockets in fds[0..n); closes the ones it dropped. */
 static void listeners_set(struct worker *w, const int *fds, size_t n)
 {
-    struct listener kept[MAX_LISTENERS];
-    size_t nkept = 0;
-
     for (size_t i = 0; i < w->nlisteners; i++) {
         int stays = 0;
         for (size_t k = 0; k < n; k++)
@@ -111,15 +108,11 @@ static void listeners_set(struct worker *w, const int *fds, size_t n)
         if (!stays)
             close(w->listeners[i].fd);
     }
-    for (size_t k = 0; k < n && nkept < MAX_LISTENERS; k++) {
-        struct listener *l = &kept[nkept++];
-        l->fd = fds[k];
-        l->w = w;
-    }
-    w->nlisteners = nkept;
-    for (size_t i = 0; i < nkept; i++) {
+    w->nlisteners = n < MAX_LISTENERS ? n : MAX_LISTENERS;
+    for (size_t i = 0; i < w->nlisteners; i++) {
         struct listener *l = &w->listeners[i];
-        *l = kept[i];
+        l->fd = fds[i];
+        l->w = w;
         ev_io_init(&l->io, accept_cb, l->fd, EV_READ);
         l->io.data = l;
         if (!w->accept_paused && !w->stopping)
