@@ -85,6 +85,12 @@ struct http_msg {
  * a previous call stopped, so each byte is looked at about once. */
 size_t http_head_end(const char *buf, size_t len, size_t scanned);
 
+/* Splits an absolute-form target ("http://host:port/path?q") into the
+ * authority and the rest ("/path?q", possibly empty or starting with '?').
+ * Returns 1, or 0 for a target that is not http(s) absolute-form. */
+int http_target_absolute(const char *uri, size_t len, const char **auth, size_t *auth_len,
+                         const char **rest, size_t *rest_len);
+
 /* True when buf[from..len) holds a LF that does not follow a CR. */
 int http_has_bare_lf(const char *buf, size_t from, size_t len);
 

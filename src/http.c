@@ -364,10 +364,9 @@ int http_has_bare_lf(const char *buf, size_t from, size_t len)
 /* An absolute-form target ("http://host:port/path") names the host
  * itself; when it disagrees with Host the proxy and the server could route
  * the request differently. */
-static int target_host_mismatch(const char *buf, const struct http_head *h)
+int http_target_absolute(const char *uri, size_t len, const char **auth, size_t *auth_len,
+                         const char **rest, size_t *rest_len)
 {
-    const char *uri = buf + h->uri_off;
-    size_t len = h->uri_len;
     size_t skip;
 
     if (len > 7 && strncasecmp(uri, "http://", 7) == 0)
@@ -376,11 +375,30 @@ static int target_host_mismatch(const char *buf, const struct http_head *h)
         skip = 8;
     else
         return 0;
-    const char *auth = uri + skip;
-    const char *slash = memchr(auth, '/', len - skip);
-    size_t auth_len = slash ? (size_t)(slash - auth) : len - skip;
-    return h->nhost != 1 || auth_len != h->host_len ||
-           strncasecmp(auth, buf + h->host_off, auth_len) != 0;
+    const char *a = uri + skip, *end = uri + len, *p = a;
+    while (p < end && *p != '/' && *p != '?')
+        p++;
+    *auth = a;
+    *auth_len = (size_t)(p - a);
+    *rest = p;
+    *rest_len = (size_t)(end - p);
+    return 1;
+}
+
+/* A target is origin-form ("/path"), "*" (OPTIONS), or absolute-form with
+ * http(s) whose host agrees with Host: otherwise the proxy and the server
+ * could route the request differently. */
+static int target_acceptable(const char *buf, const struct http_head *h)
+{
+    const char *uri = buf + h->uri_off, *auth, *rest;
+    size_t auth_len, rest_len;
+
+    if (uri[0] == '/' || (h->uri_len == 1 && uri[0] == '*'))
+        return 1;
+    if (!http_target_absolute(uri, h->uri_len, &auth, &auth_len, &rest, &rest_len))
+        return 0;
+    return h->nhost == 1 && auth_len == h->host_len &&
+           strncasecmp(auth, buf + h->host_off, auth_len) == 0;
 }
 
 int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, struct http_head *h)
@@ -403,7 +421,7 @@ int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, str
         return 400; /* HTTP/0.9 lines, HTTP/2 prefaces: not ours to guess */
     if (memmem(buf, h->line_len, "  ", 2) || !field_names_clean(buf, h))
         return 400;
-    if (target_host_mismatch(buf, h))
+    if (!target_acceptable(buf, h))
         return 400;
     /* HTTP/1.1 needs exactly one Host; HTTP/1.0 at most one. */
     if (h->nhost > 1 || (h->nhost == 0 && h->major == 1 && h->minor >= 1))
@@ -535,31 +553,6 @@ static void copy_kept(struct out *o, const char *buf, const struct http_head *h,
     put(o, buf + run_start, run_end - run_start);
 }
 
-/* The path part of an absolute-form target, or NULL for origin-form. */
-static const char *absolute_form_path(const char *buf, const struct http_head *h, size_t *len)
-{
-    const char *uri = buf + h->uri_off;
-    size_t skip;
-
-    if (h->uri_len > 7 && strncasecmp(uri, "http://", 7) == 0)
-        skip = 7;
-    else if (h->uri_len > 8 && strncasecmp(uri, "https://", 8) == 0)
-        skip = 8;
-    else
-        return NULL;
-    const char *slash = memchr(uri + skip, '/', h->uri_len - skip);
-    const char *query = memchr(uri + skip, '?', h->uri_len - skip);
-    const char *start = slash ? slash : query;
-    if (slash && query && query < slash)
-        start = query;
-    if (!start) {
-        *len = 0;
-        return uri + h->uri_len;
-    }
-    *len = (size_t)(uri + h->uri_len - start);
-    return start;
-}
-
 static int keep_request_field(const struct http_field *f, const struct http_head *h)
 {
     switch (f->kind) {
@@ -580,14 +573,13 @@ size_t http_rewrite_request(const char *buf, const struct http_head *h, const ch
 
     /* An absolute-form target goes to the server in origin-form, as
      * servers expect from a gateway (its host already agrees with Host). */
-    size_t path_len;
-    const char *path = absolute_form_path(buf, h, &path_len);
-    if (path) {
+    const char *auth, *path;
+    size_t auth_len, path_len;
+    if (http_target_absolute(buf + h->uri_off, h->uri_len, &auth, &auth_len, &path, &path_len)) {
         put(&o, buf, h->uri_off);
-        if (path_len)
-            put(&o, path, path_len);
-        else
-            puts_lit(&o, "/");
+        if (path_len == 0 || path[0] != '/')
+            puts_lit(&o, "/"); /* "http://h" is "/", "http://h?q" is "/?q" */
+        put(&o, path, path_len);
         put(&o, buf + h->uri_off + h->uri_len, h->line_len - h->uri_off - h->uri_len);
         copy_kept(&o, buf, h, keep_request_field, h->line_len);
     } else {

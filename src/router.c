@@ -3,6 +3,8 @@
  */
 #include "router.h"
 
+#include "http.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -21,19 +23,13 @@ static size_t host_name_len(const char *host, size_t len)
 /* The path of a target: absolute-form "http://h/p?q" gives "/p?q". */
 static const char *target_path(const char *target, size_t len, size_t *path_len)
 {
-    const char *p = target;
-    const char *end = target + len;
+    const char *auth, *rest;
+    size_t auth_len;
 
-    if (len && target[0] != '/') {
-        const char *scheme_end = memchr(target, ':', len);
-        if (scheme_end && end - scheme_end >= 3 && scheme_end[1] == '/' && scheme_end[2] == '/') {
-            p = memchr(scheme_end + 3, '/', (size_t)(end - scheme_end - 3));
-            if (!p)
-                p = end;
-        }
-    }
-    *path_len = (size_t)(end - p);
-    return p;
+    if (http_target_absolute(target, len, &auth, &auth_len, &rest, path_len))
+        return rest;
+    *path_len = len;
+    return target;
 }
 
 struct pool *router_match(const struct runtime *rt, const char *host, size_t host_len,
