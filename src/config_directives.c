@@ -13,6 +13,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A duration for `what`; 0 only when `zero_ok`. */
+static int get_duration_arg(struct config_parser *p, int line, const char *what, const char *w,
+                            int zero_ok, uint64_t *dst)
+{
+    uint64_t ms;
+
+    if (config_get_duration(p, line, what, w, &ms) < 0)
+        return -1;
+    if (ms == 0 && !zero_ok) {
+        config_perr(p, line, "%s: must be more than 0", what);
+        return -1;
+    }
+    *dst = ms;
+    return 0;
+}
+
 /* ---- top-level directives ------------------------------------------------- */
 
 static int do_workers(struct config_parser *p, int line, int argc, char **argv)
@@ -39,12 +55,10 @@ static int do_max_conns(struct config_parser *p, int line, int argc, char **argv
 
 static int do_log_level(struct config_parser *p, int line, int argc, char **argv)
 {
-    static const char *names[] = { "error", "warn", "info", "debug" };
-
     (void)argc;
-    for (int i = 0; i < 4; i++) {
-        if (strcmp(argv[1], names[i]) == 0) {
-            p->cfg->log_level = (enum log_level)i;
+    for (enum log_level l = LOG_ERROR; l <= LOG_DEBUG; l++) {
+        if (strcmp(argv[1], config_log_level_name(l)) == 0) {
+            p->cfg->log_level = l;
             return 0;
         }
     }
@@ -136,17 +150,9 @@ static int do_timeout(struct config_parser *p, int line, int argc, char **argv)
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         if (strcmp(argv[1], kinds[i].name) != 0)
             continue;
-        uint64_t *dst = (uint64_t *)((char *)p->cfg + kinds[i].off);
-        uint64_t ms;
         snprintf(what, sizeof(what), "timeout %s", kinds[i].name);
-        if (config_get_duration(p, line, what, argv[2], &ms) < 0)
-            return -1;
-        if (ms == 0 && !kinds[i].zero_ok) {
-            config_perr(p, line, "%s: must be more than 0", what);
-            return -1;
-        }
-        *dst = ms;
-        return 0;
+        return get_duration_arg(p, line, what, argv[2], kinds[i].zero_ok,
+                                (uint64_t *)((char *)p->cfg + kinds[i].off));
     }
     config_perr(p, line, "timeout: unknown kind \"%s\" (expected connect, client, keep-alive, "
                 "server, queue or shutdown)", argv[1]);
@@ -289,15 +295,14 @@ static int do_route(struct config_parser *p, int line, int argc, char **argv)
 static int do_balance(struct config_parser *p, int line, int argc, char **argv)
 {
     (void)argc;
-    if (strcmp(argv[1], "least-conn") == 0)
-        config_cur_pool(p)->balance = BALANCE_LEAST_CONN;
-    else if (strcmp(argv[1], "round-robin") == 0)
-        config_cur_pool(p)->balance = BALANCE_ROUND_ROBIN;
-    else {
-        config_perr(p, line, "balance: expected least-conn or round-robin, got \"%s\"", argv[1]);
-        return -1;
+    for (enum balance_algo a = BALANCE_LEAST_CONN; a <= BALANCE_ROUND_ROBIN; a++) {
+        if (strcmp(argv[1], config_balance_name(a)) == 0) {
+            config_cur_pool(p)->balance = a;
+            return 0;
+        }
     }
-    return 0;
+    config_perr(p, line, "balance: expected least-conn or round-robin, got \"%s\"", argv[1]);
+    return -1;
 }
 
 /* check http [PATH [host NAME]] | check tcp | check off */
@@ -366,68 +371,40 @@ static int do_expect(struct config_parser *p, int line, int argc, char **argv)
     return 0;
 }
 
-static int pool_duration(struct config_parser *p, int line, char **argv, int zero_ok,
-                         uint64_t *dst)
+/* interval, check-timeout, slow-start: one duration each. */
+static int do_pool_duration(struct config_parser *p, int line, int argc, char **argv)
 {
-    uint64_t ms;
+    static const struct { const char *name; size_t off; int zero_ok; } kinds[] = {
+        { "interval", offsetof(struct config_pool, interval_ms), 0 },
+        { "check-timeout", offsetof(struct config_pool, check_timeout_ms), 0 },
+        { "slow-start", offsetof(struct config_pool, slow_start_ms), 1 },
+    };
 
-    if (config_get_duration(p, line, argv[0], argv[1], &ms) < 0)
-        return -1;
-    if (ms == 0 && !zero_ok) {
-        config_perr(p, line, "%s: must be more than 0", argv[0]);
-        return -1;
-    }
-    *dst = ms;
-    return 0;
+    (void)argc;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(argv[0], kinds[i].name) == 0)
+            return get_duration_arg(p, line, argv[0], argv[1], kinds[i].zero_ok,
+                                    (uint64_t *)((char *)config_cur_pool(p) + kinds[i].off));
+    return -1; /* not reached: the keyword table names only these */
 }
 
-static int do_interval(struct config_parser *p, int line, int argc, char **argv)
+/* rise, fall, standby-below, retries, max-queue: one number each. */
+static int do_pool_uint(struct config_parser *p, int line, int argc, char **argv)
 {
-    (void)argc;
-    return pool_duration(p, line, argv, 0, &config_cur_pool(p)->interval_ms);
-}
+    static const struct { const char *name; unsigned lo, hi; size_t off; } kinds[] = {
+        { "rise", 1, 1000, offsetof(struct config_pool, rise) },
+        { "fall", 1, 1000, offsetof(struct config_pool, fall) },
+        { "standby-below", 0, 100000, offsetof(struct config_pool, standby_below) },
+        { "retries", 0, 100, offsetof(struct config_pool, retries) },
+        { "max-queue", 0, 10000000, offsetof(struct config_pool, max_queue) },
+    };
 
-static int do_check_timeout(struct config_parser *p, int line, int argc, char **argv)
-{
     (void)argc;
-    return pool_duration(p, line, argv, 0, &config_cur_pool(p)->check_timeout_ms);
-}
-
-static int do_slow_start(struct config_parser *p, int line, int argc, char **argv)
-{
-    (void)argc;
-    return pool_duration(p, line, argv, 1, &config_cur_pool(p)->slow_start_ms);
-}
-
-static int do_rise(struct config_parser *p, int line, int argc, char **argv)
-{
-    (void)argc;
-    return config_get_uint(p, line, "rise", argv[1], 1, 1000, &config_cur_pool(p)->rise);
-}
-
-static int do_fall(struct config_parser *p, int line, int argc, char **argv)
-{
-    (void)argc;
-    return config_get_uint(p, line, "fall", argv[1], 1, 1000, &config_cur_pool(p)->fall);
-}
-
-static int do_standby_below(struct config_parser *p, int line, int argc, char **argv)
-{
-    (void)argc;
-    return config_get_uint(p, line, "standby-below", argv[1], 0, 100000,
-                           &config_cur_pool(p)->standby_below);
-}
-
-static int do_retries(struct config_parser *p, int line, int argc, char **argv)
-{
-    (void)argc;
-    return config_get_uint(p, line, "retries", argv[1], 0, 100, &config_cur_pool(p)->retries);
-}
-
-static int do_max_queue(struct config_parser *p, int line, int argc, char **argv)
-{
-    (void)argc;
-    return config_get_uint(p, line, "max-queue", argv[1], 0, 10000000, &config_cur_pool(p)->max_queue);
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(argv[0], kinds[i].name) == 0)
+            return config_get_uint(p, line, argv[0], argv[1], kinds[i].lo, kinds[i].hi,
+                                   (unsigned *)((char *)config_cur_pool(p) + kinds[i].off));
+    return -1; /* not reached */
 }
 
 /* Options after "server NAME ADDR": weight N, max-conns N, in any order. */
@@ -516,14 +493,14 @@ const struct config_command config_pool_commands[] = {
     { "balance", 1, 1, "balance least-conn|round-robin", 0, do_balance },
     { "check", 1, 4, "check http PATH [host NAME] | check tcp | check off", 0, do_check },
     { "expect", 1, 1, "expect LO-HI", 0, do_expect },
-    { "interval", 1, 1, "interval DURATION", 0, do_interval },
-    { "check-timeout", 1, 1, "check-timeout DURATION", 0, do_check_timeout },
-    { "rise", 1, 1, "rise N", 0, do_rise },
-    { "fall", 1, 1, "fall N", 0, do_fall },
-    { "standby-below", 1, 1, "standby-below N", 0, do_standby_below },
-    { "slow-start", 1, 1, "slow-start DURATION", 0, do_slow_start },
-    { "retries", 1, 1, "retries N", 0, do_retries },
-    { "max-queue", 1, 1, "max-queue N", 0, do_max_queue },
+    { "interval", 1, 1, "interval DURATION", 0, do_pool_duration },
+    { "check-timeout", 1, 1, "check-timeout DURATION", 0, do_pool_duration },
+    { "rise", 1, 1, "rise N", 0, do_pool_uint },
+    { "fall", 1, 1, "fall N", 0, do_pool_uint },
+    { "standby-below", 1, 1, "standby-below N", 0, do_pool_uint },
+    { "slow-start", 1, 1, "slow-start DURATION", 0, do_pool_duration },
+    { "retries", 1, 1, "retries N", 0, do_pool_uint },
+    { "max-queue", 1, 1, "max-queue N", 0, do_pool_uint },
     { "server", 2, 6, "server NAME ADDR [weight N] [max-conns N]", CFG_CMD_REPEAT, do_server },
     { "standby", 2, 6, "standby NAME ADDR [weight N] [max-conns N]", CFG_CMD_REPEAT, do_server },
     { NULL, 0, 0, NULL, 0, NULL },

@@ -231,6 +231,11 @@ int config_parse_addr(const char *word, struct config_addr *out)
     return config_value_addr(word, out) == CONFIG_VALUE_OK ? 0 : -1;
 }
 
+int config_addr_equal(const struct config_addr *a, const struct config_addr *b)
+{
+    return a->len == b->len && memcmp(&a->sa, &b->sa, a->len) == 0;
+}
+
 const char *config_log_level_name(enum log_level level)
 {
     static const char *names[] = { "error", "warn", "info", "debug" };

@@ -73,8 +73,9 @@ static struct {
     struct ev_loop *loop;
     ev_async wake;
     atomic_int started;         /* read by workers in health_report_failure */
-    int applied;                /* health_apply ran once: later new servers come from reloads */
-    struct runtime *rt;         /* the runtime last applied (counted reference) */
+    struct runtime *rt;         /* the runtime last applied (counted reference); NULL
+                                   before the first health_apply, so a server new to a
+                                   non-NULL rt came with a reload */
     struct health_check *checks;
     struct pool_memory *pools;
     size_t npools;
@@ -491,11 +492,17 @@ static void tick_start(struct health_check *hc, double after)
     ev_timer_start(health.loop, &hc->tick);
 }
 
-static void recovery_arm(struct health_check *hc)
+/* The tick fires once, `after` seconds from now (check off: the recovery). */
+static void tick_once(struct health_check *hc, double after)
 {
     ev_timer_stop(health.loop, &hc->tick);
-    ev_timer_set(&hc->tick, ms_to_s(hc->set.interval_ms), 0.);
+    ev_timer_set(&hc->tick, after, 0.);
     ev_timer_start(health.loop, &hc->tick);
+}
+
+static void recovery_arm(struct health_check *hc)
+{
+    tick_once(hc, ms_to_s(hc->set.interval_ms));
 }
 
 static void settings_free(struct check_settings *set)
@@ -582,6 +589,7 @@ static double stagger(const struct check_settings *set, size_t i, size_t n)
 static void apply_new(struct server *srv, struct check_settings *set, size_t i, size_t n)
 {
     struct health_check *hc = check_new(srv, set);
+    int reload = health.rt != NULL;
 
     if (!hc) {
         log_errorx("health: out of memory, server %s/%s is not checked", srv->pool_name,
@@ -591,10 +599,9 @@ static void apply_new(struct server *srv, struct check_settings *set, size_t i, 
     }
     hc->seen = 1;
     srv->check_seen_state = atomic_load(&srv->state);
-    if (health.applied && atomic_load(&srv->up_since_ms) == 0 &&
-        atomic_load(&srv->state) == SRV_UP)
+    if (reload && atomic_load(&srv->up_since_ms) == 0 && atomic_load(&srv->state) == SRV_UP)
         atomic_store(&srv->up_since_ms, now_ms());
-    tick_start(hc, health.applied ? 0. : stagger(set, i, n));
+    tick_start(hc, reload ? 0. : stagger(set, i, n));
     if (hc->set.kind == CHECK_OFF && atomic_load(&srv->state) == SRV_DOWN)
         recovery_arm(hc);
 }
@@ -671,7 +678,6 @@ void health_apply(struct runtime *rt)
     if (health.rt)
         runtime_release(health.rt);
     health.rt = rt;
-    health.applied = 1;
 
     pool_memory_rebuild(rt);
     for (i = 0; i < rt->npools; i++)
@@ -686,11 +692,10 @@ static void admin_recheck(struct health_check *hc)
         tick_start(hc, 0.);
         return;
     }
-    ev_timer_stop(health.loop, &hc->tick);
-    if (atomic_load(&hc->srv->state) == SRV_DOWN) {
-        ev_timer_set(&hc->tick, 0., 0.);
-        ev_timer_start(health.loop, &hc->tick);
-    }
+    if (atomic_load(&hc->srv->state) == SRV_DOWN)
+        tick_once(hc, 0.);
+    else
+        ev_timer_stop(health.loop, &hc->tick);
 }
 
 static void admin_resume(struct health_check *hc)
@@ -727,7 +732,6 @@ int health_start(struct ev_loop *main_loop)
     /* The checker alone must not keep the loop running at shutdown. */
     ev_unref(main_loop);
     event_start(main_loop);
-    health.applied = 0;
     health.started = 1;
     return 0;
 }
@@ -753,6 +757,5 @@ void health_stop(void)
     health.pools = NULL;
     health.npools = 0;
     health.started = 0;
-    health.applied = 0;
     health.loop = NULL;
 }

@@ -57,19 +57,8 @@ enum conn_phase {
 /* The header fields routing needs. */
 enum header_kind { HDR_OTHER = 0, HDR_AUTH, HDR_HOST };
 
-struct stats_conn {
-    struct stats_conn *next, *prev;
-    int fd;
-    ev_io rio, wio;
-    ev_timer timer;
-    enum conn_phase phase;
-    unsigned requests;            /* answered on this connection */
-
-    llhttp_t parser;
-    char in[STATS_IN_SIZE];
-    size_t in_len;                /* unparsed bytes at in[0] */
-
-    /* The request being parsed. */
+/* What is kept of one request: zeroed when the next one begins. */
+struct stats_req {
     char url[STATS_URL_MAX];
     size_t url_len;
     int url_long;
@@ -84,9 +73,24 @@ struct stats_conn {
     unsigned nheaders;
     uint64_t body_bytes;
     int reject;                   /* status to answer when a callback refuses */
-    size_t lingered;              /* bytes discarded in PHASE_LINGER */
     const char *value_end;        /* end of the header value's last piece */
     int value_at_buf_end;         /* ... which was the end of the input */
+};
+
+struct stats_conn {
+    struct stats_conn *next, *prev;
+    int fd;
+    ev_io rio, wio;
+    ev_timer timer;
+    enum conn_phase phase;
+    unsigned requests;            /* answered on this connection */
+
+    llhttp_t parser;
+    char in[STATS_IN_SIZE];
+    size_t in_len;                /* unparsed bytes at in[0] */
+
+    struct stats_req req;         /* the request being parsed */
+    size_t lingered;              /* bytes discarded in PHASE_LINGER */
 
     struct stats_buf out;
     size_t out_off;
@@ -94,7 +98,8 @@ struct stats_conn {
 };
 
 /* What the server needs from the configuration, copied so that a reload
- * may free the config it came from. */
+ * may free the config it came from.  The parser guarantees the timeouts
+ * and the header limit are above 0. */
 struct stats_settings {
     char token[sizeof(((struct config *)0)->stats_token)];
     size_t token_len;
@@ -130,12 +135,6 @@ static void settings_take(const struct config *cfg)
     settings.timeout_keep_alive_s = (double)cfg->timeout_keep_alive_ms / 1000.0;
     settings.limit_header_size = cfg->limit_header_size;
     settings.limit_headers = cfg->limit_headers;
-    if (settings.timeout_client_s <= 0)
-        settings.timeout_client_s = 10;
-    if (settings.timeout_keep_alive_s <= 0)
-        settings.timeout_keep_alive_s = 60;
-    if (settings.limit_header_size == 0)
-        settings.limit_header_size = 16384;
 }
 
 /* ---- connections: lifetime and timer ------------------------------------------ */
@@ -161,22 +160,6 @@ static void conn_close(struct stats_conn *c)
     free(c);
 }
 
-static void request_reset(struct stats_conn *c)
-{
-    c->url_len = 0;
-    c->url_long = 0;
-    c->field_len = 0;
-    c->header = HDR_OTHER;
-    c->auth_len = 0;
-    c->auth_count = 0;
-    c->host_count = 0;
-    c->head_bytes = 0;
-    c->nheaders = 0;
-    c->body_bytes = 0;
-    c->reject = 0;
-    c->value_end = NULL;
-}
-
 /* ---- llhttp callbacks: collect what routing needs, enforce the limits ------ */
 
 static struct stats_conn *conn_of(llhttp_t *p)
@@ -187,14 +170,14 @@ static struct stats_conn *conn_of(llhttp_t *p)
 /* Refuses the request with `status` (the parser then stops with an error). */
 static int refuse(struct stats_conn *c, int status)
 {
-    c->reject = status;
+    c->req.reject = status;
     return -1;
 }
 
 static int head_grow(struct stats_conn *c, size_t len)
 {
-    c->head_bytes += len;
-    if (c->head_bytes > settings.limit_header_size)
+    c->req.head_bytes += len;
+    if (c->req.head_bytes > settings.limit_header_size)
         return refuse(c, 431);
     return 0;
 }
@@ -203,7 +186,7 @@ static int on_message_begin(llhttp_t *p)
 {
     struct stats_conn *c = conn_of(p);
 
-    request_reset(c);
+    memset(&c->req, 0, sizeof(c->req));
     /* The first request's clock started at accept; later ones start now. */
     if (c->phase == PHASE_IDLE && c->requests > 0)
         conn_set_timer(c, settings.timeout_client_s);
@@ -215,15 +198,15 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
 {
     struct stats_conn *c = conn_of(p);
 
-    if (c->url_len + len > settings.limit_header_size)
+    if (c->req.url_len + len > settings.limit_header_size)
         return refuse(c, 414);
-    if (c->url_len + len >= sizeof(c->url)) {
-        c->url_long = 1;
+    if (c->req.url_len + len >= sizeof(c->req.url)) {
+        c->req.url_long = 1;
     } else {
-        memcpy(c->url + c->url_len, at, len);
-        c->url[c->url_len + len] = '\0';
+        memcpy(c->req.url + c->req.url_len, at, len);
+        c->req.url[c->req.url_len + len] = '\0';
     }
-    c->url_len += len;
+    c->req.url_len += len;
     return head_grow(c, len);
 }
 
@@ -231,9 +214,9 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     struct stats_conn *c = conn_of(p);
 
-    if (c->field_len + len < sizeof(c->field))
-        memcpy(c->field + c->field_len, at, len);
-    c->field_len += len;
+    if (c->req.field_len + len < sizeof(c->req.field))
+        memcpy(c->req.field + c->req.field_len, at, len);
+    c->req.field_len += len;
     return head_grow(c, len);
 }
 
@@ -241,20 +224,20 @@ static int on_header_field_complete(llhttp_t *p)
 {
     struct stats_conn *c = conn_of(p);
 
-    c->header = HDR_OTHER;
-    if (c->field_len < sizeof(c->field)) {
-        c->field[c->field_len] = '\0';
-        if (strcasecmp(c->field, "authorization") == 0) {
-            c->header = HDR_AUTH;
-            c->auth_count++;
-            c->auth_len = 0;
-        } else if (strcasecmp(c->field, "host") == 0) {
-            c->header = HDR_HOST;
-            c->host_count++;
+    c->req.header = HDR_OTHER;
+    if (c->req.field_len < sizeof(c->req.field)) {
+        c->req.field[c->req.field_len] = '\0';
+        if (strcasecmp(c->req.field, "authorization") == 0) {
+            c->req.header = HDR_AUTH;
+            c->req.auth_count++;
+            c->req.auth_len = 0;
+        } else if (strcasecmp(c->req.field, "host") == 0) {
+            c->req.header = HDR_HOST;
+            c->req.host_count++;
         }
     }
-    c->field_len = 0;
-    if (++c->nheaders > settings.limit_headers)
+    c->req.field_len = 0;
+    if (++c->req.nheaders > settings.limit_headers)
         return refuse(c, 431);
     return 0;
 }
@@ -265,9 +248,9 @@ static int on_header_field_complete(llhttp_t *p)
  * answers with 400 (RFC 9112 5.2 allows it). */
 static int value_is_folded(const struct stats_conn *c, const char *at)
 {
-    if (!c->value_end)
+    if (!c->req.value_end)
         return 0;
-    return at != c->value_end && !(c->value_at_buf_end && at == c->in);
+    return at != c->req.value_end && !(c->req.value_at_buf_end && at == c->in);
 }
 
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
@@ -276,16 +259,16 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 
     if (value_is_folded(c, at))
         return refuse(c, 400);
-    c->value_end = at + len;
-    c->value_at_buf_end = at + len == c->in + c->in_len;
-    if (c->header == HDR_AUTH) {
+    c->req.value_end = at + len;
+    c->req.value_at_buf_end = at + len == c->in + c->in_len;
+    if (c->req.header == HDR_AUTH) {
         /* An overlong value is kept truncated: it cannot match the token,
          * whose length is below STATS_AUTH_MAX. */
-        size_t room = sizeof(c->auth) - 1 - c->auth_len;
+        size_t room = sizeof(c->req.auth) - 1 - c->req.auth_len;
         size_t n = len < room ? len : room;
-        memcpy(c->auth + c->auth_len, at, n);
-        c->auth_len += n;
-        c->auth[c->auth_len] = '\0';
+        memcpy(c->req.auth + c->req.auth_len, at, n);
+        c->req.auth_len += n;
+        c->req.auth[c->req.auth_len] = '\0';
     }
     return head_grow(c, len);
 }
@@ -294,7 +277,7 @@ static int on_header_value_complete(llhttp_t *p)
 {
     struct stats_conn *c = conn_of(p);
 
-    c->value_end = NULL;
+    c->req.value_end = NULL;
     /* ": " and CRLF of the line, so the limit counts roughly what was sent. */
     return head_grow(c, 4);
 }
@@ -304,7 +287,7 @@ static int on_headers_complete(llhttp_t *p)
     struct stats_conn *c = conn_of(p);
 
     /* RFC 9112 3.2: exactly one Host in HTTP/1.1. */
-    if (c->host_count > 1 || (c->host_count == 0 && p->http_major == 1 && p->http_minor >= 1))
+    if (c->req.host_count > 1 || (c->req.host_count == 0 && p->http_major == 1 && p->http_minor >= 1))
         return refuse(c, 400);
     return 0;
 }
@@ -314,8 +297,8 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
     struct stats_conn *c = conn_of(p);
 
     (void)at;
-    c->body_bytes += len;
-    if (c->body_bytes > STATS_BODY_MAX)
+    c->req.body_bytes += len;
+    if (c->req.body_bytes > STATS_BODY_MAX)
         return refuse(c, 413);
     return 0;
 }
@@ -366,7 +349,7 @@ static const char *status_text(int status)
 static void reply(struct stats_conn *c, int status, const char *ctype,
                   const char *body, size_t len, const char *extra)
 {
-    int head_only = c->reject == 0 && llhttp_get_method(&c->parser) == HTTP_HEAD;
+    int head_only = c->req.reject == 0 && llhttp_get_method(&c->parser) == HTTP_HEAD;
     const char *connection = "";
 
     if (c->close_after)
@@ -404,7 +387,7 @@ static void reply_refused(struct stats_conn *c, int status)
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
         if (texts[i].status == status)
             text = texts[i].text;
-    c->reject = status;
+    c->req.reject = status;
     c->close_after = 1;
     reply_text(c, status, text, "");
 }
@@ -473,10 +456,10 @@ static int token_equal(const char *given, size_t given_len)
 /* Checks "Authorization: Bearer TOKEN" (scheme case-insensitive). */
 static int authorized(const struct stats_conn *c)
 {
-    const char *v = c->auth;
+    const char *v = c->req.auth;
     size_t len;
 
-    if (c->auth_count != 1)
+    if (c->req.auth_count != 1)
         return 0;
     while (*v == ' ' || *v == '\t')
         v++;
@@ -612,11 +595,11 @@ static void route_admin(struct stats_conn *c, char *path)
 /* The path of the request target, without query; "" when unusable. */
 static char *target_path(struct stats_conn *c)
 {
-    char *path = c->url;
+    char *path = c->req.url;
 
-    if (c->url_long) {
-        c->url[0] = '\0';
-        return c->url;
+    if (c->req.url_long) {
+        c->req.url[0] = '\0';
+        return c->req.url;
     }
     /* Absolute form (RFC 9112 3.2.2): skip scheme and authority. */
     if (strncasecmp(path, "http://", 7) == 0) {
@@ -673,7 +656,7 @@ static void conn_parse(struct stats_conn *c)
         route(c);
     } else {
         c->in_len = 0;
-        reply_refused(c, c->reject ? c->reject : 400);
+        reply_refused(c, c->req.reject ? c->req.reject : 400);
     }
     c->phase = PHASE_WRITE;
     c->requests++;
@@ -926,11 +909,6 @@ static void listener_close(struct stats_listener *l)
     free(l);
 }
 
-static int addr_equal(const struct config_addr *a, const struct config_addr *b)
-{
-    return a->len == b->len && memcmp(&a->sa, &b->sa, a->len) == 0;
-}
-
 /* ---- public ------------------------------------------------------------------------------ */
 
 int stats_start(struct ev_loop *loop, const struct config *cfg)
@@ -959,7 +937,7 @@ int stats_apply(const struct config *cfg)
         listener = NULL;
         return 0;
     }
-    if (listener && addr_equal(&listener->addr, &cfg->stats_addr))
+    if (listener && config_addr_equal(&listener->addr, &cfg->stats_addr))
         return 0;
     /* Bind the new address first: when it fails the old one keeps serving. */
     l = listener_open(&cfg->stats_addr, listener != NULL);

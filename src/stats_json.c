@@ -157,30 +157,24 @@ const char *stats_server_state(const struct server *srv)
 
 const char *stats_check_status(const struct server *srv)
 {
-    switch (srv->check_status) {
-    case CHECK_PASS: return "pass";
-    case CHECK_FAIL: return "fail";
-    default:         return "none";
-    }
+    return health_check_status_name(srv->check_status);
 }
 
-static const char *role_name(enum server_role role)
-{
-    return role == ROLE_STANDBY ? "standby" : "primary";
-}
-
-static const char *balance_name(const struct pool *pool)
-{
-    if (pool->cfg && pool->cfg->balance == BALANCE_ROUND_ROBIN)
-        return "round-robin";
-    return "least-conn";
-}
-
+/* A runtime's pools always have their config and shared part (runtime.c). */
 static const char *pool_name(const struct pool *pool)
 {
-    if (pool->shared)
-        return pool->shared->name;
-    return pool->cfg ? pool->cfg->name : "";
+    return pool->shared->name;
+}
+
+static int pool_queued(const struct pool *pool)
+{
+    int n = LOAD(pool->shared->queued);
+    return n > 0 ? n : 0;
+}
+
+static int pool_standby_active(const struct pool *pool)
+{
+    return LOAD(pool->shared->standby_active) != 0;
 }
 
 /* ---- JSON ------------------------------------------------------------------------ */
@@ -192,7 +186,7 @@ void stats_json_server(struct stats_buf *b, const struct server *srv)
     stats_buf_puts(b, ",\"address\":");
     stats_json_string(b, srv->addr.text);
     stats_buf_printf(b, ",\"role\":\"%s\",\"state\":\"%s\"",
-                     role_name(srv->role), stats_server_state(srv));
+                     config_role_name(srv->role), stats_server_state(srv));
     stats_buf_printf(b, ",\"weight\":%u,\"active\":%d,\"max_conns\":%u",
                      LOAD(srv->weight), LOAD(srv->active), LOAD(srv->max_conns));
     stats_buf_printf(b, ",\"requests\":%llu,\"responses\":{",
@@ -209,13 +203,11 @@ void stats_json_server(struct stats_buf *b, const struct server *srv)
 
 static void json_pool(struct stats_buf *b, const struct pool *pool)
 {
-    int standby = pool->shared ? LOAD(pool->shared->standby_active) : 0;
-    int queued = pool->shared ? LOAD(pool->shared->queued) : 0;
-
     stats_buf_puts(b, "{\"name\":");
     stats_json_string(b, pool_name(pool));
     stats_buf_printf(b, ",\"balance\":\"%s\",\"standby_active\":%s,\"queued\":%d,\"servers\":[",
-                     balance_name(pool), standby ? "true" : "false", queued);
+                     config_balance_name(pool->cfg->balance),
+                     pool_standby_active(pool) ? "true" : "false", pool_queued(pool));
     for (size_t i = 0; i < pool->nservers; i++) {
         if (i)
             stats_buf_append(b, ",", 1);
@@ -330,49 +322,42 @@ static void prom_responses(struct stats_buf *b, const struct runtime *rt)
     }
 }
 
-static void prom_pools(struct stats_buf *b, const struct runtime *rt)
+static void prom_per_pool(struct stats_buf *b, const struct runtime *rt, const char *name,
+                          const char *help, int (*value)(const struct pool *pool))
 {
-    prom_head(b, "proxy_pool_queued_requests", "gauge",
-              "Requests waiting in a pool's queue for a free server.");
+    prom_head(b, name, "gauge", help);
     for (size_t p = 0; rt && p < rt->npools; p++) {
-        const struct pool *pool = &rt->pools[p];
-        int queued = pool->shared ? LOAD(pool->shared->queued) : 0;
-        stats_buf_puts(b, "proxy_pool_queued_requests{pool=\"");
-        stats_prom_label(b, pool_name(pool));
-        stats_buf_printf(b, "\"} %d\n", queued > 0 ? queued : 0);
+        stats_buf_printf(b, "%s{pool=\"", name);
+        stats_prom_label(b, pool_name(&rt->pools[p]));
+        stats_buf_printf(b, "\"} %d\n", value(&rt->pools[p]));
     }
-    prom_head(b, "proxy_pool_standby_active", "gauge",
-              "1 while a pool's standby servers take traffic.");
-    for (size_t p = 0; rt && p < rt->npools; p++) {
-        const struct pool *pool = &rt->pools[p];
-        int standby = pool->shared ? LOAD(pool->shared->standby_active) : 0;
-        stats_buf_puts(b, "proxy_pool_standby_active{pool=\"");
-        stats_prom_label(b, pool_name(pool));
-        stats_buf_printf(b, "\"} %d\n", standby ? 1 : 0);
-    }
+}
+
+/* A metric with one unlabelled sample. */
+static void prom_scalar(struct stats_buf *b, const char *name, const char *type,
+                        const char *help, unsigned long long value)
+{
+    prom_head(b, name, type, help);
+    stats_buf_printf(b, "%s %llu\n", name, value);
 }
 
 static void prom_process(struct stats_buf *b, uint64_t now)
 {
-    prom_head(b, "proxy_requests_total", "counter", "Requests received from clients.");
-    stats_buf_printf(b, "proxy_requests_total %llu\n",
-                     (unsigned long long)LOAD(metrics.requests_total));
-    prom_head(b, "proxy_connections_active", "gauge", "Client connections open now.");
-    stats_buf_printf(b, "proxy_connections_active %llu\n",
-                     (unsigned long long)LOAD(metrics.connections_active));
-    prom_head(b, "proxy_connections_total", "counter", "Client connections accepted.");
-    stats_buf_printf(b, "proxy_connections_total %llu\n",
-                     (unsigned long long)LOAD(metrics.connections_total));
+    prom_scalar(b, "proxy_requests_total", "counter", "Requests received from clients.",
+                LOAD(metrics.requests_total));
+    prom_scalar(b, "proxy_connections_active", "gauge", "Client connections open now.",
+                LOAD(metrics.connections_active));
+    prom_scalar(b, "proxy_connections_total", "counter", "Client connections accepted.",
+                LOAD(metrics.connections_total));
     prom_head(b, "proxy_config_reloads_total", "counter",
               "Configuration reloads by result.");
     stats_buf_printf(b, "proxy_config_reloads_total{result=\"ok\"} %llu\n",
                      (unsigned long long)LOAD(metrics.reloads_ok));
     stats_buf_printf(b, "proxy_config_reloads_total{result=\"failed\"} %llu\n",
                      (unsigned long long)LOAD(metrics.reloads_failed));
-    prom_head(b, "proxy_config_generation", "gauge",
-              "Configuration generation in use (+1 at each successful reload).");
-    stats_buf_printf(b, "proxy_config_generation %llu\n",
-                     (unsigned long long)LOAD(metrics.generation));
+    prom_scalar(b, "proxy_config_generation", "gauge",
+                "Configuration generation in use (+1 at each successful reload).",
+                LOAD(metrics.generation));
     prom_head(b, "proxy_uptime_seconds", "gauge", "Seconds since the proxy started.");
     stats_buf_printf(b, "proxy_uptime_seconds %.3f\n", uptime_s(now));
 }
@@ -408,7 +393,10 @@ int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
     prom_responses(b, rt);
     prom_per_server(b, rt, "proxy_server_failures_total", "counter",
                     "Connect errors, resets and timeouts on a server.", srv_failures);
-    prom_pools(b, rt);
+    prom_per_pool(b, rt, "proxy_pool_queued_requests",
+                  "Requests waiting in a pool's queue for a free server.", pool_queued);
+    prom_per_pool(b, rt, "proxy_pool_standby_active",
+                  "1 while a pool's standby servers take traffic.", pool_standby_active);
     prom_histogram(b);
     return b->oom ? -1 : 0;
 }
