@@ -138,6 +138,11 @@ size_t http_rewrite_response(const char *buf, const struct http_head *h, int cli
  * a short body naming the status.  Returns the length written. */
 size_t http_error_response(int status, int close, char *out, size_t cap);
 
+/* The reason phrase of a status, and the short body the proxy sends with
+ * the errors it makes ("bad request\n"...), for both ports. */
+const char *http_reason(int status);
+const char *http_error_body(int status);
+
 /* True for GET, HEAD, OPTIONS, PUT, DELETE (and TRACE): safe to retry. */
 int http_method_idempotent(uint8_t method);
 

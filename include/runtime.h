@@ -94,6 +94,7 @@ struct pool_shared {
     atomic_uint rr;                      /* rotation for ties and round-robin */
     atomic_int standby_active;           /* standbys currently take traffic */
     atomic_int queued;                   /* waiters in the queue */
+    int down_reported;                   /* (main) pool-down emitted, not yet recovered */
     struct queue_waiter qhead;           /* FIFO sentinel, under balance.c's queue lock */
 };
 

@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "health.h"
+#include "health_state.h"
 
 /* One lock for every pool queue and worker mailbox: it is taken only when
  * requests queue, which is already the slow path. */
@@ -15,9 +16,8 @@ static void (*notify_worker)(int worker);
 
 int server_usable(const struct server *srv)
 {
-    return atomic_load_explicit(&srv->state, memory_order_relaxed) == SRV_UP &&
-           atomic_load_explicit(&srv->admin, memory_order_relaxed) == ADMIN_NONE &&
-           !atomic_load_explicit(&srv->removed, memory_order_relaxed);
+    /* Health's notion (up, no drain or disable), and still configured. */
+    return health_state_usable(srv) && !atomic_load_explicit(&srv->removed, memory_order_relaxed);
 }
 
 static int was_tried(const struct server *srv, struct server *const *tried, size_t ntried)

@@ -63,12 +63,6 @@ struct passive_down {
     char detail[160];
 };
 
-/* What health.c remembers per pool name between events. */
-struct pool_memory {
-    char name[CONFIG_NAME_MAX];
-    int down;
-};
-
 static struct {
     struct ev_loop *loop;
     ev_async wake;
@@ -77,8 +71,6 @@ static struct {
                                    before the first health_apply, so a server new to a
                                    non-NULL rt came with a reload */
     struct health_check *checks;
-    struct pool_memory *pools;
-    size_t npools;
     pthread_mutex_t qlock;      /* guards queue */
     struct passive_down *queue;
     atomic_int lost;            /* a passive down could not be queued */
@@ -99,41 +91,11 @@ const char *health_check_status_name(int status)
 
 /* ---- pools: standby state and pool-down -------------------------------- */
 
-static struct pool_memory *pool_memory_find(const char *name)
-{
-    size_t i;
-
-    for (i = 0; i < health.npools; i++)
-        if (strcmp(health.pools[i].name, name) == 0)
-            return &health.pools[i];
-    return NULL;
-}
-
-/* Keeps the memory of pools that stay, forgets removed ones. */
-static void pool_memory_rebuild(const struct runtime *rt)
-{
-    struct pool_memory *next = calloc(rt->npools ? rt->npools : 1, sizeof *next);
-    size_t i;
-
-    if (!next)
-        return; /* keep the old table: a missed pool-down is only a lost event */
-    for (i = 0; i < rt->npools; i++) {
-        const struct pool_memory *old = pool_memory_find(rt->pools[i].shared->name);
-
-        snprintf(next[i].name, sizeof next[i].name, "%s", rt->pools[i].shared->name);
-        next[i].down = old ? old->down : 0;
-    }
-    free(health.pools);
-    health.pools = next;
-    health.npools = rt->npools;
-}
-
 /* Sets the pool's standby state from its servers and emits the events of
  * any change. */
 static void pool_recompute(const struct pool *pool)
 {
     struct health_pool_view v;
-    struct pool_memory *mem = pool_memory_find(pool->shared->name);
     char detail[128];
     int was;
 
@@ -145,8 +107,8 @@ static void pool_recompute(const struct pool *pool)
         event_emit(v.standby_wanted ? EV_STANDBY_ACTIVE : EV_STANDBY_IDLE,
                    pool->shared->name, NULL, detail);
     }
-    if (mem && mem->down != v.pool_down) {
-        mem->down = v.pool_down;
+    if (pool->shared->down_reported != v.pool_down) {
+        pool->shared->down_reported = v.pool_down;
         if (v.pool_down)
             event_emit(EV_POOL_DOWN, pool->shared->name, NULL, "no server available");
     }
@@ -679,7 +641,6 @@ void health_apply(struct runtime *rt)
         runtime_release(health.rt);
     health.rt = rt;
 
-    pool_memory_rebuild(rt);
     for (i = 0; i < rt->npools; i++)
         pool_recompute(&rt->pools[i]);
 }
@@ -753,9 +714,6 @@ void health_stop(void)
     if (health.rt)
         runtime_release(health.rt);
     health.rt = NULL;
-    free(health.pools);
-    health.pools = NULL;
-    health.npools = 0;
     health.started = 0;
     health.loop = NULL;
 }

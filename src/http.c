@@ -637,15 +637,20 @@ size_t http_rewrite_response(const char *buf, const struct http_head *h, int cli
     return o.overflow ? 0 : o.len;
 }
 
-static const char *reason_of(int status)
+const char *http_reason(int status)
 {
     switch (status) {
+    case 200: return "OK";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
@@ -654,7 +659,7 @@ static const char *reason_of(int status)
     }
 }
 
-static const char *body_of(int status)
+const char *http_error_body(int status)
 {
     switch (status) {
     case 400: return "bad request\n";
@@ -672,13 +677,13 @@ static const char *body_of(int status)
 
 size_t http_error_response(int status, int close, char *out, size_t cap)
 {
-    const char *body = body_of(status);
+    const char *body = http_error_body(status);
     int n = snprintf(out, cap,
                      "HTTP/1.1 %d %s\r\n"
                      "Content-Type: text/plain\r\n"
                      "Content-Length: %zu\r\n"
                      "%s%s\r\n%s",
-                     status, reason_of(status), strlen(body),
+                     status, http_reason(status), strlen(body),
                      status == 503 ? "Retry-After: 1\r\n" : "",
                      close ? "Connection: close\r\n" : "", body);
     return (n > 0 && (size_t)n < cap) ? (size_t)n : 0;

@@ -15,11 +15,6 @@
 
 #define LISTEN_BACKLOG 4096
 
-static int same_addr(const struct config_addr *a, const struct config_addr *b)
-{
-    return a->len == b->len && memcmp(&a->sa, &b->sa, a->len) == 0;
-}
-
 static int open_one(const struct config_addr *addr)
 {
     int one = 1;
@@ -65,7 +60,7 @@ static const int *find_prev(const struct listen_set *prev, const struct config_a
     if (!prev)
         return NULL;
     for (size_t i = 0; i < prev->naddrs; i++)
-        if (same_addr(&prev->addrs[i], addr))
+        if (config_addr_equal(&prev->addrs[i], addr))
             return &prev->fds[i * prev->nworkers];
     return NULL;
 }

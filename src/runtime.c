@@ -63,8 +63,7 @@ static struct server *find_previous(const struct pool *prev_pool, const struct c
     if (!prev_pool)
         return NULL;
     struct server *old = pool_find_server(prev_pool, cs->name);
-    if (old && old->addr.len == cs->addr.len &&
-        memcmp(&old->addr.sa, &cs->addr.sa, cs->addr.len) == 0 && old->role == cs->role)
+    if (old && config_addr_equal(&old->addr, &cs->addr) && old->role == cs->role)
         return old;
     return NULL;
 }

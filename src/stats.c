@@ -26,6 +26,7 @@
 #include <llhttp.h>
 
 #include "health.h"
+#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "runtime.h"
@@ -326,24 +327,6 @@ static void parser_settings_init(void)
 
 /* ---- responses ------------------------------------------------------------------ */
 
-static const char *status_text(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    default:  return "Error";
-    }
-}
-
 /* Queues a whole response in c->out.  `extra` is "" or header lines, each
  * ending in CRLF.  HEAD gets the headers of the GET answer only. */
 static void reply(struct stats_conn *c, int status, const char *ctype,
@@ -361,7 +344,7 @@ static void reply(struct stats_conn *c, int status, const char *ctype,
     stats_buf_printf(&c->out,
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                      "Cache-Control: no-store\r\n%s%s\r\n",
-                     status, status_text(status), ctype, len, extra, connection);
+                     status, http_reason(status), ctype, len, extra, connection);
     if (!head_only)
         stats_buf_append(&c->out, body, len);
     c->out_off = 0;
@@ -375,21 +358,9 @@ static void reply_text(struct stats_conn *c, int status, const char *text, const
 /* Answers a request the parser refused, and closes after it. */
 static void reply_refused(struct stats_conn *c, int status)
 {
-    static const struct { int status; const char *text; } texts[] = {
-        { 400, "bad request\n" },
-        { 408, "request head not received in time\n" },
-        { 413, "request body too large\n" },
-        { 414, "request URI too long\n" },
-        { 431, "request headers too large\n" },
-    };
-    const char *text = "bad request\n";
-
-    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-        if (texts[i].status == status)
-            text = texts[i].text;
     c->req.reject = status;
     c->close_after = 1;
-    reply_text(c, status, text, "");
+    reply_text(c, status, http_error_body(status), "");
 }
 
 /* Sends the scratch document, or a 500 if rendering ran out of memory. */
