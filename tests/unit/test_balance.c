@@ -12,29 +12,16 @@
 #include "balance.h"
 #include "config.h"
 #include "runtime.h"
+#include "fixtures.h"
 
 /* ---- fixtures --------------------------------------------------------------- */
-
-static struct runtime *b_runtime(const char *text)
-{
-    struct config_errors errs = { 0 };
-    struct config *cfg = config_parse("t.conf", text, strlen(text), &errs);
-
-    for (size_t i = 0; i < errs.n; i++)
-        cr_log_error("config error: %s", errs.msgs[i]);
-    cr_assert_not_null(cfg);
-    config_errors_clear(&errs);
-    struct runtime *rt = runtime_build(cfg, NULL);
-    cr_assert_not_null(rt);
-    return rt;
-}
 
 /* One pool "web" whose body is `pool_body`. */
 static struct runtime *b_web(const char *pool_body)
 {
     char text[4096];
     snprintf(text, sizeof text, "listen 127.0.0.1:8080\npool web {\n%s}\n", pool_body);
-    return b_runtime(text);
+    return fixture_runtime(text);
 }
 
 static struct pool *b_pool(struct runtime *rt)

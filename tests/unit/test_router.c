@@ -11,6 +11,7 @@
 #include "config.h"
 #include "router.h"
 #include "runtime.h"
+#include "fixtures.h"
 
 #define R_POOLS                                                                   \
     "listen 127.0.0.1:8080\n"                                                     \
@@ -25,20 +26,6 @@
     "route path /static/ pool static\n"                                           \
     "route default pool web\n"
 
-static struct runtime *r_runtime(const char *text)
-{
-    struct config_errors errs = { 0 };
-    struct config *cfg = config_parse("t.conf", text, strlen(text), &errs);
-
-    for (size_t i = 0; i < errs.n; i++)
-        cr_log_error("config error: %s", errs.msgs[i]);
-    cr_assert_not_null(cfg);
-    config_errors_clear(&errs);
-    struct runtime *rt = runtime_build(cfg, NULL);
-    cr_assert_not_null(rt);
-    return rt;
-}
-
 /* The name of the pool a request goes to, or "(none)". */
 static const char *route(const struct runtime *rt, const char *host, const char *target)
 {
@@ -50,7 +37,7 @@ static struct runtime *rt_main;
 
 static void r_setup(void)
 {
-    rt_main = r_runtime(R_POOLS R_ROUTES);
+    rt_main = fixture_runtime(R_POOLS R_ROUTES);
 }
 
 static void r_teardown(void)
@@ -93,7 +80,7 @@ Test(router, first_match_wins)
 
 Test(router, first_match_wins_between_prefixes)
 {
-    struct runtime *rt = r_runtime(R_POOLS "route path /a/ pool api\nroute path /a/b/ pool shop\n"
+    struct runtime *rt = fixture_runtime(R_POOLS "route path /a/ pool api\nroute path /a/b/ pool shop\n"
                                            "route default pool web\n");
     cr_assert_str_eq(route(rt, "h", "/a/b/c"), "api");
     runtime_release(rt);
@@ -101,7 +88,7 @@ Test(router, first_match_wins_between_prefixes)
 
 Test(router, default_route_before_others_wins)
 {
-    struct runtime *rt = r_runtime(R_POOLS "route default pool web\nroute path /static/ pool static\n");
+    struct runtime *rt = fixture_runtime(R_POOLS "route default pool web\nroute path /static/ pool static\n");
     cr_assert_str_eq(route(rt, "h", "/static/x"), "web");
     runtime_release(rt);
 }
@@ -150,7 +137,7 @@ Test(router, absolute_form_target)
 
 Test(router, no_match_is_null)
 {
-    struct runtime *rt = r_runtime(R_POOLS "route host a.example pool api\nroute path /s/ pool static\n");
+    struct runtime *rt = fixture_runtime(R_POOLS "route host a.example pool api\nroute path /s/ pool static\n");
     cr_assert_str_eq(route(rt, "b.example", "/"), "(none)");
     cr_assert_str_eq(route(rt, "", "/x"), "(none)");
     cr_assert_str_eq(route(rt, "a.example", "/"), "api");
@@ -160,7 +147,7 @@ Test(router, no_match_is_null)
 
 Test(router, single_pool_without_routes_takes_everything)
 {
-    struct runtime *rt = r_runtime("listen 127.0.0.1:8080\npool only {\n server a 127.0.0.1:9001\n}\n");
+    struct runtime *rt = fixture_runtime("listen 127.0.0.1:8080\npool only {\n server a 127.0.0.1:9001\n}\n");
     cr_assert_str_eq(route(rt, "anything", "/any"), "only");
     cr_assert_str_eq(route(rt, "", "*"), "only");
     runtime_release(rt);
@@ -168,7 +155,7 @@ Test(router, single_pool_without_routes_takes_everything)
 
 Test(router, ipv6_host_literal_port_ignored)
 {
-    struct runtime *rt = r_runtime(R_POOLS "route host [::1] pool api\nroute default pool web\n");
+    struct runtime *rt = fixture_runtime(R_POOLS "route host [::1] pool api\nroute default pool web\n");
     cr_assert_str_eq(route(rt, "[::1]:8080", "/"), "api");
     cr_assert_str_eq(route(rt, "[::1]", "/"), "api");
     cr_assert_str_eq(route(rt, "[::2]:8080", "/"), "web");
