@@ -13,7 +13,7 @@ CPPFLAGS += -Iinclude -I$(LLHTTP_INC) -D_GNU_SOURCE
 OURFLAGS := -std=c11 $(WARN) -pthread
 # llhttp is generated code that trips -Wextra: its own, quieter flags.
 LLFLAGS  := -std=c11 -w
-LDLIBS   += -lev -lpthread -lm
+LDLIBS   += -lev -luring -lpthread -lm
 
 SRCS     := $(wildcard src/*.c)
 LIBSRCS  := $(filter-out src/main.c,$(SRCS))
@@ -28,7 +28,7 @@ SUPPORT  := tests/support/backend
 all: proxy
 
 # ---- dependencies: installed when missing (Debian 12, as root) -------------
-DEB_BUILD := libev-dev libssl-dev node-llhttp libcriterion-dev pkg-config
+DEB_BUILD := libev-dev liburing-dev libssl-dev node-llhttp libcriterion-dev pkg-config
 DEB_TEST  := varnish curl wrk clang libclang-rt-14-dev procps python3 chromium
 DEB_BENCH := wrk haproxy nginx-light procps
 deps:

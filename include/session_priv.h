@@ -18,6 +18,7 @@
 #include "config.h"
 #include "http.h"
 #include "runtime.h"
+#include "sendq.h"
 #include "splice_pipe.h"
 
 struct worker;
@@ -93,6 +94,7 @@ struct session {
     unsigned lingering : 1;       /* error sent, write side shut: discarding input until EOF */
     ev_io io;
     ev_timer timer;
+    struct sendq_conn q;          /* sends to the client */
     double last_activity;         /* for timeout server, checked lazily */
     double deadline;              /* when the current state times out */
     double timer_at;              /* when the libev timer is armed to fire */
@@ -114,7 +116,7 @@ int sess_scratch_reserve(unsigned fields, size_t out);
 const struct config *sess_cfg(const struct session *s);
 void sess_timer_set(struct session *s, uint64_t ms);
 void sess_respond_error(struct session *s, int status);
-int sess_write_some(int fd, const char *buf, size_t *sent, size_t end);
+extern const struct sendq_ops sess_client_sendq, sess_upstream_sendq;
 void session_step(struct session *s);
 void session_close(struct session *s);
 

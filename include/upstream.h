@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "runtime.h"
+#include "sendq.h"
 
 struct worker;
 
@@ -19,6 +20,7 @@ struct upstream_conn {
     struct server *srv;                  /* counted reference */
     struct upstream_conn *prev, *next;   /* the idle list of (srv, worker) */
     struct worker *w;
+    struct sendq_conn q;                 /* its sends (owner: the session using it) */
     uint64_t idle_since_ms;
     unsigned reused : 1;                 /* came from the idle pool */
 };

@@ -224,6 +224,8 @@ static void session_free(struct session *s)
     /* A request that ends here (an error, a cut) is logged too. */
     if (s->t && s->t->status && access_log_enabled())
         access_log_line(s);
+    sendq_cancel(&s->q);
+    sendq_forget(s);
     txn_free(s);
     ev_io_stop(w->loop, &s->io);
     ev_timer_stop(w->loop, &s->timer);
@@ -283,6 +285,7 @@ void sess_respond_error(struct session *s, int status)
         upstream_close(t->up);
         t->up = NULL;
     }
+    sendq_cancel(&s->q); /* a queued interim response: rin is rewritten */
     if (!t->rin && !(t->rin = buf_get(BUF_SIZE))) {
         session_close(s);
         return;
@@ -301,24 +304,32 @@ void sess_respond_error(struct session *s, int status)
 
 /* ---- writing ------------------------------------------------------------------------ */
 
-/* Writes as much of buf[*sent..end) as the socket takes.  Returns 0, or -1
- * when the peer is gone. */
-int sess_write_some(int fd, const char *buf, size_t *sent, size_t end)
+/* sendq's hooks: bytes went out (to the client / to the server), and a
+ * batched send finished, so the session can go on. */
+static void client_sent(void *owner, size_t bytes)
 {
-    while (*sent < end) {
-        ssize_t n = send(fd, buf + *sent, end - *sent, MSG_NOSIGNAL);
-        if (n > 0) {
-            *sent += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return 0;
-        return -1;
-    }
-    return 0;
+    struct session *s = owner;
+    if (s->t)
+        s->t->bytes_out += bytes;
+    s->last_activity = ev_now(s->w->loop);
 }
+
+static void upstream_sent(void *owner, size_t bytes)
+{
+    struct session *s = owner;
+    (void)bytes;
+    if (s->t)
+        s->t->sent_any = 1;
+    s->last_activity = ev_now(s->w->loop);
+}
+
+static void sendq_woke(void *owner)
+{
+    session_step(owner);
+}
+
+const struct sendq_ops sess_client_sendq = {client_sent, sendq_woke};
+const struct sendq_ops sess_upstream_sendq = {upstream_sent, sendq_woke};
 
 /* ---- request head ---------------------------------------------------------------------- */
 
@@ -730,7 +741,9 @@ static void update_interest(struct session *s)
     default:
         break;
     }
-    if (t && ((t->rin && t->rin_sent < t->rin_fwd) || (t->splicing && t->pipe.held)))
+    /* A queued send is not waiting for the socket: no EV_WRITE for it. */
+    if (t && ((t->rin && t->rin_sent < t->rin_fwd && !sendq_pending(&s->q)) ||
+              (t->splicing && t->pipe.held)))
         cev |= EV_WRITE;
     io_want(s->w->loop, &s->io, cev);
 
@@ -745,7 +758,7 @@ static void update_interest(struct session *s)
         } else if (!t->resp_done && (!t->rin || t->rin->len + EDIT_SLACK < t->rin->cap)) {
             uev |= EV_READ;
         }
-        if (t->in_sent < t->in_fwd)
+        if (t->in_sent < t->in_fwd && !sendq_pending(&t->up->q))
             uev |= EV_WRITE;
     }
     io_want(s->w->loop, &t->up->io, uev);
@@ -833,6 +846,8 @@ void session_accept(struct worker *w, int fd, const struct sockaddr *addr, sockl
     s->io.data = s;
     ev_timer_init(&s->timer, client_timer_cb, 0., 0.);
     s->timer.data = s;
+    s->q.ops = &sess_client_sendq;
+    s->q.owner = s;
     s->next = w->sessions;
     if (w->sessions)
         w->sessions->prev = s;

@@ -37,6 +37,8 @@ static void attach_upstream(struct session *s)
     struct upstream_conn *up = s->t->up;
     ev_set_cb(&up->io, upstream_cb);
     up->io.data = s;
+    up->q.ops = &sess_upstream_sendq;
+    up->q.owner = s;
 }
 
 /* The server connection is established: forward the request. */
@@ -159,20 +161,14 @@ void sess_attempt_failed(struct session *s, const char *reason, int counts, int 
 void sess_flush_upstream(struct session *s)
 {
     struct txn *t = s->t;
-    size_t before = t->in_sent;
 
     if (!t->up || t->in_sent >= t->in_fwd)
         return;
-    if (sess_write_some(t->up->fd, s->in->data, &t->in_sent, t->in_fwd) < 0) {
+    if (sendq_write(&t->up->q, t->up->fd, s->in->data, &t->in_sent, t->in_fwd) < 0) {
         /* A reused connection that fails on its first write was closed by
          * the server while idle: not the server's fault. */
         int race = t->up->reused && !t->sent_any;
         sess_attempt_failed(s, race ? "idle connection closed" : "write error", !race, 502);
-        return;
-    }
-    if (t->in_sent > before) {
-        t->sent_any = 1;
-        s->last_activity = ev_now(s->w->loop);
     }
 }
 
@@ -191,10 +187,12 @@ void sess_compact_in(struct session *s)
     t->replayable = 0;
 }
 
-/* Same on the response side, once the client took what was sent. */
-static void compact_rin(struct txn *t)
+/* Same on the response side, once the client took what was sent (and not
+ * while a queued send points into the buffer). */
+static void compact_rin(struct session *s)
 {
-    if (!t->rin || t->rin_sent == 0)
+    struct txn *t = s->t;
+    if (!t->rin || t->rin_sent == 0 || sendq_pending(&s->q))
         return;
     if (t->rin_sent < t->rin->len && t->rin->len + EDIT_SLACK < t->rin->cap)
         return;
@@ -211,18 +209,14 @@ void sess_flush_client(struct session *s)
         sess_splice_out(s);
         return;
     }
-    if (!t || !t->rin || t->rin_sent >= t->rin_fwd)
+    if (!t || !t->rin)
         return;
-    size_t before = t->rin_sent;
-    if (sess_write_some(s->fd, t->rin->data, &t->rin_sent, t->rin_fwd) < 0) {
+    if (sendq_write(&s->q, s->fd, t->rin->data, &t->rin_sent, t->rin_fwd) < 0) {
         session_close(s);
         return;
     }
-    if (t->rin_sent > before) {
-        t->bytes_out += t->rin_sent - before;
-        s->last_activity = ev_now(s->w->loop);
-    }
-    compact_rin(t);
+    /* Also after a batched send finished, which wrote outside this call. */
+    compact_rin(s);
 }
 
 static unsigned response_fields_max(const struct config *cfg)
@@ -259,9 +253,10 @@ static int forward_response_head(struct session *s, size_t base, struct http_hea
 
 /* A body larger than a small buffer is coming: move to a large one, so it
  * flows in a quarter of the reads and writes. */
-static void grow_rin(struct txn *t)
+static void grow_rin(struct session *s)
 {
-    if (t->rin->cap >= BUF_LARGE)
+    struct txn *t = s->t;
+    if (t->rin->cap >= BUF_LARGE || sendq_pending(&s->q))
         return;
     struct buf *big = buf_get(BUF_LARGE);
     if (!big)
@@ -351,7 +346,7 @@ static void sess_process_response(struct session *s)
         if (!h.has_body)
             t->resp_done = 1;
         else if (!h.content_length || h.content_length > BUF_SIZE)
-            grow_rin(t);
+            grow_rin(s);
     }
     if (s->state == SESS_TUNNEL) {
         t->rin_fwd = t->rin->len;

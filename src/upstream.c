@@ -77,6 +77,7 @@ void upstream_close(struct upstream_conn *uc)
 {
     if (!uc)
         return;
+    sendq_cancel(&uc->q);
     ev_io_stop(uc->w->loop, &uc->io);
     close(uc->fd);
     server_unref(uc->srv);
@@ -98,13 +99,16 @@ void upstream_park(struct upstream_conn *uc)
 {
     struct idle_list *list = &uc->srv->idle[uc->w->id];
 
-    if (list->count >= IDLE_MAX_PER_SERVER || atomic_load(&uc->srv->removed) || uc->w->stopping) {
+    if (list->count >= IDLE_MAX_PER_SERVER || atomic_load(&uc->srv->removed) || uc->w->stopping ||
+        sendq_pending(&uc->q) || uc->q.err) {
         upstream_close(uc);
         return;
     }
     /* Readable while idle means closed (or garbage): either way it goes. */
     ev_set_cb(&uc->io, idle_cb);
     uc->io.data = uc;
+    uc->q.ops = NULL;
+    uc->q.owner = NULL;
     if (!ev_is_active(&uc->io) || (uc->io.events & (EV_READ | EV_WRITE)) != EV_READ) {
         ev_io_stop(uc->w->loop, &uc->io);
         ev_io_modify(&uc->io, EV_READ);

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "log.h"
 #include "metrics.h"
+#include "sendq.h"
 #include "session.h"
 #include "upstream.h"
 
@@ -186,10 +187,12 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
 
+    sendq_thread_init(w->loop);
     ev_run(w->loop, 0);
     if (w->rt)
         upstream_close_all_idle(w, w->rt);
     session_close_all(w);
+    sendq_thread_free();
     session_cache_clear();
     buf_cache_clear();
     atomic_store(&w->exited, 1);
