@@ -23,7 +23,7 @@ LLOBJS   := $(BUILD)/llhttp/llhttp.o $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.
 UNITSRCS := $(wildcard tests/unit/*.c)
 SUPPORT  := tests/support/backend
 
-.PHONY: all deps test unit vtc scenarios asan demo bench clean
+.PHONY: all deps test unit vtc vtc-plain scenarios asan demo bench clean
 
 all: proxy
 
@@ -66,6 +66,11 @@ unit: $(BUILD)/unit-tests
 vtc: proxy $(SUPPORT)
 	@tests/support/run-vtc.sh ./proxy
 
+# The protocol suite again with sends made one by one (no io_uring), as on
+# kernels or containers without it.
+vtc-plain: proxy $(SUPPORT)
+	@PROXY_IO_URING=0 tests/support/run-vtc.sh ./proxy
+
 scenarios: proxy $(SUPPORT)
 	@tests/support/run-scenarios.sh ./proxy
 
@@ -84,6 +89,7 @@ test: deps
 	$(MAKE) proxy $(SUPPORT)
 	$(MAKE) unit
 	$(MAKE) vtc
+	$(MAKE) vtc-plain
 	$(MAKE) scenarios
 	$(MAKE) fuzz-replay
 	$(MAKE) asan
