@@ -18,8 +18,8 @@
  *    after a round so the owner can go on.
  *  - While sendq_pending(), the bytes buf[*sent..end) must not move or
  *    change, and the owner should not wait for EV_WRITE.
- *  - sendq_cancel() before the fd closes or the buffer goes; sendq_forget()
- *    before the owner is freed.
+ *  - sendq_settle() or sendq_cancel() before the fd closes or the buffer
+ *    goes; sendq_forget() before the owner is freed.
  */
 #ifndef PROXY_SENDQ_H
 #define PROXY_SENDQ_H
@@ -59,6 +59,9 @@ static inline int sendq_pending(const struct sendq_conn *c)
 }
 /* Drops c's queued send, if any (nothing of it was sent). */
 void sendq_cancel(struct sendq_conn *c);
+/* Sends c's queued bytes now, as far as the socket takes them (before a
+ * close: what was ready to go should still reach the peer). */
+void sendq_settle(struct sendq_conn *c);
 /* The owner is going away: no wake for it from the round being finished. */
 void sendq_forget(void *owner);
 /* Submits the round now (the loop does this itself before it waits). */

@@ -38,7 +38,8 @@ struct waker {
 };
 
 static _Thread_local struct {
-    int on;
+    int on;               /* batching (the ring works) */
+    int ring_up;          /* the ring and watchers exist (to free at exit) */
     int flushing;
     struct ev_loop *loop;
     struct io_uring ring;
@@ -107,6 +108,19 @@ void sendq_cancel(struct sendq_conn *c)
     c->slot = 0;
 }
 
+void sendq_settle(struct sendq_conn *c)
+{
+    if (!c->slot)
+        return;
+    struct sendq_entry *e = &sq.q[c->slot - 1];
+    size_t done = 0;
+    e->c = NULL;
+    c->slot = 0;
+    if (plain_send(c, e->fd, e->buf, &done, e->len) < 0)
+        c->err = errno;
+    *e->sent += done;
+}
+
 void sendq_forget(void *owner)
 {
     if (!sq.flushing)
@@ -139,61 +153,88 @@ static void apply(struct sendq_entry *e, int res)
         sq.wake[sq.nwake++] = (struct waker){c->owner, c->ops};
 }
 
-/* The sends of this round go out plainly (the ring failed us). */
-static void send_round_plainly(unsigned n)
+/* Sends one entry plainly, now (the ring could not take it). */
+static void send_entry_plainly(struct sendq_entry *e)
 {
-    for (unsigned i = 0; i < n; i++) {
-        struct sendq_entry *e = &sq.q[i];
-        struct sendq_conn *c = e->c;
-        if (!c)
-            continue;
-        c->slot = 0;
-        size_t done = 0;
-        if (plain_send(c, e->fd, e->buf, &done, e->len) < 0)
-            c->err = errno;
-        *e->sent += done;
-        if (c->ops)
-            sq.wake[sq.nwake++] = (struct waker){c->owner, c->ops};
+    struct sendq_conn *c = e->c;
+    size_t done = 0;
+
+    c->slot = 0;
+    if (plain_send(c, e->fd, e->buf, &done, e->len) < 0)
+        c->err = errno;
+    *e->sent += done;
+    if (c->ops)
+        sq.wake[sq.nwake++] = (struct waker){c->owner, c->ops};
+}
+
+/* Hands the SQ to the kernel; normally one call takes all n and every send
+ * completes inside it.  Returns 0, or -1 if the kernel kept refusing. */
+static int enter_ring(unsigned n)
+{
+    int rc, tries = 0;
+
+    do {
+        rc = io_uring_submit_and_wait(&sq.ring, n);
+    } while (rc == -EINTR);
+    if (rc == (int)n)
+        return 0;
+    /* Part or none was taken (a request allocation failed, the CQ is
+     * full...): the rest is still in the SQ; offer it again a few times. */
+    unsigned taken = rc > 0 ? (unsigned)rc : 0;
+    while (taken < n && tries++ < 16) {
+        rc = io_uring_submit(&sq.ring);
+        if (rc > 0)
+            taken += (unsigned)rc;
+        else if (rc != 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+            break;
     }
+    if (taken == n)
+        return 0;
+    log_warn("io_uring took %u of %u sends (%s): sending without batching", taken, n,
+             rc < 0 ? strerror(-rc) : "short submit");
+    return -1;
 }
 
 /* Submits the queued sends in one call and applies the results. */
 static void submit_round(void)
 {
     unsigned n = sq.n;
-    int rc;
 
+    sq.nwake = 0;
     for (unsigned i = 0; i < n; i++) {
-        struct io_uring_sqe *sqe = io_uring_get_sqe(&sq.ring); /* the ring holds SENDQ_MAX */
+        struct io_uring_sqe *sqe = io_uring_get_sqe(&sq.ring); /* the SQ holds SENDQ_MAX */
         struct sendq_entry *e = &sq.q[i];
+        if (!sqe) { /* cannot happen: a failed round never leaves entries behind */
+            n = i;
+            break;
+        }
         if (e->c)
             io_uring_prep_send(sqe, e->fd, e->buf, e->len, SEND_FLAGS);
         else
             io_uring_prep_nop(sqe);
         sqe->user_data = i;
     }
-    do {
-        rc = io_uring_submit_and_wait(&sq.ring, n);
-    } while (rc == -EINTR);
-    sq.nwake = 0;
-    if (rc < 0) {
-        /* Nothing was taken (ENOMEM, EBUSY...): the entries stay unsent in
-         * the ring, which is never entered again; this worker sends plainly
-         * from now on. */
-        log_warn("io_uring submit failed (%s): sending without batching", strerror(-rc));
-        sq.on = 0;
-        send_round_plainly(n);
-        sq.n = 0;
-        return;
-    }
+    int failed = enter_ring(n) < 0;
     unsigned head, seen = 0;
     struct io_uring_cqe *cqe;
     io_uring_for_each_cqe(&sq.ring, head, cqe) {
-        if (cqe->user_data < n)
+        if (cqe->user_data < sq.n)
             apply(&sq.q[cqe->user_data], cqe->res);
         seen++;
     }
     io_uring_cq_advance(&sq.ring, seen);
+    if (failed) {
+        /* What the kernel did not take stays unsent in the SQ; the ring is
+         * never entered again, so it never goes out from there. */
+        sq.on = 0;
+    }
+    /* Whatever has no completion (the kernel did not take it, or past a
+     * missing SQE) goes out plainly, in order. */
+    for (unsigned i = 0; i < sq.n; i++) {
+        struct sendq_entry *e = &sq.q[i];
+        if (e->c && e->c->slot == i + 1)
+            send_entry_plainly(e);
+    }
     sq.n = 0;
 }
 
@@ -312,17 +353,19 @@ int sendq_thread_init(struct ev_loop *loop)
     ev_unref(loop); /* the watcher alone does not keep the loop running */
     ev_idle_init(&sq.idle, idle_cb);
     sq.on = 1;
+    sq.ring_up = 1;
     return 1;
 }
 
 void sendq_thread_free(void)
 {
-    if (!sq.on)
+    if (!sq.ring_up)
         return;
     ev_ref(sq.loop);
     ev_prepare_stop(sq.loop, &sq.prepare);
     ev_idle_stop(sq.loop, &sq.idle);
     io_uring_queue_exit(&sq.ring);
     sq.on = 0;
+    sq.ring_up = 0;
     sq.n = 0;
 }

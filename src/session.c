@@ -224,7 +224,9 @@ static void session_free(struct session *s)
     /* A request that ends here (an error, a cut) is logged too. */
     if (s->t && s->t->status && access_log_enabled())
         access_log_line(s);
-    sendq_cancel(&s->q);
+    /* Bytes queued this round still go (the peer may have only half-closed,
+     * as it did when each send was made at once). */
+    sendq_settle(&s->q);
     sendq_forget(s);
     txn_free(s);
     ev_io_stop(w->loop, &s->io);
@@ -285,7 +287,7 @@ void sess_respond_error(struct session *s, int status)
         upstream_close(t->up);
         t->up = NULL;
     }
-    sendq_cancel(&s->q); /* a queued interim response: rin is rewritten */
+    sendq_settle(&s->q); /* a queued interim response goes before rin is rewritten */
     if (!t->rin && !(t->rin = buf_get(BUF_SIZE))) {
         session_close(s);
         return;

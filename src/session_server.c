@@ -395,6 +395,7 @@ static void sess_upstream_eof(struct session *s, int err)
     t->close_after = 1;
     t->resp_done = 1;
     t->req_done = 1;
+    sendq_cancel(&t->up->q); /* the rest of the request has nowhere to go */
     t->in_sent = t->in_fwd;
 }
 

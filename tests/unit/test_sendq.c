@@ -1,7 +1,7 @@
 /*
  * Unit tests of batched sends (sendq): bytes leave only when the round is
  * flushed, each owner is told of progress and woken once, a queued send
- * is never doubled or reordered, cancel and forget, a full socket, a dead
+ * is never doubled or reordered, cancel, settle and forget, a full socket, a dead
  * peer, owners that queue again while being woken, and the plain mode
  * (PROXY_IO_URING=0) sending at once.  Sockets are AF_UNIX pairs.
  */
@@ -176,6 +176,27 @@ Test(sendq, a_cancelled_send_never_leaves_and_wakes_nobody)
     cr_assert_eq(sent, 0);
     cr_assert_eq(ow.wakes, 0);
     cr_assert_str_eq(drain(sv[1]), "");
+    close(sv[0]);
+    close(sv[1]);
+}
+
+Test(sendq, settle_sends_the_queued_bytes_at_once)
+{
+    int sv[2];
+    struct owner ow = {0};
+    struct sendq_conn c = {.ops = &ops, .owner = &ow};
+    size_t sent = 0;
+
+    pair(sv);
+    cr_assert_eq(sendq_write(&c, sv[0], "last words", &sent, 10), 0);
+    sendq_settle(&c); /* as before a close */
+    cr_assert_not(sendq_pending(&c));
+    cr_assert_eq(sent, 10);
+    cr_assert_eq(ow.progressed, 10);
+    cr_assert_str_eq(drain(sv[1]), "last words");
+    sendq_flush();
+    cr_assert_eq(ow.wakes, 0, "nothing was left for the round");
+    cr_assert_str_eq(drain(sv[1]), "", "and nothing goes twice");
     close(sv[0]);
     close(sv[1]);
 }
