@@ -187,7 +187,10 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
 
-    sendq_thread_init(w->loop);
+    int batched = sendq_thread_init(w->loop);
+    if (w->id == 0)
+        log_info("sends: %s", batched ? "batched per loop round (io_uring)"
+                                      : "one send(2) each (io_uring unavailable or PROXY_IO_URING=0)");
     ev_run(w->loop, 0);
     if (w->rt)
         upstream_close_all_idle(w, w->rt);
