@@ -2,7 +2,10 @@
  * worker: the event-loop threads.  Each worker has its own libev loop, its
  * own SO_REUSEPORT listening sockets (the kernel spreads connections), its
  * sessions and its idle upstream connections, so no lock sits on the
- * request path.  The main thread hands it configuration generations and
+ * request path.  The kernel's spread is a hash, uneven by chance (42/58 of
+ * 100 keep-alive clients was seen); a worker that accepts while another
+ * holds fewer connections hands the new one over, so each worker serves
+ * its share for the connection's whole life.  The main thread hands it configuration generations and
  * listening sockets, and asks it to stop, through one ev_async.
  */
 #ifndef PROXY_WORKER_H
@@ -10,6 +13,7 @@
 
 #include <ev.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 
 #include "listen.h"
@@ -25,6 +29,14 @@ struct worker_update {
     struct runtime *rt;
     int fds[MAX_LISTENERS];
     size_t nfds;
+};
+
+/* An accepted connection on its way to another worker. */
+struct handoff {
+    struct handoff *next;
+    int fd;
+    socklen_t len;
+    struct sockaddr_storage addr;
 };
 
 struct listener {
@@ -51,7 +63,10 @@ struct worker {
     ev_timer accept_resume;              /* after EMFILE or max-conns */
 
     struct session *sessions;            /* every live session (for shutdown) */
-    unsigned nsessions;
+    atomic_uint nsessions;               /* written by the worker, read by all */
+    atomic_uint incoming;                /* handed over by others, not yet taken */
+    pthread_mutex_t handoff_lock;
+    struct handoff *handoff_head, *handoff_tail;
     ev_timer sweep;                      /* closes expired idle upstream connections */
 };
 
@@ -70,6 +85,8 @@ void workers_stop(void);
 int workers_all_exited(void);
 void workers_join(void);
 unsigned workers_count(void);
+/* Client connections worker k holds now (any thread; for the stats). */
+unsigned worker_connections(unsigned k);
 
 /* Called by session.c when a session ends (counts, graceful stop). */
 void worker_session_closed(struct worker *w);

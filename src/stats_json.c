@@ -14,6 +14,7 @@
 
 #include "health.h"
 #include "metrics.h"
+#include "worker.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
@@ -230,9 +231,12 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
     stats_buf_printf(b, ",\"reloads\":{\"ok\":%llu,\"failed\":%llu}",
                      (unsigned long long)LOAD(metrics.reloads_ok),
                      (unsigned long long)LOAD(metrics.reloads_failed));
-    stats_buf_printf(b, ",\"connections\":{\"active\":%llu,\"total\":%llu}",
+    stats_buf_printf(b, ",\"connections\":{\"active\":%llu,\"total\":%llu,\"per_worker\":[",
                      (unsigned long long)LOAD(metrics.connections_active),
                      (unsigned long long)LOAD(metrics.connections_total));
+    for (unsigned k = 0; k < workers_count(); k++)
+        stats_buf_printf(b, "%s%u", k ? "," : "", worker_connections(k));
+    stats_buf_puts(b, "]}");
     stats_buf_printf(b, ",\"requests\":{\"total\":%llu,\"rate\":%.3f}",
                      (unsigned long long)LOAD(metrics.requests_total),
                      finite_or_zero(metrics_rate(now, 10)));
@@ -349,6 +353,9 @@ static void prom_process(struct stats_buf *b, uint64_t now)
                 LOAD(metrics.connections_active));
     prom_scalar(b, "proxy_connections_total", "counter", "Client connections accepted.",
                 LOAD(metrics.connections_total));
+    prom_head(b, "proxy_worker_connections", "gauge", "Client connections each worker thread holds.");
+    for (unsigned k = 0; k < workers_count(); k++)
+        stats_buf_printf(b, "proxy_worker_connections{worker=\"%u\"} %u\n", k, worker_connections(k));
     prom_head(b, "proxy_config_reloads_total", "counter",
               "Configuration reloads by result.");
     stats_buf_printf(b, "proxy_config_reloads_total{result=\"ok\"} %llu\n",

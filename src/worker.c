@@ -66,6 +66,82 @@ static void accept_resume_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     listeners_resume(w);
 }
 
+/* ---- spreading connections over workers -------------------------------------------------- */
+
+static unsigned load_of(struct worker *w)
+{
+    return atomic_load_explicit(&w->nsessions, memory_order_relaxed) +
+           atomic_load_explicit(&w->incoming, memory_order_relaxed);
+}
+
+/* The worker that should take a connection w just accepted: w itself
+ * unless another (not stopping) holds at least two fewer. */
+static struct worker *least_loaded(struct worker *w)
+{
+    struct worker *best = w;
+    unsigned best_load = load_of(w);
+
+    for (unsigned k = 0; k < nworkers; k++) {
+        struct worker *o = &workers[k];
+        if (o == w || atomic_load_explicit(&o->stop_requested, memory_order_relaxed))
+            continue;
+        unsigned l = load_of(o);
+        if (l + 1 < best_load) {
+            best = o;
+            best_load = l;
+        }
+    }
+    return best;
+}
+
+/* Queues fd for worker `to` and wakes it.  Returns -1 if out of memory
+ * (the caller keeps the connection). */
+static int handoff_push(struct worker *to, int fd, const struct sockaddr_storage *ss, socklen_t len)
+{
+    struct handoff *h = malloc(sizeof *h);
+    if (!h)
+        return -1;
+    h->next = NULL;
+    h->fd = fd;
+    h->len = len;
+    memcpy(&h->addr, ss, sizeof h->addr);
+    atomic_fetch_add_explicit(&to->incoming, 1, memory_order_relaxed);
+    pthread_mutex_lock(&to->handoff_lock);
+    if (to->handoff_tail)
+        to->handoff_tail->next = h;
+    else
+        to->handoff_head = h;
+    to->handoff_tail = h;
+    pthread_mutex_unlock(&to->handoff_lock);
+    notify_worker(to->id);
+    return 0;
+}
+
+/* Takes the connections other workers handed over (closes them once this
+ * worker is stopping: the client retries elsewhere). */
+static void handoff_drain(struct worker *w)
+{
+    pthread_mutex_lock(&w->handoff_lock);
+    struct handoff *h = w->handoff_head;
+    w->handoff_head = w->handoff_tail = NULL;
+    pthread_mutex_unlock(&w->handoff_lock);
+    while (h) {
+        struct handoff *next = h->next;
+        atomic_fetch_sub_explicit(&w->incoming, 1, memory_order_relaxed);
+        if (w->stopping || !w->rt)
+            close(h->fd);
+        else
+            session_accept(w, h->fd, (struct sockaddr *)&h->addr, h->len);
+        free(h);
+        h = next;
+    }
+}
+
+unsigned worker_connections(unsigned k)
+{
+    return k < nworkers ? atomic_load_explicit(&workers[k].nsessions, memory_order_relaxed) : 0;
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct listener *l = io->data;
@@ -94,7 +170,9 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
             return;
         }
         w->accept_warned = 0;
-        session_accept(w, fd, (struct sockaddr *)&ss, len);
+        struct worker *to = nworkers > 1 ? least_loaded(w) : w;
+        if (to == w || handoff_push(to, fd, &ss, len) < 0)
+            session_accept(w, fd, (struct sockaddr *)&ss, len);
     }
 }
 
@@ -164,6 +242,7 @@ static void wake_cb(struct ev_loop *loop, ev_async *a, int revents)
     balance_mailbox_run(w->id);
     if (atomic_load(&w->stop_requested) && !w->stopping)
         begin_stop(w);
+    handoff_drain(w);
 }
 
 void worker_session_closed(struct worker *w)
@@ -192,6 +271,8 @@ static void *worker_main(void *arg)
         log_info("sends: %s", batched ? "batched per loop round (io_uring)"
                                       : "one send(2) each (io_uring unavailable or PROXY_IO_URING=0)");
     ev_run(w->loop, 0);
+    w->stopping = 1;
+    handoff_drain(w); /* closes what came too late */
     if (w->rt)
         upstream_close_all_idle(w, w->rt);
     session_close_all(w);
@@ -230,6 +311,7 @@ int workers_start(unsigned n, struct runtime *rt, const int *fds, size_t naddrs,
     for (unsigned k = 0; k < n; k++) {
         struct worker *w = &workers[k];
         w->id = (int)k;
+        pthread_mutex_init(&w->handoff_lock, NULL);
         w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
         if (!w->loop)
             return -1;
