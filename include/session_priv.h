@@ -71,6 +71,7 @@ struct txn {
     unsigned resp_sized : 1;      /* the response body is framed by Content-Length */
     unsigned splicing : 1;        /* the rest of the body goes server -> pipe -> client */
     unsigned fresh_conn : 1;      /* the next attempt opens a new server connection */
+    unsigned up_shut : 1;         /* tunnel: the client's half-close was passed to the server */
     uint8_t attempts;
     uint8_t ntried;
     struct server *tried[MAX_TRIES];

@@ -548,10 +548,14 @@ static void txn_finish(struct session *s)
 
 /* The client closed (or half-closed) its side.  After a complete request
  * the response still goes out (a client may shut its write side once it
- * has sent); otherwise there is no one left to answer. */
+ * has sent); in a tunnel the half-close is passed on to the server
+ * (session_step) and its bytes keep flowing back until it closes;
+ * otherwise there is no one left to answer. */
 static void client_eof(struct session *s)
 {
     s->client_eof = 1;
+    if (s->state == SESS_TUNNEL)
+        return;
     if (s->t && s->t->req_done && (s->state == SESS_FORWARD || s->state == SESS_CONNECT ||
                                    s->state == SESS_QUEUED)) {
         s->t->close_after = 1;
@@ -786,6 +790,11 @@ void session_step(struct session *s)
             if (s->state == SESS_TUNNEL && t->in_sent == t->in_fwd && s->in && t->in_sent) {
                 s->in->len = 0;
                 t->in_sent = t->in_fwd = 0;
+            }
+            if (s->state == SESS_TUNNEL && s->client_eof && !t->up_shut &&
+                t->in_sent == t->in_fwd && !sendq_pending(&t->up->q)) {
+                shutdown(t->up->fd, SHUT_WR); /* everything the client sent went first */
+                t->up_shut = 1;
             }
         }
         sess_flush_client(s);
