@@ -145,8 +145,12 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer 
        "http://127.0.0.1:$S/api/pools/web/servers/app2/drain")
 [ "$code" = 200 ] || fail "drain answered $code"
 send 20
-traffic() { while :; do send 50; done; }
-traffic &
+# Steady traffic without gaps: under --virtual-time-budget the page's polls
+# are only milliseconds apart in real time, and a loop of curl processes
+# (a fork and exec between batches) could leave such a gap with no request
+# in it - a zero rate that says nothing about the dashboard.
+command -v wrk >/dev/null || fail "stats_dashboard needs wrk (make deps installs it)"
+wrk -t1 -c2 -d60s "http://127.0.0.1:$P/" >"$TMPDIR/wrk.log" 2>&1 &
 TRAFFIC=$!; track "$TRAFFIC"
 sleep 0.5
 dump "$TMPDIR/dom2.html" 4000
