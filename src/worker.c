@@ -27,6 +27,9 @@
 
 static struct worker *workers;
 static unsigned nworkers;
+/* Connections handed over and not yet taken: not in connections_active
+ * yet, but they count against max-conns. */
+static atomic_uint handoffs_pending;
 static void (*main_notify)(void);
 
 unsigned workers_count(void) { return nworkers; }
@@ -106,6 +109,7 @@ static int handoff_push(struct worker *to, int fd, const struct sockaddr_storage
     h->len = len;
     memcpy(&h->addr, ss, sizeof h->addr);
     atomic_fetch_add_explicit(&to->incoming, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&handoffs_pending, 1, memory_order_relaxed);
     pthread_mutex_lock(&to->handoff_lock);
     if (to->handoff_tail)
         to->handoff_tail->next = h;
@@ -132,6 +136,8 @@ static void handoff_drain(struct worker *w)
             close(h->fd);
         else
             session_accept(w, h->fd, (struct sockaddr *)&h->addr, h->len);
+        /* After the session counts in connections_active, not before. */
+        atomic_fetch_sub_explicit(&handoffs_pending, 1, memory_order_relaxed);
         free(h);
         h = next;
     }
@@ -150,7 +156,9 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
     (void)revents;
 
     for (int i = 0; i < ACCEPT_BATCH; i++) {
-        if (atomic_load_explicit(&metrics.connections_active, memory_order_relaxed) >= w->rt->cfg->max_conns) {
+        if (atomic_load_explicit(&metrics.connections_active, memory_order_relaxed) +
+                atomic_load_explicit(&handoffs_pending, memory_order_relaxed) >=
+            w->rt->cfg->max_conns) {
             listeners_pause(w); /* the listen backlog holds the rest */
             return;
         }
