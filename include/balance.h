@@ -46,6 +46,10 @@ void balance_dequeue(struct pool_shared *ps, struct queue_waiter *w);
 /* Worker side: `notify(worker)` wakes a worker's loop (an ev_async); the
  * worker then calls balance_mailbox_run to call the wake() of its waiters. */
 void balance_set_notify(void (*notify)(int worker));
+/* Capacity may have grown (a server came up, standbys joined, a reload):
+ * wakes as many queued requests as the pool's usable servers have free
+ * slots, so they do not wait for a slot of a server that was full. */
+void balance_wake_queue(const struct pool *pool);
 void balance_mailbox_run(int worker);
 
 #endif

@@ -235,6 +235,41 @@ void balance_dequeue(struct pool_shared *ps, struct queue_waiter *w)
     pthread_mutex_unlock(&queue_lock);
 }
 
+void balance_wake_queue(const struct pool *pool)
+{
+    struct pool_shared *ps = pool->shared;
+    unsigned char wake[MAX_WORKERS] = {0};
+    uint64_t room = 0;
+
+    if (atomic_load_explicit(&ps->queued, memory_order_acquire) == 0)
+        return;
+    size_t n = standbys_in_use(pool, NULL, 0) ? pool->nservers : pool->nprimaries;
+    for (size_t k = 0; k < n && room != UINT64_MAX; k++) {
+        const struct server *srv = pool->servers[k];
+        if (!server_usable(srv))
+            continue;
+        unsigned max = atomic_load_explicit(&srv->max_conns, memory_order_relaxed);
+        unsigned active = (unsigned)atomic_load_explicit(&srv->active, memory_order_relaxed);
+        if (!max)
+            room = UINT64_MAX; /* no limit: every waiter can go */
+        else if (active < max)
+            room += max - active;
+    }
+    pthread_mutex_lock(&queue_lock);
+    for (; room > 0 && ps->qhead.next != &ps->qhead; room--) {
+        struct queue_waiter *w = ps->qhead.next;
+        w->prev->next = w->next;
+        w->next->prev = w->prev;
+        atomic_fetch_sub_explicit(&ps->queued, 1, memory_order_acq_rel);
+        mailbox_post(w);
+        wake[w->worker] = 1;
+    }
+    pthread_mutex_unlock(&queue_lock);
+    for (int k = 0; k < MAX_WORKERS; k++)
+        if (wake[k] && notify_worker)
+            notify_worker(k);
+}
+
 void balance_set_notify(void (*notify)(int worker))
 {
     notify_worker = notify;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "balance.h"
 #include "event.h"
 #include "health_state.h"
 #include "log.h"
@@ -112,6 +113,7 @@ static void pool_recompute(const struct pool *pool)
         if (v.pool_down)
             event_emit(EV_POOL_DOWN, pool->shared->name, NULL, "no server available");
     }
+    balance_wake_queue(pool);
 }
 
 static const struct pool *pool_of(const struct server *srv)

@@ -772,3 +772,65 @@ Test(balance_queue, release_with_no_notify_function_still_moves_the_waiter)
     cr_assert_eq(nwoken, 1);
     runtime_release(rt);
 }
+
+/* A server coming up (or standbys joining, or a reload) adds room: as many
+ * queued requests as there are free slots go and pick again at once,
+ * oldest first, instead of waiting for a slot of the full server. */
+Test(balance_queue, a_server_coming_up_wakes_as_many_waiters_as_it_has_room)
+{
+    struct runtime *rt = b_web("server a 127.0.0.1:9001 max-conns 1\n"
+                               "server b 127.0.0.1:9002 max-conns 2\n");
+    struct pool *p = b_pool(rt);
+    struct server *b = b_srv(p, "b");
+    struct queue_waiter w[3];
+
+    atomic_store(&b->state, SRV_DOWN);
+    cr_assert_eq(pick_ok(p), b_srv(p, "a"));
+    for (int i = 0; i < 3; i++) {
+        t_waiter(&w[i], i);
+        cr_assert_eq(balance_queue(p->shared, &w[i], 10, 0), 0);
+    }
+    balance_wake_queue(p); /* nothing changed: a is full, b is down */
+    cr_assert_eq(nnotified, 0);
+    cr_assert_eq(atomic_load(&p->shared->queued), 3);
+
+    atomic_store(&b->state, SRV_UP);
+    balance_wake_queue(p);
+    cr_assert_eq(atomic_load(&p->shared->queued), 1, "b has room for 2 of the 3");
+    cr_assert_eq(nnotified, 2);
+    cr_assert_eq(notified[0], 0);
+    cr_assert_eq(notified[1], 1);
+    cr_assert_eq(w[0].where, QW_MAILBOX);
+    cr_assert_eq(w[1].where, QW_MAILBOX);
+    cr_assert_eq(w[2].where, QW_QUEUED, "the youngest still waits");
+    balance_mailbox_run(0);
+    balance_mailbox_run(1);
+    cr_assert_eq(nwoken, 2);
+    cr_assert_eq(woken[0], &w[0]);
+    cr_assert_eq(woken[1], &w[1]);
+    balance_dequeue(p->shared, &w[2]);
+    runtime_release(rt);
+}
+
+Test(balance_queue, a_server_without_max_conns_coming_up_wakes_every_waiter)
+{
+    struct runtime *rt = b_web("server a 127.0.0.1:9001 max-conns 1\nserver b 127.0.0.1:9002\n");
+    struct pool *p = b_pool(rt);
+    struct queue_waiter w[4];
+
+    atomic_store(&b_srv(p, "b")->state, SRV_DOWN);
+    pick_ok(p);
+    for (int i = 0; i < 4; i++) {
+        t_waiter(&w[i], 1);
+        cr_assert_eq(balance_queue(p->shared, &w[i], 10, 0), 0);
+    }
+    atomic_store(&b_srv(p, "b")->state, SRV_UP);
+    balance_wake_queue(p);
+    cr_assert_eq(atomic_load(&p->shared->queued), 0);
+    cr_assert_eq(nnotified, 1, "one wake-up per worker");
+    balance_mailbox_run(1);
+    cr_assert_eq(nwoken, 4);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(woken[i], &w[i], "oldest first");
+    runtime_release(rt);
+}
