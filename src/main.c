@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <ev.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 static const char *config_path = DEFAULT_CONFIG;
 static struct listen_set listeners;
 static unsigned running_workers;
+static int running_affinity;
 static int stopping;
 static ev_timer shutdown_timer;
 static ev_async worker_exit_async;
@@ -48,7 +50,10 @@ static unsigned resolve_workers(unsigned configured)
 {
     if (configured)
         return configured;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    /* The CPUs this process may run on (a container's cpuset), not all. */
+    cpu_set_t allowed;
+    long n = sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? CPU_COUNT(&allowed)
+                                                                : sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         n = 1;
     return n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
@@ -116,6 +121,8 @@ static void reload(void)
         reload_failed("cannot open a listen address");
         return;
     }
+    if (cfg->cpu_affinity != running_affinity)
+        log_warnx("cpu-affinity: the change takes effect at the next start");
     if (resolve_workers(cfg->workers) != running_workers)
         log_warnx("workers: the change to %u takes effect at the next start; %u keep running",
                   resolve_workers(cfg->workers), running_workers);
@@ -264,6 +271,7 @@ int main(int argc, char **argv)
         return 1;
     }
     running_workers = resolve_workers(cfg->workers);
+    running_affinity = cfg->cpu_affinity;
     if (listen_set_open(&listeners, cfg, running_workers, NULL) < 0) {
         config_free(cfg);
         return 1;

@@ -160,6 +160,20 @@ Test(config, top_level_directives)
     config_free(cfg);
 }
 
+Test(config, cpu_affinity_auto_by_default_off_on_request_and_nothing_else)
+{
+    struct config *cfg = parse_ok("workers 2" TAIL);
+    cr_assert_eq(cfg->cpu_affinity, 1);
+    config_free(cfg);
+    cfg = parse_ok("cpu-affinity off" TAIL);
+    cr_assert_eq(cfg->cpu_affinity, 0);
+    config_free(cfg);
+    cfg = parse_ok("cpu-affinity auto" TAIL);
+    cr_assert_eq(cfg->cpu_affinity, 1);
+    config_free(cfg);
+    expect_error("cpu-affinity 0-1" TAIL, "t.conf:1: cpu-affinity: expected auto or off, got \"0-1\"");
+}
+
 Test(config, workers_auto_and_levels)
 {
     static const char *levels[] = { "error", "warn", "info", "debug" };

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# ops_cpu_affinity.sh: `cpu-affinity auto` (the default) runs worker k on the
+# k-th CPU the process may use; `cpu-affinity off` leaves every thread free;
+# more workers than CPUs are not pinned.  Read from the threads'
+# Cpus_allowed_list in /proc, under a cpuset given with taskset.
+set -u
+. "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
+
+NCPU=$(nproc)
+[ "$NCPU" -ge 2 ] || fail "needs at least 2 CPUs (this machine has $NCPU)"
+P=$(free_port); B1=$(free_port)
+start_backend "$B1" app1
+
+# run_with AFFINITY WORKERS CPUSET: start under taskset, print the sorted
+# Cpus_allowed_list of every thread, stop.
+run_with() {
+    cat >"$TMPDIR/proxy.conf" <<CONF
+workers $2
+$([ "$1" = default ] || echo "cpu-affinity $1")
+access-log off
+listen 127.0.0.1:$P
+pool web {
+    check off
+    server app1 127.0.0.1:$B1
+}
+CONF
+    taskset -c "$3" "$PROXY" -c "$TMPDIR/proxy.conf" >>"$TMPDIR/proxy.log" 2>&1 &
+    PROXY_PID=$!; track "$PROXY_PID"
+    wait_port "$P" 5 "$PROXY_PID" || fail "proxy did not start ($1, $2 workers)"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/")" = 200 ] || fail "request failed"
+    for t in /proc/"$PROXY_PID"/task/*/status; do
+        awk '/^Cpus_allowed_list/ { print $2 }' "$t"
+    done | sort | tr '\n' ' '
+    stop_pid "$PROXY_PID"
+}
+
+# The two highest CPUs, so "k-th allowed CPU" is not simply k.
+LAST=$((NCPU - 1)); PREV=$((NCPU - 2))
+got=$(run_with default 2 "$PREV,$LAST")
+echo "default, 2 workers, cpuset $PREV,$LAST: $got"
+# main thread free on the cpuset, one worker on each CPU
+[ "$(echo "$got" | tr ' ' '\n' | grep -cx "$PREV")" = 1 ] || fail "no worker alone on CPU $PREV: $got"
+[ "$(echo "$got" | tr ' ' '\n' | grep -cx "$LAST")" = 1 ] || fail "no worker alone on CPU $LAST: $got"
+grep -q "cpu-affinity: workers 0-1 on CPUs $PREV,$LAST" "$TMPDIR/proxy.log" || fail "no cpu-affinity log line"
+
+got=$(run_with off 2 "$PREV,$LAST")
+echo "cpu-affinity off: $got"
+for c in $got; do
+    [ "$c" = "$PREV-$LAST" ] || [ "$c" = "$PREV,$LAST" ] || fail "a thread was pinned with cpu-affinity off: $got"
+done
+
+got=$(run_with auto $((NCPU + 1)) "0-$LAST")
+echo "$((NCPU + 1)) workers on $NCPU CPUs: $got"
+for c in $got; do
+    [ "$c" = "0-$LAST" ] || fail "a thread was pinned with more workers than CPUs: $got"
+done
+grep -q "cpu-affinity: $((NCPU + 1)) workers on $NCPU CPUs: not pinned" "$TMPDIR/proxy.log" ||
+    fail "no log line saying why nothing was pinned"
+echo "PASS"
