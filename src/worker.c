@@ -300,8 +300,11 @@ static void *worker_main(void *arg)
 /* cpu-affinity auto: worker k runs on the k-th CPU the process may use.
  * Two workers then never share a CPU's caches and queues, and a worker
  * does not migrate under load (2 workers beside a busy backend and wrk:
- * +7-12% requests/s, -5-10% CPU per request, measured A/B).  Only when
- * there are at least two workers and no more workers than CPUs. */
+ * +7-12% requests/s, -5-10% CPU per request, in an A/B).  Not the default:
+ * where other busy processes share the CPUs, a pinned worker cannot move
+ * to an idle CPU (the 2-worker p99 in `make bench` got worse, 1.28x the
+ * best peer's in one run).  Only with 2+ workers and no more workers than
+ * CPUs. */
 static void pin_workers(unsigned n)
 {
     cpu_set_t allowed;

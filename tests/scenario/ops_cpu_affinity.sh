@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# ops_cpu_affinity.sh: `cpu-affinity auto` (the default) runs worker k on the
-# k-th CPU the process may use; `cpu-affinity off` leaves every thread free;
+# ops_cpu_affinity.sh: `cpu-affinity auto` runs worker k on the k-th CPU the
+# process may use; `cpu-affinity off` (the default) leaves every thread free;
 # more workers than CPUs are not pinned.  Read from the threads'
 # Cpus_allowed_list in /proc, under a cpuset given with taskset.
 set -u
@@ -36,17 +36,19 @@ CONF
 
 # The two highest CPUs, so "k-th allowed CPU" is not simply k.
 LAST=$((NCPU - 1)); PREV=$((NCPU - 2))
-got=$(run_with default 2 "$PREV,$LAST")
-echo "default, 2 workers, cpuset $PREV,$LAST: $got"
+got=$(run_with auto 2 "$PREV,$LAST")
+echo "cpu-affinity auto, 2 workers, cpuset $PREV,$LAST: $got"
 # main thread free on the cpuset, one worker on each CPU
 [ "$(echo "$got" | tr ' ' '\n' | grep -cx "$PREV")" = 1 ] || fail "no worker alone on CPU $PREV: $got"
 [ "$(echo "$got" | tr ' ' '\n' | grep -cx "$LAST")" = 1 ] || fail "no worker alone on CPU $LAST: $got"
 grep -q "cpu-affinity: workers 0-1 on CPUs $PREV,$LAST" "$TMPDIR/proxy.log" || fail "no cpu-affinity log line"
 
-got=$(run_with off 2 "$PREV,$LAST")
-echo "cpu-affinity off: $got"
-for c in $got; do
-    [ "$c" = "$PREV-$LAST" ] || [ "$c" = "$PREV,$LAST" ] || fail "a thread was pinned with cpu-affinity off: $got"
+for mode in off default; do
+    got=$(run_with $mode 2 "$PREV,$LAST")
+    echo "cpu-affinity $mode: $got"
+    for c in $got; do
+        [ "$c" = "$PREV-$LAST" ] || [ "$c" = "$PREV,$LAST" ] || fail "a thread was pinned with cpu-affinity $mode: $got"
+    done
 done
 
 got=$(run_with auto $((NCPU + 1)) "0-$LAST")

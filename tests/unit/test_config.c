@@ -160,10 +160,10 @@ Test(config, top_level_directives)
     config_free(cfg);
 }
 
-Test(config, cpu_affinity_auto_by_default_off_on_request_and_nothing_else)
+Test(config, cpu_affinity_off_by_default_auto_on_request_and_nothing_else)
 {
     struct config *cfg = parse_ok("workers 2" TAIL);
-    cr_assert_eq(cfg->cpu_affinity, 1);
+    cr_assert_eq(cfg->cpu_affinity, 0);
     config_free(cfg);
     cfg = parse_ok("cpu-affinity off" TAIL);
     cr_assert_eq(cfg->cpu_affinity, 0);
