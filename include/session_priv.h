@@ -130,6 +130,7 @@ void sess_flush_client(struct session *s);
 /* Switches a large Content-Length body to splice(2) once the buffered part
  * has gone out; then the two helpers below move it. */
 void sess_try_splice(struct session *s);
+int sess_splice_soon(const struct txn *t);
 void sess_splice_in(struct session *s);
 void sess_splice_out(struct session *s);
 

@@ -761,7 +761,8 @@ static void update_interest(struct session *s)
         if (t->splicing) {
             if (t->splice_left && t->pipe.held < t->pipe.cap)
                 uev |= EV_READ;
-        } else if (!t->resp_done && (!t->rin || t->rin->len + EDIT_SLACK < t->rin->cap)) {
+        } else if (!t->resp_done && (!t->rin || t->rin->len + EDIT_SLACK < t->rin->cap) &&
+                   !sess_splice_soon(t)) {
             uev |= EV_READ;
         }
         if (t->in_sent < t->in_fwd && !sendq_pending(&t->up->q))

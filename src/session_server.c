@@ -407,6 +407,8 @@ static void sess_upstream_read(struct session *s)
         sess_respond_error(s, 502);
         return;
     }
+    if (sess_splice_soon(t))
+        return;
     for (;;) {
         size_t space = t->rin->cap - EDIT_SLACK - t->rin->len;
         if (space == 0)
@@ -465,6 +467,17 @@ static void upstream_cb(struct ev_loop *loop, ev_io *io, int revents)
 #define SPLICE_MIN (64 * 1024)
 
 static int splice_disabled; /* set once if the kernel refuses splice on sockets */
+
+/* The body will move by splice as soon as the buffered part has gone to
+ * the client.  Reading more into the buffer meanwhile would put it off (a
+ * batched send leaves the buffer unflushed until the end of the round, and
+ * the rest of a 1 MiB body then went through user space, at 1.6x the CPU). */
+int sess_splice_soon(const struct txn *t)
+{
+    return !splice_disabled && !t->splicing && t->resp_head_done && !t->resp_done &&
+           t->resp_sized && t->rin && t->rin_sent < t->rin->len &&
+           t->resp.parser.content_length >= SPLICE_MIN;
+}
 
 void sess_try_splice(struct session *s)
 {
