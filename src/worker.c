@@ -425,8 +425,19 @@ int workers_all_exited(void)
 
 void workers_join(void)
 {
-    for (unsigned k = 0; k < nworkers; k++) {
+    for (unsigned k = 0; k < nworkers; k++)
         pthread_join(workers[k].thread, NULL);
+    for (unsigned k = 0; k < nworkers; k++) {
+        /* A connection handed over while its worker was already leaving
+         * (a stop racing an accept) is closed here. */
+        struct handoff *h = workers[k].handoff_head;
+        while (h) {
+            struct handoff *next = h->next;
+            close(h->fd);
+            free(h);
+            h = next;
+        }
+        pthread_mutex_destroy(&workers[k].handoff_lock);
         struct worker_update *u = atomic_exchange(&workers[k].pending, NULL);
         if (u) {
             runtime_release(u->rt);
