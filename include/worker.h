@@ -54,6 +54,7 @@ struct worker {
     _Atomic(struct worker_update *) pending;
     atomic_int stop_requested;
     int stopping;                        /* graceful stop under way */
+    int exiting;                         /* the loop has ended */
     atomic_int exited;
 
     struct listener listeners[MAX_LISTENERS];

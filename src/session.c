@@ -609,7 +609,10 @@ static void client_read(struct session *s)
             }
             return;
         }
-        client_eof(s);
+        if (n < 0 && s->state == SESS_TUNNEL)
+            session_close(s); /* a reset, not a half-close: nothing to pass on */
+        else
+            client_eof(s);
         return;
     }
     switch (s->state) {

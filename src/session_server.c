@@ -60,6 +60,19 @@ void sess_start_server(struct session *s)
     uint64_t now = now_ms(); /* the clock of up_since_ms (slow start) */
     int was_queued = s->state == SESS_QUEUED;
 
+    /* A reload while it waited: pick among the pool's servers as they are
+     * now (the queue is the pool's, shared by the generations). */
+    if (was_queued && t->rt != s->w->rt) {
+        struct pool *now_pool = runtime_find_pool(s->w->rt, t->pool->cfg->name);
+        if (now_pool && now_pool->shared == t->pool->shared) {
+            runtime_ref(s->w->rt);
+            runtime_release(t->rt);
+            t->rt = s->w->rt;
+            t->pool = now_pool;
+            pc = now_pool->cfg;
+        }
+    }
+
     t->srv = balance_pick(t->pool, now, t->tried, t->ntried, was_queued, &result);
     if (!t->srv) {
         if (result == PICK_FULL) {

@@ -123,8 +123,8 @@ static int handoff_push(struct worker *to, int fd, const struct sockaddr_storage
     return 0;
 }
 
-/* Takes the connections other workers handed over (closes them once this
- * worker is stopping: the client retries elsewhere). */
+/* Takes the connections other workers handed over (after the loop ended,
+ * closes them: nothing is left to serve them). */
 static void handoff_drain(struct worker *w)
 {
     pthread_mutex_lock(&w->handoff_lock);
@@ -134,7 +134,7 @@ static void handoff_drain(struct worker *w)
     while (h) {
         struct handoff *next = h->next;
         atomic_fetch_sub_explicit(&w->incoming, 1, memory_order_relaxed);
-        if (w->stopping || !w->rt)
+        if (w->exiting || !w->rt)
             close(h->fd);
         else
             session_accept(w, h->fd, (struct sockaddr *)&h->addr, h->len);
@@ -221,6 +221,10 @@ static void apply_update(struct worker *w, struct worker_update *u)
         /* Idle connections to servers the new generation dropped. */
         upstream_sweep(w, old, UPSTREAM_IDLE_MAX_MS);
         runtime_release(old);
+        /* Servers the reload added have room for queued requests; the ones
+         * this worker wakes now pick from the new generation. */
+        for (size_t i = 0; i < w->rt->npools; i++)
+            balance_wake_queue(&w->rt->pools[i]);
     }
     free(u);
 }
@@ -249,10 +253,13 @@ static void wake_cb(struct ev_loop *loop, ev_async *a, int revents)
     struct worker_update *u = atomic_exchange(&w->pending, NULL);
     if (u)
         apply_update(w, u);
+    /* Before a stop begins: a handed-over client that already sent its
+     * request is served like this worker's own (begin_stop closes only the
+     * idle ones). */
+    handoff_drain(w);
     balance_mailbox_run(w->id);
     if (atomic_load(&w->stop_requested) && !w->stopping)
         begin_stop(w);
-    handoff_drain(w);
 }
 
 void worker_session_closed(struct worker *w)
@@ -281,7 +288,7 @@ static void *worker_main(void *arg)
         log_info("sends: %s", batched ? "batched per loop round (io_uring)"
                                       : "one send(2) each (io_uring unavailable or PROXY_IO_URING=0)");
     ev_run(w->loop, 0);
-    w->stopping = 1;
+    w->exiting = 1;
     handoff_drain(w); /* closes what came too late */
     if (w->rt)
         upstream_close_all_idle(w, w->rt);

@@ -7,7 +7,8 @@
 # app2's check passes: within rise x interval (2 x 100ms) plus a little,
 # the three queued requests are answered by app2 - long before app1's slow
 # request ends (before, they waited for app1's slot and were served one by
-# one after it).
+# one after it).  Part 2: the same with a reload that adds a server: the
+# queued requests (and one arriving after the reload) go to the new server.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
@@ -56,4 +57,44 @@ for i in 1 2 3; do
 done
 [ -s "$TMPDIR/slow.code" ] && fail "the slow request ended already: the test proves nothing"
 echo "3 queued requests answered by app2 $(python3 -c "print('%.2f' % ($T1 - $T0))") s after queueing (app2 back after 0.5 s; app1 busy for 4 s)"
+
+# ---- part 2: a reload adds the server ----
+stop_pid "$PROXY_PID"
+P2=$(free_port); B3=$(free_port)
+start_backend "$B3" app3
+write_pool() { # extra server line
+    cat >"$TMPDIR/reload.conf" <<CONF
+workers 2
+access-log off
+listen 127.0.0.1:$P2
+timeout queue 10s
+timeout server 10s
+pool web {
+    check off
+    server app1 127.0.0.1:$B1 max-conns 1
+$1
+}
+CONF
+}
+write_pool ""
+start_proxy "$TMPDIR/reload.conf" "$P2"
+curl -s -o /dev/null "http://127.0.0.1:$P2/slow?delay=4000" &
+track $!
+sleep 0.3
+for i in 1 2 3; do
+    rm -f "$TMPDIR/r$i.code"
+    curl -s -o "$TMPDIR/r$i.out" -w '%{http_code}' "http://127.0.0.1:$P2/r$i" >"$TMPDIR/r$i.code" &
+    track $!
+done
+sleep 0.5
+write_pool "    server app3 127.0.0.1:$B3"
+kill -HUP "$PROXY_PID"
+for i in 1 2 3; do
+    wait_for 2 test -s "$TMPDIR/r$i.code" || fail "queued request $i not answered 2 s after the reload added app3"
+    grep -q app3 "$TMPDIR/r$i.out" || fail "queued request $i was served by $(cat "$TMPDIR/r$i.out") after the reload"
+done
+t=$(curl -s -o "$TMPDIR/late.out" -w '%{time_total}' "http://127.0.0.1:$P2/late")
+grep -q app3 "$TMPDIR/late.out" || fail "a request after the reload went to $(cat "$TMPDIR/late.out")"
+python3 -c "import sys; sys.exit(0 if float('$t') < 1.0 else 1)" || fail "a request after the reload waited $t s"
+echo "after the reload: 3 queued requests and a new one served by app3 (the new one in $t s)"
 echo "PASS"
