@@ -481,30 +481,32 @@ static void upstream_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 static int splice_disabled; /* set once if the kernel refuses splice on sockets */
 
-/* The body will move by splice as soon as the buffered part has gone to
- * the client.  Reading more into the buffer meanwhile would put it off (a
- * batched send leaves the buffer unflushed until the end of the round, and
- * the rest of a 1 MiB body then went through user space, at 1.6x the CPU). */
-int sess_splice_soon(const struct txn *t)
+/* The rest of this response's body is large and framed by Content-Length
+ * (llhttp counts down what is left of it): it can go by splice once the
+ * buffered part has gone to the client. */
+static int body_spliceable(const struct txn *t)
 {
     return !splice_disabled && !t->splicing && t->resp_head_done && !t->resp_done &&
-           t->resp_sized && t->rin && t->rin_sent < t->rin->len &&
-           t->resp.parser.content_length >= SPLICE_MIN;
+           t->resp_sized && t->rin && t->resp.parser.content_length >= SPLICE_MIN;
+}
+
+/* Reading more into the buffer meanwhile would put splicing off (a batched
+ * send leaves the buffer unflushed until the end of the round, and the rest
+ * of a 1 MiB body then went through user space, at 1.6x the CPU). */
+int sess_splice_soon(const struct txn *t)
+{
+    return body_spliceable(t) && t->rin_sent < t->rin->len;
 }
 
 void sess_try_splice(struct session *s)
 {
     struct txn *t = s->t;
 
-    if (splice_disabled || !t || t->splicing || s->state != SESS_FORWARD || !t->resp_head_done ||
-        t->resp_done || !t->resp_sized || !t->up || !t->rin || t->rin_sent != t->rin->len)
-        return;
-    /* llhttp counts down what is left of a Content-Length body. */
-    uint64_t left = t->resp.parser.content_length;
-    if (left < SPLICE_MIN || splice_pipe_get(&t->pipe) < 0)
+    if (!t || s->state != SESS_FORWARD || !t->up || !body_spliceable(t) ||
+        t->rin_sent != t->rin->len || splice_pipe_get(&t->pipe) < 0)
         return;
     t->splicing = 1;
-    t->splice_left = left;
+    t->splice_left = t->resp.parser.content_length;
 }
 
 static void splice_failed(struct session *s, int err)
