@@ -175,26 +175,33 @@ static void mailbox_post(struct queue_waiter *w)
     mailbox[w->worker] = w;
 }
 
-void balance_release(struct server *srv)
+/* Moves up to n of the oldest waiters of ps to their workers' mailboxes
+ * and wakes those workers once each.  The waiters retry on their own
+ * threads: no session is touched here. */
+static void wake_oldest(struct pool_shared *ps, uint64_t n)
 {
-    struct pool_shared *ps = srv->pool;
-    struct queue_waiter *woken = NULL;
+    unsigned char wake[MAX_WORKERS] = {0};
 
-    atomic_fetch_sub_explicit(&srv->active, 1, memory_order_acq_rel);
-    if (atomic_load_explicit(&ps->queued, memory_order_acquire) == 0)
-        return;
     pthread_mutex_lock(&queue_lock);
-    if (ps->qhead.next != &ps->qhead) {
-        woken = ps->qhead.next;
-        woken->prev->next = woken->next;
-        woken->next->prev = woken->prev;
+    for (; n > 0 && ps->qhead.next != &ps->qhead; n--) {
+        struct queue_waiter *w = ps->qhead.next;
+        w->prev->next = w->next;
+        w->next->prev = w->prev;
         atomic_fetch_sub_explicit(&ps->queued, 1, memory_order_acq_rel);
-        mailbox_post(woken);
+        mailbox_post(w);
+        wake[w->worker] = 1;
     }
     pthread_mutex_unlock(&queue_lock);
-    /* The waiter retries on its own thread: no session is touched here. */
-    if (woken && notify_worker)
-        notify_worker(woken->worker);
+    for (int k = 0; k < MAX_WORKERS; k++)
+        if (wake[k] && notify_worker)
+            notify_worker(k);
+}
+
+void balance_release(struct server *srv)
+{
+    atomic_fetch_sub_explicit(&srv->active, 1, memory_order_acq_rel);
+    if (atomic_load_explicit(&srv->pool->queued, memory_order_acquire) > 0)
+        wake_oldest(srv->pool, 1);
 }
 
 int balance_queue(struct pool_shared *ps, struct queue_waiter *w, unsigned max_queue, int at_head)
@@ -238,7 +245,6 @@ void balance_dequeue(struct pool_shared *ps, struct queue_waiter *w)
 void balance_wake_queue(const struct pool *pool)
 {
     struct pool_shared *ps = pool->shared;
-    unsigned char wake[MAX_WORKERS] = {0};
     uint64_t room = 0;
 
     if (atomic_load_explicit(&ps->queued, memory_order_acquire) == 0)
@@ -255,19 +261,8 @@ void balance_wake_queue(const struct pool *pool)
         else if (active < max)
             room += max - active;
     }
-    pthread_mutex_lock(&queue_lock);
-    for (; room > 0 && ps->qhead.next != &ps->qhead; room--) {
-        struct queue_waiter *w = ps->qhead.next;
-        w->prev->next = w->next;
-        w->next->prev = w->prev;
-        atomic_fetch_sub_explicit(&ps->queued, 1, memory_order_acq_rel);
-        mailbox_post(w);
-        wake[w->worker] = 1;
-    }
-    pthread_mutex_unlock(&queue_lock);
-    for (int k = 0; k < MAX_WORKERS; k++)
-        if (wake[k] && notify_worker)
-            notify_worker(k);
+    if (room > 0)
+        wake_oldest(ps, room);
 }
 
 void balance_set_notify(void (*notify)(int worker))
