@@ -108,17 +108,25 @@ void sendq_cancel(struct sendq_conn *c)
     c->slot = 0;
 }
 
-void sendq_settle(struct sendq_conn *c)
+/* Takes a queued entry out of the round and sends it plainly, now.
+ * Returns its connection. */
+static struct sendq_conn *send_entry_now(struct sendq_entry *e)
 {
-    if (!c->slot)
-        return;
-    struct sendq_entry *e = &sq.q[c->slot - 1];
+    struct sendq_conn *c = e->c;
     size_t done = 0;
+
     e->c = NULL;
     c->slot = 0;
     if (plain_send(c, e->fd, e->buf, &done, e->len) < 0)
         c->err = errno;
     *e->sent += done;
+    return c;
+}
+
+void sendq_settle(struct sendq_conn *c)
+{
+    if (c->slot)
+        send_entry_now(&sq.q[c->slot - 1]);
 }
 
 void sendq_forget(void *owner)
@@ -156,13 +164,7 @@ static void apply(struct sendq_entry *e, int res)
 /* Sends one entry plainly, now (the ring could not take it). */
 static void send_entry_plainly(struct sendq_entry *e)
 {
-    struct sendq_conn *c = e->c;
-    size_t done = 0;
-
-    c->slot = 0;
-    if (plain_send(c, e->fd, e->buf, &done, e->len) < 0)
-        c->err = errno;
-    *e->sent += done;
+    struct sendq_conn *c = send_entry_now(e);
     if (c->ops)
         sq.wake[sq.nwake++] = (struct waker){c->owner, c->ops};
 }
