@@ -436,14 +436,8 @@ void workers_join(void)
         pthread_join(workers[k].thread, NULL);
     for (unsigned k = 0; k < nworkers; k++) {
         /* A connection handed over while its worker was already leaving
-         * (a stop racing an accept) is closed here. */
-        struct handoff *h = workers[k].handoff_head;
-        while (h) {
-            struct handoff *next = h->next;
-            close(h->fd);
-            free(h);
-            h = next;
-        }
+         * (a stop racing an accept): closed, the worker being exiting. */
+        handoff_drain(&workers[k]);
         pthread_mutex_destroy(&workers[k].handoff_lock);
         struct worker_update *u = atomic_exchange(&workers[k].pending, NULL);
         if (u) {
