@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <stdatomic.h>
 
+#include "cpu_yield.h"
 #include "listen.h"
 #include "runtime.h"
 
@@ -69,6 +70,8 @@ struct worker {
     pthread_mutex_t handoff_lock;
     struct handoff *handoff_head, *handoff_tail;
     ev_timer sweep;                      /* closes expired idle upstream connections */
+    ev_prepare yield_prep;               /* cpu-yield, after the round's sends went out */
+    struct yield_policy yield;
 };
 
 /* Main thread: creates and starts n workers, each handed `rt` (a reference

@@ -417,6 +417,7 @@ static void config_defaults(struct config *cfg)
     cfg->workers = 0;
     cfg->max_conns = 10000;
     cfg->cpu_affinity = 0;
+    cfg->cpu_yield = 1;
     cfg->log_level = LOG_INFO;
     strcpy(cfg->access_log, "stderr");
     cfg->timeout_connect_ms = 2000;

@@ -47,15 +47,27 @@ static int do_workers(struct config_parser *p, int line, int argc, char **argv)
     return 0;
 }
 
+/* auto|off into *flag (1|0); `name` for the error. */
+static int parse_auto_off(struct config_parser *p, int line, const char *name, const char *arg, int *flag)
+{
+    if (strcmp(arg, "auto") == 0 || strcmp(arg, "off") == 0) {
+        *flag = strcmp(arg, "auto") == 0;
+        return 0;
+    }
+    config_perr(p, line, "%s: expected auto or off, got \"%s\"", name, arg);
+    return -1;
+}
+
 static int do_cpu_affinity(struct config_parser *p, int line, int argc, char **argv)
 {
     (void)argc;
-    if (strcmp(argv[1], "auto") == 0 || strcmp(argv[1], "off") == 0) {
-        p->cfg->cpu_affinity = strcmp(argv[1], "auto") == 0;
-        return 0;
-    }
-    config_perr(p, line, "cpu-affinity: expected auto or off, got \"%s\"", argv[1]);
-    return -1;
+    return parse_auto_off(p, line, "cpu-affinity", argv[1], &p->cfg->cpu_affinity);
+}
+
+static int do_cpu_yield(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    return parse_auto_off(p, line, "cpu-yield", argv[1], &p->cfg->cpu_yield);
 }
 
 static int do_max_conns(struct config_parser *p, int line, int argc, char **argv)
@@ -485,6 +497,7 @@ static int do_server(struct config_parser *p, int line, int argc, char **argv)
 const struct config_command config_top_commands[] = {
     { "workers", 1, 1, "workers N|auto", 0, do_workers },
     { "cpu-affinity", 1, 1, "cpu-affinity auto|off", 0, do_cpu_affinity },
+    { "cpu-yield", 1, 1, "cpu-yield auto|off", 0, do_cpu_yield },
     { "max-conns", 1, 1, "max-conns N", 0, do_max_conns },
     { "log-level", 1, 1, "log-level error|warn|info|debug", 0, do_log_level },
     { "access-log", 1, 1, "access-log PATH|stderr|off", 0, do_access_log },

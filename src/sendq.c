@@ -45,6 +45,7 @@ static _Thread_local struct {
     struct io_uring ring;
     ev_prepare prepare;
     ev_idle idle;
+    unsigned round_sends; /* sendq_write calls with bytes, since the last take */
     unsigned n;
     struct sendq_entry q[SENDQ_MAX];
     unsigned nwake;
@@ -54,6 +55,13 @@ static _Thread_local struct {
 int sendq_batching(void)
 {
     return sq.on;
+}
+
+unsigned sendq_take_round_sends(void)
+{
+    unsigned n = sq.round_sends;
+    sq.round_sends = 0;
+    return n;
 }
 
 static int plain_send(struct sendq_conn *c, int fd, const char *buf, size_t *sent, size_t end)
@@ -84,6 +92,7 @@ int sendq_write(struct sendq_conn *c, int fd, const char *buf, size_t *sent, siz
         errno = c->err;
         return -1;
     }
+    sq.round_sends++;
     if (c->slot)
         return 0; /* its earlier bytes go first, at the end of the round */
     /* A socket that was full is retried plainly: queueing would only learn

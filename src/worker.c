@@ -14,6 +14,7 @@
 
 #include "balance.h"
 #include "buf.h"
+#include "cpu_yield.h"
 #include "log.h"
 #include "metrics.h"
 #include "sendq.h"
@@ -279,6 +280,18 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     upstream_sweep(w, w->rt, UPSTREAM_IDLE_MAX_MS);
 }
 
+/* Runs after every other prepare watcher (lowest priority), so after
+ * sendq has submitted the round's sends: the readers they woke are
+ * runnable when we yield. */
+static void yield_cb(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+    struct worker *w = p->data;
+    (void)loop;
+    (void)revents;
+    if (sendq_take_round_sends() && w->rt && w->rt->cfg->cpu_yield)
+        cpu_yield_round(&w->yield, w->id);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -287,6 +300,10 @@ static void *worker_main(void *arg)
     if (w->id == 0)
         log_info("sends: %s", batched ? "batched per loop round (io_uring)"
                                       : "one send(2) each (io_uring unavailable or PROXY_IO_URING=0)");
+    ev_prepare_init(&w->yield_prep, yield_cb);
+    w->yield_prep.data = w;
+    ev_set_priority(&w->yield_prep, EV_MINPRI);
+    ev_prepare_start(w->loop, &w->yield_prep);
     ev_run(w->loop, 0);
     w->exiting = 1;
     handoff_drain(w); /* closes what came too late */

@@ -174,6 +174,20 @@ Test(config, cpu_affinity_off_by_default_auto_on_request_and_nothing_else)
     expect_error("cpu-affinity 0-1" TAIL, "t.conf:1: cpu-affinity: expected auto or off, got \"0-1\"");
 }
 
+Test(config, cpu_yield_auto_by_default_off_on_request_and_nothing_else)
+{
+    struct config *cfg = parse_ok("workers 2" TAIL);
+    cr_assert_eq(cfg->cpu_yield, 1);
+    config_free(cfg);
+    cfg = parse_ok("cpu-yield off" TAIL);
+    cr_assert_eq(cfg->cpu_yield, 0);
+    config_free(cfg);
+    cfg = parse_ok("cpu-yield auto" TAIL);
+    cr_assert_eq(cfg->cpu_yield, 1);
+    config_free(cfg);
+    expect_error("cpu-yield yes" TAIL, "t.conf:1: cpu-yield: expected auto or off, got \"yes\"");
+}
+
 Test(config, workers_auto_and_levels)
 {
     static const char *levels[] = { "error", "warn", "info", "debug" };

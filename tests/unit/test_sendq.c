@@ -325,3 +325,35 @@ Test(sendq_plain, sends_at_once_without_io_uring, .init = plain_setup, .fini = t
     cr_assert_eq(errno, EPIPE);
     close(sv[0]);
 }
+
+/* cpu-yield asks whether a round sent anything, batched or plain. */
+static void counts_the_round_sends(void)
+{
+    int sv[2];
+    struct sendq_conn a = {0}, b = {0};
+    size_t sa = 0, sb = 0, done = 2;
+
+    pair(sv);
+    (void)sendq_take_round_sends(); /* whatever set-up sent */
+    cr_assert_eq(sendq_take_round_sends(), 0);
+    cr_assert_eq(sendq_write(&a, sv[0], "ab", &done, 2), 0); /* nothing to send */
+    cr_assert_eq(sendq_take_round_sends(), 0, "an empty write counted as a send");
+    cr_assert_eq(sendq_write(&a, sv[0], "ab", &sa, 2), 0);
+    cr_assert_eq(sendq_write(&b, sv[0], "cd", &sb, 2), 0);
+    sendq_flush();
+    cr_assert_str_eq(drain(sv[1]), "abcd");
+    cr_assert_eq(sendq_take_round_sends(), 2);
+    cr_assert_eq(sendq_take_round_sends(), 0, "the count was not reset");
+    close(sv[0]);
+    close(sv[1]);
+}
+
+Test(sendq, counts_the_round_sends_for_cpu_yield)
+{
+    counts_the_round_sends();
+}
+
+Test(sendq_plain, counts_the_round_sends_for_cpu_yield, .init = plain_setup, .fini = teardown)
+{
+    counts_the_round_sends();
+}
