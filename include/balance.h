@@ -37,9 +37,12 @@ struct server *balance_pick(struct pool *pool, uint64_t now, struct server *cons
 /* Gives a slot back; hands it to the oldest queued request of the pool. */
 void balance_release(struct server *srv);
 
-/* Queues w at the tail (or the head, for a waiter that lost its slot to a
- * race).  Returns -1 when the queue already holds max_queue requests. */
-int balance_queue(struct pool_shared *ps, struct queue_waiter *w, unsigned max_queue, int at_head);
+/* Queues w at the tail, or, with `requeue` (a woken waiter that lost its
+ * slot to a race), back in its place by arrival.  Returns -1 when the queue
+ * already holds max_queue requests.  After a 0 the caller picks once more
+ * (queued_first): a slot freed between its first pick and the queueing
+ * found the queue empty and woke nobody. */
+int balance_queue(struct pool_shared *ps, struct queue_waiter *w, unsigned max_queue, int requeue);
 /* Takes w out of the queue or a worker's mailbox, wherever it is. */
 void balance_dequeue(struct pool_shared *ps, struct queue_waiter *w);
 

@@ -84,6 +84,7 @@ struct queue_waiter {
     struct queue_waiter *next, *prev;
     int worker;                   /* the worker to wake */
     int where;                    /* QW_NONE, QW_QUEUED, QW_MAILBOX (under the queue lock) */
+    uint64_t ticket;              /* arrival order in the pool's queue (kept when requeued) */
     void (*wake)(struct queue_waiter *w); /* called on that worker's thread */
 };
 
@@ -96,6 +97,7 @@ struct pool_shared {
     atomic_int queued;                   /* waiters in the queue */
     int down_reported;                   /* (main) pool-down emitted, not yet recovered */
     struct queue_waiter qhead;           /* FIFO sentinel, under balance.c's queue lock */
+    uint64_t next_ticket;                /* under the queue lock */
 };
 
 /* A pool as one generation sees it. */

@@ -199,28 +199,43 @@ static void wake_oldest(struct pool_shared *ps, uint64_t n)
 
 void balance_release(struct server *srv)
 {
-    atomic_fetch_sub_explicit(&srv->active, 1, memory_order_acq_rel);
-    if (atomic_load_explicit(&srv->pool->queued, memory_order_acquire) > 0)
+    /* seq_cst against the fence in balance_queue: either this sees the
+     * waiter just queued, or its second look sees the freed slot. */
+    atomic_fetch_sub_explicit(&srv->active, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&srv->pool->queued, memory_order_seq_cst) > 0)
         wake_oldest(srv->pool, 1);
 }
 
-int balance_queue(struct pool_shared *ps, struct queue_waiter *w, unsigned max_queue, int at_head)
+int balance_queue(struct pool_shared *ps, struct queue_waiter *w, unsigned max_queue, int requeue)
 {
     int rc = 0;
 
     pthread_mutex_lock(&queue_lock);
-    if (!at_head && (unsigned)atomic_load(&ps->queued) >= max_queue) {
+    if (!requeue && (unsigned)atomic_load(&ps->queued) >= max_queue) {
         rc = -1;
     } else {
-        struct queue_waiter *after = at_head ? &ps->qhead : ps->qhead.prev;
+        /* New waiters go last; a woken one that lost the race for a slot
+         * goes back to where its ticket puts it, so several of them keep
+         * their order. */
+        struct queue_waiter *after = ps->qhead.prev;
+        if (requeue) {
+            after = &ps->qhead;
+            while (after->next != &ps->qhead && after->next->ticket < w->ticket)
+                after = after->next;
+        } else {
+            w->ticket = ps->next_ticket++;
+        }
         w->prev = after;
         w->next = after->next;
         after->next->prev = w;
         after->next = w;
         w->where = QW_QUEUED;
-        atomic_fetch_add_explicit(&ps->queued, 1, memory_order_acq_rel);
+        atomic_fetch_add_explicit(&ps->queued, 1, memory_order_seq_cst);
     }
     pthread_mutex_unlock(&queue_lock);
+    /* Pairs with balance_release: the caller's second pick must see a slot
+     * freed by a release that found the queue empty. */
+    atomic_thread_fence(memory_order_seq_cst);
     return rc;
 }
 

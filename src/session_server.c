@@ -74,19 +74,27 @@ void sess_start_server(struct session *s)
     }
 
     t->srv = balance_pick(t->pool, now, t->tried, t->ntried, was_queued, &result);
-    if (!t->srv) {
-        if (result == PICK_FULL) {
-            t->qw.wake = queue_wake;
-            if (balance_queue(t->pool->shared, &t->qw, pc->max_queue, was_queued) < 0) {
-                fail_no_server(s);
-                return;
-            }
+    if (!t->srv && result == PICK_FULL) {
+        t->qw.wake = queue_wake;
+        if (balance_queue(t->pool->shared, &t->qw, pc->max_queue, was_queued) < 0) {
+            fail_no_server(s);
+            return;
+        }
+        /* A slot freed since the pick may have woken nobody. */
+        t->srv = balance_pick(t->pool, now, t->tried, t->ntried, 1, &result);
+        if (t->srv) {
+            balance_dequeue(t->pool->shared, &t->qw);
+        } else if (result == PICK_FULL) {
             if (!was_queued) {
                 s->state = SESS_QUEUED;
                 sess_timer_set(s, sess_cfg(s)->timeout_queue_ms);
             }
             return;
+        } else {
+            balance_dequeue(t->pool->shared, &t->qw);
         }
+    }
+    if (!t->srv) {
         fail_no_server(s);
         return;
     }

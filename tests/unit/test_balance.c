@@ -683,7 +683,33 @@ Test(balance_queue, fifo_order_one_release_at_a_time)
     runtime_release(rt);
 }
 
-Test(balance_queue, at_head_goes_first)
+/* The protocol sess_start_server follows against a lost wake-up: a slot
+ * freed between a request's FULL pick and its queueing finds the queue
+ * empty and wakes nobody, so after queueing the request picks once more. */
+Test(balance_queue, a_slot_freed_before_the_queueing_is_found_by_the_second_pick)
+{
+    struct runtime *rt = b_web("server a 127.0.0.1:9001 max-conns 1\n");
+    struct pool *p = b_pool(rt);
+    struct server *a = b_srv(p, "a");
+    struct queue_waiter w;
+    int result;
+
+    pick_ok(p);
+    pick_fails(p, PICK_FULL);
+    balance_release(a); /* before the waiter is in the queue */
+    cr_assert_eq(nnotified, 0);
+    t_waiter(&w, 0);
+    cr_assert_eq(balance_queue(p->shared, &w, 10, 0), 0);
+    cr_assert_eq(balance_pick(p, now_ms(), NULL, 0, 1, &result), a, "the second pick missed the free slot");
+    balance_dequeue(p->shared, &w);
+    cr_assert_eq(atomic_load(&p->shared->queued), 0);
+    cr_assert_eq(w.where, QW_NONE);
+    runtime_release(rt);
+}
+
+/* A woken waiter that lost the slot to a race goes back ahead of the ones
+ * that came after it. */
+Test(balance_queue, a_requeued_waiter_goes_back_ahead_of_later_ones)
 {
     struct runtime *rt = b_web("server a 127.0.0.1:9001 max-conns 1\n");
     struct pool *p = b_pool(rt);
@@ -694,12 +720,52 @@ Test(balance_queue, at_head_goes_first)
     t_waiter(&w1, 0);
     t_waiter(&w2, 0);
     cr_assert_eq(balance_queue(p->shared, &w1, 10, 0), 0);
-    cr_assert_eq(balance_queue(p->shared, &w2, 10, 1), 0);
-    balance_release(a);
+    balance_release(a); /* w1 to the mailbox */
+    pick_ok(p);         /* a new request takes the slot first */
+    cr_assert_eq(balance_queue(p->shared, &w2, 10, 0), 0);
     balance_mailbox_run(0);
     cr_assert_eq(nwoken, 1);
-    cr_assert_eq(woken[0], &w2);
-    balance_dequeue(p->shared, &w1);
+    cr_assert_eq(balance_queue(p->shared, &w1, 10, 1), 0); /* lost the race */
+    balance_release(a);
+    balance_mailbox_run(0);
+    cr_assert_eq(nwoken, 2);
+    cr_assert_eq(woken[1], &w1);
+    balance_dequeue(p->shared, &w2);
+    runtime_release(rt);
+}
+
+/* Several woken together, all losing: they go back in arrival order (each
+ * going to the head in turn would reverse them). */
+Test(balance_queue, requeued_waiters_keep_their_order)
+{
+    struct runtime *rt = b_web("server a 127.0.0.1:9001 max-conns 3\n");
+    struct pool *p = b_pool(rt);
+    struct server *a = b_srv(p, "a");
+    struct queue_waiter w[4];
+
+    for (int i = 0; i < 3; i++)
+        pick_ok(p);
+    for (int i = 0; i < 4; i++) {
+        t_waiter(&w[i], 1);
+        cr_assert_eq(balance_queue(p->shared, &w[i], 10, 0), 0);
+    }
+    for (int i = 0; i < 3; i++)
+        balance_release(a); /* w0-w2 to the mailbox */
+    int result;
+    for (int i = 0; i < 3; i++) /* others take the three slots first */
+        cr_assert_eq(balance_pick(p, now_ms(), NULL, 0, 1, &result), a);
+    balance_mailbox_run(1);
+    cr_assert_eq(nwoken, 3);
+    for (int i = 0; i < 3; i++) /* each retries, oldest first, and loses */
+        cr_assert_eq(balance_queue(p->shared, woken[i], 10, 1), 0);
+    for (int i = 0; i < 3; i++)
+        balance_release(a);
+    balance_mailbox_run(1);
+    cr_assert_eq(nwoken, 6);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(woken[3 + i], &w[i], "woken after the requeue: [%d] is not w[%d]", i, i);
+    cr_assert_eq(w[3].where, QW_QUEUED, "w3 came last and stays last");
+    balance_dequeue(p->shared, &w[3]);
     runtime_release(rt);
 }
 
