@@ -93,7 +93,8 @@ int access_log_open(const char *where)
     pthread_rwlock_wrlock(&access_lock);
     if (access_fd_owned && access_fd >= 0)
         close(access_fd);
-    access_fd = fd;
+    /* Atomic: access_log_enabled reads it without the lock. */
+    __atomic_store_n(&access_fd, fd, __ATOMIC_RELAXED);
     access_fd_owned = owned;
     pthread_rwlock_unlock(&access_lock);
     return 0;

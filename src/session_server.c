@@ -487,14 +487,15 @@ static void upstream_cb(struct ev_loop *loop, ev_io *io, int revents)
 /* Below this, the buffers move a body as cheaply as a pipe would. */
 #define SPLICE_MIN (64 * 1024)
 
-static int splice_disabled; /* set once if the kernel refuses splice on sockets */
+/* Set once if the kernel refuses splice on sockets; read by every worker. */
+static atomic_int splice_disabled;
 
 /* The rest of this response's body is large and framed by Content-Length
  * (llhttp counts down what is left of it): it can go by splice once the
  * buffered part has gone to the client. */
 static int body_spliceable(const struct txn *t)
 {
-    return !splice_disabled && !t->splicing && t->resp_head_done && !t->resp_done &&
+    return !atomic_load_explicit(&splice_disabled, memory_order_relaxed) && !t->splicing && t->resp_head_done && !t->resp_done &&
            t->resp_sized && t->rin && t->resp.parser.content_length >= SPLICE_MIN;
 }
 
@@ -522,7 +523,7 @@ static void splice_failed(struct session *s, int err)
     struct txn *t = s->t;
     if (err == EINVAL && t->pipe.held == 0 && t->splice_left == t->resp.parser.content_length) {
         /* Nothing moved yet: go on with the buffers, and do not try again. */
-        splice_disabled = 1;
+        atomic_store_explicit(&splice_disabled, 1, memory_order_relaxed);
         t->splicing = 0;
         splice_pipe_put(&t->pipe);
         return;
