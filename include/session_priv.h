@@ -72,6 +72,7 @@ struct txn {
     unsigned splicing : 1;        /* the rest of the body goes server -> pipe -> client */
     unsigned fresh_conn : 1;      /* the next attempt opens a new server connection */
     unsigned up_shut : 1;         /* tunnel: the client's half-close was passed to the server */
+    unsigned client_shut : 1;     /* tunnel: the server's half-close was passed to the client */
     uint8_t attempts;
     uint8_t ntried;
     struct server *tried[MAX_TRIES];

@@ -823,7 +823,11 @@ void session_step(struct session *s)
             shutdown(s->fd, SHUT_WR);
             sess_timer_set(s, LINGER_MS);
         }
-        if (s->state == SESS_TUNNEL && t->close_after && flushed) {
+        if (s->state == SESS_TUNNEL && flushed && t->resp_done && !t->client_shut) {
+            shutdown(s->fd, SHUT_WR); /* the server's half-close, after its bytes */
+            t->client_shut = 1;
+        }
+        if (s->state == SESS_TUNNEL && flushed && (t->close_after || (t->client_shut && t->up_shut))) {
             session_close(s);
             break;
         }

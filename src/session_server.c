@@ -359,6 +359,10 @@ static void sess_process_response(struct session *s)
             goto invalid;
         if (h.status == 101) {
             s->state = SESS_TUNNEL;
+            /* A tunnel ends by the two sides' ends of stream, nothing else:
+             * a client FIN that came before the 101 is passed on as a
+             * half-close, and the server's bytes after it still go back. */
+            t->close_after = 0;
             t->rin_fwd = t->rin->len;
             t->in_fwd = s->in->len;
             t->resp_keep_alive = 0;
@@ -389,8 +393,12 @@ static void sess_upstream_eof(struct session *s, int err)
     struct txn *t = s->t;
 
     if (s->state == SESS_TUNNEL) {
-        t->close_after = 1;
+        /* The server's end of stream goes to the client as a half-close
+         * once its bytes are through (session_step), and the client may
+         * still send; a reset ends the tunnel. */
         t->resp_done = 1;
+        if (err)
+            t->close_after = 1;
         return;
     }
     if (!t->resp_any) {
