@@ -4,6 +4,8 @@
  */
 #include <criterion/criterion.h>
 
+#include <stddef.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -160,32 +162,34 @@ Test(config, top_level_directives)
     config_free(cfg);
 }
 
-Test(config, cpu_affinity_off_by_default_auto_on_request_and_nothing_else)
+/* The auto|off directives: their default, both values, and the error for
+ * anything else. */
+Test(config, auto_off_directives)
 {
-    struct config *cfg = parse_ok("workers 2" TAIL);
-    cr_assert_eq(cfg->cpu_affinity, 0);
-    config_free(cfg);
-    cfg = parse_ok("cpu-affinity off" TAIL);
-    cr_assert_eq(cfg->cpu_affinity, 0);
-    config_free(cfg);
-    cfg = parse_ok("cpu-affinity auto" TAIL);
-    cr_assert_eq(cfg->cpu_affinity, 1);
-    config_free(cfg);
-    expect_error("cpu-affinity 0-1" TAIL, "t.conf:1: cpu-affinity: expected auto or off, got \"0-1\"");
-}
+    static const struct {
+        const char *name;
+        size_t field;
+        int default_value;
+    } cases[] = {
+        { "cpu-affinity", offsetof(struct config, cpu_affinity), 0 },
+        { "cpu-yield", offsetof(struct config, cpu_yield), 1 },
+    };
+    char text[128], msg[160];
 
-Test(config, cpu_yield_auto_by_default_off_on_request_and_nothing_else)
-{
-    struct config *cfg = parse_ok("workers 2" TAIL);
-    cr_assert_eq(cfg->cpu_yield, 1);
-    config_free(cfg);
-    cfg = parse_ok("cpu-yield off" TAIL);
-    cr_assert_eq(cfg->cpu_yield, 0);
-    config_free(cfg);
-    cfg = parse_ok("cpu-yield auto" TAIL);
-    cr_assert_eq(cfg->cpu_yield, 1);
-    config_free(cfg);
-    expect_error("cpu-yield yes" TAIL, "t.conf:1: cpu-yield: expected auto or off, got \"yes\"");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct config *cfg = parse_ok("workers 2" TAIL);
+        cr_assert_eq(*(int *)((char *)cfg + cases[i].field), cases[i].default_value, "%s default", cases[i].name);
+        config_free(cfg);
+        for (int on = 0; on <= 1; on++) {
+            snprintf(text, sizeof text, "%s %s" TAIL, cases[i].name, on ? "auto" : "off");
+            cfg = parse_ok(text);
+            cr_assert_eq(*(int *)((char *)cfg + cases[i].field), on, "%s", text);
+            config_free(cfg);
+        }
+        snprintf(text, sizeof text, "%s yes" TAIL, cases[i].name);
+        snprintf(msg, sizeof msg, "t.conf:1: %s: expected auto or off, got \"yes\"", cases[i].name);
+        expect_error(text, msg);
+    }
 }
 
 Test(config, workers_auto_and_levels)
