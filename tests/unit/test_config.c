@@ -4,10 +4,9 @@
  */
 #include <criterion/criterion.h>
 
-#include <stddef.h>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
