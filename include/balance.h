@@ -39,9 +39,11 @@ void balance_release(struct server *srv);
 
 /* Queues w at the tail, or, with `requeue` (a woken waiter that lost its
  * slot to a race), back in its place by arrival.  Returns -1 when the queue
- * already holds max_queue requests.  After a 0 the caller picks once more
- * (queued_first): a slot freed between its first pick and the queueing
- * found the queue empty and woke nobody. */
+ * already holds max_queue requests, 1 when w is first in the queue, else 0.
+ * After a 1 the caller picks once more (queued_first): a slot freed between
+ * its first pick and the queueing found the queue empty and woke nobody.
+ * Only the first may: a later one would take the slot of an older waiter
+ * already woken. */
 int balance_queue(struct pool_shared *ps, struct queue_waiter *w, unsigned max_queue, int requeue);
 /* Takes w out of the queue or a worker's mailbox, wherever it is. */
 void balance_dequeue(struct pool_shared *ps, struct queue_waiter *w);

@@ -231,6 +231,7 @@ int balance_queue(struct pool_shared *ps, struct queue_waiter *w, unsigned max_q
         after->next = w;
         w->where = QW_QUEUED;
         atomic_fetch_add_explicit(&ps->queued, 1, memory_order_seq_cst);
+        rc = w->prev == &ps->qhead; /* nobody older waits in the queue */
     }
     pthread_mutex_unlock(&queue_lock);
     /* Pairs with balance_release: the caller's second pick must see a slot

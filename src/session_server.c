@@ -76,12 +76,14 @@ void sess_start_server(struct session *s)
     t->srv = balance_pick(t->pool, now, t->tried, t->ntried, was_queued, &result);
     if (!t->srv && result == PICK_FULL) {
         t->qw.wake = queue_wake;
-        if (balance_queue(t->pool->shared, &t->qw, pc->max_queue, was_queued) < 0) {
+        int first = balance_queue(t->pool->shared, &t->qw, pc->max_queue, was_queued);
+        if (first < 0) {
             fail_no_server(s);
             return;
         }
         /* A slot freed since the pick may have woken nobody. */
-        t->srv = balance_pick(t->pool, now, t->tried, t->ntried, 1, &result);
+        if (first)
+            t->srv = balance_pick(t->pool, now, t->tried, t->ntried, 1, &result);
         if (t->srv) {
             balance_dequeue(t->pool->shared, &t->qw);
         } else if (result == PICK_FULL) {
