@@ -280,14 +280,16 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     upstream_sweep(w, w->rt, UPSTREAM_IDLE_MAX_MS);
 }
 
-/* Runs after every other prepare watcher (lowest priority), so after
- * sendq has submitted the round's sends: the readers they woke are
- * runnable when we yield. */
+/* The round's sends must be out before we yield, so the readers they wake
+ * are runnable: flushing here does not rely on the watchers' order (the
+ * lowest priority makes this run after sendq's own flush, but a libev
+ * built without priorities would run it first). */
 static void yield_cb(struct ev_loop *loop, ev_prepare *p, int revents)
 {
     struct worker *w = p->data;
     (void)loop;
     (void)revents;
+    sendq_flush();
     if (sendq_take_round_sends() && w->rt && w->rt->cfg->cpu_yield)
         cpu_yield_round(&w->yield, w->id);
 }
