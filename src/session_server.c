@@ -84,17 +84,14 @@ void sess_start_server(struct session *s)
         /* A slot freed since the pick may have woken nobody. */
         if (first)
             t->srv = balance_pick(t->pool, now, t->tried, t->ntried, 1, &result);
-        if (t->srv) {
-            balance_dequeue(t->pool->shared, &t->qw);
-        } else if (result == PICK_FULL) {
+        if (!t->srv && result == PICK_FULL) {
             if (!was_queued) {
                 s->state = SESS_QUEUED;
                 sess_timer_set(s, sess_cfg(s)->timeout_queue_ms);
             }
             return;
-        } else {
-            balance_dequeue(t->pool->shared, &t->qw);
         }
+        balance_dequeue(t->pool->shared, &t->qw); /* served now, or by nobody */
     }
     if (!t->srv) {
         fail_no_server(s);
