@@ -64,8 +64,8 @@ void sendq_cancel(struct sendq_conn *c);
 void sendq_settle(struct sendq_conn *c);
 /* The owner is going away: no wake for it from the round being finished. */
 void sendq_forget(void *owner);
-/* How many sends the calling thread started since the last call (0 when
- * the round sent nothing), batched or plain. */
+/* How many sends the calling thread queued, or made plainly with bytes
+ * out, since the last call (0 when the round sent nothing). */
 unsigned sendq_take_round_sends(void);
 /* Submits the round now (the loop does this itself before it waits). */
 void sendq_flush(void);

@@ -45,7 +45,7 @@ static _Thread_local struct {
     struct io_uring ring;
     ev_prepare prepare;
     ev_idle idle;
-    unsigned round_sends; /* sendq_write calls with bytes, since the last take */
+    unsigned round_sends; /* sends queued or made with bytes out, since the last take */
     unsigned n;
     struct sendq_entry q[SENDQ_MAX];
     unsigned nwake;
@@ -69,6 +69,7 @@ static int plain_send(struct sendq_conn *c, int fd, const char *buf, size_t *sen
     while (*sent < end) {
         ssize_t n = send(fd, buf + *sent, end - *sent, MSG_NOSIGNAL);
         if (n > 0) {
+            sq.round_sends++;
             *sent += (size_t)n;
             if (c->ops)
                 c->ops->progress(c->owner, (size_t)n);
@@ -92,13 +93,13 @@ int sendq_write(struct sendq_conn *c, int fd, const char *buf, size_t *sent, siz
         errno = c->err;
         return -1;
     }
-    sq.round_sends++;
     if (c->slot)
         return 0; /* its earlier bytes go first, at the end of the round */
     /* A socket that was full is retried plainly: queueing would only learn
      * EAGAIN again at the end of the round, with the owner still waiting. */
     if (!sq.on || c->blocked || sq.n == SENDQ_MAX)
         return plain_send(c, fd, buf, sent, end);
+    sq.round_sends++;
     struct sendq_entry *e = &sq.q[sq.n++];
     e->c = c;
     e->fd = fd;
