@@ -13,6 +13,7 @@
 
 #include <ev.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <stdatomic.h>
 
@@ -89,6 +90,9 @@ void workers_stop(void);
 int workers_all_exited(void);
 void workers_join(void);
 unsigned workers_count(void);
+/* The CPUs this process may run on (a container's cpuset, taskset), into
+ * *set if given.  Returns their number, or 0 if unknown. */
+int usable_cpus(cpu_set_t *set);
 /* Client connections worker k holds now (any thread; for the stats). */
 unsigned worker_connections(unsigned k);
 

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <ev.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,9 +50,9 @@ static unsigned resolve_workers(unsigned configured)
     if (configured)
         return configured;
     /* The CPUs this process may run on (a container's cpuset), not all. */
-    cpu_set_t allowed;
-    long n = sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? CPU_COUNT(&allowed)
-                                                                : sysconf(_SC_NPROCESSORS_ONLN);
+    long n = usable_cpus(NULL);
+    if (n == 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         n = 1;
     return n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;

@@ -331,16 +331,25 @@ static void *worker_main(void *arg)
  * to an idle CPU (the 2-worker p99 in `make bench` got worse, 1.28x the
  * best peer's in one run).  Only with 2+ workers and no more workers than
  * CPUs. */
+int usable_cpus(cpu_set_t *set)
+{
+    cpu_set_t own;
+    if (!set)
+        set = &own;
+    return sched_getaffinity(0, sizeof *set, set) == 0 ? CPU_COUNT(set) : 0;
+}
+
 static void pin_workers(unsigned n)
 {
     cpu_set_t allowed;
     char list[256] = "";
     size_t len = 0;
+    int ncpus;
 
-    if (n < 2 || sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+    if (n < 2 || (ncpus = usable_cpus(&allowed)) == 0)
         return;
-    if ((unsigned)CPU_COUNT(&allowed) < n) {
-        log_info("cpu-affinity: %u workers on %d CPUs: not pinned", n, CPU_COUNT(&allowed));
+    if ((unsigned)ncpus < n) {
+        log_info("cpu-affinity: %u workers on %d CPUs: not pinned", n, ncpus);
         return;
     }
     unsigned k = 0;
