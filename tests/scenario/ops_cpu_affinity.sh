@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ops_cpu_affinity.sh: `cpu-affinity auto` runs worker k on the k-th CPU the
 # process may use; `cpu-affinity off` (the default) leaves every thread free;
-# more workers than CPUs are not pinned.  Read from the threads'
-# Cpus_allowed_list in /proc, under a cpuset given with taskset.
+# more workers than CPUs are not pinned; `workers auto` counts the cpuset.
+# Read from the threads' Cpus_allowed_list in /proc, under a cpuset given
+# with taskset.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
@@ -58,4 +59,10 @@ for c in $got; do
 done
 grep -q "cpu-affinity: $((NCPU + 1)) workers on $NCPU CPUs: not pinned" "$TMPDIR/proxy.log" ||
     fail "no log line saying why nothing was pinned"
+# workers auto counts the cpuset, not every online CPU.
+: >"$TMPDIR/proxy.log"
+run_with off auto "$LAST" >/dev/null
+grep -q "started: 1 workers" "$TMPDIR/proxy.log" ||
+    fail "workers auto under a 1-CPU cpuset: $(grep started "$TMPDIR/proxy.log")"
+echo "workers auto under taskset -c $LAST: 1 worker"
 echo "PASS"
