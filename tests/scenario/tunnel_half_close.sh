@@ -74,28 +74,44 @@ pool web {
 CONF
 start_proxy "$TMPDIR/proxy.conf" "$P"
 
-cat >"$TMPDIR/client.py" <<'PY'
+# The clients' common part: the upgrade request, reading to the end of
+# stream, and the bytes after the 101 head.
+cat >"$TMPDIR/ws.py" <<'PY'
 import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(b"GET /chat HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+
+def upgrade(path, extra=b""):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+    s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" + extra)
+    return s
+
+def read_to_eof(s, data=b""):
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+
+def after_101(data):
+    assert data.startswith(b"HTTP/1.1 101"), data
+    return data.split(b"\r\n\r\n", 1)[1]
+PY
+
+cat >"$TMPDIR/client.py" <<'PY'
+import socket
+from ws import upgrade, read_to_eof, after_101
+s = upgrade(b"/chat")
 data = b""
 while b"\r\n\r\n" not in data:
     chunk = s.recv(4096)
     if not chunk:
         break
     data += chunk
-assert data.startswith(b"HTTP/1.1 101"), data
-rest = data.split(b"\r\n\r\n", 1)[1]
+rest = after_101(data)
 s.sendall(b"ping-1 ")
 s.sendall(b"ping-2")
 s.shutdown(socket.SHUT_WR)
-while True:
-    chunk = s.recv(4096)
-    if not chunk:
-        break
-    rest += chunk
-print(rest.decode())
+print(read_to_eof(s, rest).decode())
 PY
 for i in 1 2 3 4 5; do
     out=$(timeout 10 python3 "$TMPDIR/client.py" "$P" 2>&1)
@@ -106,19 +122,11 @@ echo "5/5 trials: the server saw the client's end of stream after all its bytes,
 
 # 2. The client's FIN before the 101.
 cat >"$TMPDIR/early.py" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(b"GET /late HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\nearly-ping")
+import socket
+from ws import upgrade, read_to_eof, after_101
+s = upgrade(b"/late", b"early-ping")
 s.shutdown(socket.SHUT_WR)
-data = b""
-while True:
-    chunk = s.recv(4096)
-    if not chunk:
-        break
-    data += chunk
-assert data.startswith(b"HTTP/1.1 101"), data
-print(data.split(b"\r\n\r\n", 1)[1].decode())
+print(after_101(read_to_eof(s)).decode())
 PY
 for i in 1 2 3; do
     out=$(timeout 10 python3 "$TMPDIR/early.py" "$P" 2>&1)
@@ -129,22 +137,14 @@ echo "3/3 trials: a FIN sent before the 101 went to the server as a half-close a
 
 # 3. The server's half-close.
 cat >"$TMPDIR/late.py" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(b"GET /bye HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-data = b""
-while True:
-    chunk = s.recv(4096)
-    if not chunk:
-        break  # the server's end of stream, passed on
-    data += chunk
-assert data.startswith(b"HTTP/1.1 101"), data
+import socket
+from ws import upgrade, read_to_eof, after_101
+s = upgrade(b"/bye")
+data = read_to_eof(s)  # to the server's end of stream, passed on
 s.sendall(b"after-your-end")
 s.shutdown(socket.SHUT_WR)
-s.settimeout(5)
 closed = s.recv(4096) == b""  # the proxy closes once both sides ended
-print(data.split(b"\r\n\r\n", 1)[1].decode(), "closed" if closed else "open")
+print(after_101(data).decode(), "closed" if closed else "open")
 PY
 for i in 1 2 3; do
     out=$(timeout 10 python3 "$TMPDIR/late.py" "$P" 2>&1)
