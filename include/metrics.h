@@ -24,6 +24,11 @@ struct metrics {
     atomic_uint_fast64_t reloads_failed;
     atomic_uint_fast64_t generation;
     atomic_uint workers;
+    /* Faults absorbed (section "faults" of the stats). */
+    atomic_uint_fast64_t server_conns_stray;   /* server connections closed: bytes beyond a response */
+    atomic_uint_fast64_t requests_not_replayed; /* 502 instead of sending a request twice */
+    atomic_uint_fast64_t requests_abandoned;   /* the client left before its response: server request aborted */
+    atomic_uint_fast64_t interim_over_limit;   /* 502: too many 1xx heads before the final one */
     uint64_t start_ms;                    /* monotonic, set once at start */
 
     /* Histogram of request durations (proxy receipt of head -> last byte

@@ -56,6 +56,8 @@ struct server {
     _Alignas(CACHE_LINE) atomic_uint_fast64_t requests;
     atomic_uint_fast64_t responses[STATUS_CLASSES];
     atomic_uint_fast64_t failures;           /* connect errors, resets, timeouts */
+    atomic_uint idle_close_min_ms;           /* shortest idle time after which it closed a
+                                                kept-alive connection, 0 = none seen */
 
     /* Cold, set at creation. */
     _Alignas(CACHE_LINE) atomic_int refs;    /* runtimes + upstream connections */

@@ -25,9 +25,20 @@ struct upstream_conn {
     unsigned reused : 1;                 /* came from the idle pool */
 };
 
-/* An idle connection to srv (most recently used first), its watcher
- * stopped, or NULL. */
-struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv);
+/* Requests that must not be replayed (POST, ...) go on an idle connection
+ * only while it is young: a server closes idle connections after its own
+ * keep-alive timeout, and a request sent just as it does would be lost
+ * without knowing whether the server acted on it.  The window is at most
+ * this, and half of the shortest idle close seen from the server. */
+#define REUSE_WINDOW_MAX_MS 1000
+#define UPSTREAM_ANY_AGE UINT64_MAX
+uint64_t upstream_reuse_window_ms(const struct server *srv);
+
+/* An idle connection to srv (most recently used first) idle for at most
+ * max_idle_ms (UPSTREAM_ANY_AGE: any), or NULL.  Connections found closed
+ * by the server, or holding bytes it sent beyond its last response, are
+ * closed on the way. */
+struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, uint64_t max_idle_ms);
 /* Starts a non-blocking connect to srv.  Returns the connection (writable
  * when connected), or NULL with errno set. */
 struct upstream_conn *upstream_connect(struct worker *w, struct server *srv);

@@ -512,8 +512,10 @@ static void txn_finish(struct session *s)
     }
     metrics_request_done((uint64_t)((now - t->t_start) * 1e6));
     if (t->up) {
-        int clean = t->resp_keep_alive && t->req_done && t->in_sent == t->in_fwd &&
-                    t->rin && t->rin_fwd == t->rin->len;
+        int beyond = t->rin && t->rin_fwd < t->rin->len; /* bytes past the response's end */
+        int clean = t->resp_keep_alive && t->req_done && t->in_sent == t->in_fwd && t->rin && !beyond;
+        if (beyond && t->resp_done)
+            atomic_fetch_add_explicit(&metrics.server_conns_stray, 1, memory_order_relaxed);
         if (clean)
             upstream_park(t->up);
         else

@@ -13,6 +13,7 @@
 #include "balance.h"
 #include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "session_priv.h"
 #include "upstream.h"
 #include "worker.h"
@@ -102,7 +103,10 @@ void sess_start_server(struct session *s)
     if (t->ntried < MAX_TRIES)
         t->tried[t->ntried++] = t->srv;
 
-    t->up = t->fresh_conn ? NULL : upstream_take_idle(s->w, t->srv);
+    /* A request that must not be replayed takes only a young idle
+     * connection (upstream.h): the server's idle close cannot race it. */
+    uint64_t max_idle = http_method_idempotent(t->method) ? UPSTREAM_ANY_AGE : upstream_reuse_window_ms(t->srv);
+    t->up = t->fresh_conn ? NULL : upstream_take_idle(s->w, t->srv, max_idle);
     if (t->up) {
         attach_upstream(s);
         upstream_connected(s);
@@ -145,6 +149,8 @@ void sess_attempt_failed(struct session *s, const char *reason, int counts, int 
     struct txn *t = s->t;
     struct server *srv = t->srv;
     int retry_same = !counts;
+    /* A send still queued may yet reach the server: it counts as sent. */
+    int may_have_reached = t->sent_any || (t->up && sendq_pending(&t->up->q));
 
     if (t->up) {
         upstream_close(t->up);
@@ -154,10 +160,18 @@ void sess_attempt_failed(struct session *s, const char *reason, int counts, int 
         atomic_fetch_add_explicit(&srv->failures, 1, memory_order_relaxed);
         health_report_failure(t->pool, srv, reason);
     }
-    int may_replay = t->replayable && !t->resp_any &&
-                     (http_method_idempotent(t->method) || !t->sent_any || retry_same);
+    /* Whatever the cause (the keep-alive race included), a request that
+     * is not idempotent and may have reached the server is never sent
+     * again: the server may have acted on it (an order placed twice). */
+    int idempotent = http_method_idempotent(t->method);
+    int may_replay = t->replayable && !t->resp_any && (idempotent || !may_have_reached);
     balance_release(srv);
     t->srv = NULL;
+    if (!idempotent && may_have_reached && !t->resp_any) {
+        atomic_fetch_add_explicit(&metrics.requests_not_replayed, 1, memory_order_relaxed);
+        log_info("%s/%s %s; not retrying a %s request that may have reached it", t->pool->cfg->name,
+                 srv->name, reason, llhttp_method_name((llhttp_method_t)t->method));
+    }
     if (may_replay && retry_same) {
         /* The keep-alive race: not an attempt of its own, and the next try
          * opens a fresh connection (other idle ones may be stale too). */

@@ -237,6 +237,12 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
     for (unsigned k = 0; k < workers_count(); k++)
         stats_buf_printf(b, "%s%u", k ? "," : "", worker_connections(k));
     stats_buf_puts(b, "]}");
+    stats_buf_printf(b, ",\"faults\":{\"server_conns_stray\":%llu,\"requests_not_replayed\":%llu,"
+                        "\"requests_abandoned\":%llu,\"interim_over_limit\":%llu}",
+                     (unsigned long long)LOAD(metrics.server_conns_stray),
+                     (unsigned long long)LOAD(metrics.requests_not_replayed),
+                     (unsigned long long)LOAD(metrics.requests_abandoned),
+                     (unsigned long long)LOAD(metrics.interim_over_limit));
     stats_buf_printf(b, ",\"requests\":{\"total\":%llu,\"rate\":%.3f}",
                      (unsigned long long)LOAD(metrics.requests_total),
                      finite_or_zero(metrics_rate(now, 10)));
@@ -365,6 +371,16 @@ static void prom_process(struct stats_buf *b, uint64_t now)
     prom_scalar(b, "proxy_config_generation", "gauge",
                 "Configuration generation in use (+1 at each successful reload).",
                 LOAD(metrics.generation));
+    prom_head(b, "proxy_faults_total", "counter",
+              "Faults absorbed: stray server bytes, requests not replayed, abandoned requests, excess 1xx.");
+    stats_buf_printf(b, "proxy_faults_total{kind=\"server_conns_stray\"} %llu\n",
+                     (unsigned long long)LOAD(metrics.server_conns_stray));
+    stats_buf_printf(b, "proxy_faults_total{kind=\"requests_not_replayed\"} %llu\n",
+                     (unsigned long long)LOAD(metrics.requests_not_replayed));
+    stats_buf_printf(b, "proxy_faults_total{kind=\"requests_abandoned\"} %llu\n",
+                     (unsigned long long)LOAD(metrics.requests_abandoned));
+    stats_buf_printf(b, "proxy_faults_total{kind=\"interim_over_limit\"} %llu\n",
+                     (unsigned long long)LOAD(metrics.interim_over_limit));
     prom_head(b, "proxy_uptime_seconds", "gauge", "Seconds since the proxy started.");
     stats_buf_printf(b, "proxy_uptime_seconds %.3f\n", uptime_s(now));
 }

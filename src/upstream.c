@@ -6,12 +6,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "worker.h"
 
 /* Idle connections kept per server and worker: enough for the usual
@@ -31,16 +33,65 @@ static void idle_unlink(struct upstream_conn *uc)
     list->count--;
 }
 
-struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv)
+/* The server closed an idle connection after `idle_ms`: the shortest such
+ * time seen is how long this server keeps connections open, and bounds
+ * the reuse window for requests that must not be replayed. */
+static void learn_idle_close(struct server *srv, uint64_t idle_ms)
 {
-    struct upstream_conn *uc = srv->idle[w->id].head;
-    if (!uc)
-        return NULL;
-    idle_unlink(uc);
-    /* The watcher stays started: its new owner changes the callback, and
-     * the fd's epoll registration is left as it is. */
-    uc->reused = 1;
-    return uc;
+    unsigned ms = idle_ms > UINT_MAX ? UINT_MAX : (unsigned)idle_ms;
+    unsigned seen = atomic_load_explicit(&srv->idle_close_min_ms, memory_order_relaxed);
+    while ((seen == 0 || ms < seen) &&
+           !atomic_compare_exchange_weak_explicit(&srv->idle_close_min_ms, &seen, ms,
+                                                  memory_order_relaxed, memory_order_relaxed))
+        ;
+}
+
+/* Whether an idle connection can carry a request: nothing pending on it.
+ * A byte waiting is one the server sent beyond its last response (another
+ * client's request must never read it), an end of stream is the server's
+ * close; one non-blocking peek tells, before epoll gets to say so. */
+static int idle_usable(struct upstream_conn *uc, uint64_t now)
+{
+    char c;
+    ssize_t n = recv(uc->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return 1;
+    if (n > 0)
+        atomic_fetch_add_explicit(&metrics.server_conns_stray, 1, memory_order_relaxed);
+    else if (n == 0)
+        learn_idle_close(uc->srv, now > uc->idle_since_ms ? now - uc->idle_since_ms : 0);
+    return 0;
+}
+
+uint64_t upstream_reuse_window_ms(const struct server *srv)
+{
+    unsigned learned = atomic_load_explicit(&srv->idle_close_min_ms, memory_order_relaxed);
+    uint64_t window = REUSE_WINDOW_MAX_MS;
+    if (learned && learned / 2 < window)
+        window = learned / 2;
+    return window;
+}
+
+struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, uint64_t max_idle_ms)
+{
+    uint64_t now = (uint64_t)(ev_now(w->loop) * 1000);
+    struct upstream_conn *uc;
+
+    while ((uc = srv->idle[w->id].head)) {
+        /* Most recently used first: when the head is too old, all are. */
+        if (max_idle_ms != UPSTREAM_ANY_AGE && now - uc->idle_since_ms > max_idle_ms)
+            return NULL;
+        idle_unlink(uc);
+        if (!idle_usable(uc, now)) {
+            upstream_close(uc);
+            continue;
+        }
+        /* The watcher stays started: its new owner changes the callback,
+         * and the fd's epoll registration is left as it is. */
+        uc->reused = 1;
+        return uc;
+    }
+    return NULL;
 }
 
 struct upstream_conn *upstream_connect(struct worker *w, struct server *srv)
@@ -89,9 +140,9 @@ void upstream_close(struct upstream_conn *uc)
 static void idle_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct upstream_conn *uc = io->data;
-    (void)loop;
     (void)revents;
     idle_unlink(uc);
+    idle_usable(uc, (uint64_t)(ev_now(loop) * 1000)); /* counts and learns what it was */
     upstream_close(uc);
 }
 
