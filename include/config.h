@@ -55,6 +55,8 @@ struct config_pool {
     uint64_t slow_start_ms;           /* default 0 = off */
     unsigned retries;                 /* default 2 */
     unsigned max_queue;               /* default 1000 */
+    int ignore_client_abort;          /* default 0: a request whose client left is aborted */
+    int on_down_shutdown;             /* default 0: a server marked down keeps its requests */
     struct config_server *servers;    /* primaries and standbys, in file order */
     size_t nservers;
     int line;

@@ -430,6 +430,31 @@ static int do_pool_uint(struct config_parser *p, int line, int argc, char **argv
     return -1; /* not reached */
 }
 
+/* ignore-client-abort on|off, on-down none|shutdown: a choice of two words
+ * into an int flag of the pool. */
+static int do_pool_choice(struct config_parser *p, int line, int argc, char **argv)
+{
+    static const struct { const char *name, *off_word, *on_word; size_t off; } kinds[] = {
+        { "ignore-client-abort", "off", "on", offsetof(struct config_pool, ignore_client_abort) },
+        { "on-down", "none", "shutdown", offsetof(struct config_pool, on_down_shutdown) },
+    };
+
+    (void)argc;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strcmp(argv[0], kinds[i].name) != 0)
+            continue;
+        int *flag = (int *)((char *)config_cur_pool(p) + kinds[i].off);
+        if (strcmp(argv[1], kinds[i].off_word) == 0 || strcmp(argv[1], kinds[i].on_word) == 0) {
+            *flag = strcmp(argv[1], kinds[i].on_word) == 0;
+            return 0;
+        }
+        config_perr(p, line, "%s: expected %s or %s, got \"%s\"", argv[0], kinds[i].on_word,
+                    kinds[i].off_word, argv[1]);
+        return -1;
+    }
+    return -1; /* not reached */
+}
+
 /* Options after "server NAME ADDR": weight N, max-conns N, in any order. */
 static int server_options(struct config_parser *p, int line, int argc, char **argv,
                           struct config_server *s)
@@ -526,6 +551,8 @@ const struct config_command config_pool_commands[] = {
     { "slow-start", 1, 1, "slow-start DURATION", 0, do_pool_duration },
     { "retries", 1, 1, "retries N", 0, do_pool_uint },
     { "max-queue", 1, 1, "max-queue N", 0, do_pool_uint },
+    { "ignore-client-abort", 1, 1, "ignore-client-abort on|off", 0, do_pool_choice },
+    { "on-down", 1, 1, "on-down none|shutdown", 0, do_pool_choice },
     { "server", 2, 6, "server NAME ADDR [weight N] [max-conns N]", CFG_CMD_REPEAT, do_server },
     { "standby", 2, 6, "standby NAME ADDR [weight N] [max-conns N]", CFG_CMD_REPEAT, do_server },
     { NULL, 0, 0, NULL, 0, NULL },

@@ -555,13 +555,25 @@ static void txn_finish(struct session *s)
  * otherwise there is no one left to answer. */
 static void client_eof(struct session *s)
 {
+    struct txn *t = s->t;
     s->client_eof = 1;
     if (s->state == SESS_TUNNEL)
         return;
-    if (s->t && s->t->req_done && (s->state == SESS_FORWARD || s->state == SESS_CONNECT ||
-                                   s->state == SESS_QUEUED)) {
-        s->t->close_after = 1;
+    int in_flight = t && (s->state == SESS_FORWARD || s->state == SESS_CONNECT || s->state == SESS_QUEUED);
+    if (in_flight && t->req_done && t->pool->cfg->ignore_client_abort) {
+        t->close_after = 1; /* finish it on the server, answer if the client still reads */
         return;
+    }
+    if (in_flight) {
+        /* Abandoned (like nginx, a FIN counts: HTTP clients do not
+         * half-close to wait for an answer).  Closing the session closes
+         * the server connection (never pooled), frees its server slot and
+         * takes a queued request out of the queue. */
+        atomic_fetch_add_explicit(&metrics.requests_abandoned, 1, memory_order_relaxed);
+        if (!t->resp_head_done)
+            t->status = 499; /* the access log's word for it, as nginx's */
+        log_debug("client left before its response: aborting its request on %s/%s", t->pool->cfg->name,
+                  t->srv ? t->srv->name : "-");
     }
     session_close(s);
 }

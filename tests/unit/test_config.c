@@ -96,6 +96,8 @@ Test(config, defaults)
     cr_assert_eq(p->slow_start_ms, 0);
     cr_assert_eq(p->retries, 2);
     cr_assert_eq(p->max_queue, 1000);
+    cr_assert_eq(p->ignore_client_abort, 0);
+    cr_assert_eq(p->on_down_shutdown, 0);
     cr_assert_eq(p->nservers, 1);
     cr_assert_str_eq(p->servers[0].name, "a");
     cr_assert_str_eq(p->servers[0].addr.text, "127.0.0.1:9001");
@@ -228,6 +230,8 @@ Test(config, pool_directives)
         "    slow-start 30s\n"
         "    retries 0\n"
         "    max-queue 0\n"
+        "    ignore-client-abort on\n"
+        "    on-down shutdown\n"
         "    server app1 127.0.0.1:9001 weight 2 max-conns 200\n"
         "    server app2 localhost:9002 max-conns 7 weight 256\n"
         "    standby spare1 127.0.0.1:9003\n"
@@ -249,6 +253,8 @@ Test(config, pool_directives)
     cr_assert_eq(p->slow_start_ms, 30000);
     cr_assert_eq(p->retries, 0);
     cr_assert_eq(p->max_queue, 0);
+    cr_assert_eq(p->ignore_client_abort, 1);
+    cr_assert_eq(p->on_down_shutdown, 1);
     cr_assert_eq(p->nservers, 4);
     cr_assert_eq(p->servers[0].weight, 2);
     cr_assert_eq(p->servers[0].max_conns, 200);
@@ -717,6 +723,9 @@ Test(config_errors, pool_values)
     expect_error(POOL("retries many"), "t.conf:4: retries: expected a number 0-100, got \"many\"");
     expect_error(POOL("max-queue -3"),
                  "t.conf:4: max-queue: expected a number 0-10000000, got \"-3\"");
+    expect_error(POOL("ignore-client-abort yes"),
+                 "t.conf:4: ignore-client-abort: expected on or off, got \"yes\"");
+    expect_error(POOL("on-down kill"), "t.conf:4: on-down: expected shutdown or none, got \"kill\"");
     expect_error(POOL("standby-below x"),
                  "t.conf:4: standby-below: expected a number 0-100000, got \"x\"");
     expect_error(POOL("server s2 127.0.0.1:9001 weight 0"),
