@@ -29,6 +29,8 @@ struct worker;
 #define MAX_TRIES 8
 #define LOG_LINE_MAX 256
 #define LINGER_MS 1000
+/* Interim (1xx) responses relayed before the final one; more is a 502. */
+#define INTERIM_MAX 8
 
 enum sess_state {
     SESS_IDLE,        /* keep-alive: waiting for a request; no buffers held (timeout keep-alive) */
@@ -75,6 +77,7 @@ struct txn {
     unsigned client_shut : 1;     /* tunnel: the server's half-close was passed to the client */
     uint8_t attempts;
     uint8_t ntried;
+    uint8_t interim;              /* 1xx heads relayed */
     struct server *tried[MAX_TRIES];
     struct queue_waiter qw;
     uint16_t status;

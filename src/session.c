@@ -292,8 +292,20 @@ void sess_respond_error(struct session *s, int status)
         session_close(s);
         return;
     }
-    t->rin->len = http_error_response(status, 1, t->rin->data, t->rin->cap);
-    t->rin_sent = 0;
+    /* Before the final head, rin[0, rin_fwd) holds only interim (1xx)
+     * heads relayed or being relayed: the error follows them. */
+    if (t->rin_sent > 0 && !sendq_pending(&s->q)) {
+        buf_consume(t->rin, t->rin_sent);
+        t->rin_fwd -= t->rin_sent;
+        t->rin_sent = 0;
+    }
+    size_t keep = t->rin_fwd;
+    size_t n = http_error_response(status, 1, t->rin->data + keep, t->rin->cap - keep);
+    if (n == 0) {
+        session_close(s);
+        return;
+    }
+    t->rin->len = keep + n;
     t->rin_fwd = t->rin->len;
     t->status = (uint16_t)status;
     t->resp_any = t->resp_head_done = t->resp_done = 1;

@@ -362,7 +362,13 @@ static void sess_process_response(struct session *s)
             goto invalid;
         t->rscanned = base + end;
         if (h.status >= 100 && h.status < 200 && h.status != 101) {
-            /* 100 Continue and friends: pass on, wait for the final head. */
+            /* 100 Continue and friends: pass on, wait for the final head.
+             * A few are normal (100, 103); a server that keeps sending
+             * them gets its client a 502 after the ones relayed. */
+            if (++t->interim > INTERIM_MAX) {
+                atomic_fetch_add_explicit(&metrics.interim_over_limit, 1, memory_order_relaxed);
+                goto invalid;
+            }
             t->rin_fwd = base + end;
             continue;
         }
@@ -396,9 +402,7 @@ static void sess_process_response(struct session *s)
 invalid:
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
     log_info("invalid response from %s/%s", t->pool->cfg->name, t->srv->name);
-    if (t->rin_fwd > t->rin_sent || t->rin_sent > 0)
-        t->resp_head_done = 1; /* an interim head went out already: only closing is left */
-    sess_respond_error(s, 502);
+    sess_respond_error(s, 502); /* after the interim heads relayed, if any */
 }
 
 static void sess_upstream_eof(struct session *s, int err)
