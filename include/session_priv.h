@@ -101,6 +101,8 @@ struct session {
     ev_timer timer;
     struct sendq_conn q;          /* sends to the client */
     double last_activity;         /* for timeout server, checked lazily */
+    double client_progress_at;    /* when the client last took response bytes (timeout client) */
+    int outq_seen;                /* client socket's unsent bytes at the last check, -1 = none */
     double deadline;              /* when the current state times out */
     double timer_at;              /* when the libev timer is armed to fire */
     struct buf *in;               /* request bytes; NULL while idle */
@@ -119,6 +121,10 @@ int sess_scratch_reserve(unsigned fields, size_t out);
 
 /* session.c */
 const struct config *sess_cfg(const struct session *s);
+/* The client took response bytes: progress for timeout client. */
+void sess_client_progress(struct session *s);
+/* How often a forwarding session's timer looks at both sides. */
+uint64_t sess_forward_check_ms(const struct config *cfg);
 void sess_timer_set(struct session *s, uint64_t ms);
 void sess_respond_error(struct session *s, int status);
 extern const struct sendq_ops sess_client_sendq, sess_upstream_sendq;

@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -326,6 +328,13 @@ static void client_sent(void *owner, size_t bytes)
     if (s->t)
         s->t->bytes_out += bytes;
     s->last_activity = ev_now(s->w->loop);
+    sess_client_progress(s);
+}
+
+void sess_client_progress(struct session *s)
+{
+    s->client_progress_at = ev_now(s->w->loop);
+    s->outq_seen = -1;
 }
 
 static void upstream_sent(void *owner, size_t bytes)
@@ -677,14 +686,61 @@ static void client_cb(struct ev_loop *loop, ev_io *io, int revents)
     session_step(s);
 }
 
+/* A forwarding session's timer comes this often, so that a client that
+ * stops taking the response is seen within a quarter of timeout client. */
+uint64_t sess_forward_check_ms(const struct config *cfg)
+{
+    uint64_t quarter = cfg->timeout_client_ms / 4 ? cfg->timeout_client_ms / 4 : 1;
+    return quarter < cfg->timeout_server_ms ? quarter : cfg->timeout_server_ms;
+}
+
+/* Response bytes are waiting for the client's socket to take them. */
+static int waiting_on_client(const struct session *s)
+{
+    const struct txn *t = s->t;
+    return sendq_pending(&s->q) || (t->rin && t->rin_sent < t->rin_fwd) || (t->splicing && t->pipe.held > 0);
+}
+
+/* Whether the client has taken nothing for timeout client.  A slow reader
+ * empties its socket's send queue a little at a time without the socket
+ * ever becoming writable (the kernel wakes a writer only once a third of
+ * the buffer is free): the queue's shrinking, sampled at each check, is
+ * progress too, not only the proxy's writes. */
+static int client_stalled(struct session *s, double now)
+{
+    int outq = 0;
+    if (ioctl(s->fd, SIOCOUTQ, &outq) == 0) {
+        if (s->outq_seen >= 0 && outq < s->outq_seen)
+            s->client_progress_at = now;
+        s->outq_seen = outq;
+    }
+    return (now - s->client_progress_at) * 1000.0 >= (double)sess_cfg(s)->timeout_client_ms;
+}
+
 static void forward_timeout(struct session *s)
 {
     struct txn *t = s->t;
-    uint64_t limit = sess_cfg(s)->timeout_server_ms;
-    double idle = ev_now(s->w->loop) - s->last_activity;
+    const struct config *cfg = sess_cfg(s);
+    uint64_t limit = cfg->timeout_server_ms;
+    double now = ev_now(s->w->loop);
+    double idle = now - s->last_activity;
 
+    if (waiting_on_client(s)) {
+        /* Not the server's turn: only timeout client applies. */
+        if (!client_stalled(s, now)) {
+            sess_timer_set(s, sess_forward_check_ms(cfg));
+            return;
+        }
+        log_debug("client took nothing of its response for %llu ms: closing",
+                  (unsigned long long)cfg->timeout_client_ms);
+        session_close(s);
+        return;
+    }
+    s->outq_seen = -1;
     if (idle * 1000.0 < (double)limit) {
-        sess_timer_set(s, (uint64_t)((double)limit - idle * 1000.0) + 1);
+        uint64_t left = (uint64_t)((double)limit - idle * 1000.0) + 1;
+        uint64_t check = sess_forward_check_ms(cfg);
+        sess_timer_set(s, left < check ? left : check);
         return;
     }
     if (s->state == SESS_TUNNEL) {

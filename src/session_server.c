@@ -49,7 +49,8 @@ static void upstream_connected(struct session *s)
     t->t_connected = ev_now(s->w->loop);
     s->state = SESS_FORWARD;
     s->last_activity = ev_now(s->w->loop);
-    sess_timer_set(s, sess_cfg(s)->timeout_server_ms);
+    sess_client_progress(s);
+    sess_timer_set(s, sess_forward_check_ms(sess_cfg(s)));
 }
 
 /* Picks a server and starts talking to it, or queues, or answers 503. */
@@ -589,6 +590,7 @@ void sess_splice_out(struct session *s)
         if (n > 0) {
             t->bytes_out += (uint64_t)n;
             s->last_activity = ev_now(s->w->loop);
+            sess_client_progress(s);
             continue;
         }
         if (n < 0 && errno == EAGAIN)
