@@ -282,9 +282,13 @@ static void check_local_error(struct health_check *hc, const char *what, int err
         quiet++;
         return;
     }
-    log_warnx("check pool=%s server=%s: %s: %s: a local error, not counted against the "
-              "server (%llu more since the last such warning)",
-              srv->pool_name, srv->name, what, strerror(err), quiet);
+    if (quiet)
+        log_warnx("check pool=%s server=%s: %s: %s: a local error, not counted against the "
+                  "server (and %llu more since the last such warning)",
+                  srv->pool_name, srv->name, what, strerror(err), quiet);
+    else
+        log_warnx("check pool=%s server=%s: %s: %s: a local error, not counted against the "
+                  "server", srv->pool_name, srv->name, what, strerror(err));
     last_warn = now;
     quiet = 0;
 }
