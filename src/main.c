@@ -25,6 +25,10 @@
 
 #define PROXY_VERSION "0.1.0"
 #define DEFAULT_CONFIG "conf/proxy.conf"
+/* How long a start waits for a listen address still held (a previous
+ * process killed but not yet gone): long enough for that, short enough
+ * that a real conflict fails the start soon. */
+#define LISTEN_START_WAIT_MS 5000
 
 static const char *config_path = DEFAULT_CONFIG;
 static struct listen_set listeners;
@@ -266,7 +270,7 @@ int main(int argc, char **argv)
     running_workers = resolve_workers(cfg->workers);
     running_affinity = cfg->cpu_affinity;
     fd_limit_fit(cfg, running_workers);
-    if (listen_set_open(&listeners, cfg, running_workers, NULL) < 0) {
+    if (listen_set_open_wait(&listeners, cfg, running_workers, NULL, LISTEN_START_WAIT_MS) < 0) {
         config_free(cfg);
         return 1;
     }
