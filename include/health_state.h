@@ -35,6 +35,12 @@ void health_state_passive_success(struct server *srv);
 /* Main thread: marks srv up now (slow start begins, passive count reset). */
 void health_state_mark_up(struct server *srv, uint64_t now);
 
+/* Is `err` (an errno from socket(), connect() or the like) a shortage of
+ * this process or host - out of fds, memory or buffers - rather than
+ * something the server did?  Such a failure says nothing about the server:
+ * it must neither count against it nor change its state. */
+int health_errno_local(int err);
+
 /* May srv take new requests: up and neither draining nor disabled. */
 int health_state_usable(const struct server *srv);
 

@@ -26,6 +26,12 @@ struct listen_set {
  * address failed and why (nothing of prev is closed then). */
 int listen_set_open(struct listen_set *set, const struct config *cfg, unsigned nworkers,
                     const struct listen_set *prev);
+/* The same, but an address in use (EADDRINUSE: the previous process not
+ * yet gone, or any other holder) is tried again every 200ms for up to
+ * wait_ms in all, saying so in the log once, before giving up.  For the
+ * start: a reload must not block the main loop. */
+int listen_set_open_wait(struct listen_set *set, const struct config *cfg, unsigned nworkers,
+                         const struct listen_set *prev, unsigned wait_ms);
 /* Closes the sockets of `old` that `now` does not hold (NULL: all). */
 void listen_set_close_unused(const struct listen_set *old, const struct listen_set *now);
 void listen_set_free(struct listen_set *set);

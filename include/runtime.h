@@ -73,6 +73,8 @@ struct server {
     int check_status;                        /* enum check_status of health.h */
     unsigned check_consecutive;              /* consecutive results of the same kind */
     double check_last_ms;                    /* duration of the last check */
+    unsigned long long check_local_errors;   /* checks that failed for a local reason
+                                                (EMFILE...): not counted as results */
     int check_seen_state;                    /* state as health.c last acted on it: a
                                                 differing state is a worker's passive down */
 

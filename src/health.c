@@ -261,10 +261,46 @@ static void check_done(struct health_check *hc, int pass, const char *detail)
     pool_recompute_of(srv);
 }
 
+/* A warning about local check errors at most this often (they come from
+ * every server at every interval while the shortage lasts). */
+#define LOCAL_WARN_EVERY_S 10.0
+
+/* The check could not be made for a reason of ours (out of fds, memory or
+ * buffers): that says nothing about the server, so its counters and state
+ * stay as they were - marking healthy servers down would turn a shortage
+ * of the proxy into 503s that last until `rise` checks pass afterwards. */
+static void check_local_error(struct health_check *hc, const char *what, int err)
+{
+    static double last_warn = -LOCAL_WARN_EVERY_S;
+    static unsigned long long quiet; /* local errors not logged since the last warning */
+    struct server *srv = hc->srv;
+    double now = ev_time();
+
+    check_close(hc);
+    srv->check_local_errors++;
+    if (now - last_warn < LOCAL_WARN_EVERY_S) {
+        quiet++;
+        return;
+    }
+    if (quiet)
+        log_warnx("check pool=%s server=%s: %s: %s: a local error, not counted against the "
+                  "server (and %llu more since the last such warning)",
+                  srv->pool_name, srv->name, what, strerror(err), quiet);
+    else
+        log_warnx("check pool=%s server=%s: %s: %s: a local error, not counted against the "
+                  "server", srv->pool_name, srv->name, what, strerror(err));
+    last_warn = now;
+    quiet = 0;
+}
+
 static void check_fail_errno(struct health_check *hc, const char *what, int err)
 {
     char detail[128];
 
+    if (health_errno_local(err)) {
+        check_local_error(hc, what, err);
+        return;
+    }
     if (err == ECONNREFUSED)
         snprintf(detail, sizeof detail, "connect refused");
     else if (err == ECONNRESET)

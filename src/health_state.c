@@ -5,6 +5,8 @@
  */
 #include "health_state.h"
 
+#include <errno.h>
+
 #include "health.h"
 
 /* Counts a result of kind `status`: one more of the same, or the first of a
@@ -94,6 +96,11 @@ void health_state_passive_success(struct server *srv)
 {
     if (atomic_load_explicit(&srv->passive_failures, memory_order_relaxed) != 0)
         atomic_store_explicit(&srv->passive_failures, 0, memory_order_relaxed);
+}
+
+int health_errno_local(int err)
+{
+    return err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOBUFS;
 }
 
 int health_state_usable(const struct server *srv)

@@ -9,11 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
 #define LISTEN_BACKLOG 4096
+/* How often a start waiting for an address in use tries again. */
+#define LISTEN_RETRY_MS 200
 
 static int open_one(const struct config_addr *addr)
 {
@@ -65,10 +68,78 @@ static const int *find_prev(const struct listen_set *prev, const struct config_a
     return NULL;
 }
 
+/* Opens address i's socket for every worker, or reuses prev's.  On failure
+ * closes what it opened and returns -1 with errno set. */
+static int open_addr(struct listen_set *set, size_t i, const struct config_addr *addr,
+                     const struct listen_set *prev)
+{
+    const int *old = find_prev(prev, addr);
+    unsigned nworkers = set->nworkers;
+    int *fds = &set->fds[i * nworkers];
+
+    if (!old && address_taken(addr))
+        return -1;
+    for (unsigned k = 0; k < nworkers; k++) {
+        fds[k] = old ? old[k] : open_one(addr);
+        if (fds[k] < 0) {
+            int saved = errno;
+            for (unsigned j = 0; j < k && !old; j++)
+                close(fds[j]);
+            errno = saved;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Opens address i, retrying while it is in use until `deadline` (now_ms()). */
+static int open_addr_wait(struct listen_set *set, size_t i, const struct config_addr *addr,
+                          const struct listen_set *prev, uint64_t deadline)
+{
+    uint64_t start = now_ms();
+    int waited = 0;
+
+    while (open_addr(set, i, addr, prev) < 0) {
+        if (errno != EADDRINUSE)
+            return -1;
+        if (now_ms() >= deadline) {
+            if (waited)
+                log_warnx("listen %s: still in use after %.1fs, giving up", addr->text,
+                          (double)(now_ms() - start) / 1000.0);
+            errno = EADDRINUSE;
+            return -1;
+        }
+        if (!waited)
+            log_warnx("listen %s: address in use, waiting up to %.1fs for it to be released",
+                      addr->text, (double)(deadline - start) / 1000.0);
+        waited = 1;
+        sleep_ms(LISTEN_RETRY_MS);
+    }
+    if (waited)
+        log_info("listen %s: bound after waiting %.1fs", addr->text,
+                 (double)(now_ms() - start) / 1000.0);
+    return 0;
+}
+
 int listen_set_open(struct listen_set *set, const struct config *cfg, unsigned nworkers,
                     const struct listen_set *prev)
 {
+    return listen_set_open_wait(set, cfg, nworkers, prev, 0);
+}
+
+int listen_set_open_wait(struct listen_set *set, const struct config *cfg, unsigned nworkers,
+                         const struct listen_set *prev, unsigned wait_ms)
+{
     size_t n = cfg->nlistens;
+    uint64_t deadline = now_ms() + wait_ms;
 
     if (n > LISTEN_ADDRS_MAX) {
         log_errorx("too many listen addresses (at most %d)", LISTEN_ADDRS_MAX);
@@ -81,25 +152,16 @@ int listen_set_open(struct listen_set *set, const struct config *cfg, unsigned n
         return -1;
     for (size_t i = 0; i < n; i++) {
         const struct config_addr *addr = &cfg->listens[i].addr;
-        const int *old = find_prev(prev, addr);
         set->addrs[i] = *addr;
-        set->naddrs = i + 1;
-        int taken = !old && address_taken(addr);
-        for (unsigned k = 0; k < nworkers; k++) {
-            set->fds[i * nworkers + k] = old ? old[k] : taken ? -1 : open_one(addr);
-            if (set->fds[i * nworkers + k] < 0) {
-                log_error("%s:%d: listen %s", cfg->file ? cfg->file : "config", cfg->listens[i].line,
-                          addr->text);
-                /* Close what this call opened, keep what prev owns. */
-                for (unsigned j = 0; j < k; j++)
-                    if (!old)
-                        close(set->fds[i * nworkers + j]);
-                set->naddrs = i;
-                listen_set_close_unused(set, prev);
-                listen_set_free(set);
-                return -1;
-            }
+        if (open_addr_wait(set, i, addr, prev, deadline) < 0) {
+            log_error("%s:%d: listen %s", cfg->file ? cfg->file : "config", cfg->listens[i].line,
+                      addr->text);
+            /* Close what this call opened, keep what prev owns. */
+            listen_set_close_unused(set, prev);
+            listen_set_free(set);
+            return -1;
         }
+        set->naddrs = i + 1;
     }
     return 0;
 }

@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "event.h"
+#include "fd_limit.h"
 #include "health.h"
 #include "listen.h"
 #include "log.h"
@@ -25,6 +25,10 @@
 
 #define PROXY_VERSION "0.1.0"
 #define DEFAULT_CONFIG "conf/proxy.conf"
+/* How long a start waits for a listen address still held (a previous
+ * process killed but not yet gone): long enough for that, short enough
+ * that a real conflict fails the start soon. */
+#define LISTEN_START_WAIT_MS 5000
 
 static const char *config_path = DEFAULT_CONFIG;
 static struct listen_set listeners;
@@ -74,15 +78,6 @@ static struct config *load_config(void)
     return cfg;
 }
 
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 /* Settings that apply to the whole process, at start and each reload. */
 static int apply_process_settings(const struct config *cfg)
 {
@@ -115,6 +110,10 @@ static void reload(void)
         reload_failed("configuration errors (see above)");
         return;
     }
+    /* Before opening anything: a reload that needs more fds gets them (as
+     * far as the limits allow) or says it will not. */
+    if (fd_limit_needed(cfg, running_workers) > fd_limit_needed(cur->cfg, running_workers))
+        fd_limit_fit(cfg, running_workers);
     if (listen_set_open(&next, cfg, running_workers, &listeners) < 0) {
         config_free(cfg);
         reload_failed("cannot open a listen address");
@@ -258,7 +257,6 @@ int main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit();
     metrics.start_ms = now_ms();
     main_loop = ev_default_loop(EVFLAG_AUTO);
 
@@ -271,7 +269,8 @@ int main(int argc, char **argv)
     }
     running_workers = resolve_workers(cfg->workers);
     running_affinity = cfg->cpu_affinity;
-    if (listen_set_open(&listeners, cfg, running_workers, NULL) < 0) {
+    fd_limit_fit(cfg, running_workers);
+    if (listen_set_open_wait(&listeners, cfg, running_workers, NULL, LISTEN_START_WAIT_MS) < 0) {
         config_free(cfg);
         return 1;
     }

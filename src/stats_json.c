@@ -197,9 +197,10 @@ void stats_json_server(struct stats_buf *b, const struct server *srv)
                          (unsigned long long)LOAD(srv->responses[i]));
     stats_buf_printf(b, "},\"failures\":%llu",
                      (unsigned long long)LOAD(srv->failures));
-    stats_buf_printf(b, ",\"check\":{\"status\":\"%s\",\"consecutive\":%u,\"last_ms\":%.3f}}",
+    stats_buf_printf(b, ",\"check\":{\"status\":\"%s\",\"consecutive\":%u,\"last_ms\":%.3f",
                      stats_check_status(srv), srv->check_consecutive,
                      finite_or_zero(srv->check_last_ms));
+    stats_buf_printf(b, ",\"local_errors\":%llu}}", srv->check_local_errors);
 }
 
 static void json_pool(struct stats_buf *b, const struct pool *pool)
@@ -298,6 +299,11 @@ static unsigned long long srv_requests(const struct server *srv)
 static unsigned long long srv_failures(const struct server *srv)
 {
     return LOAD(srv->failures);
+}
+
+static unsigned long long srv_check_local_errors(const struct server *srv)
+{
+    return srv->check_local_errors;
 }
 
 static void prom_per_server(struct stats_buf *b, const struct runtime *rt,
@@ -416,6 +422,9 @@ int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
     prom_responses(b, rt);
     prom_per_server(b, rt, "proxy_server_failures_total", "counter",
                     "Connect errors, resets and timeouts on a server.", srv_failures);
+    prom_per_server(b, rt, "proxy_server_check_local_errors_total", "counter",
+                    "Health checks not made for a local reason (out of fds or memory).",
+                    srv_check_local_errors);
     prom_per_pool(b, rt, "proxy_pool_queued_requests",
                   "Requests waiting in a pool's queue for a free server.", pool_queued);
     prom_per_pool(b, rt, "proxy_pool_standby_active",

@@ -3,7 +3,8 @@
 # (issue 5 item 5; CONTRACT.md section 2 `max-conns`).
 #
 # Part 1: the proxy runs under `ulimit -Hn 64 -Sn 64` (both limits: the proxy
-# raises its soft limit to the hard one at start).  100 idle client
+# raises its soft limit to the hard one at start, and as root the hard one
+# too, which nofile_exec takes away).  100 idle client
 # connections are opened, more than it can hold; accept(2) then fails with
 # EMFILE.  The proxy must not crash, must not spin (its CPU time over 2 s of
 # that state, utime+stime from /proc/PID/stat, stays under 0.3 s), and once
@@ -214,7 +215,7 @@ pool web {
     server app 127.0.0.1:$B
 }
 CONF
-bash -c 'ulimit -Hn 64 -Sn 64 && exec "$0" -c "$1"' "$PROXY" "$TMPDIR/emfile.conf" >>"$TMPDIR/proxy.log" 2>&1 &
+nofile_exec 64 64 "$PROXY" -c "$TMPDIR/emfile.conf" >>"$TMPDIR/proxy.log" 2>&1 &
 PROXY_PID=$!
 track "$PROXY_PID"
 wait_port "$P" 5 "$PROXY_PID" || fail "proxy did not start under ulimit -n 64"

@@ -18,6 +18,9 @@
 #   track PID                    have cleanup stop PID too
 #   stop_pid PID                 TERM, then KILL after 2s, and reap it
 #   wait_for SECS CMD [ARGS...]  retry CMD every 0.1s until it succeeds
+#   nofile_exec SOFT HARD CMD [ARGS...]
+#                                exec CMD with RLIMIT_NOFILE SOFT/HARD that it
+#                                cannot raise past HARD (run it with `&`)
 #   fail MSG                     print FAIL: MSG (and the proxy log tail), exit 1
 #
 # Run as a command, it calls one helper:  bash lib.sh wait_port 8080
@@ -142,6 +145,20 @@ wait_for() {
         sleep 0.1
     done
     return 1
+}
+
+# The proxy raises its hard fd limit when it may (root): a test of a low
+# limit drops CAP_SYS_RESOURCE so that `ulimit -Hn` holds.  exec, so that $!
+# of `nofile_exec ... &` is the pid of CMD itself.
+nofile_exec() {
+    local soft=$1 hard=$2
+    shift 2
+    # Two calls: `ulimit -Hn H -Sn S` sets both limits to each value in turn.
+    ulimit -Sn "$soft" && ulimit -Hn "$hard" || exit 1
+    if [ "$(id -u)" = 0 ]; then
+        exec setpriv --inh-caps=-sys_resource --bounding-set=-sys_resource -- "$@"
+    fi
+    exec "$@"
 }
 
 trap cleanup EXIT

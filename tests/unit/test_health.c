@@ -182,6 +182,19 @@ Test(health_state, rise_and_fall_of_one)
     t_pool_free(&tp);
 }
 
+/* A shortage of ours is not the server's failure (issue 11 item 3). */
+Test(health_state, local_errnos_are_told_from_the_servers)
+{
+    cr_assert(health_errno_local(EMFILE));
+    cr_assert(health_errno_local(ENFILE));
+    cr_assert(health_errno_local(ENOMEM));
+    cr_assert(health_errno_local(ENOBUFS));
+    cr_assert_not(health_errno_local(ECONNREFUSED));
+    cr_assert_not(health_errno_local(ETIMEDOUT));
+    cr_assert_not(health_errno_local(ECONNRESET));
+    cr_assert_not(health_errno_local(0));
+}
+
 /* ---- passive failures ----------------------------------------------------- */
 
 Test(health_state, fall_failures_on_traffic_mark_down_once)

@@ -60,6 +60,7 @@ static void build_runtime(void)
     atomic_store(&app2.failures, 3);
     app2.check_status = CHECK_FAIL;
     app2.check_consecutive = 2;
+    app2.check_local_errors = 7;
 
     server_init(&spare, "web", "spare", "[::1]:9003", ROLE_STANDBY);
     atomic_store(&spare.state, SRV_DOWN);
@@ -255,14 +256,17 @@ Test(stats, json_server_fields)
                         "\"state\":\"up\",\"weight\":2,\"active\":1,\"max_conns\":200,"
                         "\"requests\":600,\"responses\":{\"1xx\":0,\"2xx\":590,\"3xx\":0,"
                         "\"4xx\":5,\"5xx\":5},\"failures\":0,"
-                        "\"check\":{\"status\":\"pass\",\"consecutive\":12,\"last_ms\":0.400}}"),
+                        "\"check\":{\"status\":\"pass\",\"consecutive\":12,\"last_ms\":0.400,"
+                        "\"local_errors\":0}}"),
               "%s", j);
     cr_assert(strstr(j, "\"name\":\"app2\",\"address\":\"127.0.0.1:9002\",\"role\":\"primary\","
                         "\"state\":\"draining\""), "%s", j);
     cr_assert(strstr(j, "\"failures\":3,\"check\":{\"status\":\"fail\",\"consecutive\":2,"), "%s", j);
+    cr_assert(strstr(j, "\"consecutive\":2,\"last_ms\":0.000,\"local_errors\":7}}"), "%s", j);
     cr_assert(strstr(j, "\"name\":\"spare\",\"address\":\"[::1]:9003\",\"role\":\"standby\","
                         "\"state\":\"down\""), "%s", j);
-    cr_assert(strstr(j, "\"check\":{\"status\":\"none\",\"consecutive\":0,\"last_ms\":0.000}"), "%s", j);
+    cr_assert(strstr(j, "\"check\":{\"status\":\"none\",\"consecutive\":0,\"last_ms\":0.000,"
+                        "\"local_errors\":0}"), "%s", j);
     free(j);
 }
 
@@ -436,6 +440,7 @@ Test(stats, prom_every_metric_has_help_and_type)
         { "proxy_server_requests_total", "counter" },
         { "proxy_server_responses_total", "counter" },
         { "proxy_server_failures_total", "counter" },
+        { "proxy_server_check_local_errors_total", "counter" },
         { "proxy_pool_queued_requests", "gauge" },
         { "proxy_pool_standby_active", "gauge" },
         { "proxy_config_reloads_total", "counter" },
@@ -466,6 +471,7 @@ Test(stats, prom_values)
     cr_assert(strstr(t, "\nproxy_server_responses_total{pool=\"web\",server=\"app1\",code=\"2xx\"} 590\n"), "%s", t);
     cr_assert(strstr(t, "\nproxy_server_responses_total{pool=\"web\",server=\"app1\",code=\"5xx\"} 5\n"), "%s", t);
     cr_assert(strstr(t, "\nproxy_server_failures_total{pool=\"web\",server=\"app2\"} 3\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_server_check_local_errors_total{pool=\"web\",server=\"app2\"} 7\n"), "%s", t);
     cr_assert(strstr(t, "\nproxy_pool_queued_requests{pool=\"web\"} 4\n"), "%s", t);
     cr_assert(strstr(t, "\nproxy_pool_standby_active{pool=\"web\"} 0\n"), "%s", t);
     cr_assert(strstr(t, "\nproxy_config_reloads_total{result=\"ok\"} 2\n"), "%s", t);
