@@ -19,6 +19,7 @@
 
 #include "cpu_yield.h"
 #include "listen.h"
+#include "mem_trim.h"
 #include "runtime.h"
 
 #define MAX_LISTENERS LISTEN_ADDRS_MAX
@@ -73,6 +74,7 @@ struct worker {
     ev_timer sweep;                      /* closes expired idle upstream connections */
     ev_prepare yield_prep;               /* cpu-yield, after the round's sends went out */
     struct yield_policy yield;
+    struct mem_trim trim;                /* memory given back after a flood */
 };
 
 /* Main thread: creates and starts n workers, each handed `rt` (a reference

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "cpu_yield.h"
 #include "log.h"
+#include "mem_trim.h"
 #include "metrics.h"
 #include "sendq.h"
 #include "session.h"
@@ -139,6 +140,7 @@ static void handoff_drain(struct worker *w)
             close(h->fd);
         else
             session_accept(w, h->fd, (struct sockaddr *)&h->addr, h->len);
+        mem_trim_note(&w->trim, w->nsessions);
         /* After the session counts in connections_active, not before. */
         atomic_fetch_sub_explicit(&handoffs_pending, 1, memory_order_relaxed);
         free(h);
@@ -182,8 +184,10 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         }
         w->accept_warned = 0;
         struct worker *to = nworkers > 1 ? least_loaded(w) : w;
-        if (to == w || handoff_push(to, fd, &ss, len) < 0)
+        if (to == w || handoff_push(to, fd, &ss, len) < 0) {
             session_accept(w, fd, (struct sockaddr *)&ss, len);
+            mem_trim_note(&w->trim, w->nsessions);
+        }
     }
 }
 
@@ -278,6 +282,7 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     (void)loop;
     (void)revents;
     upstream_sweep(w, w->rt, UPSTREAM_IDLE_MAX_MS);
+    mem_trim_check(&w->trim, w->nsessions);
 }
 
 /* The round's sends must be out before we yield, so the readers they wake
