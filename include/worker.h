@@ -67,6 +67,9 @@ struct worker {
     ev_timer accept_resume;              /* after EMFILE or max-conns */
 
     struct session *sessions;            /* every live session (for shutdown) */
+    struct session *idle_head, *idle_tail; /* keep-alive sessions, longest idle first */
+    atomic_uint nidle;                   /* their number: written by the worker, read by all */
+    atomic_uint room_wanted;             /* idle sessions other workers ask this one to close */
     atomic_uint nsessions;               /* written by the worker, read by all */
     atomic_uint incoming;                /* handed over by others, not yet taken */
     pthread_mutex_t handoff_lock;
