@@ -4,11 +4,12 @@
 # Four rounds of 3000 slowloris connections (a partial request head each, so
 # the proxy holds an input buffer for every one; harden_flood.py), each
 # closed by the client.  The proxy's VmRSS after warm-up is the baseline;
-# after each round, once the proxy has closed the connections and 1.5 s
+# after each round, once the proxy has closed the connections and 2 s
 # more (its workers check once a second), VmRSS must be back within 4 MiB
 # of the baseline, and the last round must not end more than 1 MiB above
 # the first (no growth round over round).  Before the fix the rounds ended
-# at about +6, +11, +12, +18 MiB.
+# 3 to 16 MiB above the baseline, more each round (runs differ); after it,
+# about +0.6 MiB each.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
@@ -42,7 +43,7 @@ sleep 1.2
 rss0=$(rss_kib)
 echo "  baseline VmRSS ${rss0} KiB"
 
-python3 "$TOPSRC/tests/scenario/harden_flood.py" "$PROXY_PID" "$P" "$N" "$ROUNDS" 1.5 | tee "$TMPDIR/flood.out"
+python3 "$TOPSRC/tests/scenario/harden_flood.py" "$PROXY_PID" "$P" "$N" "$ROUNDS" 2 | tee "$TMPDIR/flood.out"
 grep -q '^error' "$TMPDIR/flood.out" && fail "$(grep '^error' "$TMPDIR/flood.out")"
 [ "$(grep -c '^round=' "$TMPDIR/flood.out")" = "$ROUNDS" ] || fail "not every round ran"
 kill -0 "$PROXY_PID" 2>/dev/null || fail "the proxy died"
