@@ -30,6 +30,9 @@ struct buf *buf_get(size_t cap);
 void buf_put(struct buf *b);
 /* Drops the first n bytes, moving the rest to the front. */
 void buf_consume(struct buf *b, size_t n);
+/* Frees the calling thread's spare buffers beyond `keep` of each size
+ * (after a flood, so the allocator can give the memory back). */
+void buf_cache_trim(unsigned keep);
 /* Frees the calling thread's free list (at thread exit). */
 void buf_cache_clear(void);
 

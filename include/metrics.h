@@ -19,6 +19,7 @@ extern const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS];
 struct metrics {
     atomic_uint_fast64_t connections_active;
     atomic_uint_fast64_t connections_total;
+    atomic_uint_fast64_t idle_closed_for_room; /* keep-alive clients closed at max-conns / out of fds */
     atomic_uint_fast64_t requests_total;
     atomic_uint_fast64_t reloads_ok;
     atomic_uint_fast64_t reloads_failed;

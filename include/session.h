@@ -14,6 +14,11 @@ void session_accept(struct worker *w, int fd, const struct sockaddr *addr, sockl
 /* Graceful stop: closes sessions idle between requests; the others close
  * after their current response. */
 void session_shutdown_idle(struct worker *w);
+/* Closes up to n of the worker's longest-idle keep-alive sessions (not one
+ * with a request already arrived), counting them in
+ * metrics.idle_closed_for_room.  Returns how many it closed.  Not from a
+ * session's own callback. */
+unsigned session_close_longest_idle(struct worker *w, unsigned n);
 /* Frees the calling thread's cache of request structures (thread exit). */
 void session_cache_clear(void);
 

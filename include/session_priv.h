@@ -97,6 +97,7 @@ struct session {
     uint8_t state;
     unsigned client_eof : 1;
     unsigned lingering : 1;       /* error sent, write side shut: discarding input until EOF */
+    unsigned idle_listed : 1;     /* on the worker's idle list (session_idle.c) */
     ev_io io;
     ev_timer timer;
     struct sendq_conn q;          /* sends to the client */
@@ -109,6 +110,7 @@ struct session {
     size_t scanned;               /* in: searched for the end of the head */
     struct txn *t;
     struct sockaddr_in6 peer;     /* the client's address (v4 or v6) */
+    struct session *idle_prev, *idle_next; /* the worker's idle list, longest idle first */
 };
 
 /* The head being parsed is split into this per-thread scratch: a head is
@@ -130,6 +132,13 @@ void sess_respond_error(struct session *s, int status);
 extern const struct sendq_ops sess_client_sendq, sess_upstream_sendq;
 void session_step(struct session *s);
 void session_close(struct session *s);
+/* Frees a session now: only outside its own watchers' callbacks. */
+void session_free(struct session *s);
+
+/* session_idle.c: the worker's keep-alive sessions in the order they went
+ * idle, so the longest idle is found at once when room is needed. */
+void sess_idle_enter(struct session *s);
+void sess_idle_leave(struct session *s);
 
 /* session_server.c */
 void sess_start_server(struct session *s);

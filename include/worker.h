@@ -19,6 +19,7 @@
 
 #include "cpu_yield.h"
 #include "listen.h"
+#include "mem_trim.h"
 #include "runtime.h"
 
 #define MAX_LISTENERS LISTEN_ADDRS_MAX
@@ -66,6 +67,9 @@ struct worker {
     ev_timer accept_resume;              /* after EMFILE or max-conns */
 
     struct session *sessions;            /* every live session (for shutdown) */
+    struct session *idle_head, *idle_tail; /* keep-alive sessions, longest idle first */
+    atomic_uint nidle;                   /* their number: written by the worker, read by all */
+    atomic_uint room_wanted;             /* idle sessions other workers ask this one to close */
     atomic_uint nsessions;               /* written by the worker, read by all */
     atomic_uint incoming;                /* handed over by others, not yet taken */
     pthread_mutex_t handoff_lock;
@@ -73,6 +77,7 @@ struct worker {
     ev_timer sweep;                      /* closes expired idle upstream connections */
     ev_prepare yield_prep;               /* cpu-yield, after the round's sends went out */
     struct yield_policy yield;
+    struct mem_trim trim;                /* memory given back after a flood */
 };
 
 /* Main thread: creates and starts n workers, each handed `rt` (a reference

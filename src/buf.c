@@ -76,14 +76,26 @@ void buf_consume(struct buf *b, size_t n)
     b->len -= n;
 }
 
-void buf_cache_clear(void)
+/* Keeps the `keep` most recently returned (cache-warm) buffers of each
+ * size and frees the rest. */
+void buf_cache_trim(unsigned keep)
 {
     for (size_t i = 0; i < sizeof caches / sizeof caches[0]; i++) {
-        while (caches[i].head) {
-            struct buf *b = caches[i].head;
-            caches[i].head = b->next_free;
+        struct buf **link = &caches[i].head;
+        for (unsigned k = 0; k < keep && *link; k++)
+            link = &(*link)->next_free;
+        struct buf *b = *link;
+        *link = NULL;
+        while (b) {
+            struct buf *next = b->next_free;
             free(b);
+            caches[i].count--;
+            b = next;
         }
-        caches[i].count = 0;
     }
+}
+
+void buf_cache_clear(void)
+{
+    buf_cache_trim(0);
 }

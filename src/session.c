@@ -219,7 +219,7 @@ void session_close(struct session *s)
 
 static void access_log_line(struct session *s);
 
-static void session_free(struct session *s)
+void session_free(struct session *s)
 {
     struct worker *w = s->w;
 
@@ -231,6 +231,7 @@ static void session_free(struct session *s)
     sendq_settle(&s->q);
     sendq_forget(s);
     txn_free(s);
+    sess_idle_leave(s);
     ev_io_stop(w->loop, &s->io);
     ev_timer_stop(w->loop, &s->timer);
     close(s->fd);
@@ -564,6 +565,7 @@ static void txn_finish(struct session *s)
     buf_put(s->in);
     s->in = NULL;
     s->state = SESS_IDLE;
+    sess_idle_enter(s);
     sess_timer_set(s, sess_cfg(s)->timeout_keep_alive_ms);
 }
 
@@ -652,6 +654,7 @@ static void client_read(struct session *s)
     }
     switch (s->state) {
     case SESS_IDLE:
+        sess_idle_leave(s);
         s->state = SESS_READ_HEAD;
         sess_timer_set(s, cfg->timeout_client_ms);
         handle_head(s);

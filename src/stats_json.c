@@ -237,7 +237,8 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
                      (unsigned long long)LOAD(metrics.connections_total));
     for (unsigned k = 0; k < workers_count(); k++)
         stats_buf_printf(b, "%s%u", k ? "," : "", worker_connections(k));
-    stats_buf_puts(b, "]}");
+    stats_buf_printf(b, "],\"idle_closed_for_room\":%llu}",
+                     (unsigned long long)LOAD(metrics.idle_closed_for_room));
     stats_buf_printf(b, ",\"faults\":{\"server_conns_stray\":%llu,\"requests_not_replayed\":%llu,"
                         "\"requests_abandoned\":%llu,\"interim_over_limit\":%llu}",
                      (unsigned long long)LOAD(metrics.server_conns_stray),
@@ -365,6 +366,9 @@ static void prom_process(struct stats_buf *b, uint64_t now)
                 LOAD(metrics.connections_active));
     prom_scalar(b, "proxy_connections_total", "counter", "Client connections accepted.",
                 LOAD(metrics.connections_total));
+    prom_scalar(b, "proxy_idle_closed_for_room_total", "counter",
+                "Idle keep-alive client connections closed to make room for new clients.",
+                LOAD(metrics.idle_closed_for_room));
     prom_head(b, "proxy_worker_connections", "gauge", "Client connections each worker thread holds.");
     for (unsigned k = 0; k < workers_count(); k++)
         stats_buf_printf(b, "proxy_worker_connections{worker=\"%u\"} %u\n", k, worker_connections(k));

@@ -5,6 +5,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "buf.h"
 #include "cpu_yield.h"
 #include "log.h"
+#include "mem_trim.h"
 #include "metrics.h"
 #include "sendq.h"
 #include "session.h"
@@ -27,6 +29,10 @@
 /* Idle server connections older than this are closed by the sweep. */
 #define UPSTREAM_IDLE_MAX_MS 30000
 #define ACCEPT_BATCH 64
+/* Idle sessions another worker is asked to close when this one is at
+ * max-conns with none of its own: a batch, as nginx drains up to 32
+ * reusable connections at once, since the backlog may hold several. */
+#define ROOM_BATCH 16
 
 static struct worker *workers;
 static unsigned nworkers;
@@ -139,11 +145,68 @@ static void handoff_drain(struct worker *w)
             close(h->fd);
         else
             session_accept(w, h->fd, (struct sockaddr *)&h->addr, h->len);
+        mem_trim_note(&w->trim, w->nsessions);
         /* After the session counts in connections_active, not before. */
         atomic_fetch_sub_explicit(&handoffs_pending, 1, memory_order_relaxed);
         free(h);
         h = next;
     }
+}
+
+/* ---- room for new clients ------------------------------------------------------ */
+
+static int at_max_conns(const struct worker *w)
+{
+    return atomic_load_explicit(&metrics.connections_active, memory_order_relaxed) +
+               atomic_load_explicit(&handoffs_pending, memory_order_relaxed) >=
+           w->rt->cfg->max_conns;
+}
+
+/* True when a client waits in the listener's backlog: an idle connection
+ * is closed only for someone. */
+static int client_waiting(int listen_fd)
+{
+    struct pollfd p = {.fd = listen_fd, .events = POLLIN};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+enum room { ROOM_MADE, ROOM_NOT_NEEDED, ROOM_NONE };
+
+/* At max-conns or out of descriptors, with a client waiting: closes n of
+ * this worker's longest-idle keep-alive sessions (ROOM_MADE: accept now).
+ * With none here, asks the worker that holds the most to close a batch
+ * (ROOM_NONE: this one pauses, and finds the room when it resumes).  With
+ * no client waiting yet, nothing (the listener stays watched: the next one
+ * to arrive wakes it). */
+static enum room make_room(struct worker *w, int listen_fd, unsigned n)
+{
+    if (!client_waiting(listen_fd))
+        return ROOM_NOT_NEEDED;
+    if (session_close_longest_idle(w, n) > 0)
+        return ROOM_MADE;
+    struct worker *best = NULL;
+    unsigned most = 0;
+    for (unsigned k = 0; k < nworkers; k++) {
+        struct worker *o = &workers[k];
+        unsigned idle = atomic_load_explicit(&o->nidle, memory_order_relaxed);
+        if (o != w && idle > most && !atomic_load_explicit(&o->stop_requested, memory_order_relaxed)) {
+            best = o;
+            most = idle;
+        }
+    }
+    /* One wake per request outstanding: the batches add up meanwhile. */
+    if (best && atomic_fetch_add_explicit(&best->room_wanted, ROOM_BATCH, memory_order_relaxed) == 0)
+        notify_worker(best->id);
+    return ROOM_NONE;
+}
+
+/* Another worker asked for room: closes what it asked for if the proxy is
+ * still at max-conns (clients that left meanwhile made room already). */
+static void room_requests_run(struct worker *w)
+{
+    unsigned n = atomic_exchange_explicit(&w->room_wanted, 0, memory_order_relaxed);
+    if (n && w->rt && !w->stopping && at_max_conns(w))
+        session_close_longest_idle(w, n);
 }
 
 unsigned worker_connections(unsigned k)
@@ -159,17 +222,24 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
     (void)revents;
 
     for (int i = 0; i < ACCEPT_BATCH; i++) {
-        if (atomic_load_explicit(&metrics.connections_active, memory_order_relaxed) +
-                atomic_load_explicit(&handoffs_pending, memory_order_relaxed) >=
-            w->rt->cfg->max_conns) {
-            listeners_pause(w); /* the listen backlog holds the rest */
-            return;
+        if (at_max_conns(w)) {
+            enum room r = make_room(w, l->fd, 1);
+            if (r == ROOM_NOT_NEEDED)
+                return;
+            if (r == ROOM_NONE) {
+                listeners_pause(w); /* the listen backlog holds the rest */
+                return;
+            }
         }
         struct sockaddr_storage ss;
         socklen_t len = sizeof ss;
         int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            /* Two descriptors per idle client closed: the new client
+             * needs one for its server connection too. */
+            if ((errno == EMFILE || errno == ENFILE) && make_room(w, l->fd, 2) == ROOM_MADE)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* Once per episode, not at every retry. */
@@ -182,8 +252,10 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         }
         w->accept_warned = 0;
         struct worker *to = nworkers > 1 ? least_loaded(w) : w;
-        if (to == w || handoff_push(to, fd, &ss, len) < 0)
+        if (to == w || handoff_push(to, fd, &ss, len) < 0) {
             session_accept(w, fd, (struct sockaddr *)&ss, len);
+            mem_trim_note(&w->trim, w->nsessions);
+        }
     }
 }
 
@@ -258,6 +330,7 @@ static void wake_cb(struct ev_loop *loop, ev_async *a, int revents)
      * request is served like this worker's own (begin_stop closes only the
      * idle ones). */
     handoff_drain(w);
+    room_requests_run(w);
     balance_mailbox_run(w->id);
     if (atomic_load(&w->stop_requested) && !w->stopping)
         begin_stop(w);
@@ -278,6 +351,7 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     (void)loop;
     (void)revents;
     upstream_sweep(w, w->rt, UPSTREAM_IDLE_MAX_MS);
+    mem_trim_check(&w->trim, w->nsessions);
 }
 
 /* The round's sends must be out before we yield, so the readers they wake

@@ -161,3 +161,20 @@ Test(buf, consume_a_full_buffer_overlapping)
         cr_assert_eq(b->data[i], (char)((i + 7) % 251), "byte %zu", i);
     buf_put(b);
 }
+
+Test(buf, cache_trim_keeps_only_the_number_asked)
+{
+    struct buf *held[8];
+
+    for (int i = 0; i < 8; i++)
+        held[i] = buf_get(BUF_SIZE);
+    for (int i = 0; i < 8; i++)
+        buf_put(held[i]);
+    buf_cache_trim(3);
+    /* The three kept come back first; the fourth is a new allocation. */
+    struct buf *a = buf_get(BUF_SIZE), *b = buf_get(BUF_SIZE), *c = buf_get(BUF_SIZE);
+    cr_assert(a == held[7] && b == held[6] && c == held[5]);
+    buf_put(a);
+    buf_put(b);
+    buf_put(c);
+}

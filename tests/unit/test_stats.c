@@ -241,7 +241,7 @@ Test(stats, json_process_fields)
     cr_assert(strstr(j, "{\"version\":\"0.1.0\",\"uptime_s\":12.500,\"workers\":2,"), "%s", j);
     cr_assert(strstr(j, "\"generation\":3,"), "%s", j);
     cr_assert(strstr(j, "\"reloads\":{\"ok\":2,\"failed\":1}"), "%s", j);
-    cr_assert(strstr(j, "\"connections\":{\"active\":3,\"total\":120,\"per_worker\":[]}"), "%s", j);
+    cr_assert(strstr(j, "\"connections\":{\"active\":3,\"total\":120,\"per_worker\":[],\"idle_closed_for_room\":0}"), "%s", j);
     cr_assert(strstr(j, "\"requests\":{\"total\":0,\"rate\":0.000}"), "%s", j);
     cr_assert(strstr(j, "\"pools\":[{\"name\":\"web\",\"balance\":\"least-conn\","
                         "\"standby_active\":false,\"queued\":4,\"servers\":[{"), "%s", j);
