@@ -39,6 +39,9 @@ void health_apply(struct runtime *rt);
 
 /* Main thread: stops every check and frees the checker's state. */
 void health_stop(void);
+/* Main thread: `hook` runs after any server is marked down (by a check or
+ * by live traffic), for the workers to act on their requests to it. */
+void health_on_server_down(void (*hook)(void));
 
 /* Any worker thread: a failure on live traffic (connect refused or timed
  * out, reset, server timeout).  `fall` consecutive ones mark an up server

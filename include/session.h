@@ -19,6 +19,10 @@ void session_shutdown_idle(struct worker *w);
  * metrics.idle_closed_for_room.  Returns how many it closed.  Not from a
  * session's own callback. */
 unsigned session_close_longest_idle(struct worker *w, unsigned n);
+/* A server was marked down: in pools with `on-down shutdown`, the
+ * worker's requests on a down server with no response byte yet go to
+ * another server when they may be retried, else get 502 (on-down). */
+void session_shutdown_down(struct worker *w);
 /* Frees the calling thread's cache of request structures (thread exit). */
 void session_cache_clear(void);
 

@@ -72,6 +72,7 @@ struct worker {
     atomic_uint room_wanted;             /* idle sessions other workers ask this one to close */
     atomic_uint nsessions;               /* written by the worker, read by all */
     atomic_uint incoming;                /* handed over by others, not yet taken */
+    atomic_int servers_down;             /* a server went down since the worker last looked */
     pthread_mutex_t handoff_lock;
     struct handoff *handoff_head, *handoff_tail;
     ev_timer sweep;                      /* closes expired idle upstream connections */
@@ -91,6 +92,9 @@ void workers_update(struct runtime *rt, const int *fds, size_t naddrs);
 /* Main thread: graceful stop (stop accepting, close idle connections,
  * finish in-flight requests). */
 void workers_stop(void);
+/* Main thread: a server was marked down; each worker ends or moves its
+ * requests waiting on it in pools with `on-down shutdown`. */
+void workers_server_down(void);
 /* Main thread: true when every worker has finished. */
 int workers_all_exited(void);
 void workers_join(void);

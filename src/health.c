@@ -173,6 +173,19 @@ void health_report_success(struct server *srv)
 
 static void recovery_arm(struct health_check *hc);
 
+static void (*server_down_hook)(void);
+
+void health_on_server_down(void (*hook)(void))
+{
+    server_down_hook = hook;
+}
+
+static void server_went_down(void)
+{
+    if (server_down_hook)
+        server_down_hook();
+}
+
 /* Emits the server-down of a passive down the main loop has not acted on
  * yet (health_state_sync says whether it has). */
 static void passive_ack(struct server *srv, const char *detail)
@@ -180,6 +193,7 @@ static void passive_ack(struct server *srv, const char *detail)
     if (!srv->check || !health_state_sync(srv))
         return;
     event_emit(EV_SERVER_DOWN, srv->pool_name, srv->name, detail);
+    server_went_down();
     if (srv->check->set.kind == CHECK_OFF)
         recovery_arm(srv->check);
     pool_recompute_of(srv);
@@ -258,6 +272,8 @@ static void check_done(struct health_check *hc, int pass, const char *detail)
         snprintf(why, sizeof why, "check: %s", detail);
     event_emit(t == HEALTH_WENT_UP ? EV_SERVER_UP : EV_SERVER_DOWN, srv->pool_name,
                srv->name, why);
+    if (t == HEALTH_WENT_DOWN)
+        server_went_down();
     pool_recompute_of(srv);
 }
 

@@ -285,6 +285,7 @@ int main(int argc, char **argv)
     if (stats_start(main_loop, rt->cfg) < 0)
         return 1;
     health_start(main_loop);
+    health_on_server_down(workers_server_down);
     health_apply(rt);
 
     ev_async_init(&worker_exit_async, worker_exited_cb);

@@ -14,6 +14,7 @@
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
+#include "session.h"
 #include "session_priv.h"
 #include "upstream.h"
 #include "worker.h"
@@ -189,6 +190,24 @@ void sess_attempt_failed(struct session *s, const char *reason, int counts, int 
     t->last_failure = (uint16_t)status;
     s->state = SESS_FORWARD; /* not QUEUED: a retry does not wait behind the queue */
     sess_start_server(s);
+}
+
+void session_shutdown_down(struct worker *w)
+{
+    struct session *s = w->sessions, *next;
+
+    for (; s; s = next) {
+        next = s->next;
+        struct txn *t = s->t;
+        if (!t || !t->srv || t->resp_any || !t->pool->cfg->on_down_shutdown ||
+            (s->state != SESS_CONNECT && s->state != SESS_FORWARD) ||
+            atomic_load_explicit(&t->srv->state, memory_order_acquire) != SRV_DOWN)
+            continue;
+        /* Another server if the request may go twice (or never left),
+         * else 502 now rather than at timeout server. */
+        sess_attempt_failed(s, "server marked down", 1, 502);
+        session_step(s);
+    }
 }
 
 /* ---- the server side --------------------------------------------------------------------- */

@@ -331,9 +331,19 @@ static void wake_cb(struct ev_loop *loop, ev_async *a, int revents)
      * idle ones). */
     handoff_drain(w);
     room_requests_run(w);
+    if (atomic_exchange(&w->servers_down, 0))
+        session_shutdown_down(w);
     balance_mailbox_run(w->id);
     if (atomic_load(&w->stop_requested) && !w->stopping)
         begin_stop(w);
+}
+
+void workers_server_down(void)
+{
+    for (unsigned i = 0; i < nworkers; i++) {
+        atomic_store(&workers[i].servers_down, 1);
+        notify_worker((int)i);
+    }
 }
 
 void worker_session_closed(struct worker *w)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # fault_slow_reader.sh: a slow but steady reader is not cut; a stalled one
-# is.  timeout server and timeout client are 2s.  A client reads a 50 MB
-# body at about 100 KB/s for 12 s (six times either timeout): it must still
-# be receiving, for a body that is spliced and one that goes through the
-# buffers (chunked).  A client that reads nothing after the
+# is, by timeout client.  timeout server is 6s, timeout client 1s.  A client
+# reads a 50 MB body at about 100 KB/s for 8 s (eight times timeout client):
+# it must still be receiving, for a body that is spliced and one that goes
+# through the buffers (chunked).  A client that reads nothing after the
 # first bytes is closed about timeout client later (its connection leaves
-# the stats' active count within 4 s), and its server connection with it.
+# the stats' active count within 2.5 s; the old build waited for timeout
+# server, as if the server were the one not sending).
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
@@ -16,8 +17,8 @@ workers 1
 access-log off
 listen 127.0.0.1:$P
 stats 127.0.0.1:$ST
-timeout server 2s
-timeout client 2s
+timeout server 6s
+timeout client 1s
 pool web {
     check off
     server app1 127.0.0.1:$B
@@ -25,7 +26,7 @@ pool web {
 CONF
 start_proxy "$TMPDIR/proxy.conf" "$P"
 
-reader() {   # QUERY: reads at 100 KB/s for 12 s; prints "BYTES eof|open"
+reader() {   # QUERY: reads at 100 KB/s for 8 s; prints "BYTES eof|open"
     python3 - "$P" "$1" <<'PY'
 import socket, sys, time
 port, query = int(sys.argv[1]), sys.argv[2]
@@ -33,7 +34,7 @@ s = socket.create_connection(("127.0.0.1", port))
 s.sendall(f"GET /?{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
 got, state, t0 = 0, "open", time.time()
 s.settimeout(3)
-while time.time() - t0 < 12:
+while time.time() - t0 < 8:
     try:
         chunk = s.recv(1000)
     except OSError:
@@ -53,7 +54,7 @@ PY
 # this rate, during which the proxy writes nothing.
 for q in "size=50000000" "size=50000000&chunked=1"; do
     out=$(reader "$q")
-    echo "slow reader ($q) after 12 s: $out"
+    echo "slow reader ($q) after 8 s: $out"
     set -- $out
     [ "$2" = open ] && [ "$1" -gt 300000 ] || fail "the slow reader ($q) was cut: $out"
 done
@@ -70,10 +71,10 @@ time.sleep(12)
 PY
 track $!
 active() { curl -s "http://127.0.0.1:$ST/api/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"]["active"])'; }
-sleep 0.5
+sleep 0.4
 a=$(active); echo "stalled reader: connections active=$a"
 [ "$a" = 1 ] || fail "the stalled reader's connection is not open ($a)"
-wait_for 4 sh -c "[ \"\$(curl -s http://127.0.0.1:$ST/api/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"connections\"][\"active\"])')\" = 0 ]" ||
-    fail "a client that reads nothing was not closed within 4 s (timeout client 2s)"
+wait_for 2 sh -c "[ \"\$(curl -s http://127.0.0.1:$ST/api/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"connections\"][\"active\"])')\" = 0 ]" ||
+    fail "a client that reads nothing was not closed within 2.4 s (timeout client 1s)"
 echo "stalled reader closed; active=$(active)"
 echo "PASS: slow readers got whole bodies; a stalled one was closed"
