@@ -178,6 +178,18 @@ static int pool_standby_active(const struct pool *pool)
     return LOAD(pool->shared->standby_active) != 0;
 }
 
+/* Faults the proxy absorbed (README, HTTP behaviour): `faults` in the JSON,
+ * proxy_faults_total{kind} in Prometheus, one list for both. */
+static const struct {
+    const char *name;
+    const atomic_uint_fast64_t *value;
+} fault_counters[] = {
+    { "server_conns_stray", &metrics.server_conns_stray },
+    { "requests_not_replayed", &metrics.requests_not_replayed },
+    { "requests_abandoned", &metrics.requests_abandoned },
+    { "interim_over_limit", &metrics.interim_over_limit },
+};
+
 /* ---- JSON ------------------------------------------------------------------------ */
 
 void stats_json_server(struct stats_buf *b, const struct server *srv)
@@ -239,12 +251,11 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
         stats_buf_printf(b, "%s%u", k ? "," : "", worker_connections(k));
     stats_buf_printf(b, "],\"idle_closed_for_room\":%llu}",
                      (unsigned long long)LOAD(metrics.idle_closed_for_room));
-    stats_buf_printf(b, ",\"faults\":{\"server_conns_stray\":%llu,\"requests_not_replayed\":%llu,"
-                        "\"requests_abandoned\":%llu,\"interim_over_limit\":%llu}",
-                     (unsigned long long)LOAD(metrics.server_conns_stray),
-                     (unsigned long long)LOAD(metrics.requests_not_replayed),
-                     (unsigned long long)LOAD(metrics.requests_abandoned),
-                     (unsigned long long)LOAD(metrics.interim_over_limit));
+    stats_buf_puts(b, ",\"faults\":{");
+    for (size_t i = 0; i < sizeof fault_counters / sizeof fault_counters[0]; i++)
+        stats_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", fault_counters[i].name,
+                         (unsigned long long)LOAD(*fault_counters[i].value));
+    stats_buf_puts(b, "}");
     stats_buf_printf(b, ",\"requests\":{\"total\":%llu,\"rate\":%.3f}",
                      (unsigned long long)LOAD(metrics.requests_total),
                      finite_or_zero(metrics_rate(now, 10)));
@@ -383,14 +394,9 @@ static void prom_process(struct stats_buf *b, uint64_t now)
                 LOAD(metrics.generation));
     prom_head(b, "proxy_faults_total", "counter",
               "Faults absorbed: stray server bytes, requests not replayed, abandoned requests, excess 1xx.");
-    stats_buf_printf(b, "proxy_faults_total{kind=\"server_conns_stray\"} %llu\n",
-                     (unsigned long long)LOAD(metrics.server_conns_stray));
-    stats_buf_printf(b, "proxy_faults_total{kind=\"requests_not_replayed\"} %llu\n",
-                     (unsigned long long)LOAD(metrics.requests_not_replayed));
-    stats_buf_printf(b, "proxy_faults_total{kind=\"requests_abandoned\"} %llu\n",
-                     (unsigned long long)LOAD(metrics.requests_abandoned));
-    stats_buf_printf(b, "proxy_faults_total{kind=\"interim_over_limit\"} %llu\n",
-                     (unsigned long long)LOAD(metrics.interim_over_limit));
+    for (size_t i = 0; i < sizeof fault_counters / sizeof fault_counters[0]; i++)
+        stats_buf_printf(b, "proxy_faults_total{kind=\"%s\"} %llu\n", fault_counters[i].name,
+                         (unsigned long long)LOAD(*fault_counters[i].value));
     prom_head(b, "proxy_uptime_seconds", "gauge", "Seconds since the proxy started.");
     stats_buf_printf(b, "proxy_uptime_seconds %.3f\n", uptime_s(now));
 }

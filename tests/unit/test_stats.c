@@ -99,6 +99,8 @@ static void build_runtime(void)
     atomic_store(&metrics.workers, 2);
     atomic_store(&metrics.generation, 3);
     atomic_store(&metrics.reloads_ok, 2);
+    atomic_store(&metrics.requests_not_replayed, 4);
+    atomic_store(&metrics.server_conns_stray, 9);
     atomic_store(&metrics.reloads_failed, 1);
     atomic_store(&metrics.connections_active, 3);
     atomic_store(&metrics.connections_total, 120);
@@ -242,6 +244,8 @@ Test(stats, json_process_fields)
     cr_assert(strstr(j, "\"generation\":3,"), "%s", j);
     cr_assert(strstr(j, "\"reloads\":{\"ok\":2,\"failed\":1}"), "%s", j);
     cr_assert(strstr(j, "\"connections\":{\"active\":3,\"total\":120,\"per_worker\":[],\"idle_closed_for_room\":0}"), "%s", j);
+    cr_assert(strstr(j, "\"faults\":{\"server_conns_stray\":9,\"requests_not_replayed\":4,"
+                        "\"requests_abandoned\":0,\"interim_over_limit\":0}"), "%s", j);
     cr_assert(strstr(j, "\"requests\":{\"total\":0,\"rate\":0.000}"), "%s", j);
     cr_assert(strstr(j, "\"pools\":[{\"name\":\"web\",\"balance\":\"least-conn\","
                         "\"standby_active\":false,\"queued\":4,\"servers\":[{"), "%s", j);
@@ -476,6 +480,8 @@ Test(stats, prom_values)
     cr_assert(strstr(t, "\nproxy_pool_standby_active{pool=\"web\"} 0\n"), "%s", t);
     cr_assert(strstr(t, "\nproxy_config_reloads_total{result=\"ok\"} 2\n"), "%s", t);
     cr_assert(strstr(t, "\nproxy_config_reloads_total{result=\"failed\"} 1\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_faults_total{kind=\"server_conns_stray\"} 9\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_faults_total{kind=\"requests_not_replayed\"} 4\n"), "%s", t);
     free(t);
 }
 
