@@ -2,7 +2,7 @@
 # fault_abandoned_request.sh: a request whose client left holds nothing.
 # The server never answers (misbehave.py --mode hold) and takes 10 at a
 # time (max-conns 10).  30 clients send a request and leave after 0.5 s,
-# half with a FIN and half with a reset: the 10 server requests are
+# half with a FIN and half with a reset: the server requests (10) are
 # aborted at once (the server sees its connections closed), their slots are
 # free (active 0), the 20 queued requests leave the queue without ever
 # reaching the server, and the stats count 30 abandoned requests.  With
@@ -29,7 +29,9 @@ for i in range(n):
     s.sendall(f"GET /r{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     socks.append(s)
 time.sleep(wait)
-for i, s in enumerate(socks):
+# The last ones (queued) first: a slot freed by an aborted request would
+# otherwise go to a queued request whose client's FIN is still on its way.
+for i, s in reversed(list(enumerate(socks))):
     if i % 2:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
@@ -61,8 +63,10 @@ closed=$(grep -c '^closed ' "$TMPDIR/server.log"); reached=$(grep -c '^GET ' "$T
 act=$(field 'j["pools"][0]["servers"][0]["active"]'); q=$(field 'j["pools"][0]["queued"]')
 ab=$(field 'j["faults"]["requests_abandoned"]')
 echo "0.5 s after 30 clients left: server requests reached=$reached closed=$closed, active=$act queued=$q abandoned=$ab"
-[ "$reached" = 10 ] || fail "$reached requests reached the server (10 in flight expected; queued ones must not be sent)"
-[ "$closed" = 10 ] || fail "only $closed of 10 server requests were aborted"
+# 10 in flight; a queued request may still be sent in the instant between a
+# slot freeing and its own client's FIN arriving, never most of them.
+[ "$reached" -ge 10 ] && [ "$reached" -le 15 ] || fail "$reached requests reached the server (10 in flight expected; queued ones must not be sent)"
+[ "$closed" = "$reached" ] || fail "only $closed of $reached server requests were aborted"
 [ "$act" = 0 ] || fail "$act server slots still held"
 [ "$q" = 0 ] || fail "$q requests of clients that left still queued"
 [ "$ab" = 30 ] || fail "requests_abandoned=$ab, want 30"
