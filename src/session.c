@@ -571,19 +571,22 @@ static void txn_finish(struct session *s)
 
 /* ---- the client side ----------------------------------------------------------------------- */
 
-/* The client closed (or half-closed) its side.  After a complete request
- * the response still goes out (a client may shut its write side once it
- * has sent); in a tunnel the half-close is passed on to the server
- * (session_step) and its bytes keep flowing back until it closes;
- * otherwise there is no one left to answer. */
-static void client_eof(struct session *s)
+/* The client closed its side (`reset`: with a reset).  In a tunnel, or
+ * before the 101 of an upgrade, a FIN is a half-close passed on to the
+ * server (session_step) while its bytes keep flowing back; otherwise the
+ * client has left and its request is abandoned, unless the pool keeps
+ * such requests going (ignore-client-abort). */
+static void client_eof(struct session *s, int reset)
 {
     struct txn *t = s->t;
     s->client_eof = 1;
     if (s->state == SESS_TUNNEL)
         return;
     int in_flight = t && (s->state == SESS_FORWARD || s->state == SESS_CONNECT || s->state == SESS_QUEUED);
-    if (in_flight && t->req_done && t->pool->cfg->ignore_client_abort) {
+    /* An upgrade's FIN is a tunnel half-close that came before the 101:
+     * passed on once the tunnel is up (a reset still ends it). */
+    int keeps = t && t->req_done && (t->pool->cfg->ignore_client_abort || (t->req_upgrade && !reset));
+    if (in_flight && keeps) {
         t->close_after = 1; /* finish it on the server, answer if the client still reads */
         return;
     }
@@ -649,7 +652,7 @@ static void client_read(struct session *s)
         if (n < 0 && s->state == SESS_TUNNEL)
             session_close(s); /* a reset, not a half-close: nothing to pass on */
         else
-            client_eof(s);
+            client_eof(s, n < 0);
         return;
     }
     switch (s->state) {
