@@ -1,7 +1,7 @@
 /*
  * idleconns: hold many idle keep-alive client connections open.
  *
- *   idleconns HOST PORT N SECONDS [PATH]
+ *   idleconns [-b] HOST PORT N SECONDS [PATH]
  *
  * Opens N TCP connections to HOST:PORT (numeric IPv4 or IPv6), sends one
  * "GET PATH HTTP/1.1" (PATH defaults to /) on each and reads the whole
@@ -16,7 +16,14 @@
  * the listen backlog is never overrun and a proxy needs only a few server
  * connections to answer them.  Each step is bounded in
  * time: a connection that takes longer than 10 s to be answered counts as
- * failed.  Exit status: 0 when all N were answered with 2xx, 1 otherwise,
+ * failed.
+ *
+ * -b (burst): all N connections are made first (32 at a time, each batch
+ * waited for until connected, none sending anything), then every one of them
+ * sends its request at the same moment (one send() after another, in a
+ * loop), and the answers are read all together (within 30 s): the server
+ * meets N requests at once, as in a flash crowd, and has to hold what it
+ * took for them while the clients then sit idle.  Exit status: 0 when all N were answered with 2xx, 1 otherwise,
  * 2 on bad usage.
  *
  * Written for the benchmark (tests/bench/bench.sh): the memory a server
@@ -39,8 +46,13 @@
 #include <unistd.h>
 
 #define BATCH 32
-#define RESP_MAX 65536
+#define RESP_MAX_ONE 65536    /* one by one: room for any small answer */
+#define RESP_MAX_BURST 4096   /* burst: N buffers at once, small answers */
 #define STEP_TIMEOUT_MS 10000
+#define BURST_TIMEOUT_MS 30000
+
+static size_t resp_max = RESP_MAX_ONE;
+#define RESP_MAX resp_max
 
 struct conn {
     int fd;
@@ -131,11 +143,16 @@ static int open_conn(struct conn *c, const struct addrinfo *ai)
 
 /* Run one batch [from, to) until every connection is done or failed. */
 static void run_batch(struct conn *cs, int from, int to, const char *req,
-                      size_t reqlen)
+                      size_t reqlen, int timeout_ms)
 {
-    struct pollfd pfd[BATCH];
-    int idx[BATCH];
-    long long deadline = now_ms() + STEP_TIMEOUT_MS;
+    struct pollfd *pfd = calloc((size_t)(to - from) + 1, sizeof *pfd);
+    int *idx = calloc((size_t)(to - from) + 1, sizeof *idx);
+    long long deadline = now_ms() + timeout_ms;
+
+    if (!pfd || !idx) {
+        fprintf(stderr, "idleconns: out of memory\n");
+        exit(1);
+    }
 
     for (;;) {
         int n = 0;
@@ -204,12 +221,70 @@ static void run_batch(struct conn *cs, int from, int to, const char *req,
             }
         }
     }
+    free(pfd);
+    free(idx);
+}
+
+/* Burst mode, first step: connect [from, to) and wait until each is
+ * connected (or failed), sending nothing. */
+static void connect_batch(struct conn *cs, int from, int to)
+{
+    struct pollfd pfd[BATCH];
+    int idx[BATCH];
+    long long deadline = now_ms() + STEP_TIMEOUT_MS;
+
+    for (;;) {
+        int n = 0;
+        for (int i = from; i < to; i++) {
+            if (cs[i].state != 0 || cs[i].sent != 0)
+                continue;       /* failed, or connected (sent = 1 marks it) */
+            pfd[n].fd = cs[i].fd;
+            pfd[n].events = POLLOUT;
+            pfd[n].revents = 0;
+            idx[n++] = i;
+        }
+        if (n == 0 || stop_flag)
+            break;
+        long long left = deadline - now_ms();
+        if (left <= 0) {
+            for (int k = 0; k < n; k++)
+                cs[idx[k]].state = 3;
+            break;
+        }
+        int r = poll(pfd, (nfds_t)n, (int)left);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            perror("poll");
+            exit(1);
+        }
+        for (int k = 0; k < n; k++) {
+            if (!pfd[k].revents)
+                continue;
+            int err = 0;
+            socklen_t el = sizeof err;
+            getsockopt(cs[idx[k]].fd, SOL_SOCKET, SO_ERROR, &err, &el);
+            if (err)
+                cs[idx[k]].state = 3;
+            else
+                cs[idx[k]].sent = 1;
+        }
+    }
+    for (int i = from; i < to; i++)
+        cs[i].sent = 0;
 }
 
 int main(int argc, char **argv)
 {
+    int burst = 0;
+    if (argc > 1 && strcmp(argv[1], "-b") == 0) {
+        burst = 1;
+        resp_max = RESP_MAX_BURST;
+        argv++;
+        argc--;
+    }
     if (argc < 5 || argc > 6) {
-        fprintf(stderr, "usage: idleconns HOST PORT N SECONDS [PATH]\n");
+        fprintf(stderr, "usage: idleconns [-b] HOST PORT N SECONDS [PATH]\n");
         return 2;
     }
     const char *host = argv[1], *port = argv[2];
@@ -263,14 +338,54 @@ int main(int argc, char **argv)
     int reqlen = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
 
     struct conn *cs = calloc((size_t)n, sizeof *cs);
-    char *bufs = malloc(RESP_MAX * (size_t)BATCH);
+    char *bufs = malloc(RESP_MAX * (size_t)(burst ? n : BATCH));
     if (!cs || !bufs) {
         fprintf(stderr, "idleconns: out of memory\n");
         return 1;
     }
 
     int failed = 0;
-    for (int from = 0; from < n && !stop_flag; from += BATCH) {
+    if (burst) {
+        for (int from = 0; from < n && !stop_flag; from += BATCH) {
+            int to = from + BATCH < n ? from + BATCH : n;
+            for (int i = from; i < to; i++) {
+                cs[i].buf = bufs + (size_t)i * RESP_MAX;
+                if (open_conn(&cs[i], ai) < 0) {
+                    if (!failed++)
+                        perror("idleconns: connect");
+                    cs[i].state = 3;
+                }
+            }
+            connect_batch(cs, from, to);
+        }
+        failed = 0;
+        /* every request at the same moment */
+        for (int i = 0; i < n && !stop_flag; i++) {
+            if (cs[i].state != 0)
+                continue;
+            ssize_t w = send(cs[i].fd, req, (size_t)reqlen, MSG_NOSIGNAL);
+            if (w < 0 && errno != EAGAIN && errno != EINTR) {
+                cs[i].state = 3;
+                continue;
+            }
+            if (w > 0)
+                cs[i].sent = (size_t)w;
+            if (cs[i].sent == (size_t)reqlen)
+                cs[i].state = 1;
+        }
+        run_batch(cs, 0, n, req, (size_t)reqlen, BURST_TIMEOUT_MS);
+        for (int i = 0; i < n; i++) {
+            cs[i].buf = NULL;
+            if (cs[i].state != 2) {
+                failed++;
+                if (cs[i].fd >= 0) {
+                    close(cs[i].fd);
+                    cs[i].fd = -1;
+                }
+            }
+        }
+    }
+    for (int from = 0; from < n && !stop_flag && !burst; from += BATCH) {
         int to = from + BATCH < n ? from + BATCH : n;
         for (int i = from; i < to; i++) {
             cs[i].buf = bufs + (size_t)(i - from) * RESP_MAX;
@@ -280,7 +395,7 @@ int main(int argc, char **argv)
                 cs[i].state = 3;
             }
         }
-        run_batch(cs, from, to, req, (size_t)reqlen);
+        run_batch(cs, from, to, req, (size_t)reqlen, STEP_TIMEOUT_MS);
         for (int i = from; i < to; i++) {
             cs[i].buf = NULL;
             if (cs[i].state != 2) {
