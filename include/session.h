@@ -23,6 +23,8 @@ unsigned session_close_longest_idle(struct worker *w, unsigned n);
  * worker's requests on a down server with no response byte yet go to
  * another server when they may be retried, else get 502 (on-down). */
 void session_shutdown_down(struct worker *w);
+/* Requests in flight on the calling thread. */
+unsigned session_requests_live(void);
 /* Frees the calling thread's cache of request structures (thread exit). */
 void session_cache_clear(void);
 

@@ -47,6 +47,8 @@ struct upstream_conn *upstream_connect(struct worker *w, struct server *srv);
  * when the pool of idle connections to that server is full. */
 void upstream_park(struct upstream_conn *uc);
 void upstream_close(struct upstream_conn *uc);
+/* Gives back the calling thread's spare memory for connections (thread exit). */
+void upstream_cache_clear(void);
 /* Closes idle connections idle for longer than max_idle_ms, and those to
  * servers removed by a reload. */
 void upstream_sweep(struct worker *w, const struct runtime *rt, uint64_t max_idle_ms);

@@ -79,6 +79,7 @@ struct worker {
     ev_prepare yield_prep;               /* cpu-yield, after the round's sends went out */
     struct yield_policy yield;
     struct mem_trim trim;                /* memory given back after a flood */
+    struct mem_trim trim_requests;       /* ... and after a burst of requests */
 };
 
 /* Main thread: creates and starts n workers, each handed `rt` (a reference

@@ -39,6 +39,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
+#include "slab.h"
 #include "upstream.h"
 #include "worker.h"
 #include "session_priv.h"
@@ -140,6 +141,16 @@ static void peer_ip(const struct session *s, char *out, size_t cap)
 #define TXN_CACHE_MAX 256
 static _Thread_local struct txn *txn_cache;
 static _Thread_local unsigned txn_cache_count;
+/* Requests in flight on this thread: a burst of them ending is when the
+ * worker gives memory back (mem_trim), as a flood of connections ending. */
+static _Thread_local unsigned txn_live;
+/* Requests live apart from the longer-lived objects of the heap (slab.h). */
+static _Thread_local struct slab_pool txn_slabs = SLAB_POOL_INIT(struct txn);
+
+unsigned session_requests_live(void)
+{
+    return txn_live;
+}
 
 static struct txn *txn_alloc(void)
 {
@@ -148,15 +159,18 @@ static struct txn *txn_alloc(void)
         txn_cache = t->next_free;
         txn_cache_count--;
         memset(t, 0, sizeof *t);
-        return t;
+    } else if (!(t = slab_alloc(&txn_slabs))) {
+        return NULL;
     }
-    return calloc(1, sizeof *t);
+    txn_live++;
+    return t;
 }
 
 static void txn_release(struct txn *t)
 {
+    txn_live--;
     if (txn_cache_count >= TXN_CACHE_MAX) {
-        free(t);
+        slab_free(&txn_slabs, t);
         return;
     }
     t->next_free = txn_cache;
@@ -169,9 +183,10 @@ void session_cache_clear(void)
     while (txn_cache) {
         struct txn *t = txn_cache;
         txn_cache = t->next_free;
-        free(t);
+        slab_free(&txn_slabs, t);
     }
     txn_cache_count = 0;
+    slab_release_spare(&txn_slabs);
     free(sess_scratch_fields);
     sess_scratch_fields = NULL;
     sess_scratch_max = 0;
@@ -377,6 +392,7 @@ static void txn_new(struct session *s)
     }
     s->t = t;
     t->s = s;
+    mem_trim_note(&s->w->trim_requests, txn_live);
     t->t_start = ev_now(s->w->loop);
     t->rt = s->w->rt;
     runtime_ref(t->rt);

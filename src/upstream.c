@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "slab.h"
 #include "worker.h"
 
 /* Idle connections kept per server and worker: as many as the worker can
@@ -23,6 +24,10 @@
  * per request).  The sweep closes those idle for 30 s, so a burst's
  * connections do not stay. */
 #define IDLE_MIN_PER_SERVER 128
+
+/* Server connections outlive the requests that opened them (idle in the
+ * pool): on the heap they pinned the pages of a burst's freed requests. */
+static _Thread_local struct slab_pool conn_slabs = SLAB_POOL_INIT(struct upstream_conn);
 
 static unsigned idle_cap(const struct worker *w)
 {
@@ -121,7 +126,7 @@ struct upstream_conn *upstream_connect(struct worker *w, struct server *srv)
         errno = saved;
         return NULL;
     }
-    uc = calloc(1, sizeof *uc);
+    uc = slab_alloc(&conn_slabs);
     if (!uc) {
         close(fd);
         errno = ENOMEM;
@@ -143,7 +148,12 @@ void upstream_close(struct upstream_conn *uc)
     ev_io_stop(uc->w->loop, &uc->io);
     close(uc->fd);
     server_unref(uc->srv);
-    free(uc);
+    slab_free(&conn_slabs, uc);
+}
+
+void upstream_cache_clear(void)
+{
+    slab_release_spare(&conn_slabs);
 }
 
 /* An idle connection became readable: the server closed it (or sent

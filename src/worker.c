@@ -361,7 +361,11 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     (void)loop;
     (void)revents;
     upstream_sweep(w, w->rt, UPSTREAM_IDLE_MAX_MS);
-    mem_trim_check(&w->trim, w->nsessions);
+    /* A burst of requests on connections that stay (keep-alive clients
+     * that all asked at once) leaves their buffers' memory behind as a
+     * flood of connections does. */
+    if (!mem_trim_check(&w->trim, w->nsessions))
+        mem_trim_check(&w->trim_requests, session_requests_live());
 }
 
 /* The round's sends must be out before we yield, so the readers they wake
@@ -398,6 +402,7 @@ static void *worker_main(void *arg)
     session_close_all(w);
     sendq_thread_free();
     session_cache_clear();
+    upstream_cache_clear();
     buf_cache_clear();
     atomic_store(&w->exited, 1);
     if (main_notify)
