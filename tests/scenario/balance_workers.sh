@@ -25,12 +25,10 @@ pool web {
 }
 CONF
 start_backend "$B1" app1
-start_proxy "$TMPDIR/proxy.conf" "$P"
-wait_port "$S" 5 "$PROXY_PID" || fail "stats port did not open"
+start_proxy "$TMPDIR/proxy.conf" "$P" "$S"
 
 per_worker() {
-    curl -s "http://127.0.0.1:$S/api/stats" |
-        python3 -c 'import json,sys; print(" ".join(map(str, json.load(sys.stdin)["connections"]["per_worker"])))'
+    stats_get "$S" '" ".join(map(str, j["connections"]["per_worker"]))'
 }
 
 # The clients: open, one request each, hold until stdin closes.
@@ -62,7 +60,7 @@ exec 3>"$TMPDIR/hold"
 
 wait_for 10 grep -q answered "$TMPDIR/clients.out" || fail "the clients did not finish: $(cat "$TMPDIR/clients.out")"
 grep -q "answered 120" "$TMPDIR/clients.out" || fail "not every request was answered: $(cat "$TMPDIR/clients.out")"
-wait_for 3 sh -c "[ \"\$(curl -s http://127.0.0.1:$S/api/stats | python3 -c 'import json,sys; print(sum(json.load(sys.stdin)[\"connections\"][\"per_worker\"]))')\" = 120 ]" ||
+wait_for 3 stats_is "$S" 'sum(j["connections"]["per_worker"])' 120 ||
     fail "the workers do not hold 120 connections: $(per_worker)"
 counts=$(per_worker)
 echo "connections per worker with 120 clients: $counts"
@@ -75,7 +73,7 @@ curl -s "http://127.0.0.1:$S/metrics" | grep -q '^proxy_worker_connections{worke
 
 exec 3>&-   # the clients close their connections
 wait "$CLIENTS"
-wait_for 5 sh -c "[ \"\$(curl -s http://127.0.0.1:$S/api/stats | python3 -c 'import json,sys; print(sum(json.load(sys.stdin)[\"connections\"][\"per_worker\"]))')\" = 0 ]" ||
+wait_for 5 stats_is "$S" 'sum(j["connections"]["per_worker"])' 0 ||
     fail "connections not released: $(per_worker)"
 echo "after the clients closed: $(per_worker)"
 echo "PASS"

@@ -70,11 +70,11 @@ s.recv(100)
 time.sleep(12)
 PY
 track $!
-active() { curl -s "http://127.0.0.1:$ST/api/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"]["active"])'; }
+active() { stats_get "$ST" 'j["connections"]["active"]'; }
 sleep 0.4
 a=$(active); echo "stalled reader: connections active=$a"
 [ "$a" = 1 ] || fail "the stalled reader's connection is not open ($a)"
-wait_for 2 sh -c "[ \"\$(curl -s http://127.0.0.1:$ST/api/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"connections\"][\"active\"])')\" = 0 ]" ||
+wait_for 2 stats_is "$ST" 'j["connections"]["active"]' 0 ||
     fail "a client that reads nothing was not closed within 2.4 s (timeout client 1s)"
 echo "stalled reader closed; active=$(active)"
 echo "PASS: slow readers got whole bodies; a stalled one was closed"

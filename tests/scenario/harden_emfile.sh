@@ -217,10 +217,7 @@ pool web {
     server app 127.0.0.1:$B
 }
 CONF
-nofile_exec 64 64 "$PROXY" -c "$TMPDIR/emfile.conf" >>"$TMPDIR/proxy.log" 2>&1 &
-PROXY_PID=$!
-track "$PROXY_PID"
-wait_port "$P" 5 "$PROXY_PID" || fail "proxy did not start under ulimit -n 64"
+PROXY_WRAP="nofile_exec 64 64" start_proxy "$TMPDIR/emfile.conf" "$P"
 grep -q 'Max open files *64 *64' "/proc/$PROXY_PID/limits" ||
     fail "fd limit not applied: $(grep 'Max open files' "/proc/$PROXY_PID/limits")"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$P/")

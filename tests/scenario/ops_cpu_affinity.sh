@@ -25,9 +25,7 @@ pool web {
     server app1 127.0.0.1:$B1
 }
 CONF
-    taskset -c "$3" "$PROXY" -c "$TMPDIR/proxy.conf" >>"$TMPDIR/proxy.log" 2>&1 &
-    PROXY_PID=$!; track "$PROXY_PID"
-    wait_port "$P" 5 "$PROXY_PID" || fail "proxy did not start ($1, $2 workers)"
+    PROXY_WRAP="taskset -c $3" start_proxy "$TMPDIR/proxy.conf" "$P"
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/")" = 200 ] || fail "request failed"
     for t in /proc/"$PROXY_PID"/task/*/status; do
         awk '/^Cpus_allowed_list/ { print $2 }' "$t"
