@@ -14,16 +14,7 @@ set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
 P=$(free_port); S=$(free_port); B1=$(free_port)
-cat >"$TMPDIR/proxy.conf" <<CONF
-workers 4
-access-log off
-listen 127.0.0.1:$P
-stats 127.0.0.1:$S
-pool web {
-    check off
-    server app1 127.0.0.1:$B1
-}
-CONF
+proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app1 127.0.0.1:$B1" "workers 4" "stats 127.0.0.1:$S"
 start_backend "$B1" app1
 start_proxy "$TMPDIR/proxy.conf" "$P" "$S"
 

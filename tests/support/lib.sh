@@ -26,6 +26,13 @@
 #                                exec CMD with RLIMIT_NOFILE SOFT/HARD that it
 #                                cannot raise past HARD (run it with `&`)
 #   fail MSG                     print FAIL: MSG (and the proxy log tail), exit 1
+#   proxy_conf_basic FILE PORT SERVER [DIRECTIVE...]
+#                                write the simplest configuration: workers 2,
+#                                access-log off, listen 127.0.0.1:PORT, the
+#                                DIRECTIVEs (each one argument; a `workers` or
+#                                `access-log` one replaces the default), and
+#                                pool web { check off; server SERVER }
+#                                (SERVER: "NAME ADDR:PORT")
 #   start_misbehave PORT MODE [misbehave.py args...]
 #                                start tests/scenario/misbehave.py --mode MODE,
 #                                wait for it; sets MISBEHAVE_PID
@@ -165,6 +172,29 @@ start_proxy() {
     for port in "$@"; do
         wait_port "$port" 5 "$PROXY_PID" || fail "proxy did not open port $port$under"
     done
+}
+
+proxy_conf_basic() {
+    local file=$1 port=$2 server=$3 d workers="workers 2" alog="access-log off"
+    local rest=()
+    shift 3
+    for d in "$@"; do
+        case $d in
+        "workers "*) workers=$d ;;
+        "access-log "*) alog=$d ;;
+        *) rest+=("$d") ;;
+        esac
+    done
+    {
+        echo "$workers"
+        echo "$alog"
+        echo "listen 127.0.0.1:$port"
+        for d in "${rest[@]}"; do echo "$d"; done
+        echo "pool web {"
+        echo "    check off"
+        echo "    server $server"
+        echo "}"
+    } >"$file"
 }
 
 start_misbehave() {
