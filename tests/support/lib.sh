@@ -176,20 +176,20 @@ start_proxy() {
 
 proxy_conf_basic() {
     local file=$1 port=$2 server=$3 d workers="workers 2" alog="access-log off"
-    local rest=()
+    local extra=()
     shift 3
     for d in "$@"; do
         case $d in
         "workers "*) workers=$d ;;
         "access-log "*) alog=$d ;;
-        *) rest+=("$d") ;;
+        *) extra+=("$d") ;;
         esac
     done
     {
         echo "$workers"
         echo "$alog"
         echo "listen 127.0.0.1:$port"
-        for d in "${rest[@]}"; do echo "$d"; done
+        for d in "${extra[@]}"; do echo "$d"; done
         echo "pool web {"
         echo "    check off"
         echo "    server $server"
