@@ -37,8 +37,7 @@ route default pool w
 CONF
 start_backend "$B1" app1; start_backend "$B2" app2
 start_backend "$B3" m1; start_backend "$B4" m2
-start_proxy "$TMPDIR/proxy.conf" "$P"
-wait_port "$S" 5 "$PROXY_PID" || fail "stats port not open"
+start_proxy "$TMPDIR/proxy.conf" "$P" "$S"
 
 # burst N PATH DIR: N concurrent requests (new connections, 30 ms apart so
 # each is in flight before the next arrives); writes each X-Server to DIR.
@@ -67,11 +66,7 @@ a1=$(count "$TMPDIR/w" app1)
 # ---- per-server max-conns ----
 burst 6 "/m/x?delay=1500" "$TMPDIR/m"
 sleep 0.5   # the 6 requests are in flight for 1.5 s; read the stats meanwhile
-mstat=$(curl -s -m 2 "http://127.0.0.1:$S/api/stats" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-s = [s for p in d["pools"] if p["name"] == "m" for s in p["servers"] if s["name"] == "m1"][0]
-print(s["active"], s["max_conns"])')
+mstat=$(stats_get "$S" 'srv("m", "m1")["active"], srv("m", "m1")["max_conns"]')
 wait $(cat "$TMPDIR/m/pids")
 codes_ok "$TMPDIR/m" 6 || fail "max-conns pool: not 6 answers of 200: $(grep -h '^HTTP' "$TMPDIR"/m/h*)"
 echo "m1 weight 10 max-conns 2, 6 in flight together: $(servers_of "$TMPDIR/m"); m1 active/max_conns while in flight: $mstat"

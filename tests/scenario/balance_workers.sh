@@ -14,23 +14,12 @@ set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
 P=$(free_port); S=$(free_port); B1=$(free_port)
-cat >"$TMPDIR/proxy.conf" <<CONF
-workers 4
-access-log off
-listen 127.0.0.1:$P
-stats 127.0.0.1:$S
-pool web {
-    check off
-    server app1 127.0.0.1:$B1
-}
-CONF
+proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app1 127.0.0.1:$B1" "workers 4" "stats 127.0.0.1:$S"
 start_backend "$B1" app1
-start_proxy "$TMPDIR/proxy.conf" "$P"
-wait_port "$S" 5 "$PROXY_PID" || fail "stats port did not open"
+start_proxy "$TMPDIR/proxy.conf" "$P" "$S"
 
 per_worker() {
-    curl -s "http://127.0.0.1:$S/api/stats" |
-        python3 -c 'import json,sys; print(" ".join(map(str, json.load(sys.stdin)["connections"]["per_worker"])))'
+    stats_get "$S" '" ".join(map(str, j["connections"]["per_worker"]))'
 }
 
 # The clients: open, one request each, hold until stdin closes.
@@ -62,7 +51,7 @@ exec 3>"$TMPDIR/hold"
 
 wait_for 10 grep -q answered "$TMPDIR/clients.out" || fail "the clients did not finish: $(cat "$TMPDIR/clients.out")"
 grep -q "answered 120" "$TMPDIR/clients.out" || fail "not every request was answered: $(cat "$TMPDIR/clients.out")"
-wait_for 3 sh -c "[ \"\$(curl -s http://127.0.0.1:$S/api/stats | python3 -c 'import json,sys; print(sum(json.load(sys.stdin)[\"connections\"][\"per_worker\"]))')\" = 120 ]" ||
+wait_for 3 stats_is "$S" 'sum(j["connections"]["per_worker"])' 120 ||
     fail "the workers do not hold 120 connections: $(per_worker)"
 counts=$(per_worker)
 echo "connections per worker with 120 clients: $counts"
@@ -75,7 +64,7 @@ curl -s "http://127.0.0.1:$S/metrics" | grep -q '^proxy_worker_connections{worke
 
 exec 3>&-   # the clients close their connections
 wait "$CLIENTS"
-wait_for 5 sh -c "[ \"\$(curl -s http://127.0.0.1:$S/api/stats | python3 -c 'import json,sys; print(sum(json.load(sys.stdin)[\"connections\"][\"per_worker\"]))')\" = 0 ]" ||
+wait_for 5 stats_is "$S" 'sum(j["connections"]["per_worker"])' 0 ||
     fail "connections not released: $(per_worker)"
 echo "after the clients closed: $(per_worker)"
 echo "PASS"

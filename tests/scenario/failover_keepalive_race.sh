@@ -11,7 +11,6 @@ set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
 LOAD="python3 $TOPSRC/tests/scenario/failover_load.py"
-field() { grep -o "\b$1=[^ ]*" "$2" | head -n1 | cut -d= -f2; }
 
 P=$(free_port); B1=$(free_port); ST=$(free_port)
 cat >"$TMPDIR/proxy.conf" <<CONF
@@ -43,13 +42,14 @@ run_phase() {   # NAME GAP JITTER COUNT
     for m in GET POST; do
         local o=$TMPDIR/$name-$m.out
         echo "$name $m: $(head -n1 "$o")"; sed -n '2,$p' "$o"
-        local f=$(( $(field non2xx "$o") + $(field errors "$o") ))
-        local n; n=$(field requests "$o")
+        local out; out=$(<"$o")
+        local f=$(( $(field non2xx "$out") + $(field errors "$out") ))
+        local n; n=$(field requests "$out")
         summary="$summary $name-$m-failed=$f/$n"
         bad=$((bad + f))
         [ "$n" -eq $((2 * count)) ] || { echo "$name $m: only $n of $((2 * count)) requests sent"; bad=$((bad + 1)); }
         # The requests must have gone over the 2 reused client connections.
-        [ "$(field conns_opened "$o")" = 2 ] || { echo "$name $m: the client connections were not reused (opened $(field conns_opened "$o"), want 2)"; bad=$((bad + 1)); }
+        [ "$(field conns_opened "$out")" = 2 ] || { echo "$name $m: the client connections were not reused (opened $(field conns_opened "$out"), want 2)"; bad=$((bad + 1)); }
         # Every POST body must have reached the server whole.
         if [ "$m" = POST ]; then
             local short; short=$(awk -F'\t' '$3 == 200 && $9 != 3000' "$TMPDIR/$name-$m.tsv" | wc -l)
@@ -63,14 +63,8 @@ run_phase() {   # NAME GAP JITTER COUNT
 run_phase spaced 350 0 10
 run_phase racy 300 25 10
 # The race must not count against the server.
-stats=$(curl -s -m 2 "http://127.0.0.1:$ST/api/stats")
-read -r state failures < <(printf '%s' "$stats" | python3 -c '
-import json, sys
-try:
-    s = [x for p in json.load(sys.stdin)["pools"] for x in p["servers"]][0]
-    print(s.get("state"), s.get("failures"))
-except Exception as e:
-    print("unknown", "unknown")')
+read -r state failures < <(stats_get "$ST" 'j["pools"][0]["servers"][0].get("state"), j["pools"][0]["servers"][0].get("failures")' ||
+    echo unknown unknown)
 echo "measured:$summary upstream-reused-answers=$reused app1-state=$state app1-failures=$failures"
 grep -E 'server-down|server-up' "$TMPDIR/proxy.log"
 [ "$bad" -eq 0 ] || fail "$bad failed requests through connections the server closed when idle (want 0)"

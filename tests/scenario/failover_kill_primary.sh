@@ -7,7 +7,6 @@ set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
 LOAD="python3 $TOPSRC/tests/scenario/failover_load.py"
-field() { grep -o "\b$1=[^ ]*" "$2" | head -n1 | cut -d= -f2; }
 
 P=$(free_port); B1=$(free_port); B2=$(free_port); B3=$(free_port)
 cat >"$TMPDIR/proxy.conf" <<CONF
@@ -49,8 +48,9 @@ done
 wait "$LPID"
 cat "$TMPDIR/load.out"
 
-total=$(field requests "$TMPDIR/load.out"); ok=$(field ok "$TMPDIR/load.out")
-non2xx=$(field non2xx "$TMPDIR/load.out"); errors=$(field errors "$TMPDIR/load.out")
+load=$(<"$TMPDIR/load.out")
+total=$(field requests "$load"); ok=$(field ok "$load")
+non2xx=$(field non2xx "$load"); errors=$(field errors "$load")
 # Requests app3 answered after the kill, from the log (start_s >= 2.5 + latency slack).
 after=$(awk -F'\t' '$1 > 2.7 && $4 == "app3"' "$TMPDIR/load.tsv" | wc -l)
 if [ -n "$down_t" ]; then

@@ -10,9 +10,7 @@ set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
 P=$(free_port); B1=$(free_port); B2=$(free_port); ST=$(free_port)
-python3 "$TOPSRC/tests/scenario/misbehave.py" --port "$B1" --mode hold --log "$TMPDIR/hold.log" &
-SPID=$!; track "$SPID"
-wait_port "$B1" 5 "$SPID" || fail "misbehave.py did not start"
+start_misbehave "$B1" hold --log "$TMPDIR/hold.log"
 start_backend "$B2" app2
 cat >"$TMPDIR/proxy.conf" <<CONF
 workers 2

@@ -10,7 +10,6 @@ set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
 LOAD="python3 $TOPSRC/tests/scenario/failover_load.py"
-field() { grep -o "\b$1=[^ ]*" "$2" | head -n1 | cut -d= -f2; }
 
 P=$(free_port); DEAD=$(free_port); B2=$(free_port); ST=$(free_port)
 port_open "$DEAD" && fail "port $DEAD unexpectedly open"
@@ -43,16 +42,12 @@ for i in $(seq 10); do
            --data-binary "field=value&n=$i" "http://127.0.0.1:$P/form")
     [ "$code" = 200 ] && grep -qi '^X-Body-Length: *1[0-9]' "$TMPDIR/ch$i" && curl_ok=$((curl_ok + 1))
 done
-stats=$(curl -s -m 2 "http://127.0.0.1:$ST/api/stats")
-dead_fail=$(printf '%s' "$stats" | python3 -c '
-import json, sys
-try:
-    s = [x for p in json.load(sys.stdin)["pools"] for x in p["servers"] if x["name"] == "dead1"][0]
-    print(s.get("failures"), s.get("state"))
-except Exception:
-    print("unknown unknown")')
+stats=$(stats_dump "$ST")
+dead_fail=$(printf '%s' "$stats" | stats_get - 'srv("dead1").get("failures"), srv("dead1").get("state")') ||
+    dead_fail="unknown unknown"
 
-total=$(field requests "$TMPDIR/load.out"); ok=$(field ok "$TMPDIR/load.out")
+load=$(<"$TMPDIR/load.out")
+total=$(field requests "$load"); ok=$(field ok "$load")
 short=$(awk -F'\t' '$3 == 200 && $9 != 5000' "$TMPDIR/load.tsv" | wc -l)
 echo "measured: keep-alive POSTs ok=$ok/$total (bodies cut short: $short) curl POSTs ok=$curl_ok/10" \
      "dead1 refused attempts (stats failures, state)=$dead_fail"

@@ -8,7 +8,6 @@ set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
 LOAD="python3 $TOPSRC/tests/scenario/failover_load.py"
-field() { grep -o "\b$1=[^ ]*" "$2" | head -n1 | cut -d= -f2; }
 
 P=$(free_port); B1=$(free_port); B2=$(free_port)
 cat >"$TMPDIR/proxy.conf" <<CONF
@@ -61,7 +60,8 @@ shares=$(awk -F'\t' -v u="$t_up" '
     END { for (w = 0; w <= 3; w++) printf "%d %d %d\n", w, a[w] + 0, n[w] + 0 }' "$L")
 echo "measured: app2 share per 1s window after it came back (slow-start 3s):"
 printf '%s\n' "$shares" | awk '{ printf "  window %d: %d of %d = %.1f%%\n", $1, $2, $3, ($3 ? 100 * $2 / $3 : 0) }'
-failed=$(( $(field non2xx "$TMPDIR/load.out") + $(field errors "$TMPDIR/load.out") ))
+load=$(<"$TMPDIR/load.out")
+failed=$(( $(field non2xx "$load") + $(field errors "$load") ))
 first=$(printf '%s\n' "$shares" | awk '$1 == 0 { printf "%d", ($3 ? 1000 * $2 / $3 : -1) }')
 last=$(printf '%s\n' "$shares" | awk '$1 == 3 { printf "%d", ($3 ? 1000 * $2 / $3 : -1) }')
 n_last=$(printf '%s\n' "$shares" | awk '$1 == 3 { print $3 }')

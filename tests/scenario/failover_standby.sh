@@ -8,7 +8,6 @@ set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
 LOAD="python3 $TOPSRC/tests/scenario/failover_load.py"
-field() { grep -o "\b$1=[^ ]*" "$2" | head -n1 | cut -d= -f2; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
 INTERVAL_MS=300 FALL=2 RISE=2 SLACK_MS=900
 
@@ -51,7 +50,7 @@ cat "$TMPDIR/load.out"
 echo "--- proxy events:"; grep -E 'server-(down|up)|standby-|pool-down' "$TMPDIR/proxy.log"
 
 L=$TMPDIR/load.tsv
-total=$(field requests "$TMPDIR/load.out")
+total=$(field requests "$(<"$TMPDIR/load.out")")
 before=$(awk -F'\t' -v k="$kill_t" '$8 + $2 / 1000 < k - 0.05 && $4 == "spare1"' "$L" | wc -l)
 # The switch: failures from the kill until the restart.
 switch_fail=$(awk -F'\t' -v k="$kill_t" -v u="$up_t" '$8 >= k - 0.5 && $8 < u && !($3 >= 200 && $3 < 300)' "$L" | wc -l)

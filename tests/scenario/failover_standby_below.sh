@@ -33,15 +33,12 @@ start_backend "$B1" p1 -f "$TMPDIR/p1.fail"
 start_backend "$B2" p2 -f "$TMPDIR/p2.fail"
 start_backend "$B3" p3 -f "$TMPDIR/p3.fail"
 start_backend "$SP" spare
-start_proxy "$TMPDIR/proxy.conf" "$P"
-wait_port "$S" 5 "$PROXY_PID" || fail "stats port not open"
+start_proxy "$TMPDIR/proxy.conf" "$P" "$S"
 
 # "standby_active up-primaries"
 pool_state() {
-    curl -s -m 2 "http://127.0.0.1:$S/api/stats" | python3 -c '
-import json, sys
-p = json.load(sys.stdin)["pools"][0]
-print(str(p["standby_active"]).lower(), sum(1 for s in p["servers"] if s["role"] == "primary" and s["state"] == "up"))'
+    stats_get "$S" 'str(j["pools"][0]["standby_active"]).lower(),
+        sum(1 for s in j["pools"][0]["servers"] if s["role"] == "primary" and s["state"] == "up")'
 }
 state_is() { [ "$(pool_state)" = "$1" ]; }
 # Answers of 20 requests on fresh connections, as "name=count ...".
@@ -51,9 +48,7 @@ spread() {
 }
 # The number of checks p3 (never changed) has passed in a row.
 p3_checks() {
-    curl -s -m 2 "http://127.0.0.1:$S/api/stats" | python3 -c '
-import json, sys
-print([s for s in json.load(sys.stdin)["pools"][0]["servers"] if s["name"] == "p3"][0]["check"]["consecutive"])'
+    stats_get "$S" 'srv("web", "p3")["check"]["consecutive"]'
 }
 checks_past() { [ "$(p3_checks)" -ge "$1" ]; }
 # Wait for the state, then for two more check rounds: the state must hold.

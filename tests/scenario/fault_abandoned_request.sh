@@ -11,14 +11,8 @@ set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
 P=$(free_port); ST=$(free_port); B=$(free_port)
-python3 "$TOPSRC/tests/scenario/misbehave.py" --port "$B" --mode hold --log "$TMPDIR/server.log" &
-SPID=$!; track "$SPID"
-wait_port "$B" 5 "$SPID" || fail "misbehave.py did not start"
+start_misbehave "$B" hold --log "$TMPDIR/server.log"
 
-stats() { curl -s "http://127.0.0.1:$ST/api/stats"; }
-field() {   # python expression over the stats JSON `j`
-    stats | python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
-}
 leave_after() {   # COUNT SECONDS: COUNT clients send a request and leave
     python3 - "$P" "$1" "$2" <<'PY'
 import socket, struct, sys, threading, time
@@ -60,8 +54,8 @@ CONF
 
 run off
 closed=$(grep -c '^closed ' "$TMPDIR/server.log"); reached=$(grep -c '^GET ' "$TMPDIR/server.log")
-act=$(field 'j["pools"][0]["servers"][0]["active"]'); q=$(field 'j["pools"][0]["queued"]')
-ab=$(field 'j["faults"]["requests_abandoned"]')
+act=$(stats_get "$ST" 'j["pools"][0]["servers"][0]["active"]'); q=$(stats_get "$ST" 'j["pools"][0]["queued"]')
+ab=$(stats_get "$ST" 'j["faults"]["requests_abandoned"]')
 echo "0.5 s after 30 clients left: server requests reached=$reached closed=$closed, active=$act queued=$q abandoned=$ab"
 # 10 in flight; a queued request may still be sent in the instant between a
 # slot freeing and its own client's FIN arriving, never most of them.
@@ -74,7 +68,7 @@ stop_pid "$PROXY_PID"
 sleep 0.3
 
 run on
-closed=$(grep -c '^closed ' "$TMPDIR/server.log"); act=$(field 'j["pools"][0]["servers"][0]["active"]')
+closed=$(grep -c '^closed ' "$TMPDIR/server.log"); act=$(stats_get "$ST" 'j["pools"][0]["servers"][0]["active"]')
 echo "ignore-client-abort on: server requests closed=$closed active=$act"
 [ "$closed" = 0 ] || fail "ignore-client-abort on: $closed server requests were aborted"
 [ "$act" = 10 ] || fail "ignore-client-abort on: active=$act, want 10 still running"

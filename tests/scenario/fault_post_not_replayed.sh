@@ -15,9 +15,7 @@ bad=0
 for mode in drop-fin drop-rst drop-rst-late; do
     B=$(free_port)
     : >"$TMPDIR/$mode.log"
-    python3 "$TOPSRC/tests/scenario/misbehave.py" --port "$B" --mode "$mode" --log "$TMPDIR/$mode.log" &
-    SPID=$!; track "$SPID"
-    wait_port "$B" 5 "$SPID" || fail "misbehave.py did not start"
+    start_misbehave "$B" "$mode" --log "$TMPDIR/$mode.log"
     cat >"$TMPDIR/proxy.conf" <<CONF
 workers 1
 access-log off
@@ -45,10 +43,10 @@ CONF
     g=$(grep -c '^GET /again ' "$TMPDIR/$mode.log")
     echo "$mode: get=$get, server saw the GET $g time(s)"
     [ "$get" = 200 ] || { echo "  FAIL: an idempotent GET was not retried ($get)"; bad=1; }
-    nr=$(curl -s "http://127.0.0.1:$ST/api/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["faults"]["requests_not_replayed"])')
+    nr=$(stats_get "$ST" 'j["faults"]["requests_not_replayed"]')
     echo "$mode: stats faults.requests_not_replayed=$nr"
     [ "$nr" = 1 ] || { echo "  FAIL: requests_not_replayed is $nr, want 1"; bad=1; }
-    stop_pid "$PROXY_PID"; stop_pid "$SPID"
+    stop_pid "$PROXY_PID"; stop_pid "$MISBEHAVE_PID"
 done
 [ "$bad" = 0 ] || fail "a non-idempotent request was replayed or answered wrongly"
 echo "PASS: every POST reached the server once and got 502; GETs were retried"

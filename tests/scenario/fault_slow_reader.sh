@@ -71,11 +71,11 @@ open(sys.argv[2], "w").close()  # from here on it reads nothing
 time.sleep(12)
 PY
 track $!
-active() { curl -s "http://127.0.0.1:$ST/api/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"]["active"])'; }
+active() { stats_get "$ST" 'j["connections"]["active"]'; }
 wait_for 5 test -e "$TMPDIR/stalled" || fail "the stalled reader did not get its first bytes"
 a=$(active); echo "stalled reader: connections active=$a"
 [ "$a" = 1 ] || fail "the stalled reader's connection is not open ($a)"
-wait_for 2 sh -c "[ \"\$(curl -s http://127.0.0.1:$ST/api/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"connections\"][\"active\"])')\" = 0 ]" ||
+wait_for 2 stats_is "$ST" 'j["connections"]["active"]' 0 ||
     fail "a client that reads nothing was not closed within 2.4 s (timeout client 1s)"
 echo "stalled reader closed; active=$(active)"
 echo "PASS: slow readers kept receiving; a stalled one was closed"

@@ -14,9 +14,7 @@ P=$(free_port); ST=$(free_port)
 bad=0
 for size in 100000 64; do
     B=$(free_port)
-    python3 "$TOPSRC/tests/scenario/misbehave.py" --port "$B" --mode stray --size "$size" &
-    SPID=$!; track "$SPID"
-    wait_port "$B" 5 "$SPID" || fail "misbehave.py did not start"
+    start_misbehave "$B" stray --size "$size"
     cat >"$TMPDIR/proxy.conf" <<CONF
 workers 2
 access-log off
@@ -52,11 +50,11 @@ ts = [threading.Thread(target=client, args=(k,)) for k in range(20)]
 print(f"ok={res['ok']} mismatch={res['mismatch']} error={res['error']}")
 PY
 )
-    stray=$(curl -s "http://127.0.0.1:$ST/api/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("faults",{}).get("server_conns_stray"))')
+    stray=$(stats_get "$ST" 'j.get("faults", {}).get("server_conns_stray")')
     echo "body $size bytes: $out; stats faults.server_conns_stray=$stray"
     case "$out" in "ok=1200 mismatch=0 error=0") ;; *) bad=1 ;; esac
     [ "${stray:-0}" != None ] && [ "${stray:-0}" -gt 0 ] || { echo "  FAIL: no stray connection counted"; bad=1; }
-    stop_pid "$PROXY_PID"; stop_pid "$SPID"
+    stop_pid "$PROXY_PID"; stop_pid "$MISBEHAVE_PID"
 done
 [ "$bad" = 0 ] || fail "a response went to the wrong request, or a request failed"
 echo "PASS: every response reached its own request"

@@ -181,18 +181,8 @@ served_within() {
 cpu_ok() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 0.3 else 1)' "$1"; }
 
 # ---- part 2 (run first, it does not need the fd limit): max-conns ----
-cat >"$TMPDIR/maxconns.conf" <<CONF
-workers 2
-access-log off
-max-conns 20
-listen 127.0.0.1:$P2
-timeout client 30s
-timeout keep-alive 30s
-pool web {
-    check off
-    server app 127.0.0.1:$B
-}
-CONF
+proxy_conf_basic "$TMPDIR/maxconns.conf" "$P2" "app 127.0.0.1:$B" \
+    "max-conns 20" "timeout client 30s" "timeout keep-alive 30s"
 start_proxy "$TMPDIR/maxconns.conf" "$P2"
 # wait_port opened (and closed) a connection; let it go away
 sleep 0.3
@@ -206,21 +196,8 @@ kill -0 "$PROXY_PID" 2>/dev/null || fail "proxy died"
 stop_pid "$PROXY_PID"
 
 # ---- part 1: EMFILE ----
-cat >"$TMPDIR/emfile.conf" <<CONF
-workers 2
-access-log off
-listen 127.0.0.1:$P
-timeout client 30s
-timeout keep-alive 30s
-pool web {
-    check off
-    server app 127.0.0.1:$B
-}
-CONF
-nofile_exec 64 64 "$PROXY" -c "$TMPDIR/emfile.conf" >>"$TMPDIR/proxy.log" 2>&1 &
-PROXY_PID=$!
-track "$PROXY_PID"
-wait_port "$P" 5 "$PROXY_PID" || fail "proxy did not start under ulimit -n 64"
+proxy_conf_basic "$TMPDIR/emfile.conf" "$P" "app 127.0.0.1:$B" "timeout client 30s" "timeout keep-alive 30s"
+PROXY_WRAP="nofile_exec 64 64" start_proxy "$TMPDIR/emfile.conf" "$P"
 grep -q 'Max open files *64 *64' "/proc/$PROXY_PID/limits" ||
     fail "fd limit not applied: $(grep 'Max open files' "/proc/$PROXY_PID/limits")"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$P/")

@@ -37,22 +37,12 @@ pool web {
     server app2 127.0.0.1:$B2
 }
 CONF
-nofile_exec 64 64 "$PROXY" -c "$TMPDIR/proxy.conf" >>"$TMPDIR/proxy.log" 2>&1 &
-PROXY_PID=$!
-track "$PROXY_PID"
-wait_port "$P" 5 "$PROXY_PID" || fail "proxy did not start with 64 fds"
-wait_port "$S" 5 "$PROXY_PID" || fail "stats port did not open"
+PROXY_WRAP="nofile_exec 64 64" start_proxy "$TMPDIR/proxy.conf" "$P" "$S"
 
 # server_field NAME FIELD...: a field of a server in the stats JSON
 # (check.local_errors is `check local_errors`).
 server_field() {
-    curl -s --max-time 2 "http://127.0.0.1:$S/api/stats" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-v = [s for p in d["pools"] for s in p["servers"] if s["name"] == sys.argv[1]][0]
-for k in sys.argv[2:]:
-    v = v.get(k, "-") if isinstance(v, dict) else "-"
-print(v)' "$@"
+    stats_get "$S" 'dig(srv(sys.argv[1]), *sys.argv[2:])' "$@"
 }
 both_up() {
     [ "$(server_field app1 state)" = up ] && [ "$(server_field app2 state)" = up ]

@@ -22,18 +22,8 @@ ulimit -n $((N * 2 + 256)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 P=$(free_port); B=$(free_port)
 start_backend "$B" app
-cat >"$TMPDIR/proxy.conf" <<CONF
-workers 2
-access-log off
-log-level warn
-listen 127.0.0.1:$P
-max-conns $((N + 100))
-timeout client 60s
-pool web {
-    check off
-    server app 127.0.0.1:$B
-}
-CONF
+proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app 127.0.0.1:$B" \
+    "log-level warn" "max-conns $((N + 100))" "timeout client 60s"
 start_proxy "$TMPDIR/proxy.conf" "$P"
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$PROXY_PID/status"; }

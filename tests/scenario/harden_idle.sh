@@ -19,16 +19,7 @@ cc -O2 -o "$TMPDIR/idleconns" "$TOPSRC/tests/bench/idleconns.c" 2>"$TMPDIR/cc.lo
     fail "cannot compile idleconns: $(cat "$TMPDIR/cc.log")"
 
 start_backend "$B" app
-cat >"$TMPDIR/proxy.conf" <<CONF
-workers 2
-access-log off
-listen 127.0.0.1:$P
-timeout keep-alive 60s
-pool web {
-    check off
-    server app 127.0.0.1:$B
-}
-CONF
+proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app 127.0.0.1:$B" "timeout keep-alive 60s"
 start_proxy "$TMPDIR/proxy.conf" "$P"
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$PROXY_PID/status"; }

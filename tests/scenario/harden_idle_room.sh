@@ -35,8 +35,7 @@ grep -q '^error' "$TMPDIR/room.out" && fail "$(grep '^error' "$TMPDIR/room.out")
 ok=$(grep -c '^new [0-9]* status=200 ' "$TMPDIR/room.out")
 [ "$ok" = "$NEW" ] || fail "$ok of $NEW new clients got a 200 within 1s at max-conns"
 closed=$(sed -n 's/^idle-closed \([0-9]*\)$/\1/p' "$TMPDIR/room.out")
-counted=$(curl -s "http://127.0.0.1:$S/api/stats" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"]["idle_closed_for_room"])')
+counted=$(stats_get "$S" 'j["connections"]["idle_closed_for_room"]')
 prom=$(curl -s "http://127.0.0.1:$S/metrics" | sed -n 's/^proxy_idle_closed_for_room_total //p')
 echo "measured: new-clients-answered=$ok/$NEW idle-closed-seen=$closed counter=$counted prometheus=$prom"
 # Two workers check max-conns each on its own, so one connection beyond it

@@ -19,18 +19,8 @@ set -u
 
 P=$(free_port); B=$(free_port)
 start_backend "$B" app
-cat >"$TMPDIR/proxy.conf" <<CONF
-workers 2
-access-log $TMPDIR/access.log
-listen 127.0.0.1:$P
-timeout server 1s
-timeout client 1s
-timeout keep-alive 500ms
-pool web {
-    check off
-    server app 127.0.0.1:$B
-}
-CONF
+proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app 127.0.0.1:$B" "access-log $TMPDIR/access.log" \
+    "timeout server 1s" "timeout client 1s" "timeout keep-alive 500ms"
 start_proxy "$TMPDIR/proxy.conf" "$P"
 for _ in 1 2 3 4 5; do curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$P/"; done
 

@@ -41,16 +41,12 @@ route path /nocont/ pool nocont
 route default pool default
 CONF
 start_backend "$B1" app1
-start_proxy "$TMPDIR/proxy.conf" "$P"
-wait_port "$S" 5 "$PROXY_PID" || fail "stats port not open"
+start_proxy "$TMPDIR/proxy.conf" "$P" "$S"
 
 # server POOL NAME -> "state check.status check.consecutive"
 server() {
-    curl -s -m 2 "http://127.0.0.1:$S/api/stats" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-s = [s for p in d["pools"] if p["name"] == sys.argv[1] for s in p["servers"] if s["name"] == sys.argv[2]][0]
-print(s["state"], s["check"]["status"], s["check"]["consecutive"])' "$1" "$2"
+    stats_get "$S" 'srv(*sys.argv[1:])["state"], srv(*sys.argv[1:])["check"]["status"],
+        srv(*sys.argv[1:])["check"]["consecutive"]' "$1" "$2"
 }
 strict_down() { set -- $(server strict s1); [ "$1" = down ]; }
 checked() { # POOL NAME: at least 4 consecutive passing checks

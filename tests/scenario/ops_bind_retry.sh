@@ -16,15 +16,7 @@ set -u
 
 P=$(free_port); B=$(free_port)
 start_backend "$B" app
-cat >"$TMPDIR/proxy.conf" <<CONF
-workers 2
-access-log off
-listen 127.0.0.1:$P
-pool web {
-    check off
-    server app 127.0.0.1:$B
-}
-CONF
+proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app 127.0.0.1:$B"
 
 # hold_port PORT SECS: a plain listener (no SO_REUSEPORT) on PORT for SECS;
 # returns once it listens.  Sets HOLDER_PID.

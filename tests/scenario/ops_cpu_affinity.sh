@@ -15,19 +15,10 @@ start_backend "$B1" app1
 # run_with AFFINITY WORKERS CPUSET: start under taskset, print the sorted
 # Cpus_allowed_list of every thread, stop.
 run_with() {
-    cat >"$TMPDIR/proxy.conf" <<CONF
-workers $2
-$([ "$1" = default ] || echo "cpu-affinity $1")
-access-log off
-listen 127.0.0.1:$P
-pool web {
-    check off
-    server app1 127.0.0.1:$B1
-}
-CONF
-    taskset -c "$3" "$PROXY" -c "$TMPDIR/proxy.conf" >>"$TMPDIR/proxy.log" 2>&1 &
-    PROXY_PID=$!; track "$PROXY_PID"
-    wait_port "$P" 5 "$PROXY_PID" || fail "proxy did not start ($1, $2 workers)"
+    local affinity=()
+    [ "$1" = default ] || affinity=("cpu-affinity $1")
+    proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app1 127.0.0.1:$B1" "workers $2" "${affinity[@]}"
+    PROXY_WRAP="taskset -c $3" start_proxy "$TMPDIR/proxy.conf" "$P"
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/")" = 200 ] || fail "request failed"
     for t in /proc/"$PROXY_PID"/task/*/status; do
         awk '/^Cpus_allowed_list/ { print $2 }' "$t"

@@ -24,20 +24,8 @@ done
 # "<pauses logged> <requests> <non-2xx> <socket errors>".
 run() {
     : >"$TMPDIR/proxy.log"
-    cat >"$TMPDIR/proxy.conf" <<CONF
-workers 1
-cpu-yield $1
-log-level debug
-access-log off
-listen 127.0.0.1:$P
-pool web {
-    check off
-    server app1 127.0.0.1:$B1
-}
-CONF
-    taskset -c 0 "$PROXY" -c "$TMPDIR/proxy.conf" >>"$TMPDIR/proxy.log" 2>&1 &
-    PROXY_PID=$!; track "$PROXY_PID"
-    wait_port "$P" 5 "$PROXY_PID" || fail "proxy did not start (cpu-yield $1)"
+    proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app1 127.0.0.1:$B1" "workers 1" "cpu-yield $1" "log-level debug"
+    PROXY_WRAP="taskset -c 0" start_proxy "$TMPDIR/proxy.conf" "$P"
     taskset -c 1 wrk -t1 -c10 -d3s --timeout 3s "http://127.0.0.1:$P/" >"$TMPDIR/wrk.out" 2>&1
     stop_pid "$PROXY_PID"
     local pauses total non2xx sockerr

@@ -23,16 +23,7 @@ P=$(free_port); B=$(free_port)
 start_backend "$B" app
 
 write_conf() { # $1: max-conns
-    cat >"$TMPDIR/proxy.conf" <<CONF
-workers 2
-access-log off
-max-conns $1
-listen 127.0.0.1:$P
-pool web {
-    check off
-    server app 127.0.0.1:$B
-}
-CONF
+    proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app 127.0.0.1:$B" "max-conns $1"
 }
 # start_limited SOFT HARD [raise]: the proxy under those limits; with
 # `raise`, allowed to raise its hard limit (plain ulimit, root keeps

@@ -17,16 +17,7 @@ set -u
 
 P=$(free_port); B1=$(free_port)
 write_conf() { # SHUTDOWN
-    cat >"$TMPDIR/proxy.conf" <<CONF
-workers 2
-access-log off
-timeout shutdown $1
-listen 127.0.0.1:$P
-pool web {
-    check off
-    server app1 127.0.0.1:$B1
-}
-CONF
+    proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app1 127.0.0.1:$B1" "timeout shutdown $1"
 }
 start_backend "$B1" app1
 

@@ -1,7 +1,8 @@
 # reload_lib.bash: helpers shared by tests/scenario/reload_*.sh (sourced;
 # named .bash so run-scenarios.sh does not take it for a scenario).
 #
-# Sources tests/support/lib.sh, then adds:
+# Sources tests/support/lib.sh (free_port, start_backend, start_proxy,
+# field, fail, ...: see its header), then adds:
 #   ports_free P...      fail unless every port P is unused
 #   util ARGS...         tests/scenario/reload_util.py ARGS
 #   stats_json           GET /api/stats (needs STATS set)
@@ -13,7 +14,6 @@
 #   hup_wait [SECS]      SIGHUP the proxy and wait for generation + 1
 #   hup_fail             SIGHUP the proxy and wait for reloads.failed + 1
 #   hits PORT N [PATH]   N keep-alive requests: "ok=N fail=N servers=a:N,..."
-#   field NAME LINE      value of NAME=... in LINE
 #   names LINE           the server names of a hits line: "a,b"
 #   served NAME LINE     true when server NAME answered in a hits line
 #   log_mark / log_since lines of proxy.log appended since the mark
@@ -103,7 +103,6 @@ hup_fail() {
 hits() { $UTIL hits "$@"; }
 served() { field servers "$2" | tr ',' '\n' | grep -q "^$1:"; }
 names() { field servers "$1" | tr ',' '\n' | cut -d: -f1 | paste -sd, -; }
-field() { echo "$2" | grep -o "\b$1=[^ ]*" | head -n1 | cut -d= -f2; }
 
 LOG_MARK=0
 log_mark() { LOG_MARK=$(wc -l <"$LOG"); }

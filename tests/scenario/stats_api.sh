@@ -53,24 +53,15 @@ codes() {
 }
 # The request counter of POOL/SERVER.
 server_requests() {
-    curl -s "$STATS/api/stats" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print([s for p in d["pools"] if p["name"] == sys.argv[1]
-         for s in p["servers"] if s["name"] == sys.argv[2]][0]["requests"])' "$1" "$2"
+    stats_get "$STATS" 'srv(*sys.argv[1:])["requests"]' "$1" "$2"
 }
 server_field() { # POOL SERVER FIELD [SUBFIELD]
-    curl -s "$STATS/api/stats" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-s = [s for p in d["pools"] if p["name"] == sys.argv[1]
-       for s in p["servers"] if s["name"] == sys.argv[2]][0]
-v = s[sys.argv[3]]
-print(v[sys.argv[4]] if len(sys.argv) > 4 else v)' "$@"
+    stats_get "$STATS" 'srv(*sys.argv[1:3])[sys.argv[3]][sys.argv[4]] if len(sys.argv) > 4
+        else srv(*sys.argv[1:3])[sys.argv[3]]' "$@"
 }
 state_is() { [ "$(server_field "$1" "$2" state)" = "$3" ]; }
 generation_is() { # URL N
-    [ "$(curl -s "$1/api/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')" = "$2" ]
+    stats_is "$1" 'j["generation"]' "$2"
 }
 slow_started() { [ "$(server_field web app1 active)$(server_field web app2 active)" != 00 ]; }
 all_checks_pass() {
@@ -78,7 +69,7 @@ all_checks_pass() {
     [ "$(server_field web app2 check status)" = pass ] &&
     [ "$(server_field web spare check status)" = pass ]
 }
-wait_for 5 all_checks_pass || fail "active checks never passed: $(curl -s "$STATS/api/stats")"
+wait_for 5 all_checks_pass || fail "active checks never passed: $(stats_dump "$STATS")"
 
 # ---- traffic: 40 to web (4 answered 404, 3 answered 500), 20 to api --------
 urls=()

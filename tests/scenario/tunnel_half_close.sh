@@ -63,15 +63,7 @@ python3 "$TMPDIR/server.py" "$B" >"$TMPDIR/server.out" 2>&1 &
 track $!
 wait_port "$B" 5 || fail "test server did not start"
 
-cat >"$TMPDIR/proxy.conf" <<CONF
-workers 1
-access-log off
-listen 127.0.0.1:$P
-pool web {
-    check off
-    server ws 127.0.0.1:$B
-}
-CONF
+proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "ws 127.0.0.1:$B" "workers 1"
 start_proxy "$TMPDIR/proxy.conf" "$P"
 
 # The clients' common part: the upgrade request, reading to the end of

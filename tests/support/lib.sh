@@ -13,8 +13,12 @@
 #   start_backend PORT NAME [backend args...]
 #                                start tests/support/backend -q, wait for it;
 #                                sets BACKEND_PID; log in $TMPDIR/backend-NAME.log
-#   start_proxy CONF PORT        start $PROXY -c CONF, wait for PORT;
-#                                sets PROXY_PID; log in $TMPDIR/proxy.log
+#   start_proxy CONF PORT [PORT...]
+#                                start $PROXY -c CONF, wait for each PORT (the
+#                                listener, then e.g. the stats port);
+#                                sets PROXY_PID; log in $TMPDIR/proxy.log.
+#                                PROXY_WRAP="CMD ARGS" start_proxy ...: run it
+#                                under CMD (taskset -c 0, nofile_exec 64 64)
 #   track PID                    have cleanup stop PID too
 #   stop_pid PID                 TERM, then KILL after 2s, and reap it
 #   wait_for SECS CMD [ARGS...]  retry CMD every 0.1s until it succeeds
@@ -22,6 +26,33 @@
 #                                exec CMD with RLIMIT_NOFILE SOFT/HARD that it
 #                                cannot raise past HARD (run it with `&`)
 #   fail MSG                     print FAIL: MSG (and the proxy log tail), exit 1
+#   proxy_conf_basic FILE PORT SERVER [DIRECTIVE...]
+#                                write the simplest configuration: workers 2,
+#                                access-log off, listen 127.0.0.1:PORT, the
+#                                DIRECTIVEs (each one argument; a `workers` or
+#                                `access-log` one replaces the default), and
+#                                pool web { check off; server SERVER }
+#                                (SERVER: "NAME ADDR:PORT")
+#   start_misbehave PORT MODE [misbehave.py args...]
+#                                start tests/scenario/misbehave.py --mode MODE,
+#                                wait for it; sets MISBEHAVE_PID
+#   field NAME TEXT              the value of the first NAME=VALUE word in TEXT
+#                                (the summary lines of failover_load.py and
+#                                reload_util.py hits); "$(<FILE)" for a file
+#   stats_dump PORT              GET /api/stats of a proxy's stats port
+#   stats_get PORT EXPR [ARGS...]
+#                                print the python expression EXPR over the
+#                                /api/stats JSON (PORT "-": the JSON on stdin)
+#   stats_is PORT EXPR WANT      true when stats_get PORT EXPR prints WANT
+#                                (for wait_for)
+#
+# stats_get: in EXPR, `j` is the parsed JSON, `sys.argv[1:]` are ARGS,
+# `srv(NAME)` / `srv(POOL, NAME)` is the first server NAME (of pool POOL),
+# and `dig(VALUE, KEY...)` walks nested objects, giving "-" for a key that
+# is missing.  A tuple prints its items separated by spaces, like
+# print(a, b).  Nothing is printed and the status is 1 when the port does
+# not answer or EXPR fails (a missing server, a missing key).
+# PORT may be a whole base URL too (http://127.0.0.1:PORT).
 #
 # Run as a command, it calls one helper:  bash lib.sh wait_port 8080
 # (used by .vtc files, whose `shell` is /bin/sh without /dev/tcp).
@@ -131,10 +162,97 @@ start_backend() {
 
 start_proxy() {
     local conf=$1 port=$2
-    "$PROXY" -c "$conf" >>"$TMPDIR/proxy.log" 2>&1 &
+    shift 2
+    local under=${PROXY_WRAP:+ (under $PROXY_WRAP)}
+    # shellcheck disable=SC2086 # PROXY_WRAP is a command and its words
+    ${PROXY_WRAP:-} "$PROXY" -c "$conf" >>"$TMPDIR/proxy.log" 2>&1 &
     PROXY_PID=$!
     track "$PROXY_PID"
-    wait_port "$port" 5 "$PROXY_PID" || fail "proxy did not start on port $port"
+    wait_port "$port" 5 "$PROXY_PID" || fail "proxy did not start on port $port$under"
+    for port in "$@"; do
+        wait_port "$port" 5 "$PROXY_PID" || fail "proxy did not open port $port$under"
+    done
+}
+
+proxy_conf_basic() {
+    local file=$1 port=$2 server=$3 d workers="workers 2" alog="access-log off"
+    local extra=()
+    shift 3
+    for d in "$@"; do
+        case $d in
+        "workers "*) workers=$d ;;
+        "access-log "*) alog=$d ;;
+        *) extra+=("$d") ;;
+        esac
+    done
+    {
+        echo "$workers"
+        echo "$alog"
+        echo "listen 127.0.0.1:$port"
+        for d in "${extra[@]}"; do echo "$d"; done
+        echo "pool web {"
+        echo "    check off"
+        echo "    server $server"
+        echo "}"
+    } >"$file"
+}
+
+start_misbehave() {
+    local port=$1 mode=$2
+    shift 2
+    python3 "$TOPSRC/tests/scenario/misbehave.py" --port "$port" --mode "$mode" "$@" &
+    MISBEHAVE_PID=$!
+    track "$MISBEHAVE_PID"
+    wait_port "$port" 5 "$MISBEHAVE_PID" || fail "misbehave.py did not start"
+}
+
+field() {
+    echo "$2" | grep -o "\b$1=[^ ]*" | head -n1 | cut -d= -f2
+}
+
+stats_url() {
+    case $1 in
+    *://*) echo "$1/api/stats" ;;
+    *) echo "http://127.0.0.1:$1/api/stats" ;;
+    esac
+}
+
+stats_dump() {
+    curl -s --max-time "${STATS_TIMEOUT:-5}" "$(stats_url "$1")"
+}
+
+# The python side of stats_get: argv[1] is EXPR, the rest its ARGS.
+LIB_STATS_PY='
+import json, sys
+expr = sys.argv.pop(1)
+j = json.load(sys.stdin)
+def srv(a, b=None):
+    pool, name = (None, a) if b is None else (a, b)
+    return [s for p in j["pools"] if pool is None or p["name"] == pool
+            for s in p["servers"] if s["name"] == name][0]
+def dig(v, *keys):
+    for k in keys:
+        v = v.get(k, "-") if isinstance(v, dict) else "-"
+    return v
+v = eval("(" + expr + "\n)")   # parenthesized: EXPR may span lines
+if isinstance(v, tuple):
+    print(*v)
+else:
+    print(v)
+'
+
+stats_get() {
+    local port=$1 expr=$2
+    shift 2
+    if [ "$port" = - ]; then
+        python3 -c "$LIB_STATS_PY" "$expr" "$@"
+    else
+        stats_dump "$port" | python3 -c "$LIB_STATS_PY" "$expr" "$@"
+    fi
+}
+
+stats_is() {
+    [ "$(stats_get "$1" "$2")" = "$3" ]
 }
 
 wait_for() {
