@@ -28,8 +28,11 @@ Test(slab, objects_are_zeroed_distinct_and_reused)
         cr_assert(t[i] + 1 <= t[i - 1] || t[i - 1] + 1 <= t[i], "objects %d and %d overlap", i - 1, i);
     slab_free(&pool, t[7]);
     struct thing *again = slab_alloc(&pool);
+#if !defined(__SANITIZE_ADDRESS__) /* there, every object is a heap block */
     cr_assert_eq(again, t[7], "a freed object is handed out first");
+#endif
     cr_assert_eq(again->bytes[0], 0, "and zeroed");
+    t[7] = again;
     for (int i = 0; i < N; i++)
         slab_free(&pool, t[i]);
     slab_free(&pool, NULL);
