@@ -59,6 +59,7 @@ struct config_pool {
     int on_down_shutdown;             /* default 0: a server marked down keeps its requests */
     struct config_server *servers;    /* primaries and standbys, in file order */
     size_t nservers;
+    unsigned server_lines;            /* server/standby lines, rejected ones too */
     int line;
 };
 

@@ -28,6 +28,7 @@ struct config_token {
     int line;
     char *text;        /* CONFIG_TOK_WORD only: malloc'd, the caller frees it */
     const char *error; /* CONFIG_TOK_ERROR only */
+    int semicolon;     /* CONFIG_TOK_WORD: ends with an unquoted ';' (nginx habit) */
 };
 
 void config_lex_init(struct config_lex *lx, const char *text, size_t len);

@@ -247,8 +247,10 @@ static const struct config_command *find_command(const struct config_command *ta
     return NULL;
 }
 
-/* Runs one statement: `argv` are its words, `opens` says it ended with "{". */
-static void run_statement(struct config_parser *p, int line, int argc, char **argv, int opens)
+/* Runs one statement: `argv` are its words, `opens` says it ended with "{",
+ * `semicolon` that its last word ended with an unquoted ';'. */
+static void run_statement(struct config_parser *p, int line, int argc, char **argv, int opens,
+                          int semicolon)
 {
     struct config_block *top = p->depth ? &p->stack[p->depth - 1] : NULL;
     const struct config_command *cmd;
@@ -265,7 +267,14 @@ static void run_statement(struct config_parser *p, int line, int argc, char **ar
         return;
     }
     cmd = find_command(top ? config_pool_commands : config_top_commands, argv[0]);
-    if (!cmd) {
+    /* A pool whose server lines were all refused gets those errors, not one
+     * more saying it has no server. */
+    if (top && cmd && (strcmp(cmd->name, "server") == 0 || strcmp(cmd->name, "standby") == 0))
+        p->cfg->pools[top->pool].server_lines++;
+    if (semicolon) {
+        config_perr(p, line, "%s: the line ends with \";\": there is no \";\" in this language "
+                    "(a directive ends with its line)", argv[0]);
+    } else if (!cmd) {
         if (top)
             config_perr(p, line, "unknown directive \"%s\" in pool \"%s\"", argv[0],
                         p->cfg->pools[top->pool].name);
@@ -307,7 +316,7 @@ static void parse_text(struct config_parser *p, const char *text, size_t len)
     struct config_lex lx;
     struct config_token tok;
     char *words[CFG_MAX_WORDS];
-    int n = 0, line = 0, broken = 0;
+    int n = 0, line = 0, broken = 0, semicolon = 0;
 
     config_lex_init(&lx, text, len);
     for (;;) {
@@ -315,6 +324,7 @@ static void parse_text(struct config_parser *p, const char *text, size_t len)
         if (t == CONFIG_TOK_WORD) {
             if (n == 0)
                 line = tok.line;
+            semicolon = tok.semicolon;
             if (n == CFG_MAX_WORDS) {
                 if (!broken)
                     config_perr(p, tok.line, "too many words in one directive");
@@ -332,7 +342,7 @@ static void parse_text(struct config_parser *p, const char *text, size_t len)
         }
         /* A line end or a brace ends the statement. */
         if (!broken && (n > 0 || t == CONFIG_TOK_OPEN))
-            run_statement(p, n ? line : tok.line, n, words, t == CONFIG_TOK_OPEN);
+            run_statement(p, n ? line : tok.line, n, words, t == CONFIG_TOK_OPEN, n > 0 && semicolon);
         else if (broken && t == CONFIG_TOK_OPEN)
             push_skip(p, tok.line);
         free_words(words, &n);
@@ -381,7 +391,7 @@ static void validate(struct config_parser *p)
 
     check_unclosed(p);
     for (size_t i = 0; i < cfg->npools; i++)
-        if (cfg->pools[i].nservers == 0)
+        if (cfg->pools[i].nservers == 0 && cfg->pools[i].server_lines == 0)
             config_perr(p, cfg->pools[i].line, "pool \"%s\" has no server", cfg->pools[i].name);
     resolve_routes(p);
     if (cfg->nlistens == 0)

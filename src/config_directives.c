@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include "config_parser.h"
+#include "host_match.h"
 #include "config_values.h"
 
 #include <stdio.h>
@@ -110,14 +111,26 @@ static int do_notify(struct config_parser *p, int line, int argc, char **argv)
     return config_get_string(p, line, "notify", argv[1], p->cfg->notify, sizeof(p->cfg->notify));
 }
 
+/* "listen 80" and "listen :80" (HAProxy's and nginx's ways to say every
+ * IPv4 address) are "0.0.0.0:80"; anything else is taken as written. */
+static const char *listen_word(const char *w, char *buf, size_t cap)
+{
+    const char *port = w[0] == ':' ? w + 1 : w;
+    if (!*port || strspn(port, "0123456789") != strlen(port))
+        return w;
+    snprintf(buf, cap, "0.0.0.0:%s", port);
+    return buf;
+}
+
 static int do_listen(struct config_parser *p, int line, int argc, char **argv)
 {
     struct config *cfg = p->cfg;
     struct config_addr addr;
+    char any[32];
     struct config_listen *l;
 
     (void)argc;
-    if (config_get_addr(p, line, argv[1], &addr) < 0)
+    if (config_get_addr(p, line, listen_word(argv[1], any, sizeof any), &addr) < 0)
         return -1;
     for (size_t i = 0; i < cfg->nlistens; i++) {
         if (strcmp(cfg->listens[i].addr.text, addr.text) == 0) {
@@ -277,6 +290,11 @@ static int do_route(struct config_parser *p, int line, int argc, char **argv)
             }
             if (config_get_string(p, line, "route host", argv[i + 1], r.host, sizeof(r.host)) < 0)
                 return -1;
+            if (!host_pattern_valid(r.host)) {
+                config_perr(p, line, "route host: \"%s\": a wildcard is \"*.NAME\" (any subdomain) "
+                            "or \".NAME\" (NAME and any subdomain)", r.host);
+                return -1;
+            }
         } else if (!r.is_default && strcmp(key, "path") == 0 && !r.path[0]) {
             if (config_get_path(p, line, "route path", argv[i + 1], r.path, sizeof(r.path)) < 0)
                 return -1;
@@ -345,6 +363,11 @@ static int do_check(struct config_parser *p, int line, int argc, char **argv)
     if (strcmp(kind, "http") != 0) {
         config_perr(p, line, "check: unknown kind \"%s\" (expected http PATH [host NAME], tcp or off)",
                     kind);
+        return -1;
+    }
+    if (argc == 2) {
+        config_perr(p, line, "check http: missing PATH (expected \"check http PATH [host NAME]\", "
+                    "e.g. check http /healthz)");
         return -1;
     }
     if (argc == 4 || (argc == 5 && strcmp(argv[3], "host") != 0)) {
@@ -463,6 +486,11 @@ static int server_options(struct config_parser *p, int line, int argc, char **ar
 
     for (int i = 3; i < argc; i += 2) {
         snprintf(what, sizeof(what), "%s %s", argv[0], argv[i]);
+        if (strcmp(argv[i], "backup") == 0) {
+            config_perr(p, line, "%s: unknown option \"backup\" (a backup server is written "
+                        "\"standby NAME ADDR\")", argv[0]);
+            return -1;
+        }
         if (strcmp(argv[i], "weight") != 0 && strcmp(argv[i], "max-conns") != 0) {
             config_perr(p, line, "%s: unknown option \"%s\" (expected weight N or max-conns N)",
                         argv[0], argv[i]);

@@ -106,12 +106,14 @@ static enum config_tok lex_word(struct config_lex *lx, struct config_token *tok)
         if (*lx->p == '"') {
             if ((err = lex_quoted(lx, &w)))
                 return lex_error(lx, tok, &w, err);
+            tok->semicolon = 0;
             continue;
         }
         if (*lx->p == '\0')
             return lex_error(lx, tok, &w, "unexpected NUL byte");
         if (word_put(&w, *lx->p) < 0)
             return lex_error(lx, tok, &w, "out of memory");
+        tok->semicolon = *lx->p == ';';
         lx->p++;
     }
     tok->type = CONFIG_TOK_WORD;

@@ -3,10 +3,10 @@
  */
 #include "router.h"
 
+#include "host_match.h"
 #include "http.h"
 
 #include <string.h>
-#include <strings.h>
 
 /* The host name without a port ("shop.example.com:8080" -> 9 chars...),
  * keeping an IPv6 literal's brackets whole. */
@@ -32,6 +32,15 @@ static const char *target_path(const char *target, size_t len, size_t *path_len)
     return target;
 }
 
+static int route_matches(const struct config_route *r, const char *host, size_t name_len,
+                         const char *path, size_t path_len)
+{
+    if (r->host[0] && !host_matches(r->host, host, name_len))
+        return 0;
+    size_t plen = strlen(r->path);
+    return !plen || (path_len >= plen && memcmp(path, r->path, plen) == 0);
+}
+
 struct pool *router_match(const struct runtime *rt, const char *host, size_t host_len,
                           const char *target, size_t target_len)
 {
@@ -43,11 +52,17 @@ struct pool *router_match(const struct runtime *rt, const char *host, size_t hos
         const struct config_route *r = rt->routes[i].cfg;
         if (r->is_default)
             return rt->routes[i].pool;
-        if (r->host[0] && (strlen(r->host) != name_len || strncasecmp(r->host, host, name_len) != 0))
+        if (!route_matches(r, host, name_len, path, path_len))
             continue;
-        size_t plen = strlen(r->path);
-        if (plen && (path_len < plen || memcmp(path, r->path, plen) != 0))
-            continue;
+        /* Exact names before wildcards (as nginx's server_name): a later
+         * route naming this host exactly wins over a wildcard one. */
+        if (r->host[0] && host_pattern_wild(r->host))
+            for (size_t j = i + 1; j < rt->nroutes; j++) {
+                const struct config_route *e = rt->routes[j].cfg;
+                if (!e->is_default && e->host[0] && !host_pattern_wild(e->host) &&
+                    route_matches(e, host, name_len, path, path_len))
+                    return rt->routes[j].pool;
+            }
         return rt->routes[i].pool;
     }
     return NULL;

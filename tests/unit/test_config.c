@@ -277,7 +277,7 @@ Test(config, check_kinds_and_single_expect)
         "listen 127.0.0.1:8080\n"
         "pool a {\n check off\n server a 127.0.0.1:9001\n}\n"
         "pool b {\n check tcp\n server b 127.0.0.1:9001\n}\n"
-        "pool c {\n check http\n expect 204\n server c 127.0.0.1:9001\n}\n"
+        "pool c {\n check http /\n expect 204\n server c 127.0.0.1:9001\n}\n"
         "pool d {\n check http /x\n server d 127.0.0.1:9001\n}\n"
         "route default pool a\n");
 
@@ -660,6 +660,44 @@ Test(config_errors, pool_without_server)
 {
     expect_error("listen 127.0.0.1:8080\npool web {\n  balance round-robin\n}\n",
                  "t.conf:2: pool \"web\" has no server");
+    /* A refused server line is the one error, not also "has no server". */
+    expect_error("listen 127.0.0.1:8080\npool web {\n  server a 127.0.0.1:9001 backup\n}\n",
+                 "t.conf:3: server: unknown option \"backup\" (a backup server is written \"standby NAME ADDR\")");
+}
+
+Test(config_errors, trailing_semicolon)
+{
+    expect_error("listen 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001;\n}\n",
+                 "t.conf:3: server: the line ends with \";\": there is no \";\" in this language "
+                 "(a directive ends with its line)");
+    /* Quoted, a ';' is a character like any other. */
+    struct config *cfg = parse_ok("listen 127.0.0.1:8080\nstats 127.0.0.1:8404 token \"a;\"\n"
+                                  "pool web {\n server a 127.0.0.1:9001\n}\n");
+    cr_assert_str_eq(cfg->stats_token, "a;");
+    config_free(cfg);
+}
+
+Test(config, listen_port_alone_is_every_ipv4_address)
+{
+    struct config *cfg = parse_ok("listen 8080\nlisten :8081\npool web {\n server a 127.0.0.1:9001\n}\n");
+    cr_assert_str_eq(cfg->listens[0].addr.text, "0.0.0.0:8080");
+    cr_assert_str_eq(cfg->listens[1].addr.text, "0.0.0.0:8081");
+    config_free(cfg);
+}
+
+Test(config_errors, route_host_wildcards)
+{
+    const char *pools = "listen 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n";
+    const char *bad[] = { "a.*.example.com", "*example.com", "*", "*.", "shop.*", "*.*.example.com" };
+    char text[512], want[256];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "%sroute host %s pool web\n", pools, bad[i]);
+        snprintf(want, sizeof want, "t.conf:5: route host: \"%s\": a wildcard is \"*.NAME\" (any subdomain) "
+                 "or \".NAME\" (NAME and any subdomain)", bad[i]);
+        expect_error(text, want);
+    }
+    snprintf(text, sizeof text, "%sroute host *.example.com pool web\nroute host .example.org pool web\n", pools);
+    config_free(parse_ok(text));
 }
 
 Test(config_errors, unclosed_block)
@@ -735,7 +773,11 @@ Test(config_errors, pool_values)
     expect_error(POOL("server s2 127.0.0.1:9001 max-conns x"),
                  "t.conf:4: server max-conns: expected a number 0-10000000, got \"x\"");
     expect_error(POOL("server s2 127.0.0.1:9001 backup 1"),
-                 "t.conf:4: server: unknown option \"backup\" (expected weight N or max-conns N)");
+                 "t.conf:4: server: unknown option \"backup\" (a backup server is written \"standby NAME ADDR\")");
+    expect_error(POOL("server s2 127.0.0.1:9001 fast 1"),
+                 "t.conf:4: server: unknown option \"fast\" (expected weight N or max-conns N)");
+    expect_error(POOL("check http"),
+                 "t.conf:4: check http: missing PATH (expected \"check http PATH [host NAME]\", e.g. check http /healthz)");
     expect_error(POOL("server s2 0.0.0.0:9001"),
                  "t.conf:4: server: cannot connect to the wildcard address \"0.0.0.0:9001\"");
     expect_error(POOL("server s2 127.0.0.1:99999"), "t.conf:4: port out of range in \"127.0.0.1:99999\"");

@@ -161,3 +161,26 @@ Test(router, ipv6_host_literal_port_ignored)
     cr_assert_str_eq(route(rt, "[::2]:8080", "/"), "web");
     runtime_release(rt);
 }
+
+/* Host names as nginx users write them (issue 14): "*.NAME" is any
+ * subdomain, ".NAME" the name and any subdomain, exact names win over
+ * wildcards whatever their order. */
+Test(router, wildcard_hosts)
+{
+    struct runtime *rt = fixture_runtime(R_POOLS
+        "route host *.example.com pool api\n"
+        "route host shop.example.com pool shop\n"
+        "route host .example.org pool static\n"
+        "route default pool web\n");
+
+    cr_assert_str_eq(route(rt, "a.example.com", "/"), "api");
+    cr_assert_str_eq(route(rt, "A.B.Example.COM:8080", "/"), "api");
+    cr_assert_str_eq(route(rt, "example.com", "/"), "web", "*.NAME does not match NAME itself");
+    cr_assert_str_eq(route(rt, "xexample.com", "/"), "web", "a suffix must start at a label");
+    cr_assert_str_eq(route(rt, "shop.example.com", "/"), "shop", "the exact name wins over a wildcard before it");
+    cr_assert_str_eq(route(rt, "example.org", "/"), "static");
+    cr_assert_str_eq(route(rt, "www.example.org", "/"), "static");
+    cr_assert_str_eq(route(rt, "badexample.org", "/"), "web");
+    cr_assert_str_eq(route(rt, "*.example.com", "/"), "api");
+    runtime_release(rt);
+}
