@@ -81,6 +81,7 @@ struct config {
     unsigned workers;        /* 0 = auto (one per CPU) */
     int cpu_affinity;        /* 1 = auto: worker k on the k-th allowed CPU; 0 = off (default) */
     int cpu_yield;           /* 1 = auto (default): yield after a round that sent; 0 = off */
+    int normalize_path;      /* 1: forward the normalized path; 0 (default): as the client sent it */
     unsigned max_conns;      /* default 10000 */
     enum log_level log_level; /* default LOG_INFO */
     char access_log[CONFIG_PATH_MAX]; /* path, "stderr" (default) or "off" */

@@ -58,6 +58,8 @@ struct http_head {
     unsigned nhost : 2;
     unsigned drop_te : 1;      /* rewrite: leave Transfer-Encoding out (de-chunked) */
     uint64_t content_length;   /* when framed by Content-Length */
+    const char *target_out;    /* rewrite: the request target to send instead, or NULL */
+    uint32_t target_out_len;
     uint32_t nfields;
     struct http_field *fields; /* scratch array owned by the caller */
     uint32_t max_fields;

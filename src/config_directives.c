@@ -71,6 +71,17 @@ static int do_cpu_yield(struct config_parser *p, int line, int argc, char **argv
     return parse_auto_off(p, line, "cpu-yield", argv[1], &p->cfg->cpu_yield);
 }
 
+static int do_normalize_path(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    if (strcmp(argv[1], "on") == 0 || strcmp(argv[1], "off") == 0) {
+        p->cfg->normalize_path = strcmp(argv[1], "on") == 0;
+        return 0;
+    }
+    config_perr(p, line, "normalize-path: expected on or off, got \"%s\"", argv[1]);
+    return -1;
+}
+
 static int do_max_conns(struct config_parser *p, int line, int argc, char **argv)
 {
     (void)argc;
@@ -551,6 +562,7 @@ const struct config_command config_top_commands[] = {
     { "workers", 1, 1, "workers N|auto", 0, do_workers },
     { "cpu-affinity", 1, 1, "cpu-affinity auto|off", 0, do_cpu_affinity },
     { "cpu-yield", 1, 1, "cpu-yield auto|off", 0, do_cpu_yield },
+    { "normalize-path", 1, 1, "normalize-path on|off", 0, do_normalize_path },
     { "max-conns", 1, 1, "max-conns N", 0, do_max_conns },
     { "log-level", 1, 1, "log-level error|warn|info|debug", 0, do_log_level },
     { "access-log", 1, 1, "access-log PATH|stderr|off", 0, do_access_log },

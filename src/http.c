@@ -575,7 +575,13 @@ size_t http_rewrite_request(const char *buf, const struct http_head *h, const ch
      * servers expect from a gateway (its host already agrees with Host). */
     const char *auth, *path;
     size_t auth_len, path_len;
-    if (http_target_absolute(buf + h->uri_off, h->uri_len, &auth, &auth_len, &path, &path_len)) {
+    if (h->target_out) {
+        /* normalize-path on: the normalized target, in origin-form. */
+        put(&o, buf, h->uri_off);
+        put(&o, h->target_out, h->target_out_len);
+        put(&o, buf + h->uri_off + h->uri_len, h->line_len - h->uri_off - h->uri_len);
+        copy_kept(&o, buf, h, keep_request_field, h->line_len);
+    } else if (http_target_absolute(buf + h->uri_off, h->uri_len, &auth, &auth_len, &path, &path_len)) {
         put(&o, buf, h->uri_off);
         if (path_len == 0 || path[0] != '/')
             puts_lit(&o, "/"); /* "http://h" is "/", "http://h?q" is "/?q" */

@@ -5,6 +5,7 @@
 
 #include "host_match.h"
 #include "http.h"
+#include "http_path.h"
 
 #include <string.h>
 
@@ -41,29 +42,55 @@ static int route_matches(const struct config_route *r, const char *host, size_t 
     return !plen || (path_len >= plen && memcmp(path, r->path, plen) == 0);
 }
 
-struct pool *router_match(const struct runtime *rt, const char *host, size_t host_len,
-                          const char *target, size_t target_len)
+void router_resolve(const struct runtime *rt, const char *host, size_t host_len, const char *target,
+                    size_t target_len, char *buf, size_t cap, struct route_result *res)
 {
     size_t name_len = host_name_len(host, host_len);
     size_t path_len;
     const char *path = target_path(target, target_len, &path_len);
 
+    memset(res, 0, sizeof *res);
+    if (http_path_may_change(path, path_len)) {
+        size_t n;
+        int rc = http_path_normalize(path, path_len, buf, cap, &n);
+        if (rc != HTTP_PATH_OK) {
+            res->status = rc == HTTP_PATH_ABOVE_ROOT ? 400 : 414;
+            return;
+        }
+        path = buf;
+        path_len = n;
+    }
+    res->path = path;
+    res->path_len = path_len;
     for (size_t i = 0; i < rt->nroutes; i++) {
         const struct config_route *r = rt->routes[i].cfg;
-        if (r->is_default)
-            return rt->routes[i].pool;
+        if (r->is_default) {
+            res->pool = rt->routes[i].pool;
+            return;
+        }
         if (!route_matches(r, host, name_len, path, path_len))
             continue;
+        res->pool = rt->routes[i].pool;
         /* Exact names before wildcards (as nginx's server_name): a later
          * route naming this host exactly wins over a wildcard one. */
         if (r->host[0] && host_pattern_wild(r->host))
             for (size_t j = i + 1; j < rt->nroutes; j++) {
                 const struct config_route *e = rt->routes[j].cfg;
                 if (!e->is_default && e->host[0] && !host_pattern_wild(e->host) &&
-                    route_matches(e, host, name_len, path, path_len))
-                    return rt->routes[j].pool;
+                    route_matches(e, host, name_len, path, path_len)) {
+                    res->pool = rt->routes[j].pool;
+                    break;
+                }
             }
-        return rt->routes[i].pool;
+        return;
     }
-    return NULL;
+}
+
+struct pool *router_match(const struct runtime *rt, const char *host, size_t host_len,
+                          const char *target, size_t target_len)
+{
+    char buf[4096];
+    struct route_result res;
+    router_resolve(rt, host, host_len, target, target_len, buf, sizeof buf, &res);
+    return res.status ? NULL : res.pool;
 }

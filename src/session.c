@@ -139,6 +139,7 @@ static void peer_ip(const struct session *s, char *out, size_t cap)
 
 /* Transactions come from a per-thread free list: one per request. */
 #define TXN_CACHE_MAX 256
+#define ROUTE_PATH_MAX 8192
 static _Thread_local struct txn *txn_cache;
 static _Thread_local unsigned txn_cache_count;
 /* Requests in flight on this thread: a burst of them ending is when the
@@ -495,10 +496,18 @@ static void handle_head(struct session *s)
     t->req_done = !h.has_body;
     metrics_request_started(now_ms());
 
-    t->pool = router_match(t->rt, s->in->data + h.host_off, h.host_len, s->in->data + h.uri_off, h.uri_len);
-    if (!t->pool) {
-        sess_respond_error(s, 503);
+    char path_buf[ROUTE_PATH_MAX]; /* like nginx's 8k: a longer target that needs normalizing is a 414 */
+    struct route_result route;
+    router_resolve(t->rt, s->in->data + h.host_off, h.host_len, s->in->data + h.uri_off, h.uri_len,
+                   path_buf, sizeof path_buf, &route);
+    t->pool = route.pool;
+    if (route.status || !t->pool) {
+        sess_respond_error(s, route.status ? route.status : 503);
         return;
+    }
+    if (cfg->normalize_path && route.path == path_buf) {
+        h.target_out = route.path;
+        h.target_out_len = (uint32_t)route.path_len;
     }
     if (edit_request_head(s, &h) < 0) {
         sess_respond_error(s, 431);

@@ -891,3 +891,14 @@ Test(config_files, demo_conf)
     config_free(cfg);
     config_errors_clear(&errs);
 }
+
+Test(config, normalize_path)
+{
+    struct config *cfg = parse_ok("listen 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n");
+    cr_assert_eq(cfg->normalize_path, 0, "off by default: the path goes as the client sent it");
+    config_free(cfg);
+    cfg = parse_ok("normalize-path on\nlisten 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n");
+    cr_assert_eq(cfg->normalize_path, 1);
+    config_free(cfg);
+    expect_error("normalize-path yes" TAIL, "t.conf:1: normalize-path: expected on or off, got \"yes\"");
+}
