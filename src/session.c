@@ -463,6 +463,13 @@ static void client_eof(struct session *s)
     if (s->state == SESS_TUNNEL)
         return;
     int in_flight = t && (s->state == SESS_FORWARD || s->state == SESS_CONNECT || s->state == SESS_QUEUED);
+    if (in_flight && t->req_done && t->req_upgrade) {
+        /* An upgrade's FIN before the 101 is a half-close that the tunnel
+         * passes on (session_step); without a 101 the client is closed
+         * after the answer. */
+        t->close_after = 1;
+        return;
+    }
     if (in_flight && t->req_done && t->pool->cfg->ignore_client_abort) {
         t->close_after = 1; /* finish it on the server, answer if the client still reads */
         return;
