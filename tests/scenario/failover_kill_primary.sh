@@ -7,7 +7,6 @@ set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
 LOAD="python3 $TOPSRC/tests/scenario/failover_load.py"
-field() { grep -o "\b$1=[^ ]*" "$2" | head -n1 | cut -d= -f2; }
 
 P=$(free_port); B1=$(free_port); B2=$(free_port); B3=$(free_port)
 cat >"$TMPDIR/proxy.conf" <<CONF

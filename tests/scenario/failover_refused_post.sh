@@ -10,7 +10,6 @@ set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
 LOAD="python3 $TOPSRC/tests/scenario/failover_load.py"
-field() { grep -o "\b$1=[^ ]*" "$2" | head -n1 | cut -d= -f2; }
 
 P=$(free_port); DEAD=$(free_port); B2=$(free_port); ST=$(free_port)
 port_open "$DEAD" && fail "port $DEAD unexpectedly open"

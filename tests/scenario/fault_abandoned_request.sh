@@ -16,7 +16,7 @@ SPID=$!; track "$SPID"
 wait_port "$B" 5 "$SPID" || fail "misbehave.py did not start"
 
 stats() { curl -s "http://127.0.0.1:$ST/api/stats"; }
-field() {   # python expression over the stats JSON `j`
+stats_field() {   # python expression over the stats JSON `j`
     stats | python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
 }
 leave_after() {   # COUNT SECONDS: COUNT clients send a request and leave
@@ -58,8 +58,8 @@ CONF
 
 run off
 closed=$(grep -c '^closed ' "$TMPDIR/server.log"); reached=$(grep -c '^GET ' "$TMPDIR/server.log")
-act=$(field 'j["pools"][0]["servers"][0]["active"]'); q=$(field 'j["pools"][0]["queued"]')
-ab=$(field 'j["faults"]["requests_abandoned"]')
+act=$(stats_field 'j["pools"][0]["servers"][0]["active"]'); q=$(stats_field 'j["pools"][0]["queued"]')
+ab=$(stats_field 'j["faults"]["requests_abandoned"]')
 echo "0.5 s after 30 clients left: server requests reached=$reached closed=$closed, active=$act queued=$q abandoned=$ab"
 [ "$reached" = 10 ] || fail "$reached requests reached the server (10 in flight expected; queued ones must not be sent)"
 [ "$closed" = 10 ] || fail "only $closed of 10 server requests were aborted"
@@ -70,7 +70,7 @@ stop_pid "$PROXY_PID"
 sleep 0.3
 
 run on
-closed=$(grep -c '^closed ' "$TMPDIR/server.log"); act=$(field 'j["pools"][0]["servers"][0]["active"]')
+closed=$(grep -c '^closed ' "$TMPDIR/server.log"); act=$(stats_field 'j["pools"][0]["servers"][0]["active"]')
 echo "ignore-client-abort on: server requests closed=$closed active=$act"
 [ "$closed" = 0 ] || fail "ignore-client-abort on: $closed server requests were aborted"
 [ "$act" = 10 ] || fail "ignore-client-abort on: active=$act, want 10 still running"

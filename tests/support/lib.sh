@@ -22,6 +22,7 @@
 #                                exec CMD with RLIMIT_NOFILE SOFT/HARD that it
 #                                cannot raise past HARD (run it with `&`)
 #   fail MSG                     print FAIL: MSG (and the proxy log tail), exit 1
+#   field KEY FILE               the value of the first KEY=VALUE word in FILE
 #
 # Run as a command, it calls one helper:  bash lib.sh wait_port 8080
 # (used by .vtc files, whose `shell` is /bin/sh without /dev/tcp).
@@ -136,6 +137,10 @@ start_proxy() {
     track "$PROXY_PID"
     wait_port "$port" 5 "$PROXY_PID" || fail "proxy did not start on port $port"
 }
+
+# field KEY FILE: the value of the first KEY=VALUE word in FILE (the
+# summary lines load generators and helper scripts print).
+field() { grep -o "\b$1=[^ ]*" "$2" | head -n1 | cut -d= -f2; }
 
 wait_for() {
     local secs=$1 _
