@@ -11,6 +11,6 @@
 extern const struct conn_proto h1_proto;
 
 /* Frees the calling thread's cache of request structures (thread exit). */
-void session_cache_clear(void);
+void sess_cache_clear(void);
 
 #endif

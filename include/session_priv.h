@@ -76,21 +76,21 @@ void sess_client_progress(struct session *s);
 uint64_t sess_forward_check_ms(const struct config *cfg);
 void sess_respond_error(struct session *s, int status);
 extern const struct sendq_ops sess_client_sendq, sess_upstream_sendq;
-void session_step(struct session *s);
-/* Marks the session finished: session_step frees it (conn_free) at the
+void sess_step(struct session *s);
+/* Marks the session finished: sess_step frees it (conn_free) at the
  * end of the current callback, never under one that still uses it. */
-void session_mark_closed(struct session *s);
+void sess_mark_closed(struct session *s);
 
 /* session_server.c */
 void sess_start_server(struct session *s);
 /* h1_proto.server_down: a server was marked down; in pools with `on-down
  * shutdown` a request on it with no response byte yet goes to another
  * server when it may be retried, else gets 502. */
-void session_server_down(struct conn *c);
+void sess_server_down(struct conn *c);
 /* h1_proto.server_down: a server was marked down; in pools with `on-down
  * shutdown` a request on it with no response byte yet goes to another
  * server when it may be retried, else gets 502. */
-void session_server_down(struct conn *c);
+void sess_server_down(struct conn *c);
 void sess_attempt_failed(struct session *s, const char *reason, int counts, int status);
 void sess_flush_upstream(struct session *s);
 void sess_compact_in(struct session *s);

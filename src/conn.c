@@ -97,7 +97,7 @@ void conn_free(struct conn *c)
 
 void conn_thread_exit(void)
 {
-    session_cache_clear();
+    sess_cache_clear();
 }
 
 void conn_timer_set(struct conn *c, uint64_t ms)

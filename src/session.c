@@ -10,7 +10,7 @@
  * t->rin, edited in place, and written to the client from it.  Bytes are
  * forwarded, never rebuilt.
  *
- * Every watcher callback ends in session_step(), the one place that works
+ * Every watcher callback ends in sess_step(), the one place that works
  * out what each socket must wait for next and frees a finished session, so
  * nothing is freed under a callback that still uses it.
  *
@@ -103,7 +103,7 @@ static void peer_ip(const struct session *s, char *out, size_t cap)
 }
 
 
-void session_cache_clear(void)
+void sess_cache_clear(void)
 {
     txn_cache_clear();
     free(sess_scratch_fields);
@@ -125,7 +125,7 @@ static int too_large_status(const char *buf, size_t len, size_t limit)
 /* ---- lifecycle --------------------------------------------------------------- */
 
 
-void session_mark_closed(struct session *s)
+void sess_mark_closed(struct session *s)
 {
     s->state = SESS_CLOSED;
 }
@@ -160,7 +160,7 @@ void sess_respond_error(struct session *s, int status)
 
     if (!t || t->resp_head_done) {
         /* Part of a response already went out: all we can do is close. */
-        session_mark_closed(s);
+        sess_mark_closed(s);
         return;
     }
     if (t->up) {
@@ -169,7 +169,7 @@ void sess_respond_error(struct session *s, int status)
     }
     xprt_settle(&s->c.x); /* a queued interim response goes before rin is rewritten */
     if (!t->rin && !(t->rin = buf_get(BUF_SIZE))) {
-        session_mark_closed(s);
+        sess_mark_closed(s);
         return;
     }
     /* Before the final head, rin[0, rin_fwd) holds only interim (1xx)
@@ -182,7 +182,7 @@ void sess_respond_error(struct session *s, int status)
     size_t keep = t->rin_fwd;
     size_t n = http_error_response(status, 1, t->rin->data + keep, t->rin->cap - keep);
     if (n == 0) {
-        session_mark_closed(s);
+        sess_mark_closed(s);
         return;
     }
     t->rin->len = keep + n;
@@ -226,7 +226,7 @@ static void upstream_sent(void *owner, size_t bytes)
 
 static void sendq_woke(void *owner)
 {
-    session_step(owner);
+    sess_step(owner);
 }
 
 const struct sendq_ops sess_client_sendq = {client_sent, sendq_woke};
@@ -249,7 +249,7 @@ static void txn_new(struct session *s)
 {
     struct txn *t = txn_cache_get();
     if (!t) {
-        session_mark_closed(s);
+        sess_mark_closed(s);
         return;
     }
     s->t = t;
@@ -432,7 +432,7 @@ static void request_complete(struct session *s)
     txn_end(t);
     s->t = NULL;
     if (close_client) {
-        session_mark_closed(s);
+        sess_mark_closed(s);
         return;
     }
     if (s->in && s->in->len > 0) {
@@ -454,7 +454,7 @@ static void request_complete(struct session *s)
 /* The client closed (or half-closed) its side.  After a complete request
  * the response still goes out (a client may shut its write side once it
  * has sent); in a tunnel the half-close is passed on to the server
- * (session_step) and its bytes keep flowing back until it closes;
+ * (sess_step) and its bytes keep flowing back until it closes;
  * otherwise there is no one left to answer. */
 static void client_eof(struct session *s)
 {
@@ -465,7 +465,7 @@ static void client_eof(struct session *s)
     int in_flight = t && (s->state == SESS_FORWARD || s->state == SESS_CONNECT || s->state == SESS_QUEUED);
     if (in_flight && t->req_done && t->req_upgrade) {
         /* An upgrade's FIN before the 101 is a half-close that the tunnel
-         * passes on (session_step); without a 101 the client is closed
+         * passes on (sess_step); without a 101 the client is closed
          * after the answer. */
         t->close_after = 1;
         return;
@@ -485,7 +485,7 @@ static void client_eof(struct session *s)
         log_debug("client left before its response: aborting its request on %s/%s", t->pool->cfg->name,
                   t->srv ? t->srv->name : "-");
     }
-    session_mark_closed(s);
+    sess_mark_closed(s);
 }
 
 /* After an error response: read and drop until the client closes. */
@@ -498,7 +498,7 @@ static void linger_read(struct session *s)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;
-        session_mark_closed(s);
+        sess_mark_closed(s);
         return;
     }
 }
@@ -512,7 +512,7 @@ static void client_read(struct session *s)
         return;
     }
     if (!s->in && !(s->in = buf_get(in_capacity(cfg)))) {
-        session_mark_closed(s);
+        sess_mark_closed(s);
         return;
     }
     for (;;) {
@@ -534,7 +534,7 @@ static void client_read(struct session *s)
             return;
         }
         if (n < 0 && s->state == SESS_TUNNEL)
-            session_mark_closed(s); /* a reset, not a half-close: nothing to pass on */
+            sess_mark_closed(s); /* a reset, not a half-close: nothing to pass on */
         else
             client_eof(s);
         return;
@@ -573,7 +573,7 @@ static void h1_io(struct conn *c, int revents)
         client_read(s);
     if ((revents & EV_WRITE) && s->state != SESS_CLOSED)
         sess_flush_client(s);
-    session_step(s);
+    sess_step(s);
 }
 
 /* A forwarding session's timer comes this often, so that a client that
@@ -623,7 +623,7 @@ static void forward_timeout(struct session *s)
         }
         log_debug("client took nothing of its response for %llu ms: closing",
                   (unsigned long long)cfg->timeout_client_ms);
-        session_mark_closed(s);
+        sess_mark_closed(s);
         return;
     }
     s->outq_seen = -1;
@@ -634,7 +634,7 @@ static void forward_timeout(struct session *s)
         return;
     }
     if (s->state == SESS_TUNNEL) {
-        session_mark_closed(s);
+        sess_mark_closed(s);
         return;
     }
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
@@ -650,13 +650,13 @@ static void h1_timeout(struct conn *c)
 
     switch (s->state) {
     case SESS_IDLE:
-        session_mark_closed(s);
+        sess_mark_closed(s);
         break;
     case SESS_READ_HEAD:
         if (s->in && s->in->len > 0)
             respond_early_error(s, 408);
         else
-            session_mark_closed(s);
+            sess_mark_closed(s);
         break;
     case SESS_QUEUED:
         balance_dequeue(s->t->pool->shared, &s->t->qw);
@@ -670,10 +670,10 @@ static void h1_timeout(struct conn *c)
         forward_timeout(s);
         break;
     default:
-        session_mark_closed(s);
+        sess_mark_closed(s);
         break;
     }
-    session_step(s);
+    sess_step(s);
 }
 
 /* ---- the driver ------------------------------------------------------------------------------ */
@@ -740,7 +740,7 @@ static void update_interest(struct session *s)
 
 /* Makes every bit of progress possible without waiting, then sets what each
  * socket waits for.  Frees the session when it is finished. */
-void session_step(struct session *s)
+void sess_step(struct session *s)
 {
     for (int guard = 0; guard < 64; guard++) {
         struct txn *t = s->t;
@@ -792,7 +792,7 @@ void session_step(struct session *s)
             t->client_shut = 1;
         }
         if (s->state == SESS_TUNNEL && flushed && (t->close_after || (t->client_shut && t->up_shut))) {
-            session_mark_closed(s);
+            sess_mark_closed(s);
             break;
         }
         if (s->state == SESS_FORWARD && t->resp_done && flushed &&
@@ -822,7 +822,7 @@ static void h1_start(struct conn *c)
     s->state = SESS_READ_HEAD;
     conn_timer_set(c, c->w->rt->cfg->timeout_client_ms);
     client_read(s);
-    session_step(s);
+    sess_step(s);
 }
 
 /* h1_proto.idle: between requests, or connected with nothing sent yet. */
@@ -840,6 +840,6 @@ const struct conn_proto h1_proto = {
     .io = h1_io,
     .timeout = h1_timeout,
     .idle = h1_idle,
-    .server_down = session_server_down,
+    .server_down = sess_server_down,
     .release = h1_release,
 };

@@ -123,7 +123,7 @@ void sess_start_server(struct session *s)
             }
             /* Immediate refusal: try elsewhere like an asynchronous one. */
             s->state = SESS_CONNECT;
-            return; /* session_step notices up == NULL */
+            return; /* sess_step notices up == NULL */
         }
         attach_upstream(s);
         s->state = SESS_CONNECT;
@@ -139,7 +139,7 @@ static void queue_wake(struct queue_waiter *qw)
     if (s->state != SESS_QUEUED)
         return;
     sess_start_server(s);
-    session_step(s);
+    sess_step(s);
 }
 
 /* Called when the attempt on t->srv failed before any response byte.
@@ -191,7 +191,7 @@ void sess_attempt_failed(struct session *s, const char *reason, int counts, int 
     sess_start_server(s);
 }
 
-void session_server_down(struct conn *c)
+void sess_server_down(struct conn *c)
 {
     struct session *s = (struct session *)c;
     struct txn *t = s->t;
@@ -203,7 +203,7 @@ void session_server_down(struct conn *c)
     /* Another server if the request may go twice (or never left), else
      * 502 now rather than at timeout server. */
     sess_attempt_failed(s, "server marked down", 1, 502);
-    session_step(s);
+    sess_step(s);
 }
 
 /* ---- the server side --------------------------------------------------------------------- */
@@ -262,7 +262,7 @@ void sess_flush_client(struct session *s)
     if (!t || !t->rin)
         return;
     if (xprt_send(&s->c.x, t->rin->data, &t->rin_sent, t->rin_fwd) < 0) {
-        session_mark_closed(s);
+        sess_mark_closed(s);
         return;
     }
     /* Also after a batched send finished, which wrote outside this call. */
@@ -427,7 +427,7 @@ static void sess_upstream_eof(struct session *s, int err)
 
     if (s->state == SESS_TUNNEL) {
         /* The server's end of stream goes to the client as a half-close
-         * once its bytes are through (session_step), and the client may
+         * once its bytes are through (sess_step), and the client may
          * still send; a reset ends the tunnel. */
         t->resp_done = 1;
         if (err)
@@ -504,7 +504,7 @@ static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents)
             char reason[96];
             snprintf(reason, sizeof reason, "connect error: %s", strerror(err));
             sess_attempt_failed(s, reason, 1, 502);
-            session_step(s);
+            sess_step(s);
             return;
         }
         upstream_connected(s);
@@ -517,7 +517,7 @@ static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents)
         else
             sess_upstream_read(s);
     }
-    session_step(s);
+    sess_step(s);
 }
 
 /* ---- zero-copy bodies ----------------------------------------------------------------- */
@@ -568,7 +568,7 @@ static void splice_failed(struct session *s, int err)
     }
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
     t->resp_keep_alive = 0;
-    session_mark_closed(s);
+    sess_mark_closed(s);
 }
 
 void sess_splice_in(struct session *s)
@@ -609,7 +609,7 @@ void sess_splice_out(struct session *s)
             break;
         if (n < 0 && errno == EINTR)
             continue;
-        session_mark_closed(s); /* the client is gone */
+        sess_mark_closed(s); /* the client is gone */
         return;
     }
     if (t->splice_left == 0 && t->pipe.held == 0)
