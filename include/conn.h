@@ -22,7 +22,7 @@
 #include "xprt.h"
 
 struct conn;
-struct listener;
+struct listen_bind;
 struct worker;
 
 /* What a protocol does with a connection it was given. */
@@ -44,7 +44,6 @@ typedef void (*conn_closed_fn)(struct conn *c);
 
 struct conn {
     struct worker *w;
-    const struct listener *l;      /* the one it was accepted on (its bind configuration) */
     const struct conn_proto *proto;
     conn_closed_fn on_closed;      /* the worker's hook, run before the memory goes */
     struct conn *prev, *next;      /* the worker's registry (worker_conn_register) */
@@ -58,18 +57,16 @@ struct conn {
     struct sockaddr_in6 peer;      /* the client's address (v4 or v6) */
 };
 
-/* A connection for an accepted, non-blocking socket, with the protocol
- * chosen for it; not started.  Takes fd (closed on failure: NULL). */
-struct conn *conn_new(struct worker *w, const struct listener *l, int fd, const struct sockaddr *addr,
+/* A connection for a socket accepted on a listener with bind
+ * configuration `bind`, with the protocol chosen for it; not started.
+ * Takes fd (closed on failure: NULL). */
+struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, const struct sockaddr *addr,
                       socklen_t len, conn_closed_fn on_closed);
 /* Hands the connection to its protocol, which may read at once (and may
  * close it before returning). */
 void conn_start(struct conn *c);
 /* Frees the connection now: only outside its own watchers' callbacks. */
 void conn_free(struct conn *c);
-
-/* Frees the calling thread's caches of the protocols (thread exit). */
-void conn_thread_exit(void);
 
 /* Sets the deadline; the timer is moved only when it comes earlier than
  * the one armed (a timer that fires early re-arms itself), so most

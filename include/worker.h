@@ -25,6 +25,7 @@
 #define MAX_LISTENERS LISTEN_ADDRS_MAX
 
 struct conn;
+struct conn_proto;
 
 /* One listening socket of a worker and its bind configuration, as the
  * listen line gave it.  A connection's protocol and transport are chosen
@@ -32,8 +33,10 @@ struct conn;
 struct listen_bind {
     int fd;
     char address[CONFIG_ADDR_TEXT_MAX];  /* normalised "0.0.0.0:8080" / "[::]:8080" */
+    const struct conn_proto *proto;      /* spoken by its connections (HTTP/1) */
     /* TLS (next issue): the SSL_CTX of the listen line's certificates, the
-     * ALPN protocols it offers, and the PROXY-protocol flag go here. */
+     * ALPN protocols it offers (then `proto` is the one without ALPN), and
+     * the PROXY-protocol flag go here. */
 };
 
 /* What the main thread hands a worker: a generation (one reference for the
@@ -48,7 +51,7 @@ struct worker_update {
 struct handoff {
     struct handoff *next;
     int fd;
-    char address[CONFIG_ADDR_TEXT_MAX];  /* the listener it came through */
+    struct listen_bind bind;             /* of the listener it came through */
     socklen_t len;
     struct sockaddr_storage addr;
 };

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "metrics.h"
-#include "session.h"
 #include "worker.h"
 
 static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
@@ -41,19 +40,18 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     c->proto->timeout(c);
 }
 
-/* The protocol a new connection speaks: HTTP/1 is the only one for now.
- * With TLS the ALPN choice (l's list) decides here, and on plaintext the
- * HTTP/2 preface would. */
-static const struct conn_proto *choose_proto(const struct listener *l)
+/* The protocol a new connection speaks: the listener's (HTTP/1 for now).
+ * With TLS the ALPN choice among the listener's list is made here, after
+ * the handshake; on plaintext the HTTP/2 preface would decide. */
+static const struct conn_proto *choose_proto(const struct listen_bind *bind)
 {
-    (void)l;
-    return &h1_proto;
+    return bind->proto;
 }
 
-struct conn *conn_new(struct worker *w, const struct listener *l, int fd, const struct sockaddr *addr,
+struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, const struct sockaddr *addr,
                       socklen_t len, conn_closed_fn on_closed)
 {
-    const struct conn_proto *proto = choose_proto(l);
+    const struct conn_proto *proto = choose_proto(bind);
     struct conn *c = calloc(1, proto->size);
 
     if (!c) {
@@ -61,7 +59,6 @@ struct conn *conn_new(struct worker *w, const struct listener *l, int fd, const 
         return NULL;
     }
     c->w = w;
-    c->l = l;
     c->proto = proto;
     c->on_closed = on_closed;
     xprt_plain_init(&c->x, fd, proto->sendq, c);
@@ -93,11 +90,6 @@ void conn_free(struct conn *c)
     xprt_close(&c->x);
     c->on_closed(c);
     free(c);
-}
-
-void conn_thread_exit(void)
-{
-    sess_cache_clear();
 }
 
 void conn_timer_set(struct conn *c, uint64_t ms)

@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "sendq.h"
 #include "conn.h"
+#include "session.h"
 #include "upstream.h"
 
 /* How long accepting pauses when out of file descriptors or at max-conns:
@@ -106,22 +107,12 @@ static struct worker *least_loaded(struct worker *w)
     return best;
 }
 
-/* The worker's listener on `address`, or NULL (a reload dropped it while
- * the connection was on its way). */
-static const struct listener *listener_by_address(const struct worker *w, const char *address)
-{
-    for (size_t i = 0; i < w->nlisteners; i++)
-        if (strcmp(w->listeners[i].bind.address, address) == 0)
-            return &w->listeners[i];
-    return NULL;
-}
-
 /* Takes a new client connection: registered before its protocol starts
  * (which may read and even close it at once). */
-static void accept_conn(struct worker *w, const struct listener *l, int fd, const struct sockaddr *addr,
+static void accept_conn(struct worker *w, const struct listen_bind *bind, int fd, const struct sockaddr *addr,
                         socklen_t len)
 {
-    struct conn *c = conn_new(w, l, fd, addr, len, worker_conn_unregister);
+    struct conn *c = conn_new(w, bind, fd, addr, len, worker_conn_unregister);
     if (c) {
         worker_conn_register(w, c);
         conn_start(c);
@@ -139,7 +130,7 @@ static int handoff_push(struct worker *to, const struct listener *l, int fd, con
         return -1;
     h->next = NULL;
     h->fd = fd;
-    memcpy(h->address, l->bind.address, sizeof h->address);
+    h->bind = l->bind; /* a copy: the listener may change with a reload meanwhile */
     h->len = len;
     memcpy(&h->addr, ss, sizeof h->addr);
     atomic_fetch_add_explicit(&to->incoming, 1, memory_order_relaxed);
@@ -169,7 +160,7 @@ static void handoff_drain(struct worker *w)
         if (w->exiting || !w->rt)
             close(h->fd);
         else
-            accept_conn(w, listener_by_address(w, h->address), h->fd, (struct sockaddr *)&h->addr, h->len);
+            accept_conn(w, &h->bind, h->fd, (struct sockaddr *)&h->addr, h->len);
         /* After the connection counts in connections_active, not before. */
         atomic_fetch_sub_explicit(&handoffs_pending, 1, memory_order_relaxed);
         free(h);
@@ -277,7 +268,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         w->accept_warned = 0;
         struct worker *to = nworkers > 1 ? least_loaded(w) : w;
         if (to == w || handoff_push(to, l, fd, &ss, len) < 0)
-            accept_conn(w, l, fd, (struct sockaddr *)&ss, len);
+            accept_conn(w, &l->bind, fd, (struct sockaddr *)&ss, len);
     }
 }
 
@@ -449,7 +440,7 @@ static void *worker_main(void *arg)
     while (w->conns)
         conn_free(w->conns);
     sendq_thread_free();
-    conn_thread_exit();
+    sess_cache_clear();
     buf_cache_clear();
     atomic_store(&w->exited, 1);
     if (main_notify)
@@ -518,6 +509,7 @@ static struct worker_update *update_for(unsigned k, struct runtime *rt, const st
         struct listen_bind *b = &u->binds[u->nbinds++];
         b->fd = set->fds[i * nworkers + k];
         memcpy(b->address, set->addrs[i].text, sizeof b->address);
+        b->proto = &h1_proto;
     }
     return u;
 }

@@ -97,18 +97,17 @@ static void teardown(void)
     ev_loop_destroy(w.loop);
 }
 
-/* A conn over one end of a new socket pair, speaking the fake protocol
- * (conn_new chooses HTTP/1 for every listener today: the test swaps the
- * table before the start, the struct being at least as large). */
+/* A conn over one end of a new socket pair, accepted on a listener whose
+ * protocol is the fake one. */
 static struct fake *fake_conn(int *peer)
 {
     int sv[2];
     struct sockaddr_in6 addr = {.sin6_family = AF_INET6};
+    struct listen_bind bind = {.fd = -1, .address = "127.0.0.1:1", .proto = &fake_proto};
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    struct conn *c = conn_new(&w, NULL, sv[0], (struct sockaddr *)&addr, sizeof addr, on_closed);
+    struct conn *c = conn_new(&w, &bind, sv[0], (struct sockaddr *)&addr, sizeof addr, on_closed);
     cr_assert_not_null(c);
-    cr_assert_geq(c->proto->size, sizeof(struct fake));
-    c->proto = &fake_proto;
+    cr_assert_eq(c->proto, &fake_proto);
     *peer = sv[1];
     return (struct fake *)c;
 }
