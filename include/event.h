@@ -17,13 +17,13 @@
 struct ev_loop;
 
 enum event_kind {
-    EV_SERVER_DOWN,
-    EV_SERVER_UP,
-    EV_STANDBY_ACTIVE,
-    EV_STANDBY_IDLE,
-    EV_POOL_DOWN,
-    EV_RELOAD_OK,
-    EV_RELOAD_FAILED
+    EVT_SERVER_DOWN,
+    EVT_SERVER_UP,
+    EVT_STANDBY_ACTIVE,
+    EVT_STANDBY_IDLE,
+    EVT_POOL_DOWN,
+    EVT_RELOAD_OK,
+    EVT_RELOAD_FAILED
 };
 
 /* Logs "event server-down pool=web server=app1: check: connect refused"

@@ -35,12 +35,6 @@ enum http_field_kind {
     HF_TRANSFER_ENCODING,
 };
 
-/* Parse outcome: the status to answer when it is not HTTP_OK. */
-enum http_verdict {
-    HTTP_OK = 0,
-    HTTP_INCOMPLETE = 1,       /* need more bytes */
-};
-
 struct http_head {
     uint32_t len;              /* bytes of the head, final CRLF CRLF included */
     uint32_t line_len;         /* request or status line, CRLF included */

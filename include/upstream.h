@@ -10,17 +10,16 @@
 #include <stdint.h>
 
 #include "runtime.h"
-#include "sendq.h"
+#include "xprt.h"
 
 struct worker;
 
 struct upstream_conn {
-    int fd;
+    struct xprt x;                       /* its transport; x.q's owner: the session using it */
     ev_io io;
     struct server *srv;                  /* counted reference */
     struct upstream_conn *prev, *next;   /* the idle list of (srv, worker) */
     struct worker *w;
-    struct sendq_conn q;                 /* its sends (owner: the session using it) */
     uint64_t idle_since_ms;
     unsigned reused : 1;                 /* came from the idle pool */
 };

@@ -1,7 +1,7 @@
 /*
  * worker: the event-loop threads.  Each worker has its own libev loop, its
  * own SO_REUSEPORT listening sockets (the kernel spreads connections), its
- * sessions and its idle upstream connections, so no lock sits on the
+ * client connections and its idle upstream connections, so no lock sits on the
  * request path.  The kernel's spread is a hash, uneven by chance (42/58 of
  * 100 keep-alive clients was seen); a worker that accepts while another
  * holds fewer connections hands the new one over, so each worker serves
@@ -24,27 +24,41 @@
 
 #define MAX_LISTENERS LISTEN_ADDRS_MAX
 
-struct session;
+struct conn;
+struct conn_proto;
+
+/* One listening socket of a worker and its bind configuration, as the
+ * listen line gave it.  A connection's protocol and transport are chosen
+ * from this at accept (conn.c). */
+struct listen_bind {
+    int fd;
+    char address[CONFIG_ADDR_TEXT_MAX];  /* normalised "0.0.0.0:8080" / "[::]:8080" */
+    const struct conn_proto *proto;      /* spoken by its connections (HTTP/1) */
+    /* TLS (next issue): the SSL_CTX of the listen line's certificates, the
+     * ALPN protocols it offers (then `proto` is the one without ALPN), and
+     * the PROXY-protocol flag go here. */
+};
 
 /* What the main thread hands a worker: a generation (one reference for the
  * worker) and the listening sockets it must watch from now on. */
 struct worker_update {
     struct runtime *rt;
-    int fds[MAX_LISTENERS];
-    size_t nfds;
+    struct listen_bind binds[MAX_LISTENERS];
+    size_t nbinds;
 };
 
 /* An accepted connection on its way to another worker. */
 struct handoff {
     struct handoff *next;
     int fd;
+    struct listen_bind bind;             /* of the listener it came through */
     socklen_t len;
     struct sockaddr_storage addr;
 };
 
 struct listener {
     ev_io io;
-    int fd;
+    struct listen_bind bind;
     struct worker *w;
 };
 
@@ -66,11 +80,11 @@ struct worker {
     int accept_warned;                   /* "accept paused" logged for this episode */
     ev_timer accept_resume;              /* after EMFILE or max-conns */
 
-    struct session *sessions;            /* every live session (for shutdown) */
-    struct session *idle_head, *idle_tail; /* keep-alive sessions, longest idle first */
+    struct conn *conns;                  /* the registry: every live client connection */
+    atomic_uint nconns;                  /* their number: written by the worker, read by all */
+    struct conn *idle_head, *idle_tail;  /* idle keep-alive connections, longest idle first (conn.c) */
     atomic_uint nidle;                   /* their number: written by the worker, read by all */
-    atomic_uint room_wanted;             /* idle sessions other workers ask this one to close */
-    atomic_uint nsessions;               /* written by the worker, read by all */
+    atomic_uint room_wanted;             /* idle connections other workers ask this one to close */
     atomic_uint incoming;                /* handed over by others, not yet taken */
     atomic_int servers_down;             /* a server went down since the worker last looked */
     pthread_mutex_t handoff_lock;
@@ -83,13 +97,12 @@ struct worker {
 };
 
 /* Main thread: creates and starts n workers, each handed `rt` (a reference
- * is taken for each) and its share of listening sockets: fds[i*n + k] is
- * listen address i's socket for worker k. */
-int workers_start(unsigned n, struct runtime *rt, const int *fds, size_t naddrs,
-                  void (*on_exit)(void));
+ * is taken for each) and its share of the listening sockets (set->fds[i*n
+ * + k] is listen address i's socket for worker k) with their addresses. */
+int workers_start(unsigned n, struct runtime *rt, const struct listen_set *set, void (*on_exit)(void));
 /* Main thread: hands a new generation and listener set to every worker.
  * Sockets a worker no longer gets are closed by that worker. */
-void workers_update(struct runtime *rt, const int *fds, size_t naddrs);
+void workers_update(struct runtime *rt, const struct listen_set *set);
 /* Main thread: graceful stop (stop accepting, close idle connections,
  * finish in-flight requests). */
 void workers_stop(void);
@@ -106,7 +119,10 @@ int usable_cpus(cpu_set_t *set);
 /* Client connections worker k holds now (any thread; for the stats). */
 unsigned worker_connections(unsigned k);
 
-/* Called by session.c when a session ends (counts, graceful stop). */
-void worker_session_closed(struct worker *w);
+/* The registry of client connections: a connection is registered before
+ * it starts and unregistered by its close hook (counts, the accept pause,
+ * the end of a graceful stop). */
+void worker_conn_register(struct worker *w, struct conn *c);
+void worker_conn_unregister(struct conn *c);
 
 #endif

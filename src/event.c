@@ -25,13 +25,13 @@
 #define EVENT_REAP_INTERVAL 0.25
 
 static const char *const kind_names[] = {
-    [EV_SERVER_DOWN] = "server-down",
-    [EV_SERVER_UP] = "server-up",
-    [EV_STANDBY_ACTIVE] = "standby-active",
-    [EV_STANDBY_IDLE] = "standby-idle",
-    [EV_POOL_DOWN] = "pool-down",
-    [EV_RELOAD_OK] = "reload-ok",
-    [EV_RELOAD_FAILED] = "reload-failed",
+    [EVT_SERVER_DOWN] = "server-down",
+    [EVT_SERVER_UP] = "server-up",
+    [EVT_STANDBY_ACTIVE] = "standby-active",
+    [EVT_STANDBY_IDLE] = "standby-idle",
+    [EVT_POOL_DOWN] = "pool-down",
+    [EVT_RELOAD_OK] = "reload-ok",
+    [EVT_RELOAD_FAILED] = "reload-failed",
 };
 
 static char notify_path[CONFIG_PATH_MAX];

@@ -105,13 +105,13 @@ static void pool_recompute(const struct pool *pool)
     if (was != v.standby_wanted) {
         snprintf(detail, sizeof detail, "%u of %zu primaries up, standby-below %u",
                  v.primaries_usable, pool->nprimaries, pool->cfg->standby_below);
-        event_emit(v.standby_wanted ? EV_STANDBY_ACTIVE : EV_STANDBY_IDLE,
+        event_emit(v.standby_wanted ? EVT_STANDBY_ACTIVE : EVT_STANDBY_IDLE,
                    pool->shared->name, NULL, detail);
     }
     if (pool->shared->down_reported != v.pool_down) {
         pool->shared->down_reported = v.pool_down;
         if (v.pool_down)
-            event_emit(EV_POOL_DOWN, pool->shared->name, NULL, "no server available");
+            event_emit(EVT_POOL_DOWN, pool->shared->name, NULL, "no server available");
     }
     balance_wake_queue(pool);
 }
@@ -192,7 +192,7 @@ static void passive_ack(struct server *srv, const char *detail)
 {
     if (!srv->check || !health_state_sync(srv))
         return;
-    event_emit(EV_SERVER_DOWN, srv->pool_name, srv->name, detail);
+    event_emit(EVT_SERVER_DOWN, srv->pool_name, srv->name, detail);
     server_went_down();
     if (srv->check->set.kind == CHECK_OFF)
         recovery_arm(srv->check);
@@ -270,7 +270,7 @@ static void check_done(struct health_check *hc, int pass, const char *detail)
                  srv->check_consecutive);
     else
         snprintf(why, sizeof why, "check: %s", detail);
-    event_emit(t == HEALTH_WENT_UP ? EV_SERVER_UP : EV_SERVER_DOWN, srv->pool_name,
+    event_emit(t == HEALTH_WENT_UP ? EVT_SERVER_UP : EVT_SERVER_DOWN, srv->pool_name,
                srv->name, why);
     if (t == HEALTH_WENT_DOWN)
         server_went_down();
@@ -468,7 +468,7 @@ static void recovery_fire(struct health_check *hc)
     if (atomic_load(&srv->state) != SRV_DOWN)
         return;
     health_state_mark_up(srv, now_ms());
-    event_emit(EV_SERVER_UP, srv->pool_name, srv->name, "check off: back after interval");
+    event_emit(EVT_SERVER_UP, srv->pool_name, srv->name, "check off: back after interval");
     pool_recompute_of(srv);
 }
 

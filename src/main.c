@@ -96,7 +96,7 @@ static void reload_failed(const char *why)
 {
     atomic_fetch_add(&metrics.reloads_failed, 1);
     log_warnx("reload failed: %s; the running configuration stays", why);
-    event_emit(EV_RELOAD_FAILED, NULL, NULL, why);
+    event_emit(EVT_RELOAD_FAILED, NULL, NULL, why);
 }
 
 static void reload(void)
@@ -136,7 +136,7 @@ static void reload(void)
     apply_process_settings(rt->cfg);
     runtime_publish(rt);
     /* Workers close the sockets they no longer get. */
-    workers_update(rt, next.fds, next.naddrs);
+    workers_update(rt, &next);
     listen_set_free(&listeners);
     listeners = next;
     health_apply(rt);
@@ -145,7 +145,7 @@ static void reload(void)
     char detail[64];
     snprintf(detail, sizeof detail, "generation %llu", (unsigned long long)rt->generation);
     log_info("reload done: %s", detail);
-    event_emit(EV_RELOAD_OK, NULL, NULL, detail);
+    event_emit(EVT_RELOAD_OK, NULL, NULL, detail);
 }
 
 /* ---- signals and stopping ---------------------------------------------------------- */
@@ -290,7 +290,7 @@ int main(int argc, char **argv)
 
     ev_async_init(&worker_exit_async, worker_exited_cb);
     ev_async_start(main_loop, &worker_exit_async);
-    if (workers_start(running_workers, rt, listeners.fds, listeners.naddrs, worker_exited) < 0) {
+    if (workers_start(running_workers, rt, &listeners, worker_exited) < 0) {
         log_errorx("cannot start the workers");
         return 1;
     }

@@ -10,7 +10,7 @@
  * t->rin, edited in place, and written to the client from it.  Bytes are
  * forwarded, never rebuilt.
  *
- * Every watcher callback ends in session_step(), the one place that works
+ * Every watcher callback ends in sess_step(), the one place that works
  * out what each socket must wait for next and frees a finished session, so
  * nothing is freed under a callback that still uses it.
  *
@@ -26,8 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,7 +37,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
-#include "slab.h"
 #include "upstream.h"
 #include "worker.h"
 #include "session_priv.h"
@@ -51,45 +48,13 @@ _Thread_local unsigned sess_scratch_max;
 _Thread_local char *sess_scratch_out;
 _Thread_local size_t sess_scratch_out_cap;
 
-static void txn_finish(struct session *s);
-static void client_timer_cb(struct ev_loop *loop, ev_timer *tm, int revents);
+static void request_complete(struct session *s);
 
 /* ---- helpers ------------------------------------------------------------------ */
 
 const struct config *sess_cfg(const struct session *s)
 {
-    return s->t && s->t->rt ? s->t->rt->cfg : s->w->rt->cfg;
-}
-
-/* Changes what a watcher waits for.  ev_io_modify (not ev_io_set) keeps
- * libev from re-registering the fd with epoll when the mask is unchanged:
- * epoll_ctl calls were the largest avoidable cost per request. */
-static void io_want(struct ev_loop *loop, ev_io *io, int events)
-{
-    if (ev_is_active(io)) {
-        if ((io->events & (EV_READ | EV_WRITE)) == events)
-            return;
-        ev_io_stop(loop, io);
-    }
-    ev_io_modify(io, events);
-    if (events)
-        ev_io_start(loop, io);
-}
-
-/* Sets the session's deadline.  The libev timer is only moved when the new
- * deadline is earlier than the one it is armed for; a timer that fires
- * early re-arms itself (client_timer_cb), so most requests cost no timer
- * heap operation at all. */
-void sess_timer_set(struct session *s, uint64_t ms)
-{
-    double now = ev_now(s->w->loop);
-    s->deadline = now + (double)ms / 1000.0;
-    if (ev_is_active(&s->timer) && s->timer_at <= s->deadline)
-        return;
-    ev_timer_stop(s->w->loop, &s->timer);
-    ev_timer_set(&s->timer, s->deadline - now, 0.);
-    s->timer_at = s->deadline;
-    ev_timer_start(s->w->loop, &s->timer);
+    return s->t && s->t->rt ? s->t->rt->cfg : s->c.w->rt->cfg;
 }
 
 int sess_scratch_reserve(unsigned fields, size_t out)
@@ -128,7 +93,7 @@ static void format_ipv4(const unsigned char *a, char *out)
 
 static void peer_ip(const struct session *s, char *out, size_t cap)
 {
-    const struct sockaddr_in6 *sa6 = &s->peer;
+    const struct sockaddr_in6 *sa6 = &s->c.peer;
     if (sa6->sin6_family == AF_INET)
         format_ipv4((const unsigned char *)&((const struct sockaddr_in *)sa6)->sin_addr, out);
     else if (IN6_IS_ADDR_V4MAPPED(&sa6->sin6_addr))
@@ -137,57 +102,11 @@ static void peer_ip(const struct session *s, char *out, size_t cap)
         inet_ntop(AF_INET6, &sa6->sin6_addr, out, (socklen_t)cap);
 }
 
-/* Transactions come from a per-thread free list: one per request. */
-#define TXN_CACHE_MAX 256
 #define ROUTE_PATH_MAX 8192
-static _Thread_local struct txn *txn_cache;
-static _Thread_local unsigned txn_cache_count;
-/* Requests in flight on this thread: a burst of them ending is when the
- * worker gives memory back (mem_trim), as a flood of connections ending. */
-static _Thread_local unsigned txn_live;
-/* Requests live apart from the longer-lived objects of the heap (slab.h). */
-static _Thread_local struct slab_pool txn_slabs = SLAB_POOL_INIT(struct txn);
 
-unsigned session_requests_live(void)
+void sess_cache_clear(void)
 {
-    return txn_live;
-}
-
-static struct txn *txn_alloc(void)
-{
-    struct txn *t = txn_cache;
-    if (t) {
-        txn_cache = t->next_free;
-        txn_cache_count--;
-        memset(t, 0, sizeof *t);
-    } else if (!(t = slab_alloc(&txn_slabs))) {
-        return NULL;
-    }
-    txn_live++;
-    return t;
-}
-
-static void txn_release(struct txn *t)
-{
-    txn_live--;
-    if (txn_cache_count >= TXN_CACHE_MAX) {
-        slab_free(&txn_slabs, t);
-        return;
-    }
-    t->next_free = txn_cache;
-    txn_cache = t;
-    txn_cache_count++;
-}
-
-void session_cache_clear(void)
-{
-    while (txn_cache) {
-        struct txn *t = txn_cache;
-        txn_cache = t->next_free;
-        slab_free(&txn_slabs, t);
-    }
-    txn_cache_count = 0;
-    slab_release_spare(&txn_slabs);
+    txn_cache_clear();
     free(sess_scratch_fields);
     sess_scratch_fields = NULL;
     sess_scratch_max = 0;
@@ -206,86 +125,29 @@ static int too_large_status(const char *buf, size_t len, size_t limit)
 
 /* ---- lifecycle --------------------------------------------------------------- */
 
-static void txn_free(struct session *s)
-{
-    struct txn *t = s->t;
-    if (!t)
-        return;
-    if (t->qw.where != QW_NONE)
-        balance_dequeue(t->pool->shared, &t->qw);
-    if (t->up)
-        upstream_close(t->up);
-    if (t->srv)
-        balance_release(t->srv);
-    buf_put(t->rin);
-    if (t->splicing)
-        splice_pipe_put(&t->pipe);
-    runtime_release(t->rt);
-    txn_release(t);
-    s->t = NULL;
-}
 
-/* Marks the session finished; it is freed at the end of the callback. */
-void session_close(struct session *s)
+void sess_mark_closed(struct session *s)
 {
-    if (s->state == SESS_CLOSED)
-        return;
     s->state = SESS_CLOSED;
 }
 
-static void access_log_line(struct session *s);
-
-void session_free(struct session *s)
+/* h1_proto.release: what the session holds beyond its conn. */
+static void h1_release(struct conn *c)
 {
-    struct worker *w = s->w;
+    struct session *s = (struct session *)c;
 
     /* A request that ends here (an error, a cut) is logged too. */
     if (s->t && s->t->status && access_log_enabled())
-        access_log_line(s);
+        txn_access_log(s->t, ev_now(c->w->loop));
     /* Bytes queued this round still go (the peer may have only half-closed,
-     * as it did when each send was made at once). */
-    sendq_settle(&s->q);
-    sendq_forget(s);
-    txn_free(s);
-    sess_idle_leave(s);
-    ev_io_stop(w->loop, &s->io);
-    ev_timer_stop(w->loop, &s->timer);
-    close(s->fd);
+     * as it did when each send was made at once), before rin goes. */
+    xprt_settle(&c->x);
+    txn_end(s->t);
+    s->t = NULL;
     buf_put(s->in);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        w->sessions = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    atomic_fetch_sub_explicit(&metrics.connections_active, 1, memory_order_relaxed);
-    free(s);
-    worker_session_closed(w);
+    s->in = NULL;
 }
 
-/* ---- access log ------------------------------------------------------------------ */
-
-static void access_log_line(struct session *s)
-{
-    struct txn *t = s->t;
-    char line[LOG_LINE_MAX + 512];
-    char when[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    double end = ev_now(s->w->loop);
-
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &tm);
-    int n = snprintf(line, sizeof line,
-                     "%s [%s] \"%s\" %u %llu %s %s total=%.3fms connect=%.3fms response=%.3fms\n",
-                     t->client_ip, when, t->line, t->status, (unsigned long long)t->bytes_out,
-                     t->pool ? t->pool->cfg->name : "-", t->srv ? t->srv->name : "-",
-                     (end - t->t_start) * 1000.0,
-                     t->t_connected > 0 ? (t->t_connected - t->t_start) * 1000.0 : 0.0,
-                     t->t_head > 0 ? (t->t_head - t->t_start) * 1000.0 : 0.0);
-    if (n > 0)
-        access_log_write(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
 
 /* ---- proxy-made responses ------------------------------------------------------------ */
 
@@ -299,21 +161,21 @@ void sess_respond_error(struct session *s, int status)
 
     if (!t || t->resp_head_done) {
         /* Part of a response already went out: all we can do is close. */
-        session_close(s);
+        sess_mark_closed(s);
         return;
     }
     if (t->up) {
         upstream_close(t->up);
         t->up = NULL;
     }
-    sendq_settle(&s->q); /* a queued interim response goes before rin is rewritten */
+    xprt_settle(&s->c.x); /* a queued interim response goes before rin is rewritten */
     if (!t->rin && !(t->rin = buf_get(BUF_SIZE))) {
-        session_close(s);
+        sess_mark_closed(s);
         return;
     }
     /* Before the final head, rin[0, rin_fwd) holds only interim (1xx)
      * heads relayed or being relayed: the error follows them. */
-    if (t->rin_sent > 0 && !sendq_pending(&s->q)) {
+    if (t->rin_sent > 0 && !xprt_send_pending(&s->c.x)) {
         buf_consume(t->rin, t->rin_sent);
         t->rin_fwd -= t->rin_sent;
         t->rin_sent = 0;
@@ -321,7 +183,7 @@ void sess_respond_error(struct session *s, int status)
     size_t keep = t->rin_fwd;
     size_t n = http_error_response(status, 1, t->rin->data + keep, t->rin->cap - keep);
     if (n == 0) {
-        session_close(s);
+        sess_mark_closed(s);
         return;
     }
     t->rin->len = keep + n;
@@ -332,7 +194,7 @@ void sess_respond_error(struct session *s, int status)
     s->state = SESS_ERROR;
     if (t->srv && status >= 500)
         atomic_fetch_add_explicit(&t->srv->responses[4], 1, memory_order_relaxed);
-    sess_timer_set(s, sess_cfg(s)->timeout_client_ms);
+    conn_timer_set(&s->c, sess_cfg(s)->timeout_client_ms);
 }
 
 /* ---- writing ------------------------------------------------------------------------ */
@@ -344,13 +206,13 @@ static void client_sent(void *owner, size_t bytes)
     struct session *s = owner;
     if (s->t)
         s->t->bytes_out += bytes;
-    s->last_activity = ev_now(s->w->loop);
+    s->last_activity = ev_now(s->c.w->loop);
     sess_client_progress(s);
 }
 
 void sess_client_progress(struct session *s)
 {
-    s->client_progress_at = ev_now(s->w->loop);
+    s->client_progress_at = ev_now(s->c.w->loop);
     s->outq_seen = -1;
 }
 
@@ -360,12 +222,12 @@ static void upstream_sent(void *owner, size_t bytes)
     (void)bytes;
     if (s->t)
         s->t->sent_any = 1;
-    s->last_activity = ev_now(s->w->loop);
+    s->last_activity = ev_now(s->c.w->loop);
 }
 
 static void sendq_woke(void *owner)
 {
-    session_step(owner);
+    sess_step(owner);
 }
 
 const struct sendq_ops sess_client_sendq = {client_sent, sendq_woke};
@@ -386,19 +248,19 @@ static size_t in_capacity(const struct config *cfg)
 
 static void txn_new(struct session *s)
 {
-    struct txn *t = txn_alloc();
+    struct txn *t = txn_cache_get();
     if (!t) {
-        session_close(s);
+        sess_mark_closed(s);
         return;
     }
     s->t = t;
     t->s = s;
-    mem_trim_note(&s->w->trim_requests, txn_live);
-    t->t_start = ev_now(s->w->loop);
-    t->rt = s->w->rt;
+    mem_trim_note(&s->c.w->trim_requests, txn_live_count());
+    t->t_start = ev_now(s->c.w->loop);
+    t->rt = s->c.w->rt;
     runtime_ref(t->rt);
     t->replayable = 1;
-    t->qw.worker = s->w->id;
+    t->qw.worker = s->c.w->id;
     t->qw.where = QW_NONE;
 }
 
@@ -433,7 +295,7 @@ static void parse_request_body(struct session *s);
 
 static void handle_head(struct session *s)
 {
-    const struct config *cfg = s->w->rt->cfg;
+    const struct config *cfg = s->c.w->rt->cfg;
     size_t limit = head_limit(cfg);
 
     /* Empty lines before a request line are ignored (RFC 9112 2.2), e.g.
@@ -547,10 +409,12 @@ static int status_class(unsigned status)
     return (int)(status / 100) - 1;
 }
 
-static void txn_finish(struct session *s)
+/* The response went out whole: account, give the server connection back
+ * or close it, and go on with the next request or close. */
+static void request_complete(struct session *s)
 {
     struct txn *t = s->t;
-    double now = ev_now(s->w->loop);
+    double now = ev_now(s->c.w->loop);
 
     if (t->srv) {
         atomic_fetch_add_explicit(&t->srv->responses[status_class(t->status)], 1, memory_order_relaxed);
@@ -570,28 +434,29 @@ static void txn_finish(struct session *s)
         t->up = NULL;
     }
     if (access_log_enabled())
-        access_log_line(s);
-    int close_client = t->close_after || !t->client_keep_alive || s->w->stopping || !t->req_done ||
+        txn_access_log(t, now);
+    int close_client = t->close_after || !t->client_keep_alive || s->c.w->stopping || !t->req_done ||
                        s->client_eof;
     if (s->in)
         buf_consume(s->in, t->req_done ? t->in_fwd : s->in->len);
-    txn_free(s);
+    txn_end(t);
+    s->t = NULL;
     if (close_client) {
-        session_close(s);
+        sess_mark_closed(s);
         return;
     }
     if (s->in && s->in->len > 0) {
         /* A pipelined request is already here. */
         s->state = SESS_READ_HEAD;
-        sess_timer_set(s, sess_cfg(s)->timeout_client_ms);
+        conn_timer_set(&s->c, sess_cfg(s)->timeout_client_ms);
         handle_head(s);
         return;
     }
     buf_put(s->in);
     s->in = NULL;
     s->state = SESS_IDLE;
-    sess_idle_enter(s);
-    sess_timer_set(s, sess_cfg(s)->timeout_keep_alive_ms);
+    conn_idle_enter(&s->c);
+    conn_timer_set(&s->c, sess_cfg(s)->timeout_keep_alive_ms);
 }
 
 /* ---- the client side ----------------------------------------------------------------------- */
@@ -626,7 +491,7 @@ static void client_eof(struct session *s, int reset)
         log_debug("client left before its response: aborting its request on %s/%s", t->pool->cfg->name,
                   t->srv ? t->srv->name : "-");
     }
-    session_close(s);
+    sess_mark_closed(s);
 }
 
 /* After an error response: read and drop until the client closes. */
@@ -634,12 +499,12 @@ static void linger_read(struct session *s)
 {
     char sink[4096];
     for (int i = 0; i < 16; i++) {
-        ssize_t n = recv(s->fd, sink, sizeof sink, 0);
+        ssize_t n = xprt_recv(&s->c.x, sink, sizeof sink);
         if (n > 0)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;
-        session_close(s);
+        sess_mark_closed(s);
         return;
     }
 }
@@ -653,14 +518,14 @@ static void client_read(struct session *s)
         return;
     }
     if (!s->in && !(s->in = buf_get(in_capacity(cfg)))) {
-        session_close(s);
+        sess_mark_closed(s);
         return;
     }
     for (;;) {
         size_t space = s->in->cap - EDIT_SLACK - s->in->len;
         if (space == 0)
             return;
-        ssize_t n = recv(s->fd, s->in->data + s->in->len, space, 0);
+        ssize_t n = xprt_recv(&s->c.x, s->in->data + s->in->len, space);
         if (n > 0) {
             s->in->len += (size_t)n;
             break;
@@ -675,16 +540,16 @@ static void client_read(struct session *s)
             return;
         }
         if (n < 0 && s->state == SESS_TUNNEL)
-            session_close(s); /* a reset, not a half-close: nothing to pass on */
+            sess_mark_closed(s); /* a reset, not a half-close: nothing to pass on */
         else
             client_eof(s, n < 0);
         return;
     }
     switch (s->state) {
     case SESS_IDLE:
-        sess_idle_leave(s);
+        conn_idle_leave(&s->c);
         s->state = SESS_READ_HEAD;
-        sess_timer_set(s, cfg->timeout_client_ms);
+        conn_timer_set(&s->c, cfg->timeout_client_ms);
         handle_head(s);
         break;
     case SESS_READ_HEAD:
@@ -694,27 +559,27 @@ static void client_read(struct session *s)
     case SESS_CONNECT:
     case SESS_QUEUED:
         parse_request_body(s);
-        s->last_activity = ev_now(s->w->loop);
+        s->last_activity = ev_now(s->c.w->loop);
         break;
     case SESS_TUNNEL:
         s->t->in_fwd = s->in->len;
-        s->last_activity = ev_now(s->w->loop);
+        s->last_activity = ev_now(s->c.w->loop);
         break;
     default:
         break;
     }
 }
 
-static void client_cb(struct ev_loop *loop, ev_io *io, int revents)
+/* h1_proto.io */
+static void h1_io(struct conn *c, int revents)
 {
-    struct session *s = io->data;
-    (void)loop;
+    struct session *s = (struct session *)c;
 
     if (revents & EV_READ)
         client_read(s);
     if ((revents & EV_WRITE) && s->state != SESS_CLOSED)
         sess_flush_client(s);
-    session_step(s);
+    sess_step(s);
 }
 
 /* A forwarding session's timer comes this often, so that a client that
@@ -729,7 +594,7 @@ uint64_t sess_forward_check_ms(const struct config *cfg)
 static int waiting_on_client(const struct session *s)
 {
     const struct txn *t = s->t;
-    return sendq_pending(&s->q) || (t->rin && t->rin_sent < t->rin_fwd) || (t->splicing && t->pipe.held > 0);
+    return xprt_send_pending(&s->c.x) || (t->rin && t->rin_sent < t->rin_fwd) || (t->splicing && t->pipe.held > 0);
 }
 
 /* Whether the client has taken nothing for timeout client.  A slow reader
@@ -739,8 +604,8 @@ static int waiting_on_client(const struct session *s)
  * progress too, not only the proxy's writes. */
 static int client_stalled(struct session *s, double now)
 {
-    int outq = 0;
-    if (ioctl(s->fd, SIOCOUTQ, &outq) == 0) {
+    int outq = xprt_unsent(&s->c.x);
+    if (outq >= 0) {
         if (s->outq_seen >= 0 && outq < s->outq_seen)
             s->client_progress_at = now;
         s->outq_seen = outq;
@@ -753,29 +618,29 @@ static void forward_timeout(struct session *s)
     struct txn *t = s->t;
     const struct config *cfg = sess_cfg(s);
     uint64_t limit = cfg->timeout_server_ms;
-    double now = ev_now(s->w->loop);
+    double now = ev_now(s->c.w->loop);
     double idle = now - s->last_activity;
 
     if (waiting_on_client(s)) {
         /* Not the server's turn: only timeout client applies. */
         if (!client_stalled(s, now)) {
-            sess_timer_set(s, sess_forward_check_ms(cfg));
+            conn_timer_set(&s->c, sess_forward_check_ms(cfg));
             return;
         }
         log_debug("client took nothing of its response for %llu ms: closing",
                   (unsigned long long)cfg->timeout_client_ms);
-        session_close(s);
+        sess_mark_closed(s);
         return;
     }
     s->outq_seen = -1;
     if (idle * 1000.0 < (double)limit) {
         uint64_t left = (uint64_t)((double)limit - idle * 1000.0) + 1;
         uint64_t check = sess_forward_check_ms(cfg);
-        sess_timer_set(s, left < check ? left : check);
+        conn_timer_set(&s->c, left < check ? left : check);
         return;
     }
     if (s->state == SESS_TUNNEL) {
-        session_close(s);
+        sess_mark_closed(s);
         return;
     }
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
@@ -784,28 +649,20 @@ static void forward_timeout(struct session *s)
     sess_respond_error(s, 504);
 }
 
-static void client_timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
+/* h1_proto.timeout: the deadline of the session's state passed. */
+static void h1_timeout(struct conn *c)
 {
-    struct session *s = tm->data;
-    (void)revents;
-
-    if (ev_now(loop) < s->deadline) {
-        /* Armed for an earlier deadline that has since moved. */
-        ev_timer_set(&s->timer, s->deadline - ev_now(loop), 0.);
-        s->timer_at = s->deadline;
-        ev_timer_start(loop, &s->timer);
-        return;
-    }
+    struct session *s = (struct session *)c;
 
     switch (s->state) {
     case SESS_IDLE:
-        session_close(s);
+        sess_mark_closed(s);
         break;
     case SESS_READ_HEAD:
         if (s->in && s->in->len > 0)
             respond_early_error(s, 408);
         else
-            session_close(s);
+            sess_mark_closed(s);
         break;
     case SESS_QUEUED:
         balance_dequeue(s->t->pool->shared, &s->t->qw);
@@ -819,10 +676,10 @@ static void client_timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
         forward_timeout(s);
         break;
     default:
-        session_close(s);
+        sess_mark_closed(s);
         break;
     }
-    session_step(s);
+    sess_step(s);
 }
 
 /* ---- the driver ------------------------------------------------------------------------------ */
@@ -864,10 +721,10 @@ static void update_interest(struct session *s)
         break;
     }
     /* A queued send is not waiting for the socket: no EV_WRITE for it. */
-    if (t && ((t->rin && t->rin_sent < t->rin_fwd && !sendq_pending(&s->q)) ||
+    if (t && ((t->rin && t->rin_sent < t->rin_fwd && !xprt_send_pending(&s->c.x)) ||
               (t->splicing && t->pipe.held)))
         cev |= EV_WRITE;
-    io_want(s->w->loop, &s->io, cev);
+    conn_io_want(s->c.w->loop, &s->c.io, cev);
 
     if (!t || !t->up)
         return;
@@ -881,15 +738,15 @@ static void update_interest(struct session *s)
                    !sess_splice_soon(t)) {
             uev |= EV_READ;
         }
-        if (t->in_sent < t->in_fwd && !sendq_pending(&t->up->q))
+        if (t->in_sent < t->in_fwd && !xprt_send_pending(&t->up->x))
             uev |= EV_WRITE;
     }
-    io_want(s->w->loop, &t->up->io, uev);
+    conn_io_want(s->c.w->loop, &t->up->io, uev);
 }
 
 /* Makes every bit of progress possible without waiting, then sets what each
  * socket waits for.  Frees the session when it is finished. */
-void session_step(struct session *s)
+void sess_step(struct session *s)
 {
     for (int guard = 0; guard < 64; guard++) {
         struct txn *t = s->t;
@@ -909,8 +766,8 @@ void session_step(struct session *s)
                 t->in_sent = t->in_fwd = 0;
             }
             if (s->state == SESS_TUNNEL && s->client_eof && !t->up_shut &&
-                t->in_sent == t->in_fwd && !sendq_pending(&t->up->q)) {
-                shutdown(t->up->fd, SHUT_WR); /* everything the client sent went first */
+                t->in_sent == t->in_fwd && !xprt_send_pending(&t->up->x)) {
+                xprt_shutdown_write(&t->up->x); /* everything the client sent went first */
                 t->up_shut = 1;
             }
         }
@@ -933,85 +790,62 @@ void session_step(struct session *s)
              * connection and could destroy the response before it is read:
              * shut the write side and discard what comes for a moment. */
             s->lingering = 1;
-            shutdown(s->fd, SHUT_WR);
-            sess_timer_set(s, LINGER_MS);
+            xprt_shutdown_write(&s->c.x);
+            conn_timer_set(&s->c, LINGER_MS);
         }
         if (s->state == SESS_TUNNEL && flushed && t->resp_done && !t->client_shut) {
-            shutdown(s->fd, SHUT_WR); /* the server's half-close, after its bytes */
+            xprt_shutdown_write(&s->c.x); /* the server's half-close, after its bytes */
             t->client_shut = 1;
         }
         if (s->state == SESS_TUNNEL && flushed && (t->close_after || (t->client_shut && t->up_shut))) {
-            session_close(s);
+            sess_mark_closed(s);
             break;
         }
         if (s->state == SESS_FORWARD && t->resp_done && flushed &&
             (t->in_sent >= t->in_fwd || !t->req_done || t->close_after)) {
             if (!t->req_done)
                 t->close_after = 1; /* answered before the request ended */
-            txn_finish(s);
+            request_complete(s);
             continue;
         }
         break;
     }
     if (s->state == SESS_CLOSED) {
-        session_free(s);
+        conn_free(&s->c);
         return;
     }
     update_interest(s);
 }
 
-/* ---- accept and shutdown ------------------------------------------------------------------- */
+/* ---- the conn's protocol ------------------------------------------------------------------- */
 
-void session_accept(struct worker *w, int fd, const struct sockaddr *addr, socklen_t len)
+/* h1_proto.start: a new connection; data usually arrives with it (or
+ * right after), so reading now saves a trip through the loop. */
+static void h1_start(struct conn *c)
 {
-    struct session *s = calloc(1, sizeof *s);
+    struct session *s = (struct session *)c;
 
-    if (!s) {
-        close(fd);
-        return;
-    }
-    s->w = w;
-    s->fd = fd;
-    memcpy(&s->peer, addr, len < sizeof s->peer ? len : sizeof s->peer);
     s->state = SESS_READ_HEAD;
-    ev_io_init(&s->io, client_cb, fd, EV_READ);
-    s->io.data = s;
-    ev_timer_init(&s->timer, client_timer_cb, 0., 0.);
-    s->timer.data = s;
-    s->q.ops = &sess_client_sendq;
-    s->q.owner = s;
-    s->next = w->sessions;
-    if (w->sessions)
-        w->sessions->prev = s;
-    w->sessions = s;
-    w->nsessions++;
-    atomic_fetch_add_explicit(&metrics.connections_active, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&metrics.connections_total, 1, memory_order_relaxed);
-    sess_timer_set(s, w->rt->cfg->timeout_client_ms);
-    /* Data usually arrives with the connection (or right after): try now
-     * and save a trip through the loop. */
+    conn_timer_set(c, c->w->rt->cfg->timeout_client_ms);
     client_read(s);
-    session_step(s);
+    sess_step(s);
 }
 
-void session_shutdown_idle(struct worker *w)
+/* h1_proto.idle: between requests, or connected with nothing sent yet. */
+static int h1_idle(const struct conn *c)
 {
-    struct session *s = w->sessions;
-    while (s) {
-        struct session *next = s->next;
-        if (s->state == SESS_IDLE || (s->state == SESS_READ_HEAD && (!s->in || s->in->len == 0))) {
-            session_close(s);
-            session_free(s);
-        }
-        s = next;
-    }
+    const struct session *s = (const struct session *)c;
+    return s->state == SESS_IDLE || (s->state == SESS_READ_HEAD && (!s->in || s->in->len == 0));
 }
 
-void session_close_all(struct worker *w)
-{
-    while (w->sessions) {
-        struct session *s = w->sessions;
-        session_close(s);
-        session_free(s);
-    }
-}
+const struct conn_proto h1_proto = {
+    .name = "http/1.1",
+    .size = sizeof(struct session),
+    .sendq = &sess_client_sendq,
+    .start = h1_start,
+    .io = h1_io,
+    .timeout = h1_timeout,
+    .idle = h1_idle,
+    .server_down = sess_server_down,
+    .release = h1_release,
+};

@@ -30,28 +30,27 @@ static void fail_no_server(struct session *s)
     sess_respond_error(s, s->t->last_failure ? s->t->last_failure : 503);
 }
 
-static void upstream_cb(struct ev_loop *loop, ev_io *io, int revents);
+static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents);
 
 /* The session takes the connection's watcher over (an idle one keeps its
  * epoll registration; only the callback changes). */
 static void attach_upstream(struct session *s)
 {
     struct upstream_conn *up = s->t->up;
-    ev_set_cb(&up->io, upstream_cb);
+    ev_set_cb(&up->io, server_io_cb);
     up->io.data = s;
-    up->q.ops = &sess_upstream_sendq;
-    up->q.owner = s;
+    xprt_set_owner(&up->x, &sess_upstream_sendq, s);
 }
 
 /* The server connection is established: forward the request. */
 static void upstream_connected(struct session *s)
 {
     struct txn *t = s->t;
-    t->t_connected = ev_now(s->w->loop);
+    t->t_connected = ev_now(s->c.w->loop);
     s->state = SESS_FORWARD;
-    s->last_activity = ev_now(s->w->loop);
+    s->last_activity = ev_now(s->c.w->loop);
     sess_client_progress(s);
-    sess_timer_set(s, sess_forward_check_ms(sess_cfg(s)));
+    conn_timer_set(&s->c, sess_forward_check_ms(sess_cfg(s)));
 }
 
 /* Picks a server and starts talking to it, or queues, or answers 503. */
@@ -65,12 +64,12 @@ void sess_start_server(struct session *s)
 
     /* A reload while it waited: pick among the pool's servers as they are
      * now (the queue is the pool's, shared by the generations). */
-    if (was_queued && t->rt != s->w->rt) {
-        struct pool *now_pool = runtime_find_pool(s->w->rt, t->pool->cfg->name);
+    if (was_queued && t->rt != s->c.w->rt) {
+        struct pool *now_pool = runtime_find_pool(s->c.w->rt, t->pool->cfg->name);
         if (now_pool && now_pool->shared == t->pool->shared) {
-            runtime_ref(s->w->rt);
+            runtime_ref(s->c.w->rt);
             runtime_release(t->rt);
-            t->rt = s->w->rt;
+            t->rt = s->c.w->rt;
             t->pool = now_pool;
             pc = now_pool->cfg;
         }
@@ -90,7 +89,7 @@ void sess_start_server(struct session *s)
         if (!t->srv && result == PICK_FULL) {
             if (!was_queued) {
                 s->state = SESS_QUEUED;
-                sess_timer_set(s, sess_cfg(s)->timeout_queue_ms);
+                conn_timer_set(&s->c, sess_cfg(s)->timeout_queue_ms);
             }
             return;
         }
@@ -108,12 +107,12 @@ void sess_start_server(struct session *s)
     /* A request that must not be replayed takes only a young idle
      * connection (upstream.h): the server's idle close cannot race it. */
     uint64_t max_idle = http_method_idempotent(t->method) ? UPSTREAM_ANY_AGE : upstream_reuse_window_ms(t->srv);
-    t->up = t->fresh_conn ? NULL : upstream_take_idle(s->w, t->srv, max_idle);
+    t->up = t->fresh_conn ? NULL : upstream_take_idle(s->c.w, t->srv, max_idle);
     if (t->up) {
         attach_upstream(s);
         upstream_connected(s);
     } else {
-        t->up = upstream_connect(s->w, t->srv);
+        t->up = upstream_connect(s->c.w, t->srv);
         if (!t->up) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* Out of descriptors or memory here: not the server's fault,
@@ -124,11 +123,11 @@ void sess_start_server(struct session *s)
             }
             /* Immediate refusal: try elsewhere like an asynchronous one. */
             s->state = SESS_CONNECT;
-            return; /* session_step notices up == NULL */
+            return; /* sess_step notices up == NULL */
         }
         attach_upstream(s);
         s->state = SESS_CONNECT;
-        sess_timer_set(s, sess_cfg(s)->timeout_connect_ms);
+        conn_timer_set(&s->c, sess_cfg(s)->timeout_connect_ms);
     }
 }
 
@@ -140,7 +139,7 @@ static void queue_wake(struct queue_waiter *qw)
     if (s->state != SESS_QUEUED)
         return;
     sess_start_server(s);
-    session_step(s);
+    sess_step(s);
 }
 
 /* Called when the attempt on t->srv failed before any response byte.
@@ -152,7 +151,7 @@ void sess_attempt_failed(struct session *s, const char *reason, int counts, int 
     struct server *srv = t->srv;
     int retry_same = !counts;
     /* A send still queued may yet reach the server: it counts as sent. */
-    int may_have_reached = t->sent_any || (t->up && sendq_pending(&t->up->q));
+    int may_have_reached = t->sent_any || (t->up && xprt_send_pending(&t->up->x));
 
     if (t->up) {
         upstream_close(t->up);
@@ -192,22 +191,19 @@ void sess_attempt_failed(struct session *s, const char *reason, int counts, int 
     sess_start_server(s);
 }
 
-void session_shutdown_down(struct worker *w)
+void sess_server_down(struct conn *c)
 {
-    struct session *s = w->sessions, *next;
+    struct session *s = (struct session *)c;
+    struct txn *t = s->t;
 
-    for (; s; s = next) {
-        next = s->next;
-        struct txn *t = s->t;
-        if (!t || !t->srv || t->resp_any || !t->pool->cfg->on_down_shutdown ||
-            (s->state != SESS_CONNECT && s->state != SESS_FORWARD) ||
-            atomic_load_explicit(&t->srv->state, memory_order_acquire) != SRV_DOWN)
-            continue;
-        /* Another server if the request may go twice (or never left),
-         * else 502 now rather than at timeout server. */
-        sess_attempt_failed(s, "server marked down", 1, 502);
-        session_step(s);
-    }
+    if (!t || !t->srv || t->resp_any || !t->pool->cfg->on_down_shutdown ||
+        (s->state != SESS_CONNECT && s->state != SESS_FORWARD) ||
+        atomic_load_explicit(&t->srv->state, memory_order_acquire) != SRV_DOWN)
+        return;
+    /* Another server if the request may go twice (or never left), else
+     * 502 now rather than at timeout server. */
+    sess_attempt_failed(s, "server marked down", 1, 502);
+    sess_step(s);
 }
 
 /* ---- the server side --------------------------------------------------------------------- */
@@ -218,7 +214,7 @@ void sess_flush_upstream(struct session *s)
 
     if (!t->up || t->in_sent >= t->in_fwd)
         return;
-    if (sendq_write(&t->up->q, t->up->fd, s->in->data, &t->in_sent, t->in_fwd) < 0) {
+    if (xprt_send(&t->up->x, s->in->data, &t->in_sent, t->in_fwd) < 0) {
         /* A reused connection that fails on its first write was closed by
          * the server while idle: not the server's fault. */
         int race = t->up->reused && !t->sent_any;
@@ -246,7 +242,7 @@ void sess_compact_in(struct session *s)
 static void compact_rin(struct session *s)
 {
     struct txn *t = s->t;
-    if (!t->rin || t->rin_sent == 0 || sendq_pending(&s->q))
+    if (!t->rin || t->rin_sent == 0 || xprt_send_pending(&s->c.x))
         return;
     if (t->rin_sent < t->rin->len && t->rin->len + EDIT_SLACK < t->rin->cap)
         return;
@@ -265,8 +261,8 @@ void sess_flush_client(struct session *s)
     }
     if (!t || !t->rin)
         return;
-    if (sendq_write(&s->q, s->fd, t->rin->data, &t->rin_sent, t->rin_fwd) < 0) {
-        session_close(s);
+    if (xprt_send(&s->c.x, t->rin->data, &t->rin_sent, t->rin_fwd) < 0) {
+        sess_mark_closed(s);
         return;
     }
     /* Also after a batched send finished, which wrote outside this call. */
@@ -285,7 +281,7 @@ static int forward_response_head(struct session *s, size_t base, struct http_hea
     /* An HTTP/1.0 client does not know chunked: the body is decoded and
      * the connection close ends it. */
     t->dechunk = t->http10 && h->chunked && h->has_body;
-    int client_close = !t->client_keep_alive || h->body_to_eof || s->w->stopping ||
+    int client_close = !t->client_keep_alive || h->body_to_eof || s->c.w->stopping ||
                        (t->req_upgrade && h->status != 101) || t->dechunk || s->client_eof;
     h->drop_te = t->dechunk;
     size_t out_len = http_rewrite_response(t->rin->data + base, h, client_close, t->http10,
@@ -301,7 +297,7 @@ static int forward_response_head(struct session *s, size_t base, struct http_hea
     t->resp_keep_alive = h->keep_alive && !h->body_to_eof;
     t->resp_head_done = 1;
     t->resp_sized = h->has_body && !h->chunked && !h->body_to_eof && !t->dechunk;
-    t->t_head = ev_now(s->w->loop);
+    t->t_head = ev_now(s->c.w->loop);
     return 0;
 }
 
@@ -310,7 +306,7 @@ static int forward_response_head(struct session *s, size_t base, struct http_hea
 static void grow_rin(struct session *s)
 {
     struct txn *t = s->t;
-    if (t->rin->cap >= BUF_LARGE || sendq_pending(&s->q))
+    if (t->rin->cap >= BUF_LARGE || xprt_send_pending(&s->c.x))
         return;
     struct buf *big = buf_get(BUF_LARGE);
     if (!big)
@@ -431,7 +427,7 @@ static void sess_upstream_eof(struct session *s, int err)
 
     if (s->state == SESS_TUNNEL) {
         /* The server's end of stream goes to the client as a half-close
-         * once its bytes are through (session_step), and the client may
+         * once its bytes are through (sess_step), and the client may
          * still send; a reset ends the tunnel. */
         t->resp_done = 1;
         if (err)
@@ -461,7 +457,7 @@ static void sess_upstream_eof(struct session *s, int err)
     t->close_after = 1;
     t->resp_done = 1;
     t->req_done = 1;
-    sendq_cancel(&t->up->q); /* the rest of the request has nowhere to go */
+    xprt_cancel(&t->up->x); /* the rest of the request has nowhere to go */
     t->in_sent = t->in_fwd;
 }
 
@@ -479,11 +475,11 @@ static void sess_upstream_read(struct session *s)
         size_t space = t->rin->cap - EDIT_SLACK - t->rin->len;
         if (space == 0)
             return;
-        ssize_t n = recv(t->up->fd, t->rin->data + t->rin->len, space, 0);
+        ssize_t n = xprt_recv(&t->up->x, t->rin->data + t->rin->len, space);
         if (n > 0) {
             t->rin->len += (size_t)n;
             t->resp_any = 1;
-            s->last_activity = ev_now(s->w->loop);
+            s->last_activity = ev_now(s->c.w->loop);
             sess_process_response(s);
             return;
         }
@@ -496,22 +492,19 @@ static void sess_upstream_read(struct session *s)
     }
 }
 
-static void upstream_cb(struct ev_loop *loop, ev_io *io, int revents)
+static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct session *s = io->data;
     struct txn *t = s->t;
     (void)loop;
 
     if (s->state == SESS_CONNECT) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        if (getsockopt(t->up->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-            err = errno;
+        int err = xprt_connect_error(&t->up->x);
         if (err) {
             char reason[96];
             snprintf(reason, sizeof reason, "connect error: %s", strerror(err));
             sess_attempt_failed(s, reason, 1, 502);
-            session_step(s);
+            sess_step(s);
             return;
         }
         upstream_connected(s);
@@ -524,7 +517,7 @@ static void upstream_cb(struct ev_loop *loop, ev_io *io, int revents)
         else
             sess_upstream_read(s);
     }
-    session_step(s);
+    sess_step(s);
 }
 
 /* ---- zero-copy bodies ----------------------------------------------------------------- */
@@ -556,7 +549,7 @@ void sess_try_splice(struct session *s)
 {
     struct txn *t = s->t;
 
-    if (!t || s->state != SESS_FORWARD || !t->up || !body_spliceable(t) ||
+    if (!t || s->state != SESS_FORWARD || !t->up || !body_spliceable(t) || !xprt_can_splice(&t->up->x, &s->c.x) ||
         t->rin_sent != t->rin->len || splice_pipe_get(&t->pipe) < 0)
         return;
     t->splicing = 1;
@@ -575,7 +568,7 @@ static void splice_failed(struct session *s, int err)
     }
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
     t->resp_keep_alive = 0;
-    session_close(s);
+    sess_mark_closed(s);
 }
 
 void sess_splice_in(struct session *s)
@@ -583,10 +576,10 @@ void sess_splice_in(struct session *s)
     struct txn *t = s->t;
 
     while (t->splice_left > 0) {
-        ssize_t n = splice_pipe_fill(&t->pipe, t->up->fd, t->splice_left);
+        ssize_t n = xprt_splice_in(&t->up->x, &t->pipe, t->splice_left);
         if (n > 0) {
             t->splice_left -= (uint64_t)n;
-            s->last_activity = ev_now(s->w->loop);
+            s->last_activity = ev_now(s->c.w->loop);
             continue;
         }
         if (n < 0 && errno == EAGAIN)
@@ -605,10 +598,10 @@ void sess_splice_out(struct session *s)
     struct txn *t = s->t;
 
     while (t->pipe.held > 0) {
-        ssize_t n = splice_pipe_drain(&t->pipe, s->fd);
+        ssize_t n = xprt_splice_out(&s->c.x, &t->pipe);
         if (n > 0) {
             t->bytes_out += (uint64_t)n;
-            s->last_activity = ev_now(s->w->loop);
+            s->last_activity = ev_now(s->c.w->loop);
             sess_client_progress(s);
             continue;
         }
@@ -616,7 +609,7 @@ void sess_splice_out(struct session *s)
             break;
         if (n < 0 && errno == EINTR)
             continue;
-        session_close(s); /* the client is gone */
+        sess_mark_closed(s); /* the client is gone */
         return;
     }
     if (t->splice_left == 0 && t->pipe.held == 0)

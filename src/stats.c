@@ -28,6 +28,7 @@
 #include "health.h"
 #include "http.h"
 #include "log.h"
+#include "stats_admin.h"
 #include "metrics.h"
 #include "runtime.h"
 #include "stats_json.h"
@@ -140,7 +141,7 @@ static void settings_take(const struct config *cfg)
 
 /* ---- connections: lifetime and timer ------------------------------------------ */
 
-static void conn_set_timer(struct stats_conn *c, double seconds)
+static void stats_conn_set_timer(struct stats_conn *c, double seconds)
 {
     ev_timer_stop(stats_loop, &c->timer);
     ev_timer_set(&c->timer, seconds, 0.);
@@ -148,7 +149,7 @@ static void conn_set_timer(struct stats_conn *c, double seconds)
 }
 
 /* Stops every watcher and frees `c`: callers return at once after it. */
-static void conn_close(struct stats_conn *c)
+static void stats_conn_close(struct stats_conn *c)
 {
     ev_io_stop(stats_loop, &c->rio);
     ev_io_stop(stats_loop, &c->wio);
@@ -163,7 +164,7 @@ static void conn_close(struct stats_conn *c)
 
 /* ---- llhttp callbacks: collect what routing needs, enforce the limits ------ */
 
-static struct stats_conn *conn_of(llhttp_t *p)
+static struct stats_conn *stats_conn_of(llhttp_t *p)
 {
     return p->data;
 }
@@ -185,19 +186,19 @@ static int head_grow(struct stats_conn *c, size_t len)
 
 static int on_message_begin(llhttp_t *p)
 {
-    struct stats_conn *c = conn_of(p);
+    struct stats_conn *c = stats_conn_of(p);
 
     memset(&c->req, 0, sizeof(c->req));
     /* The first request's clock started at accept; later ones start now. */
     if (c->phase == PHASE_IDLE && c->requests > 0)
-        conn_set_timer(c, settings.timeout_client_s);
+        stats_conn_set_timer(c, settings.timeout_client_s);
     c->phase = PHASE_REQUEST;
     return 0;
 }
 
 static int on_url(llhttp_t *p, const char *at, size_t len)
 {
-    struct stats_conn *c = conn_of(p);
+    struct stats_conn *c = stats_conn_of(p);
 
     if (c->req.url_len + len > settings.limit_header_size)
         return refuse(c, 414);
@@ -213,7 +214,7 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
 
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
-    struct stats_conn *c = conn_of(p);
+    struct stats_conn *c = stats_conn_of(p);
 
     if (c->req.field_len + len < sizeof(c->req.field))
         memcpy(c->req.field + c->req.field_len, at, len);
@@ -223,7 +224,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 
 static int on_header_field_complete(llhttp_t *p)
 {
-    struct stats_conn *c = conn_of(p);
+    struct stats_conn *c = stats_conn_of(p);
 
     c->req.header = HDR_OTHER;
     if (c->req.field_len < sizeof(c->req.field)) {
@@ -256,7 +257,7 @@ static int value_is_folded(const struct stats_conn *c, const char *at)
 
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
-    struct stats_conn *c = conn_of(p);
+    struct stats_conn *c = stats_conn_of(p);
 
     if (value_is_folded(c, at))
         return refuse(c, 400);
@@ -276,7 +277,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 
 static int on_header_value_complete(llhttp_t *p)
 {
-    struct stats_conn *c = conn_of(p);
+    struct stats_conn *c = stats_conn_of(p);
 
     c->req.value_end = NULL;
     /* ": " and CRLF of the line, so the limit counts roughly what was sent. */
@@ -285,7 +286,7 @@ static int on_header_value_complete(llhttp_t *p)
 
 static int on_headers_complete(llhttp_t *p)
 {
-    struct stats_conn *c = conn_of(p);
+    struct stats_conn *c = stats_conn_of(p);
 
     /* RFC 9112 3.2: exactly one Host in HTTP/1.1. */
     if (c->req.host_count > 1 || (c->req.host_count == 0 && p->http_major == 1 && p->http_minor >= 1))
@@ -295,7 +296,7 @@ static int on_headers_complete(llhttp_t *p)
 
 static int on_body(llhttp_t *p, const char *at, size_t len)
 {
-    struct stats_conn *c = conn_of(p);
+    struct stats_conn *c = stats_conn_of(p);
 
     (void)at;
     c->req.body_bytes += len;
@@ -412,108 +413,10 @@ static void route_get(struct stats_conn *c, const char *path)
     }
 }
 
-/* Compares in time that depends on the configured token's length only. */
-static int token_equal(const char *given, size_t given_len)
-{
-    const unsigned char *a = (const unsigned char *)given;
-    const unsigned char *b = (const unsigned char *)settings.token;
-    unsigned diff = given_len != settings.token_len;
-
-    for (size_t i = 0; i < settings.token_len; i++)
-        diff |= b[i] ^ (given_len ? a[i % given_len] : 0u);
-    return diff == 0;
-}
-
-/* Checks "Authorization: Bearer TOKEN" (scheme case-insensitive). */
+/* Checks "Authorization: Bearer TOKEN" against the stats line's token. */
 static int authorized(const struct stats_conn *c)
 {
-    const char *v = c->req.auth;
-    size_t len;
-
-    if (c->req.auth_count != 1)
-        return 0;
-    while (*v == ' ' || *v == '\t')
-        v++;
-    if (strncasecmp(v, "Bearer", 6) != 0 || (v[6] != ' ' && v[6] != '\t'))
-        return 0;
-    v += 6;
-    while (*v == ' ' || *v == '\t')
-        v++;
-    len = strlen(v);
-    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
-        len--;
-    return token_equal(v, len);
-}
-
-static int hex_value(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Decodes %XX in place; -1 for a bad escape or a decoded NUL. */
-static int percent_decode(char *s)
-{
-    char *out = s;
-
-    for (char *p = s; *p; p++) {
-        if (*p == '%') {
-            int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-                return -1;
-            *out++ = (char)(hi * 16 + lo);
-            p += 2;
-        } else {
-            *out++ = *p;
-        }
-    }
-    *out = '\0';
-    return 0;
-}
-
-/* Splits "/api/pools/P/servers/S/ACTION" (`path` is modified).  Returns 0
- * with the three parts, or -1 when the path has another shape. */
-static int admin_path_split(char *path, char **pool, char **server, char **action)
-{
-    char *seg[6];
-    int n = 0;
-    char *p = path + 1;
-
-    while (n < 6) {
-        seg[n++] = p;
-        p = strchr(p, '/');
-        if (!p)
-            break;
-        *p++ = '\0';
-    }
-    if (p || n != 6 || strcmp(seg[0], "api") != 0 || strcmp(seg[1], "pools") != 0 ||
-        strcmp(seg[3], "servers") != 0 || !*seg[2] || !*seg[4])
-        return -1;
-    if (percent_decode(seg[2]) < 0 || percent_decode(seg[4]) < 0)
-        return -1;
-    *pool = seg[2];
-    *server = seg[4];
-    *action = seg[5];
-    return 0;
-}
-
-static int admin_action(const char *name, enum server_admin *out)
-{
-    static const struct { const char *name; enum server_admin admin; } actions[] = {
-        { "drain", ADMIN_DRAIN }, { "disable", ADMIN_DISABLE }, { "enable", ADMIN_NONE },
-    };
-
-    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-        if (strcmp(name, actions[i].name) == 0) {
-            *out = actions[i].admin;
-            return 0;
-        }
-    return -1;
+    return c->req.auth_count == 1 && stats_bearer_matches(c->req.auth, settings.token, settings.token_len);
 }
 
 /* Applies `admin` to POOL/SERVER of the current generation and answers
@@ -548,8 +451,8 @@ static void route_admin(struct stats_conn *c, char *path)
     char *pool, *server, *action;
     enum server_admin admin;
 
-    if (admin_path_split(path, &pool, &server, &action) < 0 ||
-        admin_action(action, &admin) < 0) {
+    if (stats_admin_path_split(path, &pool, &server, &action) < 0 ||
+        stats_admin_action(action, &admin) < 0) {
         reply_text(c, 404, "not found\n", "");
     } else if (llhttp_get_method(&c->parser) != HTTP_POST) {
         reply_text(c, 405, "method not allowed: use POST\n", "Allow: POST\r\n");
@@ -606,7 +509,7 @@ static void route(struct stats_conn *c)
 
 /* Feeds the buffered input to the parser.  On a complete request the rest
  * stays buffered and the answer is queued (phase WRITE). */
-static void conn_parse(struct stats_conn *c)
+static void stats_conn_parse(struct stats_conn *c)
 {
     llhttp_errno_t err = llhttp_execute(&c->parser, c->in, c->in_len);
 
@@ -631,12 +534,12 @@ static void conn_parse(struct stats_conn *c)
     }
     c->phase = PHASE_WRITE;
     c->requests++;
-    conn_set_timer(c, settings.timeout_client_s);
+    stats_conn_set_timer(c, settings.timeout_client_s);
 }
 
 /* Writes what it can.  Returns 1 when all is written, 0 when the socket
  * is full, -1 on error. */
-static int conn_flush(struct stats_conn *c)
+static int stats_conn_flush(struct stats_conn *c)
 {
     while (c->out_off < c->out.len) {
         ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
@@ -652,7 +555,7 @@ static int conn_flush(struct stats_conn *c)
 }
 
 /* A response went out: back to reading, the next request on keep-alive. */
-static void conn_written(struct stats_conn *c)
+static void stats_conn_written(struct stats_conn *c)
 {
     if (c->out.cap > STATS_OUT_KEEP)
         stats_buf_free(&c->out);
@@ -660,37 +563,37 @@ static void conn_written(struct stats_conn *c)
         stats_buf_reset(&c->out);
     c->out_off = 0;
     c->phase = PHASE_IDLE;
-    conn_set_timer(c, settings.timeout_keep_alive_s);
+    stats_conn_set_timer(c, settings.timeout_keep_alive_s);
 }
 
 /* The answer is out and the connection ends: stop writing, and read (and
  * drop) what the client still sends for a moment before closing. */
-static void conn_linger(struct stats_conn *c)
+static void stats_conn_linger(struct stats_conn *c)
 {
     ev_io_stop(stats_loop, &c->wio);
     stats_buf_free(&c->out);
     c->in_len = 0;
     c->phase = PHASE_LINGER;
     if (shutdown(c->fd, SHUT_WR) < 0) {
-        conn_close(c);
+        stats_conn_close(c);
         return;
     }
-    conn_set_timer(c, STATS_LINGER_S);
+    stats_conn_set_timer(c, STATS_LINGER_S);
     ev_io_start(stats_loop, &c->rio);
 }
 
 /* Moves a connection along until it waits for the socket.  May free `c`. */
-static void conn_drive(struct stats_conn *c)
+static void stats_conn_drive(struct stats_conn *c)
 {
     for (;;) {
         if (c->phase == PHASE_WRITE) {
-            int rc = conn_flush(c);
+            int rc = stats_conn_flush(c);
             if (rc < 0) {
-                conn_close(c);
+                stats_conn_close(c);
                 return;
             }
             if (rc == 1 && c->close_after) {
-                conn_linger(c);
+                stats_conn_linger(c);
                 return;
             }
             if (rc == 0) {
@@ -699,13 +602,13 @@ static void conn_drive(struct stats_conn *c)
                 return;
             }
             ev_io_stop(stats_loop, &c->wio);
-            conn_written(c);
+            stats_conn_written(c);
         }
         if (c->in_len == 0) {
             ev_io_start(stats_loop, &c->rio);
             return;
         }
-        conn_parse(c);
+        stats_conn_parse(c);
         if (c->phase != PHASE_WRITE) {
             ev_io_start(stats_loop, &c->rio);
             return;
@@ -725,17 +628,17 @@ static void on_conn_read(struct ev_loop *loop, ev_io *w, int revents)
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     if (n <= 0) {
-        conn_close(c);
+        stats_conn_close(c);
         return;
     }
     if (c->phase == PHASE_LINGER) {
         c->lingered += (size_t)n;
         if (c->lingered > STATS_LINGER_MAX)
-            conn_close(c);
+            stats_conn_close(c);
         return;
     }
     c->in_len = (size_t)n;
-    conn_drive(c);
+    stats_conn_drive(c);
 }
 
 static void on_conn_write(struct ev_loop *loop, ev_io *w, int revents)
@@ -744,8 +647,8 @@ static void on_conn_write(struct ev_loop *loop, ev_io *w, int revents)
 
     (void)loop;
     (void)revents;
-    conn_set_timer(c, settings.timeout_client_s);
-    conn_drive(c);
+    stats_conn_set_timer(c, settings.timeout_client_s);
+    stats_conn_drive(c);
 }
 
 static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -755,7 +658,7 @@ static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     if (c->phase != PHASE_REQUEST) {
-        conn_close(c);
+        stats_conn_close(c);
         return;
     }
     /* A request head or body that did not arrive in time: say so, then close. */
@@ -763,11 +666,11 @@ static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
     reply_refused(c, 408);
     c->phase = PHASE_WRITE;
     c->in_len = 0;
-    conn_set_timer(c, settings.timeout_client_s);
-    conn_drive(c);
+    stats_conn_set_timer(c, settings.timeout_client_s);
+    stats_conn_drive(c);
 }
 
-static void conn_new(int fd)
+static void stats_conn_new(int fd)
 {
     struct stats_conn *c = calloc(1, sizeof(*c));
     int one = 1;
@@ -827,7 +730,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
             close(fd);
             continue;
         }
-        conn_new(fd);
+        stats_conn_new(fd);
     }
 }
 
@@ -944,6 +847,6 @@ void stats_stop(void)
     listener_close(listener);
     listener = NULL;
     while (conns.next != &conns)
-        conn_close(conns.next);
+        stats_conn_close(conns.next);
     stats_buf_free(&scratch);
 }

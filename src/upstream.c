@@ -68,8 +68,7 @@ static void learn_idle_close(struct server *srv, uint64_t idle_ms)
  * close; one non-blocking peek tells, before epoll gets to say so. */
 static int idle_usable(struct upstream_conn *uc, uint64_t now)
 {
-    char c;
-    ssize_t n = recv(uc->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    int n = xprt_peek(&uc->x);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 1;
     if (n > 0)
@@ -132,7 +131,7 @@ struct upstream_conn *upstream_connect(struct worker *w, struct server *srv)
         errno = ENOMEM;
         return NULL;
     }
-    uc->fd = fd;
+    xprt_plain_init(&uc->x, fd, NULL, NULL);
     uc->w = w;
     uc->srv = srv;
     ev_io_init(&uc->io, NULL, fd, 0);
@@ -144,9 +143,9 @@ void upstream_close(struct upstream_conn *uc)
 {
     if (!uc)
         return;
-    sendq_cancel(&uc->q);
+    xprt_cancel(&uc->x);
     ev_io_stop(uc->w->loop, &uc->io);
-    close(uc->fd);
+    xprt_close(&uc->x);
     server_unref(uc->srv);
     slab_free(&conn_slabs, uc);
 }
@@ -172,15 +171,14 @@ void upstream_park(struct upstream_conn *uc)
     struct idle_list *list = &uc->srv->idle[uc->w->id];
 
     if (list->count >= idle_cap(uc->w) || atomic_load(&uc->srv->removed) || uc->w->stopping ||
-        sendq_pending(&uc->q) || uc->q.err) {
+        xprt_send_pending(&uc->x) || xprt_send_failed(&uc->x)) {
         upstream_close(uc);
         return;
     }
     /* Readable while idle means closed (or garbage): either way it goes. */
     ev_set_cb(&uc->io, idle_cb);
     uc->io.data = uc;
-    uc->q.ops = NULL;
-    uc->q.owner = NULL;
+    xprt_set_owner(&uc->x, NULL, NULL); /* nobody to tell of progress while idle */
     if (!ev_is_active(&uc->io) || (uc->io.events & (EV_READ | EV_WRITE)) != EV_READ) {
         ev_io_stop(uc->w->loop, &uc->io);
         ev_io_modify(&uc->io, EV_READ);

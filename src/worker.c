@@ -20,7 +20,9 @@
 #include "mem_trim.h"
 #include "metrics.h"
 #include "sendq.h"
+#include "conn.h"
 #include "session.h"
+#include "txn.h"
 #include "upstream.h"
 
 /* How long accepting pauses when out of file descriptors or at max-conns:
@@ -29,7 +31,7 @@
 /* Idle server connections older than this are closed by the sweep. */
 #define UPSTREAM_IDLE_MAX_MS 30000
 #define ACCEPT_BATCH 64
-/* Idle sessions another worker is asked to close when this one is at
+/* Idle connections another worker is asked to close when this one is at
  * max-conns with none of its own: a batch, as nginx drains up to 32
  * reusable connections at once, since the backlog may hold several. */
 #define ROOM_BATCH 16
@@ -82,7 +84,7 @@ static void accept_resume_cb(struct ev_loop *loop, ev_timer *tm, int revents)
 
 static unsigned load_of(struct worker *w)
 {
-    return atomic_load_explicit(&w->nsessions, memory_order_relaxed) +
+    return atomic_load_explicit(&w->nconns, memory_order_relaxed) +
            atomic_load_explicit(&w->incoming, memory_order_relaxed);
 }
 
@@ -106,15 +108,30 @@ static struct worker *least_loaded(struct worker *w)
     return best;
 }
 
+/* Takes a new client connection: registered before its protocol starts
+ * (which may read and even close it at once). */
+static void accept_conn(struct worker *w, const struct listen_bind *bind, int fd, const struct sockaddr *addr,
+                        socklen_t len)
+{
+    struct conn *c = conn_new(w, bind, fd, addr, len, worker_conn_unregister);
+    if (c) {
+        worker_conn_register(w, c);
+        conn_start(c);
+    }
+    mem_trim_note(&w->trim, w->nconns);
+}
+
 /* Queues fd for worker `to` and wakes it.  Returns -1 if out of memory
  * (the caller keeps the connection). */
-static int handoff_push(struct worker *to, int fd, const struct sockaddr_storage *ss, socklen_t len)
+static int handoff_push(struct worker *to, const struct listener *l, int fd, const struct sockaddr_storage *ss,
+                        socklen_t len)
 {
     struct handoff *h = malloc(sizeof *h);
     if (!h)
         return -1;
     h->next = NULL;
     h->fd = fd;
+    h->bind = l->bind; /* a copy: the listener may change with a reload meanwhile */
     h->len = len;
     memcpy(&h->addr, ss, sizeof h->addr);
     atomic_fetch_add_explicit(&to->incoming, 1, memory_order_relaxed);
@@ -144,9 +161,8 @@ static void handoff_drain(struct worker *w)
         if (w->exiting || !w->rt)
             close(h->fd);
         else
-            session_accept(w, h->fd, (struct sockaddr *)&h->addr, h->len);
-        mem_trim_note(&w->trim, w->nsessions);
-        /* After the session counts in connections_active, not before. */
+            accept_conn(w, &h->bind, h->fd, (struct sockaddr *)&h->addr, h->len);
+        /* After the connection counts in connections_active, not before. */
         atomic_fetch_sub_explicit(&handoffs_pending, 1, memory_order_relaxed);
         free(h);
         h = next;
@@ -173,7 +189,7 @@ static int client_waiting(int listen_fd)
 enum room { ROOM_MADE, ROOM_NOT_NEEDED, ROOM_NONE };
 
 /* At max-conns or out of descriptors, with a client waiting: closes n of
- * this worker's longest-idle keep-alive sessions (ROOM_MADE: accept now).
+ * this worker's longest-idle keep-alive connections (ROOM_MADE: accept now).
  * With none here, asks the worker that holds the most to close a batch
  * (ROOM_NONE: this one pauses, and finds the room when it resumes).  With
  * no client waiting yet, nothing (the listener stays watched: the next one
@@ -182,7 +198,7 @@ static enum room make_room(struct worker *w, int listen_fd, unsigned n)
 {
     if (!client_waiting(listen_fd))
         return ROOM_NOT_NEEDED;
-    if (session_close_longest_idle(w, n) > 0)
+    if (conn_close_longest_idle(w, n) > 0)
         return ROOM_MADE;
     struct worker *best = NULL;
     unsigned most = 0;
@@ -206,12 +222,12 @@ static void room_requests_run(struct worker *w)
 {
     unsigned n = atomic_exchange_explicit(&w->room_wanted, 0, memory_order_relaxed);
     if (n && w->rt && !w->stopping && at_max_conns(w))
-        session_close_longest_idle(w, n);
+        conn_close_longest_idle(w, n);
 }
 
 unsigned worker_connections(unsigned k)
 {
-    return k < nworkers ? atomic_load_explicit(&workers[k].nsessions, memory_order_relaxed) : 0;
+    return k < nworkers ? atomic_load_explicit(&workers[k].nconns, memory_order_relaxed) : 0;
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
@@ -223,7 +239,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         if (at_max_conns(w)) {
-            enum room r = make_room(w, l->fd, 1);
+            enum room r = make_room(w, l->bind.fd, 1);
             if (r == ROOM_NOT_NEEDED)
                 return;
             if (r == ROOM_NONE) {
@@ -233,13 +249,13 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         }
         struct sockaddr_storage ss;
         socklen_t len = sizeof ss;
-        int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(l->bind.fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             /* Two descriptors per idle client closed: the new client
              * needs one for its server connection too. */
-            if ((errno == EMFILE || errno == ENFILE) && make_room(w, l->fd, 2) == ROOM_MADE)
+            if ((errno == EMFILE || errno == ENFILE) && make_room(w, l->bind.fd, 2) == ROOM_MADE)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* Once per episode, not at every retry. */
@@ -252,30 +268,28 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         }
         w->accept_warned = 0;
         struct worker *to = nworkers > 1 ? least_loaded(w) : w;
-        if (to == w || handoff_push(to, fd, &ss, len) < 0) {
-            session_accept(w, fd, (struct sockaddr *)&ss, len);
-            mem_trim_note(&w->trim, w->nsessions);
-        }
+        if (to == w || handoff_push(to, l, fd, &ss, len) < 0)
+            accept_conn(w, &l->bind, fd, (struct sockaddr *)&ss, len);
     }
 }
 
-/* Watches exactly the sockets in fds[0..n); closes the ones it dropped. */
-static void listeners_set(struct worker *w, const int *fds, size_t n)
+/* Watches exactly the sockets of binds[0..n); closes the ones it dropped. */
+static void listeners_set(struct worker *w, const struct listen_bind *binds, size_t n)
 {
     for (size_t i = 0; i < w->nlisteners; i++) {
         int stays = 0;
         for (size_t k = 0; k < n; k++)
-            stays |= fds[k] == w->listeners[i].fd;
+            stays |= binds[k].fd == w->listeners[i].bind.fd;
         ev_io_stop(w->loop, &w->listeners[i].io);
         if (!stays)
-            close(w->listeners[i].fd);
+            close(w->listeners[i].bind.fd);
     }
     w->nlisteners = n < MAX_LISTENERS ? n : MAX_LISTENERS;
     for (size_t i = 0; i < w->nlisteners; i++) {
         struct listener *l = &w->listeners[i];
-        l->fd = fds[i];
+        l->bind = binds[i];
         l->w = w;
-        ev_io_init(&l->io, accept_cb, l->fd, EV_READ);
+        ev_io_init(&l->io, accept_cb, l->bind.fd, EV_READ);
         l->io.data = l;
         if (!w->accept_paused && !w->stopping)
             ev_io_start(w->loop, &l->io);
@@ -289,7 +303,7 @@ static void apply_update(struct worker *w, struct worker_update *u)
     struct runtime *old = w->rt;
 
     w->rt = u->rt;
-    listeners_set(w, u->fds, u->nfds);
+    listeners_set(w, u->binds, u->nbinds);
     if (old) {
         /* Idle connections to servers the new generation dropped. */
         upstream_sweep(w, old, UPSTREAM_IDLE_MAX_MS);
@@ -307,13 +321,18 @@ static void begin_stop(struct worker *w)
     w->stopping = 1;
     for (size_t i = 0; i < w->nlisteners; i++) {
         ev_io_stop(w->loop, &w->listeners[i].io);
-        close(w->listeners[i].fd);
+        close(w->listeners[i].bind.fd);
     }
     w->nlisteners = 0;
     ev_timer_stop(w->loop, &w->accept_resume);
-    session_shutdown_idle(w);
+    /* Idle connections close now; the others after their current response. */
+    for (struct conn *c = w->conns, *next; c; c = next) {
+        next = c->next;
+        if (conn_idle(c))
+            conn_free(c);
+    }
     upstream_close_all_idle(w, w->rt);
-    if (w->nsessions == 0)
+    if (w->nconns == 0)
         ev_break(w->loop, EVBREAK_ALL);
 }
 
@@ -332,7 +351,10 @@ static void wake_cb(struct ev_loop *loop, ev_async *a, int revents)
     handoff_drain(w);
     room_requests_run(w);
     if (atomic_exchange(&w->servers_down, 0))
-        session_shutdown_down(w);
+        for (struct conn *c = w->conns, *next; c; c = next) {
+            next = c->next;
+            conn_server_down(c);
+        }
     balance_mailbox_run(w->id);
     if (atomic_load(&w->stop_requested) && !w->stopping)
         begin_stop(w);
@@ -346,12 +368,33 @@ void workers_server_down(void)
     }
 }
 
-void worker_session_closed(struct worker *w)
+void worker_conn_register(struct worker *w, struct conn *c)
 {
-    w->nsessions--;
+    c->prev = NULL;
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
+    atomic_fetch_add_explicit(&metrics.connections_active, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&metrics.connections_total, 1, memory_order_relaxed);
+}
+
+void worker_conn_unregister(struct conn *c)
+{
+    struct worker *w = c->w;
+
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    atomic_fetch_sub_explicit(&metrics.connections_active, 1, memory_order_relaxed);
+    w->nconns--;
     if (w->accept_paused && !w->stopping && !ev_is_active(&w->accept_resume))
         listeners_resume(w);
-    if (w->stopping && w->nsessions == 0)
+    if (w->stopping && w->nconns == 0)
         ev_break(w->loop, EVBREAK_ALL);
 }
 
@@ -364,8 +407,8 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     /* A burst of requests on connections that stay (keep-alive clients
      * that all asked at once) leaves their buffers' memory behind as a
      * flood of connections does. */
-    if (!mem_trim_check(&w->trim, w->nsessions))
-        mem_trim_check(&w->trim_requests, session_requests_live());
+    if (!mem_trim_check(&w->trim, w->nconns))
+        mem_trim_check(&w->trim_requests, txn_live_count());
 }
 
 /* The round's sends must be out before we yield, so the readers they wake
@@ -399,9 +442,10 @@ static void *worker_main(void *arg)
     handoff_drain(w); /* closes what came too late */
     if (w->rt)
         upstream_close_all_idle(w, w->rt);
-    session_close_all(w);
+    while (w->conns)
+        conn_free(w->conns);
     sendq_thread_free();
-    session_cache_clear();
+    sess_cache_clear();
     upstream_cache_clear();
     buf_cache_clear();
     atomic_store(&w->exited, 1);
@@ -460,19 +504,23 @@ static void pin_workers(unsigned n)
     log_info("cpu-affinity: workers 0-%u on CPUs %s", n - 1, list);
 }
 
-static struct worker_update *update_for(unsigned k, struct runtime *rt, const int *fds, size_t naddrs)
+static struct worker_update *update_for(unsigned k, struct runtime *rt, const struct listen_set *set)
 {
     struct worker_update *u = calloc(1, sizeof *u);
     if (!u)
         return NULL;
     runtime_ref(rt);
     u->rt = rt;
-    for (size_t i = 0; i < naddrs && i < MAX_LISTENERS; i++)
-        u->fds[u->nfds++] = fds[i * nworkers + k];
+    for (size_t i = 0; i < set->naddrs && i < MAX_LISTENERS; i++) {
+        struct listen_bind *b = &u->binds[u->nbinds++];
+        b->fd = set->fds[i * nworkers + k];
+        memcpy(b->address, set->addrs[i].text, sizeof b->address);
+        b->proto = &h1_proto;
+    }
     return u;
 }
 
-int workers_start(unsigned n, struct runtime *rt, const int *fds, size_t naddrs, void (*on_exit)(void))
+int workers_start(unsigned n, struct runtime *rt, const struct listen_set *set, void (*on_exit)(void))
 {
     workers = calloc(n, sizeof *workers);
     if (!workers)
@@ -496,7 +544,7 @@ int workers_start(unsigned n, struct runtime *rt, const int *fds, size_t naddrs,
         ev_timer_init(&w->sweep, sweep_cb, 1., 1.);
         w->sweep.data = w;
         ev_timer_start(w->loop, &w->sweep);
-        struct worker_update *u = update_for(k, rt, fds, naddrs);
+        struct worker_update *u = update_for(k, rt, set);
         if (!u)
             return -1;
         apply_update(w, u);
@@ -512,10 +560,10 @@ int workers_start(unsigned n, struct runtime *rt, const int *fds, size_t naddrs,
     return 0;
 }
 
-void workers_update(struct runtime *rt, const int *fds, size_t naddrs)
+void workers_update(struct runtime *rt, const struct listen_set *set)
 {
     for (unsigned k = 0; k < nworkers; k++) {
-        struct worker_update *u = update_for(k, rt, fds, naddrs);
+        struct worker_update *u = update_for(k, rt, set);
         if (!u) {
             log_errorx("worker %u: no memory for a configuration update", k);
             continue;

@@ -255,6 +255,7 @@ stats_is() {
     [ "$(stats_get "$1" "$2")" = "$3" ]
 }
 
+
 wait_for() {
     local secs=$1 _
     shift

@@ -778,13 +778,13 @@ TestSuite(event, .init = quiet, .timeout = 10);
 
 Test(event, kind_names)
 {
-    cr_assert_str_eq(event_kind_name(EV_SERVER_DOWN), "server-down");
-    cr_assert_str_eq(event_kind_name(EV_SERVER_UP), "server-up");
-    cr_assert_str_eq(event_kind_name(EV_STANDBY_ACTIVE), "standby-active");
-    cr_assert_str_eq(event_kind_name(EV_STANDBY_IDLE), "standby-idle");
-    cr_assert_str_eq(event_kind_name(EV_POOL_DOWN), "pool-down");
-    cr_assert_str_eq(event_kind_name(EV_RELOAD_OK), "reload-ok");
-    cr_assert_str_eq(event_kind_name(EV_RELOAD_FAILED), "reload-failed");
+    cr_assert_str_eq(event_kind_name(EVT_SERVER_DOWN), "server-down");
+    cr_assert_str_eq(event_kind_name(EVT_SERVER_UP), "server-up");
+    cr_assert_str_eq(event_kind_name(EVT_STANDBY_ACTIVE), "standby-active");
+    cr_assert_str_eq(event_kind_name(EVT_STANDBY_IDLE), "standby-idle");
+    cr_assert_str_eq(event_kind_name(EVT_POOL_DOWN), "pool-down");
+    cr_assert_str_eq(event_kind_name(EVT_RELOAD_OK), "reload-ok");
+    cr_assert_str_eq(event_kind_name(EVT_RELOAD_FAILED), "reload-failed");
 }
 
 static int t_file_ready(const char *path)
@@ -821,7 +821,7 @@ Test(event, notify_program_gets_the_event_and_is_reaped)
 
     event_start(loop);
     event_set_notify(script);
-    event_emit(EV_SERVER_DOWN, "web", "app1", "check: connect refused");
+    event_emit(EVT_SERVER_DOWN, "web", "app1", "check: connect refused");
     cr_assert_eq(event_children(), 1);
     end = ev_time() + 3.0;
     while (!ready && ev_time() < end) {
@@ -848,7 +848,7 @@ Test(event, notify_program_gets_the_event_and_is_reaped)
                            "PATH_SET\n");
 
     event_set_notify("");
-    event_emit(EV_POOL_DOWN, "web", NULL, NULL);
+    event_emit(EVT_POOL_DOWN, "web", NULL, NULL);
     cr_assert_eq(event_children(), 0);
     event_stop();
     unlink(out);
@@ -860,7 +860,7 @@ Test(event, notify_program_gets_the_event_and_is_reaped)
 Test(event, missing_notify_program_is_only_logged)
 {
     event_set_notify("/nonexistent/notify");
-    event_emit(EV_RELOAD_FAILED, NULL, NULL, "bad config");
+    event_emit(EVT_RELOAD_FAILED, NULL, NULL, "bad config");
     cr_assert_eq(event_children(), 0);
     event_set_notify("");
 }

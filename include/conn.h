@@ -1,0 +1,99 @@
+/*
+ * conn: one client connection - its transport, its watcher and timer, the
+ * client's address and the listener it came through - and the choice of
+ * the protocol that speaks over it (HTTP/1 now; by ALPN or the HTTP/2
+ * preface once TLS and HTTP/2 exist).  The protocol's own per-connection
+ * state is one allocation with the struct conn at its front
+ * (conn_proto.size), so a connection is still one calloc.
+ *
+ * Below the worker, above the protocols: the worker owns the registry of
+ * connections and is told of a close through the hook it passed to
+ * conn_new; a protocol is driven through its conn_proto table.  Nothing
+ * here knows HTTP.
+ */
+#ifndef PROXY_CONN_H
+#define PROXY_CONN_H
+
+#include <ev.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "xprt.h"
+
+struct conn;
+struct listen_bind;
+struct worker;
+
+/* What a protocol does with a connection it was given. */
+struct conn_proto {
+    const char *name;
+    size_t size;                                 /* its state, a struct conn first */
+    const struct sendq_ops *sendq;               /* told of the client sends' progress */
+    void (*start)(struct conn *c);               /* set up; bytes may already be waiting */
+    void (*io)(struct conn *c, int revents);     /* the client socket is ready */
+    void (*timeout)(struct conn *c);             /* the deadline (conn_timer_set) passed */
+    int (*idle)(const struct conn *c);           /* nothing in flight: a graceful stop may close it */
+    void (*server_down)(struct conn *c);         /* a server was marked down (on-down shutdown) */
+    /* Lets go of the protocol's state (a request cut short is logged):
+     * the transport and the memory are the conn's to free after. */
+    void (*release)(struct conn *c);
+};
+
+typedef void (*conn_closed_fn)(struct conn *c);
+
+struct conn {
+    struct worker *w;
+    const struct conn_proto *proto;
+    conn_closed_fn on_closed;      /* the worker's hook, run before the memory goes */
+    struct conn *prev, *next;      /* the worker's registry (worker_conn_register) */
+    struct conn *idle_prev, *idle_next; /* the worker's idle list, longest idle first */
+    unsigned idle_listed : 1;
+    struct xprt x;
+    ev_io io;
+    ev_timer timer;
+    double deadline;               /* when the current state times out */
+    double timer_at;               /* when the libev timer is armed to fire */
+    struct sockaddr_in6 peer;      /* the client's address (v4 or v6) */
+};
+
+/* A connection for a socket accepted on a listener with bind
+ * configuration `bind`, with the protocol chosen for it; not started.
+ * Takes fd (closed on failure: NULL). */
+struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, const struct sockaddr *addr,
+                      socklen_t len, conn_closed_fn on_closed);
+/* Hands the connection to its protocol, which may read at once (and may
+ * close it before returning). */
+void conn_start(struct conn *c);
+/* Frees the connection now: only outside its own watchers' callbacks. */
+void conn_free(struct conn *c);
+
+/* Sets the deadline; the timer is moved only when it comes earlier than
+ * the one armed (a timer that fires early re-arms itself), so most
+ * requests cost no timer heap operation. */
+void conn_timer_set(struct conn *c, uint64_t ms);
+/* Changes what the client watcher waits for (no epoll call when the mask
+ * is unchanged). */
+void conn_io_want(struct ev_loop *loop, ev_io *io, int events);
+
+/* The worker's idle list: connections idle between requests, in the order
+ * they went idle, so the longest idle is found at once when room is
+ * needed. */
+void conn_idle_enter(struct conn *c);
+void conn_idle_leave(struct conn *c);
+/* Closes up to n of the worker's longest-idle connections (not one with a
+ * request already arrived), counting them in metrics.idle_closed_for_room.
+ * Returns how many it closed.  Not from a connection's own callback. */
+unsigned conn_close_longest_idle(struct worker *w, unsigned n);
+
+static inline int conn_idle(const struct conn *c)
+{
+    return c->proto->idle(c);
+}
+
+static inline void conn_server_down(struct conn *c)
+{
+    c->proto->server_down(c);
+}
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * xprt: the transport under a connection, client or server side.  Every
+ * byte the proxy reads from or writes to a socket goes through one of
+ * these ops tables, so the layers above never call recv/send/shutdown/
+ * splice themselves and a TLS transport slots in as a second table
+ * (HAProxy's xprt_ops, Redis's ConnectionType).
+ *
+ * xprt_plain (xprt_plain.c) is a TCP socket: recv(2), the batched io_uring
+ * sends of sendq, splice(2) through a pipe.  A transport's final bytes
+ * always leave through its sendq_conn (a TLS one would queue its
+ * ciphertext there), so "a send is queued" is read straight from it.
+ *
+ * Capabilities say what a transport can do beyond reading and writing
+ * buffers: splice needs both ends' transports to allow it (kernel bytes on
+ * both sides), which xprt_can_splice() checks.
+ */
+#ifndef PROXY_XPRT_H
+#define PROXY_XPRT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "sendq.h"
+
+struct splice_pipe;
+struct xprt;
+
+/* Capabilities (xprt_ops.caps). */
+#define XPRT_CAN_SPLICE 0x1u  /* bytes may move by splice(2) to or from the fd */
+#define XPRT_CAN_BATCH  0x2u  /* sends are batched per loop round (sendq) */
+
+struct xprt_ops {
+    const char *name;
+    unsigned caps;
+    /* Reads up to len bytes: >0 read, 0 end of stream, -1 with errno
+     * (EAGAIN: nothing now). */
+    ssize_t (*recv)(struct xprt *x, char *buf, size_t len);
+    /* Sends buf[*sent..end) (sendq_write's contract: 0, or -1 with errno
+     * when the connection failed). */
+    int (*send)(struct xprt *x, const char *buf, size_t *sent, size_t end);
+    /* Ends the write side once everything sent has gone (a half-close). */
+    void (*shutdown_write)(struct xprt *x);
+    /* Without consuming: 1 bytes are waiting, 0 the peer closed, -1 with
+     * errno (EAGAIN: nothing now). */
+    int (*peek)(struct xprt *x);
+    /* Bytes written but not yet taken by the peer (the kernel's send
+     * queue), or -1 if unknown: a slow reader's progress. */
+    int (*unsent)(struct xprt *x);
+    /* After a non-blocking connect reported writable: 0 or the errno. */
+    int (*connect_error)(struct xprt *x);
+    /* splice(2) between the transport and a pipe (XPRT_CAN_SPLICE);
+     * splice_pipe_fill / splice_pipe_drain's contract. */
+    ssize_t (*splice_in)(struct xprt *x, struct splice_pipe *p, size_t max);
+    ssize_t (*splice_out)(struct xprt *x, struct splice_pipe *p);
+    /* Closes the fd, after the owner settled or cancelled the queued send
+     * (a TLS one would send its close_notify first). */
+    void (*close)(struct xprt *x);
+};
+
+/* Embedded in what owns the connection.  The fd is public for the event
+ * loop's watcher; nothing else touches it. */
+struct xprt {
+    const struct xprt_ops *ops;
+    int fd;
+    struct sendq_conn q;  /* its sends; q.ops/q.owner: who is told of progress */
+};
+
+extern const struct xprt_ops xprt_plain_ops;
+
+/* Sets x up over an open, non-blocking TCP socket; progress and wake-ups
+ * of its sends go to (sops, owner).  Takes ownership of fd. */
+void xprt_plain_init(struct xprt *x, int fd, const struct sendq_ops *sops, void *owner);
+
+static inline ssize_t xprt_recv(struct xprt *x, char *buf, size_t len)
+{
+    return x->ops->recv(x, buf, len);
+}
+
+static inline int xprt_send(struct xprt *x, const char *buf, size_t *sent, size_t end)
+{
+    return x->ops->send(x, buf, sent, end);
+}
+
+static inline void xprt_shutdown_write(struct xprt *x)
+{
+    x->ops->shutdown_write(x);
+}
+
+static inline int xprt_peek(struct xprt *x)
+{
+    return x->ops->peek(x);
+}
+
+static inline int xprt_unsent(struct xprt *x)
+{
+    return x->ops->unsent(x);
+}
+
+static inline int xprt_connect_error(struct xprt *x)
+{
+    return x->ops->connect_error(x);
+}
+
+static inline ssize_t xprt_splice_in(struct xprt *x, struct splice_pipe *p, size_t max)
+{
+    return x->ops->splice_in(x, p, max);
+}
+
+static inline ssize_t xprt_splice_out(struct xprt *x, struct splice_pipe *p)
+{
+    return x->ops->splice_out(x, p);
+}
+
+static inline void xprt_close(struct xprt *x)
+{
+    x->ops->close(x);
+}
+
+/* A send is queued for the end of the round: its bytes must stay put, and
+ * the owner need not wait for the socket to be writable. */
+static inline int xprt_send_pending(const struct xprt *x)
+{
+    return sendq_pending(&x->q);
+}
+
+/* Sends what is queued now, as far as the socket takes it. */
+static inline void xprt_settle(struct xprt *x)
+{
+    sendq_settle(&x->q);
+}
+
+/* Drops the queued send (nothing of it went out). */
+static inline void xprt_cancel(struct xprt *x)
+{
+    sendq_cancel(&x->q);
+}
+
+/* A batched send failed: the next send reports the error. */
+static inline int xprt_send_failed(const struct xprt *x)
+{
+    return x->q.err != 0;
+}
+
+/* Who is told of send progress and wake-ups from now on (NULL: nobody). */
+static inline void xprt_set_owner(struct xprt *x, const struct sendq_ops *sops, void *owner)
+{
+    x->q.ops = sops;
+    x->q.owner = owner;
+}
+
+/* Whether bytes may be spliced from `from` to `to`. */
+static inline int xprt_can_splice(const struct xprt *from, const struct xprt *to)
+{
+    return (from->ops->caps & to->ops->caps & XPRT_CAN_SPLICE) != 0;
+}
+
+#endif
