@@ -20,17 +20,19 @@
 #include "log.h"
 #include "metrics.h"
 #include "runtime.h"
+#include "service.h"
 #include "stats.h"
 #include "worker.h"
 
 #define PROXY_VERSION "0.1.0"
-#define DEFAULT_CONFIG "conf/proxy.conf"
+#define DEFAULT_CONFIG "/etc/proxy/proxy.conf"
 /* How long a start waits for a listen address still held (a previous
  * process killed but not yet gone): long enough for that, short enough
  * that a real conflict fails the start soon. */
 #define LISTEN_START_WAIT_MS 5000
 
 static const char *config_path = DEFAULT_CONFIG;
+static const char *pid_path;
 static struct listen_set listeners;
 static unsigned running_workers;
 static int running_affinity;
@@ -42,8 +44,9 @@ static struct ev_loop *main_loop;
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: proxy [-c FILE] [-t] [-V] [-h]\n"
+            "usage: proxy [-c FILE] [-p PIDFILE] [-t] [-V] [-h]\n"
             "  -c FILE   configuration file (default: " DEFAULT_CONFIG ")\n"
+            "  -p FILE   write the process id there once listening (removed at exit)\n"
             "  -t        check the configuration and exit\n"
             "  -V        print the version and exit\n"
             "  -h        this help\n");
@@ -148,6 +151,17 @@ static void reload(void)
     event_emit(EVT_RELOAD_OK, NULL, NULL, detail);
 }
 
+/* Tells the service manager the proxy is serving, and how it stands. */
+static void notify_ready(void)
+{
+    const struct runtime *rt = runtime_current();
+    unsigned up = 0, n = 0;
+    for (size_t i = 0; rt && i < rt->npools; i++)
+        for (size_t j = 0; j < rt->pools[i].nservers; j++, n++)
+            up += atomic_load(&rt->pools[i].servers[j]->state) == SRV_UP;
+    service_ready(rt ? (unsigned long long)rt->generation : 0, up, n);
+}
+
 /* ---- signals and stopping ---------------------------------------------------------- */
 
 static void finish_stop(void)
@@ -185,9 +199,11 @@ static void stop_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
     if (stopping) {
         log_warnx("second stop signal: exiting now");
         access_log_close();
+        service_pidfile_remove();
         _exit(0);
     }
     stopping = 1;
+    service_notify("STOPPING=1");
     log_info("signal %d: graceful stop", w->signum);
     stats_stop();
     workers_stop();
@@ -207,7 +223,11 @@ static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
         log_warnx("SIGHUP during a graceful stop: ignored");
         return;
     }
+    /* A unit's `systemctl reload` waits for READY=1 after RELOADING=1,
+     * whether the reload took or the running configuration stayed. */
+    service_reloading();
     reload();
+    notify_ready();
 }
 
 static void usr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -229,9 +249,10 @@ int main(int argc, char **argv)
     int check_only = 0;
     int opt;
 
-    while ((opt = getopt(argc, argv, "c:tVh")) != -1) {
+    while ((opt = getopt(argc, argv, "c:p:tVh")) != -1) {
         switch (opt) {
         case 'c': config_path = optarg; break;
+        case 'p': pid_path = optarg; break;
         case 't': check_only = 1; break;
         case 'V': printf("proxy %s\n", PROXY_VERSION); return 0;
         case 'h': usage(stdout); return 0;
@@ -309,6 +330,11 @@ int main(int argc, char **argv)
         log_info("listening on %s", rt->cfg->listens[i].addr.text);
     log_info("proxy %s started: %u workers, generation %llu", PROXY_VERSION, running_workers,
              (unsigned long long)rt->generation);
+    if (pid_path && service_pidfile_write(pid_path) < 0) {
+        log_error("pid file %s", pid_path);
+        return 1;
+    }
+    notify_ready();
 
     ev_run(main_loop, 0);
 
@@ -316,6 +342,7 @@ int main(int argc, char **argv)
     health_stop(); /* after the workers: they report failures to it */
     listen_set_free(&listeners);
     runtime_publish(NULL);
+    service_pidfile_remove();
     log_info("stopped");
     access_log_close();
     return 0;
