@@ -23,13 +23,13 @@ LLOBJS   := $(BUILD)/llhttp/llhttp.o $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.
 UNITSRCS := $(wildcard tests/unit/*.c)
 SUPPORT  := tests/support/backend
 
-.PHONY: all deps test unit vtc vtc-plain scenarios asan demo bench clean check-includes
+.PHONY: all deps test unit vtc vtc-plain scenarios asan demo bench deb clean check-includes
 
 all: proxy
 
 # ---- dependencies: installed when missing (Debian 12, as root) -------------
 DEB_BUILD := libev-dev liburing-dev libssl-dev node-llhttp libcriterion-dev pkg-config
-DEB_TEST  := varnish curl wrk clang libclang-rt-14-dev procps python3 python3-yaml chromium
+DEB_TEST  := varnish curl wrk clang libclang-rt-14-dev procps python3 python3-yaml chromium dpkg-dev lintian
 DEB_BENCH := wrk haproxy nginx-light procps
 deps:
 	@tests/support/install-deps.sh $(DEB_BUILD) $(DEB_TEST)
@@ -115,6 +115,12 @@ demo: .deps-build proxy $(SUPPORT)
 bench: proxy $(SUPPORT)
 	@tests/support/install-deps.sh $(DEB_BENCH)
 	@tests/bench/bench.sh
+
+# A Debian package of ./proxy (dpkg-deb; Depends from dpkg-shlibdeps).
+DEB_VERSION ?= 0.1.0-1
+deb: proxy
+	@tests/support/install-deps.sh dpkg-dev binutils
+	@conf/deb/build.sh ./proxy $(DEB_VERSION)
 
 clean:
 	rm -rf build proxy $(SUPPORT)
