@@ -86,6 +86,7 @@ struct config {
     enum log_level log_level; /* default LOG_INFO */
     char access_log[CONFIG_PATH_MAX]; /* path, "stderr" (default) or "off" */
     char notify[CONFIG_PATH_MAX];     /* "" = none */
+    char user[CONFIG_NAME_MAX];       /* "" = stay as started; else drop to it after binding */
 
     struct config_listen *listens;
     size_t nlistens;

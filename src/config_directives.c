@@ -112,6 +112,12 @@ static int do_access_log(struct config_parser *p, int line, int argc, char **arg
                              sizeof(p->cfg->access_log));
 }
 
+static int do_user(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    return config_get_string(p, line, "user", argv[1], p->cfg->user, sizeof(p->cfg->user));
+}
+
 static int do_notify(struct config_parser *p, int line, int argc, char **argv)
 {
     (void)argc;
@@ -567,6 +573,7 @@ const struct config_command config_top_commands[] = {
     { "log-level", 1, 1, "log-level error|warn|info|debug", 0, do_log_level },
     { "access-log", 1, 1, "access-log PATH|stderr|off", 0, do_access_log },
     { "notify", 1, 1, "notify PATH", 0, do_notify },
+    { "user", 1, 1, "user NAME", 0, do_user },
     { "listen", 1, 1, "listen ADDR", CFG_CMD_REPEAT, do_listen },
     { "stats", 1, 3, "stats ADDR [token TOKEN]", 0, do_stats },
     { "timeout", 2, 2, "timeout connect|client|keep-alive|server|queue|shutdown DURATION",

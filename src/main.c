@@ -19,6 +19,7 @@
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
+#include "privdrop.h"
 #include "runtime.h"
 #include "service.h"
 #include "stats.h"
@@ -118,10 +119,16 @@ static void reload(void)
     if (fd_limit_needed(cfg, running_workers) > fd_limit_needed(cur->cfg, running_workers))
         fd_limit_fit(cfg, running_workers);
     if (listen_set_open(&next, cfg, running_workers, &listeners) < 0) {
+        if (cur->cfg->user[0] && geteuid() != 0)
+            log_warnx("running as user %s: a new listen address on a port under 1024 cannot be bound "
+                      "now (restart to bind it, or give the binary CAP_NET_BIND_SERVICE)",
+                      cur->cfg->user);
         config_free(cfg);
         reload_failed("cannot open a listen address");
         return;
     }
+    if (strcmp(cfg->user, cur->cfg->user) != 0)
+        log_warnx("user: the change takes effect at the next start");
     if (cfg->cpu_affinity != running_affinity)
         log_warnx("cpu-affinity: the change takes effect at the next start");
     if (resolve_workers(cfg->workers) != running_workers)
@@ -308,6 +315,11 @@ int main(int argc, char **argv)
     health_start(main_loop);
     health_on_server_down(workers_server_down);
     health_apply(rt);
+
+    /* Everything that needs root is open (listeners, the stats port, the
+     * access log); the worker threads start as the user. */
+    if (rt->cfg->user[0] && privdrop_to(rt->cfg->user) < 0)
+        return 1;
 
     ev_async_init(&worker_exit_async, worker_exited_cb);
     ev_async_start(main_loop, &worker_exit_async);

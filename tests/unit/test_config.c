@@ -902,3 +902,13 @@ Test(config, normalize_path)
     config_free(cfg);
     expect_error("normalize-path yes" TAIL, "t.conf:1: normalize-path: expected on or off, got \"yes\"");
 }
+
+Test(config, user)
+{
+    struct config *cfg = parse_ok("user proxy\nlisten 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n");
+    cr_assert_str_eq(cfg->user, "proxy");
+    config_free(cfg);
+    cfg = parse_ok("listen 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n");
+    cr_assert_str_eq(cfg->user, "", "no user: the proxy stays as it was started");
+    config_free(cfg);
+}

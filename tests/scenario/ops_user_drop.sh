@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# ops_user_drop.sh: `user NAME`.  Started as root with `user nobody` and a
+# listen port under 1024, the proxy binds it, then every thread runs as
+# nobody (all four uids and gids in /proc/PID/task/*/status, no
+# supplementary groups) and serves through the privileged port.  A reload
+# that adds another port under 1024 fails with a message saying why, and
+# the running listeners keep serving.  A user that does not exist is a
+# start-up error (exit 1), never silently root.  Skipped unless root.
+set -u
+. "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 0; }
+low_port() {   # FROM: a free loopback port under 1024, at or below FROM
+    python3 -c '
+import socket, sys
+for p in range(int(sys.argv[1]), 700, -1):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break
+' "$1"
+}
+P=$(low_port 990); P2=$(low_port $((P - 1))); B=$(free_port)
+[ -n "$P" ] && [ -n "$P2" ] || fail "no free port under 1024"
+start_backend "$B" app1
+proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app1 127.0.0.1:$B" "user nobody"
+# A reload reads the file as the user: it must be able to.
+chmod 755 "$TMPDIR"; chmod 644 "$TMPDIR/proxy.conf"
+start_proxy "$TMPDIR/proxy.conf" "$P"
+uid=$(id -u nobody); gid=$(id -g nobody)
+for st in /proc/"$PROXY_PID"/task/*/status; do
+    u=$(awk '/^Uid:/{print $2, $3, $4, $5}' "$st"); g=$(awk '/^Gid:/{print $2, $3, $4, $5}' "$st")
+    grp=$(awk '/^Groups:/{$1=""; print $0}' "$st" | xargs)
+    [ "$u" = "$uid $uid $uid $uid" ] || fail "thread $st runs with uids $u, not nobody's $uid"
+    [ "$g" = "$gid $gid $gid $gid" ] || fail "thread $st runs with gids $g, not $gid"
+    [ "$grp" = "$gid" ] || [ -z "$grp" ] || fail "thread $st keeps supplementary groups: $grp"
+done
+echo "every thread ($(ls /proc/$PROXY_PID/task | wc -l)) runs as nobody ($uid:$gid)"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/")
+[ "$code" = 200 ] || fail "no answer through port $P after the drop ($code)"
+grep -q 'running as user nobody' "$TMPDIR/proxy.log" || fail "the drop was not logged"
+
+echo "listen 127.0.0.1:$P2" >>"$TMPDIR/proxy.conf"
+kill -HUP "$PROXY_PID"
+wait_for 5 grep -q 'reload failed' "$TMPDIR/proxy.log" || fail "a reload adding port $P2 did not fail"
+grep -q 'running as user nobody: a new listen address on a port under 1024 cannot be bound' "$TMPDIR/proxy.log" ||
+    fail "the failed reload does not say why: $(tail -n3 "$TMPDIR/proxy.log")"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/")
+[ "$code" = 200 ] || fail "port $P stopped serving after the failed reload ($code)"
+echo "a reload adding port $P2 failed with the reason; port $P still serves"
+stop_pid "$PROXY_PID"
+
+proxy_conf_basic "$TMPDIR/bad.conf" "$(free_port)" "app1 127.0.0.1:$B" "user no-such-user-here"
+"$PROXY" -c "$TMPDIR/bad.conf" >"$TMPDIR/bad.log" 2>&1; rc=$?
+[ "$rc" = 1 ] || fail "an unknown user: exit $rc, want 1"
+grep -q 'user no-such-user-here: no such user' "$TMPDIR/bad.log" || fail "an unknown user is not named: $(cat "$TMPDIR/bad.log")"
+echo "an unknown user: exit 1 with the reason"
+echo "PASS"
