@@ -19,7 +19,7 @@ apt-get update -q >/dev/null || exit 1
 apt-get install -y -q --no-install-recommends $missing >/dev/null || exit 1
 # Debian starts the services of haproxy and nginx on install; the benchmark
 # runs its own instances, so keep the system ones out of the way.
-for svc in haproxy nginx varnish; do
+for svc in haproxy nginx varnish keepalived; do
     case "$missing" in *"$svc"*) (service "$svc" stop || true) >/dev/null 2>&1 ;; esac
 done
 exit 0
