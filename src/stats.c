@@ -13,10 +13,13 @@
  */
 #include "stats.h"
 
+#include "balance.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -379,6 +382,21 @@ static void reply_scratch(struct stats_conn *c, int rendered, const char *ctype)
         stats_buf_reset(&scratch);
 }
 
+/* The first pool of rt without a usable server (primary or standby), or
+ * NULL when every pool has one. */
+static const char *stats_pool_without_server(const struct runtime *rt)
+{
+    for (size_t i = 0; rt && i < rt->npools; i++) {
+        const struct pool *pool = &rt->pools[i];
+        size_t k = 0;
+        while (k < pool->nservers && !server_usable(pool->servers[k]))
+            k++;
+        if (k == pool->nservers)
+            return pool->cfg->name;
+    }
+    return NULL;
+}
+
 /* ---- routes ------------------------------------------------------------------------ */
 
 static int method_is_get(const struct stats_conn *c)
@@ -394,6 +412,20 @@ static void route_get(struct stats_conn *c, const char *path)
               stats_dashboard_len, "");
     } else if (strcmp(path, "/healthz") == 0) {
         reply_text(c, 200, "ok\n", "");
+    } else if (strcmp(path, "/readyz") == 0) {
+        /* For keepalived and load balancers in front: this proxy can serve
+         * every pool (a pool with no usable server makes it not ready). */
+        struct runtime *rt = runtime_acquire();
+        const char *down = stats_pool_without_server(rt);
+        char body[CONFIG_NAME_MAX + 64];
+        if (down)
+            snprintf(body, sizeof body, "not ready: pool %s has no usable server\n", down);
+        if (rt)
+            runtime_release(rt);
+        if (down)
+            reply_text(c, 503, body, "");
+        else
+            reply_text(c, 200, "ready\n", "");
     } else {
         struct runtime *rt = runtime_acquire();
         int rc;
@@ -488,7 +520,7 @@ static char *target_path(struct stats_conn *c)
 static void route(struct stats_conn *c)
 {
     char *path = target_path(c);
-    static const char *const get_paths[] = { "/", "/healthz", "/api/stats", "/metrics" };
+    static const char *const get_paths[] = { "/", "/healthz", "/readyz", "/api/stats", "/metrics" };
 
     for (size_t i = 0; i < sizeof(get_paths) / sizeof(get_paths[0]); i++) {
         if (strcmp(path, get_paths[i]) != 0)
