@@ -632,7 +632,16 @@ size_t http_rewrite_response(const char *buf, const struct http_head *h, int cli
 {
     struct out o = { out, 0, cap, 0 };
 
-    copy_kept(&o, buf, h, keep_response_field, 0);
+    /* An HTTP/1.0 server's response of known length goes to an HTTP/1.1
+     * client as HTTP/1.1, kept alive (as HAProxy does): passed on as 1.0,
+     * every client reconnected after each response. */
+    if (!client_http10 && !client_close && h->major == 1 && h->minor == 0 && h->line_len > 8 &&
+        memcmp(buf, "HTTP/1.0", 8) == 0) {
+        puts_lit(&o, "HTTP/1.1");
+        copy_kept(&o, buf, h, keep_response_field, 8);
+    } else {
+        copy_kept(&o, buf, h, keep_response_field, 0);
+    }
     if (h->status == 101)
         puts_lit(&o, "Connection: upgrade\r\n");
     else if (client_close)
