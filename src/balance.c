@@ -141,6 +141,13 @@ struct server *balance_pick(struct pool *pool, uint64_t now, struct server *cons
 {
     size_t first = 0, n = pool->nprimaries;
 
+    /* A request's first pick counts it at the pool, whatever comes of it
+     * (a server, the queue, a 503); retries and a queued request's later
+     * picks do not (ntried, queued_first), nor does the pick again after
+     * the keep-alive race, which puts ntried back to 0: the request was
+     * counted already (metrics_pool_request). */
+    if (ntried == 0 && !queued_first && metrics_pool_request(&pool->shared->rate))
+        atomic_fetch_add_explicit(&pool->shared->requests, 1, memory_order_relaxed);
     if (standbys_in_use(pool, tried, ntried))
         n = pool->nservers; /* the usable primaries and the standbys together */
     /* A new request waits behind the ones already queued (FIFO), unless
