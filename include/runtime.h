@@ -59,6 +59,7 @@ struct server {
     atomic_uint_fast64_t failures;           /* connect errors, resets, timeouts */
     atomic_uint idle_close_min_ms;           /* shortest idle time after which it closed a
                                                 kept-alive connection, 0 = none seen */
+    struct rate_ring rate;                   /* attempts per second (balance_pick) */
 
     /* Cold, set at creation. */
     _Alignas(CACHE_LINE) atomic_int refs;    /* runtimes + upstream connections */

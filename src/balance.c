@@ -166,6 +166,8 @@ struct server *balance_pick(struct pool *pool, uint64_t now, struct server *cons
             return NULL;
         }
         if (take_slot(srv) == 0) {
+            /* An attempt, as srv->requests counts them. */
+            rate_ring_bump(&srv->rate, now / 1000);
             *result = PICK_OK;
             return srv;
         }

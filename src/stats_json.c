@@ -193,7 +193,7 @@ static const struct {
 
 /* ---- JSON ------------------------------------------------------------------------ */
 
-void stats_json_server(struct stats_buf *b, const struct server *srv)
+void stats_json_server(struct stats_buf *b, const struct server *srv, uint64_t now)
 {
     stats_buf_puts(b, "{\"name\":");
     stats_json_string(b, srv->name);
@@ -203,8 +203,9 @@ void stats_json_server(struct stats_buf *b, const struct server *srv)
                      config_role_name(srv->role), stats_server_state(srv));
     stats_buf_printf(b, ",\"weight\":%u,\"active\":%d,\"max_conns\":%u",
                      LOAD(srv->weight), LOAD(srv->active), LOAD(srv->max_conns));
-    stats_buf_printf(b, ",\"requests\":%llu,\"responses\":{",
-                     (unsigned long long)LOAD(srv->requests));
+    stats_buf_printf(b, ",\"requests\":%llu,\"rate\":%.3f,\"responses\":{",
+                     (unsigned long long)LOAD(srv->requests),
+                     finite_or_zero(rate_ring_rate(&srv->rate, now, 10)));
     for (int i = 0; i < STATUS_CLASSES; i++)
         stats_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", status_class_names[i],
                          (unsigned long long)LOAD(srv->responses[i]));
@@ -255,7 +256,7 @@ static void json_pool(struct stats_buf *b, const struct pool *pool, uint64_t now
     for (size_t i = 0; i < pool->nservers; i++) {
         if (i)
             stats_buf_append(b, ",", 1);
-        stats_json_server(b, pool->servers[i]);
+        stats_json_server(b, pool->servers[i], now);
     }
     /* Servers a reload removed, listed until their last request ends. */
     size_t listed = pool->nservers;
@@ -264,7 +265,7 @@ static void json_pool(struct stats_buf *b, const struct pool *pool, uint64_t now
             continue;
         if (listed++)
             stats_buf_append(b, ",", 1);
-        stats_json_server(b, removed[i]);
+        stats_json_server(b, removed[i], now);
     }
     stats_buf_puts(b, "]}");
 }

@@ -263,7 +263,7 @@ Test(stats, json_server_fields)
 
     cr_assert(strstr(j, "{\"name\":\"app1\",\"address\":\"127.0.0.1:9001\",\"role\":\"primary\","
                         "\"state\":\"up\",\"weight\":2,\"active\":1,\"max_conns\":200,"
-                        "\"requests\":600,\"responses\":{\"1xx\":0,\"2xx\":590,\"3xx\":0,"
+                        "\"requests\":600,\"rate\":0.000,\"responses\":{\"1xx\":0,\"2xx\":590,\"3xx\":0,"
                         "\"4xx\":5,\"5xx\":5},\"failures\":0,"
                         "\"check\":{\"status\":\"pass\",\"consecutive\":12,\"last_ms\":0.400,"
                         "\"local_errors\":0},\"removed\":false}"),
@@ -402,6 +402,10 @@ Test(stats, pool_counts_each_request_once)
     cr_assert(strstr(b.data, "\"usable\":true,\"requests\":7,\"rate\":0.700,\"rate_history\":["), "%s", b.data);
     cr_assert(strstr(b.data, ",0,7,0,0,0,0,0,0,0,0,0]},\"pools\""), "%s", b.data);
     cr_assert(strstr(b.data, ",0,7,0,0,0,0,0,0,0,0,0],\"servers\""), "%s", b.data);
+    /* A server's rate counts attempts (22 picks of app1 in second 201). */
+    cr_assert(strstr(b.data, "\"name\":\"app1\",\"address\":\"127.0.0.1:9001\",\"role\":\"primary\","
+                             "\"state\":\"up\",\"weight\":2,\"active\":1,\"max_conns\":200,"
+                             "\"requests\":600,\"rate\":2.200,"), "%s", b.data);
     stats_buf_free(&b);
 }
 
