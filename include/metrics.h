@@ -13,8 +13,28 @@
 #define METRICS_LATENCY_BUCKETS 12
 extern const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS];
 
-/* Request rate: one slot per second over a ring of this many seconds. */
-#define METRICS_RATE_SLOTS 16
+/* Request rates: a ring of per-second counts.  It keeps the last
+ * METRICS_RATE_HISTORY whole seconds (what the dashboard's chart draws) and
+ * the second still filling; one 64-bit word per slot packs the second it
+ * holds (high 32 bits, monotonic seconds) and its count (low 32 bits), so a
+ * bump is exact and lock-free: one relaxed fetch_add, or a CAS when a new
+ * second claims the slot.  The process has one ring (every request), each
+ * pool one (struct pool_shared: the requests routed to it). */
+#define METRICS_RATE_HISTORY 300
+#define METRICS_RATE_SLOTS (METRICS_RATE_HISTORY + 2)
+
+struct rate_ring {
+    atomic_uint_fast64_t slot[METRICS_RATE_SLOTS];
+};
+
+/* Counts one event in the second `sec` (monotonic seconds). */
+void rate_ring_bump(struct rate_ring *r, uint64_t sec);
+/* Events per second over the `window_s` whole seconds before the one
+ * holding `now_ms` (which is still filling); window 0 or too long: 10. */
+double rate_ring_rate(const struct rate_ring *r, uint64_t now_ms, unsigned window_s);
+/* The counts of the `n` whole seconds before the one holding `now_ms`,
+ * oldest first (n <= METRICS_RATE_HISTORY); a second nobody counted in is 0. */
+void rate_ring_history(const struct rate_ring *r, uint64_t now_ms, uint32_t *out, unsigned n);
 
 struct metrics {
     atomic_uint_fast64_t connections_active;
@@ -37,16 +57,24 @@ struct metrics {
     atomic_uint_fast64_t latency_count[METRICS_LATENCY_BUCKETS + 1]; /* last = +Inf */
     atomic_uint_fast64_t latency_sum_us;
 
-    /* Requests per second: slot (second % SLOTS) counts the requests that
-     * began in that second; slot_sec says which second a slot holds. */
-    atomic_uint_fast64_t rate_count[METRICS_RATE_SLOTS];
-    atomic_uint_fast64_t rate_sec[METRICS_RATE_SLOTS];
+    /* Requests per second, by the second they began in. */
+    struct rate_ring rate;
 };
 
 extern struct metrics metrics;
 
-/* Counts one request started at monotonic `now_ms`. */
+/* Counts one request started at monotonic `now_ms`, and remembers (per
+ * thread) that a request began in that second and is not yet counted at a
+ * pool: the first pick of its pool counts it there with
+ * metrics_pool_request, in the same second, so the process's rate and the
+ * pools' rates agree. */
 void metrics_request_started(uint64_t now_ms);
+/* Called by the balancer at a request's first pick: counts it in `r` (its
+ * pool's ring) in the second it started, once - a second pick of the same
+ * request (the keep-alive race, balance.c) finds nothing to count.  Returns
+ * 1 when it counted.  A pick with no request started on this thread (unit
+ * tests) counts nothing. */
+int metrics_pool_request(struct rate_ring *r);
 /* Records a finished request's duration. */
 void metrics_request_done(uint64_t duration_us);
 /* Requests per second over the last `window_s` whole seconds before now. */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "metrics.h"
 
 #define MAX_WORKERS 64
 #define CACHE_LINE 64
@@ -58,6 +59,7 @@ struct server {
     atomic_uint_fast64_t failures;           /* connect errors, resets, timeouts */
     atomic_uint idle_close_min_ms;           /* shortest idle time after which it closed a
                                                 kept-alive connection, 0 = none seen */
+    struct rate_ring rate;                   /* attempts per second (balance_pick) */
 
     /* Cold, set at creation. */
     _Alignas(CACHE_LINE) atomic_int refs;    /* runtimes + upstream connections */
@@ -102,6 +104,11 @@ struct pool_shared {
     int down_reported;                   /* (main) pool-down emitted, not yet recovered */
     struct queue_waiter qhead;           /* FIFO sentinel, under balance.c's queue lock */
     uint64_t next_ticket;                /* under the queue lock */
+    /* Requests routed to the pool, each counted once at its first pick
+     * (balance.c), not per attempt: a total and the per-second ring the
+     * dashboard's chart draws (relaxed atomics). */
+    atomic_uint_fast64_t requests;
+    struct rate_ring rate;
 };
 
 /* A pool as one generation sees it. */
@@ -143,6 +150,12 @@ void runtime_release(struct runtime *rt);
 /* Publishes `rt` as current (main thread); marks servers of the old one that
  * are not in the new one as removed, and drops the old one's reference. */
 void runtime_publish(struct runtime *rt);
+
+/* Servers that reloads removed while requests were in flight on them, for
+ * the stats to list until the last one ends (main thread).  runtime_publish
+ * keeps a reference on each; this drops those with nothing in flight any
+ * more, then returns the rest (*n of them). */
+struct server *const *runtime_removed_servers(size_t *n);
 
 struct pool *runtime_find_pool(const struct runtime *rt, const char *name);
 struct server *pool_find_server(const struct pool *pool, const char *name);

@@ -46,8 +46,8 @@ const char *stats_server_state(const struct server *srv);
 const char *stats_check_status(const struct server *srv);
 
 /* Appends one server's JSON object (as in /api/stats and the admin
- * actions' answers). */
-void stats_json_server(struct stats_buf *b, const struct server *srv);
+ * actions' answers) at monotonic time `now` (its rate). */
+void stats_json_server(struct stats_buf *b, const struct server *srv, uint64_t now);
 
 /* The whole /api/stats document for generation `rt` (NULL: no pools) at
  * monotonic time `now`.  Returns 0, or -1 when memory ran out. */

@@ -141,6 +141,15 @@ struct server *balance_pick(struct pool *pool, uint64_t now, struct server *cons
 {
     size_t first = 0, n = pool->nprimaries;
 
+    /* A request's first pick counts it at the pool, whatever comes of it
+     * (a server, the queue, a 503); retries and a queued request's later
+     * picks do not (ntried, queued_first), nor does the pick again after
+     * the keep-alive race, which puts ntried back to 0: the request was
+     * counted already (metrics_pool_request).  Only if a request that got
+     * no pick (no route, 400) started on this thread in between does such
+     * a re-pick count once more: a rare case of a rare case. */
+    if (ntried == 0 && !queued_first && metrics_pool_request(&pool->shared->rate))
+        atomic_fetch_add_explicit(&pool->shared->requests, 1, memory_order_relaxed);
     if (standbys_in_use(pool, tried, ntried))
         n = pool->nservers; /* the usable primaries and the standbys together */
     /* A new request waits behind the ones already queued (FIFO), unless
@@ -159,6 +168,8 @@ struct server *balance_pick(struct pool *pool, uint64_t now, struct server *cons
             return NULL;
         }
         if (take_slot(srv) == 0) {
+            /* An attempt, as srv->requests counts them. */
+            rate_ring_bump(&srv->rate, now / 1000);
             *result = PICK_OK;
             return srv;
         }

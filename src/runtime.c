@@ -210,6 +210,54 @@ static int runtime_has_server(const struct runtime *rt, const struct server *srv
     return 0;
 }
 
+/* (main) Removed servers with requests in flight, each holding a ref. */
+static struct server **removed_list;
+static size_t removed_n, removed_cap;
+
+static void removed_prune(void)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < removed_n; i++) {
+        if (atomic_load_explicit(&removed_list[i]->active, memory_order_acquire) > 0)
+            removed_list[k++] = removed_list[i];
+        else
+            server_unref(removed_list[i]);
+    }
+    removed_n = k;
+    if (!removed_n) {
+        free(removed_list);
+        removed_list = NULL;
+        removed_cap = 0;
+    }
+}
+
+/* Keeps srv listed while its requests end; without memory it is just not
+ * listed (nothing else depends on the list). */
+static void removed_keep(struct server *srv)
+{
+    for (size_t i = 0; i < removed_n; i++)
+        if (removed_list[i] == srv)
+            return;
+    if (removed_n == removed_cap) {
+        size_t cap = removed_cap ? removed_cap * 2 : 8;
+        struct server **p = realloc(removed_list, cap * sizeof *p);
+        if (!p)
+            return;
+        removed_list = p;
+        removed_cap = cap;
+    }
+    server_ref(srv);
+    removed_list[removed_n++] = srv;
+}
+
+struct server *const *runtime_removed_servers(size_t *n)
+{
+    removed_prune();
+    *n = removed_n;
+    return removed_list;
+}
+
 void runtime_publish(struct runtime *rt)
 {
     struct runtime *old = atomic_exchange_explicit(&current, rt, memory_order_acq_rel);
@@ -218,10 +266,14 @@ void runtime_publish(struct runtime *rt)
         for (size_t i = 0; i < old->npools; i++)
             for (size_t j = 0; j < old->pools[i].nservers; j++) {
                 struct server *srv = old->pools[i].servers[j];
-                if (!runtime_has_server(rt, srv))
+                if (!runtime_has_server(rt, srv)) {
                     atomic_store(&srv->removed, 1);
+                    if (atomic_load(&srv->active) > 0)
+                        removed_keep(srv);
+                }
             }
     }
+    removed_prune();
     runtime_release(old);
 }
 

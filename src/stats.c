@@ -471,7 +471,7 @@ static void admin_apply(struct stats_conn *c, const char *pool_name,
     log_info("stats: %s of server %s/%s requested on the stats port",
              action, pool_name, server_name);
     stats_buf_reset(&scratch);
-    stats_json_server(&scratch, srv);
+    stats_json_server(&scratch, srv, now_ms());
     stats_buf_puts(&scratch, "\n");
     runtime_release(rt);
     reply_scratch(c, scratch.oom ? -1 : 0, "application/json");

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "balance.h"
 #include "health.h"
 #include "metrics.h"
 #include "worker.h"
@@ -192,7 +193,7 @@ static const struct {
 
 /* ---- JSON ------------------------------------------------------------------------ */
 
-void stats_json_server(struct stats_buf *b, const struct server *srv)
+void stats_json_server(struct stats_buf *b, const struct server *srv, uint64_t now)
 {
     stats_buf_puts(b, "{\"name\":");
     stats_json_string(b, srv->name);
@@ -202,8 +203,9 @@ void stats_json_server(struct stats_buf *b, const struct server *srv)
                      config_role_name(srv->role), stats_server_state(srv));
     stats_buf_printf(b, ",\"weight\":%u,\"active\":%d,\"max_conns\":%u",
                      LOAD(srv->weight), LOAD(srv->active), LOAD(srv->max_conns));
-    stats_buf_printf(b, ",\"requests\":%llu,\"responses\":{",
-                     (unsigned long long)LOAD(srv->requests));
+    stats_buf_printf(b, ",\"requests\":%llu,\"rate\":%.3f,\"responses\":{",
+                     (unsigned long long)LOAD(srv->requests),
+                     finite_or_zero(rate_ring_rate(&srv->rate, now, 10)));
     for (int i = 0; i < STATUS_CLASSES; i++)
         stats_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", status_class_names[i],
                          (unsigned long long)LOAD(srv->responses[i]));
@@ -212,20 +214,58 @@ void stats_json_server(struct stats_buf *b, const struct server *srv)
     stats_buf_printf(b, ",\"check\":{\"status\":\"%s\",\"consecutive\":%u,\"last_ms\":%.3f",
                      stats_check_status(srv), srv->check_consecutive,
                      finite_or_zero(srv->check_last_ms));
-    stats_buf_printf(b, ",\"local_errors\":%llu}}", srv->check_local_errors);
+    stats_buf_printf(b, ",\"local_errors\":%llu}", srv->check_local_errors);
+    stats_buf_printf(b, ",\"removed\":%s}", LOAD(srv->removed) ? "true" : "false");
 }
 
-static void json_pool(struct stats_buf *b, const struct pool *pool)
+/* `,"rate":R,"rate_history":[...]` of a ring at `now`: the requests/s of
+ * the last 10 whole seconds and the counts of the last 300, oldest first. */
+static void json_rate(struct stats_buf *b, const struct rate_ring *r, uint64_t now)
+{
+    uint32_t hist[METRICS_RATE_HISTORY];
+
+    rate_ring_history(r, now, hist, METRICS_RATE_HISTORY);
+    stats_buf_printf(b, ",\"rate\":%.3f,\"rate_history\":[", finite_or_zero(rate_ring_rate(r, now, 10)));
+    for (unsigned i = 0; i < METRICS_RATE_HISTORY; i++)
+        stats_buf_printf(b, "%s%u", i ? "," : "", hist[i]);
+    stats_buf_puts(b, "]");
+}
+
+/* Whether any server of the pool can take a request now (balance.c's
+ * notion: up, not drained or disabled). */
+static int pool_usable(const struct pool *pool)
+{
+    for (size_t i = 0; i < pool->nservers; i++)
+        if (server_usable(pool->servers[i]))
+            return 1;
+    return 0;
+}
+
+static void json_pool(struct stats_buf *b, const struct pool *pool, uint64_t now,
+                      struct server *const *removed, size_t nremoved)
 {
     stats_buf_puts(b, "{\"name\":");
     stats_json_string(b, pool_name(pool));
-    stats_buf_printf(b, ",\"balance\":\"%s\",\"standby_active\":%s,\"queued\":%d,\"servers\":[",
+    stats_buf_printf(b, ",\"balance\":\"%s\",\"standby_active\":%s,\"queued\":%d",
                      config_balance_name(pool->cfg->balance),
                      pool_standby_active(pool) ? "true" : "false", pool_queued(pool));
+    stats_buf_printf(b, ",\"usable\":%s,\"requests\":%llu", pool_usable(pool) ? "true" : "false",
+                     (unsigned long long)LOAD(pool->shared->requests));
+    json_rate(b, &pool->shared->rate, now);
+    stats_buf_puts(b, ",\"servers\":[");
     for (size_t i = 0; i < pool->nservers; i++) {
         if (i)
             stats_buf_append(b, ",", 1);
-        stats_json_server(b, pool->servers[i]);
+        stats_json_server(b, pool->servers[i], now);
+    }
+    /* Servers a reload removed, listed until their last request ends. */
+    size_t listed = pool->nservers;
+    for (size_t i = 0; i < nremoved; i++) {
+        if (removed[i]->pool != pool->shared)
+            continue;
+        if (listed++)
+            stats_buf_append(b, ",", 1);
+        stats_json_server(b, removed[i], now);
     }
     stats_buf_puts(b, "]}");
 }
@@ -256,14 +296,16 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
         stats_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", fault_counters[i].name,
                          (unsigned long long)LOAD(*fault_counters[i].value));
     stats_buf_puts(b, "}");
-    stats_buf_printf(b, ",\"requests\":{\"total\":%llu,\"rate\":%.3f}",
-                     (unsigned long long)LOAD(metrics.requests_total),
-                     finite_or_zero(metrics_rate(now, 10)));
-    stats_buf_puts(b, ",\"pools\":[");
+    stats_buf_printf(b, ",\"requests\":{\"total\":%llu",
+                     (unsigned long long)LOAD(metrics.requests_total));
+    json_rate(b, &metrics.rate, now);
+    stats_buf_puts(b, "},\"pools\":[");
+    size_t nremoved = 0;
+    struct server *const *removed = runtime_removed_servers(&nremoved);
     for (size_t i = 0; rt && i < rt->npools; i++) {
         if (i)
             stats_buf_append(b, ",", 1);
-        json_pool(b, &rt->pools[i]);
+        json_pool(b, &rt->pools[i], now, removed, nremoved);
     }
     stats_buf_puts(b, "]}\n");
     return b->oom ? -1 : 0;

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "balance.h"
+#include "config.h"
+#include "fixtures.h"
 #include "health.h"
 #include "metrics.h"
 #include "runtime.h"
@@ -246,9 +249,11 @@ Test(stats, json_process_fields)
     cr_assert(strstr(j, "\"connections\":{\"active\":3,\"total\":120,\"per_worker\":[],\"idle_closed_for_room\":0}"), "%s", j);
     cr_assert(strstr(j, "\"faults\":{\"server_conns_stray\":9,\"requests_not_replayed\":4,"
                         "\"requests_abandoned\":0,\"interim_over_limit\":0}"), "%s", j);
-    cr_assert(strstr(j, "\"requests\":{\"total\":0,\"rate\":0.000}"), "%s", j);
+    cr_assert(strstr(j, "\"requests\":{\"total\":0,\"rate\":0.000,\"rate_history\":[0,0,"), "%s", j);
     cr_assert(strstr(j, "\"pools\":[{\"name\":\"web\",\"balance\":\"least-conn\","
-                        "\"standby_active\":false,\"queued\":4,\"servers\":[{"), "%s", j);
+                        "\"standby_active\":false,\"queued\":4,\"usable\":true,\"requests\":0,"
+                        "\"rate\":0.000,\"rate_history\":[0,0,"), "%s", j);
+    cr_assert(strstr(j, ",0,0],\"servers\":[{\"name\":\"app1\""), "%s", j);
     free(j);
 }
 
@@ -258,15 +263,15 @@ Test(stats, json_server_fields)
 
     cr_assert(strstr(j, "{\"name\":\"app1\",\"address\":\"127.0.0.1:9001\",\"role\":\"primary\","
                         "\"state\":\"up\",\"weight\":2,\"active\":1,\"max_conns\":200,"
-                        "\"requests\":600,\"responses\":{\"1xx\":0,\"2xx\":590,\"3xx\":0,"
+                        "\"requests\":600,\"rate\":0.000,\"responses\":{\"1xx\":0,\"2xx\":590,\"3xx\":0,"
                         "\"4xx\":5,\"5xx\":5},\"failures\":0,"
                         "\"check\":{\"status\":\"pass\",\"consecutive\":12,\"last_ms\":0.400,"
-                        "\"local_errors\":0}}"),
+                        "\"local_errors\":0},\"removed\":false}"),
               "%s", j);
     cr_assert(strstr(j, "\"name\":\"app2\",\"address\":\"127.0.0.1:9002\",\"role\":\"primary\","
                         "\"state\":\"draining\""), "%s", j);
     cr_assert(strstr(j, "\"failures\":3,\"check\":{\"status\":\"fail\",\"consecutive\":2,"), "%s", j);
-    cr_assert(strstr(j, "\"consecutive\":2,\"last_ms\":0.000,\"local_errors\":7}}"), "%s", j);
+    cr_assert(strstr(j, "\"consecutive\":2,\"last_ms\":0.000,\"local_errors\":7},\"removed\":false}"), "%s", j);
     cr_assert(strstr(j, "\"name\":\"spare\",\"address\":\"[::1]:9003\",\"role\":\"standby\","
                         "\"state\":\"down\""), "%s", j);
     cr_assert(strstr(j, "\"check\":{\"status\":\"none\",\"consecutive\":0,\"last_ms\":0.000,"
@@ -317,8 +322,145 @@ Test(stats, json_rate_over_ten_seconds)
     struct stats_buf b;
     stats_buf_init(&b);
     cr_assert_eq(stats_json_render(&b, &rt, 110500), 0);
-    cr_assert(strstr(b.data, "\"requests\":{\"total\":550,\"rate\":50.000}"), "%s", b.data);
+    cr_assert(strstr(b.data, "\"requests\":{\"total\":550,\"rate\":50.000,\"rate_history\":[0,"),
+              "%s", b.data);
+    cr_assert(strstr(b.data, ",0,50,50,50,50,50,50,50,50,50,50]},\"pools\""), "%s", b.data);
     stats_buf_free(&b);
+}
+
+/* ---- the per-second rings: the last 300 s, per pool ------------------------ */
+
+static struct rate_ring ring;
+
+Test(stats, ring_history_of_last_300_seconds)
+{
+    uint32_t h[METRICS_RATE_HISTORY];
+
+    memset(&ring, 0, sizeof ring);
+    /* Seconds 1000..1399: second s counts s % 7 + 1; now is 1400.2. */
+    for (uint64_t s = 1000; s < 1400; s++)
+        for (uint64_t i = 0; i < s % 7 + 1; i++)
+            rate_ring_bump(&ring, s);
+    rate_ring_bump(&ring, 1400); /* the current second: not in the history */
+    rate_ring_history(&ring, 1400200, h, METRICS_RATE_HISTORY);
+    for (unsigned i = 0; i < METRICS_RATE_HISTORY; i++)
+        cr_assert_eq(h[i], (1100 + i) % 7 + 1, "second %u: %u", 1100 + i, h[i]);
+    uint64_t last10 = 0;
+    for (uint64_t s = 1390; s < 1400; s++)
+        last10 += s % 7 + 1;
+    cr_assert_float_eq(rate_ring_rate(&ring, 1400200, 10), (double)last10 / 10, 1e-9);
+    /* 301 s later with nothing counted: every slot is of an older second. */
+    rate_ring_history(&ring, 1701200, h, METRICS_RATE_HISTORY);
+    for (unsigned i = 0; i < METRICS_RATE_HISTORY; i++)
+        cr_assert_eq(h[i], 0, "slot %u kept %u", i, h[i]);
+    /* Gaps read as 0, counts resume exactly. */
+    rate_ring_bump(&ring, 1750);
+    rate_ring_history(&ring, 1752000, h, 3);
+    cr_assert(h[0] == 0 && h[1] == 1 && h[2] == 0, "%u %u %u", h[0], h[1], h[2]);
+}
+
+/* The pool counts a request once, at its first pick, in the second it
+ * started: retries, a queued request's picks and the pick again after the
+ * keep-alive race (ntried back to 0) do not count it again. */
+static void pick_release(struct server *srv)
+{
+    if (srv)
+        balance_release(srv);
+}
+
+Test(stats, pool_counts_each_request_once)
+{
+    struct pool *web = &pools[0];
+    struct server *tried[1];
+    int result;
+
+    atomic_store(&web_shared.queued, 0);
+    app1.pool = app2.pool = spare.pool = &web_shared; /* balance_release wakes its queue */
+    for (int i = 0; i < 7; i++) {
+        metrics_request_started(200999); /* second 200 */
+        struct server *srv = balance_pick(web, 201001, tried, 0, 0, &result);
+        cr_assert_not_null(srv);
+        tried[0] = srv;
+        balance_release(srv);
+        /* A retry, a queued pick and the keep-alive race's second pick. */
+        pick_release(balance_pick(web, 201002, tried, 1, 0, &result));
+        pick_release(balance_pick(web, 201002, tried, 0, 1, &result));
+        pick_release(balance_pick(web, 201003, tried, 0, 0, &result));
+    }
+    cr_assert_eq(atomic_load(&web_shared.requests), 7);
+    /* A pick with no request started on this thread counts nothing. */
+    pick_release(balance_pick(web, 201003, tried, 0, 0, &result));
+    cr_assert_eq(atomic_load(&web_shared.requests), 7);
+
+    struct stats_buf b;
+    stats_buf_init(&b);
+    cr_assert_eq(stats_json_render(&b, &rt, 210500), 0);
+    cr_assert(json_valid(b.data), "%s", b.data);
+    /* Second 200 (not 201, when the picks ran) for the process and the pool:
+     * the same rate, the same history. */
+    cr_assert(strstr(b.data, "\"requests\":{\"total\":7,\"rate\":0.700,\"rate_history\":["), "%s", b.data);
+    cr_assert(strstr(b.data, "\"usable\":true,\"requests\":7,\"rate\":0.700,\"rate_history\":["), "%s", b.data);
+    cr_assert(strstr(b.data, ",0,7,0,0,0,0,0,0,0,0,0]},\"pools\""), "%s", b.data);
+    cr_assert(strstr(b.data, ",0,7,0,0,0,0,0,0,0,0,0],\"servers\""), "%s", b.data);
+    /* A server's rate counts attempts (22 picks of app1 in second 201). */
+    cr_assert(strstr(b.data, "\"name\":\"app1\",\"address\":\"127.0.0.1:9001\",\"role\":\"primary\","
+                             "\"state\":\"up\",\"weight\":2,\"active\":1,\"max_conns\":200,"
+                             "\"requests\":600,\"rate\":2.200,"), "%s", b.data);
+    stats_buf_free(&b);
+}
+
+/* A pool none of whose servers can take a request says so (the dashboard's
+ * pool alarm): "odd" has only a disabled server. */
+Test(stats, pool_without_usable_server)
+{
+    char *j = render_json();
+
+    cr_assert(strstr(j, "\"name\":\"web\",\"balance\":\"least-conn\",\"standby_active\":false,"
+                        "\"queued\":4,\"usable\":true,"), "%s", j);
+    cr_assert(strstr(j, "\"standby_active\":true,\"queued\":0,\"usable\":false,"), "%s", j);
+    free(j);
+    atomic_store(&app1.state, SRV_DOWN);
+    j = render_json();
+    cr_assert(strstr(j, "\"queued\":4,\"usable\":false,"), "%s", j);
+    free(j);
+}
+
+/* A server a reload removed stays listed in its pool, "removed":true, while
+ * requests are in flight on it, and goes when the last one ends. */
+Test(stats, removed_server_listed_while_in_flight)
+{
+    struct runtime *r1 = fixture_runtime("listen 127.0.0.1:8080\npool web {\n check off\n server a 127.0.0.1:1\n"
+                                         " server b 127.0.0.1:2\n}\n");
+    runtime_publish(r1);
+    struct server *b = pool_find_server(&r1->pools[0], "b");
+    atomic_store(&b->active, 2);
+    /* The reload: built on r1, as main.c does, so the pool's state is shared. */
+    struct config_errors errs = { 0 };
+    const char *text = "listen 127.0.0.1:8080\npool web {\n check off\n server a 127.0.0.1:1\n}\n";
+    struct config *cfg = config_parse("t.conf", text, strlen(text), &errs);
+    cr_assert_not_null(cfg);
+    struct runtime *r2 = runtime_build(cfg, r1);
+    cr_assert_not_null(r2);
+    runtime_publish(r2); /* drops r1: b lives on through the removed list */
+
+    struct stats_buf sb;
+    stats_buf_init(&sb);
+    cr_assert_eq(stats_json_render(&sb, r2, 5000), 0);
+    cr_assert(json_valid(sb.data), "%s", sb.data);
+    cr_assert(strstr(sb.data, "\"name\":\"b\",\"address\":\"127.0.0.1:2\",\"role\":\"primary\","
+                              "\"state\":\"up\",\"weight\":1,\"active\":2,"), "%s", sb.data);
+    cr_assert(strstr(sb.data, "\"removed\":true}]}]}"), "%s", sb.data);
+    atomic_store(&b->active, 1);
+    stats_buf_reset(&sb);
+    cr_assert_eq(stats_json_render(&sb, r2, 5000), 0);
+    cr_assert(strstr(sb.data, "\"name\":\"b\""), "%s", sb.data);
+    atomic_store(&b->active, 0); /* the last request ended (b is freed at the next look) */
+    stats_buf_reset(&sb);
+    cr_assert_eq(stats_json_render(&sb, r2, 5000), 0);
+    cr_assert(!strstr(sb.data, "\"name\":\"b\""), "%s", sb.data);
+    cr_assert(strstr(sb.data, "\"removed\":false}]}]}"), "%s", sb.data);
+    stats_buf_free(&sb);
+    runtime_publish(NULL);
 }
 
 Test(stats, state_names)
