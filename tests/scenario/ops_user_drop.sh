@@ -10,22 +10,8 @@ set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 0; }
-low_port() {   # FROM: a free loopback port under 1024, at or below FROM
-    python3 -c '
-import socket, sys
-for p in range(int(sys.argv[1]), 700, -1):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(p)
-    break
-' "$1"
-}
-P=$(low_port 990); P2=$(low_port $((P - 1))); B=$(free_port)
+P=$(free_port 700 1000); P2=$(free_port 700 1000); B=$(free_port)
+while [ "$P2" = "$P" ]; do P2=$(free_port 700 1000); done
 [ -n "$P" ] && [ -n "$P2" ] || fail "no free port under 1024"
 start_backend "$B" app1
 proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app1 127.0.0.1:$B" "user nobody"

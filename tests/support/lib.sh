@@ -7,7 +7,7 @@
 # run-scenarios.sh, with defaults for running a script by hand), a cleanup
 # trap that stops every process started through these helpers, and:
 #
-#   free_port                    print a free loopback TCP port
+#   free_port [LO HI]            print a free loopback TCP port (in [LO, HI))
 #   wait_port PORT [SECS] [PID]  wait until 127.0.0.1:PORT accepts (default 5s);
 #                                fails early if PID dies meanwhile
 #   start_backend PORT NAME [backend args...]
@@ -123,15 +123,16 @@ wait_port() {
 
 # The kernel picks a free port for us; fall back to probing when python3 is
 # missing.
-free_port() {
+free_port() {   # [LO HI]: a port in [LO, HI) (e.g. under 1024 for a root test)
     if command -v python3 >/dev/null 2>&1; then
         # Below the kernel's ephemeral range (32768-60999 here): a port the
         # kernel hands out could be taken by an outgoing connection before
         # the test binds it.
-        python3 -c '
-import random, socket
+        python3 - "${1:-20000}" "${2:-32000}" <<'PY'
+import random, socket, sys
+lo, hi = int(sys.argv[1]), int(sys.argv[2])
 for _ in range(200):
-    p = random.randrange(20000, 32000)
+    p = random.randrange(lo, hi)
     s = socket.socket()
     try:
         s.bind(("127.0.0.1", p))
@@ -141,7 +142,7 @@ for _ in range(200):
         s.close()
     print(p)
     break
-'
+PY
         return
     fi
     local port
