@@ -19,6 +19,7 @@
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
+#include "rehearse.h"
 #include "runtime.h"
 #include "stats.h"
 #include "worker.h"
@@ -43,6 +44,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: proxy [-c FILE] [-t] [-V] [-h]\n"
+            "       proxy rehearse URL [options]   (a load test: proxy rehearse -h)\n"
             "  -c FILE   configuration file (default: " DEFAULT_CONFIG ")\n"
             "  -t        check the configuration and exit\n"
             "  -V        print the version and exit\n"
@@ -229,6 +231,8 @@ int main(int argc, char **argv)
     int check_only = 0;
     int opt;
 
+    if (argc > 1 && strcmp(argv[1], "rehearse") == 0)
+        return rehearse_main(argc - 1, argv + 1);
     while ((opt = getopt(argc, argv, "c:tVh")) != -1) {
         switch (opt) {
         case 'c': config_path = optarg; break;
