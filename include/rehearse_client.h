@@ -19,7 +19,7 @@
 /* What the requests of the current step added up to. */
 struct rh_acc {
     struct rh_hist lat;      /* due time -> complete response, us */
-    struct rh_hist lag;      /* due time -> first byte written, us */
+    struct rh_hist lag;      /* due time -> handed to a connection or the wait queue, us */
     uint64_t sent, sent_in_window, done, errors;
     uint64_t err[RH_ERR_KINDS];
     uint64_t conn_waits, retried;
@@ -56,6 +56,11 @@ int rh_client_init(struct rh_client *c, struct ev_loop *loop, const struct rh_op
                    const struct rh_entry *entries, int nentries, unsigned max_conns);
 /* A request of the mix is due at due_ns: send it or queue it. */
 void rh_client_issue(struct rh_client *c, uint64_t due_ns);
+/* Opens up to n connections ahead of the first step, so that its first
+ * requests do not all pay for a TCP handshake; and how many are still
+ * connecting. */
+void rh_client_preconnect(struct rh_client *c, unsigned n);
+unsigned rh_client_connecting(const struct rh_client *c);
 /* Requests sent and not answered, plus those waiting for a connection. */
 uint64_t rh_client_outstanding(const struct rh_client *c);
 /* Fails every request older than the timeout (from its due time). */

@@ -18,8 +18,9 @@ int rh_opts_slo(struct rh_opts *o, const char *s, char *err, size_t errlen);
 /* "FROM:TO:STEP", "FROM:TO" (step FROM) or "N".  0 or -1. */
 int rh_opts_rate(struct rh_opts *o, const char *s, char *err, size_t errlen);
 
-/* The connections to allow: --conns, or enough for the top rate at half a
- * second each, within [64, 20000], and within the fd limit `nofile`. */
+/* The connections to allow: --conns, or enough for the top rate with
+ * latencies up to twice the SLO's p99 (at least half a second), within
+ * [64, 20000]; and within the fd limit `nofile` either way. */
 unsigned rh_opts_conns(const struct rh_opts *o, unsigned long long nofile);
 
 /* Builds the request mix: --paths FILE, or one GET of the URL's path.

@@ -37,7 +37,12 @@
 const char *const rh_err_names[RH_ERR_KINDS] = { "connect", "timeout", "closed", "bad", "5xx",
                                                  "4xx" };
 
-enum { PH_RUN, PH_DRAIN };
+enum { PH_WARM, PH_RUN, PH_DRAIN };
+
+/* Connections opened before the first step: a handful, so that its first
+ * requests measure the pool rather than TCP handshakes. */
+#define RH_WARM_MAX 64
+#define RH_WARM_NS 1000000000ull
 
 struct rh_run {
     struct ev_loop *loop;
@@ -49,6 +54,7 @@ struct rh_run {
     struct rh_step *steps;
     int nsteps, k, phase, done, interrupted, tty;
     int tfd;
+    uint64_t warm_end_ns;
     ev_io tfd_io;
     ev_timer house;
     ev_signal sigint, sigterm;
@@ -142,6 +148,11 @@ static void house_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     struct rh_run *r = w->data;
     uint64_t now = rh_now_ns();
+    if (r->phase == PH_WARM) {
+        if (rh_client_connecting(&r->client) == 0 || now > r->warm_end_ns)
+            step_begin(r);
+        return;
+    }
     rh_client_sweep(&r->client, now);
     if (r->phase == PH_RUN && r->sched.issued >= r->sched.total && now >= r->acc.window_end_ns)
         r->phase = PH_DRAIN;
@@ -228,7 +239,10 @@ static int run_steps(struct rh_run *r, const struct rh_entry *entries, int nentr
     ev_signal_start(r->loop, &r->sigterm);
     if (r->o->have_stats)
         rh_stats_start(&r->stats, r->loop, r->o);
-    step_begin(r);
+    unsigned warm = r->o->rate_from / 20;
+    rh_client_preconnect(&r->client, warm < 2 ? 2 : warm > RH_WARM_MAX ? RH_WARM_MAX : warm);
+    r->phase = PH_WARM;
+    r->warm_end_ns = rh_now_ns() + RH_WARM_NS;
     ev_run(r->loop, 0);
     rh_stats_stop(&r->stats);
     rh_client_free(&r->client);

@@ -37,6 +37,7 @@ struct rh_conn {
     unsigned to_eof : 1;     /* the body ends when the server closes */
     unsigned keep : 1;       /* the response allows another request */
     unsigned writing : 1;    /* EV_WRITE is on */
+    unsigned warm : 1;       /* opened ahead, no request yet */
     int status;
     struct http_msg msg;
     size_t hlen, scanned;
@@ -254,7 +255,6 @@ static void start_request(struct rh_conn *k, struct rh_req r)
         c->acc->sent++;
         if (now < c->acc->window_end_ns)
             c->acc->sent_in_window++;
-        rh_hist_record(&c->acc->lag, now > r.due_ns ? (now - r.due_ns) / 1000 : 0);
     }
     send_more(k);
 }
@@ -283,7 +283,29 @@ static void dispatch(struct rh_client *c, struct rh_req r)
 void rh_client_issue(struct rh_client *c, uint64_t due_ns)
 {
     struct rh_req r = { .due_ns = due_ns, .entry = pick_entry(c), .retried = 0 };
+    /* The generator's own lateness, apart from any wait for a connection:
+     * what says whether it kept to the schedule. */
+    uint64_t now = rh_now_ns();
+    rh_hist_record(&c->acc->lag, now > due_ns ? (now - due_ns) / 1000 : 0);
     dispatch(c, r);
+}
+
+void rh_client_preconnect(struct rh_client *c, unsigned n)
+{
+    while (n-- && c->nconns < c->max_conns) {
+        struct rh_conn *k = conn_open(c);
+        if (!k)
+            return;
+        k->warm = 1;
+    }
+}
+
+unsigned rh_client_connecting(const struct rh_client *c)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < c->nconns; i++)
+        n += c->all[i]->state == RC_CONNECTING;
+    return n;
 }
 
 /* The response is complete: count it, then reuse or close the connection. */
@@ -436,8 +458,22 @@ static void on_connected(struct rh_conn *k)
     int err = 0;
     socklen_t len = sizeof err;
     getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err && k->warm) {
+        conn_close(k);
+        return;
+    }
     if (err) {
         conn_failed(k, RH_ERR_CONNECT);
+        return;
+    }
+    if (k->warm) {
+        struct rh_client *c = k->c;
+        k->warm = 0;
+        k->state = RC_IDLE;
+        conn_events(k, 0);
+        k->idle_slot = c->nidle;
+        c->idle[c->nidle++] = k;
+        pump(c);
         return;
     }
     start_request(k, k->req);
@@ -462,7 +498,10 @@ static void conn_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 uint64_t rh_client_outstanding(const struct rh_client *c)
 {
-    return (uint64_t)(c->nconns - c->nidle) + c->wq_len;
+    uint64_t n = c->wq_len;
+    for (unsigned i = 0; i < c->nconns; i++)
+        n += c->all[i]->state != RC_IDLE && !c->all[i]->warm;
+    return n;
 }
 
 void rh_client_sweep(struct rh_client *c, uint64_t now_ns)
@@ -473,7 +512,7 @@ void rh_client_sweep(struct rh_client *c, uint64_t now_ns)
     }
     for (unsigned i = 0; i < c->nconns;) {
         struct rh_conn *k = c->all[i];
-        if (k->state != RC_IDLE && k->req.due_ns + c->timeout_ns < now_ns) {
+        if (k->state != RC_IDLE && !k->warm && k->req.due_ns + c->timeout_ns < now_ns) {
             k->req.retried = 1; /* a timeout is not retried */
             k->served = 0;
             conn_failed(k, RH_ERR_TIMEOUT); /* k's slot now holds another */

@@ -65,8 +65,8 @@ int rh_opts_rate(struct rh_opts *o, const char *s, char *err, size_t errlen)
     strcpy(buf, s);
     for (char *p = buf, *c; n < 3; p = c + 1) {
         parts[n++] = p;
-        if (!(c = strchr(p, ':')))
-            break;
+        if (n == 3 || !(c = strchr(p, ':')))
+            break; /* a third colon stays in STEP, to be refused */
         *c = '\0';
     }
     unsigned v[3];
@@ -307,7 +307,10 @@ int rh_opts_parse(struct rh_opts *o, int argc, char **argv, char *err, size_t er
 
 unsigned rh_opts_conns(const struct rh_opts *o, unsigned long long nofile)
 {
-    unsigned long long n = o->conns ? o->conns : (unsigned long long)o->rate_to / 2;
+    /* Enough that the schedule holds until latency is well past the SLO:
+     * in flight = rate x latency (Little's law). */
+    double hold_s = o->slo_p99_ms * 2 / 1000.0 > 0.5 ? o->slo_p99_ms * 2 / 1000.0 : 0.5;
+    unsigned long long n = o->conns ? o->conns : (unsigned long long)(o->rate_to * hold_s);
     if (!o->conns) {
         if (n < 64)
             n = 64;

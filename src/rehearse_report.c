@@ -82,22 +82,23 @@ static void suggestions_text(FILE *out, const char *indent, const struct rh_sugg
     const struct rh_step *k = &steps[sg->knee >= 0 ? sg->knee : 0];
     for (unsigned i = 0; i < sg->nservers; i++) {
         const struct rh_suggest_server *s = &sg->servers[i];
-        fprintf(out, "%sserver %s (pool %s): max-conns %u", indent, s->name, s->pool, s->max_conns);
-        fprintf(out, "    # the most in flight at %u req/s, before latency turned", k->rate);
+        fprintf(out, "%s# pool %s, server %s: the most it had in flight at %u req/s, before "
+                "latency turned", indent, s->pool, s->name, k->rate);
         if (s->limit_reached)
-            fprintf(out, "; its max-conns %u was reached: rehearse with more to see if it takes "
-                    "them", s->current);
-        fputc('\n', out);
+            fprintf(out, " (its max-conns %u was reached: rehearse with more to see if it "
+                    "takes them)", s->current);
+        fprintf(out, "\n%sserver %s ... max-conns %u\n", indent, s->name, s->max_conns);
     }
     if (sg->nservers == 0)
-        fprintf(out, "%smax-conns: about %u over the pool's servers (split by weight)    "
-                "# Little's law at %u req/s; run with --stats for each server's own\n",
-                indent, sg->pool_conns, k->rate);
-    fprintf(out, "%slimit rate %u/s burst %u    # 90%% of the capacity (%u req/s) per client "
-            "address\n", indent, sg->limit_rate, sg->limit_burst, sg->capacity);
-    fprintf(out, "%smax-queue %u    # what %u req/s drains within the acceptable wait (%.0fms); "
-            "set timeout queue %.0fms too\n", indent, sg->max_queue, sg->capacity,
-            sg->queue_wait_ms, sg->queue_wait_ms);
+        fprintf(out, "%s# Little's law at %u req/s, over the pool's servers (split it by "
+                "weight; --stats gives each server's own)\n%smax-conns %u in total\n", indent,
+                k->rate, indent, sg->pool_conns);
+    fprintf(out, "%s# 90%% of the capacity (%u req/s), per client address\n"
+            "%slimit rate %u/s burst %u\n", indent, sg->capacity, indent, sg->limit_rate,
+            sg->limit_burst);
+    fprintf(out, "%s# what %u req/s drains within the acceptable wait (%.0fms, the SLO's p99)\n"
+            "%smax-queue %u\n%stimeout queue %.0fms\n", indent, sg->capacity, sg->queue_wait_ms,
+            indent, sg->max_queue, indent, sg->queue_wait_ms);
 }
 
 void rh_report_summary(FILE *out, const struct rh_opts *o, const struct rh_step *steps, int n,
@@ -128,8 +129,9 @@ void rh_report_summary(FILE *out, const struct rh_opts *o, const struct rh_step 
             fprintf(out, "note: at %u req/s the generator could not keep to the schedule "
                     "(achieved %.1f/s, %.1f%%): %s\n", steps[i].rate, steps[i].achieved,
                     100 * steps[i].achieved / steps[i].rate,
-                    steps[i].conn_waits ? "requests waited for a free connection (--conns)"
-                                        : "it fell behind the due times (CPU)");
+                    steps[i].conn_waits ? "every connection (--conns) was busy waiting on the pool, so later "
+                                          "requests waited for one (their wait is in the latencies)"
+                                        : "it fell behind the due times (CPU-bound)");
     fprintf(out, "suggested settings:\n");
     suggestions_text(out, "  ", sg, steps);
 }
@@ -265,7 +267,7 @@ static void html_str(FILE *f, const char *s)
 #define CH_H 260
 #define CH_L 64 /* margins: room for the axis labels */
 #define CH_R 16
-#define CH_T 28
+#define CH_T 44
 #define CH_B 40
 
 struct series {
@@ -273,6 +275,15 @@ struct series {
     int dashed;
     const double *v;
 };
+
+/* 1, 2 or 5 times a power of ten, at or above v: round axis labels. */
+static double nice_max(double v)
+{
+    if (v <= 0)
+        return 1;
+    double p = pow(10, floor(log10(v)));
+    return v <= p ? p : v <= 2 * p ? 2 * p : v <= 5 * p ? 5 * p : 10 * p;
+}
 
 static double y_of(double v, double lo, double hi, int logy)
 {
@@ -313,13 +324,13 @@ static void svg_chart(FILE *f, const char *title, const char *unit, const struct
         if (hi <= lo)
             hi = lo * 10;
     } else {
-        hi = hi > 0 ? hi * 1.1 : 1;
+        hi = nice_max(hi);
     }
     fprintf(f, "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
             "viewBox=\"0 0 %d %d\" role=\"img\"><title>", CH_W, CH_H, CH_W, CH_H);
     html_str(f, title);
     fprintf(f, "</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
-            "<text x=\"%d\" y=\"18\" class=\"t\">", CH_W, CH_H, CH_L);
+            "<text x=\"%d\" y=\"16\" class=\"t\">", CH_W, CH_H, CH_L);
     html_str(f, title);
     fprintf(f, "</text>");
     /* Grid: decades on a log axis, fifths on a linear one. */
@@ -362,8 +373,8 @@ static void svg_chart(FILE *f, const char *title, const char *unit, const struct
             fprintf(f, " at %u/s: %.4g %s</title></circle>", steps[i].rate, ss[s].v[i], unit);
         }
         fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"3\" fill=\"%s\"/>"
-                "<text x=\"%d\" y=\"%d\" class=\"a\">", CH_L + 200 + s * 150, 13, ss[s].color,
-                CH_L + 214 + s * 150, 18);
+                "<text x=\"%d\" y=\"%d\" class=\"a\">", CH_L + s * 130, 30, ss[s].color,
+                CH_L + 14 + s * 130, 34);
         html_str(f, ss[s].label);
         fprintf(f, "</text>");
     }
@@ -424,14 +435,16 @@ static void html_charts(FILE *f, const struct rh_run_info *ri)
                     sv[(2 * s) * (size_t)n + (size_t)i] = st[i].servers[j].active_max;
                     sv[(2 * s + 1) * (size_t)n + (size_t)i] = st[i].servers[j].queued_max;
                 }
-        snprintf(labels[2 * s], sizeof labels[0], "%s active", want->name);
-        snprintf(labels[2 * s + 1], sizeof labels[0], "%s queue", want->pool);
-        ss[2 * s] = (struct series){ labels[2 * s], palette[s % 8], 0, sv + 2 * s * (size_t)n };
-        ss[2 * s + 1] = (struct series){ labels[2 * s + 1], palette[s % 8], 1,
-                                         sv + (2 * s + 1) * (size_t)n };
+        snprintf(labels[2 * s], sizeof labels[0], "%s/%s", want->pool, want->name);
+        snprintf(labels[2 * s + 1], sizeof labels[0], "pool %s", want->pool);
+        ss[s] = (struct series){ labels[2 * s], palette[s % 8], 0, sv + 2 * s * (size_t)n };
+        ss[8 + s] = (struct series){ labels[2 * s + 1], palette[s % 8], 1,
+                                     sv + (2 * s + 1) * (size_t)n };
     }
-    svg_chart(f, "Per server: most requests in flight, and the pool's queue", "", st, n, ss,
-              (int)nsrv * 2, 0, -1);
+    svg_chart(f, "Per server: most requests in flight during the step (--stats)", "", st, n, ss,
+              (int)nsrv, 0, -1);
+    svg_chart(f, "Per pool: longest queue during the step (--stats)", "", st, n, ss + 8,
+              (int)nsrv, 0, -1);
     free(sv);
 }
 
@@ -508,7 +521,9 @@ static void html_write(FILE *f, const struct rh_run_info *ri)
                     "schedule (achieved %.1f/s, under 98%% of the target, with no errors): %s. "
                     "Latencies are still measured from the due times.</p>\n",
                     ri->steps[i].rate, ri->steps[i].achieved,
-                    ri->steps[i].conn_waits ? "requests waited for one of the --conns connections"
+                    ri->steps[i].conn_waits ? "every one of the --conns connections was busy waiting on the "
+                                              "pool, so later requests waited for a free one (raise "
+                                              "--conns to send them anyway)"
                                             : "it fell behind its own schedule (CPU-bound)");
     fputs("<h2>Suggested settings</h2>\n<pre>", f);
     suggestions_text(f, "", sg, ri->steps);
