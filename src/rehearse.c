@@ -33,6 +33,7 @@
 /* Requests due within this much of now go out in the same wake-up: a
  * wake-up per request would cost more than the 20 us they are early. */
 #define RH_SLACK_NS 20000ull
+#define RH_MIN_GAP_NS 100000ull
 
 const char *const rh_err_names[RH_ERR_KINDS] = { "connect", "timeout", "closed", "bad", "5xx",
                                                  "4xx" };
@@ -60,9 +61,14 @@ struct rh_run {
     ev_signal sigint, sigterm;
 };
 
-static void arm_timerfd(struct rh_run *r)
+static void arm_timerfd(struct rh_run *r, uint64_t now)
 {
     uint64_t next = rh_sched_next_due(&r->sched);
+    /* At most one wake-up per RH_MIN_GAP_NS: above 10k req/s requests go
+     * out in small batches, late by under 0.1 ms (counted: latency runs
+     * from the due time), instead of a wake-up each. */
+    if (next != UINT64_MAX && next < now + RH_MIN_GAP_NS)
+        next = now + RH_MIN_GAP_NS;
     struct itimerspec its = { 0 };
     if (next != UINT64_MAX) {
         if (next == 0)
@@ -78,15 +84,17 @@ static void tfd_cb(struct ev_loop *loop, ev_io *w, int revents)
     (void)loop;
     (void)revents;
     struct rh_run *r = w->data;
-    uint64_t expirations;
-    if (read(r->tfd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+    /* No read(2) of the expiration count: timerfd_settime() in
+     * arm_timerfd() clears it, one system call fewer per wake-up. */
+    if (r->phase != PH_RUN) {
+        struct itimerspec off = { 0 };
+        timerfd_settime(r->tfd, 0, &off, NULL);
         return;
-    if (r->phase != PH_RUN)
-        return;
+    }
     uint64_t now = rh_now_ns(), due;
     while (rh_sched_next(&r->sched, now + RH_SLACK_NS, &due))
         rh_client_issue(&r->client, due);
-    arm_timerfd(r);
+    arm_timerfd(r, now);
 }
 
 static void step_begin(struct rh_run *r)
@@ -101,7 +109,7 @@ static void step_begin(struct rh_run *r)
     rh_sched_init(&r->sched, now, s->rate, o->step_ms);
     r->phase = PH_RUN;
     r->stats.step = o->have_stats ? s : NULL;
-    arm_timerfd(r);
+    arm_timerfd(r, 0);
 }
 
 static void step_finish(struct rh_run *r)

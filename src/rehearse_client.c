@@ -450,6 +450,8 @@ static void on_readable(struct rh_conn *k)
         }
         if (rc == 1)
             return; /* finished: k may be closed or serving the next request */
+        if ((size_t)n < cap)
+            return; /* drained: epoll (level-triggered) says when more comes */
     }
 }
 
