@@ -43,7 +43,7 @@ struct rh_client {
     uint64_t timeout_ns;
     struct rh_acc *acc;
 
-    unsigned max_conns, nconns, nidle;
+    unsigned max_conns, nconns, nidle, nconnecting;
     struct rh_conn **all;    /* open connections, [0..nconns) */
     struct rh_conn **idle;   /* idle ones, [0..nidle) */
 

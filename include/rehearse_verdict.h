@@ -16,6 +16,10 @@ int rh_step_held(const struct rh_step *s, double slo_p99_ms, double slo_errors);
  * rate at a step without errors (with errors, a shortfall is the server's). */
 int rh_step_behind(const struct rh_step *s);
 
+/* The generator's own lateness (its schedule lag's p99) is a real part of
+ * the step's latency: over a quarter of the SLO's p99 (and over 1 ms). */
+int rh_step_lagged(const struct rh_step *s, double slo_p99_ms);
+
 /* The index of the knee: the last step before the latency turned - its
  * p99 more than doubled (and by over 5 ms) from the lowest step's - or
  * broke the SLO.  -1 when the first step already had. */

@@ -21,6 +21,10 @@
 
 #define RH_HEAD_MAX 8192
 #define RH_FIELDS_MAX 128
+/* Handshakes in flight at once.  Past it, requests wait for a connection
+ * rather than start a storm of connects that a struggling server (or its
+ * accept queue) answers slower still. */
+#define RH_CONNECTING_MAX 256
 
 enum { RC_CONNECTING, RC_IDLE, RC_BUSY };
 
@@ -156,6 +160,8 @@ static void conn_close(struct rh_conn *k)
     struct rh_client *c = k->c;
     if (k->state == RC_IDLE)
         idle_remove(c, k);
+    if (k->state == RC_CONNECTING)
+        c->nconnecting--;
     ev_io_stop(c->loop, &k->io);
     close(k->fd);
     struct rh_conn *last = c->all[--c->nconns];
@@ -195,6 +201,7 @@ static struct rh_conn *conn_open(struct rh_client *c)
     k->c = c;
     k->fd = fd;
     k->state = RC_CONNECTING;
+    c->nconnecting++;
     k->slot = c->nconns;
     c->all[c->nconns++] = k;
     k->writing = 1;
@@ -204,9 +211,14 @@ static struct rh_conn *conn_open(struct rh_client *c)
 }
 
 /* Serves waiting requests while a connection is free or may be opened. */
+static int may_open(const struct rh_client *c)
+{
+    return c->nconns < c->max_conns && c->nconnecting < RH_CONNECTING_MAX;
+}
+
 static void pump(struct rh_client *c)
 {
-    while (c->wq_len && (c->nidle || c->nconns < c->max_conns))
+    while (c->wq_len && (c->nidle || may_open(c)))
         dispatch(c, wq_pop(c));
 }
 
@@ -266,7 +278,7 @@ static void dispatch(struct rh_client *c, struct rh_req r)
         start_request(k, r);
         return;
     }
-    if (c->nconns < c->max_conns) {
+    if (may_open(c)) {
         struct rh_conn *k = conn_open(c);
         if (!k) {
             req_error(c, RH_ERR_CONNECT);
@@ -302,10 +314,7 @@ void rh_client_preconnect(struct rh_client *c, unsigned n)
 
 unsigned rh_client_connecting(const struct rh_client *c)
 {
-    unsigned n = 0;
-    for (unsigned i = 0; i < c->nconns; i++)
-        n += c->all[i]->state == RC_CONNECTING;
-    return n;
+    return c->nconnecting;
 }
 
 /* The response is complete: count it, then reuse or close the connection. */
@@ -460,6 +469,7 @@ static void on_connected(struct rh_conn *k)
     int err = 0;
     socklen_t len = sizeof err;
     getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    struct rh_client *c = k->c;
     if (err && k->warm) {
         conn_close(k);
         return;
@@ -468,8 +478,9 @@ static void on_connected(struct rh_conn *k)
         conn_failed(k, RH_ERR_CONNECT);
         return;
     }
+    c->nconnecting--;
+    k->state = RC_BUSY; /* no longer connecting, whatever comes next */
     if (k->warm) {
-        struct rh_client *c = k->c;
         k->warm = 0;
         k->state = RC_IDLE;
         conn_events(k, 0);
@@ -479,6 +490,7 @@ static void on_connected(struct rh_conn *k)
         return;
     }
     start_request(k, k->req);
+    pump(c); /* the connect slot it held may let a waiting request open one */
 }
 
 static void conn_cb(struct ev_loop *loop, ev_io *w, int revents)

@@ -132,6 +132,11 @@ void rh_report_summary(FILE *out, const struct rh_opts *o, const struct rh_step 
                     steps[i].conn_waits ? "every connection (--conns) was busy waiting on the pool, so later "
                                           "requests waited for one (their wait is in the latencies)"
                                         : "it fell behind the due times (CPU-bound)");
+    for (int i = 0; i < n; i++)
+        if (rh_step_lagged(&steps[i], o->slo_p99_ms))
+            fprintf(out, "note: at %u req/s the generator itself was up to %.1fms late (p99 of "
+                    "its schedule lag): its machine was busy, and that much of the latency is "
+                    "its own\n", steps[i].rate, steps[i].lag_p99_ms);
     fprintf(out, "suggested settings:\n");
     suggestions_text(out, "  ", sg, steps);
 }
@@ -525,6 +530,11 @@ static void html_write(FILE *f, const struct rh_run_info *ri)
                                               "pool, so later requests waited for a free one (raise "
                                               "--conns to send them anyway)"
                                             : "it fell behind its own schedule (CPU-bound)");
+    for (int i = 0; i < ri->n; i++)
+        if (rh_step_lagged(&ri->steps[i], o->slo_p99_ms))
+            fprintf(f, "<p class=\"note\">At %u requests/s the generator itself was up to %.1f ms "
+                    "late (p99 of its schedule lag): its machine was busy, and that much of the "
+                    "latency is its own.</p>\n", ri->steps[i].rate, ri->steps[i].lag_p99_ms);
     fputs("<h2>Suggested settings</h2>\n<pre>", f);
     suggestions_text(f, "", sg, ri->steps);
     fputs("</pre>\n<h2>Charts</h2>\n", f);

@@ -30,6 +30,11 @@ int rh_step_behind(const struct rh_step *s)
     return s->errors == 0 && s->achieved < 0.98 * (double)s->rate;
 }
 
+int rh_step_lagged(const struct rh_step *s, double slo_p99_ms)
+{
+    return s->lag_p99_ms > 1.0 && s->lag_p99_ms > 0.25 * slo_p99_ms;
+}
+
 int rh_knee(const struct rh_step *steps, int n)
 {
     double low = 0;

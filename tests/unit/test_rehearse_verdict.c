@@ -49,6 +49,17 @@ Test(rehearse_verdict, behind_schedule_only_without_errors)
     cr_assert_not(rh_step_behind(&steps[0]), "the server's shortfall, not the generator's");
 }
 
+Test(rehearse_verdict, generator_lag_is_flagged_when_it_matters)
+{
+    step(0, 1000, 50, 1000, 0);
+    steps[0].lag_p99_ms = 20;
+    cr_assert_not(rh_step_lagged(&steps[0], 100), "20 ms of a 100 ms SLO");
+    steps[0].lag_p99_ms = 30;
+    cr_assert(rh_step_lagged(&steps[0], 100));
+    steps[0].lag_p99_ms = 0.9;
+    cr_assert_not(rh_step_lagged(&steps[0], 2), "under a millisecond never");
+}
+
 Test(rehearse_verdict, knee_is_where_latency_turned_or_the_slo_broke)
 {
     step(0, 100, 22, 300, 0);
