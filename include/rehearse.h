@@ -83,8 +83,9 @@ struct rh_server_step {
 
 struct rh_step {
     unsigned rate;
-    double achieved;      /* requests sent within the step's time / step time */
-    uint64_t sent, done, errors;
+    double achieved;      /* requests written within the step's time / step time */
+    uint64_t sent;        /* requests the step attempted (all that fell due) */
+    uint64_t done, errors;
     uint64_t err[RH_ERR_KINDS];
     uint64_t conn_waits;  /* requests that waited for a free connection */
     uint64_t retried;     /* sent again after a kept connection closed unused */

@@ -20,7 +20,8 @@
 struct rh_acc {
     struct rh_hist lat;      /* due time -> complete response, us */
     struct rh_hist lag;      /* due time -> handed to a connection or the wait queue, us */
-    uint64_t sent, sent_in_window, done, errors;
+    uint64_t issued;         /* requests due in the step, handed to the client */
+    uint64_t sent, sent_in_window, done, errors; /* sent: written to a connection */
     uint64_t err[RH_ERR_KINDS];
     uint64_t conn_waits, retried;
     uint64_t window_end_ns;  /* "sent in window": before the step's end */

@@ -117,7 +117,10 @@ static void step_finish(struct rh_run *r)
     const struct rh_opts *o = r->o;
     struct rh_step *s = &r->steps[r->k];
     const struct rh_acc *a = &r->acc;
-    s->sent = a->sent;
+    /* Every request the step attempted, so that errors (a refused connect
+     * never reaches the wire) are a share of it; achieved counts only what
+     * went on the wire in time. */
+    s->sent = a->issued;
     s->done = a->done;
     s->errors = a->errors;
     memcpy(s->err, a->err, sizeof s->err);
@@ -171,7 +174,7 @@ static void house_cb(struct ev_loop *loop, ev_timer *w, int revents)
     if (r->tty && !r->o->quiet) {
         double frac = 1.0 - (double)(r->acc.window_end_ns > now ? r->acc.window_end_ns - now : 0) /
                                 ((double)r->o->step_ms * 1e6);
-        rh_report_progress(stdout, r->k, r->nsteps, r->steps[r->k].rate, frac, r->acc.sent,
+        rh_report_progress(stdout, r->k, r->nsteps, r->steps[r->k].rate, frac, r->acc.issued,
                            r->acc.errors);
     }
 }

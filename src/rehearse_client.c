@@ -299,6 +299,7 @@ void rh_client_issue(struct rh_client *c, uint64_t due_ns)
      * what says whether it kept to the schedule. */
     uint64_t now = rh_now_ns();
     rh_hist_record(&c->acc->lag, now > due_ns ? (now - due_ns) / 1000 : 0);
+    c->acc->issued++;
     dispatch(c, r);
 }
 
