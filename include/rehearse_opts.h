@@ -5,6 +5,7 @@
 #define PROXY_REHEARSE_OPTS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "rehearse.h"
 
@@ -28,6 +29,6 @@ unsigned rh_opts_conns(const struct rh_opts *o, unsigned long long nofile);
 int rh_entries_load(const struct rh_opts *o, struct rh_entry **out, char *err, size_t errlen);
 void rh_entries_free(struct rh_entry *e, int n);
 
-void rh_usage(void);
+void rh_usage(FILE *out);
 
 #endif

@@ -267,13 +267,13 @@ int rehearse_main(int argc, char **argv)
     char err[512];
     int rc = rh_opts_parse(&o, argc, argv, err, sizeof err);
     if (rc == 2 && strcmp(err, "help") == 0) {
-        rh_usage();
+        rh_usage(stdout);
         return 0;
     }
     if (rc) {
         fprintf(stderr, "proxy rehearse: %s\n", err);
         if (rc == 2)
-            rh_usage();
+            rh_usage(stderr);
         return rc;
     }
     struct rh_entry *entries;

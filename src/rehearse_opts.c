@@ -30,9 +30,9 @@ static int bad(char *err, size_t len, const char *fmt, ...)
     return -1;
 }
 
-void rh_usage(void)
+void rh_usage(FILE *out)
 {
-    fprintf(stderr,
+    fprintf(out,
             "usage: proxy rehearse URL [--rate FROM:TO:STEP] [--step-time 20s] [--conns N]\n"
             "                      [--paths FILE] [--slo p99=300ms,errors=0.1%%]\n"
             "                      [--stats ADDR:PORT] [--report DIR] [--header 'Name: value']...\n"
@@ -301,6 +301,11 @@ int rh_opts_parse(struct rh_opts *o, int argc, char **argv, char *err, size_t er
     if (!o->url) {
         bad(err, errlen, "no URL to rehearse (e.g. http://127.0.0.1:8080/)");
         return 2;
+    }
+    if ((double)o->rate_from * (double)o->step_ms < 1000.0) {
+        bad(err, errlen, "--step-time: %.1fs at %u req/s sends no request; make it longer",
+            (double)o->step_ms / 1000.0, o->rate_from);
+        return 1;
     }
     return parse_url(o, o->url, err, errlen) < 0 ? 1 : 0;
 }

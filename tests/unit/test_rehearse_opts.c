@@ -61,6 +61,7 @@ Test(rehearse_opts, bad_values_exit_1_with_the_option_named)
     refused(PARSE("--rate", "1:2:3:4", "http://127.0.0.1/"), "--rate");
     refused(PARSE("--step-time", "20", "http://127.0.0.1/"), "--step-time");
     refused(PARSE("--conns", "0", "http://127.0.0.1/"), "--conns");
+    refused(PARSE("--rate", "1", "--step-time", "500ms", "http://127.0.0.1/"), "sends no request");
     refused(PARSE("--slo", "p99=fast", "http://127.0.0.1/"), "p99=");
     refused(PARSE("--slo", "errors=150%", "http://127.0.0.1/"), "errors=");
     refused(PARSE("--slo", "p50=10ms", "http://127.0.0.1/"), "unknown objective");
