@@ -456,7 +456,7 @@ static void html_charts(FILE *f, const struct rh_run_info *ri)
 static void html_table(FILE *f, const struct rh_run_info *ri)
 {
     fprintf(f, "<table><tr><th>rate</th><th>achieved</th><th>sent</th><th>p50</th><th>p99</th>"
-            "<th>max</th><th>errors</th><th>verdict</th><th>servers: in flight (max) / queue "
+            "<th>max</th><th>errors</th><th>generator lag p99</th><th>verdict</th><th>servers: in flight (max) / queue "
             "(max) / failures / state</th></tr>\n");
     for (int i = 0; i < ri->n; i++) {
         const struct rh_step *s = &ri->steps[i];
@@ -466,9 +466,10 @@ static void html_table(FILE *f, const struct rh_run_info *ri)
         fmt_ms(mx, sizeof mx, s->max_ms);
         errors_text(errs, sizeof errs, s);
         fprintf(f, "<tr class=\"%s\"><td>%u/s</td><td>%.1f/s%s</td><td>%llu</td><td>%s</td>"
-                "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>", s->held ? "ok" : "bad",
-                s->rate, s->achieved, s->behind ? " (behind schedule)" : "",
-                (unsigned long long)s->sent, p50, p99, mx, errs, s->held ? "held" : "broke");
+                "<td>%s</td><td>%s</td><td>%s</td><td>%.2fms</td><td>%s</td><td>",
+                s->held ? "ok" : "bad", s->rate, s->achieved,
+                s->behind ? " (behind schedule)" : "", (unsigned long long)s->sent, p50, p99, mx,
+                errs, s->lag_p99_ms, s->held ? "held" : "broke");
         for (unsigned j = 0; j < s->nservers; j++) {
             const struct rh_server_step *v = &s->servers[j];
             html_str(f, v->pool);
