@@ -408,7 +408,7 @@ static void html_charts(FILE *f, const struct rh_run_info *ri)
     svg_chart(f, "Latency against rate (from the due time, log scale)", "ms", st, n, lat, 2, 1,
               ri->o->slo_p99_ms);
     struct series rate[] = { { "target", "#7f7f7f", 1, tgt }, { "achieved", "#2ca02c", 0, ach } };
-    svg_chart(f, "Achieved rate (requests sent within the step)", "/s", st, n, rate, 2, 0, -1);
+    svg_chart(f, "Achieved rate (requests written within the step's time)", "/s", st, n, rate, 2, 0, -1);
     struct series errs[] = { { "errors", "#d62728", 0, err } };
     svg_chart(f, "Errors (share of requests sent)", "%", st, n, errs, 1, 0,
               ri->o->slo_errors * 100);
