@@ -6,9 +6,11 @@
  * The pieces, each in its own file: rehearse_opts (the command line),
  * rehearse_sched (open-loop due times), rehearse_hist (latency histogram),
  * rehearse_client (connections and requests on one libev loop),
- * rehearse_stats (sampling the proxy's /api/stats), rehearse_verdict (SLO,
- * knee and suggested settings: pure functions), rehearse_report (the live
- * line, report.json and report.html), rehearse.c (the run, step by step).
+ * rehearse_stats (sampling the proxy's /api/stats, read with the small
+ * rehearse_json reader), rehearse_verdict (SLO, knee and suggested
+ * settings: pure functions), rehearse_report (the live line, the summary,
+ * report.json), rehearse_html (report.html and its SVG charts), rehearse.c
+ * (the run, step by step).
  */
 #ifndef PROXY_REHEARSE_H
 #define PROXY_REHEARSE_H

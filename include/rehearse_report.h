@@ -30,6 +30,16 @@ struct rh_run_info {
     int interrupted;
 };
 
+/* report.html's text (rehearse_html.c). */
+void rh_html_write(FILE *f, const struct rh_run_info *ri);
+
+/* Shared by the text and the HTML: "21.3ms" / "1.3s"; "12 (5xx 10, timeout
+ * 2)"; the suggested settings as commented configuration lines. */
+void rh_fmt_ms(char *out, size_t cap, double ms);
+void rh_errors_text(char *out, size_t cap, const struct rh_step *s);
+void rh_suggestions_text(FILE *out, const char *indent, const struct rh_suggest *sg,
+                         const struct rh_step *steps);
+
 /* Writes DIR/report.json and DIR/report.html.  0, or -1 with errno. */
 int rh_report_write(const char *dir, const struct rh_run_info *ri);
 /* The JSON document alone (for tests): malloc'ed, NUL-ended. */
