@@ -20,6 +20,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "privdrop.h"
+#include "rehearse.h"
 #include "runtime.h"
 #include "service.h"
 #include "stats.h"
@@ -46,6 +47,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: proxy [-c FILE] [-p PIDFILE] [-t] [-V] [-h]\n"
+            "       proxy rehearse URL [options]   (a load test: proxy rehearse -h)\n"
             "  -c FILE   configuration file (default: " DEFAULT_CONFIG ")\n"
             "  -p FILE   write the process id there once listening (removed at exit)\n"
             "  -t        check the configuration and exit\n"
@@ -256,6 +258,8 @@ int main(int argc, char **argv)
     int check_only = 0;
     int opt;
 
+    if (argc > 1 && strcmp(argv[1], "rehearse") == 0)
+        return rehearse_main(argc - 1, argv + 1);
     while ((opt = getopt(argc, argv, "c:p:tVh")) != -1) {
         switch (opt) {
         case 'c': config_path = optarg; break;

@@ -7,7 +7,8 @@
 #   util ARGS...         tests/scenario/reload_util.py ARGS
 #   stats_json           GET /api/stats (needs STATS set)
 #   stat KEY             one /api/stats value: a dotted path (reloads.failed)
-#                        or POOL/SERVER/FIELD ("absent": no such server)
+#                        or POOL/SERVER/FIELD ("absent": no such server, or one a
+#                        reload removed that is only listed while its requests end)
 #   fstat KEY            as stat, from the saved JSON file $STATS_FILE
 #   gen                  the current generation
 #   wait_gen GEN SECS    wait until the generation is >= GEN
@@ -58,7 +59,7 @@ json_get() {
         */*/*)
             local p=${1%%/*} rest=${1#*/}
             echo "$json" | jq -rc --arg p "$p" --arg s "${rest%%/*}" --arg f "${rest#*/}" \
-                '[.pools[] | select(.name == $p) | .servers[] | select(.name == $s) | getpath($f | split(".") | map(tonumber? // .))]
+                '[.pools[] | select(.name == $p) | .servers[] | select(.name == $s and (.removed | not)) | getpath($f | split(".") | map(tonumber? // .))]
                  | if length == 0 then "absent" else .[0] end'
             ;;
         *) echo "$json" | jq -rc --arg k "$1" 'getpath($k | split(".") | map(tonumber? // .))' ;;

@@ -8,7 +8,8 @@
     reload_util.py stat STATS_PORT|- KEY
         one value of GET /api/stats (or of the JSON on stdin for "-"): KEY is a dotted path (generation,
         reloads.failed, ...) or POOL/SERVER/FIELD for a server's field
-        (prints "absent" when there is no such server).
+        (prints "absent" when there is no such server, or only one a reload
+        removed that is listed while its last requests end).
     reload_util.py servers STATS_PORT
         "pool/server=requests" for every server, one per line.
     reload_util.py wait-gen STATS_PORT GEN SECS
@@ -55,7 +56,9 @@ def stat_value(st, key):
             if p.get("name") != pool:
                 continue
             for s in p.get("servers", []):
-                if s.get("name") == server:
+                # A server a reload removed is listed ("removed": true) only
+                # until its requests end: it is not in the pool any more.
+                if s.get("name") == server and not s.get("removed"):
                     v = s
                     for k in field.split("."):
                         v = v[k]
