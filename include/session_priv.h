@@ -34,13 +34,12 @@ struct worker;
 /* Interim (1xx) responses relayed before the final one; more is a 502. */
 #define INTERIM_MAX 8
 
+/* The HTTP/1 connection's own states; where a request is (queued,
+ * connecting, forwarding, tunnelling) is its txn's phase (txn.h). */
 enum sess_state {
     SESS_IDLE,        /* keep-alive: waiting for a request; no buffers held (timeout keep-alive) */
     SESS_READ_HEAD,   /* receiving a request head (timeout client: 408) */
-    SESS_QUEUED,      /* waiting in the pool's queue for a server slot (timeout queue: 503) */
-    SESS_CONNECT,     /* connecting to the chosen server (timeout connect) */
-    SESS_FORWARD,     /* request to the server, response to the client (timeout server: 504) */
-    SESS_TUNNEL,      /* after a 101: bytes both ways until one side closes */
+    SESS_REQUEST,     /* a request handed to its txn (whose phase times it) */
     SESS_ERROR,       /* sending a response made by the proxy, then closing */
     SESS_CLOSED,      /* freed at the end of the current callback */
 };
@@ -52,9 +51,6 @@ struct session {
     uint8_t state;
     unsigned client_eof : 1;
     unsigned lingering : 1;       /* error sent, write side shut: discarding input until EOF */
-    double last_activity;         /* for timeout server, checked lazily */
-    double client_progress_at;    /* when the client last took response bytes (timeout client) */
-    int outq_seen;                /* client socket's unsent bytes at the last check, -1 = none */
     struct buf *in;               /* request bytes; NULL while idle */
     size_t scanned;               /* in: searched for the end of the head */
     struct txn *t;
@@ -68,12 +64,14 @@ extern _Thread_local char *sess_scratch_out;
 extern _Thread_local size_t sess_scratch_out_cap;
 int sess_scratch_reserve(unsigned fields, size_t out);
 
+/* The session's request is in phase `phase` of its txn. */
+static inline int sess_in(const struct session *s, int phase)
+{
+    return s->state == SESS_REQUEST && s->t->phase == phase;
+}
+
 /* session.c */
 const struct config *sess_cfg(const struct session *s);
-/* The client took response bytes: progress for timeout client. */
-void sess_client_progress(struct session *s);
-/* How often a forwarding session's timer looks at both sides. */
-uint64_t sess_forward_check_ms(const struct config *cfg);
 void sess_respond_error(struct session *s, int status);
 extern const struct sendq_ops sess_client_sendq, sess_upstream_sendq;
 void sess_step(struct session *s);
@@ -82,16 +80,8 @@ void sess_step(struct session *s);
 void sess_mark_closed(struct session *s);
 
 /* session_server.c */
-void sess_start_server(struct session *s);
-/* h1_proto.server_down: a server was marked down; in pools with `on-down
- * shutdown` a request on it with no response byte yet goes to another
- * server when it may be retried, else gets 502. */
-void sess_server_down(struct conn *c);
-/* h1_proto.server_down: a server was marked down; in pools with `on-down
- * shutdown` a request on it with no response byte yet goes to another
- * server when it may be retried, else gets 502. */
-void sess_server_down(struct conn *c);
-void sess_attempt_failed(struct session *s, const char *reason, int counts, int status);
+/* The server side of a txn for HTTP/1 servers (txn.h). */
+extern const struct txn_upstream_ops sess_upstream_ops;
 void sess_flush_upstream(struct session *s);
 void sess_compact_in(struct session *s);
 void sess_flush_client(struct session *s);

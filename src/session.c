@@ -49,6 +49,7 @@ _Thread_local char *sess_scratch_out;
 _Thread_local size_t sess_scratch_out_cap;
 
 static void request_complete(struct session *s);
+static const struct stream_sink h1_sink;
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -191,6 +192,7 @@ void sess_respond_error(struct session *s, int status)
     t->status = (uint16_t)status;
     t->resp_any = t->resp_head_done = t->resp_done = 1;
     t->close_after = 1;
+    t->phase = TXN_DONE;
     s->state = SESS_ERROR;
     if (t->srv && status >= 500)
         atomic_fetch_add_explicit(&t->srv->responses[4], 1, memory_order_relaxed);
@@ -204,25 +206,22 @@ void sess_respond_error(struct session *s, int status)
 static void client_sent(void *owner, size_t bytes)
 {
     struct session *s = owner;
-    if (s->t)
-        s->t->bytes_out += bytes;
-    s->last_activity = ev_now(s->c.w->loop);
-    sess_client_progress(s);
-}
-
-void sess_client_progress(struct session *s)
-{
-    s->client_progress_at = ev_now(s->c.w->loop);
-    s->outq_seen = -1;
+    struct txn *t = s->t;
+    if (t) {
+        t->bytes_out += bytes;
+        t->last_activity = ev_now(s->c.w->loop);
+        txn_client_progress(t, t->last_activity);
+    }
 }
 
 static void upstream_sent(void *owner, size_t bytes)
 {
     struct session *s = owner;
     (void)bytes;
-    if (s->t)
+    if (s->t) {
         s->t->sent_any = 1;
-    s->last_activity = ev_now(s->c.w->loop);
+        s->t->last_activity = ev_now(s->c.w->loop);
+    }
 }
 
 static void sendq_woke(void *owner)
@@ -254,7 +253,10 @@ static void txn_new(struct session *s)
         return;
     }
     s->t = t;
-    t->s = s;
+    t->sink = &h1_sink;
+    t->sink_ctx = s;
+    t->uops = &sess_upstream_ops;
+    t->w = s->c.w;
     mem_trim_note(&s->c.w->trim_requests, txn_live_count());
     t->t_start = ev_now(s->c.w->loop);
     t->rt = s->c.w->rt;
@@ -360,11 +362,10 @@ static void handle_head(struct session *s)
 
     char path_buf[ROUTE_PATH_MAX]; /* like nginx's 8k: a longer target that needs normalizing is a 414 */
     struct route_result route;
-    router_resolve(t->rt, s->in->data + h.host_off, h.host_len, s->in->data + h.uri_off, h.uri_len,
-                   path_buf, sizeof path_buf, &route);
-    t->pool = route.pool;
-    if (route.status || !t->pool) {
-        sess_respond_error(s, route.status ? route.status : 503);
+    int status = txn_route(t, s->in->data + h.host_off, h.host_len, s->in->data + h.uri_off, h.uri_len,
+                           path_buf, sizeof path_buf, &route);
+    if (status) {
+        sess_respond_error(s, status);
         return;
     }
     if (cfg->normalize_path && route.path == path_buf) {
@@ -379,7 +380,8 @@ static void handle_head(struct session *s)
         parse_request_body(s);
     if (s->state == SESS_ERROR || s->state == SESS_CLOSED)
         return;
-    sess_start_server(s);
+    s->state = SESS_REQUEST;
+    txn_start_server(t);
 }
 
 /* Advances t->in_fwd over the body bytes that have arrived. */
@@ -402,13 +404,6 @@ static void parse_request_body(struct session *s)
 
 /* ---- the end of a request ---------------------------------------------------------------- */
 
-static int status_class(unsigned status)
-{
-    if (status < 100 || status > 599)
-        return 4;
-    return (int)(status / 100) - 1;
-}
-
 /* The response went out whole: account, give the server connection back
  * or close it, and go on with the next request or close. */
 static void request_complete(struct session *s)
@@ -416,23 +411,7 @@ static void request_complete(struct session *s)
     struct txn *t = s->t;
     double now = ev_now(s->c.w->loop);
 
-    if (t->srv) {
-        atomic_fetch_add_explicit(&t->srv->responses[status_class(t->status)], 1, memory_order_relaxed);
-        if (t->status < 500)
-            health_report_success(t->srv);
-    }
-    metrics_request_done((uint64_t)((now - t->t_start) * 1e6));
-    if (t->up) {
-        int beyond = t->rin && t->rin_fwd < t->rin->len; /* bytes past the response's end */
-        int clean = t->resp_keep_alive && t->req_done && t->in_sent == t->in_fwd && t->rin && !beyond;
-        if (beyond && t->resp_done)
-            atomic_fetch_add_explicit(&metrics.server_conns_stray, 1, memory_order_relaxed);
-        if (clean)
-            upstream_park(t->up);
-        else
-            upstream_close(t->up);
-        t->up = NULL;
-    }
+    txn_complete(t, now);
     if (access_log_enabled())
         txn_access_log(t, now);
     int close_client = t->close_after || !t->client_keep_alive || s->c.w->stopping || !t->req_done ||
@@ -470,9 +449,9 @@ static void client_eof(struct session *s, int reset)
 {
     struct txn *t = s->t;
     s->client_eof = 1;
-    if (s->state == SESS_TUNNEL)
+    if (sess_in(s, TXN_TUNNEL))
         return;
-    int in_flight = t && (s->state == SESS_FORWARD || s->state == SESS_CONNECT || s->state == SESS_QUEUED);
+    int in_flight = t && s->state == SESS_REQUEST;
     /* An upgrade's FIN is a tunnel half-close that came before the 101:
      * passed on once the tunnel is up (a reset still ends it). */
     int keeps = t && t->req_done && (t->pool->cfg->ignore_client_abort || (t->req_upgrade && !reset));
@@ -539,7 +518,7 @@ static void client_read(struct session *s)
             }
             return;
         }
-        if (n < 0 && s->state == SESS_TUNNEL)
+        if (n < 0 && sess_in(s, TXN_TUNNEL))
             sess_mark_closed(s); /* a reset, not a half-close: nothing to pass on */
         else
             client_eof(s, n < 0);
@@ -555,15 +534,12 @@ static void client_read(struct session *s)
     case SESS_READ_HEAD:
         handle_head(s);
         break;
-    case SESS_FORWARD:
-    case SESS_CONNECT:
-    case SESS_QUEUED:
-        parse_request_body(s);
-        s->last_activity = ev_now(s->c.w->loop);
-        break;
-    case SESS_TUNNEL:
-        s->t->in_fwd = s->in->len;
-        s->last_activity = ev_now(s->c.w->loop);
+    case SESS_REQUEST:
+        if (s->t->phase == TXN_TUNNEL)
+            s->t->in_fwd = s->in->len;
+        else
+            parse_request_body(s);
+        s->t->last_activity = ev_now(s->c.w->loop);
         break;
     default:
         break;
@@ -582,73 +558,6 @@ static void h1_io(struct conn *c, int revents)
     sess_step(s);
 }
 
-/* A forwarding session's timer comes this often, so that a client that
- * stops taking the response is seen within a quarter of timeout client. */
-uint64_t sess_forward_check_ms(const struct config *cfg)
-{
-    uint64_t quarter = cfg->timeout_client_ms / 4 ? cfg->timeout_client_ms / 4 : 1;
-    return quarter < cfg->timeout_server_ms ? quarter : cfg->timeout_server_ms;
-}
-
-/* Response bytes are waiting for the client's socket to take them. */
-static int waiting_on_client(const struct session *s)
-{
-    const struct txn *t = s->t;
-    return xprt_send_pending(&s->c.x) || (t->rin && t->rin_sent < t->rin_fwd) || (t->splicing && t->pipe.held > 0);
-}
-
-/* Whether the client has taken nothing for timeout client.  A slow reader
- * empties its socket's send queue a little at a time without the socket
- * ever becoming writable (the kernel wakes a writer only once a third of
- * the buffer is free): the queue's shrinking, sampled at each check, is
- * progress too, not only the proxy's writes. */
-static int client_stalled(struct session *s, double now)
-{
-    int outq = xprt_unsent(&s->c.x);
-    if (outq >= 0) {
-        if (s->outq_seen >= 0 && outq < s->outq_seen)
-            s->client_progress_at = now;
-        s->outq_seen = outq;
-    }
-    return (now - s->client_progress_at) * 1000.0 >= (double)sess_cfg(s)->timeout_client_ms;
-}
-
-static void forward_timeout(struct session *s)
-{
-    struct txn *t = s->t;
-    const struct config *cfg = sess_cfg(s);
-    uint64_t limit = cfg->timeout_server_ms;
-    double now = ev_now(s->c.w->loop);
-    double idle = now - s->last_activity;
-
-    if (waiting_on_client(s)) {
-        /* Not the server's turn: only timeout client applies. */
-        if (!client_stalled(s, now)) {
-            conn_timer_set(&s->c, sess_forward_check_ms(cfg));
-            return;
-        }
-        log_debug("client took nothing of its response for %llu ms: closing",
-                  (unsigned long long)cfg->timeout_client_ms);
-        sess_mark_closed(s);
-        return;
-    }
-    s->outq_seen = -1;
-    if (idle * 1000.0 < (double)limit) {
-        uint64_t left = (uint64_t)((double)limit - idle * 1000.0) + 1;
-        uint64_t check = sess_forward_check_ms(cfg);
-        conn_timer_set(&s->c, left < check ? left : check);
-        return;
-    }
-    if (s->state == SESS_TUNNEL) {
-        sess_mark_closed(s);
-        return;
-    }
-    atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
-    if (!t->resp_any)
-        health_report_failure(t->pool, t->srv, "timeout waiting for the response");
-    sess_respond_error(s, 504);
-}
-
 /* h1_proto.timeout: the deadline of the session's state passed. */
 static void h1_timeout(struct conn *c)
 {
@@ -664,16 +573,8 @@ static void h1_timeout(struct conn *c)
         else
             sess_mark_closed(s);
         break;
-    case SESS_QUEUED:
-        balance_dequeue(s->t->pool->shared, &s->t->qw);
-        sess_respond_error(s, 503);
-        break;
-    case SESS_CONNECT:
-        sess_attempt_failed(s, "connect timeout", 1, 504);
-        break;
-    case SESS_FORWARD:
-    case SESS_TUNNEL:
-        forward_timeout(s);
+    case SESS_REQUEST:
+        txn_timeout(s->t);
         break;
     default:
         sess_mark_closed(s);
@@ -704,16 +605,10 @@ static void update_interest(struct session *s)
         if (s->lingering)
             cev |= EV_READ;
         break;
-    case SESS_CONNECT:
-    case SESS_FORWARD:
-    case SESS_QUEUED:
+    case SESS_REQUEST:
         /* Reading on after the request keeps the fd's epoll registration
          * unchanged between requests and notices a client that leaves;
-         * pipelined bytes wait in s->in. */
-        if (in_has_space(s))
-            cev |= EV_READ;
-        break;
-    case SESS_TUNNEL:
+         * pipelined bytes wait in s->in (in a tunnel they go on). */
         if (in_has_space(s))
             cev |= EV_READ;
         break;
@@ -726,11 +621,11 @@ static void update_interest(struct session *s)
         cev |= EV_WRITE;
     conn_io_want(s->c.w->loop, &s->c.io, cev);
 
-    if (!t || !t->up)
+    if (!t || !t->up || s->state != SESS_REQUEST)
         return;
-    if (s->state == SESS_CONNECT) {
+    if (t->phase == TXN_CONNECT) {
         uev = EV_WRITE;
-    } else if (s->state == SESS_FORWARD || s->state == SESS_TUNNEL) {
+    } else if (t->phase == TXN_FORWARD || t->phase == TXN_TUNNEL) {
         if (t->splicing) {
             if (t->splice_left && t->pipe.held < t->pipe.cap)
                 uev |= EV_READ;
@@ -752,20 +647,16 @@ void sess_step(struct session *s)
         struct txn *t = s->t;
         if (s->state == SESS_CLOSED)
             break;
-        if (s->state == SESS_CONNECT && t && !t->up) {
-            sess_attempt_failed(s, "connect error", 1, 502);
-            continue;
-        }
-        if (t && (s->state == SESS_FORWARD || s->state == SESS_TUNNEL)) {
+        if (t && (sess_in(s, TXN_FORWARD) || sess_in(s, TXN_TUNNEL))) {
             sess_flush_upstream(s);
             if (s->state == SESS_CLOSED || s->t != t || !t->up)
                 continue;
             sess_compact_in(s);
-            if (s->state == SESS_TUNNEL && t->in_sent == t->in_fwd && s->in && t->in_sent) {
+            if (sess_in(s, TXN_TUNNEL) && t->in_sent == t->in_fwd && s->in && t->in_sent) {
                 s->in->len = 0;
                 t->in_sent = t->in_fwd = 0;
             }
-            if (s->state == SESS_TUNNEL && s->client_eof && !t->up_shut &&
+            if (sess_in(s, TXN_TUNNEL) && s->client_eof && !t->up_shut &&
                 t->in_sent == t->in_fwd && !xprt_send_pending(&t->up->x)) {
                 xprt_shutdown_write(&t->up->x); /* everything the client sent went first */
                 t->up_shut = 1;
@@ -777,7 +668,7 @@ void sess_step(struct session *s)
         t = s->t;
         if (!t)
             break;
-        if (!t->splicing && s->state == SESS_FORWARD) {
+        if (!t->splicing && sess_in(s, TXN_FORWARD)) {
             sess_try_splice(s);
             if (t->splicing)
                 sess_splice_in(s);
@@ -793,15 +684,15 @@ void sess_step(struct session *s)
             xprt_shutdown_write(&s->c.x);
             conn_timer_set(&s->c, LINGER_MS);
         }
-        if (s->state == SESS_TUNNEL && flushed && t->resp_done && !t->client_shut) {
+        if (sess_in(s, TXN_TUNNEL) && flushed && t->resp_done && !t->client_shut) {
             xprt_shutdown_write(&s->c.x); /* the server's half-close, after its bytes */
             t->client_shut = 1;
         }
-        if (s->state == SESS_TUNNEL && flushed && (t->close_after || (t->client_shut && t->up_shut))) {
+        if (sess_in(s, TXN_TUNNEL) && flushed && (t->close_after || (t->client_shut && t->up_shut))) {
             sess_mark_closed(s);
             break;
         }
-        if (s->state == SESS_FORWARD && t->resp_done && flushed &&
+        if (sess_in(s, TXN_FORWARD) && t->resp_done && flushed &&
             (t->in_sent >= t->in_fwd || !t->req_done || t->close_after)) {
             if (!t->req_done)
                 t->close_after = 1; /* answered before the request ended */
@@ -815,6 +706,64 @@ void sess_step(struct session *s)
         return;
     }
     update_interest(s);
+}
+
+/* ---- the stream sink (stream.h) -------------------------------------------------------------- */
+
+/* Raw HTTP/1: the response's bytes are in rin already, edited in place;
+ * the driver (sess_step) flushes them before its callback returns. */
+static void h1_sink_ready(void *ctx)
+{
+    (void)ctx;
+}
+
+static void h1_sink_reset(void *ctx)
+{
+    sess_mark_closed(ctx);
+}
+
+static void h1_sink_respond_error(void *ctx, int status)
+{
+    sess_respond_error(ctx, status);
+}
+
+static void h1_sink_proceed(void *ctx)
+{
+    sess_step(ctx);
+}
+
+/* One lazy timer per connection: a deadline set later than the armed one
+ * costs no timer heap operation (conn_timer_set). */
+static void h1_sink_arm(void *ctx, uint64_t ms)
+{
+    struct session *s = ctx;
+    conn_timer_set(&s->c, ms);
+}
+
+static struct xprt *h1_sink_xprt(void *ctx)
+{
+    struct session *s = ctx;
+    return &s->c.x;
+}
+
+static const struct stream_sink h1_sink = {
+    .caps = SINK_RAW_H1 | SINK_SPLICE,
+    .send_head = h1_sink_ready,
+    .send_data = h1_sink_ready,
+    .end = h1_sink_ready,
+    .reset = h1_sink_reset,
+    .respond_error = h1_sink_respond_error,
+    .proceed = h1_sink_proceed,
+    .arm = h1_sink_arm,
+    .xprt = h1_sink_xprt,
+};
+
+/* h1_proto.server_down */
+static void h1_server_down(struct conn *c)
+{
+    struct session *s = (struct session *)c;
+    if (s->state == SESS_REQUEST)
+        txn_server_down(s->t);
 }
 
 /* ---- the conn's protocol ------------------------------------------------------------------- */
@@ -846,6 +795,6 @@ const struct conn_proto h1_proto = {
     .io = h1_io,
     .timeout = h1_timeout,
     .idle = h1_idle,
-    .server_down = sess_server_down,
+    .server_down = h1_server_down,
     .release = h1_release,
 };

@@ -19,16 +19,7 @@
 #include "upstream.h"
 #include "worker.h"
 
-/* ---- choosing and connecting to a server --------------------------------------------------- */
-
-static void queue_wake(struct queue_waiter *qw);
-
-/* 503 when no server could take the request; after failed attempts the
- * client learns how the last one failed (502, or 504 for a timeout). */
-static void fail_no_server(struct session *s)
-{
-    sess_respond_error(s, s->t->last_failure ? s->t->last_failure : 503);
-}
+/* ---- the txn's server side (txn_upstream_ops) -------------------------------------------------- */
 
 static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents);
 
@@ -42,169 +33,51 @@ static void attach_upstream(struct session *s)
     xprt_set_owner(&up->x, &sess_upstream_sendq, s);
 }
 
-/* The server connection is established: forward the request. */
-static void upstream_connected(struct session *s)
+static int up_start(struct txn *t)
 {
-    struct txn *t = s->t;
-    t->t_connected = ev_now(s->c.w->loop);
-    s->state = SESS_FORWARD;
-    s->last_activity = ev_now(s->c.w->loop);
-    sess_client_progress(s);
-    conn_timer_set(&s->c, sess_forward_check_ms(sess_cfg(s)));
-}
-
-/* Picks a server and starts talking to it, or queues, or answers 503. */
-void sess_start_server(struct session *s)
-{
-    struct txn *t = s->t;
-    const struct config_pool *pc = t->pool->cfg;
-    int result;
-    uint64_t now = now_ms(); /* the clock of up_since_ms (slow start) */
-    int was_queued = s->state == SESS_QUEUED;
-
-    /* A reload while it waited: pick among the pool's servers as they are
-     * now (the queue is the pool's, shared by the generations). */
-    if (was_queued && t->rt != s->c.w->rt) {
-        struct pool *now_pool = runtime_find_pool(s->c.w->rt, t->pool->cfg->name);
-        if (now_pool && now_pool->shared == t->pool->shared) {
-            runtime_ref(s->c.w->rt);
-            runtime_release(t->rt);
-            t->rt = s->c.w->rt;
-            t->pool = now_pool;
-            pc = now_pool->cfg;
-        }
-    }
-
-    t->srv = balance_pick(t->pool, now, t->tried, t->ntried, was_queued, &result);
-    if (!t->srv && result == PICK_FULL) {
-        t->qw.wake = queue_wake;
-        int first = balance_queue(t->pool->shared, &t->qw, pc->max_queue, was_queued);
-        if (first < 0) {
-            fail_no_server(s);
-            return;
-        }
-        /* A slot freed since the pick may have woken nobody. */
-        if (first)
-            t->srv = balance_pick(t->pool, now, t->tried, t->ntried, 1, &result);
-        if (!t->srv && result == PICK_FULL) {
-            if (!was_queued) {
-                s->state = SESS_QUEUED;
-                conn_timer_set(&s->c, sess_cfg(s)->timeout_queue_ms);
-            }
-            return;
-        }
-        balance_dequeue(t->pool->shared, &t->qw); /* served now, or by nobody */
-    }
-    if (!t->srv) {
-        fail_no_server(s);
-        return;
-    }
-    atomic_fetch_add_explicit(&t->srv->requests, 1, memory_order_relaxed);
-    t->attempts++;
-    if (t->ntried < MAX_TRIES)
-        t->tried[t->ntried++] = t->srv;
+    struct session *s = t->sink_ctx;
 
     /* A request that must not be replayed takes only a young idle
      * connection (upstream.h): the server's idle close cannot race it. */
     uint64_t max_idle = http_method_idempotent(t->method) ? UPSTREAM_ANY_AGE : upstream_reuse_window_ms(t->srv);
-    t->up = t->fresh_conn ? NULL : upstream_take_idle(s->c.w, t->srv, max_idle);
+    t->up = t->fresh_conn ? NULL : upstream_take_idle(t->w, t->srv, max_idle);
     if (t->up) {
         attach_upstream(s);
-        upstream_connected(s);
-    } else {
-        t->up = upstream_connect(s->c.w, t->srv);
-        if (!t->up) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                /* Out of descriptors or memory here: not the server's fault,
-                 * and no other server would fare better. */
-                log_warn("connecting to %s/%s", t->pool->cfg->name, t->srv->name);
-                sess_respond_error(s, 503);
-                return;
-            }
-            /* Immediate refusal: try elsewhere like an asynchronous one. */
-            s->state = SESS_CONNECT;
-            return; /* sess_step notices up == NULL */
-        }
-        attach_upstream(s);
-        s->state = SESS_CONNECT;
-        conn_timer_set(&s->c, sess_cfg(s)->timeout_connect_ms);
+        return 0;
     }
+    t->up = upstream_connect(t->w, t->srv);
+    if (!t->up)
+        return -1;
+    attach_upstream(s);
+    return 1;
 }
 
-static void queue_wake(struct queue_waiter *qw)
+static void up_abort(struct txn *t)
 {
-    struct txn *t = (struct txn *)((char *)qw - offsetof(struct txn, qw));
-    struct session *s = t->s;
-
-    if (s->state != SESS_QUEUED)
-        return;
-    sess_start_server(s);
-    sess_step(s);
+    upstream_close(t->up);
+    t->up = NULL;
 }
 
-/* Called when the attempt on t->srv failed before any response byte.
- * `counts` says whether it is the server's fault (a reused connection the
- * server had closed is not).  Tries another server when allowed. */
-void sess_attempt_failed(struct session *s, const char *reason, int counts, int status)
+static int up_may_have_reached(const struct txn *t)
 {
-    struct txn *t = s->t;
-    struct server *srv = t->srv;
-    int retry_same = !counts;
-    /* A send still queued may yet reach the server: it counts as sent. */
-    int may_have_reached = t->sent_any || (t->up && xprt_send_pending(&t->up->x));
+    return t->sent_any || (t->up && xprt_send_pending(&t->up->x));
+}
 
-    if (t->up) {
+static void up_done(struct txn *t, int reuse)
+{
+    if (reuse)
+        upstream_park(t->up);
+    else
         upstream_close(t->up);
-        t->up = NULL;
-    }
-    if (counts) {
-        atomic_fetch_add_explicit(&srv->failures, 1, memory_order_relaxed);
-        health_report_failure(t->pool, srv, reason);
-    }
-    /* Whatever the cause (the keep-alive race included), a request that
-     * is not idempotent and may have reached the server is never sent
-     * again: the server may have acted on it (an order placed twice). */
-    int idempotent = http_method_idempotent(t->method);
-    int may_replay = t->replayable && !t->resp_any && (idempotent || !may_have_reached);
-    balance_release(srv);
-    t->srv = NULL;
-    if (!idempotent && may_have_reached && !t->resp_any) {
-        atomic_fetch_add_explicit(&metrics.requests_not_replayed, 1, memory_order_relaxed);
-        log_info("%s/%s %s; not retrying a %s request that may have reached it", t->pool->cfg->name,
-                 srv->name, reason, llhttp_method_name((llhttp_method_t)t->method));
-    }
-    if (may_replay && retry_same) {
-        /* The keep-alive race: not an attempt of its own, and the next try
-         * opens a fresh connection (other idle ones may be stale too). */
-        t->ntried--;
-        t->attempts--;
-        t->fresh_conn = 1;
-    } else if (!may_replay || t->attempts > t->pool->cfg->retries) {
-        log_debug("request failed on %s/%s: %s", t->pool->cfg->name, srv->name, reason);
-        sess_respond_error(s, status);
-        return;
-    }
-    t->in_sent = 0;
-    t->sent_any = 0;
-    t->last_failure = (uint16_t)status;
-    s->state = SESS_FORWARD; /* not QUEUED: a retry does not wait behind the queue */
-    sess_start_server(s);
+    t->up = NULL;
 }
 
-void sess_server_down(struct conn *c)
-{
-    struct session *s = (struct session *)c;
-    struct txn *t = s->t;
-
-    if (!t || !t->srv || t->resp_any || !t->pool->cfg->on_down_shutdown ||
-        (s->state != SESS_CONNECT && s->state != SESS_FORWARD) ||
-        atomic_load_explicit(&t->srv->state, memory_order_acquire) != SRV_DOWN)
-        return;
-    /* Another server if the request may go twice (or never left), else
-     * 502 now rather than at timeout server. */
-    sess_attempt_failed(s, "server marked down", 1, 502);
-    sess_step(s);
-}
+const struct txn_upstream_ops sess_upstream_ops = {
+    .start = up_start,
+    .abort = up_abort,
+    .may_have_reached = up_may_have_reached,
+    .done = up_done,
+};
 
 /* ---- the server side --------------------------------------------------------------------- */
 
@@ -218,7 +91,7 @@ void sess_flush_upstream(struct session *s)
         /* A reused connection that fails on its first write was closed by
          * the server while idle: not the server's fault. */
         int race = t->up->reused && !t->sent_any;
-        sess_attempt_failed(s, race ? "idle connection closed" : "write error", !race, 502);
+        txn_attempt_failed(t, race ? "idle connection closed" : "write error", !race, 502);
     }
 }
 
@@ -393,7 +266,7 @@ static void sess_process_response(struct session *s)
         if (forward_response_head(s, base, &h) < 0)
             goto invalid;
         if (h.status == 101) {
-            s->state = SESS_TUNNEL;
+            t->phase = TXN_TUNNEL;
             /* A tunnel ends by the two sides' ends of stream, nothing else:
              * a client FIN that came before the 101 is passed on as a
              * half-close, and the server's bytes after it still go back. */
@@ -408,7 +281,7 @@ static void sess_process_response(struct session *s)
         else if (!h.content_length || h.content_length > BUF_SIZE)
             grow_rin(s);
     }
-    if (s->state == SESS_TUNNEL) {
+    if (t->phase == TXN_TUNNEL) {
         t->rin_fwd = t->rin->len;
         return;
     }
@@ -425,7 +298,7 @@ static void sess_upstream_eof(struct session *s, int err)
 {
     struct txn *t = s->t;
 
-    if (s->state == SESS_TUNNEL) {
+    if (t->phase == TXN_TUNNEL) {
         /* The server's end of stream goes to the client as a half-close
          * once its bytes are through (sess_step), and the client may
          * still send; a reset ends the tunnel. */
@@ -438,8 +311,8 @@ static void sess_upstream_eof(struct session *s, int err)
         /* Nothing came back.  A reused connection closed under us is the
          * keep-alive race, not a failure of the server. */
         int race = t->up->reused;
-        sess_attempt_failed(s, race ? "idle connection closed" : (err ? "connection reset" : "connection closed"),
-                       !race, 502);
+        txn_attempt_failed(t, race ? "idle connection closed" : (err ? "connection reset" : "connection closed"),
+                           !race, 502);
         return;
     }
     if (t->resp_head_done && !t->resp_done && http_msg_eof(&t->resp)) {
@@ -479,7 +352,7 @@ static void sess_upstream_read(struct session *s)
         if (n > 0) {
             t->rin->len += (size_t)n;
             t->resp_any = 1;
-            s->last_activity = ev_now(s->c.w->loop);
+            t->last_activity = ev_now(s->c.w->loop);
             sess_process_response(s);
             return;
         }
@@ -498,20 +371,20 @@ static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents)
     struct txn *t = s->t;
     (void)loop;
 
-    if (s->state == SESS_CONNECT) {
+    if (sess_in(s, TXN_CONNECT)) {
         int err = xprt_connect_error(&t->up->x);
         if (err) {
             char reason[96];
             snprintf(reason, sizeof reason, "connect error: %s", strerror(err));
-            sess_attempt_failed(s, reason, 1, 502);
+            txn_attempt_failed(t, reason, 1, 502);
             sess_step(s);
             return;
         }
-        upstream_connected(s);
+        txn_connected(t);
     }
-    if ((revents & EV_WRITE) && (s->state == SESS_FORWARD || s->state == SESS_TUNNEL))
+    if ((revents & EV_WRITE) && (sess_in(s, TXN_FORWARD) || sess_in(s, TXN_TUNNEL)))
         sess_flush_upstream(s);
-    if ((revents & EV_READ) && s->t && s->t->up && (s->state == SESS_FORWARD || s->state == SESS_TUNNEL)) {
+    if ((revents & EV_READ) && s->t && s->t->up && (sess_in(s, TXN_FORWARD) || sess_in(s, TXN_TUNNEL))) {
         if (s->t->splicing)
             sess_splice_in(s);
         else
@@ -549,7 +422,7 @@ void sess_try_splice(struct session *s)
 {
     struct txn *t = s->t;
 
-    if (!t || s->state != SESS_FORWARD || !t->up || !body_spliceable(t) || !xprt_can_splice(&t->up->x, &s->c.x) ||
+    if (!t || !sess_in(s, TXN_FORWARD) || !t->up || !body_spliceable(t) || !xprt_can_splice(&t->up->x, &s->c.x) ||
         t->rin_sent != t->rin->len || splice_pipe_get(&t->pipe) < 0)
         return;
     t->splicing = 1;
@@ -579,7 +452,7 @@ void sess_splice_in(struct session *s)
         ssize_t n = xprt_splice_in(&t->up->x, &t->pipe, t->splice_left);
         if (n > 0) {
             t->splice_left -= (uint64_t)n;
-            s->last_activity = ev_now(s->c.w->loop);
+            t->last_activity = ev_now(s->c.w->loop);
             continue;
         }
         if (n < 0 && errno == EAGAIN)
@@ -601,8 +474,8 @@ void sess_splice_out(struct session *s)
         ssize_t n = xprt_splice_out(&s->c.x, &t->pipe);
         if (n > 0) {
             t->bytes_out += (uint64_t)n;
-            s->last_activity = ev_now(s->c.w->loop);
-            sess_client_progress(s);
+            t->last_activity = ev_now(s->c.w->loop);
+            txn_client_progress(t, t->last_activity);
             continue;
         }
         if (n < 0 && errno == EAGAIN)
