@@ -1,7 +1,7 @@
 /*
  * stream: the sink a txn writes its response to - the client side of one
  * request, whatever the client's protocol.  proto_h1 implements it now
- * (session.c), an HTTP/2 stream later.  The txn never touches the client's
+ * (proto_h1.c), an HTTP/2 stream later.  The txn never touches the client's
  * socket, buffers or state otherwise.
  *
  * With SINK_RAW_H1 the client speaks HTTP/1 too: the server's response head

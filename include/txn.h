@@ -52,7 +52,18 @@ struct txn_upstream_ops {
     void (*abort)(struct txn *t);                /* closes t->up */
     int (*may_have_reached)(const struct txn *t); /* some request byte is or may be at the server */
     void (*done)(struct txn *t, int reuse);      /* the response is whole: park t->up (reuse) or close it */
+    /* What the sink's driver asks on each turn (forward or tunnel): */
+    void (*send)(struct txn *t);                 /* write what reqbuf holds of the request */
+    void (*splice)(struct txn *t);               /* move a large body by splice(2) when it can */
+    void (*half_close)(struct txn *t);           /* tunnel: pass the client's half-close on */
+    void (*want)(struct txn *t);                 /* set what the server connection waits for */
 };
+
+/* Room kept free at the end of a buffer so an edited head (which may grow
+ * by a few fields) fits in place. */
+#define EDIT_SLACK 512
+/* Interim (1xx) responses relayed before the final one; more is a 502. */
+#define INTERIM_MAX 8
 
 /* Servers one request may try (the first and its retries). */
 #define MAX_TRIES 8
@@ -69,6 +80,7 @@ struct txn {
     struct pool *pool;
     struct server *srv;           /* holds a slot (active + 1) while set */
     struct upstream_conn *up;
+    struct buf *reqbuf;           /* the request's bytes, lent by the sink (raw HTTP/1: its input) */
     struct http_msg req;          /* frames the request body */
     struct http_msg resp;         /* frames the response */
     struct buf *rin;              /* response bytes to the client */
@@ -94,6 +106,7 @@ struct txn {
     unsigned fresh_conn : 1;      /* the next attempt opens a new server connection */
     unsigned up_shut : 1;         /* tunnel: the client's half-close was passed to the server */
     unsigned client_shut : 1;     /* tunnel: the server's half-close was passed to the client */
+    unsigned client_eof : 1;      /* the client ended its side: no keep-alive after this */
     uint8_t attempts;
     uint8_t ntried;
     uint8_t interim;              /* 1xx heads relayed */
@@ -116,13 +129,26 @@ struct txn {
 /* A zeroed txn from the calling thread's cache (or new); NULL when out of
  * memory. */
 struct txn *txn_cache_get(void);
-/* Frees the calling thread's cache (thread exit). */
+/* A new request on worker w, answered through `sink` (its context
+ * `sink_ctx`), served by the server side `uops`: on w's generation, with
+ * its start time; NULL when out of memory. */
+struct txn *txn_open(struct worker *w, const struct stream_sink *sink, void *sink_ctx,
+                     const struct txn_upstream_ops *uops);
+/* Frees the calling thread's cache and scratch (thread exit). */
 void txn_cache_clear(void);
 /* Requests in flight on the calling thread. */
 unsigned txn_live_count(void);
 /* Lets go of everything t holds (queue place, server connection, server
  * slot, buffers, generation) and gives it back to the cache.  NULL-safe. */
 void txn_end(struct txn *t);
+/* A head is parsed and edited in one go, into this per-thread scratch (its
+ * fields and the edited copy), so no request needs its own. */
+extern _Thread_local struct http_field *txn_scratch_fields;
+extern _Thread_local unsigned txn_scratch_max;
+extern _Thread_local char *txn_scratch_out;
+extern _Thread_local size_t txn_scratch_out_cap;
+int txn_scratch_reserve(unsigned fields, size_t out);
+
 /* Sets the deadline of t's phase, `ms` from now, through its sink. */
 void txn_arm(struct txn *t, uint64_t ms);
 /* How often a forwarding txn's timer looks at both sides: a client that

@@ -30,6 +30,30 @@ static _Thread_local unsigned txn_live;
 /* Requests live apart from the longer-lived objects of the heap (slab.h). */
 static _Thread_local struct slab_pool txn_slabs = SLAB_POOL_INIT(struct txn);
 
+_Thread_local struct http_field *txn_scratch_fields;
+_Thread_local unsigned txn_scratch_max;
+_Thread_local char *txn_scratch_out;
+_Thread_local size_t txn_scratch_out_cap;
+
+int txn_scratch_reserve(unsigned fields, size_t out)
+{
+    if (txn_scratch_max < fields) {
+        struct http_field *f = realloc(txn_scratch_fields, fields * sizeof *f);
+        if (!f)
+            return -1;
+        txn_scratch_fields = f;
+        txn_scratch_max = fields;
+    }
+    if (txn_scratch_out_cap < out) {
+        char *o = realloc(txn_scratch_out, out);
+        if (!o)
+            return -1;
+        txn_scratch_out = o;
+        txn_scratch_out_cap = out;
+    }
+    return 0;
+}
+
 unsigned txn_live_count(void)
 {
     return txn_live;
@@ -46,6 +70,26 @@ struct txn *txn_cache_get(void)
         return NULL;
     }
     txn_live++;
+    return t;
+}
+
+struct txn *txn_open(struct worker *w, const struct stream_sink *sink, void *sink_ctx,
+                     const struct txn_upstream_ops *uops)
+{
+    struct txn *t = txn_cache_get();
+    if (!t)
+        return NULL;
+    t->sink = sink;
+    t->sink_ctx = sink_ctx;
+    t->uops = uops;
+    t->w = w;
+    mem_trim_note(&w->trim_requests, txn_live_count());
+    t->t_start = ev_now(w->loop);
+    t->rt = w->rt;
+    runtime_ref(t->rt);
+    t->replayable = 1;
+    t->qw.worker = w->id;
+    t->qw.where = QW_NONE;
     return t;
 }
 
@@ -70,6 +114,12 @@ void txn_cache_clear(void)
     }
     txn_cache_count = 0;
     slab_release_spare(&txn_slabs);
+    free(txn_scratch_fields);
+    txn_scratch_fields = NULL;
+    txn_scratch_max = 0;
+    free(txn_scratch_out);
+    txn_scratch_out = NULL;
+    txn_scratch_out_cap = 0;
 }
 
 void txn_end(struct txn *t)

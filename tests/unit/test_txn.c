@@ -146,19 +146,11 @@ static struct pool *web(void)
 /* A request, parsed and routed to pool web, as proto_h1 hands it over. */
 static struct txn *fx_txn(uint8_t method)
 {
-    struct txn *t = txn_cache_get();
+    struct txn *t = txn_open(&w, &fake_sink, NULL, &fake_upstream);
     cr_assert_not_null(t);
-    t->sink = &fake_sink;
-    t->uops = &fake_upstream;
-    t->w = &w;
-    t->rt = rt;
-    runtime_ref(rt);
+    cr_assert_eq(t->rt, rt);
     t->pool = web();
     t->method = method;
-    t->replayable = 1;
-    t->qw.worker = w.id;
-    t->qw.where = QW_NONE;
-    t->t_start = ev_now(w.loop);
     return t;
 }
 

@@ -1,21 +1,28 @@
 /*
- * session_server: the server half of a session - choosing a server (or
- * queueing), connecting, retrying on another server, forwarding the
- * request from the client's buffer, and reading, editing and relaying the
- * response (see session_priv.h).
+ * upstream_h1: the server side of a txn for HTTP/1 servers - starting an
+ * attempt on an idle or new server connection, writing the request from
+ * the buffer the sink lends (raw HTTP/1: the client's bytes as they came,
+ * head edited), reading the response into rin and editing its head in
+ * place (1xx up to INTERIM_MAX, 101 for a tunnel, de-chunking for an
+ * HTTP/1.0 client), its end (length, chunked, close, cut), and moving a
+ * large body by splice(2) into the pipe the sink drains.
+ *
+ * It is the txn's txn_upstream_ops (upstream_h1_ops) and reports to the
+ * txn through its events (txn_connected, txn_attempt_failed,
+ * txn_respond_error) and to the sink through t->sink; it knows nothing of
+ * the client's protocol beyond SINK_RAW_H1.
  */
+#include "upstream_h1.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "balance.h"
-#include "health.h"
+#include "conn.h"
 #include "log.h"
 #include "metrics.h"
-#include "session.h"
-#include "session_priv.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -23,32 +30,51 @@
 
 static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents);
 
-/* The session takes the connection's watcher over (an idle one keeps its
+/* The txn takes the connection's watcher over (an idle one keeps its
  * epoll registration; only the callback changes). */
-static void attach_upstream(struct session *s)
+static const struct sendq_ops up_sendq;
+
+static void attach_upstream(struct txn *t)
 {
-    struct upstream_conn *up = s->t->up;
+    struct upstream_conn *up = t->up;
     ev_set_cb(&up->io, server_io_cb);
-    up->io.data = s;
-    xprt_set_owner(&up->x, &sess_upstream_sendq, s);
+    up->io.data = t;
+    xprt_set_owner(&up->x, &up_sendq, t);
 }
+
+/* sendq's hooks: request bytes went out, and a batched send finished so
+ * the request can go on. */
+static void up_sent(void *owner, size_t bytes)
+{
+    struct txn *t = owner;
+    (void)bytes;
+    t->sent_any = 1;
+    t->last_activity = ev_now(t->w->loop);
+}
+
+static void up_woke(void *owner)
+{
+    struct txn *t = owner;
+    t->sink->proceed(t->sink_ctx);
+}
+
+static const struct sendq_ops up_sendq = {up_sent, up_woke};
 
 static int up_start(struct txn *t)
 {
-    struct session *s = t->sink_ctx;
 
     /* A request that must not be replayed takes only a young idle
      * connection (upstream.h): the server's idle close cannot race it. */
     uint64_t max_idle = http_method_idempotent(t->method) ? UPSTREAM_ANY_AGE : upstream_reuse_window_ms(t->srv);
     t->up = t->fresh_conn ? NULL : upstream_take_idle(t->w, t->srv, max_idle);
     if (t->up) {
-        attach_upstream(s);
+        attach_upstream(t);
         return 0;
     }
     t->up = upstream_connect(t->w, t->srv);
     if (!t->up)
         return -1;
-    attach_upstream(s);
+    attach_upstream(t);
     return 1;
 }
 
@@ -72,74 +98,19 @@ static void up_done(struct txn *t, int reuse)
     t->up = NULL;
 }
 
-const struct txn_upstream_ops sess_upstream_ops = {
-    .start = up_start,
-    .abort = up_abort,
-    .may_have_reached = up_may_have_reached,
-    .done = up_done,
-};
 
 /* ---- the server side --------------------------------------------------------------------- */
 
-void sess_flush_upstream(struct session *s)
+static void up_send(struct txn *t)
 {
-    struct txn *t = s->t;
-
     if (!t->up || t->in_sent >= t->in_fwd)
         return;
-    if (xprt_send(&t->up->x, s->in->data, &t->in_sent, t->in_fwd) < 0) {
+    if (xprt_send(&t->up->x, t->reqbuf->data, &t->in_sent, t->in_fwd) < 0) {
         /* A reused connection that fails on its first write was closed by
          * the server while idle: not the server's fault. */
         int race = t->up->reused && !t->sent_any;
         txn_attempt_failed(t, race ? "idle connection closed" : "write error", !race, 502);
     }
-}
-
-/* Makes room in s->in while a request body streams through it.  Dropping
- * bytes already sent means the request can no longer be replayed. */
-void sess_compact_in(struct session *s)
-{
-    struct txn *t = s->t;
-    if (!s->in || t->req_done || t->in_sent == 0 || t->in_sent < t->in_fwd)
-        return;
-    if (s->in->len + EDIT_SLACK < s->in->cap && t->in_sent < s->in->cap / 2)
-        return;
-    buf_consume(s->in, t->in_sent);
-    t->in_fwd -= t->in_sent;
-    t->in_sent = 0;
-    t->replayable = 0;
-}
-
-/* Same on the response side, once the client took what was sent (and not
- * while a queued send points into the buffer). */
-static void compact_rin(struct session *s)
-{
-    struct txn *t = s->t;
-    if (!t->rin || t->rin_sent == 0 || xprt_send_pending(&s->c.x))
-        return;
-    if (t->rin_sent < t->rin->len && t->rin->len + EDIT_SLACK < t->rin->cap)
-        return;
-    buf_consume(t->rin, t->rin_sent);
-    t->rin_fwd -= t->rin_sent;
-    t->rscanned = t->rscanned > t->rin_sent ? t->rscanned - t->rin_sent : 0;
-    t->rin_sent = 0;
-}
-
-void sess_flush_client(struct session *s)
-{
-    struct txn *t = s->t;
-    if (t && t->splicing) {
-        sess_splice_out(s);
-        return;
-    }
-    if (!t || !t->rin)
-        return;
-    if (xprt_send(&s->c.x, t->rin->data, &t->rin_sent, t->rin_fwd) < 0) {
-        sess_mark_closed(s);
-        return;
-    }
-    /* Also after a batched send finished, which wrote outside this call. */
-    compact_rin(s);
 }
 
 static unsigned response_fields_max(const struct config *cfg)
@@ -148,21 +119,20 @@ static unsigned response_fields_max(const struct config *cfg)
 }
 
 /* A complete final response head at rin[base..base+len): edit it in place. */
-static int forward_response_head(struct session *s, size_t base, struct http_head *h)
+static int forward_response_head(struct txn *t, size_t base, struct http_head *h)
 {
-    struct txn *t = s->t;
     /* An HTTP/1.0 client does not know chunked: the body is decoded and
      * the connection close ends it. */
     t->dechunk = t->http10 && h->chunked && h->has_body;
-    int client_close = !t->client_keep_alive || h->body_to_eof || s->c.w->stopping ||
-                       (t->req_upgrade && h->status != 101) || t->dechunk || s->client_eof;
+    int client_close = !t->client_keep_alive || h->body_to_eof || t->w->stopping ||
+                       (t->req_upgrade && h->status != 101) || t->dechunk || t->client_eof;
     h->drop_te = t->dechunk;
     size_t out_len = http_rewrite_response(t->rin->data + base, h, client_close, t->http10,
-                                           sess_scratch_out, sess_scratch_out_cap);
+                                           txn_scratch_out, txn_scratch_out_cap);
     if (out_len == 0 || t->rin->len - h->len + out_len > t->rin->cap)
         return -1;
     memmove(t->rin->data + base + out_len, t->rin->data + base + h->len, t->rin->len - base - h->len);
-    memcpy(t->rin->data + base, sess_scratch_out, out_len);
+    memcpy(t->rin->data + base, txn_scratch_out, out_len);
     t->rin->len = t->rin->len - h->len + out_len;
     t->rin_fwd = base + out_len;
     t->status = h->status;
@@ -170,16 +140,15 @@ static int forward_response_head(struct session *s, size_t base, struct http_hea
     t->resp_keep_alive = h->keep_alive && !h->body_to_eof;
     t->resp_head_done = 1;
     t->resp_sized = h->has_body && !h->chunked && !h->body_to_eof && !t->dechunk;
-    t->t_head = ev_now(s->c.w->loop);
+    t->t_head = ev_now(t->w->loop);
     return 0;
 }
 
 /* A body larger than a small buffer is coming: move to a large one, so it
  * flows in a quarter of the reads and writes. */
-static void grow_rin(struct session *s)
+static void grow_rin(struct txn *t)
 {
-    struct txn *t = s->t;
-    if (t->rin->cap >= BUF_LARGE || xprt_send_pending(&s->c.x))
+    if (t->rin->cap >= BUF_LARGE || xprt_send_pending(t->sink->xprt(t->sink_ctx)))
         return;
     struct buf *big = buf_get(BUF_LARGE);
     if (!big)
@@ -190,9 +159,8 @@ static void grow_rin(struct session *s)
     t->rin = big;
 }
 
-static void response_body(struct session *s)
+static void response_body(struct txn *t)
 {
-    struct txn *t = s->t;
     size_t consumed;
 
     if (t->resp_done || t->rin_fwd >= t->rin->len)
@@ -226,10 +194,9 @@ static void response_body(struct session *s)
 
 /* Parses what the server sent: interim 1xx heads, the final head, then the
  * body, advancing rin_fwd over what may go to the client. */
-static void sess_process_response(struct session *s)
+static void process_response(struct txn *t)
 {
-    struct txn *t = s->t;
-    const struct config *cfg = sess_cfg(s);
+    const struct config *cfg = t->rt->cfg;
 
     while (!t->resp_head_done) {
         size_t base = t->rin_fwd;
@@ -243,9 +210,9 @@ static void sess_process_response(struct session *s)
         }
         struct http_head h;
         memset(&h, 0, sizeof h);
-        if (sess_scratch_reserve(response_fields_max(cfg), t->rin->cap) < 0)
+        if (txn_scratch_reserve(response_fields_max(cfg), t->rin->cap) < 0)
             goto invalid;
-        h.fields = sess_scratch_fields;
+        h.fields = txn_scratch_fields;
         h.max_fields = response_fields_max(cfg);
         if (http_parse_response(&t->resp, t->rin->data + base, end, t->method == HTTP_HEAD, &h) < 0)
             goto invalid;
@@ -263,8 +230,9 @@ static void sess_process_response(struct session *s)
         }
         if (h.status == 101 && !t->req_upgrade)
             goto invalid;
-        if (forward_response_head(s, base, &h) < 0)
+        if (forward_response_head(t, base, &h) < 0)
             goto invalid;
+        t->sink->send_head(t->sink_ctx);
         if (h.status == 101) {
             t->phase = TXN_TUNNEL;
             /* A tunnel ends by the two sides' ends of stream, nothing else:
@@ -272,35 +240,34 @@ static void sess_process_response(struct session *s)
              * half-close, and the server's bytes after it still go back. */
             t->close_after = 0;
             t->rin_fwd = t->rin->len;
-            t->in_fwd = s->in->len;
+            t->in_fwd = t->reqbuf->len;
             t->resp_keep_alive = 0;
             return;
         }
         if (!h.has_body)
             t->resp_done = 1;
         else if (!h.content_length || h.content_length > BUF_SIZE)
-            grow_rin(s);
+            grow_rin(t);
     }
     if (t->phase == TXN_TUNNEL) {
         t->rin_fwd = t->rin->len;
         return;
     }
     if (!t->resp_done)
-        response_body(s);
+        response_body(t);
     return;
 invalid:
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
     log_info("invalid response from %s/%s", t->pool->cfg->name, t->srv->name);
-    sess_respond_error(s, 502); /* after the interim heads relayed, if any */
+    txn_respond_error(t, 502); /* after the interim heads relayed, if any */
 }
 
-static void sess_upstream_eof(struct session *s, int err)
+static void up_eof(struct txn *t, int err)
 {
-    struct txn *t = s->t;
 
     if (t->phase == TXN_TUNNEL) {
         /* The server's end of stream goes to the client as a half-close
-         * once its bytes are through (sess_step), and the client may
+         * once its bytes are through (the sink's driver), and the client may
          * still send; a reset ends the tunnel. */
         t->resp_done = 1;
         if (err)
@@ -324,7 +291,7 @@ static void sess_upstream_eof(struct session *s, int err)
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
     t->resp_keep_alive = 0;
     if (!t->resp_head_done) {
-        sess_respond_error(s, 502);
+        txn_respond_error(t, 502);
         return;
     }
     t->close_after = 1;
@@ -334,15 +301,15 @@ static void sess_upstream_eof(struct session *s, int err)
     t->in_sent = t->in_fwd;
 }
 
-static void sess_upstream_read(struct session *s)
-{
-    struct txn *t = s->t;
+static int splice_soon(const struct txn *t);
 
+static void up_read(struct txn *t)
+{
     if (!t->rin && !(t->rin = buf_get(BUF_SIZE))) {
-        sess_respond_error(s, 502);
+        txn_respond_error(t, 502);
         return;
     }
-    if (sess_splice_soon(t))
+    if (splice_soon(t))
         return;
     for (;;) {
         size_t space = t->rin->cap - EDIT_SLACK - t->rin->len;
@@ -352,45 +319,47 @@ static void sess_upstream_read(struct session *s)
         if (n > 0) {
             t->rin->len += (size_t)n;
             t->resp_any = 1;
-            t->last_activity = ev_now(s->c.w->loop);
-            sess_process_response(s);
+            t->last_activity = ev_now(t->w->loop);
+            process_response(t);
             return;
         }
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
-        sess_upstream_eof(s, n < 0);
+        up_eof(t, n < 0);
         return;
     }
 }
 
+static void splice_in(struct txn *t);
+
 static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
-    struct session *s = io->data;
-    struct txn *t = s->t;
+    struct txn *t = io->data;
     (void)loop;
 
-    if (sess_in(s, TXN_CONNECT)) {
+    if (t->phase == TXN_CONNECT) {
         int err = xprt_connect_error(&t->up->x);
         if (err) {
             char reason[96];
             snprintf(reason, sizeof reason, "connect error: %s", strerror(err));
             txn_attempt_failed(t, reason, 1, 502);
-            sess_step(s);
+            t->sink->proceed(t->sink_ctx);
             return;
         }
         txn_connected(t);
     }
-    if ((revents & EV_WRITE) && (sess_in(s, TXN_FORWARD) || sess_in(s, TXN_TUNNEL)))
-        sess_flush_upstream(s);
-    if ((revents & EV_READ) && s->t && s->t->up && (sess_in(s, TXN_FORWARD) || sess_in(s, TXN_TUNNEL))) {
-        if (s->t->splicing)
-            sess_splice_in(s);
+    int moving = t->phase == TXN_FORWARD || t->phase == TXN_TUNNEL;
+    if ((revents & EV_WRITE) && moving)
+        up_send(t);
+    if ((revents & EV_READ) && t->up && (t->phase == TXN_FORWARD || t->phase == TXN_TUNNEL)) {
+        if (t->splicing)
+            splice_in(t);
         else
-            sess_upstream_read(s);
+            up_read(t);
     }
-    sess_step(s);
+    t->sink->proceed(t->sink_ctx); /* may free t */
 }
 
 /* ---- zero-copy bodies ----------------------------------------------------------------- */
@@ -413,25 +382,26 @@ static int body_spliceable(const struct txn *t)
 /* Reading more into the buffer meanwhile would put splicing off (a batched
  * send leaves the buffer unflushed until the end of the round, and the rest
  * of a 1 MiB body then went through user space, at 1.6x the CPU). */
-int sess_splice_soon(const struct txn *t)
+static int splice_soon(const struct txn *t)
 {
     return body_spliceable(t) && t->rin_sent < t->rin->len;
 }
 
-void sess_try_splice(struct session *s)
+/* Switches a large Content-Length body to splice(2) once the buffered
+ * part has gone out, and starts moving it. */
+static void up_splice(struct txn *t)
 {
-    struct txn *t = s->t;
-
-    if (!t || !sess_in(s, TXN_FORWARD) || !t->up || !body_spliceable(t) || !xprt_can_splice(&t->up->x, &s->c.x) ||
+    if (t->splicing || t->phase != TXN_FORWARD || !t->up || !(t->sink->caps & SINK_SPLICE) ||
+        !body_spliceable(t) || !xprt_can_splice(&t->up->x, t->sink->xprt(t->sink_ctx)) ||
         t->rin_sent != t->rin->len || splice_pipe_get(&t->pipe) < 0)
         return;
     t->splicing = 1;
     t->splice_left = t->resp.parser.content_length;
+    splice_in(t);
 }
 
-static void splice_failed(struct session *s, int err)
+static void splice_failed(struct txn *t, int err)
 {
-    struct txn *t = s->t;
     if (err == EINVAL && t->pipe.held == 0 && t->splice_left == t->resp.parser.content_length) {
         /* Nothing moved yet: go on with the buffers, and do not try again. */
         atomic_store_explicit(&splice_disabled, 1, memory_order_relaxed);
@@ -441,18 +411,18 @@ static void splice_failed(struct session *s, int err)
     }
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
     t->resp_keep_alive = 0;
-    sess_mark_closed(s);
+    t->phase = TXN_DONE;
+    t->sink->reset(t->sink_ctx);
 }
 
-void sess_splice_in(struct session *s)
+static void splice_in(struct txn *t)
 {
-    struct txn *t = s->t;
 
     while (t->splice_left > 0) {
         ssize_t n = xprt_splice_in(&t->up->x, &t->pipe, t->splice_left);
         if (n > 0) {
             t->splice_left -= (uint64_t)n;
-            t->last_activity = ev_now(s->c.w->loop);
+            t->last_activity = ev_now(t->w->loop);
             continue;
         }
         if (n < 0 && errno == EAGAIN)
@@ -460,31 +430,53 @@ void sess_splice_in(struct session *s)
         if (n < 0 && errno == EINTR)
             continue;
         /* The server closed before the body ended: a cut the client sees. */
-        splice_failed(s, n < 0 ? errno : 0);
+        splice_failed(t, n < 0 ? errno : 0);
         return;
     }
-    sess_splice_out(s);
+    t->sink->send_data(t->sink_ctx); /* the pipe holds body bytes */
 }
 
-void sess_splice_out(struct session *s)
+/* ---- what the driver asks ---------------------------------------------------------------- */
+
+/* What the server connection waits for next. */
+static void up_want(struct txn *t)
 {
-    struct txn *t = s->t;
+    int uev = 0;
 
-    while (t->pipe.held > 0) {
-        ssize_t n = xprt_splice_out(&s->c.x, &t->pipe);
-        if (n > 0) {
-            t->bytes_out += (uint64_t)n;
-            t->last_activity = ev_now(s->c.w->loop);
-            txn_client_progress(t, t->last_activity);
-            continue;
-        }
-        if (n < 0 && errno == EAGAIN)
-            break;
-        if (n < 0 && errno == EINTR)
-            continue;
-        sess_mark_closed(s); /* the client is gone */
+    if (!t->up)
         return;
+    if (t->phase == TXN_CONNECT) {
+        uev = EV_WRITE;
+    } else if (t->phase == TXN_FORWARD || t->phase == TXN_TUNNEL) {
+        if (t->splicing) {
+            if (t->splice_left && t->pipe.held < t->pipe.cap)
+                uev |= EV_READ;
+        } else if (!t->resp_done && (!t->rin || t->rin->len + EDIT_SLACK < t->rin->cap) && !splice_soon(t)) {
+            uev |= EV_READ;
+        }
+        if (t->in_sent < t->in_fwd && !xprt_send_pending(&t->up->x))
+            uev |= EV_WRITE;
     }
-    if (t->splice_left == 0 && t->pipe.held == 0)
-        t->resp_done = 1;
+    conn_io_want(t->w->loop, &t->up->io, uev);
 }
+
+/* Tunnel: the client's half-close, once everything it sent went first. */
+static void up_half_close(struct txn *t)
+{
+    if (!t->up_shut && t->in_sent == t->in_fwd && !xprt_send_pending(&t->up->x)) {
+        xprt_shutdown_write(&t->up->x);
+        t->up_shut = 1;
+    }
+}
+
+const struct txn_upstream_ops upstream_h1_ops = {
+    .start = up_start,
+    .abort = up_abort,
+    .may_have_reached = up_may_have_reached,
+    .done = up_done,
+    .send = up_send,
+    .splice = up_splice,
+    .half_close = up_half_close,
+    .want = up_want,
+};
+
