@@ -178,6 +178,12 @@ void txn_connected(struct txn *t);
  * request that is not idempotent and may have reached the server - else
  * answers `status`. */
 void txn_attempt_failed(struct txn *t, const char *reason, int counts, int status);
+/* The final response head is ready (for SINK_RAW_H1: edited in place in
+ * rin, up to rin_fwd), more of the body is (in rin, or in the pipe while
+ * splicing), the response is whole: stamped and passed on to the sink. */
+void txn_response_head(struct txn *t);
+void txn_response_body(struct txn *t);
+void txn_response_end(struct txn *t);
 /* Answers the request with an error of the proxy's own (t->sink). */
 void txn_respond_error(struct txn *t, int status);
 /* A server was marked down: in pools with `on-down shutdown` a request on

@@ -347,6 +347,25 @@ void txn_server_down(struct txn *t)
     t->sink->proceed(t->sink_ctx);
 }
 
+/* ---- the response ---------------------------------------------------------------------------- */
+
+void txn_response_head(struct txn *t)
+{
+    t->t_head = ev_now(t->w->loop);
+    t->sink->send_head(t->sink_ctx);
+}
+
+void txn_response_body(struct txn *t)
+{
+    t->sink->send_data(t->sink_ctx);
+}
+
+void txn_response_end(struct txn *t)
+{
+    t->resp_done = 1;
+    t->sink->end(t->sink_ctx);
+}
+
 /* ---- timeouts -------------------------------------------------------------------------------- */
 
 /* Response bytes are waiting for the client's socket to take them. */

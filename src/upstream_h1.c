@@ -9,8 +9,9 @@
  *
  * It is the txn's txn_upstream_ops (upstream_h1_ops) and reports to the
  * txn through its events (txn_connected, txn_attempt_failed,
- * txn_respond_error) and to the sink through t->sink; it knows nothing of
- * the client's protocol beyond SINK_RAW_H1.
+ * txn_respond_error, txn_response_head/body/end), which the txn passes on
+ * to its sink; it knows nothing of the client's protocol beyond
+ * SINK_RAW_H1 and SINK_SPLICE.
  */
 #include "upstream_h1.h"
 
@@ -140,7 +141,6 @@ static int forward_response_head(struct txn *t, size_t base, struct http_head *h
     t->resp_keep_alive = h->keep_alive && !h->body_to_eof;
     t->resp_head_done = 1;
     t->resp_sized = h->has_body && !h->chunked && !h->body_to_eof && !t->dechunk;
-    t->t_head = ev_now(t->w->loop);
     return 0;
 }
 
@@ -181,7 +181,7 @@ static void response_body(struct txn *t)
     }
     t->rin_fwd += consumed;
     if (rc == 1) {
-        t->resp_done = 1;
+        txn_response_end(t);
     } else if (rc < 0) {
         /* Invalid framing after the head went out: cut the client off
          * after what was valid, and never reuse that server connection. */
@@ -232,7 +232,7 @@ static void process_response(struct txn *t)
             goto invalid;
         if (forward_response_head(t, base, &h) < 0)
             goto invalid;
-        t->sink->send_head(t->sink_ctx);
+        txn_response_head(t);
         if (h.status == 101) {
             t->phase = TXN_TUNNEL;
             /* A tunnel ends by the two sides' ends of stream, nothing else:
@@ -245,7 +245,7 @@ static void process_response(struct txn *t)
             return;
         }
         if (!h.has_body)
-            t->resp_done = 1;
+            txn_response_end(t);
         else if (!h.content_length || h.content_length > BUF_SIZE)
             grow_rin(t);
     }
@@ -283,7 +283,7 @@ static void up_eof(struct txn *t, int err)
         return;
     }
     if (t->resp_head_done && !t->resp_done && http_msg_eof(&t->resp)) {
-        t->resp_done = 1; /* a body delimited by the close */
+        txn_response_end(t); /* a body delimited by the close */
         t->resp_keep_alive = 0;
         return;
     }
@@ -433,7 +433,7 @@ static void splice_in(struct txn *t)
         splice_failed(t, n < 0 ? errno : 0);
         return;
     }
-    t->sink->send_data(t->sink_ctx); /* the pipe holds body bytes */
+    txn_response_body(t); /* the pipe holds body bytes */
 }
 
 /* ---- what the driver asks ---------------------------------------------------------------- */
