@@ -85,7 +85,7 @@ struct server {
     struct idle_list idle[MAX_WORKERS];
 };
 
-/* A queued request waiting for a free server slot (session.c embeds it). */
+/* A queued request waiting for a free server slot (struct txn embeds it). */
 struct queue_waiter {
     struct queue_waiter *next, *prev;
     int worker;                   /* the worker to wake */

@@ -15,7 +15,7 @@
 struct worker;
 
 struct upstream_conn {
-    struct xprt x;                       /* its transport; x.q's owner: the session using it */
+    struct xprt x;                       /* its transport; x.q's owner: the txn using it */
     ev_io io;
     struct server *srv;                  /* counted reference */
     struct upstream_conn *prev, *next;   /* the idle list of (srv, worker) */

@@ -21,7 +21,7 @@
 #include "metrics.h"
 #include "sendq.h"
 #include "conn.h"
-#include "session.h"
+#include "proto_h1.h"
 #include "txn.h"
 #include "upstream.h"
 
@@ -445,7 +445,7 @@ static void *worker_main(void *arg)
     while (w->conns)
         conn_free(w->conns);
     sendq_thread_free();
-    sess_cache_clear();
+    h1_cache_clear();
     upstream_cache_clear();
     buf_cache_clear();
     atomic_store(&w->exited, 1);

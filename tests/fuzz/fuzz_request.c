@@ -12,7 +12,7 @@
  *            bit 7     the stream arrives in one piece (else in random pieces)
  *   data[1]  seed of the piece sizes
  *
- * Each message goes through what session.c does with it: http_head_end as
+ * Each message goes through what proto_h1.c and upstream_h1.c do with it: http_head_end as
  * bytes arrive (with the bare-LF check on each new piece), the strict parse,
  * the rewrite, then the body through http_msg_body.  Besides the sanitizers,
  * it aborts when an invariant breaks:
@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define HEAD_LIMIT 16384 /* the default `limit header-size` */
 #define REQ_FIELDS 100   /* the default `limit headers` */
-#define RESP_FIELDS 256  /* session.c: response_fields_max() */
+#define RESP_FIELDS 256  /* upstream_h1.c: response_fields_max() */
 #define MAX_MESSAGES 8   /* per input, keeps one run short */
 #define MAX_LINES 512
 

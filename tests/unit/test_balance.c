@@ -683,7 +683,7 @@ Test(balance_queue, fifo_order_one_release_at_a_time)
     runtime_release(rt);
 }
 
-/* The protocol sess_start_server follows against a lost wake-up: a slot
+/* The protocol txn_start_server follows against a lost wake-up: a slot
  * freed between a request's FULL pick and its queueing finds the queue
  * empty and wakes nobody, so after queueing the request picks once more. */
 Test(balance_queue, a_slot_freed_before_the_queueing_is_found_by_the_second_pick)

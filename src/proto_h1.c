@@ -1,23 +1,24 @@
 /*
- * session: the client side of the proxy.  One state machine per client
- * connection; a `struct txn` holds what one request in flight needs, so an
- * idle keep-alive connection costs only a small `struct session` and no
- * buffers.
+ * proto_h1: the HTTP/1 protocol over a client connection (h1_proto, chosen
+ * by conn.c) - request heads, pipelining, keep-alive, the lingering close
+ * after an error, the tunnel after a 101, writing the response to the
+ * client (and splicing a body out of the pipe) - and the txn's stream sink
+ * for HTTP/1 clients (raw HTTP/1: the response goes out as rin holds it).
+ * One state machine per client connection; a `struct txn` holds what one
+ * request in flight needs, so an idle keep-alive connection costs only a
+ * small `struct h1_session` and no buffers.
  *
  * Data flow: request bytes are read into s->in, the head is edited in place
- * and everything up to the end of the request (as llhttp frames it) is
- * written to the server from that same buffer; response bytes are read into
- * t->rin, edited in place, and written to the client from it.  Bytes are
- * forwarded, never rebuilt.
+ * and s->in is lent to the txn (t->reqbuf), whose server side writes
+ * everything up to the end of the request (as llhttp frames it) from that
+ * same buffer; response bytes are read into t->rin, edited in place, and
+ * written to the client from it.  Bytes are forwarded, never rebuilt.
  *
- * Every watcher callback ends in sess_step(), the one place that works
- * out what each socket must wait for next and frees a finished session, so
+ * Every watcher callback ends in h1_step(), the one place that works out
+ * what each socket must wait for next and frees a finished session, so
  * nothing is freed under a callback that still uses it.
- *
- * This file is the client half and the driver; session_server.c is the
- * server half (see session_priv.h).
  */
-#include "session.h"
+#include "proto_h1.h"
 
 #include <arpa/inet.h>
 #include <stddef.h>
@@ -30,50 +31,62 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "balance.h"
 #include "buf.h"
-#include "health.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
-#include "upstream.h"
+#include "sendq.h"
+#include "txn.h"
+#include "upstream_h1.h"
 #include "worker.h"
-#include "session_priv.h"
+#include "xprt.h"
 
-/* The request head's fields are parsed into this per-thread scratch: a
- * head is parsed and edited in one go, so no session needs its own. */
-_Thread_local struct http_field *sess_scratch_fields;
-_Thread_local unsigned sess_scratch_max;
-_Thread_local char *sess_scratch_out;
-_Thread_local size_t sess_scratch_out_cap;
+#define LINGER_MS 1000
 
-static void request_complete(struct session *s);
+/* The HTTP/1 connection's own states; where a request is (queued,
+ * connecting, forwarding, tunnelling) is its txn's phase (txn.h). */
+enum h1_state {
+    H1_IDLE,        /* keep-alive: waiting for a request; no buffers held (timeout keep-alive) */
+    H1_READ_HEAD,   /* receiving a request head (timeout client: 408) */
+    H1_REQUEST,     /* a request handed to its txn (whose phase times it) */
+    H1_ERROR,       /* sending a response made by the proxy, then closing */
+    H1_CLOSED,      /* freed at the end of the current callback */
+};
+
+/* A client connection speaking HTTP/1: the conn (transport, watcher,
+ * timer, address) first, so a conn of h1_proto is a session. */
+struct h1_session {
+    struct conn c;
+    uint8_t state;
+    unsigned client_eof : 1;
+    unsigned lingering : 1;       /* error sent, write side shut: discarding input until EOF */
+    struct buf *in;               /* request bytes; NULL while idle */
+    size_t scanned;               /* in: searched for the end of the head */
+    struct txn *t;
+};
+
+/* The session's request is in phase `phase` of its txn. */
+static inline int h1_in(const struct h1_session *s, int phase)
+{
+    return s->state == H1_REQUEST && s->t->phase == phase;
+}
+
+static void h1_step(struct h1_session *s);
+static void h1_mark_closed(struct h1_session *s);
+static void h1_respond_error(struct h1_session *s, int status);
+static void h1_compact_in(struct h1_session *s);
+static void h1_flush_client(struct h1_session *s);
+static void h1_splice_out(struct h1_session *s);
+
+static void request_complete(struct h1_session *s);
+static const struct stream_sink h1_sink;
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-const struct config *sess_cfg(const struct session *s)
+static const struct config *h1_cfg(const struct h1_session *s)
 {
     return s->t && s->t->rt ? s->t->rt->cfg : s->c.w->rt->cfg;
-}
-
-int sess_scratch_reserve(unsigned fields, size_t out)
-{
-    if (sess_scratch_max < fields) {
-        struct http_field *f = realloc(sess_scratch_fields, fields * sizeof *f);
-        if (!f)
-            return -1;
-        sess_scratch_fields = f;
-        sess_scratch_max = fields;
-    }
-    if (sess_scratch_out_cap < out) {
-        char *o = realloc(sess_scratch_out, out);
-        if (!o)
-            return -1;
-        sess_scratch_out = o;
-        sess_scratch_out_cap = out;
-    }
-    return 0;
 }
 
 /* Dotted-quad by hand: inet_ntop goes through sprintf, and this runs for
@@ -91,7 +104,7 @@ static void format_ipv4(const unsigned char *a, char *out)
     }
 }
 
-static void peer_ip(const struct session *s, char *out, size_t cap)
+static void peer_ip(const struct h1_session *s, char *out, size_t cap)
 {
     const struct sockaddr_in6 *sa6 = &s->c.peer;
     if (sa6->sin6_family == AF_INET)
@@ -104,15 +117,9 @@ static void peer_ip(const struct session *s, char *out, size_t cap)
 
 #define ROUTE_PATH_MAX 8192
 
-void sess_cache_clear(void)
+void h1_cache_clear(void)
 {
     txn_cache_clear();
-    free(sess_scratch_fields);
-    sess_scratch_fields = NULL;
-    sess_scratch_max = 0;
-    free(sess_scratch_out);
-    sess_scratch_out = NULL;
-    sess_scratch_out_cap = 0;
     splice_pipe_cache_clear();
 }
 
@@ -126,15 +133,15 @@ static int too_large_status(const char *buf, size_t len, size_t limit)
 /* ---- lifecycle --------------------------------------------------------------- */
 
 
-void sess_mark_closed(struct session *s)
+static void h1_mark_closed(struct h1_session *s)
 {
-    s->state = SESS_CLOSED;
+    s->state = H1_CLOSED;
 }
 
 /* h1_proto.release: what the session holds beyond its conn. */
 static void h1_release(struct conn *c)
 {
-    struct session *s = (struct session *)c;
+    struct h1_session *s = (struct h1_session *)c;
 
     /* A request that ends here (an error, a cut) is logged too. */
     if (s->t && s->t->status && access_log_enabled())
@@ -155,22 +162,20 @@ static void h1_release(struct conn *c)
  * (keeping the connection after an error the server side caused is
  * possible, but a client that just got a 4xx from us may be out of sync).
  * Nothing more is read from the client. */
-void sess_respond_error(struct session *s, int status)
+static void h1_respond_error(struct h1_session *s, int status)
 {
     struct txn *t = s->t;
 
     if (!t || t->resp_head_done) {
         /* Part of a response already went out: all we can do is close. */
-        sess_mark_closed(s);
+        h1_mark_closed(s);
         return;
     }
-    if (t->up) {
-        upstream_close(t->up);
-        t->up = NULL;
-    }
+    if (t->up)
+        t->uops->abort(t);
     xprt_settle(&s->c.x); /* a queued interim response goes before rin is rewritten */
     if (!t->rin && !(t->rin = buf_get(BUF_SIZE))) {
-        sess_mark_closed(s);
+        h1_mark_closed(s);
         return;
     }
     /* Before the final head, rin[0, rin_fwd) holds only interim (1xx)
@@ -183,7 +188,7 @@ void sess_respond_error(struct session *s, int status)
     size_t keep = t->rin_fwd;
     size_t n = http_error_response(status, 1, t->rin->data + keep, t->rin->cap - keep);
     if (n == 0) {
-        sess_mark_closed(s);
+        h1_mark_closed(s);
         return;
     }
     t->rin->len = keep + n;
@@ -191,10 +196,11 @@ void sess_respond_error(struct session *s, int status)
     t->status = (uint16_t)status;
     t->resp_any = t->resp_head_done = t->resp_done = 1;
     t->close_after = 1;
-    s->state = SESS_ERROR;
+    t->phase = TXN_DONE;
+    s->state = H1_ERROR;
     if (t->srv && status >= 500)
         atomic_fetch_add_explicit(&t->srv->responses[4], 1, memory_order_relaxed);
-    conn_timer_set(&s->c, sess_cfg(s)->timeout_client_ms);
+    conn_timer_set(&s->c, h1_cfg(s)->timeout_client_ms);
 }
 
 /* ---- writing ------------------------------------------------------------------------ */
@@ -203,35 +209,94 @@ void sess_respond_error(struct session *s, int status)
  * batched send finished, so the session can go on. */
 static void client_sent(void *owner, size_t bytes)
 {
-    struct session *s = owner;
-    if (s->t)
-        s->t->bytes_out += bytes;
-    s->last_activity = ev_now(s->c.w->loop);
-    sess_client_progress(s);
-}
-
-void sess_client_progress(struct session *s)
-{
-    s->client_progress_at = ev_now(s->c.w->loop);
-    s->outq_seen = -1;
-}
-
-static void upstream_sent(void *owner, size_t bytes)
-{
-    struct session *s = owner;
-    (void)bytes;
-    if (s->t)
-        s->t->sent_any = 1;
-    s->last_activity = ev_now(s->c.w->loop);
+    struct h1_session *s = owner;
+    struct txn *t = s->t;
+    if (t) {
+        t->bytes_out += bytes;
+        t->last_activity = ev_now(s->c.w->loop);
+        txn_client_progress(t, t->last_activity);
+    }
 }
 
 static void sendq_woke(void *owner)
 {
-    sess_step(owner);
+    h1_step(owner);
 }
 
-const struct sendq_ops sess_client_sendq = {client_sent, sendq_woke};
-const struct sendq_ops sess_upstream_sendq = {upstream_sent, sendq_woke};
+static const struct sendq_ops h1_client_sendq = {client_sent, sendq_woke};
+
+/* ---- the response to the client ------------------------------------------------------------- */
+
+/* Makes room in s->in while a request body streams through it.  Dropping
+ * bytes already sent means the request can no longer be replayed. */
+static void h1_compact_in(struct h1_session *s)
+{
+    struct txn *t = s->t;
+    if (!s->in || t->req_done || t->in_sent == 0 || t->in_sent < t->in_fwd)
+        return;
+    if (s->in->len + EDIT_SLACK < s->in->cap && t->in_sent < s->in->cap / 2)
+        return;
+    buf_consume(s->in, t->in_sent);
+    t->in_fwd -= t->in_sent;
+    t->in_sent = 0;
+    t->replayable = 0;
+}
+
+/* Same on the response side, once the client took what was sent (and not
+ * while a queued send points into the buffer). */
+static void compact_rin(struct h1_session *s)
+{
+    struct txn *t = s->t;
+    if (!t->rin || t->rin_sent == 0 || xprt_send_pending(&s->c.x))
+        return;
+    if (t->rin_sent < t->rin->len && t->rin->len + EDIT_SLACK < t->rin->cap)
+        return;
+    buf_consume(t->rin, t->rin_sent);
+    t->rin_fwd -= t->rin_sent;
+    t->rscanned = t->rscanned > t->rin_sent ? t->rscanned - t->rin_sent : 0;
+    t->rin_sent = 0;
+}
+
+static void h1_flush_client(struct h1_session *s)
+{
+    struct txn *t = s->t;
+    if (t && t->splicing) {
+        h1_splice_out(s);
+        return;
+    }
+    if (!t || !t->rin)
+        return;
+    if (xprt_send(&s->c.x, t->rin->data, &t->rin_sent, t->rin_fwd) < 0) {
+        h1_mark_closed(s);
+        return;
+    }
+    /* Also after a batched send finished, which wrote outside this call. */
+    compact_rin(s);
+}
+
+
+static void h1_splice_out(struct h1_session *s)
+{
+    struct txn *t = s->t;
+
+    while (t->pipe.held > 0) {
+        ssize_t n = xprt_splice_out(&s->c.x, &t->pipe);
+        if (n > 0) {
+            t->bytes_out += (uint64_t)n;
+            t->last_activity = ev_now(s->c.w->loop);
+            txn_client_progress(t, t->last_activity);
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN)
+            break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        h1_mark_closed(s); /* the client is gone */
+        return;
+    }
+    if (t->splice_left == 0 && t->pipe.held == 0)
+        t->resp_done = 1;
+}
 
 /* ---- request head ---------------------------------------------------------------------- */
 
@@ -246,26 +311,18 @@ static size_t in_capacity(const struct config *cfg)
     return want > BUF_SIZE ? want : BUF_SIZE;
 }
 
-static void txn_new(struct session *s)
+static void txn_new(struct h1_session *s)
 {
-    struct txn *t = txn_cache_get();
+    struct txn *t = txn_open(s->c.w, &h1_sink, s, &upstream_h1_ops);
     if (!t) {
-        sess_mark_closed(s);
+        h1_mark_closed(s);
         return;
     }
     s->t = t;
-    t->s = s;
-    mem_trim_note(&s->c.w->trim_requests, txn_live_count());
-    t->t_start = ev_now(s->c.w->loop);
-    t->rt = s->c.w->rt;
-    runtime_ref(t->rt);
-    t->replayable = 1;
-    t->qw.worker = s->c.w->id;
-    t->qw.where = QW_NONE;
 }
 
 /* An error before a txn exists (bad head, timeouts while reading it). */
-static void respond_early_error(struct session *s, int status)
+static void respond_early_error(struct h1_session *s, int status)
 {
     if (!s->t) {
         txn_new(s);
@@ -274,26 +331,26 @@ static void respond_early_error(struct session *s, int status)
         peer_ip(s, s->t->client_ip, sizeof s->t->client_ip);
         snprintf(s->t->line, sizeof s->t->line, "-");
     }
-    sess_respond_error(s, status);
+    h1_respond_error(s, status);
 }
 
 /* Replaces the head at the front of s->in by its edited form. */
-static int edit_request_head(struct session *s, const struct http_head *h)
+static int edit_request_head(struct h1_session *s, const struct http_head *h)
 {
     struct txn *t = s->t;
-    size_t out_len = http_rewrite_request(s->in->data, h, t->client_ip, sess_scratch_out, sess_scratch_out_cap);
+    size_t out_len = http_rewrite_request(s->in->data, h, t->client_ip, txn_scratch_out, txn_scratch_out_cap);
     if (out_len == 0 || s->in->len - h->len + out_len > s->in->cap)
         return -1;
     memmove(s->in->data + out_len, s->in->data + h->len, s->in->len - h->len);
-    memcpy(s->in->data, sess_scratch_out, out_len);
+    memcpy(s->in->data, txn_scratch_out, out_len);
     s->in->len = s->in->len - h->len + out_len;
     t->in_fwd = out_len;
     return 0;
 }
 
-static void parse_request_body(struct session *s);
+static void parse_request_body(struct h1_session *s);
 
-static void handle_head(struct session *s)
+static void handle_head(struct h1_session *s)
 {
     const struct config *cfg = s->c.w->rt->cfg;
     size_t limit = head_limit(cfg);
@@ -326,13 +383,14 @@ static void handle_head(struct session *s)
     if (!s->t)
         return;
     struct txn *t = s->t;
+    t->reqbuf = s->in;
     peer_ip(s, t->client_ip, sizeof t->client_ip);
-    if (sess_scratch_reserve(cfg->limit_headers, limit + EDIT_SLACK) < 0) {
-        sess_respond_error(s, 503);
+    if (txn_scratch_reserve(cfg->limit_headers, limit + EDIT_SLACK) < 0) {
+        h1_respond_error(s, 503);
         return;
     }
     memset(&h, 0, sizeof h);
-    h.fields = sess_scratch_fields;
+    h.fields = txn_scratch_fields;
     h.max_fields = cfg->limit_headers;
     t->req.body_limit = cfg->limit_body_size;
     int bad = http_parse_request(&t->req, s->in->data, end, &h);
@@ -348,7 +406,7 @@ static void handle_head(struct session *s)
         t->line[n] = 0;
     }
     if (bad) {
-        sess_respond_error(s, bad);
+        h1_respond_error(s, bad);
         return;
     }
     t->method = h.method;
@@ -360,11 +418,10 @@ static void handle_head(struct session *s)
 
     char path_buf[ROUTE_PATH_MAX]; /* like nginx's 8k: a longer target that needs normalizing is a 414 */
     struct route_result route;
-    router_resolve(t->rt, s->in->data + h.host_off, h.host_len, s->in->data + h.uri_off, h.uri_len,
-                   path_buf, sizeof path_buf, &route);
-    t->pool = route.pool;
-    if (route.status || !t->pool) {
-        sess_respond_error(s, route.status ? route.status : 503);
+    int status = txn_route(t, s->in->data + h.host_off, h.host_len, s->in->data + h.uri_off, h.uri_len,
+                           path_buf, sizeof path_buf, &route);
+    if (status) {
+        h1_respond_error(s, status);
         return;
     }
     if (cfg->normalize_path && route.path == path_buf) {
@@ -372,18 +429,19 @@ static void handle_head(struct session *s)
         h.target_out_len = (uint32_t)route.path_len;
     }
     if (edit_request_head(s, &h) < 0) {
-        sess_respond_error(s, 431);
+        h1_respond_error(s, 431);
         return;
     }
     if (!t->req_done)
         parse_request_body(s);
-    if (s->state == SESS_ERROR || s->state == SESS_CLOSED)
+    if (s->state == H1_ERROR || s->state == H1_CLOSED)
         return;
-    sess_start_server(s);
+    s->state = H1_REQUEST;
+    txn_start_server(t);
 }
 
 /* Advances t->in_fwd over the body bytes that have arrived. */
-static void parse_request_body(struct session *s)
+static void parse_request_body(struct h1_session *s)
 {
     struct txn *t = s->t;
     size_t consumed;
@@ -395,44 +453,21 @@ static void parse_request_body(struct session *s)
     if (rc == 1)
         t->req_done = 1;
     else if (rc == -2)
-        sess_respond_error(s, 413);
+        h1_respond_error(s, 413);
     else if (rc < 0)
-        sess_respond_error(s, 400);
+        h1_respond_error(s, 400);
 }
 
 /* ---- the end of a request ---------------------------------------------------------------- */
 
-static int status_class(unsigned status)
-{
-    if (status < 100 || status > 599)
-        return 4;
-    return (int)(status / 100) - 1;
-}
-
 /* The response went out whole: account, give the server connection back
  * or close it, and go on with the next request or close. */
-static void request_complete(struct session *s)
+static void request_complete(struct h1_session *s)
 {
     struct txn *t = s->t;
     double now = ev_now(s->c.w->loop);
 
-    if (t->srv) {
-        atomic_fetch_add_explicit(&t->srv->responses[status_class(t->status)], 1, memory_order_relaxed);
-        if (t->status < 500)
-            health_report_success(t->srv);
-    }
-    metrics_request_done((uint64_t)((now - t->t_start) * 1e6));
-    if (t->up) {
-        int beyond = t->rin && t->rin_fwd < t->rin->len; /* bytes past the response's end */
-        int clean = t->resp_keep_alive && t->req_done && t->in_sent == t->in_fwd && t->rin && !beyond;
-        if (beyond && t->resp_done)
-            atomic_fetch_add_explicit(&metrics.server_conns_stray, 1, memory_order_relaxed);
-        if (clean)
-            upstream_park(t->up);
-        else
-            upstream_close(t->up);
-        t->up = NULL;
-    }
+    txn_complete(t, now);
     if (access_log_enabled())
         txn_access_log(t, now);
     int close_client = t->close_after || !t->client_keep_alive || s->c.w->stopping || !t->req_done ||
@@ -442,37 +477,39 @@ static void request_complete(struct session *s)
     txn_end(t);
     s->t = NULL;
     if (close_client) {
-        sess_mark_closed(s);
+        h1_mark_closed(s);
         return;
     }
     if (s->in && s->in->len > 0) {
         /* A pipelined request is already here. */
-        s->state = SESS_READ_HEAD;
-        conn_timer_set(&s->c, sess_cfg(s)->timeout_client_ms);
+        s->state = H1_READ_HEAD;
+        conn_timer_set(&s->c, h1_cfg(s)->timeout_client_ms);
         handle_head(s);
         return;
     }
     buf_put(s->in);
     s->in = NULL;
-    s->state = SESS_IDLE;
+    s->state = H1_IDLE;
     conn_idle_enter(&s->c);
-    conn_timer_set(&s->c, sess_cfg(s)->timeout_keep_alive_ms);
+    conn_timer_set(&s->c, h1_cfg(s)->timeout_keep_alive_ms);
 }
 
 /* ---- the client side ----------------------------------------------------------------------- */
 
 /* The client closed its side (`reset`: with a reset).  In a tunnel, or
  * before the 101 of an upgrade, a FIN is a half-close passed on to the
- * server (session_step) while its bytes keep flowing back; otherwise the
+ * server (h1_step) while its bytes keep flowing back; otherwise the
  * client has left and its request is abandoned, unless the pool keeps
  * such requests going (ignore-client-abort). */
-static void client_eof(struct session *s, int reset)
+static void client_eof(struct h1_session *s, int reset)
 {
     struct txn *t = s->t;
     s->client_eof = 1;
-    if (s->state == SESS_TUNNEL)
+    if (t)
+        t->client_eof = 1;
+    if (h1_in(s, TXN_TUNNEL))
         return;
-    int in_flight = t && (s->state == SESS_FORWARD || s->state == SESS_CONNECT || s->state == SESS_QUEUED);
+    int in_flight = t && s->state == H1_REQUEST;
     /* An upgrade's FIN is a tunnel half-close that came before the 101:
      * passed on once the tunnel is up (a reset still ends it). */
     int keeps = t && t->req_done && (t->pool->cfg->ignore_client_abort || (t->req_upgrade && !reset));
@@ -491,11 +528,11 @@ static void client_eof(struct session *s, int reset)
         log_debug("client left before its response: aborting its request on %s/%s", t->pool->cfg->name,
                   t->srv ? t->srv->name : "-");
     }
-    sess_mark_closed(s);
+    h1_mark_closed(s);
 }
 
 /* After an error response: read and drop until the client closes. */
-static void linger_read(struct session *s)
+static void linger_read(struct h1_session *s)
 {
     char sink[4096];
     for (int i = 0; i < 16; i++) {
@@ -504,21 +541,21 @@ static void linger_read(struct session *s)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;
-        sess_mark_closed(s);
+        h1_mark_closed(s);
         return;
     }
 }
 
-static void client_read(struct session *s)
+static void client_read(struct h1_session *s)
 {
-    const struct config *cfg = sess_cfg(s);
+    const struct config *cfg = h1_cfg(s);
 
     if (s->lingering) {
         linger_read(s);
         return;
     }
     if (!s->in && !(s->in = buf_get(in_capacity(cfg)))) {
-        sess_mark_closed(s);
+        h1_mark_closed(s);
         return;
     }
     for (;;) {
@@ -539,31 +576,28 @@ static void client_read(struct session *s)
             }
             return;
         }
-        if (n < 0 && s->state == SESS_TUNNEL)
-            sess_mark_closed(s); /* a reset, not a half-close: nothing to pass on */
+        if (n < 0 && h1_in(s, TXN_TUNNEL))
+            h1_mark_closed(s); /* a reset, not a half-close: nothing to pass on */
         else
             client_eof(s, n < 0);
         return;
     }
     switch (s->state) {
-    case SESS_IDLE:
+    case H1_IDLE:
         conn_idle_leave(&s->c);
-        s->state = SESS_READ_HEAD;
+        s->state = H1_READ_HEAD;
         conn_timer_set(&s->c, cfg->timeout_client_ms);
         handle_head(s);
         break;
-    case SESS_READ_HEAD:
+    case H1_READ_HEAD:
         handle_head(s);
         break;
-    case SESS_FORWARD:
-    case SESS_CONNECT:
-    case SESS_QUEUED:
-        parse_request_body(s);
-        s->last_activity = ev_now(s->c.w->loop);
-        break;
-    case SESS_TUNNEL:
-        s->t->in_fwd = s->in->len;
-        s->last_activity = ev_now(s->c.w->loop);
+    case H1_REQUEST:
+        if (s->t->phase == TXN_TUNNEL)
+            s->t->in_fwd = s->in->len;
+        else
+            parse_request_body(s);
+        s->t->last_activity = ev_now(s->c.w->loop);
         break;
     default:
         break;
@@ -573,147 +607,66 @@ static void client_read(struct session *s)
 /* h1_proto.io */
 static void h1_io(struct conn *c, int revents)
 {
-    struct session *s = (struct session *)c;
+    struct h1_session *s = (struct h1_session *)c;
 
     if (revents & EV_READ)
         client_read(s);
-    if ((revents & EV_WRITE) && s->state != SESS_CLOSED)
-        sess_flush_client(s);
-    sess_step(s);
+    if ((revents & EV_WRITE) && s->state != H1_CLOSED)
+        h1_flush_client(s);
+    h1_step(s);
 }
 
-/* A forwarding session's timer comes this often, so that a client that
- * stops taking the response is seen within a quarter of timeout client. */
-uint64_t sess_forward_check_ms(const struct config *cfg)
-{
-    uint64_t quarter = cfg->timeout_client_ms / 4 ? cfg->timeout_client_ms / 4 : 1;
-    return quarter < cfg->timeout_server_ms ? quarter : cfg->timeout_server_ms;
-}
-
-/* Response bytes are waiting for the client's socket to take them. */
-static int waiting_on_client(const struct session *s)
-{
-    const struct txn *t = s->t;
-    return xprt_send_pending(&s->c.x) || (t->rin && t->rin_sent < t->rin_fwd) || (t->splicing && t->pipe.held > 0);
-}
-
-/* Whether the client has taken nothing for timeout client.  A slow reader
- * empties its socket's send queue a little at a time without the socket
- * ever becoming writable (the kernel wakes a writer only once a third of
- * the buffer is free): the queue's shrinking, sampled at each check, is
- * progress too, not only the proxy's writes. */
-static int client_stalled(struct session *s, double now)
-{
-    int outq = xprt_unsent(&s->c.x);
-    if (outq >= 0) {
-        if (s->outq_seen >= 0 && outq < s->outq_seen)
-            s->client_progress_at = now;
-        s->outq_seen = outq;
-    }
-    return (now - s->client_progress_at) * 1000.0 >= (double)sess_cfg(s)->timeout_client_ms;
-}
-
-static void forward_timeout(struct session *s)
-{
-    struct txn *t = s->t;
-    const struct config *cfg = sess_cfg(s);
-    uint64_t limit = cfg->timeout_server_ms;
-    double now = ev_now(s->c.w->loop);
-    double idle = now - s->last_activity;
-
-    if (waiting_on_client(s)) {
-        /* Not the server's turn: only timeout client applies. */
-        if (!client_stalled(s, now)) {
-            conn_timer_set(&s->c, sess_forward_check_ms(cfg));
-            return;
-        }
-        log_debug("client took nothing of its response for %llu ms: closing",
-                  (unsigned long long)cfg->timeout_client_ms);
-        sess_mark_closed(s);
-        return;
-    }
-    s->outq_seen = -1;
-    if (idle * 1000.0 < (double)limit) {
-        uint64_t left = (uint64_t)((double)limit - idle * 1000.0) + 1;
-        uint64_t check = sess_forward_check_ms(cfg);
-        conn_timer_set(&s->c, left < check ? left : check);
-        return;
-    }
-    if (s->state == SESS_TUNNEL) {
-        sess_mark_closed(s);
-        return;
-    }
-    atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
-    if (!t->resp_any)
-        health_report_failure(t->pool, t->srv, "timeout waiting for the response");
-    sess_respond_error(s, 504);
-}
-
-/* h1_proto.timeout: the deadline of the session's state passed. */
+/* h1_proto.timeout: the deadline of the session's state (or its txn's phase) passed. */
 static void h1_timeout(struct conn *c)
 {
-    struct session *s = (struct session *)c;
+    struct h1_session *s = (struct h1_session *)c;
 
     switch (s->state) {
-    case SESS_IDLE:
-        sess_mark_closed(s);
+    case H1_IDLE:
+        h1_mark_closed(s);
         break;
-    case SESS_READ_HEAD:
+    case H1_READ_HEAD:
         if (s->in && s->in->len > 0)
             respond_early_error(s, 408);
         else
-            sess_mark_closed(s);
+            h1_mark_closed(s);
         break;
-    case SESS_QUEUED:
-        balance_dequeue(s->t->pool->shared, &s->t->qw);
-        sess_respond_error(s, 503);
-        break;
-    case SESS_CONNECT:
-        sess_attempt_failed(s, "connect timeout", 1, 504);
-        break;
-    case SESS_FORWARD:
-    case SESS_TUNNEL:
-        forward_timeout(s);
+    case H1_REQUEST:
+        txn_timeout(s->t);
         break;
     default:
-        sess_mark_closed(s);
+        h1_mark_closed(s);
         break;
     }
-    sess_step(s);
+    h1_step(s);
 }
 
 /* ---- the driver ------------------------------------------------------------------------------ */
 
-static int in_has_space(const struct session *s)
+static int in_has_space(const struct h1_session *s)
 {
     return !s->client_eof && (!s->in || s->in->len + EDIT_SLACK < s->in->cap);
 }
 
-static void update_interest(struct session *s)
+static void update_interest(struct h1_session *s)
 {
     struct txn *t = s->t;
-    int cev = 0, uev = 0;
+    int cev = 0;
 
     switch (s->state) {
-    case SESS_IDLE:
-    case SESS_READ_HEAD:
+    case H1_IDLE:
+    case H1_READ_HEAD:
         if (in_has_space(s))
             cev |= EV_READ;
         break;
-    case SESS_ERROR:
+    case H1_ERROR:
         if (s->lingering)
             cev |= EV_READ;
         break;
-    case SESS_CONNECT:
-    case SESS_FORWARD:
-    case SESS_QUEUED:
+    case H1_REQUEST:
         /* Reading on after the request keeps the fd's epoll registration
          * unchanged between requests and notices a client that leaves;
-         * pipelined bytes wait in s->in. */
-        if (in_has_space(s))
-            cev |= EV_READ;
-        break;
-    case SESS_TUNNEL:
+         * pipelined bytes wait in s->in (in a tunnel they go on). */
         if (in_has_space(s))
             cev |= EV_READ;
         break;
@@ -726,66 +679,43 @@ static void update_interest(struct session *s)
         cev |= EV_WRITE;
     conn_io_want(s->c.w->loop, &s->c.io, cev);
 
-    if (!t || !t->up)
-        return;
-    if (s->state == SESS_CONNECT) {
-        uev = EV_WRITE;
-    } else if (s->state == SESS_FORWARD || s->state == SESS_TUNNEL) {
-        if (t->splicing) {
-            if (t->splice_left && t->pipe.held < t->pipe.cap)
-                uev |= EV_READ;
-        } else if (!t->resp_done && (!t->rin || t->rin->len + EDIT_SLACK < t->rin->cap) &&
-                   !sess_splice_soon(t)) {
-            uev |= EV_READ;
-        }
-        if (t->in_sent < t->in_fwd && !xprt_send_pending(&t->up->x))
-            uev |= EV_WRITE;
-    }
-    conn_io_want(s->c.w->loop, &t->up->io, uev);
+    if (t && t->up && s->state == H1_REQUEST)
+        t->uops->want(t);
 }
 
 /* Makes every bit of progress possible without waiting, then sets what each
  * socket waits for.  Frees the session when it is finished. */
-void sess_step(struct session *s)
+static void h1_step(struct h1_session *s)
 {
     for (int guard = 0; guard < 64; guard++) {
         struct txn *t = s->t;
-        if (s->state == SESS_CLOSED)
+        if (s->state == H1_CLOSED)
             break;
-        if (s->state == SESS_CONNECT && t && !t->up) {
-            sess_attempt_failed(s, "connect error", 1, 502);
-            continue;
-        }
-        if (t && (s->state == SESS_FORWARD || s->state == SESS_TUNNEL)) {
-            sess_flush_upstream(s);
-            if (s->state == SESS_CLOSED || s->t != t || !t->up)
+        if (t && (h1_in(s, TXN_FORWARD) || h1_in(s, TXN_TUNNEL))) {
+            t->uops->send(t);
+            if (s->state == H1_CLOSED || s->t != t || !t->up)
                 continue;
-            sess_compact_in(s);
-            if (s->state == SESS_TUNNEL && t->in_sent == t->in_fwd && s->in && t->in_sent) {
+            h1_compact_in(s);
+            if (h1_in(s, TXN_TUNNEL) && t->in_sent == t->in_fwd && s->in && t->in_sent) {
                 s->in->len = 0;
                 t->in_sent = t->in_fwd = 0;
             }
-            if (s->state == SESS_TUNNEL && s->client_eof && !t->up_shut &&
-                t->in_sent == t->in_fwd && !xprt_send_pending(&t->up->x)) {
-                xprt_shutdown_write(&t->up->x); /* everything the client sent went first */
-                t->up_shut = 1;
-            }
+            if (h1_in(s, TXN_TUNNEL) && s->client_eof)
+                t->uops->half_close(t); /* once everything the client sent went first */
         }
-        sess_flush_client(s);
-        if (s->state == SESS_CLOSED)
+        h1_flush_client(s);
+        if (s->state == H1_CLOSED)
             break;
         t = s->t;
         if (!t)
             break;
-        if (!t->splicing && s->state == SESS_FORWARD) {
-            sess_try_splice(s);
-            if (t->splicing)
-                sess_splice_in(s);
-            if (s->state == SESS_CLOSED)
+        if (!t->splicing && h1_in(s, TXN_FORWARD)) {
+            t->uops->splice(t);
+            if (s->state == H1_CLOSED)
                 break;
         }
         int flushed = (!t->rin || t->rin_sent >= t->rin_fwd) && (!t->splicing || t->pipe.held == 0);
-        if (s->state == SESS_ERROR && flushed && !s->lingering) {
+        if (s->state == H1_ERROR && flushed && !s->lingering) {
             /* Closing at once while the client still sends would reset the
              * connection and could destroy the response before it is read:
              * shut the write side and discard what comes for a moment. */
@@ -793,15 +723,15 @@ void sess_step(struct session *s)
             xprt_shutdown_write(&s->c.x);
             conn_timer_set(&s->c, LINGER_MS);
         }
-        if (s->state == SESS_TUNNEL && flushed && t->resp_done && !t->client_shut) {
+        if (h1_in(s, TXN_TUNNEL) && flushed && t->resp_done && !t->client_shut) {
             xprt_shutdown_write(&s->c.x); /* the server's half-close, after its bytes */
             t->client_shut = 1;
         }
-        if (s->state == SESS_TUNNEL && flushed && (t->close_after || (t->client_shut && t->up_shut))) {
-            sess_mark_closed(s);
+        if (h1_in(s, TXN_TUNNEL) && flushed && (t->close_after || (t->client_shut && t->up_shut))) {
+            h1_mark_closed(s);
             break;
         }
-        if (s->state == SESS_FORWARD && t->resp_done && flushed &&
+        if (h1_in(s, TXN_FORWARD) && t->resp_done && flushed &&
             (t->in_sent >= t->in_fwd || !t->req_done || t->close_after)) {
             if (!t->req_done)
                 t->close_after = 1; /* answered before the request ended */
@@ -810,11 +740,77 @@ void sess_step(struct session *s)
         }
         break;
     }
-    if (s->state == SESS_CLOSED) {
+    if (s->state == H1_CLOSED) {
         conn_free(&s->c);
         return;
     }
     update_interest(s);
+}
+
+/* ---- the stream sink (stream.h) -------------------------------------------------------------- */
+
+/* Raw HTTP/1: the response's bytes are in rin already, edited in place;
+ * the driver (h1_step) flushes them before its callback returns. */
+static void h1_sink_ready(void *ctx)
+{
+    (void)ctx;
+}
+
+/* Body bytes wait in the pipe (splice): take them out now. */
+static void h1_sink_send_data(void *ctx)
+{
+    struct h1_session *s = ctx;
+    if (s->t && s->t->splicing)
+        h1_splice_out(s);
+}
+
+static void h1_sink_reset(void *ctx)
+{
+    h1_mark_closed(ctx);
+}
+
+static void h1_sink_respond_error(void *ctx, int status)
+{
+    h1_respond_error(ctx, status);
+}
+
+static void h1_sink_proceed(void *ctx)
+{
+    h1_step(ctx);
+}
+
+/* One lazy timer per connection: a deadline set later than the armed one
+ * costs no timer heap operation (conn_timer_set). */
+static void h1_sink_arm(void *ctx, uint64_t ms)
+{
+    struct h1_session *s = ctx;
+    conn_timer_set(&s->c, ms);
+}
+
+static struct xprt *h1_sink_xprt(void *ctx)
+{
+    struct h1_session *s = ctx;
+    return &s->c.x;
+}
+
+static const struct stream_sink h1_sink = {
+    .caps = SINK_RAW_H1 | SINK_SPLICE,
+    .send_head = h1_sink_ready,
+    .send_data = h1_sink_send_data,
+    .end = h1_sink_ready,
+    .reset = h1_sink_reset,
+    .respond_error = h1_sink_respond_error,
+    .proceed = h1_sink_proceed,
+    .arm = h1_sink_arm,
+    .xprt = h1_sink_xprt,
+};
+
+/* h1_proto.server_down */
+static void h1_server_down(struct conn *c)
+{
+    struct h1_session *s = (struct h1_session *)c;
+    if (s->state == H1_REQUEST)
+        txn_server_down(s->t);
 }
 
 /* ---- the conn's protocol ------------------------------------------------------------------- */
@@ -823,29 +819,29 @@ void sess_step(struct session *s)
  * right after), so reading now saves a trip through the loop. */
 static void h1_start(struct conn *c)
 {
-    struct session *s = (struct session *)c;
+    struct h1_session *s = (struct h1_session *)c;
 
-    s->state = SESS_READ_HEAD;
+    s->state = H1_READ_HEAD;
     conn_timer_set(c, c->w->rt->cfg->timeout_client_ms);
     client_read(s);
-    sess_step(s);
+    h1_step(s);
 }
 
 /* h1_proto.idle: between requests, or connected with nothing sent yet. */
 static int h1_idle(const struct conn *c)
 {
-    const struct session *s = (const struct session *)c;
-    return s->state == SESS_IDLE || (s->state == SESS_READ_HEAD && (!s->in || s->in->len == 0));
+    const struct h1_session *s = (const struct h1_session *)c;
+    return s->state == H1_IDLE || (s->state == H1_READ_HEAD && (!s->in || s->in->len == 0));
 }
 
 const struct conn_proto h1_proto = {
     .name = "http/1.1",
-    .size = sizeof(struct session),
-    .sendq = &sess_client_sendq,
+    .size = sizeof(struct h1_session),
+    .sendq = &h1_client_sendq,
     .start = h1_start,
     .io = h1_io,
     .timeout = h1_timeout,
     .idle = h1_idle,
-    .server_down = sess_server_down,
+    .server_down = h1_server_down,
     .release = h1_release,
 };

@@ -1,0 +1,12 @@
+/*
+ * upstream_h1: the server side of a txn when the server speaks HTTP/1
+ * (see upstream_h1.c): the txn's txn_upstream_ops.
+ */
+#ifndef PROXY_UPSTREAM_H1_H
+#define PROXY_UPSTREAM_H1_H
+
+#include "txn.h"
+
+extern const struct txn_upstream_ops upstream_h1_ops;
+
+#endif

@@ -1,0 +1,482 @@
+/*
+ * upstream_h1: the server side of a txn for HTTP/1 servers - starting an
+ * attempt on an idle or new server connection, writing the request from
+ * the buffer the sink lends (raw HTTP/1: the client's bytes as they came,
+ * head edited), reading the response into rin and editing its head in
+ * place (1xx up to INTERIM_MAX, 101 for a tunnel, de-chunking for an
+ * HTTP/1.0 client), its end (length, chunked, close, cut), and moving a
+ * large body by splice(2) into the pipe the sink drains.
+ *
+ * It is the txn's txn_upstream_ops (upstream_h1_ops) and reports to the
+ * txn through its events (txn_connected, txn_attempt_failed,
+ * txn_respond_error, txn_response_head/body/end), which the txn passes on
+ * to its sink; it knows nothing of the client's protocol beyond
+ * SINK_RAW_H1 and SINK_SPLICE.
+ */
+#include "upstream_h1.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "conn.h"
+#include "log.h"
+#include "metrics.h"
+#include "upstream.h"
+#include "worker.h"
+
+/* ---- the txn's server side (txn_upstream_ops) -------------------------------------------------- */
+
+static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents);
+
+/* The txn takes the connection's watcher over (an idle one keeps its
+ * epoll registration; only the callback changes). */
+static const struct sendq_ops up_sendq;
+
+static void attach_upstream(struct txn *t)
+{
+    struct upstream_conn *up = t->up;
+    ev_set_cb(&up->io, server_io_cb);
+    up->io.data = t;
+    xprt_set_owner(&up->x, &up_sendq, t);
+}
+
+/* sendq's hooks: request bytes went out, and a batched send finished so
+ * the request can go on. */
+static void up_sent(void *owner, size_t bytes)
+{
+    struct txn *t = owner;
+    (void)bytes;
+    t->sent_any = 1;
+    t->last_activity = ev_now(t->w->loop);
+}
+
+static void up_woke(void *owner)
+{
+    struct txn *t = owner;
+    t->sink->proceed(t->sink_ctx);
+}
+
+static const struct sendq_ops up_sendq = {up_sent, up_woke};
+
+static int up_start(struct txn *t)
+{
+
+    /* A request that must not be replayed takes only a young idle
+     * connection (upstream.h): the server's idle close cannot race it. */
+    uint64_t max_idle = http_method_idempotent(t->method) ? UPSTREAM_ANY_AGE : upstream_reuse_window_ms(t->srv);
+    t->up = t->fresh_conn ? NULL : upstream_take_idle(t->w, t->srv, max_idle);
+    if (t->up) {
+        attach_upstream(t);
+        return 0;
+    }
+    t->up = upstream_connect(t->w, t->srv);
+    if (!t->up)
+        return -1;
+    attach_upstream(t);
+    return 1;
+}
+
+static void up_abort(struct txn *t)
+{
+    upstream_close(t->up);
+    t->up = NULL;
+}
+
+static int up_may_have_reached(const struct txn *t)
+{
+    return t->sent_any || (t->up && xprt_send_pending(&t->up->x));
+}
+
+static void up_done(struct txn *t, int reuse)
+{
+    if (reuse)
+        upstream_park(t->up);
+    else
+        upstream_close(t->up);
+    t->up = NULL;
+}
+
+
+/* ---- the server side --------------------------------------------------------------------- */
+
+static void up_send(struct txn *t)
+{
+    if (!t->up || t->in_sent >= t->in_fwd)
+        return;
+    if (xprt_send(&t->up->x, t->reqbuf->data, &t->in_sent, t->in_fwd) < 0) {
+        /* A reused connection that fails on its first write was closed by
+         * the server while idle: not the server's fault. */
+        int race = t->up->reused && !t->sent_any;
+        txn_attempt_failed(t, race ? "idle connection closed" : "write error", !race, 502);
+    }
+}
+
+static unsigned response_fields_max(const struct config *cfg)
+{
+    return cfg->limit_headers > 256 ? cfg->limit_headers : 256;
+}
+
+/* A complete final response head at rin[base..base+len): edit it in place. */
+static int forward_response_head(struct txn *t, size_t base, struct http_head *h)
+{
+    /* An HTTP/1.0 client does not know chunked: the body is decoded and
+     * the connection close ends it. */
+    t->dechunk = t->http10 && h->chunked && h->has_body;
+    int client_close = !t->client_keep_alive || h->body_to_eof || t->w->stopping ||
+                       (t->req_upgrade && h->status != 101) || t->dechunk || t->client_eof;
+    h->drop_te = t->dechunk;
+    size_t out_len = http_rewrite_response(t->rin->data + base, h, client_close, t->http10,
+                                           txn_scratch_out, txn_scratch_out_cap);
+    if (out_len == 0 || t->rin->len - h->len + out_len > t->rin->cap)
+        return -1;
+    memmove(t->rin->data + base + out_len, t->rin->data + base + h->len, t->rin->len - base - h->len);
+    memcpy(t->rin->data + base, txn_scratch_out, out_len);
+    t->rin->len = t->rin->len - h->len + out_len;
+    t->rin_fwd = base + out_len;
+    t->status = h->status;
+    t->close_after = t->close_after || client_close;
+    t->resp_keep_alive = h->keep_alive && !h->body_to_eof;
+    t->resp_head_done = 1;
+    t->resp_sized = h->has_body && !h->chunked && !h->body_to_eof && !t->dechunk;
+    return 0;
+}
+
+/* A body larger than a small buffer is coming: move to a large one, so it
+ * flows in a quarter of the reads and writes. */
+static void grow_rin(struct txn *t)
+{
+    if (t->rin->cap >= BUF_LARGE || xprt_send_pending(t->sink->xprt(t->sink_ctx)))
+        return;
+    struct buf *big = buf_get(BUF_LARGE);
+    if (!big)
+        return; /* the small one works, only slower */
+    memcpy(big->data, t->rin->data, t->rin->len);
+    big->len = t->rin->len;
+    buf_put(t->rin);
+    t->rin = big;
+}
+
+static void response_body(struct txn *t)
+{
+    size_t consumed;
+
+    if (t->resp_done || t->rin_fwd >= t->rin->len)
+        return;
+    int rc;
+    if (t->dechunk) {
+        size_t produced;
+        char *at = t->rin->data + t->rin_fwd;
+        rc = http_msg_body_dechunk(&t->resp, at, t->rin->len - t->rin_fwd, &consumed, &produced);
+        /* Close the gap the framing left between the decoded bytes and
+         * whatever follows the consumed part. */
+        memmove(at + produced, at + consumed, t->rin->len - t->rin_fwd - consumed);
+        t->rin->len -= consumed - produced;
+        t->rscanned = 0;
+        consumed = produced;
+    } else {
+        rc = http_msg_body(&t->resp, t->rin->data + t->rin_fwd, t->rin->len - t->rin_fwd, &consumed);
+    }
+    t->rin_fwd += consumed;
+    if (rc == 1) {
+        txn_response_end(t);
+    } else if (rc < 0) {
+        /* Invalid framing after the head went out: cut the client off
+         * after what was valid, and never reuse that server connection. */
+        t->resp_keep_alive = 0;
+        t->close_after = 1;
+        t->resp_done = 1;
+        atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
+    }
+}
+
+/* Parses what the server sent: interim 1xx heads, the final head, then the
+ * body, advancing rin_fwd over what may go to the client. */
+static void process_response(struct txn *t)
+{
+    const struct config *cfg = t->rt->cfg;
+
+    while (!t->resp_head_done) {
+        size_t base = t->rin_fwd;
+        size_t end = http_head_end(t->rin->data + base, t->rin->len - base,
+                                   t->rscanned > base ? t->rscanned - base : 0);
+        if (end == 0) {
+            t->rscanned = t->rin->len;
+            if (t->rin->len + EDIT_SLACK >= t->rin->cap)
+                goto invalid; /* a head larger than a buffer */
+            return;
+        }
+        struct http_head h;
+        memset(&h, 0, sizeof h);
+        if (txn_scratch_reserve(response_fields_max(cfg), t->rin->cap) < 0)
+            goto invalid;
+        h.fields = txn_scratch_fields;
+        h.max_fields = response_fields_max(cfg);
+        if (http_parse_response(&t->resp, t->rin->data + base, end, t->method == HTTP_HEAD, &h) < 0)
+            goto invalid;
+        t->rscanned = base + end;
+        if (h.status >= 100 && h.status < 200 && h.status != 101) {
+            /* 100 Continue and friends: pass on, wait for the final head.
+             * A few are normal (100, 103); a server that keeps sending
+             * them gets its client a 502 after the ones relayed. */
+            if (++t->interim > INTERIM_MAX) {
+                atomic_fetch_add_explicit(&metrics.interim_over_limit, 1, memory_order_relaxed);
+                goto invalid;
+            }
+            t->rin_fwd = base + end;
+            continue;
+        }
+        if (h.status == 101 && !t->req_upgrade)
+            goto invalid;
+        if (forward_response_head(t, base, &h) < 0)
+            goto invalid;
+        txn_response_head(t);
+        if (h.status == 101) {
+            t->phase = TXN_TUNNEL;
+            /* A tunnel ends by the two sides' ends of stream, nothing else:
+             * a client FIN that came before the 101 is passed on as a
+             * half-close, and the server's bytes after it still go back. */
+            t->close_after = 0;
+            t->rin_fwd = t->rin->len;
+            t->in_fwd = t->reqbuf->len;
+            t->resp_keep_alive = 0;
+            return;
+        }
+        if (!h.has_body)
+            txn_response_end(t);
+        else if (!h.content_length || h.content_length > BUF_SIZE)
+            grow_rin(t);
+    }
+    if (t->phase == TXN_TUNNEL) {
+        t->rin_fwd = t->rin->len;
+        return;
+    }
+    if (!t->resp_done)
+        response_body(t);
+    return;
+invalid:
+    atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
+    log_info("invalid response from %s/%s", t->pool->cfg->name, t->srv->name);
+    txn_respond_error(t, 502); /* after the interim heads relayed, if any */
+}
+
+static void up_eof(struct txn *t, int err)
+{
+
+    if (t->phase == TXN_TUNNEL) {
+        /* The server's end of stream goes to the client as a half-close
+         * once its bytes are through (the sink's driver), and the client may
+         * still send; a reset ends the tunnel. */
+        t->resp_done = 1;
+        if (err)
+            t->close_after = 1;
+        return;
+    }
+    if (!t->resp_any) {
+        /* Nothing came back.  A reused connection closed under us is the
+         * keep-alive race, not a failure of the server. */
+        int race = t->up->reused;
+        txn_attempt_failed(t, race ? "idle connection closed" : (err ? "connection reset" : "connection closed"),
+                           !race, 502);
+        return;
+    }
+    if (t->resp_head_done && !t->resp_done && http_msg_eof(&t->resp)) {
+        txn_response_end(t); /* a body delimited by the close */
+        t->resp_keep_alive = 0;
+        return;
+    }
+    /* Cut short: a 502 if the client has seen nothing, else a cut. */
+    atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
+    t->resp_keep_alive = 0;
+    if (!t->resp_head_done) {
+        txn_respond_error(t, 502);
+        return;
+    }
+    t->close_after = 1;
+    t->resp_done = 1;
+    t->req_done = 1;
+    xprt_cancel(&t->up->x); /* the rest of the request has nowhere to go */
+    t->in_sent = t->in_fwd;
+}
+
+static int splice_soon(const struct txn *t);
+
+static void up_read(struct txn *t)
+{
+    if (!t->rin && !(t->rin = buf_get(BUF_SIZE))) {
+        txn_respond_error(t, 502);
+        return;
+    }
+    if (splice_soon(t))
+        return;
+    for (;;) {
+        size_t space = t->rin->cap - EDIT_SLACK - t->rin->len;
+        if (space == 0)
+            return;
+        ssize_t n = xprt_recv(&t->up->x, t->rin->data + t->rin->len, space);
+        if (n > 0) {
+            t->rin->len += (size_t)n;
+            t->resp_any = 1;
+            t->last_activity = ev_now(t->w->loop);
+            process_response(t);
+            return;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        up_eof(t, n < 0);
+        return;
+    }
+}
+
+static void splice_in(struct txn *t);
+
+static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct txn *t = io->data;
+    (void)loop;
+
+    if (t->phase == TXN_CONNECT) {
+        int err = xprt_connect_error(&t->up->x);
+        if (err) {
+            char reason[96];
+            snprintf(reason, sizeof reason, "connect error: %s", strerror(err));
+            txn_attempt_failed(t, reason, 1, 502);
+            t->sink->proceed(t->sink_ctx);
+            return;
+        }
+        txn_connected(t);
+    }
+    int moving = t->phase == TXN_FORWARD || t->phase == TXN_TUNNEL;
+    if ((revents & EV_WRITE) && moving)
+        up_send(t);
+    if ((revents & EV_READ) && t->up && (t->phase == TXN_FORWARD || t->phase == TXN_TUNNEL)) {
+        if (t->splicing)
+            splice_in(t);
+        else
+            up_read(t);
+    }
+    t->sink->proceed(t->sink_ctx); /* may free t */
+}
+
+/* ---- zero-copy bodies ----------------------------------------------------------------- */
+
+/* Below this, the buffers move a body as cheaply as a pipe would. */
+#define SPLICE_MIN (64 * 1024)
+
+/* Set once if the kernel refuses splice on sockets; read by every worker. */
+static atomic_int splice_disabled;
+
+/* The rest of this response's body is large and framed by Content-Length
+ * (llhttp counts down what is left of it): it can go by splice once the
+ * buffered part has gone to the client. */
+static int body_spliceable(const struct txn *t)
+{
+    return !atomic_load_explicit(&splice_disabled, memory_order_relaxed) && !t->splicing && t->resp_head_done && !t->resp_done &&
+           t->resp_sized && t->rin && t->resp.parser.content_length >= SPLICE_MIN;
+}
+
+/* Reading more into the buffer meanwhile would put splicing off (a batched
+ * send leaves the buffer unflushed until the end of the round, and the rest
+ * of a 1 MiB body then went through user space, at 1.6x the CPU). */
+static int splice_soon(const struct txn *t)
+{
+    return body_spliceable(t) && t->rin_sent < t->rin->len;
+}
+
+/* Switches a large Content-Length body to splice(2) once the buffered
+ * part has gone out, and starts moving it. */
+static void up_splice(struct txn *t)
+{
+    if (t->splicing || t->phase != TXN_FORWARD || !t->up || !(t->sink->caps & SINK_SPLICE) ||
+        !body_spliceable(t) || !xprt_can_splice(&t->up->x, t->sink->xprt(t->sink_ctx)) ||
+        t->rin_sent != t->rin->len || splice_pipe_get(&t->pipe) < 0)
+        return;
+    t->splicing = 1;
+    t->splice_left = t->resp.parser.content_length;
+    splice_in(t);
+}
+
+static void splice_failed(struct txn *t, int err)
+{
+    if (err == EINVAL && t->pipe.held == 0 && t->splice_left == t->resp.parser.content_length) {
+        /* Nothing moved yet: go on with the buffers, and do not try again. */
+        atomic_store_explicit(&splice_disabled, 1, memory_order_relaxed);
+        t->splicing = 0;
+        splice_pipe_put(&t->pipe);
+        return;
+    }
+    atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
+    t->resp_keep_alive = 0;
+    t->phase = TXN_DONE;
+    t->sink->reset(t->sink_ctx);
+}
+
+static void splice_in(struct txn *t)
+{
+
+    while (t->splice_left > 0) {
+        ssize_t n = xprt_splice_in(&t->up->x, &t->pipe, t->splice_left);
+        if (n > 0) {
+            t->splice_left -= (uint64_t)n;
+            t->last_activity = ev_now(t->w->loop);
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN)
+            break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        /* The server closed before the body ended: a cut the client sees. */
+        splice_failed(t, n < 0 ? errno : 0);
+        return;
+    }
+    txn_response_body(t); /* the pipe holds body bytes */
+}
+
+/* ---- what the driver asks ---------------------------------------------------------------- */
+
+/* What the server connection waits for next. */
+static void up_want(struct txn *t)
+{
+    int uev = 0;
+
+    if (!t->up)
+        return;
+    if (t->phase == TXN_CONNECT) {
+        uev = EV_WRITE;
+    } else if (t->phase == TXN_FORWARD || t->phase == TXN_TUNNEL) {
+        if (t->splicing) {
+            if (t->splice_left && t->pipe.held < t->pipe.cap)
+                uev |= EV_READ;
+        } else if (!t->resp_done && (!t->rin || t->rin->len + EDIT_SLACK < t->rin->cap) && !splice_soon(t)) {
+            uev |= EV_READ;
+        }
+        if (t->in_sent < t->in_fwd && !xprt_send_pending(&t->up->x))
+            uev |= EV_WRITE;
+    }
+    conn_io_want(t->w->loop, &t->up->io, uev);
+}
+
+/* Tunnel: the client's half-close, once everything it sent went first. */
+static void up_half_close(struct txn *t)
+{
+    if (!t->up_shut && t->in_sent == t->in_fwd && !xprt_send_pending(&t->up->x)) {
+        xprt_shutdown_write(&t->up->x);
+        t->up_shut = 1;
+    }
+}
+
+const struct txn_upstream_ops upstream_h1_ops = {
+    .start = up_start,
+    .abort = up_abort,
+    .may_have_reached = up_may_have_reached,
+    .done = up_done,
+    .send = up_send,
+    .splice = up_splice,
+    .half_close = up_half_close,
+    .want = up_want,
+};
+

@@ -1,0 +1,273 @@
+/*
+ * Unit tests of the txn seam: a request driven through a fake stream sink
+ * (recording the error statuses it is told to answer) and a fake server
+ * side (recording each attempt's server), with no sockets: a failed
+ * attempt goes to the other server, a request that is not idempotent and
+ * may have reached its server gets 502 and is never sent again, a full
+ * server queues the request until timeout queue gives 503 and takes it out
+ * of the queue, and no server up gives 503 (CONTRACT section 3).  This is
+ * the seam an HTTP/2 stream will plug into.
+ */
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <ev.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "balance.h"
+#include "fixtures.h"
+#include "runtime.h"
+#include "txn.h"
+#include "worker.h"
+
+/* ---- the fake sink ---------------------------------------------------------------- */
+
+static int errors[MAX_TRIES];
+static int nerrors, resets, proceeds, arms;
+static uint64_t last_arm_ms;
+
+static void f_ready(void *ctx)
+{
+    (void)ctx;
+}
+
+static void f_reset(void *ctx)
+{
+    (void)ctx;
+    resets++;
+}
+
+static void f_respond_error(void *ctx, int status)
+{
+    (void)ctx;
+    if (nerrors < MAX_TRIES)
+        errors[nerrors++] = status;
+}
+
+static void f_proceed(void *ctx)
+{
+    (void)ctx;
+    proceeds++;
+}
+
+static void f_arm(void *ctx, uint64_t ms)
+{
+    (void)ctx;
+    arms++;
+    last_arm_ms = ms;
+}
+
+/* No client transport: these cases never reach the forwarding timeouts. */
+static struct xprt *f_xprt(void *ctx)
+{
+    (void)ctx;
+    return NULL;
+}
+
+static const struct stream_sink fake_sink = {
+    .caps = 0,
+    .send_head = f_ready,
+    .send_data = f_ready,
+    .end = f_ready,
+    .reset = f_reset,
+    .respond_error = f_respond_error,
+    .proceed = f_proceed,
+    .arm = f_arm,
+    .xprt = f_xprt,
+};
+
+/* ---- the fake server side ------------------------------------------------------------ */
+
+static struct server *attempts[MAX_TRIES];
+static int nattempts;
+static int start_rc = 1;       /* what start returns: 1 connecting, 0 connected, -1 refused */
+static int reached;            /* may_have_reached's answer */
+
+static int u_start(struct txn *t)
+{
+    if (nattempts < MAX_TRIES)
+        attempts[nattempts++] = t->srv;
+    if (start_rc < 0)
+        errno = ECONNREFUSED;
+    return start_rc;
+}
+
+static void u_abort(struct txn *t)
+{
+    t->up = NULL;
+}
+
+static int u_may_have_reached(const struct txn *t)
+{
+    (void)t;
+    return reached;
+}
+
+static void u_done(struct txn *t, int reuse)
+{
+    (void)reuse;
+    t->up = NULL;
+}
+
+static const struct txn_upstream_ops fake_upstream = {
+    .start = u_start,
+    .abort = u_abort,
+    .may_have_reached = u_may_have_reached,
+    .done = u_done,
+};
+
+/* ---- fixtures ------------------------------------------------------------------------ */
+
+static struct runtime *rt;
+static struct worker w;
+
+static void fx_setup(const char *pool_body)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "listen 127.0.0.1:8080\npool web {\n    check off\n%s}\n", pool_body);
+    rt = fixture_runtime(text);
+    memset(&w, 0, sizeof w);
+    w.loop = ev_default_loop(0);
+    w.rt = rt;
+    memset(errors, 0, sizeof errors);
+    memset(attempts, 0, sizeof attempts);
+    nerrors = resets = proceeds = arms = nattempts = reached = 0;
+    start_rc = 1;
+}
+
+static struct pool *web(void)
+{
+    struct pool *p = runtime_find_pool(rt, "web");
+    cr_assert_not_null(p);
+    return p;
+}
+
+/* A request, parsed and routed to pool web, as proto_h1 hands it over. */
+static struct txn *fx_txn(uint8_t method)
+{
+    struct txn *t = txn_open(&w, &fake_sink, NULL, &fake_upstream);
+    cr_assert_not_null(t);
+    cr_assert_eq(t->rt, rt);
+    t->pool = web();
+    t->method = method;
+    return t;
+}
+
+static void fx_teardown(struct txn *t)
+{
+    txn_end(t);
+    runtime_release(rt);
+    rt = NULL;
+}
+
+/* ---- cases ------------------------------------------------------------------------------ */
+
+Test(txn, failed_attempt_retried_on_other_server)
+{
+    fx_setup("    retries 2\n    server a 127.0.0.1:1\n    server b 127.0.0.1:2\n");
+    struct txn *t = fx_txn(HTTP_GET);
+
+    txn_start_server(t);
+    cr_assert_eq(nattempts, 1);
+    cr_assert_eq(t->phase, TXN_CONNECT);
+    cr_assert_eq(arms, 1, "the connect timeout is armed through the sink");
+    cr_assert_eq(last_arm_ms, rt->cfg->timeout_connect_ms);
+
+    txn_attempt_failed(t, "connect error", 1, 502);
+    cr_assert_eq(nattempts, 2, "the request goes to another server");
+    cr_assert_neq(attempts[1], attempts[0]);
+    cr_assert_eq(t->srv, attempts[1]);
+    cr_assert_eq(nerrors, 0, "no error while an attempt is left");
+    cr_assert_eq(atomic_load(&attempts[0]->failures), 1);
+
+    txn_connected(t);
+    cr_assert_eq(t->phase, TXN_FORWARD);
+    fx_teardown(t);
+}
+
+Test(txn, refused_at_once_retried_then_502)
+{
+    fx_setup("    retries 1\n    server a 127.0.0.1:1\n    server b 127.0.0.1:2\n");
+    struct txn *t = fx_txn(HTTP_GET);
+
+    start_rc = -1; /* every server refuses at once */
+    txn_start_server(t);
+    cr_assert_eq(nattempts, 2, "tried on both servers");
+    cr_assert_neq(attempts[1], attempts[0]);
+    cr_assert_eq(nerrors, 1);
+    cr_assert_eq(errors[0], 502);
+    cr_assert_eq(t->phase, TXN_DONE);
+    fx_teardown(t);
+}
+
+Test(txn, sent_post_not_replayed)
+{
+    fx_setup("    retries 2\n    server a 127.0.0.1:1\n    server b 127.0.0.1:2\n");
+    struct txn *t = fx_txn(HTTP_POST);
+
+    txn_start_server(t);
+    txn_connected(t);
+    reached = 1; /* some of it went to the server */
+    t->sent_any = 1;
+    txn_attempt_failed(t, "connection reset", 1, 502);
+    cr_assert_eq(nattempts, 1, "never sent again");
+    cr_assert_eq(nerrors, 1);
+    cr_assert_eq(errors[0], 502);
+    cr_assert_null(t->srv, "the server slot is given back");
+    fx_teardown(t);
+}
+
+Test(txn, unsent_post_retried)
+{
+    fx_setup("    retries 2\n    server a 127.0.0.1:1\n    server b 127.0.0.1:2\n");
+    struct txn *t = fx_txn(HTTP_POST);
+
+    txn_start_server(t);
+    txn_attempt_failed(t, "connect error", 1, 502); /* nothing of it left */
+    cr_assert_eq(nattempts, 2);
+    cr_assert_eq(nerrors, 0);
+    fx_teardown(t);
+}
+
+Test(txn, full_server_queues_then_503)
+{
+    fx_setup("    max-queue 10\n    server a 127.0.0.1:1 max-conns 1\n");
+    struct pool *p = web();
+    int result;
+    struct server *busy = balance_pick(p, now_ms(), NULL, 0, 0, &result);
+    cr_assert_not_null(busy, "another request holds the only slot");
+    struct txn *t = fx_txn(HTTP_GET);
+
+    txn_start_server(t);
+    cr_assert_eq(t->phase, TXN_QUEUED);
+    cr_assert_eq(nattempts, 0);
+    cr_assert_eq(atomic_load(&p->shared->queued), 1);
+    cr_assert_eq(t->qw.where, QW_QUEUED);
+    cr_assert_eq(last_arm_ms, rt->cfg->timeout_queue_ms, "timeout queue armed through the sink");
+
+    txn_timeout(t);
+    cr_assert_eq(nerrors, 1);
+    cr_assert_eq(errors[0], 503);
+    cr_assert_eq(atomic_load(&p->shared->queued), 0, "out of the queue");
+    cr_assert_eq(t->qw.where, QW_NONE);
+    cr_assert_eq(nattempts, 0);
+
+    balance_release(busy);
+    fx_teardown(t);
+}
+
+Test(txn, no_server_up_503)
+{
+    fx_setup("    server a 127.0.0.1:1\n    server b 127.0.0.1:2\n");
+    struct pool *p = web();
+    atomic_store(&pool_find_server(p, "a")->state, SRV_DOWN);
+    atomic_store(&pool_find_server(p, "b")->state, SRV_DOWN);
+    struct txn *t = fx_txn(HTTP_GET);
+
+    txn_start_server(t);
+    cr_assert_eq(nattempts, 0);
+    cr_assert_eq(nerrors, 1);
+    cr_assert_eq(errors[0], 503);
+    fx_teardown(t);
+}
