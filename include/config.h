@@ -103,6 +103,7 @@ struct config {
     uint64_t timeout_shutdown_ms;   /* 30s */
 
     size_t limit_header_size;  /* 16k */
+    size_t limit_response_header_size; /* 16k, at most 64k: a server's response head (502 beyond) */
     unsigned limit_headers;    /* 100 */
     uint64_t limit_body_size;  /* 0 = unlimited */
 

@@ -228,11 +228,21 @@ static int do_limit(struct config_parser *p, int line, int argc, char **argv)
         cfg->limit_header_size = (size_t)v;
         return 0;
     }
+    if (strcmp(argv[1], "response-header-size") == 0) {
+        if (config_get_size(p, line, "limit response-header-size", argv[2], &v) < 0)
+            return -1;
+        if (v < 1024 || v > 64 * 1024) {
+            config_perr(p, line, "limit response-header-size: expected a size 1k-64k, got \"%s\"", argv[2]);
+            return -1;
+        }
+        cfg->limit_response_header_size = (size_t)v;
+        return 0;
+    }
     if (strcmp(argv[1], "headers") == 0)
         return config_get_uint(p, line, "limit headers", argv[2], 1, 10000, &cfg->limit_headers);
     if (strcmp(argv[1], "body-size") == 0)
         return config_get_size(p, line, "limit body-size", argv[2], &cfg->limit_body_size);
-    config_perr(p, line, "limit: unknown kind \"%s\" (expected header-size, headers or body-size)",
+    config_perr(p, line, "limit: unknown kind \"%s\" (expected header-size, response-header-size, headers or body-size)",
                 argv[1]);
     return -1;
 }
@@ -578,7 +588,7 @@ const struct config_command config_top_commands[] = {
     { "stats", 1, 3, "stats ADDR [token TOKEN]", 0, do_stats },
     { "timeout", 2, 2, "timeout connect|client|keep-alive|server|queue|shutdown DURATION",
       CFG_CMD_KEYED, do_timeout },
-    { "limit", 2, 2, "limit header-size SIZE | headers N | body-size SIZE",
+    { "limit", 2, 2, "limit header-size SIZE | response-header-size SIZE | headers N | body-size SIZE",
       CFG_CMD_KEYED, do_limit },
     { "pool", 1, 1, "pool NAME {", CFG_CMD_BLOCK | CFG_CMD_REPEAT, do_pool },
     { "route", 2, 6, "route [host H] [path P] pool NAME | route default pool NAME",

@@ -204,10 +204,14 @@ static void process_response(struct txn *t)
                                    t->rscanned > base ? t->rscanned - base : 0);
         if (end == 0) {
             t->rscanned = t->rin->len;
+            if (t->rin->len - base >= cfg->limit_response_header_size)
+                goto too_large;
             if (t->rin->len + EDIT_SLACK >= t->rin->cap)
                 goto invalid; /* a head larger than a buffer */
             return;
         }
+        if (end > cfg->limit_response_header_size)
+            goto too_large;
         struct http_head h;
         memset(&h, 0, sizeof h);
         if (txn_scratch_reserve(response_fields_max(cfg), t->rin->cap) < 0)
@@ -260,6 +264,12 @@ invalid:
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
     log_info("invalid response from %s/%s", t->pool->cfg->name, t->srv->name);
     txn_respond_error(t, 502); /* after the interim heads relayed, if any */
+    return;
+too_large:
+    /* The server answered; its answer was too big: not a failure of its. */
+    log_info("response from %s/%s: head over %zu KiB (limit response-header-size)", t->pool->cfg->name,
+             t->srv->name, cfg->limit_response_header_size / 1024);
+    txn_respond_error(t, 502);
 }
 
 static void up_eof(struct txn *t, int err)
@@ -305,7 +315,9 @@ static int splice_soon(const struct txn *t);
 
 static void up_read(struct txn *t)
 {
-    if (!t->rin && !(t->rin = buf_get(BUF_SIZE))) {
+    /* A buffer that holds the largest head allowed, and room to edit it. */
+    size_t want = t->rt->cfg->limit_response_header_size + EDIT_SLACK;
+    if (!t->rin && !(t->rin = buf_get(want > BUF_SIZE ? want : BUF_SIZE))) {
         txn_respond_error(t, 502);
         return;
     }

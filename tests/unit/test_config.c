@@ -527,7 +527,9 @@ Test(config_errors, numbers_and_keywords)
     expect_error("limit headers 0" TAIL,
                  "t.conf:1: limit headers: expected a number 1-10000, got \"0\"");
     expect_error("limit cookies 3" TAIL,
-                 "t.conf:1: limit: unknown kind \"cookies\" (expected header-size, headers or body-size)");
+                 "t.conf:1: limit: unknown kind \"cookies\" (expected header-size, response-header-size, headers or body-size)");
+    expect_error("limit response-header-size 128k" TAIL,
+                 "t.conf:1: limit response-header-size: expected a size 1k-64k, got \"128k\"");
 }
 
 Test(config_errors, wrong_argument_counts)
@@ -910,5 +912,15 @@ Test(config, user)
     config_free(cfg);
     cfg = parse_ok("listen 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n");
     cr_assert_str_eq(cfg->user, "", "no user: the proxy stays as it was started");
+    config_free(cfg);
+}
+
+Test(config, limit_response_header_size)
+{
+    struct config *cfg = parse_ok("listen 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n");
+    cr_assert_eq(cfg->limit_response_header_size, 16 * 1024);
+    config_free(cfg);
+    cfg = parse_ok("limit response-header-size 64k\nlisten 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n");
+    cr_assert_eq(cfg->limit_response_header_size, 64 * 1024);
     config_free(cfg);
 }
