@@ -109,7 +109,13 @@ struct pool_shared {
      * dashboard's chart draws (relaxed atomics). */
     atomic_uint_fast64_t requests;
     struct rate_ring rate;
+    /* Responses the clients got, by who made them (RESP_FROM_*) and class
+     * (1xx..5xx): the proxy's own 502/503/504 count here, so an outage
+     * answered by the proxy shows in the 5xx a monitor alerts on. */
+    atomic_uint_fast64_t responses[2][STATUS_CLASSES];
 };
+
+enum { RESP_FROM_SERVER = 0, RESP_FROM_PROXY = 1 };
 
 /* A pool as one generation sees it. */
 struct pool {

@@ -93,6 +93,7 @@ struct txn {
     unsigned client_keep_alive : 1;
     unsigned req_upgrade : 1;
     unsigned req_done : 1;        /* every byte of the request is in s->in */
+    unsigned proxy_made : 1;      /* the client's response is one the proxy made */
     unsigned replayable : 1;      /* s->in still holds the request from its first byte */
     unsigned sent_any : 1;        /* some request byte reached the server */
     unsigned resp_any : 1;        /* some response byte came back from the server */
@@ -123,6 +124,7 @@ struct txn {
     double client_progress_at;    /* when the client last took response bytes (timeout client) */
     int outq_seen;                /* client socket's unsent bytes at the last check, -1 = none */
     char client_ip[INET6_ADDRSTRLEN];
+    char last_server[CONFIG_NAME_MAX]; /* the server tried last (access log) */
     char line[LOG_LINE_MAX];      /* request line, for the access log */
 };
 

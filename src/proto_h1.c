@@ -194,6 +194,7 @@ static void h1_respond_error(struct h1_session *s, int status)
     t->rin->len = keep + n;
     t->rin_fwd = t->rin->len;
     t->status = (uint16_t)status;
+    t->proxy_made = 1;
     t->resp_any = t->resp_head_done = t->resp_done = 1;
     t->close_after = 1;
     t->phase = TXN_DONE;

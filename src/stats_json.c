@@ -267,7 +267,19 @@ static void json_pool(struct stats_buf *b, const struct pool *pool, uint64_t now
             stats_buf_append(b, ",", 1);
         stats_json_server(b, removed[i], now);
     }
-    stats_buf_puts(b, "]}");
+    stats_buf_puts(b, "]");
+    /* What its clients got, from its servers and from the proxy itself. */
+    static const char *const sources[2] = { "server", "proxy" };
+    stats_buf_puts(b, ",\"responses\":{");
+    for (int src = 0; src < 2; src++) {
+        stats_buf_printf(b, "%s\"%s\":{", src ? "," : "", sources[src]);
+        for (int c = 0; c < STATUS_CLASSES; c++)
+            stats_buf_printf(b, "%s\"%s\":%llu", c ? "," : "", status_class_names[c],
+                             (unsigned long long)LOAD(pool->shared->responses[src][c]));
+        stats_buf_puts(b, "}");
+    }
+    stats_buf_puts(b, "}");
+    stats_buf_puts(b, "}");
 }
 
 static double uptime_s(uint64_t now)
@@ -392,6 +404,26 @@ static void prom_responses(struct stats_buf *b, const struct runtime *rt)
     }
 }
 
+/* Every response clients got, per pool, class and who made it: a proxy
+ * answering 503 for a dead pool shows here (not in the server counts). */
+static void prom_pool_responses(struct stats_buf *b, const struct runtime *rt)
+{
+    static const char *const sources[2] = { "server", "proxy" };
+    const char *name = "proxy_responses_total";
+
+    prom_head(b, name, "counter", "Responses clients got, by pool, status class and source (server or proxy).");
+    for (size_t p = 0; rt && p < rt->npools; p++) {
+        const struct pool *pool = &rt->pools[p];
+        for (int src = 0; src < 2; src++)
+            for (int c = 0; c < STATUS_CLASSES; c++) {
+                stats_buf_printf(b, "%s{pool=\"", name);
+                stats_prom_label(b, pool_name(pool));
+                stats_buf_printf(b, "\",code=\"%s\",source=\"%s\"} %llu\n", status_class_names[c],
+                                 sources[src], (unsigned long long)LOAD(pool->shared->responses[src][c]));
+            }
+    }
+}
+
 static void prom_per_pool(struct stats_buf *b, const struct runtime *rt, const char *name,
                           const char *help, int (*value)(const struct pool *pool))
 {
@@ -472,6 +504,7 @@ int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
     prom_per_server(b, rt, "proxy_server_requests_total", "counter",
                     "Requests sent to a server.", srv_requests);
     prom_responses(b, rt);
+    prom_pool_responses(b, rt);
     prom_per_server(b, rt, "proxy_server_failures_total", "counter",
                     "Connect errors, resets and timeouts on a server.", srv_failures);
     prom_per_server(b, rt, "proxy_server_check_local_errors_total", "counter",

@@ -122,10 +122,18 @@ void txn_cache_clear(void)
     txn_scratch_out_cap = 0;
 }
 
+static int status_class(unsigned status);
+
 void txn_end(struct txn *t)
 {
     if (!t)
         return;
+    /* Every response a client got, once, in its pool (a request that never
+     * reached a pool - a bad head - has none). */
+    if (t->pool && t->status)
+        atomic_fetch_add_explicit(&t->pool->shared->responses[t->proxy_made ? RESP_FROM_PROXY : RESP_FROM_SERVER]
+                                                                [status_class(t->status)],
+                                  1, memory_order_relaxed);
     if (t->qw.where != QW_NONE)
         balance_dequeue(t->pool->shared, &t->qw);
     if (t->up)
@@ -137,6 +145,15 @@ void txn_end(struct txn *t)
         splice_pipe_put(&t->pipe);
     runtime_release(t->rt);
     txn_cache_put(t);
+}
+
+/* The server that answered, or for the proxy's own error the one tried
+ * last ("-": none was). */
+static const char *txn_server_name(const struct txn *t)
+{
+    if (t->srv)
+        return t->srv->name;
+    return t->last_server[0] ? t->last_server : "-";
 }
 
 void txn_access_log(const struct txn *t, double end)
@@ -151,7 +168,7 @@ void txn_access_log(const struct txn *t, double end)
     int n = snprintf(line, sizeof line,
                      "%s [%s] \"%s\" %u %llu %s %s total=%.3fms connect=%.3fms response=%.3fms\n",
                      t->client_ip, when, t->line, t->status, (unsigned long long)t->bytes_out,
-                     t->pool ? t->pool->cfg->name : "-", t->srv ? t->srv->name : "-",
+                     t->pool ? t->pool->cfg->name : "-", txn_server_name(t),
                      (end - t->t_start) * 1000.0,
                      t->t_connected > 0 ? (t->t_connected - t->t_start) * 1000.0 : 0.0,
                      t->t_head > 0 ? (t->t_head - t->t_start) * 1000.0 : 0.0);
@@ -254,6 +271,10 @@ void txn_start_server(struct txn *t)
     t->attempts++;
     if (t->ntried < MAX_TRIES)
         t->tried[t->ntried++] = t->srv;
+    /* Its name, for the access log of a proxy-made error after it failed
+     * (the server itself may be gone by then, after a reload). */
+    if (access_log_enabled())
+        memcpy(t->last_server, t->srv->name, sizeof t->last_server);
 
     t->phase = TXN_CONNECT;
     int rc = t->uops->start(t);

@@ -449,7 +449,7 @@ Test(stats, removed_server_listed_while_in_flight)
     cr_assert(json_valid(sb.data), "%s", sb.data);
     cr_assert(strstr(sb.data, "\"name\":\"b\",\"address\":\"127.0.0.1:2\",\"role\":\"primary\","
                               "\"state\":\"up\",\"weight\":1,\"active\":2,"), "%s", sb.data);
-    cr_assert(strstr(sb.data, "\"removed\":true}]}]}"), "%s", sb.data);
+    cr_assert(strstr(sb.data, "\"removed\":true}],\"responses\":"), "%s", sb.data);
     atomic_store(&b->active, 1);
     stats_buf_reset(&sb);
     cr_assert_eq(stats_json_render(&sb, r2, 5000), 0);
@@ -458,7 +458,7 @@ Test(stats, removed_server_listed_while_in_flight)
     stats_buf_reset(&sb);
     cr_assert_eq(stats_json_render(&sb, r2, 5000), 0);
     cr_assert(!strstr(sb.data, "\"name\":\"b\""), "%s", sb.data);
-    cr_assert(strstr(sb.data, "\"removed\":false}]}]}"), "%s", sb.data);
+    cr_assert(strstr(sb.data, "\"removed\":false}],\"responses\":"), "%s", sb.data);
     stats_buf_free(&sb);
     runtime_publish(NULL);
 }
@@ -666,4 +666,24 @@ Test(stats, prom_histogram_is_cumulative)
     }
     cr_assert_eq(buckets, METRICS_LATENCY_BUCKETS + 1);
     free(t);
+}
+
+/* Every response a pool's clients got, by source: the proxy's own 503s
+ * show up (issue 14: an outage answered by the proxy left the server 5xx
+ * counts at 0). */
+Test(stats, pool_responses_by_source)
+{
+    struct pool_shared *ps = rt.pools[0].shared;
+    atomic_store(&ps->responses[RESP_FROM_SERVER][1], 40);
+    atomic_store(&ps->responses[RESP_FROM_PROXY][4], 3);
+    char *j = render_json();
+    cr_assert(strstr(j, "\"responses\":{\"server\":{\"1xx\":0,\"2xx\":40,\"3xx\":0,\"4xx\":0,\"5xx\":0},"
+                        "\"proxy\":{\"1xx\":0,\"2xx\":0,\"3xx\":0,\"4xx\":0,\"5xx\":3}}"), "%s", j);
+    free(j);
+    char *t = render_prom();
+    cr_assert(strstr(t, "\nproxy_responses_total{pool=\"web\",code=\"5xx\",source=\"proxy\"} 3\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_responses_total{pool=\"web\",code=\"2xx\",source=\"server\"} 40\n"), "%s", t);
+    free(t);
+    atomic_store(&ps->responses[RESP_FROM_SERVER][1], 0);
+    atomic_store(&ps->responses[RESP_FROM_PROXY][4], 0);
 }
