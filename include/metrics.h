@@ -50,6 +50,9 @@ struct metrics {
     atomic_uint_fast64_t requests_not_replayed; /* 502 instead of sending a request twice */
     atomic_uint_fast64_t requests_abandoned;   /* the client left before its response: server request aborted */
     atomic_uint_fast64_t interim_over_limit;   /* 502: too many 1xx heads before the final one */
+    atomic_uint_fast64_t cut_client;           /* responses cut short: the client went away */
+    atomic_uint_fast64_t cut_server;           /* ... the server ended or broke it */
+    atomic_uint_fast64_t cut_shutdown;         /* ... timeout shutdown ended it */
     uint64_t start_ms;                    /* monotonic, set once at start */
 
     /* Histogram of request durations (proxy receipt of head -> last byte

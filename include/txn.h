@@ -70,6 +70,10 @@ struct txn_upstream_ops {
 #define LOG_LINE_MAX 256
 
 /* One request in flight. */
+/* A response that did not reach its client whole, and why (access log
+ * aborted=..., faults.cut_*). */
+enum txn_cut { TXN_CUT_NONE = 0, TXN_CUT_CLIENT, TXN_CUT_SERVER, TXN_CUT_SHUTDOWN };
+
 struct txn {
     const struct stream_sink *sink;   /* the client side */
     void *sink_ctx;
@@ -93,6 +97,8 @@ struct txn {
     unsigned client_keep_alive : 1;
     unsigned req_upgrade : 1;
     unsigned req_done : 1;        /* every byte of the request is in s->in */
+    uint8_t aborted;              /* enum txn_cut: how a response was cut short */
+    unsigned aborted_counted : 1; /* the cut was counted */
     unsigned proxy_made : 1;      /* the client's response is one the proxy made */
     unsigned replayable : 1;      /* s->in still holds the request from its first byte */
     unsigned sent_any : 1;        /* some request byte reached the server */
@@ -140,6 +146,9 @@ struct txn *txn_open(struct worker *w, const struct stream_sink *sink, void *sin
 void txn_cache_clear(void);
 /* Requests in flight on the calling thread. */
 unsigned txn_live_count(void);
+/* Records that t's response was cut short for `why` (the first reason
+ * given wins; counted once in faults.cut_*). */
+void txn_mark_cut(struct txn *t, enum txn_cut why);
 /* Lets go of everything t holds (queue place, server connection, server
  * slot, buffers, generation) and gives it back to the cache.  NULL-safe. */
 void txn_end(struct txn *t);

@@ -106,6 +106,9 @@ void workers_update(struct runtime *rt, const struct listen_set *set);
 /* Main thread: graceful stop (stop accepting, close idle connections,
  * finish in-flight requests). */
 void workers_stop(void);
+/* timeout shutdown: each worker ends its loop at once and closes what is
+ * still open (requests in flight are logged as cut). */
+void workers_stop_now(void);
 /* Main thread: a server was marked down; each worker ends or moves its
  * requests waiting on it in pools with `on-down shutdown`. */
 void workers_server_down(void);

@@ -197,9 +197,11 @@ static void shutdown_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
     (void)loop;
     (void)t;
     (void)revents;
-    log_warnx("timeout shutdown reached: exiting with requests still in flight");
-    access_log_close();
-    _exit(0);
+    log_warnx("timeout shutdown reached: closing the requests still in flight");
+    /* The workers close them (each gets its access-log line, aborted=shutdown)
+     * and exit; main() then joins them and says how many were cut. */
+    workers_stop_now();
+    finish_stop();
 }
 
 static void stop_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -355,6 +357,9 @@ int main(int argc, char **argv)
     ev_run(main_loop, 0);
 
     workers_join();
+    unsigned long long cut = (unsigned long long)atomic_load(&metrics.cut_shutdown);
+    if (cut)
+        log_warnx("graceful stop: %llu request%s cut short at timeout shutdown", cut, cut == 1 ? "" : "s");
     health_stop(); /* after the workers: they report failures to it */
     listen_set_free(&listeners);
     runtime_publish(NULL);

@@ -143,9 +143,17 @@ static void h1_release(struct conn *c)
 {
     struct h1_session *s = (struct h1_session *)c;
 
-    /* A request that ends here (an error, a cut) is logged too. */
-    if (s->t && s->t->status && access_log_enabled())
-        txn_access_log(s->t, ev_now(c->w->loop));
+    /* A request that ends here (an error, a cut) is logged too; a response
+     * not delivered whole says why (the server's cut was marked where it
+     * happened). */
+    struct txn *t = s->t;
+    if (t && t->status) {
+        int unsent = !t->resp_done || (t->rin && t->rin_sent < t->rin_fwd) || (t->splicing && t->pipe.held);
+        if (t->aborted || unsent)
+            txn_mark_cut(t, c->w->exiting ? TXN_CUT_SHUTDOWN : TXN_CUT_CLIENT);
+        if (access_log_enabled())
+            txn_access_log(t, ev_now(c->w->loop));
+    }
     /* Bytes queued this round still go (the peer may have only half-closed,
      * as it did when each send was made at once), before rin goes. */
     xprt_settle(&c->x);

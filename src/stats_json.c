@@ -189,6 +189,9 @@ static const struct {
     { "requests_not_replayed", &metrics.requests_not_replayed },
     { "requests_abandoned", &metrics.requests_abandoned },
     { "interim_over_limit", &metrics.interim_over_limit },
+    { "cut_client", &metrics.cut_client },
+    { "cut_server", &metrics.cut_server },
+    { "cut_shutdown", &metrics.cut_shutdown },
 };
 
 /* ---- JSON ------------------------------------------------------------------------ */

@@ -147,6 +147,21 @@ void txn_end(struct txn *t)
     txn_cache_put(t);
 }
 
+void txn_mark_cut(struct txn *t, enum txn_cut why)
+{
+    static atomic_uint_fast64_t *const counters[] = {
+        [TXN_CUT_CLIENT] = &metrics.cut_client,
+        [TXN_CUT_SERVER] = &metrics.cut_server,
+        [TXN_CUT_SHUTDOWN] = &metrics.cut_shutdown,
+    };
+    if (!t->aborted)
+        t->aborted = (uint8_t)why;
+    if (t->aborted_counted || t->aborted == TXN_CUT_NONE)
+        return;
+    t->aborted_counted = 1;
+    atomic_fetch_add_explicit(counters[t->aborted], 1, memory_order_relaxed);
+}
+
 /* The server that answered, or for the proxy's own error the one tried
  * last ("-": none was). */
 static const char *txn_server_name(const struct txn *t)
@@ -165,13 +180,15 @@ void txn_access_log(const struct txn *t, double end)
 
     gmtime_r(&now, &tm);
     strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    static const char *const cut_names[] = { "", " aborted=client", " aborted=server", " aborted=shutdown" };
     int n = snprintf(line, sizeof line,
-                     "%s [%s] \"%s\" %u %llu %s %s total=%.3fms connect=%.3fms response=%.3fms\n",
+                     "%s [%s] \"%s\" %u %llu %s %s total=%.3fms connect=%.3fms response=%.3fms%s\n",
                      t->client_ip, when, t->line, t->status, (unsigned long long)t->bytes_out,
                      t->pool ? t->pool->cfg->name : "-", txn_server_name(t),
                      (end - t->t_start) * 1000.0,
                      t->t_connected > 0 ? (t->t_connected - t->t_start) * 1000.0 : 0.0,
-                     t->t_head > 0 ? (t->t_head - t->t_start) * 1000.0 : 0.0);
+                     t->t_head > 0 ? (t->t_head - t->t_start) * 1000.0 : 0.0,
+                     cut_names[t->aborted < 4 ? t->aborted : 0]);
     if (n > 0)
         access_log_write(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }

@@ -188,6 +188,7 @@ static void response_body(struct txn *t)
         t->resp_keep_alive = 0;
         t->close_after = 1;
         t->resp_done = 1;
+        t->aborted = TXN_CUT_SERVER;
         atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
     }
 }
@@ -307,6 +308,7 @@ static void up_eof(struct txn *t, int err)
     t->close_after = 1;
     t->resp_done = 1;
     t->req_done = 1;
+    t->aborted = TXN_CUT_SERVER;
     xprt_cancel(&t->up->x); /* the rest of the request has nowhere to go */
     t->in_sent = t->in_fwd;
 }
@@ -424,6 +426,7 @@ static void splice_failed(struct txn *t, int err)
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
     t->resp_keep_alive = 0;
     t->phase = TXN_DONE;
+    t->aborted = TXN_CUT_SERVER; /* the server ended the body early */
     t->sink->reset(t->sink_ctx);
 }
 

@@ -358,6 +358,10 @@ static void wake_cb(struct ev_loop *loop, ev_async *a, int revents)
     balance_mailbox_run(w->id);
     if (atomic_load(&w->stop_requested) && !w->stopping)
         begin_stop(w);
+    /* timeout shutdown: the loop ends now; what is still open is closed
+     * (and logged as cut) on the way out of worker_main. */
+    if (atomic_load(&w->stop_requested) > 1)
+        ev_break(w->loop, EVBREAK_ALL);
 }
 
 void workers_server_down(void)
@@ -583,6 +587,14 @@ void workers_stop(void)
 {
     for (unsigned k = 0; k < nworkers; k++) {
         atomic_store(&workers[k].stop_requested, 1);
+        notify_worker((int)k);
+    }
+}
+
+void workers_stop_now(void)
+{
+    for (unsigned k = 0; k < nworkers; k++) {
+        atomic_store(&workers[k].stop_requested, 2);
         notify_worker((int)k);
     }
 }
