@@ -37,6 +37,11 @@ void rh_html_write(FILE *f, const struct rh_run_info *ri);
  * 2)"; the suggested settings as commented configuration lines. */
 void rh_fmt_ms(char *out, size_t cap, double ms);
 void rh_errors_text(char *out, size_t cap, const struct rh_step *s);
+/* A step's latencies and errors as text, the way every output shows them. */
+struct rh_step_text {
+    char p50[16], p99[16], max[16], errors[160];
+};
+void rh_step_text(struct rh_step_text *out, const struct rh_step *s);
 void rh_suggestions_text(FILE *out, const char *indent, const struct rh_suggest *sg,
                          const struct rh_step *steps);
 

@@ -215,16 +215,13 @@ static void html_table(FILE *f, const struct rh_run_info *ri)
             "(max) / failures / state</th></tr>\n");
     for (int i = 0; i < ri->n; i++) {
         const struct rh_step *s = &ri->steps[i];
-        char p50[16], p99[16], mx[16], errs[160];
-        rh_fmt_ms(p50, sizeof p50, s->p50_ms);
-        rh_fmt_ms(p99, sizeof p99, s->p99_ms);
-        rh_fmt_ms(mx, sizeof mx, s->max_ms);
-        rh_errors_text(errs, sizeof errs, s);
+        struct rh_step_text tx;
+        rh_step_text(&tx, s);
         fprintf(f, "<tr class=\"%s\"><td>%u/s</td><td>%.1f/s%s</td><td>%llu</td><td>%s</td>"
                 "<td>%s</td><td>%s</td><td>%s</td><td>%.2fms</td><td>%s</td><td>",
                 s->held ? "ok" : "bad", s->rate, s->achieved,
-                s->behind ? " (behind schedule)" : "", (unsigned long long)s->sent, p50, p99, mx,
-                errs, s->lag_p99_ms, s->held ? "held" : "broke");
+                s->behind ? " (behind schedule)" : "", (unsigned long long)s->sent, tx.p50, tx.p99,
+                tx.max, tx.errors, s->lag_p99_ms, s->held ? "held" : "broke");
         for (unsigned j = 0; j < s->nservers; j++) {
             const struct rh_server_step *v = &s->servers[j];
             html_str(f, v->pool);

@@ -37,16 +37,21 @@ void rh_errors_text(char *out, size_t cap, const struct rh_step *s)
         snprintf(out + n, cap - n, ")");
 }
 
+void rh_step_text(struct rh_step_text *out, const struct rh_step *s)
+{
+    rh_fmt_ms(out->p50, sizeof out->p50, s->p50_ms);
+    rh_fmt_ms(out->p99, sizeof out->p99, s->p99_ms);
+    rh_fmt_ms(out->max, sizeof out->max, s->max_ms);
+    rh_errors_text(out->errors, sizeof out->errors, s);
+}
+
 void rh_report_line(FILE *out, const struct rh_step *s, int k, int nsteps)
 {
-    char p50[16], p99[16], mx[16], errs[160];
-    rh_fmt_ms(p50, sizeof p50, s->p50_ms);
-    rh_fmt_ms(p99, sizeof p99, s->p99_ms);
-    rh_fmt_ms(mx, sizeof mx, s->max_ms);
-    rh_errors_text(errs, sizeof errs, s);
+    struct rh_step_text tx;
+    rh_step_text(&tx, s);
     fprintf(out, "step %d/%d  rate %u/s  achieved %.1f/s  sent %llu  p50 %s  p99 %s  max %s  "
             "errors %s  %s%s\n", k + 1, nsteps, s->rate, s->achieved,
-            (unsigned long long)s->sent, p50, p99, mx, errs, s->held ? "held" : "BROKE",
+            (unsigned long long)s->sent, tx.p50, tx.p99, tx.max, tx.errors, s->held ? "held" : "BROKE",
             s->behind ? "  (behind schedule)" : "");
 }
 
