@@ -40,6 +40,16 @@ struct config_server {
     int line;           /* where it was defined, for messages */
 };
 
+/* TLS to a pool's servers (CONTRACT 7). */
+struct config_pool_tls {
+    int on;                          /* any `tls` line in the pool */
+    int verify;                      /* 0 after `tls ca none` */
+    char ca[CONFIG_PATH_MAX];        /* bundle to verify servers against */
+    char sni[256];                   /* "" = the server's host name when given by name */
+    char cert[CONFIG_PATH_MAX];      /* "" = no client certificate */
+    int line;
+};
+
 struct config_pool {
     char name[CONFIG_NAME_MAX];
     enum balance_algo balance;
@@ -57,6 +67,7 @@ struct config_pool {
     unsigned max_queue;               /* default 1000 */
     int ignore_client_abort;          /* default 0: a request whose client left is aborted */
     int on_down_shutdown;             /* default 0: a server marked down keeps its requests */
+    struct config_pool_tls tls;
     struct config_server *servers;    /* primaries and standbys, in file order */
     size_t nservers;
     unsigned server_lines;            /* server/standby lines, rejected ones too */
@@ -71,9 +82,24 @@ struct config_route {
     int line;
 };
 
+#define CONFIG_ALPN_MAX 64
+
 struct config_listen {
     struct config_addr addr;
+    char tls_path[CONFIG_PATH_MAX];  /* "" = plaintext; else a PEM file or a directory of them */
+    char alpn[CONFIG_ALPN_MAX];      /* ALPN protocols offered, comma-separated ("" = http/1.1) */
+    char client_ca[CONFIG_PATH_MAX]; /* "" = no client certificate asked for */
+    int redirect_https;              /* every request answered 308 to https:// */
     int line;
+};
+
+/* Settings of every TLS listener (CONTRACT 7 `tls ...`). */
+struct config_tls {
+    unsigned min_version, max_version; /* TLS1_2_VERSION .. TLS1_3_VERSION (0x0303, 0x0304) */
+    char ciphers[1024];                /* TLS 1.2 suites */
+    char ciphersuites[512];            /* TLS 1.3 suites ("" = OpenSSL's) */
+    int tickets;                       /* default 1 */
+    uint64_t hsts_ms;                  /* 0 = no Strict-Transport-Security */
 };
 
 struct config {
@@ -90,6 +116,7 @@ struct config {
 
     struct config_listen *listens;
     size_t nlistens;
+    struct config_tls tls;
 
     int has_stats;
     struct config_addr stats_addr;

@@ -57,6 +57,12 @@ struct config_command {
 #define CFG_CMD_REPEAT 2     /* may be given more than once */
 #define CFG_CMD_KEYED 4      /* "once" means once per first argument (timeout X) */
 
+/* config_tls.c: the `tls` directives, a listen line's options and their checks. */
+int config_do_tls(struct config_parser *p, int line, int argc, char **argv);
+int config_do_pool_tls(struct config_parser *p, int line, int argc, char **argv);
+int config_listen_options(struct config_parser *p, int line, struct config_listen *l, int argc, char **argv);
+void config_tls_defaults(struct config_tls *tls);
+
 extern const struct config_command config_top_commands[];
 extern const struct config_command config_pool_commands[];
 

@@ -49,6 +49,7 @@ struct conn {
     struct conn *prev, *next;      /* the worker's registry (worker_conn_register) */
     struct conn *idle_prev, *idle_next; /* the worker's idle list, longest idle first */
     unsigned idle_listed : 1;
+    unsigned redirect_https : 1;   /* came through `listen ADDR redirect https` */
     struct xprt x;
     ev_io io;
     ev_timer timer;
@@ -72,9 +73,10 @@ void conn_free(struct conn *c);
  * the one armed (a timer that fires early re-arms itself), so most
  * requests cost no timer heap operation. */
 void conn_timer_set(struct conn *c, uint64_t ms);
-/* Changes what the client watcher waits for (no epoll call when the mask
- * is unchanged). */
-void conn_io_want(struct ev_loop *loop, ev_io *io, int events);
+/* Changes what a watcher over transport x waits for (no epoll call when
+ * the mask is unchanged).  Bytes TLS already holds are delivered as a
+ * readiness of their own, since the fd will not show them. */
+void conn_io_want(struct ev_loop *loop, ev_io *io, struct xprt *x, int events);
 
 /* The worker's idle list: connections idle between requests, in the order
  * they went idle, so the longest idle is found at once when room is

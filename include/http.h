@@ -117,10 +117,10 @@ int http_msg_eof(struct http_msg *m);
 
 /* Writes the request head to forward into out[0..cap): the request line and
  * fields as they came minus hop-by-hop ones, then X-Forwarded-For (existing
- * values joined, `client_ip` appended), X-Forwarded-Proto: http, and the
+ * values joined, `client_ip` appended), X-Forwarded-Proto (https when `tls`), and the
  * Connection header the upstream leg needs.  Returns the length, or 0 when
  * it does not fit. */
-size_t http_rewrite_request(const char *buf, const struct http_head *h, const char *client_ip,
+size_t http_rewrite_request(const char *buf, const struct http_head *h, const char *client_ip, int tls,
                             char *out, size_t cap);
 
 /* The response head to forward: hop-by-hop fields removed, then
@@ -128,6 +128,16 @@ size_t http_rewrite_request(const char *buf, const struct http_head *h, const ch
  * HTTP/1.0 client that keeps the connection, or the upgrade pair for 101. */
 size_t http_rewrite_response(const char *buf, const struct http_head *h, int client_close,
                              int client_http10, char *out, size_t cap);
+/* The same, with `extra` (whole "Name: value\r\n" lines) added after the
+ * server's fields: what the proxy itself says on every response. */
+size_t http_rewrite_response_with(const char *buf, const struct http_head *h, int client_close, int client_http10,
+                                  const char *extra, size_t extra_len, char *out, size_t cap);
+/* A redirect `status` (301/302/307/308) to `location`, with a short body. */
+size_t http_redirect_response(int status, const char *location, size_t location_len, char *out, size_t cap);
+/* The https:// URL a request for `target` on `host` (port dropped) has:
+ * the redirect of `listen ADDR redirect https`.  0 when it does not fit. */
+size_t http_https_location(const char *host, size_t host_len, const char *target, size_t target_len, char *out,
+                           size_t cap);
 
 /* A response made by the proxy itself: status line, Content-Type text/plain,
  * Content-Length, optional Retry-After, Connection: close when `close`, and

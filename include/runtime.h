@@ -135,11 +135,14 @@ struct runtime {
     atomic_int refs;
     uint64_t generation;
     struct config *cfg;                  /* owned */
+    struct tls_set *tls;                 /* owned: its OpenSSL contexts (tls_ctx.h), NULL without TLS */
     struct pool *pools;
     size_t npools;
     struct route *routes;
     size_t nroutes;
 };
+
+struct tls_set;
 
 /* Builds a runtime from `cfg` (taking ownership of it).  Servers and pool
  * states found in `prev` (may be NULL) by name are shared, not recreated.

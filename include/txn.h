@@ -114,6 +114,7 @@ struct txn {
     unsigned up_shut : 1;         /* tunnel: the client's half-close was passed to the server */
     unsigned client_shut : 1;     /* tunnel: the server's half-close was passed to the client */
     unsigned client_eof : 1;      /* the client ended its side: no keep-alive after this */
+    unsigned client_tls : 1;      /* the request came over TLS (X-Forwarded-Proto, HSTS, Secure) */
     uint8_t attempts;
     uint8_t ntried;
     uint8_t interim;              /* 1xx heads relayed */

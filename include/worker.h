@@ -26,6 +26,8 @@
 
 struct conn;
 struct conn_proto;
+struct ssl_ctx_st;
+struct tls_counters;
 
 /* One listening socket of a worker and its bind configuration, as the
  * listen line gave it.  A connection's protocol and transport are chosen
@@ -34,9 +36,9 @@ struct listen_bind {
     int fd;
     char address[CONFIG_ADDR_TEXT_MAX];  /* normalised "0.0.0.0:8080" / "[::]:8080" */
     const struct conn_proto *proto;      /* spoken by its connections (HTTP/1) */
-    /* TLS (next issue): the SSL_CTX of the listen line's certificates, the
-     * ALPN protocols it offers (then `proto` is the one without ALPN), and
-     * the PROXY-protocol flag go here. */
+    struct ssl_ctx_st *tls;              /* the listen line's certificates (the generation's), or NULL */
+    struct tls_counters *tls_counters;   /* its handshakes */
+    int redirect_https;                  /* `listen ADDR redirect https` */
 };
 
 /* What the main thread hands a worker: a generation (one reference for the

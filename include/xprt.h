@@ -18,11 +18,17 @@
 #define PROXY_XPRT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include <ev.h>
 
 #include "sendq.h"
 
 struct splice_pipe;
+struct ssl_st;
+struct ssl_ctx_st;
+struct tls_counters;
 struct xprt;
 
 /* Capabilities (xprt_ops.caps). */
@@ -63,9 +69,24 @@ struct xprt {
     const struct xprt_ops *ops;
     int fd;
     struct sendq_conn q;  /* its sends; q.ops/q.owner: who is told of progress */
+    /* TLS (xprt_tls.c): the OpenSSL connection, and which way a read or a
+     * write must wait when OpenSSL needs the other direction (a handshake
+     * message, a key update): the watcher follows these, not the caller. */
+    struct ssl_st *ssl;
+    uint8_t tls_flags;
+    uint8_t tls_state;    /* XPRT_TLS_FIRST_BYTE, _HANDSHAKING, _ESTABLISHED or _FAILED */
 };
 
+#define XPRT_TLS_FIRST_BYTE 0  /* accepted, nothing read yet: TLS or a plaintext request? */
+#define XPRT_TLS_HANDSHAKING 1
+#define XPRT_TLS_ESTABLISHED 2
+#define XPRT_TLS_FAILED 3
+
+#define XPRT_TLS_READ_WANTS_WRITE 0x1u
+#define XPRT_TLS_WRITE_WANTS_READ 0x2u
+
 extern const struct xprt_ops xprt_plain_ops;
+extern const struct xprt_ops xprt_tls_ops;
 
 /* Sets x up over an open, non-blocking TCP socket; progress and wake-ups
  * of its sends go to (sops, owner).  Takes ownership of fd. */
@@ -146,6 +167,58 @@ static inline void xprt_set_owner(struct xprt *x, const struct sendq_ops *sops, 
 {
     x->q.ops = sops;
     x->q.owner = owner;
+}
+
+/* Sets x up as TLS over an accepted socket (handshakes counted in
+ * `counters`), or over a connected one to a TLS server (`sni` sent, and
+ * checked against its certificate when `verify`).  Takes fd either way;
+ * -1 when OpenSSL is out of memory (x is then plain, fd still open). */
+int xprt_tls_init_server(struct xprt *x, int fd, struct ssl_ctx_st *ctx, struct tls_counters *counters,
+                         const struct sendq_ops *sops, void *owner);
+int xprt_tls_init_client(struct xprt *x, int fd, struct ssl_ctx_st *ctx, const char *sni, int verify);
+/* For the access log and error messages ("-" / NULL when not TLS or fine). */
+const char *xprt_tls_version(const struct xprt *x);
+const char *xprt_tls_cipher(const struct xprt *x);
+const char *xprt_tls_verify_error(const struct xprt *x);
+
+/* TLS keeps bytes the socket no longer shows (a record read in part): the
+ * owner must read again without waiting for the fd. */
+int xprt_tls_has_pending(const struct xprt *x);
+
+/* The events to poll the fd for when the owner wants `events`: a TLS read
+ * that must first write waits for EV_WRITE, and the other way round. */
+static inline int xprt_poll_events(const struct xprt *x, int events)
+{
+    if (!x->tls_flags)
+        return events;
+    if ((events & EV_READ) && (x->tls_flags & XPRT_TLS_READ_WANTS_WRITE))
+        events |= EV_WRITE;
+    if ((events & EV_WRITE) && (x->tls_flags & XPRT_TLS_WRITE_WANTS_READ))
+        events |= EV_READ;
+    return events;
+}
+
+/* What the owner is told of the fd's readiness `revents`: the direction a
+ * blocked TLS read or write was waiting on counts as its own. */
+static inline int xprt_ready_events(struct xprt *x, int revents)
+{
+    if (!x->tls_flags)
+        return revents;
+    int ready = revents;
+    if ((revents & EV_WRITE) && (x->tls_flags & XPRT_TLS_READ_WANTS_WRITE)) {
+        ready |= EV_READ;
+        x->tls_flags &= (uint8_t)~XPRT_TLS_READ_WANTS_WRITE;
+    }
+    if ((revents & EV_READ) && (x->tls_flags & XPRT_TLS_WRITE_WANTS_READ)) {
+        ready |= EV_WRITE;
+        x->tls_flags &= (uint8_t)~XPRT_TLS_WRITE_WANTS_READ;
+    }
+    return ready;
+}
+
+static inline int xprt_is_tls(const struct xprt *x)
+{
+    return x->ssl != NULL;
 }
 
 /* Whether bytes may be spliced from `from` to `to`. */

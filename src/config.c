@@ -94,7 +94,7 @@ int config_get_duration(struct config_parser *p, int line, const char *what, con
         config_perr(p, line, "%s: missing unit in \"%s\" (expected e.g. 250ms, 2s, 5m, 1h)", what, w);
         break;
     case CONFIG_VALUE_BAD_UNIT:
-        config_perr(p, line, "%s: unknown unit in \"%s\" (expected ms, s, m or h)", what, w);
+        config_perr(p, line, "%s: unknown unit in \"%s\" (expected ms, s, m, h or d)", what, w);
         break;
     case CONFIG_VALUE_RANGE:
         config_perr(p, line, "%s: duration too large in \"%s\"", what, w);
@@ -440,6 +440,7 @@ static void config_defaults(struct config *cfg)
     cfg->limit_response_header_size = 16 * 1024;
     cfg->limit_headers = 100;
     cfg->limit_body_size = 0;
+    config_tls_defaults(&cfg->tls);
 }
 
 void config_free(struct config *cfg)

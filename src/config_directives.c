@@ -146,7 +146,6 @@ static int do_listen(struct config_parser *p, int line, int argc, char **argv)
     char any[32];
     struct config_listen *l;
 
-    (void)argc;
     if (config_get_addr(p, line, listen_word(argv[1], any, sizeof any), &addr) < 0)
         return -1;
     for (size_t i = 0; i < cfg->nlistens; i++) {
@@ -160,7 +159,7 @@ static int do_listen(struct config_parser *p, int line, int argc, char **argv)
         return -1;
     l->addr = addr;
     l->line = line;
-    return 0;
+    return config_listen_options(p, line, l, argc - 2, argv + 2);
 }
 
 static int do_stats(struct config_parser *p, int line, int argc, char **argv)
@@ -584,7 +583,10 @@ const struct config_command config_top_commands[] = {
     { "access-log", 1, 1, "access-log PATH|stderr|off", 0, do_access_log },
     { "notify", 1, 1, "notify PATH", 0, do_notify },
     { "user", 1, 1, "user NAME", 0, do_user },
-    { "listen", 1, 1, "listen ADDR", CFG_CMD_REPEAT, do_listen },
+    { "listen", 1, 7, "listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | redirect https]", CFG_CMD_REPEAT,
+      do_listen },
+    { "tls", 1, 2, "tls protocols LO HI | ciphers LIST | ciphersuites LIST | tickets on|off | hsts DURATION",
+      CFG_CMD_KEYED, config_do_tls },
     { "stats", 1, 3, "stats ADDR [token TOKEN]", 0, do_stats },
     { "timeout", 2, 2, "timeout connect|client|keep-alive|server|queue|shutdown DURATION",
       CFG_CMD_KEYED, do_timeout },
@@ -598,6 +600,7 @@ const struct config_command config_top_commands[] = {
 
 const struct config_command config_pool_commands[] = {
     { "balance", 1, 1, "balance least-conn|round-robin", 0, do_balance },
+    { "tls", 2, 2, "tls ca FILE|none | sni NAME | cert FILE", CFG_CMD_KEYED, config_do_pool_tls },
     { "check", 1, 4, "check http PATH [host NAME] | check tcp | check off", 0, do_check },
     { "expect", 1, 1, "expect LO-HI", 0, do_expect },
     { "interval", 1, 1, "interval DURATION", 0, do_pool_duration },

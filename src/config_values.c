@@ -62,7 +62,7 @@ int config_value_uint(const char *w, uint64_t lo, uint64_t hi, uint64_t *out)
 int config_value_duration(const char *w, uint64_t *out_ms)
 {
     static const struct { const char *unit; uint64_t ms; } units[] = {
-        { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+        { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 },
     };
     uint64_t v;
     int overflow;

@@ -22,7 +22,7 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct conn *c = io->data;
     (void)loop;
-    c->proto->io(c, revents);
+    c->proto->io(c, xprt_ready_events(&c->x, revents));
 }
 
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
@@ -61,7 +61,16 @@ struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, 
     c->w = w;
     c->proto = proto;
     c->on_closed = on_closed;
-    xprt_plain_init(&c->x, fd, proto->sendq, c);
+    if (bind->tls) {
+        if (xprt_tls_init_server(&c->x, fd, bind->tls, bind->tls_counters, proto->sendq, c) < 0) {
+            close(fd);
+            free(c);
+            return NULL;
+        }
+    } else {
+        xprt_plain_init(&c->x, fd, proto->sendq, c);
+    }
+    c->redirect_https = bind->redirect_https;
     memcpy(&c->peer, addr, len < sizeof c->peer ? len : sizeof c->peer);
     ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
     c->io.data = c;
@@ -108,16 +117,21 @@ void conn_timer_set(struct conn *c, uint64_t ms)
 /* ev_io_modify (not ev_io_set) keeps libev from re-registering the fd with
  * epoll when the mask is unchanged: epoll_ctl calls were the largest
  * avoidable cost per request. */
-void conn_io_want(struct ev_loop *loop, ev_io *io, int events)
+void conn_io_want(struct ev_loop *loop, ev_io *io, struct xprt *x, int events)
 {
-    if (ev_is_active(io)) {
-        if ((io->events & (EV_READ | EV_WRITE)) == events)
-            return;
-        ev_io_stop(loop, io);
+    int wanted = events;
+    events = xprt_poll_events(x, events);
+    if (ev_is_active(io) && (io->events & (EV_READ | EV_WRITE)) == events) {
+        /* unchanged */
+    } else {
+        if (ev_is_active(io))
+            ev_io_stop(loop, io);
+        ev_io_modify(io, events);
+        if (events)
+            ev_io_start(loop, io);
     }
-    ev_io_modify(io, events);
-    if (events)
-        ev_io_start(loop, io);
+    if ((wanted & EV_READ) && xprt_is_tls(x) && xprt_tls_has_pending(x))
+        ev_feed_event(loop, io, EV_READ);
 }
 
 /* ---- the idle list ------------------------------------------------------------ */

@@ -565,7 +565,7 @@ static int keep_request_field(const struct http_field *f, const struct http_head
     }
 }
 
-size_t http_rewrite_request(const char *buf, const struct http_head *h, const char *client_ip,
+size_t http_rewrite_request(const char *buf, const struct http_head *h, const char *client_ip, int tls,
                             char *out, size_t cap)
 {
     struct out o = { out, 0, cap, 0 };
@@ -604,7 +604,7 @@ size_t http_rewrite_request(const char *buf, const struct http_head *h, const ch
     if (sep)
         puts_lit(&o, ", ");
     puts_lit(&o, client_ip);
-    puts_lit(&o, "\r\nX-Forwarded-Proto: http\r\n");
+    puts_lit(&o, tls ? "\r\nX-Forwarded-Proto: https\r\n" : "\r\nX-Forwarded-Proto: http\r\n");
     if (h->upgrade)
         puts_lit(&o, "Connection: upgrade\r\n");
     else if (h->major == 1 && h->minor == 0)
@@ -630,6 +630,12 @@ static int keep_response_field(const struct http_field *f, const struct http_hea
 size_t http_rewrite_response(const char *buf, const struct http_head *h, int client_close,
                              int client_http10, char *out, size_t cap)
 {
+    return http_rewrite_response_with(buf, h, client_close, client_http10, NULL, 0, out, cap);
+}
+
+size_t http_rewrite_response_with(const char *buf, const struct http_head *h, int client_close, int client_http10,
+                                  const char *extra, size_t extra_len, char *out, size_t cap)
+{
     struct out o = { out, 0, cap, 0 };
 
     /* An HTTP/1.0 server's response of known length goes to an HTTP/1.1
@@ -648,14 +654,68 @@ size_t http_rewrite_response(const char *buf, const struct http_head *h, int cli
         puts_lit(&o, "Connection: close\r\n");
     else if (client_http10)
         puts_lit(&o, "Connection: keep-alive\r\n");
+    if (extra_len)
+        put(&o, extra, extra_len);
     puts_lit(&o, "\r\n");
     return o.overflow ? 0 : o.len;
+}
+
+size_t http_redirect_response(int status, const char *location, size_t location_len, char *out, size_t cap)
+{
+    struct out o = { out, 0, cap, 0 };
+    char line[96];
+    static const char body[] = "Moved to HTTPS.\n";
+
+    snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\nLocation: ", status, http_reason(status));
+    puts_lit(&o, line);
+    put(&o, location, location_len);
+    snprintf(line, sizeof line, "\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n", sizeof body - 1);
+    puts_lit(&o, line);
+    puts_lit(&o, "Connection: close\r\n\r\n");
+    puts_lit(&o, body);
+    return o.overflow ? 0 : o.len;
+}
+
+size_t http_https_location(const char *host, size_t host_len, const char *target, size_t target_len, char *out,
+                           size_t cap)
+{
+    struct out o = { out, 0, cap, 0 };
+    const char *auth, *path;
+    size_t auth_len, path_len;
+
+    if (http_target_absolute(target, target_len, &auth, &auth_len, &path, &path_len)) {
+        host = auth;
+        host_len = auth_len;
+        target = path;
+        target_len = path_len;
+    }
+    /* The port of a plaintext listener means nothing on 443; a bracketed
+     * IPv6 literal keeps its colons. */
+    const char *end = host + host_len;
+    for (const char *c = end; c > host; c--) {
+        if (c[-1] == ']')
+            break;
+        if (c[-1] == ':') {
+            end = c - 1;
+            break;
+        }
+    }
+    puts_lit(&o, "https://");
+    put(&o, host, (size_t)(end - host));
+    if (target_len == 0 || target[0] != '/')
+        puts_lit(&o, "/");
+    put(&o, target, target_len);
+    return o.overflow || host == end ? 0 : o.len;
 }
 
 const char *http_reason(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";

@@ -23,6 +23,7 @@
 #include "rehearse.h"
 #include "runtime.h"
 #include "service.h"
+#include "tls_ctx.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -84,6 +85,21 @@ static struct config *load_config(void)
     return cfg;
 }
 
+/* The generation's TLS contexts, every certificate and key checked; NULL
+ * (the reason logged) when one is unusable.  An empty set without TLS. */
+static struct tls_set *load_tls(const struct config *cfg, FILE *out)
+{
+    char err[CONFIG_PATH_MAX + 256];
+    struct tls_set *tls = tls_set_build(cfg, err, sizeof err);
+    if (!tls) {
+        if (out)
+            fprintf(out, "%s\n", err);
+        else
+            log_errorx("%s", err);
+    }
+    return tls;
+}
+
 /* Settings that apply to the whole process, at start and each reload. */
 static int apply_process_settings(const struct config *cfg)
 {
@@ -116,6 +132,12 @@ static void reload(void)
         reload_failed("configuration errors (see above)");
         return;
     }
+    struct tls_set *tls = load_tls(cfg, NULL);
+    if (!tls) {
+        config_free(cfg);
+        reload_failed("a certificate or key cannot be used (see above); the old ones stay");
+        return;
+    }
     /* Before opening anything: a reload that needs more fds gets them (as
      * far as the limits allow) or says it will not. */
     if (fd_limit_needed(cfg, running_workers) > fd_limit_needed(cur->cfg, running_workers))
@@ -126,6 +148,7 @@ static void reload(void)
                       "now (restart to bind it, or give the binary CAP_NET_BIND_SERVICE)",
                       cur->cfg->user);
         config_free(cfg);
+        tls_set_free(tls);
         reload_failed("cannot open a listen address");
         return;
     }
@@ -138,11 +161,13 @@ static void reload(void)
                   resolve_workers(cfg->workers), running_workers);
     struct runtime *rt = runtime_build(cfg, cur);
     if (!rt) {
+        tls_set_free(tls);
         listen_set_close_unused(&next, &listeners);
         listen_set_free(&next);
         reload_failed("out of memory");
         return;
     }
+    rt->tls = tls;
     if (stats_apply(rt->cfg) < 0)
         log_warnx("stats port: kept as it was");
     apply_process_settings(rt->cfg);
@@ -285,7 +310,11 @@ int main(int argc, char **argv)
         config_errors_clear(&errs);
         if (!cfg)
             return 1;
+        struct tls_set *tls = load_tls(cfg, stderr);
         config_free(cfg);
+        if (!tls)
+            return 1;
+        tls_set_free(tls);
         printf("configuration OK\n");
         return 0;
     }
@@ -301,6 +330,11 @@ int main(int argc, char **argv)
         config_free(cfg);
         return 1;
     }
+    struct tls_set *tls = load_tls(cfg, NULL);
+    if (!tls) {
+        config_free(cfg);
+        return 1;
+    }
     running_workers = resolve_workers(cfg->workers);
     running_affinity = cfg->cpu_affinity;
     fd_limit_fit(cfg, running_workers);
@@ -313,6 +347,7 @@ int main(int argc, char **argv)
         log_errorx("out of memory");
         return 1;
     }
+    rt->tls = tls;
     runtime_publish(rt);
     atomic_store(&metrics.generation, rt->generation);
 

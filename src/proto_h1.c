@@ -166,11 +166,11 @@ static void h1_release(struct conn *c)
 
 /* ---- proxy-made responses ------------------------------------------------------------ */
 
-/* Answers the current request with `status` and closes the client after
- * (keeping the connection after an error the server side caused is
- * possible, but a client that just got a 4xx from us may be out of sync).
- * Nothing more is read from the client. */
-static void h1_respond_error(struct h1_session *s, int status)
+/* Answers the current request with `status` (a redirect to `location`
+ * when given) and closes the client after (keeping the connection after an
+ * error the server side caused is possible, but a client that just got a
+ * 4xx from us may be out of sync).  Nothing more is read from the client. */
+static void h1_respond(struct h1_session *s, int status, const char *location, size_t location_len)
 {
     struct txn *t = s->t;
 
@@ -194,7 +194,9 @@ static void h1_respond_error(struct h1_session *s, int status)
         t->rin_sent = 0;
     }
     size_t keep = t->rin_fwd;
-    size_t n = http_error_response(status, 1, t->rin->data + keep, t->rin->cap - keep);
+    size_t n = location ? http_redirect_response(status, location, location_len, t->rin->data + keep,
+                                                 t->rin->cap - keep)
+                        : http_error_response(status, 1, t->rin->data + keep, t->rin->cap - keep);
     if (n == 0) {
         h1_mark_closed(s);
         return;
@@ -210,6 +212,23 @@ static void h1_respond_error(struct h1_session *s, int status)
     if (t->srv && status >= 500)
         atomic_fetch_add_explicit(&t->srv->responses[4], 1, memory_order_relaxed);
     conn_timer_set(&s->c, h1_cfg(s)->timeout_client_ms);
+}
+
+static void h1_respond_error(struct h1_session *s, int status)
+{
+    h1_respond(s, status, NULL, 0);
+}
+
+/* `listen ADDR redirect https`: every request goes to its https:// URL. */
+static void respond_https_redirect(struct h1_session *s, const struct http_head *h)
+{
+    char location[ROUTE_PATH_MAX + 300];
+    size_t n = http_https_location(s->in->data + h->host_off, h->host_len, s->in->data + h->uri_off, h->uri_len,
+                                   location, sizeof location);
+    if (n == 0)
+        h1_respond_error(s, h->host_len ? 414 : 400);
+    else
+        h1_respond(s, 308, location, n);
 }
 
 /* ---- writing ------------------------------------------------------------------------ */
@@ -347,7 +366,8 @@ static void respond_early_error(struct h1_session *s, int status)
 static int edit_request_head(struct h1_session *s, const struct http_head *h)
 {
     struct txn *t = s->t;
-    size_t out_len = http_rewrite_request(s->in->data, h, t->client_ip, txn_scratch_out, txn_scratch_out_cap);
+    size_t out_len = http_rewrite_request(s->in->data, h, t->client_ip, t->client_tls, txn_scratch_out,
+                                          txn_scratch_out_cap);
     if (out_len == 0 || s->in->len - h->len + out_len > s->in->cap)
         return -1;
     memmove(s->in->data + out_len, s->in->data + h->len, s->in->len - h->len);
@@ -393,6 +413,7 @@ static void handle_head(struct h1_session *s)
         return;
     struct txn *t = s->t;
     t->reqbuf = s->in;
+    t->client_tls = xprt_is_tls(&s->c.x);
     peer_ip(s, t->client_ip, sizeof t->client_ip);
     if (txn_scratch_reserve(cfg->limit_headers, limit + EDIT_SLACK) < 0) {
         h1_respond_error(s, 503);
@@ -424,6 +445,10 @@ static void handle_head(struct h1_session *s)
     t->req_upgrade = h.upgrade;
     t->req_done = !h.has_body;
     metrics_request_started(now_ms());
+    if (s->c.redirect_https) {
+        respond_https_redirect(s, &h);
+        return;
+    }
 
     char path_buf[ROUTE_PATH_MAX]; /* like nginx's 8k: a longer target that needs normalizing is a 414 */
     struct route_result route;
@@ -686,7 +711,7 @@ static void update_interest(struct h1_session *s)
     if (t && ((t->rin && t->rin_sent < t->rin_fwd && !xprt_send_pending(&s->c.x)) ||
               (t->splicing && t->pipe.held)))
         cev |= EV_WRITE;
-    conn_io_want(s->c.w->loop, &s->c.io, cev);
+    conn_io_want(s->c.w->loop, &s->c.io, &s->c.x, cev);
 
     if (t && t->up && s->state == H1_REQUEST)
         t->uops->want(t);

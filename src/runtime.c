@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "tls_ctx.h"
 
 static _Atomic(struct runtime *) current;
 
@@ -138,6 +139,7 @@ static void runtime_free(struct runtime *rt)
     }
     free(rt->pools);
     free(rt->routes);
+    tls_set_free(rt->tls);
     config_free(rt->cfg);
     free(rt);
 }

@@ -181,14 +181,19 @@ void txn_access_log(const struct txn *t, double end)
     gmtime_r(&now, &tm);
     strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &tm);
     static const char *const cut_names[] = { "", " aborted=client", " aborted=server", " aborted=shutdown" };
+    char tls[96] = "";
+    if (t->client_tls) {
+        const struct xprt *x = t->sink->xprt(t->sink_ctx);
+        snprintf(tls, sizeof tls, " tls=%s cipher=%s", xprt_tls_version(x), xprt_tls_cipher(x));
+    }
     int n = snprintf(line, sizeof line,
-                     "%s [%s] \"%s\" %u %llu %s %s total=%.3fms connect=%.3fms response=%.3fms%s\n",
+                     "%s [%s] \"%s\" %u %llu %s %s total=%.3fms connect=%.3fms response=%.3fms%s%s\n",
                      t->client_ip, when, t->line, t->status, (unsigned long long)t->bytes_out,
                      t->pool ? t->pool->cfg->name : "-", txn_server_name(t),
                      (end - t->t_start) * 1000.0,
                      t->t_connected > 0 ? (t->t_connected - t->t_start) * 1000.0 : 0.0,
                      t->t_head > 0 ? (t->t_head - t->t_start) * 1000.0 : 0.0,
-                     cut_names[t->aborted < 4 ? t->aborted : 0]);
+                     cut_names[t->aborted < 4 ? t->aborted : 0], tls);
     if (n > 0)
         access_log_write(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }

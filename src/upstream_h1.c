@@ -128,8 +128,14 @@ static int forward_response_head(struct txn *t, size_t base, struct http_head *h
     int client_close = !t->client_keep_alive || h->body_to_eof || t->w->stopping ||
                        (t->req_upgrade && h->status != 101) || t->dechunk || t->client_eof;
     h->drop_te = t->dechunk;
-    size_t out_len = http_rewrite_response(t->rin->data + base, h, client_close, t->http10,
-                                           txn_scratch_out, txn_scratch_out_cap);
+    char extra[64];
+    size_t extra_len = 0;
+    uint64_t hsts_ms = t->rt->cfg->tls.hsts_ms;
+    if (t->client_tls && hsts_ms)
+        extra_len = (size_t)snprintf(extra, sizeof extra, "Strict-Transport-Security: max-age=%llu\r\n",
+                                     (unsigned long long)(hsts_ms / 1000));
+    size_t out_len = http_rewrite_response_with(t->rin->data + base, h, client_close, t->http10, extra, extra_len,
+                                                txn_scratch_out, txn_scratch_out_cap);
     if (out_len == 0 || t->rin->len - h->len + out_len > t->rin->cap)
         return -1;
     memmove(t->rin->data + base + out_len, t->rin->data + base + h->len, t->rin->len - base - h->len);
@@ -353,6 +359,7 @@ static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents)
     struct txn *t = io->data;
     (void)loop;
 
+    revents = xprt_ready_events(&t->up->x, revents);
     if (t->phase == TXN_CONNECT) {
         int err = xprt_connect_error(&t->up->x);
         if (err) {
@@ -472,7 +479,7 @@ static void up_want(struct txn *t)
         if (t->in_sent < t->in_fwd && !xprt_send_pending(&t->up->x))
             uev |= EV_WRITE;
     }
-    conn_io_want(t->w->loop, &t->up->io, uev);
+    conn_io_want(t->w->loop, &t->up->io, &t->up->x, uev);
 }
 
 /* Tunnel: the client's half-close, once everything it sent went first. */

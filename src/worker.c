@@ -24,6 +24,7 @@
 #include "proto_h1.h"
 #include "txn.h"
 #include "upstream.h"
+#include "tls_ctx.h"
 
 /* How long accepting pauses when out of file descriptors or at max-conns:
  * long enough not to spin, short enough that the backlog drains soon. */
@@ -520,6 +521,11 @@ static struct worker_update *update_for(unsigned k, struct runtime *rt, const st
         b->fd = set->fds[i * nworkers + k];
         memcpy(b->address, set->addrs[i].text, sizeof b->address);
         b->proto = &h1_proto;
+        if (rt->tls && i < rt->tls->nlistens) {
+            b->tls = rt->tls->listen[i];
+            b->tls_counters = rt->tls->counters[i];
+        }
+        b->redirect_https = i < rt->cfg->nlistens && rt->cfg->listens[i].redirect_https;
     }
     return u;
 }

@@ -87,4 +87,7 @@ void xprt_plain_init(struct xprt *x, int fd, const struct sendq_ops *sops, void 
     x->ops = &xprt_plain_ops;
     x->fd = fd;
     x->q = (struct sendq_conn){.ops = sops, .owner = owner};
+    x->ssl = NULL;
+    x->tls_flags = 0;
+    x->tls_state = 0;
 }

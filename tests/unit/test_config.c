@@ -492,7 +492,7 @@ Test(config_errors, missing_unit)
     expect_error("timeout client 10" TAIL,
                  "t.conf:1: timeout client: missing unit in \"10\" (expected e.g. 250ms, 2s, 5m, 1h)");
     expect_error("\n\ntimeout connect 10x" TAIL,
-                 "t.conf:3: timeout connect: unknown unit in \"10x\" (expected ms, s, m or h)");
+                 "t.conf:3: timeout connect: unknown unit in \"10x\" (expected ms, s, m, h or d)");
     expect_error("timeout server soon" TAIL,
                  "t.conf:1: timeout server: expected a duration, got \"soon\" (e.g. 250ms, 2s, 5m, 1h)");
     expect_error("timeout queue 99999999999999999999h" TAIL,

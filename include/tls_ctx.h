@@ -1,0 +1,52 @@
+/*
+ * tls_ctx: the OpenSSL contexts of one configuration generation - one per
+ * TLS listen line (its certificates, ALPN, client CA) and one per pool
+ * that speaks TLS to its servers - built on the main thread with every
+ * file checked, so `proxy -t`, the start and a reload fail alike on a bad
+ * certificate, with the file's path, and a failed reload keeps the old.
+ *
+ * A context is shared by every worker (OpenSSL's are thread-safe once
+ * built), which also shares the session cache between them; session
+ * ticket keys are process-wide and outlive reloads (tls_tickets.c).
+ */
+#ifndef PROXY_TLS_CTX_H
+#define PROXY_TLS_CTX_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "config.h"
+
+struct ssl_ctx_st;
+struct tls_store;
+
+/* Handshakes of one listen address, kept across reloads (main thread
+ * creates; workers count). */
+struct tls_counters {
+    char address[CONFIG_ADDR_TEXT_MAX];
+    atomic_ullong handshakes; /* finished, resumed ones included */
+    atomic_ullong resumed;
+    atomic_ullong failed;     /* closed or refused before finishing */
+};
+
+struct tls_set {
+    size_t nlistens;
+    struct ssl_ctx_st **listen;        /* per cfg->listens[i]; NULL for plaintext */
+    struct tls_counters **counters;    /* per cfg->listens[i]; NULL for plaintext */
+    const struct tls_store **stores;   /* per cfg->listens[i] (owned by its context) */
+    size_t npools;
+    struct ssl_ctx_st **pool;          /* per cfg->pools[i]; NULL for plaintext servers */
+};
+
+/* Builds every context cfg asks for.  NULL with err set to "PATH: why"
+ * (or "FILE:LINE: ...") when a certificate, key or CA file is unusable. */
+struct tls_set *tls_set_build(const struct config *cfg, char *err, size_t errlen);
+void tls_set_free(struct tls_set *set);
+
+/* The counters of a listen address (created on first use; never freed, at
+ * most one per address ever listened on).  Main thread. */
+struct tls_counters *tls_counters_for(const char *address);
+/* Every listen address counted so far, in the order first seen. */
+size_t tls_counters_all(struct tls_counters *const **out);
+
+#endif

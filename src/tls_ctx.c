@@ -1,0 +1,239 @@
+/*
+ * tls_ctx: a generation's OpenSSL contexts (see tls_ctx.h).
+ *
+ * Listener contexts follow Mozilla's "intermediate" profile by default
+ * (TLS 1.2 and 1.3, forward-secret AEAD suites), never renegotiate (a
+ * client-started renegotiation is the classic CPU exhaustion), and let go
+ * of their read and write buffers while a connection is idle
+ * (SSL_MODE_RELEASE_BUFFERS: some 34 KiB per idle keep-alive client).
+ */
+#include "tls_ctx.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "listen.h"
+#include "log.h"
+#include "tls_certs.h"
+#include "tls_tickets.h"
+
+#define SESSION_CACHE_SIZE 20000 /* about 20 MB at most, shared by the workers */
+
+static struct tls_counters *counters[LISTEN_ADDRS_MAX * 4];
+static size_t ncounters;
+
+struct tls_counters *tls_counters_for(const char *address)
+{
+    for (size_t i = 0; i < ncounters; i++)
+        if (strcmp(counters[i]->address, address) == 0)
+            return counters[i];
+    if (ncounters == sizeof counters / sizeof counters[0])
+        return NULL; /* addresses beyond the table are not counted */
+    struct tls_counters *k = calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    snprintf(k->address, sizeof k->address, "%s", address);
+    counters[ncounters++] = k;
+    return k;
+}
+
+size_t tls_counters_all(struct tls_counters *const **out)
+{
+    *out = counters;
+    return ncounters;
+}
+
+/* The first OpenSSL error as text, after "what". */
+static void ssl_err(char *err, size_t errlen, const char *what)
+{
+    unsigned long code = ERR_get_error();
+    char why[200] = "unknown error";
+    if (code)
+        ERR_error_string_n(code, why, sizeof why);
+    ERR_clear_error();
+    snprintf(err, errlen, "%s: %s", what, why);
+}
+
+/* ALPN: the first of the listener's protocols the client offers and this
+ * build speaks (HTTP/1.1: HTTP/2 is not built yet, so "h2" is skipped). */
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                       unsigned inlen, void *arg)
+{
+    static const unsigned char ours[] = "\x08http/1.1";
+    (void)ssl;
+    (void)arg;
+    if (SSL_select_next_proto((unsigned char **)out, outlen, ours, sizeof ours - 1, in, inlen) ==
+        OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_OK;
+    return SSL_TLSEXT_ERR_NOACK; /* no ALPN agreed: HTTP/1.1 all the same */
+}
+
+static int set_common(SSL_CTX *ctx, const struct config_tls *t, char *err, size_t errlen, const char *where)
+{
+    char what[CONFIG_PATH_MAX + 64];
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (!SSL_CTX_set_min_proto_version(ctx, (int)t->min_version) ||
+        !SSL_CTX_set_max_proto_version(ctx, (int)t->max_version)) {
+        snprintf(what, sizeof what, "%s: tls protocols", where);
+        ssl_err(err, errlen, what);
+        return -1;
+    }
+    if (t->ciphers[0] && !SSL_CTX_set_cipher_list(ctx, t->ciphers)) {
+        snprintf(what, sizeof what, "%s: tls ciphers \"%s\"", where, t->ciphers);
+        ssl_err(err, errlen, what);
+        return -1;
+    }
+    if (t->ciphersuites[0] && !SSL_CTX_set_ciphersuites(ctx, t->ciphersuites)) {
+        snprintf(what, sizeof what, "%s: tls ciphersuites \"%s\"", where, t->ciphersuites);
+        ssl_err(err, errlen, what);
+        return -1;
+    }
+    return 0;
+}
+
+static SSL_CTX *listener_ctx(const struct config *cfg, const struct config_listen *l, const struct tls_store **out,
+                             char *err, size_t errlen)
+{
+    char where[128];
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    struct tls_store *store = NULL;
+
+    snprintf(where, sizeof where, "%s:%d", cfg->file ? cfg->file : "config", l->line);
+    if (!ctx) {
+        ssl_err(err, errlen, where);
+        return NULL;
+    }
+    if (set_common(ctx, &cfg->tls, err, errlen, where) < 0)
+        goto fail;
+    if (!(store = tls_store_load(l->tls_path, err, errlen)))
+        goto fail;
+    if (tls_store_attach(store, ctx) < 0) {
+        ssl_err(err, errlen, l->tls_path);
+        goto fail;
+    }
+    *out = store;
+    store = NULL; /* the context owns it now */
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+    /* One cache for every worker (the context is shared), bounded. */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    SSL_CTX_sess_set_cache_size(ctx, SESSION_CACHE_SIZE);
+    SSL_CTX_set_session_id_context(ctx, (const unsigned char *)l->addr.text, (unsigned)strlen(l->addr.text));
+    if (cfg->tls.tickets)
+        tls_tickets_attach(ctx);
+    else
+        SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    if (l->client_ca[0]) {
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(l->client_ca);
+        if (!names || !SSL_CTX_load_verify_locations(ctx, l->client_ca, NULL)) {
+            sk_X509_NAME_pop_free(names, X509_NAME_free);
+            ssl_err(err, errlen, l->client_ca);
+            goto fail;
+        }
+        SSL_CTX_set_client_CA_list(ctx, names);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    }
+    return ctx;
+fail:
+    tls_store_free(store);
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+static SSL_CTX *pool_ctx(const struct config *cfg, const struct config_pool *p, char *err, size_t errlen)
+{
+    char where[CONFIG_NAME_MAX + 64];
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+    snprintf(where, sizeof where, "%s:%d: pool %s", cfg->file ? cfg->file : "config", p->tls.line, p->name);
+    if (!ctx) {
+        ssl_err(err, errlen, where);
+        return NULL;
+    }
+    /* Servers are ours to configure: the listener's suites, not stricter. */
+    struct config_tls t = cfg->tls;
+    if (set_common(ctx, &t, err, errlen, where) < 0)
+        goto fail;
+    if (p->tls.verify) {
+        int ok = p->tls.ca[0] ? SSL_CTX_load_verify_locations(ctx, p->tls.ca, NULL)
+                              : SSL_CTX_set_default_verify_paths(ctx);
+        if (!ok) {
+            ssl_err(err, errlen, p->tls.ca[0] ? p->tls.ca : "the system's CA bundle");
+            goto fail;
+        }
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    } else {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    }
+    if (p->tls.cert[0]) {
+        if (!SSL_CTX_use_certificate_chain_file(ctx, p->tls.cert) ||
+            !SSL_CTX_use_PrivateKey_file(ctx, p->tls.cert, SSL_FILETYPE_PEM) || !SSL_CTX_check_private_key(ctx)) {
+            ssl_err(err, errlen, p->tls.cert);
+            goto fail;
+        }
+    }
+    return ctx;
+fail:
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+void tls_set_free(struct tls_set *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->nlistens; i++)
+        SSL_CTX_free(set->listen[i]);
+    for (size_t i = 0; i < set->npools; i++)
+        SSL_CTX_free(set->pool[i]);
+    free(set->listen);
+    free(set->counters);
+    free(set->stores);
+    free(set->pool);
+    free(set);
+}
+
+struct tls_set *tls_set_build(const struct config *cfg, char *err, size_t errlen)
+{
+    struct tls_set *set = calloc(1, sizeof *set);
+    if (!set || tls_tickets_init() < 0)
+        goto oom;
+    set->nlistens = cfg->nlistens;
+    set->npools = cfg->npools;
+    set->listen = calloc(cfg->nlistens + 1, sizeof *set->listen);
+    set->counters = calloc(cfg->nlistens + 1, sizeof *set->counters);
+    set->stores = calloc(cfg->nlistens + 1, sizeof *set->stores);
+    set->pool = calloc(cfg->npools + 1, sizeof *set->pool);
+    if (!set->listen || !set->counters || !set->stores || !set->pool)
+        goto oom;
+    for (size_t i = 0; i < cfg->nlistens; i++) {
+        const struct config_listen *l = &cfg->listens[i];
+        if (!l->tls_path[0])
+            continue;
+        if (!(set->listen[i] = listener_ctx(cfg, l, &set->stores[i], err, errlen))) {
+            tls_set_free(set);
+            return NULL;
+        }
+        set->counters[i] = tls_counters_for(l->addr.text);
+    }
+    for (size_t i = 0; i < cfg->npools; i++) {
+        const struct config_pool *p = &cfg->pools[i];
+        if (!p->tls.on)
+            continue;
+        if (!(set->pool[i] = pool_ctx(cfg, p, err, errlen))) {
+            tls_set_free(set);
+            return NULL;
+        }
+        if (!p->tls.verify)
+            log_warnx("pool %s: tls ca none: connections to its servers are encrypted but not verified", p->name);
+    }
+    return set;
+oom:
+    tls_set_free(set);
+    snprintf(err, errlen, "TLS: out of memory");
+    return NULL;
+}
