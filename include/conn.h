@@ -23,6 +23,7 @@
 
 struct conn;
 struct listen_bind;
+struct listener_counters;
 struct worker;
 
 /* What a protocol does with a connection it was given. */
@@ -51,6 +52,7 @@ struct conn {
     unsigned idle_listed : 1;
     unsigned redirect_https : 1;   /* came through `listen ADDR redirect https` */
     struct xprt x;
+    struct listener_counters *listener; /* of the listen address it came through (may be NULL) */
     ev_io io;
     ev_timer timer;
     double deadline;               /* when the current state times out */

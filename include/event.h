@@ -23,7 +23,9 @@ enum event_kind {
     EVT_STANDBY_IDLE,
     EVT_POOL_DOWN,
     EVT_RELOAD_OK,
-    EVT_RELOAD_FAILED
+    EVT_RELOAD_FAILED,
+    EVT_CERT_EXPIRING,
+    EVT_CERT_EXPIRED
 };
 
 /* Logs "event server-down pool=web server=app1: check: connect refused"

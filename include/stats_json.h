@@ -39,6 +39,11 @@ void stats_buf_printf(struct stats_buf *b, const char *fmt, ...)
 void stats_json_string(struct stats_buf *b, const char *s);
 /* Appends `s` escaped for a Prometheus label value (\\, \", \n). */
 void stats_prom_label(struct stats_buf *b, const char *s);
+/* "# HELP name help\n# TYPE name type\n" */
+void stats_prom_head(struct stats_buf *b, const char *name, const char *type, const char *help);
+/* stats_tls.c: `,"listeners":[...],"certificates":[...]` and their metrics. */
+void stats_json_listeners(struct stats_buf *b, const struct runtime *rt, uint64_t now);
+void stats_prom_listeners(struct stats_buf *b, const struct runtime *rt);
 
 /* "up", "down", "draining" or "disabled": the admin state wins. */
 const char *stats_server_state(const struct server *srv);

@@ -20,11 +20,13 @@
 struct ssl_ctx_st;
 struct tls_store;
 
-/* Handshakes of one listen address, kept across reloads (main thread
- * creates; workers count). */
-struct tls_counters {
+/* One listen address's connections and handshakes, kept across reloads
+ * (main thread creates; workers count). */
+struct listener_counters {
     char address[CONFIG_ADDR_TEXT_MAX];
-    atomic_ullong handshakes; /* finished, resumed ones included */
+    atomic_uint active;       /* client connections open now */
+    atomic_ullong total;      /* accepted since start */
+    atomic_ullong handshakes; /* TLS: finished, resumed ones included */
     atomic_ullong resumed;
     atomic_ullong failed;     /* closed or refused before finishing */
 };
@@ -32,7 +34,7 @@ struct tls_counters {
 struct tls_set {
     size_t nlistens;
     struct ssl_ctx_st **listen;        /* per cfg->listens[i]; NULL for plaintext */
-    struct tls_counters **counters;    /* per cfg->listens[i]; NULL for plaintext */
+    struct listener_counters **counters; /* per cfg->listens[i] */
     const struct tls_store **stores;   /* per cfg->listens[i] (owned by its context) */
     size_t npools;
     struct ssl_ctx_st **pool;          /* per cfg->pools[i]; NULL for plaintext servers */
@@ -43,10 +45,10 @@ struct tls_set {
 struct tls_set *tls_set_build(const struct config *cfg, char *err, size_t errlen);
 void tls_set_free(struct tls_set *set);
 
-/* The counters of a listen address (created on first use; never freed, at
+/* The counters of a listen address, TLS or not (created on first use; never freed, at
  * most one per address ever listened on).  Main thread. */
-struct tls_counters *tls_counters_for(const char *address);
+struct listener_counters *listener_counters_for(const char *address);
 /* Every listen address counted so far, in the order first seen. */
-size_t tls_counters_all(struct tls_counters *const **out);
+size_t listener_counters_all(struct listener_counters *const **out);
 
 #endif

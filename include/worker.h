@@ -27,7 +27,7 @@
 struct conn;
 struct conn_proto;
 struct ssl_ctx_st;
-struct tls_counters;
+struct listener_counters;
 
 /* One listening socket of a worker and its bind configuration, as the
  * listen line gave it.  A connection's protocol and transport are chosen
@@ -37,7 +37,7 @@ struct listen_bind {
     char address[CONFIG_ADDR_TEXT_MAX];  /* normalised "0.0.0.0:8080" / "[::]:8080" */
     const struct conn_proto *proto;      /* spoken by its connections (HTTP/1) */
     struct ssl_ctx_st *tls;              /* the listen line's certificates (the generation's), or NULL */
-    struct tls_counters *tls_counters;   /* its handshakes */
+    struct listener_counters *counters;  /* its connections and handshakes (tls_ctx.h) */
     int redirect_https;                  /* `listen ADDR redirect https` */
 };
 

@@ -28,7 +28,7 @@
 struct splice_pipe;
 struct ssl_st;
 struct ssl_ctx_st;
-struct tls_counters;
+struct listener_counters;
 struct xprt;
 
 /* Capabilities (xprt_ops.caps). */
@@ -173,7 +173,7 @@ static inline void xprt_set_owner(struct xprt *x, const struct sendq_ops *sops, 
  * `counters`), or over a connected one to a TLS server (`sni` sent, and
  * checked against its certificate when `verify`).  Takes fd either way;
  * -1 when OpenSSL is out of memory (x is then plain, fd still open). */
-int xprt_tls_init_server(struct xprt *x, int fd, struct ssl_ctx_st *ctx, struct tls_counters *counters,
+int xprt_tls_init_server(struct xprt *x, int fd, struct ssl_ctx_st *ctx, struct listener_counters *counters,
                          const struct sendq_ops *sops, void *owner);
 int xprt_tls_init_client(struct xprt *x, int fd, struct ssl_ctx_st *ctx, const char *sni, int verify);
 /* For the access log and error messages ("-" / NULL when not TLS or fine). */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "tls_ctx.h"
 #include "worker.h"
 
 static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
@@ -62,7 +63,7 @@ struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, 
     c->proto = proto;
     c->on_closed = on_closed;
     if (bind->tls) {
-        if (xprt_tls_init_server(&c->x, fd, bind->tls, bind->tls_counters, proto->sendq, c) < 0) {
+        if (xprt_tls_init_server(&c->x, fd, bind->tls, bind->counters, proto->sendq, c) < 0) {
             close(fd);
             free(c);
             return NULL;
@@ -71,6 +72,10 @@ struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, 
         xprt_plain_init(&c->x, fd, proto->sendq, c);
     }
     c->redirect_https = bind->redirect_https;
+    if ((c->listener = bind->counters)) {
+        atomic_fetch_add_explicit(&c->listener->active, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&c->listener->total, 1, memory_order_relaxed);
+    }
     memcpy(&c->peer, addr, len < sizeof c->peer ? len : sizeof c->peer);
     ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
     c->io.data = c;
@@ -97,6 +102,8 @@ void conn_free(struct conn *c)
     ev_io_stop(loop, &c->io);
     ev_timer_stop(loop, &c->timer);
     xprt_close(&c->x);
+    if (c->listener)
+        atomic_fetch_sub_explicit(&c->listener->active, 1, memory_order_relaxed);
     c->on_closed(c);
     free(c);
 }

@@ -32,6 +32,8 @@ static const char *const kind_names[] = {
     [EVT_POOL_DOWN] = "pool-down",
     [EVT_RELOAD_OK] = "reload-ok",
     [EVT_RELOAD_FAILED] = "reload-failed",
+    [EVT_CERT_EXPIRING] = "cert-expiring",
+    [EVT_CERT_EXPIRED] = "cert-expired",
 };
 
 static char notify_path[CONFIG_PATH_MAX];

@@ -24,6 +24,7 @@
 #include "runtime.h"
 #include "service.h"
 #include "tls_ctx.h"
+#include "tls_watch.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -177,6 +178,7 @@ static void reload(void)
     listen_set_free(&listeners);
     listeners = next;
     health_apply(rt);
+    tls_watch_check(rt->tls, time(NULL));
     atomic_store(&metrics.generation, rt->generation);
     atomic_fetch_add(&metrics.reloads_ok, 1);
     char detail[64];
@@ -356,6 +358,8 @@ int main(int argc, char **argv)
     health_start(main_loop);
     health_on_server_down(workers_server_down);
     health_apply(rt);
+    tls_watch_start(main_loop);
+    tls_watch_check(rt->tls, time(NULL));
 
     /* Everything that needs root is open (listeners, the stats port, the
      * access log); the worker threads start as the user. */
@@ -396,6 +400,7 @@ int main(int argc, char **argv)
     if (cut)
         log_warnx("graceful stop: %llu request%s cut short at timeout shutdown", cut, cut == 1 ? "" : "s");
     health_stop(); /* after the workers: they report failures to it */
+    tls_watch_stop();
     listen_set_free(&listeners);
     runtime_publish(NULL);
     service_pidfile_remove();

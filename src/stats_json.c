@@ -314,7 +314,9 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
     stats_buf_printf(b, ",\"requests\":{\"total\":%llu",
                      (unsigned long long)LOAD(metrics.requests_total));
     json_rate(b, &metrics.rate, now);
-    stats_buf_puts(b, "},\"pools\":[");
+    stats_buf_puts(b, "}");
+    stats_json_listeners(b, rt, now);
+    stats_buf_puts(b, ",\"pools\":[");
     size_t nremoved = 0;
     struct server *const *removed = runtime_removed_servers(&nremoved);
     for (size_t i = 0; rt && i < rt->npools; i++) {
@@ -328,8 +330,7 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
 
 /* ---- Prometheus ------------------------------------------------------------------- */
 
-static void prom_head(struct stats_buf *b, const char *name, const char *type,
-                      const char *help)
+void stats_prom_head(struct stats_buf *b, const char *name, const char *type, const char *help)
 {
     stats_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -379,7 +380,7 @@ static void prom_per_server(struct stats_buf *b, const struct runtime *rt,
                             const char *name, const char *type, const char *help,
                             server_value_fn value)
 {
-    prom_head(b, name, type, help);
+    stats_prom_head(b, name, type, help);
     for (size_t p = 0; rt && p < rt->npools; p++) {
         const struct pool *pool = &rt->pools[p];
         for (size_t s = 0; s < pool->nservers; s++) {
@@ -393,7 +394,7 @@ static void prom_responses(struct stats_buf *b, const struct runtime *rt)
 {
     const char *name = "proxy_server_responses_total";
 
-    prom_head(b, name, "counter", "Responses from a server by status class.");
+    stats_prom_head(b, name, "counter", "Responses from a server by status class.");
     for (size_t p = 0; rt && p < rt->npools; p++) {
         const struct pool *pool = &rt->pools[p];
         for (size_t s = 0; s < pool->nservers; s++) {
@@ -414,7 +415,7 @@ static void prom_pool_responses(struct stats_buf *b, const struct runtime *rt)
     static const char *const sources[2] = { "server", "proxy" };
     const char *name = "proxy_responses_total";
 
-    prom_head(b, name, "counter", "Responses clients got, by pool, status class and source (server or proxy).");
+    stats_prom_head(b, name, "counter", "Responses clients got, by pool, status class and source (server or proxy).");
     for (size_t p = 0; rt && p < rt->npools; p++) {
         const struct pool *pool = &rt->pools[p];
         for (int src = 0; src < 2; src++)
@@ -430,7 +431,7 @@ static void prom_pool_responses(struct stats_buf *b, const struct runtime *rt)
 static void prom_per_pool(struct stats_buf *b, const struct runtime *rt, const char *name,
                           const char *help, int (*value)(const struct pool *pool))
 {
-    prom_head(b, name, "gauge", help);
+    stats_prom_head(b, name, "gauge", help);
     for (size_t p = 0; rt && p < rt->npools; p++) {
         stats_buf_printf(b, "%s{pool=\"", name);
         stats_prom_label(b, pool_name(&rt->pools[p]));
@@ -442,7 +443,7 @@ static void prom_per_pool(struct stats_buf *b, const struct runtime *rt, const c
 static void prom_scalar(struct stats_buf *b, const char *name, const char *type,
                         const char *help, unsigned long long value)
 {
-    prom_head(b, name, type, help);
+    stats_prom_head(b, name, type, help);
     stats_buf_printf(b, "%s %llu\n", name, value);
 }
 
@@ -457,10 +458,10 @@ static void prom_process(struct stats_buf *b, uint64_t now)
     prom_scalar(b, "proxy_idle_closed_for_room_total", "counter",
                 "Idle keep-alive client connections closed to make room for new clients.",
                 LOAD(metrics.idle_closed_for_room));
-    prom_head(b, "proxy_worker_connections", "gauge", "Client connections each worker thread holds.");
+    stats_prom_head(b, "proxy_worker_connections", "gauge", "Client connections each worker thread holds.");
     for (unsigned k = 0; k < workers_count(); k++)
         stats_buf_printf(b, "proxy_worker_connections{worker=\"%u\"} %u\n", k, worker_connections(k));
-    prom_head(b, "proxy_config_reloads_total", "counter",
+    stats_prom_head(b, "proxy_config_reloads_total", "counter",
               "Configuration reloads by result.");
     stats_buf_printf(b, "proxy_config_reloads_total{result=\"ok\"} %llu\n",
                      (unsigned long long)LOAD(metrics.reloads_ok));
@@ -469,12 +470,12 @@ static void prom_process(struct stats_buf *b, uint64_t now)
     prom_scalar(b, "proxy_config_generation", "gauge",
                 "Configuration generation in use (+1 at each successful reload).",
                 LOAD(metrics.generation));
-    prom_head(b, "proxy_faults_total", "counter",
+    stats_prom_head(b, "proxy_faults_total", "counter",
               "Faults absorbed: stray server bytes, requests not replayed, abandoned requests, excess 1xx.");
     for (size_t i = 0; i < sizeof fault_counters / sizeof fault_counters[0]; i++)
         stats_buf_printf(b, "proxy_faults_total{kind=\"%s\"} %llu\n", fault_counters[i].name,
                          (unsigned long long)LOAD(*fault_counters[i].value));
-    prom_head(b, "proxy_uptime_seconds", "gauge", "Seconds since the proxy started.");
+    stats_prom_head(b, "proxy_uptime_seconds", "gauge", "Seconds since the proxy started.");
     stats_buf_printf(b, "proxy_uptime_seconds %.3f\n", uptime_s(now));
 }
 
@@ -483,7 +484,7 @@ static void prom_histogram(struct stats_buf *b)
     const char *name = "proxy_request_duration_seconds";
     unsigned long long cumulative = 0;
 
-    prom_head(b, name, "histogram",
+    stats_prom_head(b, name, "histogram",
               "Time from a request's head to the last byte of its response.");
     for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
         cumulative += LOAD(metrics.latency_count[i]);
@@ -518,5 +519,6 @@ int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
     prom_per_pool(b, rt, "proxy_pool_standby_active",
                   "1 while a pool's standby servers take traffic.", pool_standby_active);
     prom_histogram(b);
+    stats_prom_listeners(b, rt);
     return b->oom ? -1 : 0;
 }

@@ -22,17 +22,17 @@
 
 #define SESSION_CACHE_SIZE 20000 /* about 20 MB at most, shared by the workers */
 
-static struct tls_counters *counters[LISTEN_ADDRS_MAX * 4];
+static struct listener_counters *counters[LISTEN_ADDRS_MAX * 4];
 static size_t ncounters;
 
-struct tls_counters *tls_counters_for(const char *address)
+struct listener_counters *listener_counters_for(const char *address)
 {
     for (size_t i = 0; i < ncounters; i++)
         if (strcmp(counters[i]->address, address) == 0)
             return counters[i];
     if (ncounters == sizeof counters / sizeof counters[0])
         return NULL; /* addresses beyond the table are not counted */
-    struct tls_counters *k = calloc(1, sizeof *k);
+    struct listener_counters *k = calloc(1, sizeof *k);
     if (!k)
         return NULL;
     snprintf(k->address, sizeof k->address, "%s", address);
@@ -40,7 +40,7 @@ struct tls_counters *tls_counters_for(const char *address)
     return k;
 }
 
-size_t tls_counters_all(struct tls_counters *const **out)
+size_t listener_counters_all(struct listener_counters *const **out)
 {
     *out = counters;
     return ncounters;
@@ -212,13 +212,13 @@ struct tls_set *tls_set_build(const struct config *cfg, char *err, size_t errlen
         goto oom;
     for (size_t i = 0; i < cfg->nlistens; i++) {
         const struct config_listen *l = &cfg->listens[i];
+        set->counters[i] = listener_counters_for(l->addr.text);
         if (!l->tls_path[0])
             continue;
         if (!(set->listen[i] = listener_ctx(cfg, l, &set->stores[i], err, errlen))) {
             tls_set_free(set);
             return NULL;
         }
-        set->counters[i] = tls_counters_for(l->addr.text);
     }
     for (size_t i = 0; i < cfg->npools; i++) {
         const struct config_pool *p = &cfg->pools[i];

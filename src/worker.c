@@ -523,7 +523,7 @@ static struct worker_update *update_for(unsigned k, struct runtime *rt, const st
         b->proto = &h1_proto;
         if (rt->tls && i < rt->tls->nlistens) {
             b->tls = rt->tls->listen[i];
-            b->tls_counters = rt->tls->counters[i];
+            b->counters = rt->tls->counters[i];
         }
         b->redirect_https = i < rt->cfg->nlistens && rt->cfg->listens[i].redirect_https;
     }

@@ -42,7 +42,7 @@ static int ssl_error(struct xprt *x, int ret)
 
 static void handshake_done(struct xprt *x)
 {
-    struct tls_counters *k = SSL_get_app_data(x->ssl);
+    struct listener_counters *k = SSL_get_app_data(x->ssl);
     x->tls_state = XPRT_TLS_ESTABLISHED;
     if (!k)
         return;
@@ -53,7 +53,7 @@ static void handshake_done(struct xprt *x)
 
 static void handshake_failed(struct xprt *x, const char *why)
 {
-    struct tls_counters *k = SSL_get_app_data(x->ssl);
+    struct listener_counters *k = SSL_get_app_data(x->ssl);
     if (x->tls_state != XPRT_TLS_HANDSHAKING && x->tls_state != XPRT_TLS_FIRST_BYTE)
         return;
     x->tls_state = XPRT_TLS_FAILED;
@@ -294,7 +294,7 @@ static int tls_init(struct xprt *x, int fd, SSL_CTX *ctx, const struct sendq_ops
     return 0;
 }
 
-int xprt_tls_init_server(struct xprt *x, int fd, SSL_CTX *ctx, struct tls_counters *counters,
+int xprt_tls_init_server(struct xprt *x, int fd, SSL_CTX *ctx, struct listener_counters *counters,
                          const struct sendq_ops *sops, void *owner)
 {
     if (tls_init(x, fd, ctx, sops, owner) < 0)
