@@ -14,6 +14,15 @@
 
 struct worker;
 
+struct ssl_ctx_st;
+
+/* How a pool's servers are spoken to: TLS settings of the generation. */
+struct upstream_tls {
+    struct ssl_ctx_st *ctx; /* NULL: plaintext */
+    const char *sni;        /* sent and verified; NULL/"" = none (the address is verified instead) */
+    int verify;
+};
+
 struct upstream_conn {
     struct xprt x;                       /* its transport; x.q's owner: the txn using it */
     ev_io io;
@@ -37,10 +46,12 @@ uint64_t upstream_reuse_window_ms(const struct server *srv);
  * max_idle_ms (UPSTREAM_ANY_AGE: any), or NULL.  Connections found closed
  * by the server, or holding bytes it sent beyond its last response, are
  * closed on the way. */
-struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, uint64_t max_idle_ms);
-/* Starts a non-blocking connect to srv.  Returns the connection (writable
- * when connected), or NULL with errno set. */
-struct upstream_conn *upstream_connect(struct worker *w, struct server *srv);
+struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, uint64_t max_idle_ms,
+                                         const struct upstream_tls *tls);
+/* Starts a non-blocking connect to srv (TLS over it when tls->ctx: the
+ * handshake goes with the first request bytes).  Returns the connection
+ * (writable when connected), or NULL with errno set. */
+struct upstream_conn *upstream_connect(struct worker *w, struct server *srv, const struct upstream_tls *tls);
 /* Puts a connection whose exchange finished cleanly into the idle pool; it
  * is closed when the server closes it, when it has been idle too long, or
  * when the pool of idle connections to that server is full. */

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <ev.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,12 +24,14 @@
 #include "event.h"
 #include "health_state.h"
 #include "log.h"
+#include "tls_ctx.h"
+#include "xprt.h"
 
 /* Enough for any status line worth reading; a longer first line is not
  * HTTP we can judge. */
 #define CHECK_RESP_MAX 256
 
-enum check_phase { PHASE_IDLE = 0, PHASE_CONNECTING, PHASE_SENDING, PHASE_RECEIVING };
+enum check_phase { PHASE_IDLE = 0, PHASE_CONNECTING, PHASE_HANDSHAKE, PHASE_SENDING, PHASE_RECEIVING };
 
 /* A pool's check settings, copied so that they outlive its config. */
 struct check_settings {
@@ -39,6 +42,12 @@ struct check_settings {
     uint64_t interval_ms;
     uint64_t timeout_ms;
     unsigned rise, fall;
+    /* A pool that speaks TLS is checked over TLS: a TCP check passes when
+     * the handshake (verification included) does. */
+    struct ssl_ctx_st *tls;     /* a reference on the generation's context, or NULL */
+    char sni[256];
+    char ip[CONFIG_ADDR_TEXT_MAX];
+    int verify;
 };
 
 struct health_check {
@@ -48,6 +57,7 @@ struct health_check {
     ev_timer deadline;          /* check-timeout of the check in progress */
     ev_io io;
     int fd;                     /* -1 when no check is in progress */
+    struct xprt x;              /* over fd when the pool speaks TLS (x.ssl set) */
     enum check_phase phase;
     size_t sent;
     char resp[CHECK_RESP_MAX];
@@ -243,7 +253,9 @@ static void check_close(struct health_check *hc)
 {
     ev_io_stop(health.loop, &hc->io);
     ev_timer_stop(health.loop, &hc->deadline);
-    if (hc->fd >= 0)
+    if (hc->x.ssl)
+        xprt_close(&hc->x); /* its fd too */
+    else if (hc->fd >= 0)
         close(hc->fd);
     hc->fd = -1;
     hc->phase = PHASE_IDLE;
@@ -344,8 +356,43 @@ static void check_judge_response(struct health_check *hc)
     check_done(hc, status >= hc->set.expect_lo && status <= hc->set.expect_hi, detail);
 }
 
+/* TLS: the handshake, with the fd watched for what OpenSSL waits for. */
+static void check_handshake(struct health_check *hc)
+{
+    int want = EV_READ;
+    int r = xprt_tls_handshake(&hc->x, &want);
+    if (r < 0) {
+        check_done(hc, 0, xprt_tls_failure(&hc->x));
+        return;
+    }
+    if (r == 0) {
+        ev_io_stop(health.loop, &hc->io);
+        ev_io_set(&hc->io, hc->fd, want);
+        ev_io_start(health.loop, &hc->io);
+        return;
+    }
+    if (hc->set.kind != CHECK_HTTP) {
+        check_done(hc, 1, "TLS handshake ok");
+        return;
+    }
+    hc->phase = PHASE_SENDING;
+    hc->sent = 0;
+    ev_io_stop(health.loop, &hc->io);
+    ev_io_set(&hc->io, hc->fd, EV_WRITE);
+    ev_io_start(health.loop, &hc->io);
+}
+
 static void check_on_connected(struct health_check *hc)
 {
+    if (hc->set.tls) {
+        if (xprt_tls_init_client(&hc->x, hc->fd, hc->set.tls, hc->set.sni, hc->set.ip, hc->set.verify) < 0) {
+            check_local_error(hc, "TLS", ENOMEM);
+            return;
+        }
+        hc->phase = PHASE_HANDSHAKE;
+        check_handshake(hc);
+        return;
+    }
     if (hc->set.kind != CHECK_HTTP) {
         check_done(hc, 1, "connect ok");
         return;
@@ -356,10 +403,23 @@ static void check_on_connected(struct health_check *hc)
 
 static void check_send(struct health_check *hc)
 {
-    ssize_t n = send(hc->fd, hc->set.request + hc->sent, hc->set.request_len - hc->sent,
-                     MSG_NOSIGNAL);
+    ssize_t n;
+    if (hc->x.ssl) {
+        size_t sent = hc->sent;
+        n = xprt_send(&hc->x, hc->set.request, &sent, hc->set.request_len) < 0 ? -1 : (ssize_t)(sent - hc->sent);
+        if (n == 0) {
+            n = -1;
+            errno = EAGAIN;
+        }
+    } else {
+        n = send(hc->fd, hc->set.request + hc->sent, hc->set.request_len - hc->sent, MSG_NOSIGNAL);
+    }
 
     if (n < 0) {
+        if (hc->x.ssl && xprt_tls_failure(&hc->x)) {
+            check_done(hc, 0, xprt_tls_failure(&hc->x));
+            return;
+        }
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             check_fail_errno(hc, "send", errno);
         return;
@@ -376,9 +436,15 @@ static void check_send(struct health_check *hc)
 
 static void check_receive(struct health_check *hc)
 {
-    ssize_t n = recv(hc->fd, hc->resp + hc->resp_len, sizeof hc->resp - 1 - hc->resp_len, 0);
+    size_t room = sizeof hc->resp - 1 - hc->resp_len;
+    ssize_t n = hc->x.ssl ? xprt_recv(&hc->x, hc->resp + hc->resp_len, room)
+                          : recv(hc->fd, hc->resp + hc->resp_len, room, 0);
 
     if (n < 0) {
+        if (hc->x.ssl && xprt_tls_failure(&hc->x)) {
+            check_done(hc, 0, xprt_tls_failure(&hc->x));
+            return;
+        }
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             check_fail_errno(hc, "recv", errno);
         return;
@@ -414,10 +480,12 @@ static void check_io_cb(struct ev_loop *loop, ev_io *w, int revents)
             return;
         }
         check_on_connected(hc);
-        if (hc->phase != PHASE_SENDING)
+        if (hc->phase != PHASE_SENDING || hc->x.ssl)
             return;
     }
-    if (hc->phase == PHASE_SENDING)
+    if (hc->phase == PHASE_HANDSHAKE)
+        check_handshake(hc);
+    else if (hc->phase == PHASE_SENDING)
         check_send(hc);
     else if (hc->phase == PHASE_RECEIVING)
         check_receive(hc);
@@ -525,9 +593,21 @@ static void settings_free(struct check_settings *set)
 {
     free(set->request);
     set->request = NULL;
+    SSL_CTX_free(set->tls);
+    set->tls = NULL;
 }
 
-static int settings_from(struct check_settings *set, const struct config_pool *cp,
+/* The address part of the server's "HOST:PORT", for the certificate check
+ * when no name is given. */
+static void addr_ip(const struct config_addr *a, char *out, size_t cap)
+{
+    const char *t = a->text[0] == '[' ? a->text + 1 : a->text;
+    const char *end = a->text[0] == '[' ? strchr(t, ']') : strrchr(t, ':');
+    size_t n = end ? (size_t)(end - t) : strlen(t);
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), t);
+}
+
+static int settings_from(struct check_settings *set, const struct config_pool *cp, SSL_CTX *tls,
                          const struct server *srv)
 {
     const char *host = cp->check_host[0] ? cp->check_host : srv->addr.text;
@@ -541,6 +621,12 @@ static int settings_from(struct check_settings *set, const struct config_pool *c
     set->timeout_ms = cp->check_timeout_ms ? cp->check_timeout_ms : 1000;
     set->rise = cp->rise;
     set->fall = cp->fall;
+    if (tls && SSL_CTX_up_ref(tls)) {
+        set->tls = tls;
+        set->verify = cp->tls.verify;
+        snprintf(set->sni, sizeof set->sni, "%s", cp->tls.sni);
+        addr_ip(&srv->addr, set->ip, sizeof set->ip);
+    }
     if (set->kind != CHECK_HTTP)
         return 0;
     n = asprintf(&set->request,
@@ -559,7 +645,7 @@ static int settings_equal(const struct check_settings *a, const struct check_set
 {
     if (a->kind != b->kind || a->expect_lo != b->expect_lo || a->expect_hi != b->expect_hi ||
         a->interval_ms != b->interval_ms || a->timeout_ms != b->timeout_ms ||
-        a->rise != b->rise || a->fall != b->fall)
+        a->rise != b->rise || a->fall != b->fall || a->tls != b->tls)
         return 0;
     if (!a->request || !b->request)
         return a->request == b->request;
@@ -639,15 +725,17 @@ static void apply_existing(struct health_check *hc, struct check_settings *set, 
         recovery_arm(hc);
 }
 
-static void apply_pool(const struct pool *pool)
+static void apply_pool(const struct runtime *rt, const struct pool *pool)
 {
     size_t i;
+    size_t k = (size_t)(pool - rt->pools);
+    SSL_CTX *tls = rt->tls && k < rt->tls->npools ? rt->tls->pool[k] : NULL;
 
     for (i = 0; i < pool->nservers; i++) {
         struct server *srv = pool->servers[i];
         struct check_settings set;
 
-        if (settings_from(&set, pool->cfg, srv) < 0) {
+        if (settings_from(&set, pool->cfg, tls, srv) < 0) {
             log_errorx("health: out of memory, server %s/%s keeps its settings",
                        srv->pool_name, srv->name);
             if (srv->check)
@@ -687,7 +775,7 @@ void health_apply(struct runtime *rt)
     for (hc = health.checks; hc; hc = hc->next)
         hc->seen = 0;
     for (i = 0; i < rt->npools; i++)
-        apply_pool(&rt->pools[i]);
+        apply_pool(rt, &rt->pools[i]);
     sweep_unseen();
 
     atomic_fetch_add(&rt->refs, 1);

@@ -314,9 +314,7 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
     stats_buf_printf(b, ",\"requests\":{\"total\":%llu",
                      (unsigned long long)LOAD(metrics.requests_total));
     json_rate(b, &metrics.rate, now);
-    stats_buf_puts(b, "}");
-    stats_json_listeners(b, rt, now);
-    stats_buf_puts(b, ",\"pools\":[");
+    stats_buf_puts(b, "},\"pools\":[");
     size_t nremoved = 0;
     struct server *const *removed = runtime_removed_servers(&nremoved);
     for (size_t i = 0; rt && i < rt->npools; i++) {
@@ -324,7 +322,9 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
             stats_buf_append(b, ",", 1);
         json_pool(b, &rt->pools[i], now, removed, nremoved);
     }
-    stats_buf_puts(b, "]}\n");
+    stats_buf_puts(b, "]");
+    stats_json_listeners(b, rt, now);
+    stats_buf_puts(b, "}\n");
     return b->oom ? -1 : 0;
 }
 

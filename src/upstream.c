@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -87,7 +88,8 @@ uint64_t upstream_reuse_window_ms(const struct server *srv)
     return window;
 }
 
-struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, uint64_t max_idle_ms)
+struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, uint64_t max_idle_ms,
+                                         const struct upstream_tls *tls)
 {
     uint64_t now = (uint64_t)(ev_now(w->loop) * 1000);
     struct upstream_conn *uc;
@@ -97,6 +99,12 @@ struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, u
         if (max_idle_ms != UPSTREAM_ANY_AGE && now - uc->idle_since_ms > max_idle_ms)
             return NULL;
         idle_unlink(uc);
+        /* After a reload that turned the pool's TLS on or off, connections
+         * of the other kind are not this pool's any more. */
+        if (xprt_is_tls(&uc->x) != (tls->ctx != NULL)) {
+            upstream_close(uc);
+            continue;
+        }
         if (!idle_usable(uc, now)) {
             upstream_close(uc);
             continue;
@@ -109,7 +117,20 @@ struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, u
     return NULL;
 }
 
-struct upstream_conn *upstream_connect(struct worker *w, struct server *srv)
+/* The address part of "1.2.3.4:80" / "[::1]:80", for certificate checks
+ * against an IP address when no name is configured. */
+static void addr_host(const struct config_addr *a, char *out, size_t cap)
+{
+    const char *t = a->text, *end = strrchr(t, ':');
+    if (t[0] == '[') {
+        t++;
+        end = strchr(t, ']');
+    }
+    size_t n = end ? (size_t)(end - t) : strlen(t);
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), t);
+}
+
+struct upstream_conn *upstream_connect(struct worker *w, struct server *srv, const struct upstream_tls *tls)
 {
     struct upstream_conn *uc;
     int one = 1;
@@ -131,7 +152,18 @@ struct upstream_conn *upstream_connect(struct worker *w, struct server *srv)
         errno = ENOMEM;
         return NULL;
     }
-    xprt_plain_init(&uc->x, fd, NULL, NULL);
+    if (tls->ctx) {
+        char ip[CONFIG_ADDR_TEXT_MAX];
+        addr_host(&srv->addr, ip, sizeof ip);
+        if (xprt_tls_init_client(&uc->x, fd, tls->ctx, tls->sni, ip, tls->verify) < 0) {
+            close(fd);
+            slab_free(&conn_slabs, uc);
+            errno = ENOMEM;
+            return NULL;
+        }
+    } else {
+        xprt_plain_init(&uc->x, fd, NULL, NULL);
+    }
     uc->w = w;
     uc->srv = srv;
     ev_io_init(&uc->io, NULL, fd, 0);

@@ -24,6 +24,7 @@
 #include "conn.h"
 #include "log.h"
 #include "metrics.h"
+#include "tls_ctx.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -61,18 +62,32 @@ static void up_woke(void *owner)
 
 static const struct sendq_ops up_sendq = {up_sent, up_woke};
 
+/* The pool's TLS to its servers in this request's generation. */
+static struct upstream_tls pool_tls(const struct txn *t)
+{
+    struct upstream_tls tls = {0};
+    size_t i = (size_t)(t->pool - t->rt->pools);
+    if (t->rt->tls && i < t->rt->tls->npools && t->rt->tls->pool[i]) {
+        tls.ctx = t->rt->tls->pool[i];
+        tls.sni = t->pool->cfg->tls.sni;
+        tls.verify = t->pool->cfg->tls.verify;
+    }
+    return tls;
+}
+
 static int up_start(struct txn *t)
 {
 
     /* A request that must not be replayed takes only a young idle
      * connection (upstream.h): the server's idle close cannot race it. */
     uint64_t max_idle = http_method_idempotent(t->method) ? UPSTREAM_ANY_AGE : upstream_reuse_window_ms(t->srv);
-    t->up = t->fresh_conn ? NULL : upstream_take_idle(t->w, t->srv, max_idle);
+    struct upstream_tls tls = pool_tls(t);
+    t->up = t->fresh_conn ? NULL : upstream_take_idle(t->w, t->srv, max_idle, &tls);
     if (t->up) {
         attach_upstream(t);
         return 0;
     }
-    t->up = upstream_connect(t->w, t->srv);
+    t->up = upstream_connect(t->w, t->srv, &tls);
     if (!t->up)
         return -1;
     attach_upstream(t);
@@ -110,7 +125,9 @@ static void up_send(struct txn *t)
         /* A reused connection that fails on its first write was closed by
          * the server while idle: not the server's fault. */
         int race = t->up->reused && !t->sent_any;
-        txn_attempt_failed(t, race ? "idle connection closed" : "write error", !race, 502);
+        const char *tls_failure = xprt_tls_failure(&t->up->x);
+        txn_attempt_failed(t, race ? "idle connection closed" : tls_failure ? tls_failure : "write error", !race,
+                           502);
     }
 }
 

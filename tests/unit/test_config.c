@@ -537,7 +537,8 @@ Test(config_errors, wrong_argument_counts)
     expect_error("workers" TAIL,
                  "t.conf:1: workers: wrong number of arguments (expected \"workers N|auto\")");
     expect_error("listen 127.0.0.1:1 127.0.0.1:2" TAIL,
-                 "t.conf:1: listen: wrong number of arguments (expected \"listen ADDR\")");
+                 "t.conf:1: listen: unexpected \"127.0.0.1:2\" (expected tls PATH, alpn LIST, client-ca FILE or "
+                 "redirect https)");
     expect_error("timeout client" TAIL,
                  "t.conf:1: timeout: wrong number of arguments (expected \"timeout "
                  "connect|client|keep-alive|server|queue|shutdown DURATION\")");
@@ -713,7 +714,8 @@ Test(config_errors, unexpected_braces)
     expect_error("}" TAIL, "t.conf:1: unexpected \"}\"");
     expect_error("{\n workers 3\n}" TAIL, "t.conf:1: unexpected \"{\"");
     expect_error("listen 127.0.0.1:8081 {\n}" TAIL,
-                 "t.conf:1: listen: unexpected \"{\" (expected \"listen ADDR\")");
+                 "t.conf:1: listen: unexpected \"{\" (expected \"listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | "
+                 "redirect https]\")");
     expect_error("pool web\n" TAIL,
                  "t.conf:1: pool: missing \"{\" at the end of the line (expected \"pool NAME {\")");
 }
