@@ -83,6 +83,11 @@ struct server {
     /* Idle keep-alive connections, one list per worker, each touched only
      * by its worker. */
     struct idle_list idle[MAX_WORKERS];
+    /* TLS servers: the last session each worker got from the server, to
+     * resume the next connection with (an abbreviated handshake costs the
+     * server and us a fraction of a full one).  Each touched only by its
+     * worker; freed with the server. */
+    struct ssl_session_st *tls_session[MAX_WORKERS];
 };
 
 /* A queued request waiting for a free server slot (struct txn embeds it). */
@@ -143,6 +148,7 @@ struct runtime {
 };
 
 struct tls_set;
+struct ssl_session_st;
 
 /* Builds a runtime from `cfg` (taking ownership of it).  Servers and pool
  * states found in `prev` (may be NULL) by name are shared, not recreated.

@@ -28,6 +28,7 @@
 struct splice_pipe;
 struct ssl_st;
 struct ssl_ctx_st;
+struct ssl_session_st;
 struct listener_counters;
 struct xprt;
 
@@ -178,6 +179,11 @@ int xprt_tls_init_server(struct xprt *x, int fd, struct ssl_ctx_st *ctx, struct 
                          const struct sendq_ops *sops, void *owner);
 int xprt_tls_init_client(struct xprt *x, int fd, struct ssl_ctx_st *ctx, const char *sni, const char *ip,
                          int verify);
+/* Resumes with *slot's session when there is one, and keeps the newest
+ * session the server sends in *slot (which must outlive the connection).
+ * The context must have been set up by xprt_tls_client_ctx_init. */
+void xprt_tls_resume_from(struct xprt *x, struct ssl_session_st **slot);
+void xprt_tls_client_ctx_init(struct ssl_ctx_st *ctx);
 /* Drives a client handshake on its own (a health check's): 1 done, 0 to
  * be called again when the fd is ready for *want (EV_READ or EV_WRITE),
  * -1 failed (xprt_tls_failure says why). */

@@ -8,6 +8,7 @@
  */
 #include "runtime.h"
 
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,8 @@ static void pool_shared_unref(struct pool_shared *ps)
 void server_unref(struct server *srv)
 {
     if (srv && atomic_fetch_sub_explicit(&srv->refs, 1, memory_order_acq_rel) == 1) {
+        for (size_t i = 0; i < MAX_WORKERS; i++)
+            SSL_SESSION_free(srv->tls_session[i]);
         pool_shared_unref(srv->pool);
         free(srv);
     }

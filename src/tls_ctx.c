@@ -19,6 +19,7 @@
 #include "log.h"
 #include "tls_certs.h"
 #include "tls_tickets.h"
+#include "xprt.h"
 
 #define SESSION_CACHE_SIZE 20000 /* about 20 MB at most, shared by the workers */
 
@@ -169,6 +170,7 @@ static SSL_CTX *pool_ctx(const struct config *cfg, const struct config_pool *p, 
     } else {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     }
+    xprt_tls_client_ctx_init(ctx); /* resumption with each server */
     if (p->tls.cert[0]) {
         if (!SSL_CTX_use_certificate_chain_file(ctx, p->tls.cert) ||
             !SSL_CTX_use_PrivateKey_file(ctx, p->tls.cert, SSL_FILETYPE_PEM) || !SSL_CTX_check_private_key(ctx)) {

@@ -161,6 +161,7 @@ struct upstream_conn *upstream_connect(struct worker *w, struct server *srv, con
             errno = ENOMEM;
             return NULL;
         }
+        xprt_tls_resume_from(&uc->x, &srv->tls_session[w->id]);
     } else {
         xprt_plain_init(&uc->x, fd, NULL, NULL);
     }

@@ -117,6 +117,18 @@ static void up_done(struct txn *t, int reuse)
 
 /* ---- the server side --------------------------------------------------------------------- */
 
+/* A server whose certificate does not verify fails every request the same
+ * way: said once a second per worker, not per request. */
+static void warn_tls_failure(const struct txn *t, const char *why)
+{
+    static _Thread_local double last;
+    double now = ev_now(t->w->loop);
+    if (now - last < 1.0)
+        return;
+    last = now;
+    log_warnx("%s/%s %s", t->pool->cfg->name, t->srv->name, why);
+}
+
 static void up_send(struct txn *t)
 {
     if (!t->up || t->in_sent >= t->in_fwd)
@@ -126,6 +138,8 @@ static void up_send(struct txn *t)
          * the server while idle: not the server's fault. */
         int race = t->up->reused && !t->sent_any;
         const char *tls_failure = xprt_tls_failure(&t->up->x);
+        if (tls_failure)
+            warn_tls_failure(t, tls_failure);
         txn_attempt_failed(t, race ? "idle connection closed" : tls_failure ? tls_failure : "write error", !race,
                            502);
     }

@@ -323,6 +323,32 @@ int xprt_tls_init_client(struct xprt *x, int fd, SSL_CTX *ctx, const char *sni, 
     return 0;
 }
 
+/* A session (TLS 1.3: a ticket after the handshake) came from a server:
+ * the connection's slot keeps the newest (returning 1 keeps our
+ * reference on it). */
+static int new_client_session(SSL *ssl, SSL_SESSION *sess)
+{
+    SSL_SESSION **slot = SSL_get_app_data(ssl);
+    if (!slot)
+        return 0;
+    SSL_SESSION_free(*slot);
+    *slot = sess;
+    return 1;
+}
+
+void xprt_tls_client_ctx_init(SSL_CTX *ctx)
+{
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, new_client_session);
+}
+
+void xprt_tls_resume_from(struct xprt *x, SSL_SESSION **slot)
+{
+    SSL_set_app_data(x->ssl, slot);
+    if (*slot && SSL_SESSION_is_resumable(*slot))
+        SSL_set_session(x->ssl, *slot);
+}
+
 const char *xprt_tls_version(const struct xprt *x)
 {
     return x->ssl ? SSL_get_version(x->ssl) : "-";
