@@ -118,6 +118,7 @@ struct pool_shared {
      * (1xx..5xx): the proxy's own 502/503/504 count here, so an outage
      * answered by the proxy shows in the 5xx a monitor alerts on. */
     atomic_uint_fast64_t responses[2][STATUS_CLASSES];
+    struct latency_hist latency;         /* durations of its requests */
 };
 
 enum { RESP_FROM_SERVER = 0, RESP_FROM_PROXY = 1 };

@@ -479,23 +479,39 @@ static void prom_process(struct stats_buf *b, uint64_t now)
     stats_buf_printf(b, "proxy_uptime_seconds %.3f\n", uptime_s(now));
 }
 
-static void prom_histogram(struct stats_buf *b)
+/* One pool's series (pool="" for requests no pool took). */
+static void prom_latency(struct stats_buf *b, const char *pool, const struct latency_hist *h)
 {
     const char *name = "proxy_request_duration_seconds";
     unsigned long long cumulative = 0;
 
-    stats_prom_head(b, name, "histogram",
-              "Time from a request's head to the last byte of its response.");
-    for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
-        cumulative += LOAD(metrics.latency_count[i]);
-        stats_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
-                         metrics_latency_bounds[i], cumulative);
+    for (int i = 0; i <= METRICS_LATENCY_BUCKETS; i++) {
+        cumulative += LOAD(h->count[i]);
+        stats_buf_printf(b, "%s_bucket{pool=\"", name);
+        stats_prom_label(b, pool);
+        if (i < METRICS_LATENCY_BUCKETS)
+            stats_buf_printf(b, "\",le=\"%g\"} %llu\n", metrics_latency_bounds[i], cumulative);
+        else
+            stats_buf_printf(b, "\",le=\"+Inf\"} %llu\n", cumulative);
     }
-    cumulative += LOAD(metrics.latency_count[METRICS_LATENCY_BUCKETS]);
-    stats_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, cumulative);
-    stats_buf_printf(b, "%s_sum %.6f\n", name,
-                     (double)LOAD(metrics.latency_sum_us) / 1e6);
-    stats_buf_printf(b, "%s_count %llu\n", name, cumulative);
+    stats_buf_printf(b, "%s_sum{pool=\"", name);
+    stats_prom_label(b, pool);
+    stats_buf_printf(b, "\"} %.6f\n", (double)LOAD(h->sum_us) / 1e6);
+    stats_buf_printf(b, "%s_count{pool=\"", name);
+    stats_prom_label(b, pool);
+    stats_buf_printf(b, "\"} %llu\n", cumulative);
+}
+
+/* Every series carries a pool label, so sum() over them counts each
+ * request once (an unlabelled total beside labelled ones would count it
+ * twice). */
+static void prom_histogram(struct stats_buf *b, const struct runtime *rt)
+{
+    stats_prom_head(b, "proxy_request_duration_seconds", "histogram",
+                    "Time from a request's head to the last byte of its response, per pool (\"\": no pool).");
+    for (size_t i = 0; rt && i < rt->npools; i++)
+        prom_latency(b, pool_name(&rt->pools[i]), &rt->pools[i].shared->latency);
+    prom_latency(b, "", &metrics.latency_no_pool);
 }
 
 int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t now)
@@ -518,7 +534,7 @@ int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
                   "Requests waiting in a pool's queue for a free server.", pool_queued);
     prom_per_pool(b, rt, "proxy_pool_standby_active",
                   "1 while a pool's standby servers take traffic.", pool_standby_active);
-    prom_histogram(b);
+    prom_histogram(b, rt);
     stats_prom_listeners(b, rt);
     return b->oom ? -1 : 0;
 }

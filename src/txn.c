@@ -508,7 +508,8 @@ void txn_complete(struct txn *t, double now)
         if (t->status < 500)
             health_report_success(t->srv);
     }
-    metrics_request_done((uint64_t)((now - t->t_start) * 1e6));
+    metrics_request_done(t->pool ? &t->pool->shared->latency : &metrics.latency_no_pool,
+                         (uint64_t)((now - t->t_start) * 1e6));
     if (t->up) {
         int beyond = t->rin && t->rin_fwd < t->rin->len; /* bytes past the response's end */
         int clean = t->resp_keep_alive && t->req_done && t->in_sent == t->in_fwd && t->rin && !beyond;

@@ -639,32 +639,49 @@ Test(stats, prom_escapes_labels)
 
 Test(stats, prom_histogram_is_cumulative)
 {
-    /* 1 ms, 30 ms, 30 ms, 20 s. */
-    metrics_request_done(1000);
-    metrics_request_done(30000);
-    metrics_request_done(30000);
-    metrics_request_done(20000000);
+    /* No pool: 1 ms, 30 ms, 30 ms, 20 s. */
+    metrics_request_done(&metrics.latency_no_pool, 1000);
+    metrics_request_done(&metrics.latency_no_pool, 30000);
+    metrics_request_done(&metrics.latency_no_pool, 30000);
+    metrics_request_done(&metrics.latency_no_pool, 20000000);
     char *t = render_prom();
 
-    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"0.001\"} 1\n"), "%s", t);
-    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"0.025\"} 1\n"), "%s", t);
-    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"0.05\"} 3\n"), "%s", t);
-    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"10\"} 3\n"), "%s", t);
-    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"+Inf\"} 4\n"), "%s", t);
-    cr_assert(strstr(t, "\nproxy_request_duration_seconds_sum 20.061000\n"), "%s", t);
-    cr_assert(strstr(t, "\nproxy_request_duration_seconds_count 4\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{pool=\"\",le=\"0.001\"} 1\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{pool=\"\",le=\"0.025\"} 1\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{pool=\"\",le=\"0.05\"} 3\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{pool=\"\",le=\"10\"} 3\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{pool=\"\",le=\"+Inf\"} 4\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_sum{pool=\"\"} 20.061000\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_count{pool=\"\"} 4\n"), "%s", t);
 
     /* Bucket counts never decrease. */
     unsigned long long last = 0;
     int buckets = 0;
-    for (const char *p = strstr(t, "proxy_request_duration_seconds_bucket"); p;
-         p = strstr(p + 1, "\nproxy_request_duration_seconds_bucket")) {
+    for (const char *p = strstr(t, "proxy_request_duration_seconds_bucket{pool=\"\""); p;
+         p = strstr(p + 1, "\nproxy_request_duration_seconds_bucket{pool=\"\"")) {
         unsigned long long v = strtoull(strchr(p, '}') + 2, NULL, 10);
         cr_assert_geq(v, last);
         last = v;
         buckets++;
     }
     cr_assert_eq(buckets, METRICS_LATENCY_BUCKETS + 1);
+    free(t);
+}
+
+/* Issue 14: the histogram is per pool, and no series is a total of the
+ * others (sum() over the series counts each request once). */
+Test(stats, prom_histogram_per_pool)
+{
+    metrics_request_done(&rt.pools[0].shared->latency, 2000);
+    metrics_request_done(&rt.pools[0].shared->latency, 2000);
+    metrics_request_done(&metrics.latency_no_pool, 2000);
+    char *t = render_prom();
+
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_count{pool=\"web\"} 2\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{pool=\"web\",le=\"0.005\"} 2\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_count{pool=\"\"} 1\n"), "%s", t);
+    cr_assert_null(strstr(t, "\nproxy_request_duration_seconds_count "), "%s", t);
+    cr_assert_null(strstr(t, "\nproxy_request_duration_seconds_bucket{le="), "%s", t);
     free(t);
 }
 
