@@ -221,6 +221,9 @@ struct tls_set *tls_set_build(const struct config *cfg, char *err, size_t errlen
             tls_set_free(set);
             return NULL;
         }
+        if (strstr(l->alpn, "h2"))
+            log_warnx("%s:%d: listen %s: alpn h2 is not offered yet (this build speaks HTTP/1.1 only)",
+                      cfg->file ? cfg->file : "config", l->line, l->addr.text);
     }
     for (size_t i = 0; i < cfg->npools; i++) {
         const struct config_pool *p = &cfg->pools[i];
