@@ -194,8 +194,12 @@ static void idle_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct upstream_conn *uc = io->data;
     (void)revents;
+    /* TLS servers send records that carry no data (a TLS 1.3 session
+     * ticket, after the response): taken by the peek, the connection stays. */
+    int usable = idle_usable(uc, (uint64_t)(ev_now(loop) * 1000)); /* counts and learns what it was */
+    if (usable && xprt_is_tls(&uc->x))
+        return;
     idle_unlink(uc);
-    idle_usable(uc, (uint64_t)(ev_now(loop) * 1000)); /* counts and learns what it was */
     upstream_close(uc);
 }
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""A TLS test server: tls_backend.py PORT CERT_PEM [CLIENT_CA].
+"""A TLS test server: tls_backend.py PORT CERT_PEM [CLIENT_CA|-] [keepalive].
 
-Answers every request with "NAME reused=True|False sni=NAME\n" (whether the
-client resumed a TLS session, the server name it asked for) and closes the
-connection after each response, so each request is a new handshake: what
-tls_backend.sh needs to see resumption and verification from the proxy's
-side.  With CLIENT_CA it asks for and verifies a client certificate.
+Answers every request with "tls-backend reused=True|False sni=NAME conns=N"
+(whether the client resumed a TLS session, the server name it asked for,
+the connections accepted so far) and closes the connection after each
+response, so each request is a new handshake: what tls_backend.sh needs to
+see resumption and verification from the proxy's side.  With CLIENT_CA it
+asks for and verifies a client certificate; with `keepalive` it keeps
+connections open (to see the proxy reuse them).
 """
 import http.server
 import socketserver
@@ -13,8 +15,10 @@ import ssl
 import sys
 
 port, cert = int(sys.argv[1]), sys.argv[2]
-client_ca = sys.argv[3] if len(sys.argv) > 3 else None
+client_ca = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] != "-" else None
+keepalive = len(sys.argv) > 4 and sys.argv[4] == "keepalive"
 names = {}
+conns = [0]
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -22,13 +26,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         sock = self.request
-        body = ("tls-backend reused=%s sni=%s\n" % (sock.session_reused, names.get(id(sock), "-"))).encode()
+        body = ("tls-backend reused=%s sni=%s conns=%d\n"
+                % (sock.session_reused, names.get(id(sock), "-"), conns[0])).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
+        if not keepalive:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
-        self.close_connection = True
+        self.close_connection = not keepalive
+
+    def setup(self):
+        conns[0] += 1
+        super().setup()
 
     def log_message(self, *args):
         pass

@@ -8,7 +8,10 @@
 #    and (with checks on) the server marked down by its TLS health check
 #    with "certificate verify failed" in the event;
 #  - `tls ca none`: encrypted, not verified, served (and warned at start);
-#  - a server that asks for a client certificate gets `tls cert`'s.
+#  - a server that asks for a client certificate gets `tls cert`'s;
+#  - a keep-alive TLS server: 30 requests in a row take one connection
+#    (idle TLS connections are pooled; a TLS 1.3 session ticket arriving
+#    while idle does not count as stray bytes).
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
@@ -29,12 +32,15 @@ mk_ca testca; mk_ca otherca
 mk_leaf server testca "DNS:localhost,IP:127.0.0.1"
 mk_leaf client testca "DNS:proxy-client"
 
-B=$(free_port); BC=$(free_port); P=$(free_port); ST=$(free_port)
+B=$(free_port); BC=$(free_port); BK=$(free_port); P=$(free_port); ST=$(free_port)
 python3 "$TOPSRC/tests/scenario/tls_backend.py" "$B" "$C/server-full.pem" >"$TMPDIR/tlsb.log" 2>&1 &
 track $!; TB=$!
 python3 "$TOPSRC/tests/scenario/tls_backend.py" "$BC" "$C/server-full.pem" "$C/testca.pem" >"$TMPDIR/tlsbc.log" 2>&1 &
 track $!; TBC=$!
+python3 "$TOPSRC/tests/scenario/tls_backend.py" "$BK" "$C/server-full.pem" - keepalive >"$TMPDIR/tlsbk.log" 2>&1 &
+track $!; TBK=$!
 wait_port "$B" 5 "$TB" || fail "TLS backend did not start"
+wait_port "$BK" 5 "$TBK" || fail "TLS backend (keep-alive) did not start"
 wait_port "$BC" 5 "$TBC" || fail "TLS backend (client certificates) did not start"
 
 cat >"$TMPDIR/proxy.conf" <<CONF
@@ -73,6 +79,12 @@ pool open {
     tls ca none
     server s1 127.0.0.1:$B
 }
+pool keepalive {
+    check off
+    tls ca $C/testca.pem
+    tls sni localhost
+    server s1 127.0.0.1:$BK
+}
 pool mtls {
     check off
     tls ca $C/testca.pem
@@ -85,6 +97,7 @@ route path /byaddr pool byaddr
 route path /wrongca pool wrongca
 route path /wrongcheck pool wrongcheck
 route path /mtls pool mtls
+route path /keepalive pool keepalive
 route default pool open
 CONF
 start_proxy "$TMPDIR/proxy.conf" "$P"
@@ -111,6 +124,12 @@ grep -q 'pool open: tls ca none' "$TMPDIR/proxy.log" || { echo "FAIL: no warning
 
 code=$(get /mtls); echo "client certificate: $code '$(cat "$TMPDIR/body")'"
 [ "$code" = 200 ] || { echo "FAIL: tls cert not presented to a server that asks for one"; bad=1; }
+
+for i in $(seq 30); do code=$(get /keepalive/$i); [ "$code" = 200 ] || break; done
+body=$(cat "$TMPDIR/body"); stray=$(stats_get "$ST" 'j["faults"]["server_conns_stray"]')
+echo "keep-alive TLS server, 30 requests: last $code '$body', stray connections $stray"
+case "$body" in *" conns=1") ;; *) echo "FAIL: idle TLS connections to the server were not reused"; bad=1 ;; esac
+[ "$stray" = 0 ] || { echo "FAIL: a TLS connection was counted as holding stray bytes"; bad=1; }
 
 code=$(get /wrongca); echo "wrong CA: $code"
 [ "$code" = 502 ] || { echo "FAIL: a server failing verification gave $code, not 502"; bad=1; }
