@@ -113,6 +113,11 @@ struct pool_shared {
      * (1xx..5xx): the proxy's own 502/503/504 count here, so an outage
      * answered by the proxy shows in the 5xx a monitor alerts on. */
     atomic_uint_fast64_t responses[2][STATUS_CLASSES];
+    /* Sticky sessions (sticky.c): responses from the server the request's
+     * cookie named, and cookies set anew for a request that carried one
+     * (stale, forged, or its server did not take it). */
+    atomic_uint_fast64_t sticky_hits;
+    atomic_uint_fast64_t sticky_resticks;
 };
 
 enum { RESP_FROM_SERVER = 0, RESP_FROM_PROXY = 1 };
@@ -124,6 +129,8 @@ struct pool {
     struct server **servers;             /* primaries then standbys, file order */
     size_t nservers;
     size_t nprimaries;
+    char *sticky_ids;                    /* with `sticky cookie`: each server's cookie value,
+                                            STICKY_ID_LEN + 1 bytes apiece (sticky.h); else NULL */
 };
 
 struct route {

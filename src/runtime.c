@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "sticky.h"
 
 static _Atomic(struct runtime *) current;
 
@@ -134,6 +135,7 @@ static void runtime_free(struct runtime *rt)
         for (size_t j = 0; j < pool->nservers; j++)
             server_unref(pool->servers[j]);
         free(pool->servers);
+        sticky_pool_free(pool);
         pool_shared_unref(pool->shared);
     }
     free(rt->pools);
@@ -159,7 +161,7 @@ struct runtime *runtime_build(struct config *cfg, const struct runtime *prev)
         goto fail;
     for (size_t i = 0; i < cfg->npools; i++) {
         rt->npools++;
-        if (pool_build(&rt->pools[i], &cfg->pools[i], prev) < 0)
+        if (pool_build(&rt->pools[i], &cfg->pools[i], prev) < 0 || sticky_pool_init(&rt->pools[i], cfg) < 0)
             goto fail;
     }
     for (size_t i = 0; i < cfg->nroutes; i++) {
