@@ -19,8 +19,9 @@
  * cookie named (no cookie, a stale or forged one, or a server that did not
  * take it), and counts hits and re-sticks per pool.
  *
- * The codec functions are pure (no runtime, no sockets) for the unit
- * tests; the sticky_pool_* and txn functions are the glue.
+ * The Cookie codec is sticky_cookie.h (pure: unit tests and the request
+ * fuzzer use it alone); here are the ids, a pool's table of them and the
+ * txn glue.
  */
 #ifndef PROXY_STICKY_H
 #define PROXY_STICKY_H
@@ -36,40 +37,12 @@
 
 struct txn;
 
-/* ---- the codec (pure) -------------------------------------------------------------------- */
+/* ---- ids ---------------------------------------------------------------------------------- */
 
 /* The id of server `server` of pool `pool` under `key`: STICKY_ID_LEN
  * characters of [A-Za-z0-9_-] and a NUL into out. */
 void sticky_id_make(const void *key, size_t key_len, const char *pool, const char *server,
                     char out[STICKY_ID_LEN + 1]);
-
-/* Finds the first `name=value` pair in one Cookie field value v[0..len)
- * (pairs separated by ';', blanks around them ignored, names compared
- * exactly as cookie names are).  Returns 1 with the value (trimmed) in
- * *val / *vlen, or 0. */
-int sticky_cookie_find(const char *v, size_t len, const char *name, const char **val, size_t *vlen);
-
-/* Removes every `name=...` pair from the Cookie value v[0..len) in place,
- * keeping the other pairs and the separators between them as they came.
- * Returns the new length (0: nothing else was in it). */
-size_t sticky_cookie_strip(char *v, size_t len, const char *name);
-
-/* Over a parsed request head at buf[0..h->len), followed by more bytes up
- * to buf_len: copies the first value of cookie `name` found in a Cookie
- * field into found[0..cap) (NUL-terminated; a value that does not fit is
- * left empty, as it cannot be one of ours) and sets *present; then strips
- * the cookie from every Cookie field, dropping a field left empty, moving
- * the bytes after it and fixing h (its length, field and Host offsets).
- * Returns the new buf_len (the head only ever shrinks). */
-size_t sticky_head_strip(char *buf, size_t buf_len, struct http_head *h, const char *name,
-                         char *found, size_t cap, int *present);
-
-/* Writes the Set-Cookie field line (CRLF included) giving `id` under
- * `name`: `Set-Cookie: NAME=ID; Path=/[; Max-Age=N]; HttpOnly[; Secure];
- * SameSite=Lax`.  max_age_s 0 leaves Max-Age out (a session cookie).
- * Returns its length, or 0 when it does not fit in cap. */
-size_t sticky_set_cookie(char *out, size_t cap, const char *name, const char *id, uint64_t max_age_s,
-                         int secure);
 
 /* ---- a pool's ids (runtime) --------------------------------------------------------------- */
 

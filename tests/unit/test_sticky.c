@@ -19,6 +19,7 @@
 #include "runtime.h"
 #include "stats_json.h"
 #include "sticky.h"
+#include "sticky_cookie.h"
 
 #define SECRET "0123456789abcdef-shared"
 
