@@ -10,6 +10,8 @@
 #      gets a new cookie, the ones after stay there without one;
 #   4. re-enabled, then its backend killed: a jar stuck to it is balanced
 #      to the other server and re-stuck (its cookie rewritten);
+#   4b. a SIGHUP reload keeps the cookies valid (the process's random key
+#      stays);
 #   5. /api/stats counts exactly the hits and re-sticks the clients saw,
 #      and /metrics has them as proxy_sticky_total;
 #   6. max-conns: a sticky request whose server is full is balanced to the
@@ -129,6 +131,15 @@ for i in $(seq 5); do
     [ "$got" = "$Y" ] && [ "$set" = 0 ] || fail "step 4: client c request $i went to $got (set=$set)"
 done
 echo "step 4: $X killed: client c re-stuck to $Y"
+
+# 4b. a reload (SIGHUP) keeps the random key: the cookies clients hold stay valid
+kill -HUP "$PROXY_PID"
+wait_for 5 stats_is "$S" 'j["generation"]' 2 || fail "step 4b: the reload did not happen"
+for jar in a c; do
+    read -r got set <<<"$(req "$TMPDIR/$jar.jar")"
+    [ "$got" = "$Y" ] && [ "$set" = 0 ] || fail "step 4b: after a reload client $jar went to $got (set=$set)"
+done
+echo "step 4b: after a reload clients a and c still stuck to $Y"
 
 # 5. the counts
 HITS=$(grep -c '^hit$' "$TMPDIR/seen"); RESTICKS=$(grep -c '^restick$' "$TMPDIR/seen")
