@@ -34,6 +34,16 @@ int server_usable(const struct server *srv);
 struct server *balance_pick(struct pool *pool, uint64_t now, struct server *const *tried,
                             size_t ntried, int queued_first, int *result);
 
+/* Sticky sessions: takes a slot on `srv`, the server a request's cookie
+ * names, when it still takes such requests: up and not disabled - a
+ * draining one does (its shoppers' carts finish) -, still configured, a
+ * standby only while the pool uses its standbys, below its max-conns, and
+ * nobody waiting in the pool's queue (a full server, like a down one,
+ * means balancing normally and a new cookie, rather than waiting for it).
+ * Counts the request at the pool as balance_pick's first pick does.
+ * Returns srv, or NULL: then the caller balances with balance_pick. */
+struct server *balance_pick_sticky(struct pool *pool, struct server *srv, uint64_t now);
+
 /* Gives a slot back; hands it to the oldest queued request of the pool. */
 void balance_release(struct server *srv);
 

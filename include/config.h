@@ -68,6 +68,8 @@ struct config_pool {
     int ignore_client_abort;          /* default 0: a request whose client left is aborted */
     int on_down_shutdown;             /* default 0: a server marked down keeps its requests */
     struct config_pool_tls tls;
+    char sticky_cookie[CONFIG_NAME_MAX]; /* "" = no sticky sessions; else the cookie's name */
+    uint64_t sticky_max_age_ms;       /* 0 = a session cookie (no Max-Age) */
     struct config_server *servers;    /* primaries and standbys, in file order */
     size_t nservers;
     unsigned server_lines;            /* server/standby lines, rejected ones too */
@@ -113,6 +115,7 @@ struct config {
     char access_log[CONFIG_PATH_MAX]; /* path, "stderr" (default) or "off" */
     char notify[CONFIG_PATH_MAX];     /* "" = none */
     char user[CONFIG_NAME_MAX];       /* "" = stay as started; else drop to it after binding */
+    char sticky_secret[256];          /* "" = a random one per process (sticky.h) */
 
     struct config_listen *listens;
     size_t nlistens;

@@ -119,6 +119,11 @@ struct pool_shared {
      * answered by the proxy shows in the 5xx a monitor alerts on. */
     atomic_uint_fast64_t responses[2][STATUS_CLASSES];
     struct latency_hist latency;         /* durations of its requests */
+    /* Sticky sessions (sticky.c): responses from the server the request's
+     * cookie named, and cookies set anew for a request that carried one
+     * (stale, forged, or its server did not take it). */
+    atomic_uint_fast64_t sticky_hits;
+    atomic_uint_fast64_t sticky_resticks;
 };
 
 enum { RESP_FROM_SERVER = 0, RESP_FROM_PROXY = 1 };
@@ -130,6 +135,8 @@ struct pool {
     struct server **servers;             /* primaries then standbys, file order */
     size_t nservers;
     size_t nprimaries;
+    char *sticky_ids;                    /* with `sticky cookie`: each server's cookie value,
+                                            STICKY_ID_LEN + 1 bytes apiece (sticky.h); else NULL */
 };
 
 struct route {

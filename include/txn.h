@@ -26,6 +26,7 @@
 #include "http.h"
 #include "runtime.h"
 #include "splice_pipe.h"
+#include "sticky.h"
 #include "stream.h"
 
 struct upstream_conn;
@@ -115,6 +116,9 @@ struct txn {
     unsigned client_shut : 1;     /* tunnel: the server's half-close was passed to the client */
     unsigned client_eof : 1;      /* the client ended its side: no keep-alive after this */
     unsigned client_tls : 1;      /* the request came over TLS (X-Forwarded-Proto, HSTS, Secure) */
+    uint8_t sticky_seen;          /* the request carried its pool's sticky cookie, valid or not */
+    struct server *sticky_srv;    /* the server that cookie names, for the first pick; else NULL */
+    char sticky_id[STICKY_ID_LEN + 1]; /* the cookie's value when it names a server, else "" */
     uint8_t attempts;
     uint8_t ntried;
     uint8_t interim;              /* 1xx heads relayed */
@@ -166,6 +170,14 @@ void txn_arm(struct txn *t, uint64_t ms);
 /* How often a forwarding txn's timer looks at both sides: a client that
  * stops taking the response is seen within a quarter of timeout client. */
 uint64_t txn_forward_check_ms(const struct config *cfg);
+/* Whether the client's connection is TLS: sticky cookies get `Secure`.
+ * The client side sets t->client_tls when it opens the txn (0 until a TLS
+ * transport exists to say so). */
+static inline int txn_client_is_tls(const struct txn *t)
+{
+    return t->client_tls;
+}
+
 /* The client took response bytes: progress for timeout client. */
 static inline void txn_client_progress(struct txn *t, double now)
 {

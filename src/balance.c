@@ -179,6 +179,21 @@ struct server *balance_pick(struct pool *pool, uint64_t now, struct server *cons
     return NULL;
 }
 
+struct server *balance_pick_sticky(struct pool *pool, struct server *srv, uint64_t now)
+{
+    int admin = atomic_load_explicit(&srv->admin, memory_order_relaxed);
+
+    if (atomic_load_explicit(&srv->state, memory_order_acquire) != SRV_UP || admin == ADMIN_DISABLE ||
+        atomic_load_explicit(&srv->removed, memory_order_relaxed) ||
+        (srv->role == ROLE_STANDBY && !standbys_in_use(pool, NULL, 0)) ||
+        atomic_load_explicit(&pool->shared->queued, memory_order_relaxed) > 0 || take_slot(srv) < 0)
+        return NULL;
+    if (metrics_pool_request(&pool->shared->rate))
+        atomic_fetch_add_explicit(&pool->shared->requests, 1, memory_order_relaxed);
+    rate_ring_bump(&srv->rate, now / 1000);
+    return srv;
+}
+
 static void mailbox_post(struct queue_waiter *w)
 {
     w->where = QW_MAILBOX;

@@ -118,6 +118,27 @@ static int do_user(struct config_parser *p, int line, int argc, char **argv)
     return config_get_string(p, line, "user", argv[1], p->cfg->user, sizeof(p->cfg->user));
 }
 
+/* sticky secret STRING: the key of the sticky cookies' values, so that
+ * balancers sharing it (and restarts) agree on them.  Short keys are
+ * refused: the values must not be guessable from the server names. */
+#define STICKY_SECRET_MIN 16
+static int do_sticky_secret(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    if (strcmp(argv[1], "secret") != 0) {
+        config_perr(p, line, "sticky: expected \"sticky secret STRING\" here (\"sticky cookie NAME\" "
+                    "goes in a pool)");
+        return -1;
+    }
+    if (strlen(argv[2]) < STICKY_SECRET_MIN) {
+        config_perr(p, line, "sticky secret: at least %d characters (e.g. from openssl rand -hex 16)",
+                    STICKY_SECRET_MIN);
+        return -1;
+    }
+    return config_get_string(p, line, "sticky secret", argv[2], p->cfg->sticky_secret,
+                             sizeof(p->cfg->sticky_secret));
+}
+
 static int do_notify(struct config_parser *p, int line, int argc, char **argv)
 {
     (void)argc;
@@ -504,6 +525,32 @@ static int do_pool_choice(struct config_parser *p, int line, int argc, char **ar
     return -1; /* not reached */
 }
 
+/* sticky cookie NAME [max-age DURATION] */
+static int do_sticky(struct config_parser *p, int line, int argc, char **argv)
+{
+    struct config_pool *pool = config_cur_pool(p);
+
+    if (strcmp(argv[1], "cookie") != 0 || argc == 4 || (argc == 5 && strcmp(argv[3], "max-age") != 0)) {
+        config_perr(p, line, "sticky: expected \"sticky cookie NAME [max-age DURATION]\"");
+        return -1;
+    }
+    if (config_get_name(p, line, "sticky cookie", argv[2], pool->sticky_cookie) < 0)
+        return -1;
+    if (argc == 5) {
+        uint64_t ms;
+        if (config_get_duration(p, line, "sticky cookie max-age", argv[4], &ms) < 0)
+            return -1;
+        /* Max-Age counts whole seconds. */
+        if (ms < 1000) {
+            pool->sticky_cookie[0] = '\0';
+            config_perr(p, line, "sticky cookie max-age: at least 1s, got \"%s\"", argv[4]);
+            return -1;
+        }
+        pool->sticky_max_age_ms = ms;
+    }
+    return 0;
+}
+
 /* Options after "server NAME ADDR": weight N, max-conns N, in any order. */
 static int server_options(struct config_parser *p, int line, int argc, char **argv,
                           struct config_server *s)
@@ -583,6 +630,7 @@ const struct config_command config_top_commands[] = {
     { "access-log", 1, 1, "access-log PATH|stderr|off", 0, do_access_log },
     { "notify", 1, 1, "notify PATH", 0, do_notify },
     { "user", 1, 1, "user NAME", 0, do_user },
+    { "sticky", 2, 2, "sticky secret STRING", 0, do_sticky_secret },
     { "listen", 1, 7, "listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | redirect https]", CFG_CMD_REPEAT,
       do_listen },
     { "tls", 2, 3, "tls protocols LO HI | ciphers LIST | ciphersuites LIST | tickets on|off | hsts DURATION",
@@ -613,6 +661,7 @@ const struct config_command config_pool_commands[] = {
     { "max-queue", 1, 1, "max-queue N", 0, do_pool_uint },
     { "ignore-client-abort", 1, 1, "ignore-client-abort on|off", 0, do_pool_choice },
     { "on-down", 1, 1, "on-down none|shutdown", 0, do_pool_choice },
+    { "sticky", 2, 4, "sticky cookie NAME [max-age DURATION]", 0, do_sticky },
     { "server", 2, 6, "server NAME ADDR [weight N] [max-conns N]", CFG_CMD_REPEAT, do_server },
     { "standby", 2, 6, "standby NAME ADDR [weight N] [max-conns N]", CFG_CMD_REPEAT, do_server },
     { NULL, 0, 0, NULL, 0, NULL },

@@ -37,6 +37,7 @@
 #include "metrics.h"
 #include "router.h"
 #include "sendq.h"
+#include "sticky.h"
 #include "txn.h"
 #include "upstream_h1.h"
 #include "worker.h"
@@ -458,6 +459,7 @@ static void handle_head(struct h1_session *s)
         h1_respond_error(s, status);
         return;
     }
+    sticky_request(t, s->in->data, &s->in->len, &h); /* the pool's sticky cookie: noted, stripped */
     if (cfg->normalize_path && route.path == path_buf) {
         h.target_out = route.path;
         h.target_out_len = (uint32_t)route.path_len;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "sticky.h"
 #include "tls_ctx.h"
 
 static _Atomic(struct runtime *) current;
@@ -138,6 +139,7 @@ static void runtime_free(struct runtime *rt)
         for (size_t j = 0; j < pool->nservers; j++)
             server_unref(pool->servers[j]);
         free(pool->servers);
+        sticky_pool_free(pool);
         pool_shared_unref(pool->shared);
     }
     free(rt->pools);
@@ -164,7 +166,7 @@ struct runtime *runtime_build(struct config *cfg, const struct runtime *prev)
         goto fail;
     for (size_t i = 0; i < cfg->npools; i++) {
         rt->npools++;
-        if (pool_build(&rt->pools[i], &cfg->pools[i], prev) < 0)
+        if (pool_build(&rt->pools[i], &cfg->pools[i], prev) < 0 || sticky_pool_init(&rt->pools[i], cfg) < 0)
             goto fail;
     }
     for (size_t i = 0; i < cfg->nroutes; i++) {

@@ -282,6 +282,15 @@ static void json_pool(struct stats_buf *b, const struct pool *pool, uint64_t now
         stats_buf_puts(b, "}");
     }
     stats_buf_puts(b, "}");
+    /* Sticky sessions: the cookie's name (null when off) and what came of
+     * the requests that carried it. */
+    stats_buf_puts(b, ",\"sticky\":{\"cookie\":");
+    if (pool->cfg->sticky_cookie[0])
+        stats_json_string(b, pool->cfg->sticky_cookie);
+    else
+        stats_buf_puts(b, "null");
+    stats_buf_printf(b, ",\"hits\":%llu,\"resticks\":%llu}", (unsigned long long)LOAD(pool->shared->sticky_hits),
+                     (unsigned long long)LOAD(pool->shared->sticky_resticks));
     stats_buf_puts(b, "}");
 }
 
@@ -428,6 +437,26 @@ static void prom_pool_responses(struct stats_buf *b, const struct runtime *rt)
     }
 }
 
+/* Per sticky pool: responses from the server the cookie named (hit) and
+ * cookies set anew for a request that carried one (restick). */
+static void prom_sticky(struct stats_buf *b, const struct runtime *rt)
+{
+    const char *name = "proxy_sticky_total";
+
+    stats_prom_head(b, name, "counter", "Requests with a pool's sticky cookie: served by its server (hit) or given a new one (restick).");
+    for (size_t p = 0; rt && p < rt->npools; p++) {
+        const struct pool *pool = &rt->pools[p];
+        if (!pool->cfg->sticky_cookie[0])
+            continue;
+        stats_buf_printf(b, "%s{pool=\"", name);
+        stats_prom_label(b, pool_name(pool));
+        stats_buf_printf(b, "\",result=\"hit\"} %llu\n", (unsigned long long)LOAD(pool->shared->sticky_hits));
+        stats_buf_printf(b, "%s{pool=\"", name);
+        stats_prom_label(b, pool_name(pool));
+        stats_buf_printf(b, "\",result=\"restick\"} %llu\n", (unsigned long long)LOAD(pool->shared->sticky_resticks));
+    }
+}
+
 static void prom_per_pool(struct stats_buf *b, const struct runtime *rt, const char *name,
                           const char *help, int (*value)(const struct pool *pool))
 {
@@ -525,6 +554,7 @@ int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
                     "Requests sent to a server.", srv_requests);
     prom_responses(b, rt);
     prom_pool_responses(b, rt);
+    prom_sticky(b, rt);
     prom_per_server(b, rt, "proxy_server_failures_total", "counter",
                     "Connect errors, resets and timeouts on a server.", srv_failures);
     prom_per_server(b, rt, "proxy_server_check_local_errors_total", "counter",

@@ -263,9 +263,16 @@ void txn_start_server(struct txn *t)
             t->pool = now_pool;
             pc = now_pool->cfg;
         }
+        t->sticky_srv = NULL; /* of the generation it queued on */
     }
 
-    t->srv = balance_pick(t->pool, now, t->tried, t->ntried, was_queued, &result);
+    /* A sticky cookie's server first (a retry balances: it failed there). */
+    t->srv = NULL;
+    if (t->sticky_srv && t->ntried == 0 && !was_queued)
+        t->srv = balance_pick_sticky(t->pool, t->sticky_srv, now);
+    result = PICK_OK;
+    if (!t->srv)
+        t->srv = balance_pick(t->pool, now, t->tried, t->ntried, was_queued, &result);
     if (!t->srv && result == PICK_FULL) {
         t->qw.wake = queue_wake;
         int first = balance_queue(t->pool->shared, &t->qw, pc->max_queue, was_queued);

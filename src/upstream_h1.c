@@ -24,6 +24,7 @@
 #include "conn.h"
 #include "log.h"
 #include "metrics.h"
+#include "sticky.h"
 #include "tls_ctx.h"
 #include "upstream.h"
 #include "worker.h"
@@ -167,6 +168,7 @@ static int forward_response_head(struct txn *t, size_t base, struct http_head *h
                                      (unsigned long long)(hsts_ms / 1000));
     size_t out_len = http_rewrite_response_with(t->rin->data + base, h, client_close, t->http10, extra, extra_len,
                                                 txn_scratch_out, txn_scratch_out_cap);
+    out_len = sticky_response(t, txn_scratch_out, out_len, txn_scratch_out_cap);
     if (out_len == 0 || t->rin->len - h->len + out_len > t->rin->cap)
         return -1;
     memmove(t->rin->data + base + out_len, t->rin->data + base + h->len, t->rin->len - base - h->len);

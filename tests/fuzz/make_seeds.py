@@ -76,6 +76,11 @@ REQUESTS = {
                                      "transfer-encoding, expect\nContent-Length: 2\n\n") + "ok",
     "xff-existing": crlf("GET / HTTP/1.1\nHost: a\nX-Forwarded-For: 1.2.3.4\nX-Forwarded-For: 5.6.7.8, 9.9.9.9\n"
                          "X-Forwarded-For:\nX-Forwarded-Proto: https\n\n"),
+    # sticky sessions: the SRV cookie taken out of Cookie fields (fuzz_request's SRV)
+    "cookie-sticky-middle": crlf("GET / HTTP/1.1\nCookie: a=1; SRV=abcdefghijklmnop; b=2\nHost: a\n\n"),
+    "cookie-sticky-only-fields": crlf("POST / HTTP/1.1\nHost: a\nCookie: SRV=x\ncookie: y=1;SRV=z;;\n"
+                                      "Cookie:  SRV = q ; SRVX=1\nContent-Length: 2\n\n") + "ok",
+    "cookie-sticky-none": crlf("GET / HTTP/1.1\nHost: a\nCookie: SRVX=1; xSRV=2; a=SRV=3\n\n"),
     "empty-values": crlf("GET / HTTP/1.1\nHost: a\nX-Empty:\nX-Space:   \nX-Tab:\t\tv\t\n\n"),
     "token-chars": crlf("GET / HTTP/1.1\nHost: a\nX!#$%&'*+-.^_`|~: v\n\n"),
     "obs-text": "GET / HTTP/1.1\r\nHost: a\r\nX-Bytes: caf\xc3\xa9 \xff\x80\r\n\r\n",

@@ -43,6 +43,7 @@ route default pool web
 pool web {
     check http /healthz
     interval 300ms
+    sticky cookie SRV
     server app1 127.0.0.1:$B1
     server app2 127.0.0.1:$B2
     standby spare 127.0.0.1:$B3
@@ -103,6 +104,7 @@ class Dom(HTMLParser):
         super().__init__()
         self.ids, self.rows, self.lines, self.pools = {}, {}, {}, []
         self.removed, self.alarms, self.pool_class, self.pool_rate = {}, {}, {}, {}
+        self.pool_sticky = {}
         self.layout = {}
         self.row = None; self.cell = None; self.id = None; self.text = ""
         self.pool = None; self.span = None
@@ -125,8 +127,8 @@ class Dom(HTMLParser):
             self.pool_class[self.pool] = cls
         elif tag == "div" and "pool-alarm" in cls.split() and self.pool:
             self.alarms[self.pool] = True
-        elif tag == "span" and cls == "pool-rate" and self.pool:
-            self.span = "pool-rate"; self.text = ""
+        elif tag == "span" and cls in ("pool-rate", "pool-sticky") and self.pool:
+            self.span = cls; self.text = ""
         elif tag == "div" and a.get("id") == "layout-check":
             self.layout = {k[5:]: v for k, v in a.items() if k.startswith("data-")}
         elif "id" in a and self.cell is None:
@@ -140,7 +142,8 @@ class Dom(HTMLParser):
         elif tag == "tr":
             self.row = None
         elif tag == "span" and self.span:
-            self.pool_rate[self.pool] = self.text.strip(); self.span = None
+            (self.pool_rate if self.span == "pool-rate" else self.pool_sticky)[self.pool] = self.text.strip()
+            self.span = None
         elif self.id and tag in ("span", "div"):
             self.ids[self.id]["text"] = self.text.strip(); self.id = None
     def handle_data(self, data):
@@ -149,7 +152,7 @@ class Dom(HTMLParser):
 d = Dom(); d.feed(open(sys.argv[1]).read())
 print(json.dumps({"ids": d.ids, "rows": d.rows, "lines": d.lines, "pools": d.pools,
                   "removed": d.removed, "alarms": d.alarms, "pool_class": d.pool_class,
-                  "pool_rate": d.pool_rate, "layout": d.layout}))
+                  "pool_rate": d.pool_rate, "pool_sticky": d.pool_sticky, "layout": d.layout}))
 PY
 
 # check FILE PYTHON-EXPRESSIONS...: each must be true of the parsed DOM `d`.
@@ -161,6 +164,7 @@ import json, subprocess, sys
 d = json.loads(subprocess.check_output([sys.executable, sys.argv[2], sys.argv[1]]))
 rows, ids, lines = d["rows"], d["ids"], d["lines"]
 removed, alarms, layout, pool_rate = d["removed"], d["alarms"], d["layout"], d["pool_rate"]
+pool_sticky = d["pool_sticky"]
 def num(s):
     return float(s)
 for expr in sys.argv[3:]:
@@ -289,6 +293,7 @@ check "$TMPDIR/dom1.html" \
     'rows["dead/gone"]["state"] == "down"' \
     'alarms.get("dead") and "pool-down" in d["pool_class"]["dead"]' \
     'not alarms.get("web") and not alarms.get("slow")' \
+    'pool_sticky == {"web": "sticky SRV: 0 hits, 0 re-sticks"}' \
     'lines["web"]["points"] == 300'
 
 # The layout from 1024 to 2560 px: buttons in their cards, columns aligned.
