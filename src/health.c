@@ -258,6 +258,7 @@ static void check_done(struct health_check *hc, int pass, const char *detail)
 
     check_close(hc);
     srv->check_last_ms = (ev_time() - hc->started) * 1000.0;
+    snprintf(srv->check_detail, sizeof srv->check_detail, "%s", detail);
     passive_drain();
     t = health_state_check_result(srv, pass, hc->set.rise, hc->set.fall, now_ms());
     log_debug("check pool=%s server=%s: %s (%s, %u in a row, %.1f ms)", srv->pool_name,
@@ -465,7 +466,7 @@ static void recovery_fire(struct health_check *hc)
     struct server *srv = hc->srv;
 
     passive_drain();
-    if (atomic_load(&srv->state) != SRV_DOWN)
+    if (atomic_load(&srv->state) != SRV_DOWN || !srv->addr.len)
         return;
     health_state_mark_up(srv, now_ms());
     event_emit(EVT_SERVER_UP, srv->pool_name, srv->name, "check off: back after interval");
@@ -478,7 +479,8 @@ static void check_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void)loop;
     (void)revents;
-    if (atomic_load(&hc->srv->admin) == ADMIN_DISABLE)
+    /* A host name that resolves to nothing: nothing to check until it does. */
+    if (atomic_load(&hc->srv->admin) == ADMIN_DISABLE || !hc->srv->addr.len)
         return;
     if (hc->set.kind == CHECK_OFF) {
         recovery_fire(hc);
@@ -531,8 +533,13 @@ static int settings_from(struct check_settings *set, const struct config_pool *c
                          const struct server *srv)
 {
     const char *host = cp->check_host[0] ? cp->check_host : srv->addr.text;
+    char named[CONFIG_HOST_MAX + 8];
     int n;
 
+    if (!cp->check_host[0] && srv->host[0]) { /* the name, whatever it resolves to */
+        snprintf(named, sizeof named, "%s:%u", srv->host, srv->port);
+        host = named;
+    }
     memset(set, 0, sizeof *set);
     set->kind = cp->check;
     set->expect_lo = cp->expect_lo;
@@ -732,6 +739,43 @@ void health_server_admin(struct server *srv, enum server_admin admin)
         admin_recheck(hc);
     else if (hc && !ev_is_active(&hc->tick))
         admin_resume(hc); /* drain after disable: checks go on */
+    pool_recompute_of(srv);
+}
+
+/* ---- the resolver's word (resolve.c) --------------------------------------- */
+
+void health_server_unresolved(struct server *srv, const char *detail, int report)
+{
+    int was_up;
+
+    passive_drain();
+    was_up = atomic_load(&srv->state) == SRV_UP;
+    if (srv->check)
+        check_close(srv->check); /* a check of the old address says nothing now */
+    health_state_mark_down(srv);
+    srv->check_status = CHECK_FAIL;
+    srv->check_consecutive = 0;
+    snprintf(srv->check_detail, sizeof srv->check_detail, "%s", detail);
+    if (was_up || report)
+        event_emit(EVT_SERVER_DOWN, srv->pool_name, srv->name, detail);
+    if (was_up)
+        server_went_down();
+    pool_recompute_of(srv);
+}
+
+void health_server_resolved(struct server *srv, int up_now, const char *detail)
+{
+    struct health_check *hc = srv->check;
+
+    passive_drain();
+    if (up_now || !hc || hc->set.kind == CHECK_OFF) { /* nothing else would bring it up */
+        /* No slow start for a server that is up from the start. */
+        health_state_mark_up(srv, health.rt ? now_ms() : 0);
+        if (!up_now)
+            event_emit(EVT_SERVER_UP, srv->pool_name, srv->name, detail);
+    } else if (hc) {
+        tick_start(hc, 0.); /* checked at once: `rise` passes bring it up */
+    }
     pool_recompute_of(srv);
 }
 

@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "privdrop.h"
 #include "rehearse.h"
+#include "resolve.h"
 #include "runtime.h"
 #include "service.h"
 #include "stats.h"
@@ -32,6 +33,10 @@
  * process killed but not yet gone): long enough for that, short enough
  * that a real conflict fails the start soon. */
 #define LISTEN_START_WAIT_MS 5000
+/* How long a start waits for servers' host names to resolve before it
+ * serves (a name still without an answer then stays down until it has
+ * one): /etc/hosts answers at once, a working DNS in milliseconds. */
+#define RESOLVE_START_WAIT_MS 3000
 
 static const char *config_path = DEFAULT_CONFIG;
 static const char *pid_path;
@@ -151,6 +156,7 @@ static void reload(void)
     workers_update(rt, &next);
     listen_set_free(&listeners);
     listeners = next;
+    resolve_apply(rt);
     health_apply(rt);
     atomic_store(&metrics.generation, rt->generation);
     atomic_fetch_add(&metrics.reloads_ok, 1);
@@ -313,6 +319,11 @@ int main(int argc, char **argv)
         log_errorx("out of memory");
         return 1;
     }
+    /* A resolver that cannot start leaves servers given by name down,
+     * each saying why: servers given by IP still serve. */
+    resolve_start(main_loop);
+    resolve_apply(rt);
+    resolve_settle(RESOLVE_START_WAIT_MS);
     runtime_publish(rt);
     atomic_store(&metrics.generation, rt->generation);
 
@@ -360,6 +371,7 @@ int main(int argc, char **argv)
     unsigned long long cut = (unsigned long long)atomic_load(&metrics.cut_shutdown);
     if (cut)
         log_warnx("graceful stop: %llu request%s cut short at timeout shutdown", cut, cut == 1 ? "" : "s");
+    resolve_stop();
     health_stop(); /* after the workers: they report failures to it */
     listen_set_free(&listeners);
     runtime_publish(NULL);

@@ -78,6 +78,13 @@ static int idle_usable(struct upstream_conn *uc, uint64_t now)
     return 0;
 }
 
+/* The server's host name resolves to another address now: a connection
+ * to the old one is not reused (it may be a server being retired). */
+static int addr_changed(const struct upstream_conn *uc)
+{
+    return uc->addr_version != server_addr_version(&uc->srv->target);
+}
+
 uint64_t upstream_reuse_window_ms(const struct server *srv)
 {
     unsigned learned = atomic_load_explicit(&srv->idle_close_min_ms, memory_order_relaxed);
@@ -97,7 +104,7 @@ struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, u
         if (max_idle_ms != UPSTREAM_ANY_AGE && now - uc->idle_since_ms > max_idle_ms)
             return NULL;
         idle_unlink(uc);
-        if (!idle_usable(uc, now)) {
+        if (addr_changed(uc) || !idle_usable(uc, now)) {
             upstream_close(uc);
             continue;
         }
@@ -112,14 +119,20 @@ struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, u
 struct upstream_conn *upstream_connect(struct worker *w, struct server *srv)
 {
     struct upstream_conn *uc;
+    struct sockaddr_storage ss;
+    socklen_t len;
     int one = 1;
-    int fd = socket(srv->addr.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    unsigned version = server_addr_load(&srv->target, &ss, &len);
 
+    if (len == 0) {
+        errno = EHOSTUNREACH; /* a host name that resolves to nothing now */
+        return NULL;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return NULL;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd, (const struct sockaddr *)&srv->addr.sa, srv->addr.len) < 0 &&
-        errno != EINPROGRESS) {
+    if (connect(fd, (const struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
         int saved = errno;
         close(fd);
         errno = saved;
@@ -134,6 +147,7 @@ struct upstream_conn *upstream_connect(struct worker *w, struct server *srv)
     xprt_plain_init(&uc->x, fd, NULL, NULL);
     uc->w = w;
     uc->srv = srv;
+    uc->addr_version = version;
     ev_io_init(&uc->io, NULL, fd, 0);
     server_ref(srv);
     return uc;
@@ -198,7 +212,7 @@ static void sweep_server(struct worker *w, struct server *srv, uint64_t cutoff, 
     struct upstream_conn *uc = srv->idle[w->id].head;
     while (uc) {
         struct upstream_conn *next = uc->next;
-        if (all || atomic_load(&srv->removed) || uc->idle_since_ms < cutoff) {
+        if (all || atomic_load(&srv->removed) || uc->idle_since_ms < cutoff || addr_changed(uc)) {
             idle_unlink(uc);
             upstream_close(uc);
         }
@@ -206,8 +220,8 @@ static void sweep_server(struct worker *w, struct server *srv, uint64_t cutoff, 
     }
 }
 
-/* Closes rt's servers' idle connections that expired or whose server a
- * reload removed.  A removed server is only in older generations, so a
+/* Closes rt's servers' idle connections that expired, whose server a
+ * reload removed, or whose server's name resolves elsewhere now.  A removed server is only in older generations, so a
  * worker calls this with the generation it is leaving (worker.c), and the
  * connections' references were the last ones keeping the server. */
 void upstream_sweep(struct worker *w, const struct runtime *rt, uint64_t max_idle_ms)
