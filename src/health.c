@@ -773,7 +773,7 @@ void health_server_resolved(struct server *srv, int up_now, const char *detail)
         health_state_mark_up(srv, health.rt ? now_ms() : 0);
         if (!up_now)
             event_emit(EVT_SERVER_UP, srv->pool_name, srv->name, detail);
-    } else if (hc) {
+    } else {
         tick_start(hc, 0.); /* checked at once: `rise` passes bring it up */
     }
     pool_recompute_of(srv);
