@@ -68,17 +68,12 @@ unsigned health_effective_weight(const struct server *srv, uint64_t slow_start_m
  * at once.  Recomputes its pool's standby state. */
 void health_server_admin(struct server *srv, enum server_admin admin);
 
-/* Main thread (resolve.c): srv's host name resolves to nothing.  It is
- * marked down at once with `detail` as its check status's reason (checks
- * wait for an address); server-down is emitted when it was up, or when
- * `report` (its first answer). */
-void health_server_unresolved(struct server *srv, const char *detail, int report);
-
-/* Main thread (resolve.c): srv has an address again.  `up_now` (its first
- * answer, as a server given by IP starts up) puts it up without an event;
- * otherwise it is checked at once and comes up through `rise` passes, or
- * at once with server-up (`detail`) under `check off`. */
-void health_server_resolved(struct server *srv, int up_now, const char *detail);
+/* Main thread (resolve.c): srv's address or state changed outside the
+ * checks.  A check in progress is dropped; with an address it is checked
+ * at once (a down server then comes up through `rise` passes); the pool's
+ * standby and pool-down state are recomputed; `went_down` runs the
+ * server-down hook. */
+void health_server_moved(struct server *srv, int went_down);
 
 /* "none", "pass", "fail" (stats port). */
 const char *health_check_status_name(int status);

@@ -744,38 +744,16 @@ void health_server_admin(struct server *srv, enum server_admin admin)
 
 /* ---- the resolver's word (resolve.c) --------------------------------------- */
 
-void health_server_unresolved(struct server *srv, const char *detail, int report)
+void health_server_moved(struct server *srv, int went_down)
 {
-    int was_up;
-
     passive_drain();
-    was_up = atomic_load(&srv->state) == SRV_UP;
-    if (srv->check)
+    srv->check_seen_state = atomic_load(&srv->state); /* not a worker's passive down */
+    if (srv->check && srv->addr.len)
+        tick_start(srv->check, 0.); /* at its new address, at once */
+    else if (srv->check)
         check_close(srv->check); /* a check of the old address says nothing now */
-    health_state_mark_down(srv);
-    srv->check_status = CHECK_FAIL;
-    srv->check_consecutive = 0;
-    snprintf(srv->check_detail, sizeof srv->check_detail, "%s", detail);
-    if (was_up || report)
-        event_emit(EVT_SERVER_DOWN, srv->pool_name, srv->name, detail);
-    if (was_up)
+    if (went_down)
         server_went_down();
-    pool_recompute_of(srv);
-}
-
-void health_server_resolved(struct server *srv, int up_now, const char *detail)
-{
-    struct health_check *hc = srv->check;
-
-    passive_drain();
-    if (up_now || !hc || hc->set.kind == CHECK_OFF) { /* nothing else would bring it up */
-        /* No slow start for a server that is up from the start. */
-        health_state_mark_up(srv, health.rt ? now_ms() : 0);
-        if (!up_now)
-            event_emit(EVT_SERVER_UP, srv->pool_name, srv->name, detail);
-    } else {
-        tick_start(hc, 0.); /* checked at once: `rise` passes bring it up */
-    }
     pool_recompute_of(srv);
 }
 

@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "health.h"
+#include "health_state.h"
 #include "log.h"
 
 /* A socket c-ares asked us to watch. */
@@ -37,6 +39,7 @@ static struct {
     struct resolve_sock *socks;
     struct runtime *rt;         /* the generation last applied (counted reference) */
     unsigned pending;           /* queries without an answer yet */
+    int serving;                /* resolve_settle is over: the proxy serves */
 } res;
 
 /* ---- c-ares on libev ------------------------------------------------------- */
@@ -172,6 +175,16 @@ static void set_address(struct server *srv, const struct config_addr *addr)
                       addr ? addr->len : 0);
 }
 
+/* Whether srv's pool checks its servers: under `check off` nothing but
+ * an answer can bring one back. */
+static int pool_checks(const struct server *srv)
+{
+    for (size_t i = 0; res.rt && i < res.rt->npools; i++)
+        if (res.rt->pools[i].shared == srv->pool)
+            return res.rt->pools[i].cfg->check != CHECK_OFF;
+    return 0;
+}
+
 static void resolved(struct server *srv, const struct config_addr *addr)
 {
     int had = srv->resolve_state == RESOLVE_OK;
@@ -190,10 +203,17 @@ static void resolved(struct server *srv, const struct config_addr *addr)
     set_address(srv, addr);
     srv->resolve_state = RESOLVE_OK;
     if (had)
-        return;
+        return; /* up or down as it was: only new connections see the change */
     snprintf(detail, sizeof detail, "resolve: %s: %s", srv->host, addr->text);
     snprintf(srv->check_detail, sizeof srv->check_detail, "%s", detail);
-    health_server_resolved(srv, first, detail);
+    if (first || !pool_checks(srv)) {
+        /* Its first address puts it up, as a server given by IP starts (no
+         * slow start before the proxy serves); otherwise its checks will. */
+        health_state_mark_up(srv, res.serving ? now_ms() : 0);
+        if (!first)
+            event_emit(EVT_SERVER_UP, srv->pool_name, srv->name, detail);
+    }
+    health_server_moved(srv, 0);
 }
 
 /* No address from this answer (status says why). */
@@ -212,18 +232,24 @@ static void unresolved(struct server *srv, int status)
                       srv->addr.text);
         return;
     }
+    snprintf(srv->check_detail, sizeof srv->check_detail, "%s", detail);
     if (srv->resolve_state == RESOLVE_FAILED) {
         if (changed)
             log_warnx("server %s/%s: %s", srv->pool_name, srv->name, detail);
-        snprintf(srv->check_detail, sizeof srv->check_detail, "%s", detail);
         return;
     }
+    int first = srv->resolve_state == RESOLVE_PENDING;
+    int was_up = atomic_load(&srv->state) == SRV_UP;
+    srv->resolve_state = RESOLVE_FAILED;
     /* Down first, then the address goes: a worker that still sees it up
      * meanwhile gets a connect error, never a stale address. */
-    int first = srv->resolve_state == RESOLVE_PENDING;
-    srv->resolve_state = RESOLVE_FAILED;
-    health_server_unresolved(srv, detail, first);
+    health_state_mark_down(srv);
     set_address(srv, NULL);
+    srv->check_status = CHECK_FAIL;
+    srv->check_consecutive = 0;
+    if (was_up || first) /* else its checks said it already */
+        event_emit(EVT_SERVER_DOWN, srv->pool_name, srv->name, detail);
+    health_server_moved(srv, was_up);
 }
 
 static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
@@ -342,6 +368,7 @@ void resolve_settle(unsigned max_ms)
     while (res.pending && ev_time() < deadline)
         ev_run(res.loop, EVRUN_ONCE);
     ev_timer_stop(res.loop, &res.settle);
+    res.serving = 1;
 }
 
 /* ---- start and stop ------------------------------------------------------------ */
