@@ -13,6 +13,7 @@
 #define PROXY_SERVER_ADDR_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -32,6 +33,13 @@ unsigned server_addr_load(const struct server_addr *a, struct sockaddr_storage *
 /* Any thread: the version now; differs from one server_addr_load returned
  * once the address changed. */
 unsigned server_addr_version(const struct server_addr *a);
+
+/* Any thread: the IP address of `ss` as text, without port or brackets
+ * ("10.0.0.5", "2001:db8::7"): what a worker checks a server's
+ * certificate against when the server has no name, from the copy it
+ * connected to (a server's `addr` belongs to the main thread).  -1 for
+ * another family. */
+int server_addr_ip(const struct sockaddr_storage *ss, char *out, size_t cap);
 
 /* Main thread only (the one writer): publishes `sa` (len 0 or sa NULL:
  * no address).  An address longer than the words hold is refused (-1). */

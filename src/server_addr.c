@@ -6,6 +6,8 @@
  */
 #include "server_addr.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <string.h>
 
@@ -60,4 +62,17 @@ int server_addr_store(struct server_addr *a, const struct sockaddr *sa, socklen_
         atomic_store_explicit(&a->word[i], words[i], memory_order_relaxed);
     atomic_store_explicit(&a->seq, seq + 2, memory_order_release);
     return 0;
+}
+
+int server_addr_ip(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+    const void *ip;
+
+    if (ss->ss_family == AF_INET)
+        ip = &((const struct sockaddr_in *)(const void *)ss)->sin_addr;
+    else if (ss->ss_family == AF_INET6)
+        ip = &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr;
+    else
+        return -1;
+    return inet_ntop(ss->ss_family, ip, out, (socklen_t)cap) ? 0 : -1;
 }

@@ -64,9 +64,19 @@ Test(server_addr, store_load_and_version)
     cr_assert_eq(len, sizeof six);
     cr_assert_eq(memcmp(&ss, &six, sizeof six), 0);
 
+    char ip[64];
+    cr_assert_eq(server_addr_ip(&ss, ip, sizeof ip), 0);
+    cr_assert_str_eq(ip, "2001:db8::7", "no brackets, no port: a certificate's IP");
+
     server_addr_store(&a, NULL, 0);
     server_addr_load(&a, &ss, &len);
     cr_assert_eq(len, 0);
+    cr_assert_eq(server_addr_ip(&ss, ip, sizeof ip), -1, "no address, no text");
+    server_addr_store(&a, (struct sockaddr *)&one, sizeof one);
+    server_addr_load(&a, &ss, &len);
+    cr_assert_eq(server_addr_ip(&ss, ip, sizeof ip), 0);
+    cr_assert_str_eq(ip, "10.0.0.1");
+    server_addr_store(&a, NULL, 0);
     cr_assert_eq(server_addr_store(&a, (struct sockaddr *)&ss, sizeof ss), -1,
                  "larger than any IP socket address: refused");
 }
