@@ -221,9 +221,10 @@ static void sweep_server(struct worker *w, struct server *srv, uint64_t cutoff, 
 }
 
 /* Closes rt's servers' idle connections that expired, whose server a
- * reload removed, or whose server's name resolves elsewhere now.  A removed server is only in older generations, so a
- * worker calls this with the generation it is leaving (worker.c), and the
- * connections' references were the last ones keeping the server. */
+ * reload removed, or whose server's name resolves elsewhere now.  A
+ * removed server is only in older generations, so a worker calls this
+ * with the generation it is leaving (worker.c), and the connections'
+ * references were the last ones keeping the server. */
 void upstream_sweep(struct worker *w, const struct runtime *rt, uint64_t max_idle_ms)
 {
     uint64_t now = (uint64_t)(ev_now(w->loop) * 1000);
