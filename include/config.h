@@ -17,6 +17,7 @@
 #define CONFIG_NAME_MAX 64       /* pool and server names */
 #define CONFIG_ADDR_TEXT_MAX 64  /* "[ffff:...]:65535" as written */
 #define CONFIG_PATH_MAX 1024
+#define CONFIG_HOST_MAX 256      /* a DNS name: 253 characters, a final dot */
 #define CONFIG_MAX_WORKERS 64    /* same as runtime.h's MAX_WORKERS */
 
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -33,7 +34,9 @@ struct config_addr {
 
 struct config_server {
     char name[CONFIG_NAME_MAX];
-    struct config_addr addr;
+    struct config_addr addr;  /* a literal IP; unset (len 0) when given by host name */
+    char host[CONFIG_HOST_MAX]; /* the host name to resolve (ADDR was NAME:PORT); "" for an IP */
+    unsigned port;            /* of either */
     enum server_role role;
     unsigned weight;    /* 1..256, default 1 */
     unsigned max_conns; /* 0 = unlimited */
@@ -116,6 +119,7 @@ struct config {
     char notify[CONFIG_PATH_MAX];     /* "" = none */
     char user[CONFIG_NAME_MAX];       /* "" = stay as started; else drop to it after binding */
     char sticky_secret[256];          /* "" = a random one per process (sticky.h) */
+    uint64_t resolve_interval_ms;     /* servers' host names resolved again this often: 30s */
 
     struct config_listen *listens;
     size_t nlistens;

@@ -6,7 +6,8 @@
  * published, reference counted, and pinned by each request for its lifetime,
  * so a request finishes on the generation it began with.  Servers and the
  * shared part of pools are separate reference-counted objects that a reload
- * carries over (matched by pool name and server name + address), so state,
+ * carries over (matched by pool name and server name + address, or + host
+ * name and port for a server given by name), so state,
  * health counters, statistics and idle connections survive a reload.
  *
  * Threads: workers read servers' atomics and take per-worker idle
@@ -21,6 +22,7 @@
 
 #include "config.h"
 #include "metrics.h"
+#include "server_addr.h"
 
 #define MAX_WORKERS 64
 #define CACHE_LINE 64
@@ -65,16 +67,30 @@ struct server {
     _Alignas(CACHE_LINE) atomic_int refs;    /* runtimes + upstream connections */
     char name[CONFIG_NAME_MAX];
     char pool_name[CONFIG_NAME_MAX];
-    struct config_addr addr;
+    char host[CONFIG_HOST_MAX];              /* the host name it is given by (resolve.c
+                                                resolves it), "" when given by IP: e.g.
+                                                the default TLS SNI */
+    unsigned port;
+    struct server_addr target;               /* where workers connect (server_addr.h):
+                                                read with server_addr_load */
     enum server_role role;
     atomic_int removed;                      /* no longer in the current runtime */
     struct pool_shared *pool;                /* its pool's shared state (counted ref) */
+
+    /* The address now (main): as written, or what `host` resolves to
+     * (len 0 and text "" while it resolves to nothing).  Health checks
+     * connect to it and the stats show it; workers use `target`. */
+    struct config_addr addr;
+    int resolve_state;                       /* enum resolve_state of resolve.h (main) */
+    int resolve_error;                       /* the last c-ares status, 0 = none (main) */
+    int resolving;                           /* a query is in flight (main) */
 
     /* Health checking (main). */
     struct health_check *check;              /* owned by health.c, NULL when none */
     int check_status;                        /* enum check_status of health.h */
     unsigned check_consecutive;              /* consecutive results of the same kind */
     double check_last_ms;                    /* duration of the last check */
+    char check_detail[CONFIG_HOST_MAX + 96]; /* what the last check (or resolution) said */
     unsigned long long check_local_errors;   /* checks that failed for a local reason
                                                 (EMFILE...): not counted as results */
     int check_seen_state;                    /* state as health.c last acted on it: a

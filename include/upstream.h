@@ -30,6 +30,7 @@ struct upstream_conn {
     struct upstream_conn *prev, *next;   /* the idle list of (srv, worker) */
     struct worker *w;
     uint64_t idle_since_ms;
+    unsigned addr_version;               /* of srv->target when it connected */
     unsigned reused : 1;                 /* came from the idle pool */
 };
 
@@ -59,8 +60,9 @@ void upstream_park(struct upstream_conn *uc);
 void upstream_close(struct upstream_conn *uc);
 /* Gives back the calling thread's spare memory for connections (thread exit). */
 void upstream_cache_clear(void);
-/* Closes idle connections idle for longer than max_idle_ms, and those to
- * servers removed by a reload. */
+/* Closes idle connections idle for longer than max_idle_ms, those to
+ * servers removed by a reload, and those to an address the server's host
+ * name no longer resolves to (the workers' sweep runs every second). */
 void upstream_sweep(struct worker *w, const struct runtime *rt, uint64_t max_idle_ms);
 /* Closes every idle connection of the worker (shutdown). */
 void upstream_close_all_idle(struct worker *w, const struct runtime *rt);

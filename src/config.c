@@ -436,6 +436,7 @@ static void config_defaults(struct config *cfg)
     cfg->timeout_server_ms = 30000;
     cfg->timeout_queue_ms = 5000;
     cfg->timeout_shutdown_ms = 30000;
+    cfg->resolve_interval_ms = 30000;
     cfg->limit_header_size = 16 * 1024;
     cfg->limit_response_header_size = 16 * 1024;
     cfg->limit_headers = 100;

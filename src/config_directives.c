@@ -10,9 +10,11 @@
 #include "host_match.h"
 #include "config_values.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* A duration for `what`; 0 only when `zero_ok`. */
 static int get_duration_arg(struct config_parser *p, int line, const char *what, const char *w,
@@ -581,6 +583,49 @@ static int server_options(struct config_parser *p, int line, int argc, char **ar
     return 0;
 }
 
+/* A server's ADDR: a literal IP address, or NAME:PORT, a host name that
+ * resolve.c resolves (no resolution here: a parse never waits on DNS, and
+ * a name that does not resolve yet is no configuration error). */
+static int server_address(struct config_parser *p, int line, const char *kw, const char *w,
+                          struct config_server *s)
+{
+    switch (config_value_host(w, s->host, sizeof s->host, &s->port)) {
+    case CONFIG_VALUE_OK:
+        return 0;
+    case CONFIG_VALUE_HOSTNAME:
+        config_perr(p, line, "%s: invalid host name in \"%s\" (expected NAME:PORT, NAME of "
+                    "dot-separated labels of letters, digits, '-' and '_', at most 253 characters)",
+                    kw, w);
+        return -1;
+    case CONFIG_VALUE_PORT_RANGE:
+        config_perr(p, line, "port out of range in \"%s\"", w);
+        return -1;
+    default:
+        break;
+    }
+    s->host[0] = '\0';
+    if (config_get_addr(p, line, w, &s->addr) < 0)
+        return -1;
+    if (config_addr_is_wildcard(&s->addr)) {
+        config_perr(p, line, "%s: cannot connect to the wildcard address \"%s\"", kw, w);
+        return -1;
+    }
+    s->port = ntohs(((const struct sockaddr_in *)&s->addr.sa)->sin_port); /* same place in v6 */
+    return 0;
+}
+
+/* resolve interval DURATION */
+static int do_resolve(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    if (strcmp(argv[1], "interval") != 0) {
+        config_perr(p, line, "resolve: unknown setting \"%s\" (expected \"resolve interval DURATION\")",
+                    argv[1]);
+        return -1;
+    }
+    return get_duration_arg(p, line, "resolve interval", argv[2], 0, &p->cfg->resolve_interval_ms);
+}
+
 /* server NAME ADDR [weight N] [max-conns N], and the same for standby. */
 static int do_server(struct config_parser *p, int line, int argc, char **argv)
 {
@@ -590,12 +635,7 @@ static int do_server(struct config_parser *p, int line, int argc, char **argv)
 
     s.role = strcmp(argv[0], "standby") == 0 ? ROLE_STANDBY : ROLE_PRIMARY;
     bad |= config_get_name(p, line, argv[0], argv[1], s.name);
-    if (config_get_addr(p, line, argv[2], &s.addr) < 0) {
-        bad = -1;
-    } else if (config_addr_is_wildcard(&s.addr)) {
-        config_perr(p, line, "%s: cannot connect to the wildcard address \"%s\"", argv[0], argv[2]);
-        bad = -1;
-    }
+    bad |= server_address(p, line, argv[0], argv[2], &s);
     bad |= server_options(p, line, argc, argv, &s);
     for (size_t i = 0; i < pool->nservers; i++) {
         const struct config_server *o = &pool->servers[i];
@@ -606,6 +646,10 @@ static int do_server(struct config_parser *p, int line, int argc, char **argv)
         } else if (s.addr.len && strcmp(o->addr.text, s.addr.text) == 0) {
             config_perr(p, line, "duplicate address \"%s\" in pool \"%s\" (server \"%s\" at line %d)",
                         s.addr.text, pool->name, o->name, o->line);
+            bad = -1;
+        } else if (s.host[0] && strcasecmp(o->host, s.host) == 0 && o->port == s.port) {
+            config_perr(p, line, "duplicate address \"%s:%u\" in pool \"%s\" (server \"%s\" at line %d)",
+                        s.host, s.port, pool->name, o->name, o->line);
             bad = -1;
         }
     }
@@ -640,6 +684,7 @@ const struct config_command config_top_commands[] = {
       CFG_CMD_KEYED, do_timeout },
     { "limit", 2, 2, "limit header-size SIZE | response-header-size SIZE | headers N | body-size SIZE",
       CFG_CMD_KEYED, do_limit },
+    { "resolve", 2, 2, "resolve interval DURATION", CFG_CMD_KEYED, do_resolve },
     { "pool", 1, 1, "pool NAME {", CFG_CMD_BLOCK | CFG_CMD_REPEAT, do_pool },
     { "route", 2, 6, "route [host H] [path P] pool NAME | route default pool NAME",
       CFG_CMD_REPEAT, do_route },

@@ -46,7 +46,6 @@ struct check_settings {
      * the handshake (verification included) does. */
     struct ssl_ctx_st *tls;     /* a reference on the generation's context, or NULL */
     char sni[256];
-    char ip[CONFIG_ADDR_TEXT_MAX];
     int verify;
 };
 
@@ -270,6 +269,7 @@ static void check_done(struct health_check *hc, int pass, const char *detail)
 
     check_close(hc);
     srv->check_last_ms = (ev_time() - hc->started) * 1000.0;
+    snprintf(srv->check_detail, sizeof srv->check_detail, "%s", detail);
     passive_drain();
     t = health_state_check_result(srv, pass, hc->set.rise, hc->set.fall, now_ms());
     log_debug("check pool=%s server=%s: %s (%s, %u in a row, %.1f ms)", srv->pool_name,
@@ -385,7 +385,10 @@ static void check_handshake(struct health_check *hc)
 static void check_on_connected(struct health_check *hc)
 {
     if (hc->set.tls) {
-        if (xprt_tls_init_client(&hc->x, hc->fd, hc->set.tls, hc->set.sni, hc->set.ip, hc->set.verify) < 0) {
+        char ip[CONFIG_ADDR_TEXT_MAX] = ""; /* without a name, the address is verified */
+        if (!hc->set.sni[0])
+            server_addr_ip(&hc->srv->addr.sa, ip, sizeof ip);
+        if (xprt_tls_init_client(&hc->x, hc->fd, hc->set.tls, hc->set.sni, ip, hc->set.verify) < 0) {
             check_local_error(hc, "TLS", ENOMEM);
             return;
         }
@@ -533,7 +536,7 @@ static void recovery_fire(struct health_check *hc)
     struct server *srv = hc->srv;
 
     passive_drain();
-    if (atomic_load(&srv->state) != SRV_DOWN)
+    if (atomic_load(&srv->state) != SRV_DOWN || !srv->addr.len)
         return;
     health_state_mark_up(srv, now_ms());
     event_emit(EVT_SERVER_UP, srv->pool_name, srv->name, "check off: back after interval");
@@ -546,7 +549,8 @@ static void check_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void)loop;
     (void)revents;
-    if (atomic_load(&hc->srv->admin) == ADMIN_DISABLE)
+    /* A host name that resolves to nothing: nothing to check until it does. */
+    if (atomic_load(&hc->srv->admin) == ADMIN_DISABLE || !hc->srv->addr.len)
         return;
     if (hc->set.kind == CHECK_OFF) {
         recovery_fire(hc);
@@ -597,22 +601,17 @@ static void settings_free(struct check_settings *set)
     set->tls = NULL;
 }
 
-/* The address part of the server's "HOST:PORT", for the certificate check
- * when no name is given. */
-static void addr_ip(const struct config_addr *a, char *out, size_t cap)
-{
-    const char *t = a->text[0] == '[' ? a->text + 1 : a->text;
-    const char *end = a->text[0] == '[' ? strchr(t, ']') : strrchr(t, ':');
-    size_t n = end ? (size_t)(end - t) : strlen(t);
-    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), t);
-}
-
 static int settings_from(struct check_settings *set, const struct config_pool *cp, SSL_CTX *tls,
                          const struct server *srv)
 {
     const char *host = cp->check_host[0] ? cp->check_host : srv->addr.text;
+    char named[CONFIG_HOST_MAX + 8];
     int n;
 
+    if (!cp->check_host[0] && srv->host[0]) { /* the name, whatever it resolves to */
+        snprintf(named, sizeof named, "%s:%u", srv->host, srv->port);
+        host = named;
+    }
     memset(set, 0, sizeof *set);
     set->kind = cp->check;
     set->expect_lo = cp->expect_lo;
@@ -624,8 +623,8 @@ static int settings_from(struct check_settings *set, const struct config_pool *c
     if (tls && SSL_CTX_up_ref(tls)) {
         set->tls = tls;
         set->verify = cp->tls.verify;
-        snprintf(set->sni, sizeof set->sni, "%s", cp->tls.sni);
-        addr_ip(&srv->addr, set->ip, sizeof set->ip);
+        /* As requests do: the pool's name, else the server's host name. */
+        snprintf(set->sni, sizeof set->sni, "%s", cp->tls.sni[0] ? cp->tls.sni : srv->host);
     }
     if (set->kind != CHECK_HTTP)
         return 0;
@@ -820,6 +819,21 @@ void health_server_admin(struct server *srv, enum server_admin admin)
         admin_recheck(hc);
     else if (hc && !ev_is_active(&hc->tick))
         admin_resume(hc); /* drain after disable: checks go on */
+    pool_recompute_of(srv);
+}
+
+/* ---- the resolver's word (resolve.c) --------------------------------------- */
+
+void health_server_moved(struct server *srv, int went_down)
+{
+    passive_drain();
+    srv->check_seen_state = atomic_load(&srv->state); /* not a worker's passive down */
+    if (srv->check && srv->addr.len)
+        tick_start(srv->check, 0.); /* at its new address, at once */
+    else if (srv->check)
+        check_close(srv->check); /* a check of the old address says nothing now */
+    if (went_down)
+        server_went_down();
     pool_recompute_of(srv);
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "log.h"
@@ -62,13 +63,22 @@ static struct pool_shared *pool_shared_new(const char *name)
     return ps;
 }
 
+/* Whether `srv` is at the address `cs` gives: the same literal IP, or the
+ * same host name and port (whatever it resolves to now). */
+static int same_address(const struct server *srv, const struct config_server *cs)
+{
+    if (srv->host[0] || cs->host[0])
+        return strcasecmp(srv->host, cs->host) == 0 && srv->port == cs->port;
+    return config_addr_equal(&srv->addr, &cs->addr);
+}
+
 /* The server of `prev` that `cs` continues: same pool, name and address. */
 static struct server *find_previous(const struct pool *prev_pool, const struct config_server *cs)
 {
     if (!prev_pool)
         return NULL;
     struct server *old = pool_find_server(prev_pool, cs->name);
-    if (old && config_addr_equal(&old->addr, &cs->addr) && old->role == cs->role)
+    if (old && same_address(old, cs) && old->role == cs->role)
         return old;
     return NULL;
 }
@@ -81,13 +91,20 @@ static struct server *server_new(const struct config_server *cs, struct pool_sha
         return NULL;
     memset(srv, 0, sizeof *srv);
     atomic_init(&srv->refs, 1);
-    atomic_init(&srv->state, SRV_UP);
+    /* A server given by name takes no traffic until it resolves (resolve.c
+     * puts it up then, as a server given by IP starts). */
+    atomic_init(&srv->state, cs->host[0] ? SRV_DOWN : SRV_UP);
     /* 0: no slow start at process start; health_apply sets it for servers
      * a reload adds and servers that come back up. */
     atomic_init(&srv->up_since_ms, 0);
     snprintf(srv->name, sizeof srv->name, "%s", cs->name);
     snprintf(srv->pool_name, sizeof srv->pool_name, "%s", ps->name);
-    srv->addr = cs->addr;
+    snprintf(srv->host, sizeof srv->host, "%s", cs->host);
+    srv->port = cs->port;
+    if (!cs->host[0]) {
+        srv->addr = cs->addr;
+        server_addr_store(&srv->target, (const struct sockaddr *)&cs->addr.sa, cs->addr.len);
+    }
     srv->role = cs->role;
     srv->pool = ps;
     atomic_fetch_add(&ps->refs, 1);

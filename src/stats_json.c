@@ -201,7 +201,7 @@ void stats_json_server(struct stats_buf *b, const struct server *srv, uint64_t n
     stats_buf_puts(b, "{\"name\":");
     stats_json_string(b, srv->name);
     stats_buf_puts(b, ",\"address\":");
-    stats_json_string(b, srv->addr.text);
+    stats_json_string(b, srv->addr.text); /* given by name: what it resolves to now, "" for nothing */
     stats_buf_printf(b, ",\"role\":\"%s\",\"state\":\"%s\"",
                      config_role_name(srv->role), stats_server_state(srv));
     stats_buf_printf(b, ",\"weight\":%u,\"active\":%d,\"max_conns\":%u",
@@ -214,10 +214,14 @@ void stats_json_server(struct stats_buf *b, const struct server *srv, uint64_t n
                          (unsigned long long)LOAD(srv->responses[i]));
     stats_buf_printf(b, "},\"failures\":%llu",
                      (unsigned long long)LOAD(srv->failures));
+    stats_buf_puts(b, ",\"host\":"); /* the name it is given by, "" when by IP */
+    stats_json_string(b, srv->host);
     stats_buf_printf(b, ",\"check\":{\"status\":\"%s\",\"consecutive\":%u,\"last_ms\":%.3f",
                      stats_check_status(srv), srv->check_consecutive,
                      finite_or_zero(srv->check_last_ms));
-    stats_buf_printf(b, ",\"local_errors\":%llu}", srv->check_local_errors);
+    stats_buf_printf(b, ",\"local_errors\":%llu,\"detail\":", srv->check_local_errors);
+    stats_json_string(b, srv->check_detail);
+    stats_buf_puts(b, "}");
     stats_buf_printf(b, ",\"removed\":%s}", LOAD(srv->removed) ? "true" : "false");
 }
 

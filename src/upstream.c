@@ -79,6 +79,13 @@ static int idle_usable(struct upstream_conn *uc, uint64_t now)
     return 0;
 }
 
+/* The server's host name resolves to another address now: a connection
+ * to the old one is not reused (it may be a server being retired). */
+static int addr_changed(const struct upstream_conn *uc)
+{
+    return uc->addr_version != server_addr_version(&uc->srv->target);
+}
+
 uint64_t upstream_reuse_window_ms(const struct server *srv)
 {
     unsigned learned = atomic_load_explicit(&srv->idle_close_min_ms, memory_order_relaxed);
@@ -105,7 +112,7 @@ struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, u
             upstream_close(uc);
             continue;
         }
-        if (!idle_usable(uc, now)) {
+        if (addr_changed(uc) || !idle_usable(uc, now)) {
             upstream_close(uc);
             continue;
         }
@@ -117,30 +124,23 @@ struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, u
     return NULL;
 }
 
-/* The address part of "1.2.3.4:80" / "[::1]:80", for certificate checks
- * against an IP address when no name is configured. */
-static void addr_host(const struct config_addr *a, char *out, size_t cap)
-{
-    const char *t = a->text, *end = strrchr(t, ':');
-    if (t[0] == '[') {
-        t++;
-        end = strchr(t, ']');
-    }
-    size_t n = end ? (size_t)(end - t) : strlen(t);
-    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), t);
-}
-
 struct upstream_conn *upstream_connect(struct worker *w, struct server *srv, const struct upstream_tls *tls)
 {
     struct upstream_conn *uc;
+    struct sockaddr_storage ss;
+    socklen_t len;
     int one = 1;
-    int fd = socket(srv->addr.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    unsigned version = server_addr_load(&srv->target, &ss, &len);
 
+    if (len == 0) {
+        errno = EHOSTUNREACH; /* a host name that resolves to nothing now */
+        return NULL;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return NULL;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd, (const struct sockaddr *)&srv->addr.sa, srv->addr.len) < 0 &&
-        errno != EINPROGRESS) {
+    if (connect(fd, (const struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
         int saved = errno;
         close(fd);
         errno = saved;
@@ -153,9 +153,13 @@ struct upstream_conn *upstream_connect(struct worker *w, struct server *srv, con
         return NULL;
     }
     if (tls->ctx) {
-        char ip[CONFIG_ADDR_TEXT_MAX];
-        addr_host(&srv->addr, ip, sizeof ip);
-        if (xprt_tls_init_client(&uc->x, fd, tls->ctx, tls->sni, ip, tls->verify) < 0) {
+        /* The name to ask for and verify: the pool's `tls sni`, else the
+         * server's host name; with neither, the address connected to. */
+        char ip[CONFIG_ADDR_TEXT_MAX] = "";
+        const char *sni = tls->sni && tls->sni[0] ? tls->sni : srv->host[0] ? srv->host : NULL;
+        if (!sni)
+            server_addr_ip(&ss, ip, sizeof ip);
+        if (xprt_tls_init_client(&uc->x, fd, tls->ctx, sni, ip, tls->verify) < 0) {
             close(fd);
             slab_free(&conn_slabs, uc);
             errno = ENOMEM;
@@ -167,6 +171,7 @@ struct upstream_conn *upstream_connect(struct worker *w, struct server *srv, con
     }
     uc->w = w;
     uc->srv = srv;
+    uc->addr_version = version;
     ev_io_init(&uc->io, NULL, fd, 0);
     server_ref(srv);
     return uc;
@@ -235,7 +240,7 @@ static void sweep_server(struct worker *w, struct server *srv, uint64_t cutoff, 
     struct upstream_conn *uc = srv->idle[w->id].head;
     while (uc) {
         struct upstream_conn *next = uc->next;
-        if (all || atomic_load(&srv->removed) || uc->idle_since_ms < cutoff) {
+        if (all || atomic_load(&srv->removed) || uc->idle_since_ms < cutoff || addr_changed(uc)) {
             idle_unlink(uc);
             upstream_close(uc);
         }
@@ -243,10 +248,11 @@ static void sweep_server(struct worker *w, struct server *srv, uint64_t cutoff, 
     }
 }
 
-/* Closes rt's servers' idle connections that expired or whose server a
- * reload removed.  A removed server is only in older generations, so a
- * worker calls this with the generation it is leaving (worker.c), and the
- * connections' references were the last ones keeping the server. */
+/* Closes rt's servers' idle connections that expired, whose server a
+ * reload removed, or whose server's name resolves elsewhere now.  A
+ * removed server is only in older generations, so a worker calls this
+ * with the generation it is leaving (worker.c), and the connections'
+ * references were the last ones keeping the server. */
 void upstream_sweep(struct worker *w, const struct runtime *rt, uint64_t max_idle_ms)
 {
     uint64_t now = (uint64_t)(ev_now(w->loop) * 1000);

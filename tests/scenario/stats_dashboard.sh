@@ -15,7 +15,8 @@
 # second load, while traffic flows and after a drain, shows the counters and
 # the state updated and a non-zero rate.  A server a reload removed while a
 # request was in flight on it stays listed, greyed, "removed, 1 in flight",
-# until that request ends.
+# until that request ends.  A server given by host name shows the name and
+# the address it resolves to.
 #
 # Needs /usr/bin/chromium (`make deps` installs it); without it the test
 # fails (a skip would hide a dashboard that is never tested in CI).
@@ -63,7 +64,7 @@ SLOW_SERVER="server old1 127.0.0.1:$B4"
 write_conf
 start_backend "$B1" app1; start_backend "$B2" app2; start_backend "$B3" spare
 start_backend "$B4" old1; start_backend "$B5" new1
-start_proxy "$TMPDIR/proxy.conf" "$P"
+CARES_HOSTS=$TMPDIR/hosts start_proxy "$TMPDIR/proxy.conf" "$P"
 wait_port "$S" 5 "$PROXY_PID" || fail "stats port $S not open"
 
 # N requests to the web pool on one keep-alive connection; all must be 200.
@@ -357,7 +358,10 @@ check "$TMPDIR/dom2.html" \
 curl -s -o "$TMPDIR/slow.out" "http://127.0.0.1:$P/slow/x?delay=5000" &
 SLOW=$!; track "$SLOW"
 wait_for 5 stats_is "$S" 'srv("slow", "old1")["active"]' 1 || fail "the slow request did not reach old1"
-SLOW_SERVER="server new1 127.0.0.1:$B5"
+# new1 by host name (from a hosts file of the test's, in place of
+# /etc/hosts): its row shows the name and what it resolves to.
+echo "127.0.0.1 new1.test" >"$TMPDIR/hosts"
+SLOW_SERVER="server new1 new1.test:$B5"
 write_conf
 kill -HUP "$PROXY_PID"
 wait_for 5 stats_is "$S" 'j["generation"]' 2 || fail "reload not applied"
@@ -374,5 +378,7 @@ wait "$SLOW"
 wait_for 5 stats_is "$S" '[s["name"] for p in j["pools"] if p["name"] == "slow" for s in p["servers"]]' "['new1']" ||
     fail "old1 still listed after its last request: $(stats_dump "$S")"
 dump "$TMPDIR/dom4.html" 1500
-check "$TMPDIR/dom4.html" 'not removed and "slow/new1" in rows'
+check "$TMPDIR/dom4.html" 'not removed and "slow/new1" in rows' \
+    "rows['slow/new1']['address'] == 'new1.test (127.0.0.1:$B5)'" \
+    'rows["web/app1"]["address"].startswith("127.0.0.1:")'
 echo "stats_dashboard: ok"

@@ -926,3 +926,88 @@ Test(config, limit_response_header_size)
     cr_assert_eq(cfg->limit_response_header_size, 64 * 1024);
     config_free(cfg);
 }
+
+/* ---- servers given by host name, resolve interval ---------------------------- */
+
+Test(config, server_host_names)
+{
+    struct config *cfg = parse_ok("listen 127.0.0.1:8080\npool web {\n"
+                                  " server a app.example.com:8080 weight 3\n"
+                                  " server b web_1:80\n"
+                                  " standby c spare.internal.:9000\n"
+                                  " server d 127.0.0.1:9001\n"
+                                  " server e LOCALHOST:9002\n"
+                                  " server f localhost:9003\n}\n");
+    const struct config_server *s = cfg->pools[0].servers;
+
+    cr_assert_eq(cfg->pools[0].nservers, 6);
+    cr_assert_str_eq(s[0].host, "app.example.com");
+    cr_assert_eq(s[0].port, 8080);
+    cr_assert_eq(s[0].addr.len, 0, "a name is not resolved while parsing");
+    cr_assert_eq(s[0].weight, 3);
+    cr_assert_str_eq(s[1].host, "web_1", "Docker Compose service names may have '_'");
+    cr_assert_eq(s[1].port, 80);
+    cr_assert_str_eq(s[2].host, "spare.internal.");
+    cr_assert_eq(s[2].role, ROLE_STANDBY);
+    cr_assert_str_eq(s[3].host, "", "an IP address is used as it is");
+    cr_assert_eq(s[3].port, 9001);
+    cr_assert_str_eq(s[3].addr.text, "127.0.0.1:9001");
+    cr_assert_str_eq(s[4].host, "LOCALHOST", "only \"localhost\" itself is the 127.0.0.1 shorthand");
+    cr_assert_str_eq(s[5].host, "");
+    cr_assert_str_eq(s[5].addr.text, "127.0.0.1:9003");
+    config_free(cfg);
+}
+
+Test(config, resolve_interval)
+{
+    struct config *cfg = parse_ok("listen 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n");
+    cr_assert_eq(cfg->resolve_interval_ms, 30000, "default 30s");
+    config_free(cfg);
+    cfg = parse_ok("resolve interval 5s" TAIL);
+    cr_assert_eq(cfg->resolve_interval_ms, 5000);
+    config_free(cfg);
+}
+
+#define POOL_WITH(line) "listen 127.0.0.1:8080\npool web {\n " line "\n}\n"
+
+Test(config_errors, server_host_names)
+{
+    const char *usage = "(expected NAME:PORT, NAME of dot-separated labels of letters, digits, "
+                        "'-' and '_', at most 253 characters)";
+    char want[512];
+
+    snprintf(want, sizeof want, "t.conf:3: server: invalid host name in \"bad..name:80\" %s", usage);
+    expect_error(POOL_WITH("server a bad..name:80"), want);
+    snprintf(want, sizeof want, "t.conf:3: standby: invalid host name in \"-app.test:80\" %s", usage);
+    expect_error(POOL_WITH("standby a -app.test:80"), want);
+    snprintf(want, sizeof want, "t.conf:3: server: invalid host name in \"app-.test:80\" %s", usage);
+    expect_error(POOL_WITH("server a app-.test:80"), want);
+    snprintf(want, sizeof want, "t.conf:3: server: invalid host name in "
+             "\"a234567890123456789012345678901234567890123456789012345678901234.test:80\" %s", usage);
+    expect_error(POOL_WITH("server a a234567890123456789012345678901234567890123456789012345678901234.test:80"),
+                 want);
+    expect_error(POOL_WITH("server a app.test:70000"), "t.conf:3: port out of range in \"app.test:70000\"");
+    expect_error(POOL_WITH("server a app.test"),
+                 "t.conf:3: missing port in \"app.test\" (expected HOST:PORT)");
+    expect_error(POOL_WITH("server a app.test:80\n server b APP.test:80"),
+                 "t.conf:4: duplicate address \"APP.test:80\" in pool \"web\" (server \"a\" at line 3)");
+    expect_error(POOL_WITH("server a app$.test:80"),
+                 "t.conf:3: invalid address \"app$.test:80\" "
+                 "(expected IPv4:PORT, *:PORT, localhost:PORT or [IPv6]:PORT)");
+    /* Listening needs an address of this host: no name there. */
+    expect_error("stats app.test:80" TAIL, "t.conf:1: host names are not resolved, in \"app.test:80\" "
+                 "(expected an IP address or localhost)");
+}
+
+Test(config_errors, resolve_interval)
+{
+    expect_error("resolve interval 0s" TAIL, "t.conf:1: resolve interval: must be more than 0");
+    expect_error("resolve interval 30" TAIL,
+                 "t.conf:1: resolve interval: missing unit in \"30\" (expected e.g. 250ms, 2s, 5m, 1h)");
+    expect_error("resolve every 30s" TAIL,
+                 "t.conf:1: resolve: unknown setting \"every\" (expected \"resolve interval DURATION\")");
+    expect_error("resolve interval" TAIL,
+                 "t.conf:1: resolve: wrong number of arguments (expected \"resolve interval DURATION\")");
+    expect_error("resolve interval 1s\nresolve interval 2s" TAIL,
+                 "t.conf:2: duplicate \"resolve interval\" (first defined at line 1)");
+}

@@ -264,18 +264,18 @@ Test(stats, json_server_fields)
     cr_assert(strstr(j, "{\"name\":\"app1\",\"address\":\"127.0.0.1:9001\",\"role\":\"primary\","
                         "\"state\":\"up\",\"weight\":2,\"active\":1,\"max_conns\":200,"
                         "\"requests\":600,\"rate\":0.000,\"responses\":{\"1xx\":0,\"2xx\":590,\"3xx\":0,"
-                        "\"4xx\":5,\"5xx\":5},\"failures\":0,"
+                        "\"4xx\":5,\"5xx\":5},\"failures\":0,\"host\":\"\","
                         "\"check\":{\"status\":\"pass\",\"consecutive\":12,\"last_ms\":0.400,"
-                        "\"local_errors\":0},\"removed\":false}"),
+                        "\"local_errors\":0,\"detail\":\"\"},\"removed\":false}"),
               "%s", j);
     cr_assert(strstr(j, "\"name\":\"app2\",\"address\":\"127.0.0.1:9002\",\"role\":\"primary\","
                         "\"state\":\"draining\""), "%s", j);
-    cr_assert(strstr(j, "\"failures\":3,\"check\":{\"status\":\"fail\",\"consecutive\":2,"), "%s", j);
-    cr_assert(strstr(j, "\"consecutive\":2,\"last_ms\":0.000,\"local_errors\":7},\"removed\":false}"), "%s", j);
+    cr_assert(strstr(j, "\"failures\":3,\"host\":\"\",\"check\":{\"status\":\"fail\",\"consecutive\":2,"), "%s", j);
+    cr_assert(strstr(j, "\"consecutive\":2,\"last_ms\":0.000,\"local_errors\":7,\"detail\":\"\"},\"removed\":false}"), "%s", j);
     cr_assert(strstr(j, "\"name\":\"spare\",\"address\":\"[::1]:9003\",\"role\":\"standby\","
                         "\"state\":\"down\""), "%s", j);
     cr_assert(strstr(j, "\"check\":{\"status\":\"none\",\"consecutive\":0,\"last_ms\":0.000,"
-                        "\"local_errors\":0}"), "%s", j);
+                        "\"local_errors\":0,\"detail\":\"\"}"), "%s", j);
     free(j);
 }
 
@@ -703,4 +703,23 @@ Test(stats, pool_responses_by_source)
     free(t);
     atomic_store(&ps->responses[RESP_FROM_SERVER][1], 0);
     atomic_store(&ps->responses[RESP_FROM_PROXY][4], 0);
+}
+
+/* A server given by name shows the name in "host", and, before its name
+ * resolves, no address, state down and why in its check's detail. */
+Test(stats, server_given_by_name)
+{
+    struct runtime *r = fixture_runtime("listen 127.0.0.1:8080\npool web {\n server a app.test:8080\n}\n");
+    struct server *a = pool_find_server(&r->pools[0], "a");
+    struct stats_buf b;
+
+    snprintf(a->check_detail, sizeof a->check_detail, "resolve: app.test: Domain name not found");
+    stats_buf_init(&b);
+    stats_json_server(&b, a, 1000);
+    cr_assert(json_valid(b.data), "%s", b.data);
+    cr_assert(strstr(b.data, "{\"name\":\"a\",\"address\":\"\",\"role\":\"primary\",\"state\":\"down\","), "%s", b.data);
+    cr_assert(strstr(b.data, "\"host\":\"app.test\",\"check\":{"), "%s", b.data);
+    cr_assert(strstr(b.data, "\"detail\":\"resolve: app.test: Domain name not found\"}"), "%s", b.data);
+    stats_buf_free(&b);
+    runtime_release(r);
 }
