@@ -57,6 +57,7 @@ struct config_pool {
     unsigned max_queue;               /* default 1000 */
     int ignore_client_abort;          /* default 0: a request whose client left is aborted */
     int on_down_shutdown;             /* default 0: a server marked down keeps its requests */
+    int send_proxy;                   /* PROXY protocol version sent to servers first: 1, 2; 0 = none */
     struct config_server *servers;    /* primaries and standbys, in file order */
     size_t nservers;
     unsigned server_lines;            /* server/standby lines, rejected ones too */
@@ -73,6 +74,7 @@ struct config_route {
 
 struct config_listen {
     struct config_addr addr;
+    int proxy_protocol;      /* peers send a PROXY protocol header (v1 or v2) first */
     int line;
 };
 

@@ -139,15 +139,43 @@ static const char *listen_word(const char *w, char *buf, size_t cap)
     return buf;
 }
 
+/* The keywords after a listen line's address, each a flag of struct
+ * config_listen (a table, so that options with values, such as TLS
+ * certificates, slot in beside them). */
+static const struct { const char *name; size_t off; } listen_flags[] = {
+    { "proxy-protocol", offsetof(struct config_listen, proxy_protocol) },
+};
+
+static int listen_options(struct config_parser *p, int line, int argc, char **argv, struct config_listen *l)
+{
+    for (int i = 2; i < argc; i++) {
+        size_t k = 0, n = sizeof listen_flags / sizeof listen_flags[0];
+        while (k < n && strcmp(argv[i], listen_flags[k].name) != 0)
+            k++;
+        if (k == n) {
+            config_perr(p, line, "listen: unknown option \"%s\" (expected proxy-protocol)", argv[i]);
+            return -1;
+        }
+        int *flag = (int *)((char *)l + listen_flags[k].off);
+        if (*flag) {
+            config_perr(p, line, "listen: \"%s\" given twice", argv[i]);
+            return -1;
+        }
+        *flag = 1;
+    }
+    return 0;
+}
+
 static int do_listen(struct config_parser *p, int line, int argc, char **argv)
 {
     struct config *cfg = p->cfg;
     struct config_addr addr;
     char any[32];
-    struct config_listen *l;
+    struct config_listen *l, opts = { .line = line };
 
-    (void)argc;
     if (config_get_addr(p, line, listen_word(argv[1], any, sizeof any), &addr) < 0)
+        return -1;
+    if (listen_options(p, line, argc, argv, &opts) < 0)
         return -1;
     for (size_t i = 0; i < cfg->nlistens; i++) {
         if (strcmp(cfg->listens[i].addr.text, addr.text) == 0) {
@@ -158,8 +186,8 @@ static int do_listen(struct config_parser *p, int line, int argc, char **argv)
     }
     if (!(l = config_append(p, &cfg->listens, &cfg->nlistens, sizeof(*l))))
         return -1;
+    *l = opts;
     l->addr = addr;
-    l->line = line;
     return 0;
 }
 
@@ -506,6 +534,18 @@ static int do_pool_choice(struct config_parser *p, int line, int argc, char **ar
 }
 
 /* Options after "server NAME ADDR": weight N, max-conns N, in any order. */
+/* send-proxy v1|v2: the PROXY protocol header servers of the pool get first. */
+static int do_send_proxy(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    if (strcmp(argv[1], "v1") == 0 || strcmp(argv[1], "v2") == 0) {
+        config_cur_pool(p)->send_proxy = argv[1][1] - '0';
+        return 0;
+    }
+    config_perr(p, line, "send-proxy: expected v1 or v2, got \"%s\"", argv[1]);
+    return -1;
+}
+
 static int server_options(struct config_parser *p, int line, int argc, char **argv,
                           struct config_server *s)
 {
@@ -584,7 +624,7 @@ const struct config_command config_top_commands[] = {
     { "access-log", 1, 1, "access-log PATH|stderr|off", 0, do_access_log },
     { "notify", 1, 1, "notify PATH", 0, do_notify },
     { "user", 1, 1, "user NAME", 0, do_user },
-    { "listen", 1, 1, "listen ADDR", CFG_CMD_REPEAT, do_listen },
+    { "listen", 1, 8, "listen ADDR [proxy-protocol]", CFG_CMD_REPEAT, do_listen },
     { "stats", 1, 3, "stats ADDR [token TOKEN]", 0, do_stats },
     { "timeout", 2, 2, "timeout connect|client|keep-alive|server|queue|shutdown DURATION",
       CFG_CMD_KEYED, do_timeout },
@@ -610,6 +650,7 @@ const struct config_command config_pool_commands[] = {
     { "max-queue", 1, 1, "max-queue N", 0, do_pool_uint },
     { "ignore-client-abort", 1, 1, "ignore-client-abort on|off", 0, do_pool_choice },
     { "on-down", 1, 1, "on-down none|shutdown", 0, do_pool_choice },
+    { "send-proxy", 1, 1, "send-proxy v1|v2", 0, do_send_proxy },
     { "server", 2, 6, "server NAME ADDR [weight N] [max-conns N]", CFG_CMD_REPEAT, do_server },
     { "standby", 2, 6, "standby NAME ADDR [weight N] [max-conns N]", CFG_CMD_REPEAT, do_server },
     { NULL, 0, 0, NULL, 0, NULL },
