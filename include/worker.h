@@ -34,9 +34,9 @@ struct listen_bind {
     int fd;
     char address[CONFIG_ADDR_TEXT_MAX];  /* normalised "0.0.0.0:8080" / "[::]:8080" */
     const struct conn_proto *proto;      /* spoken by its connections (HTTP/1) */
+    int proxy_protocol;                  /* `listen ADDR proxy-protocol`: a PROXY header first */
     /* TLS (next issue): the SSL_CTX of the listen line's certificates, the
-     * ALPN protocols it offers (then `proto` is the one without ALPN), and
-     * the PROXY-protocol flag go here. */
+     * ALPN protocols it offers (then `proto` is the one without ALPN). */
 };
 
 /* What the main thread hands a worker: a generation (one reference for the
