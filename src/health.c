@@ -23,6 +23,7 @@
 #include "event.h"
 #include "health_state.h"
 #include "log.h"
+#include "proxy_proto.h"
 
 /* Enough for any status line worth reading; a longer first line is not
  * HTTP we can judge. */
@@ -39,6 +40,7 @@ struct check_settings {
     uint64_t interval_ms;
     uint64_t timeout_ms;
     unsigned rise, fall;
+    int send_proxy;             /* the pool's send-proxy version, 0 = none */
 };
 
 struct health_check {
@@ -49,7 +51,9 @@ struct health_check {
     ev_io io;
     int fd;                     /* -1 when no check is in progress */
     enum check_phase phase;
-    size_t sent;
+    unsigned char pp[PP_ENCODE_MAX]; /* send-proxy: the header this check sends first */
+    size_t pp_len;
+    size_t sent;                /* of pp, then of the request */
     char resp[CHECK_RESP_MAX];
     size_t resp_len;
     double started;             /* ev_time() at the start of the check */
@@ -344,20 +348,45 @@ static void check_judge_response(struct health_check *hc)
     check_done(hc, status >= hc->set.expect_lo && status <= hc->set.expect_hi, detail);
 }
 
+/* send-proxy on the checks too, as HAProxy's check-send-proxy: a server
+ * that expects the header refuses a connection without one.  There is no
+ * client: v2 says LOCAL (the spec's own case of a proxy's health check),
+ * v1, which has no LOCAL, gives the check connection's own endpoints (as
+ * HAProxy does), so the server sees the real ones either way. */
+static void check_proxy_header(struct health_check *hc)
+{
+    struct sockaddr_storage local;
+    socklen_t len = sizeof local;
+    const struct sockaddr *src = NULL, *dst = NULL;
+
+    hc->pp_len = 0;
+    if (!hc->set.send_proxy)
+        return;
+    if (hc->set.send_proxy == 1 && getsockname(hc->fd, (struct sockaddr *)&local, &len) == 0) {
+        src = (const struct sockaddr *)&local;
+        dst = (const struct sockaddr *)&hc->srv->addr.sa;
+    }
+    hc->pp_len = pp_encode(hc->set.send_proxy, hc->pp, sizeof hc->pp, src, dst);
+}
+
 static void check_on_connected(struct health_check *hc)
 {
-    if (hc->set.kind != CHECK_HTTP) {
+    check_proxy_header(hc);
+    hc->sent = 0;
+    if (hc->set.kind != CHECK_HTTP && hc->pp_len == 0) {
         check_done(hc, 1, "connect ok");
         return;
     }
     hc->phase = PHASE_SENDING;
-    hc->sent = 0;
 }
 
 static void check_send(struct health_check *hc)
 {
-    ssize_t n = send(hc->fd, hc->set.request + hc->sent, hc->set.request_len - hc->sent,
-                     MSG_NOSIGNAL);
+    size_t total = hc->pp_len + hc->set.request_len;
+    const char *from = hc->sent < hc->pp_len ? (const char *)hc->pp + hc->sent
+                                              : hc->set.request + (hc->sent - hc->pp_len);
+    size_t left = hc->sent < hc->pp_len ? hc->pp_len - hc->sent : total - hc->sent;
+    ssize_t n = send(hc->fd, from, left, MSG_NOSIGNAL);
 
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -365,8 +394,13 @@ static void check_send(struct health_check *hc)
         return;
     }
     hc->sent += (size_t)n;
-    if (hc->sent < hc->set.request_len)
+    if (hc->sent < total)
         return;
+    /* A TCP check passes once connected; the header was only owed. */
+    if (hc->set.kind != CHECK_HTTP) {
+        check_done(hc, 1, "connect ok");
+        return;
+    }
     hc->phase = PHASE_RECEIVING;
     hc->resp_len = 0;
     ev_io_stop(health.loop, &hc->io);
@@ -541,6 +575,7 @@ static int settings_from(struct check_settings *set, const struct config_pool *c
     set->timeout_ms = cp->check_timeout_ms ? cp->check_timeout_ms : 1000;
     set->rise = cp->rise;
     set->fall = cp->fall;
+    set->send_proxy = cp->send_proxy;
     if (set->kind != CHECK_HTTP)
         return 0;
     n = asprintf(&set->request,
@@ -559,7 +594,7 @@ static int settings_equal(const struct check_settings *a, const struct check_set
 {
     if (a->kind != b->kind || a->expect_lo != b->expect_lo || a->expect_hi != b->expect_hi ||
         a->interval_ms != b->interval_ms || a->timeout_ms != b->timeout_ms ||
-        a->rise != b->rise || a->fall != b->fall)
+        a->rise != b->rise || a->fall != b->fall || a->send_proxy != b->send_proxy)
         return 0;
     if (!a->request || !b->request)
         return a->request == b->request;
