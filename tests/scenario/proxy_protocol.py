@@ -198,6 +198,10 @@ def abuse_one(port, kind, seconds, out, lock):
                     break
                 except socket.timeout:
                     continue
+                except ConnectionResetError:
+                    # closed with our peeked bytes unread: the kernel resets
+                    got = "closed"
+                    break
         if got == "held":
             c.settimeout(max(0.1, deadline - time.time()))
             try:
