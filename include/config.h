@@ -73,6 +73,7 @@ struct config_pool {
     struct config_pool_tls tls;
     char sticky_cookie[CONFIG_NAME_MAX]; /* "" = no sticky sessions; else the cookie's name */
     uint64_t sticky_max_age_ms;       /* 0 = a session cookie (no Max-Age) */
+    int send_proxy;                   /* PROXY protocol version sent to servers first: 1, 2; 0 = none */
     struct config_server *servers;    /* primaries and standbys, in file order */
     size_t nservers;
     unsigned server_lines;            /* server/standby lines, rejected ones too */
@@ -95,6 +96,7 @@ struct config_listen {
     char alpn[CONFIG_ALPN_MAX];      /* ALPN protocols offered, comma-separated ("" = http/1.1) */
     char client_ca[CONFIG_PATH_MAX]; /* "" = no client certificate asked for */
     int redirect_https;              /* every request answered 308 to https:// */
+    int proxy_protocol;      /* peers send a PROXY protocol header (v1 or v2) first */
     int line;
 };
 

@@ -63,6 +63,7 @@ struct metrics {
     atomic_uint_fast64_t cut_client;           /* responses cut short: the client went away */
     atomic_uint_fast64_t cut_server;           /* ... the server ended or broke it */
     atomic_uint_fast64_t cut_shutdown;         /* ... timeout shutdown ended it */
+    atomic_uint_fast64_t proxy_protocol_invalid; /* closed: no valid PROXY header (bad, too long, too slow) */
     uint64_t start_ms;                    /* monotonic, set once at start */
 
     /* Durations of requests no pool took (no route, a bad request). */

@@ -29,6 +29,7 @@
 #include "sticky.h"
 #include "stream.h"
 
+struct conn;
 struct upstream_conn;
 struct worker;
 struct txn;
@@ -80,6 +81,7 @@ struct txn {
     void *sink_ctx;
     const struct txn_upstream_ops *uops; /* the server side */
     struct worker *w;
+    struct conn *client;          /* the client connection, for its addresses (send-proxy); may be NULL */
     struct txn *next_free;        /* the per-thread free list */
     struct runtime *rt;           /* the generation this request runs on */
     struct pool *pool;

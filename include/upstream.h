@@ -8,6 +8,7 @@
 
 #include <ev.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "runtime.h"
 #include "xprt.h"
@@ -57,6 +58,12 @@ struct upstream_conn *upstream_connect(struct worker *w, struct server *srv, con
  * is closed when the server closes it, when it has been idle too long, or
  * when the pool of idle connections to that server is full. */
 void upstream_park(struct upstream_conn *uc);
+/* send-proxy: writes the PROXY protocol header of `version` (1, 2) for a
+ * client from src to dst (NULL: none to tell of, see pp_encode) on a
+ * connection that has just connected, before any other byte.  Returns 0,
+ * or -1 with errno. */
+int upstream_send_proxy_header(struct upstream_conn *uc, int version, const struct sockaddr *src,
+                               const struct sockaddr *dst);
 void upstream_close(struct upstream_conn *uc);
 /* Gives back the calling thread's spare memory for connections (thread exit). */
 void upstream_cache_clear(void);

@@ -167,9 +167,11 @@ static int do_listen(struct config_parser *p, int line, int argc, char **argv)
     struct config *cfg = p->cfg;
     struct config_addr addr;
     char any[32];
-    struct config_listen *l;
+    struct config_listen *l, opts = { .line = line };
 
     if (config_get_addr(p, line, listen_word(argv[1], any, sizeof any), &addr) < 0)
+        return -1;
+    if (config_listen_options(p, line, &opts, argc - 2, argv + 2) < 0)
         return -1;
     for (size_t i = 0; i < cfg->nlistens; i++) {
         if (strcmp(cfg->listens[i].addr.text, addr.text) == 0) {
@@ -180,9 +182,9 @@ static int do_listen(struct config_parser *p, int line, int argc, char **argv)
     }
     if (!(l = config_append(p, &cfg->listens, &cfg->nlistens, sizeof(*l))))
         return -1;
+    *l = opts;
     l->addr = addr;
-    l->line = line;
-    return config_listen_options(p, line, l, argc - 2, argv + 2);
+    return 0;
 }
 
 static int do_stats(struct config_parser *p, int line, int argc, char **argv)
@@ -554,6 +556,18 @@ static int do_sticky(struct config_parser *p, int line, int argc, char **argv)
 }
 
 /* Options after "server NAME ADDR": weight N, max-conns N, in any order. */
+/* send-proxy v1|v2: the PROXY protocol header servers of the pool get first. */
+static int do_send_proxy(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    if (strcmp(argv[1], "v1") == 0 || strcmp(argv[1], "v2") == 0) {
+        config_cur_pool(p)->send_proxy = argv[1][1] - '0';
+        return 0;
+    }
+    config_perr(p, line, "send-proxy: expected v1 or v2, got \"%s\"", argv[1]);
+    return -1;
+}
+
 static int server_options(struct config_parser *p, int line, int argc, char **argv,
                           struct config_server *s)
 {
@@ -675,8 +689,8 @@ const struct config_command config_top_commands[] = {
     { "notify", 1, 1, "notify PATH", 0, do_notify },
     { "user", 1, 1, "user NAME", 0, do_user },
     { "sticky", 2, 2, "sticky secret STRING", 0, do_sticky_secret },
-    { "listen", 1, 7, "listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | redirect https]", CFG_CMD_REPEAT,
-      do_listen },
+    { "listen", 1, 8, "listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | redirect https] [proxy-protocol]",
+      CFG_CMD_REPEAT, do_listen },
     { "tls", 2, 3, "tls protocols LO HI | ciphers LIST | ciphersuites LIST | tickets on|off | hsts DURATION",
       CFG_CMD_KEYED, config_do_tls },
     { "stats", 1, 3, "stats ADDR [token TOKEN]", 0, do_stats },
@@ -707,6 +721,7 @@ const struct config_command config_pool_commands[] = {
     { "ignore-client-abort", 1, 1, "ignore-client-abort on|off", 0, do_pool_choice },
     { "on-down", 1, 1, "on-down none|shutdown", 0, do_pool_choice },
     { "sticky", 2, 4, "sticky cookie NAME [max-age DURATION]", 0, do_sticky },
+    { "send-proxy", 1, 1, "send-proxy v1|v2", 0, do_send_proxy },
     { "server", 2, 6, "server NAME ADDR [weight N] [max-conns N]", CFG_CMD_REPEAT, do_server },
     { "standby", 2, 6, "standby NAME ADDR [weight N] [max-conns N]", CFG_CMD_REPEAT, do_server },
     { NULL, 0, 0, NULL, 0, NULL },

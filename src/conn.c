@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conn_pp.h"
 #include "metrics.h"
 #include "tls_ctx.h"
 #include "worker.h"
@@ -77,6 +78,7 @@ struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, 
         atomic_fetch_add_explicit(&c->listener->total, 1, memory_order_relaxed);
     }
     memcpy(&c->peer, addr, len < sizeof c->peer ? len : sizeof c->peer);
+    c->proxy_protocol = bind->proxy_protocol;
     ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
     c->io.data = c;
     ev_timer_init(&c->timer, conn_timer_cb, 0., 0.);
@@ -84,9 +86,33 @@ struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, 
     return c;
 }
 
+/* A stage before the protocol ended: the watchers are the conn's again. */
+static void conn_stage_next(struct conn *c)
+{
+    ev_set_cb(&c->io, conn_io_cb);
+    ev_set_cb(&c->timer, conn_timer_cb);
+    c->proto->start(c);
+}
+
 void conn_start(struct conn *c)
 {
-    c->proto->start(c);
+    /* The PROXY header comes first on the wire, before anything a
+     * transport (TLS) or the protocol reads. */
+    if (c->proxy_protocol)
+        conn_pp_start(c, conn_stage_next);
+    else
+        c->proto->start(c);
+}
+
+const struct sockaddr *conn_local_addr(struct conn *c)
+{
+    socklen_t len = sizeof c->local;
+
+    if (c->local.sin6_family == 0 && getsockname(c->x.fd, (struct sockaddr *)&c->local, &len) < 0) {
+        c->local.sin6_family = 0;
+        return NULL;
+    }
+    return (const struct sockaddr *)&c->local;
 }
 
 void conn_free(struct conn *c)

@@ -22,8 +22,10 @@
 
 #include "balance.h"
 #include "event.h"
+#include "health_settings.h"
 #include "health_state.h"
 #include "log.h"
+#include "proxy_proto.h"
 #include "tls_ctx.h"
 #include "xprt.h"
 
@@ -32,22 +34,6 @@
 #define CHECK_RESP_MAX 256
 
 enum check_phase { PHASE_IDLE = 0, PHASE_CONNECTING, PHASE_HANDSHAKE, PHASE_SENDING, PHASE_RECEIVING };
-
-/* A pool's check settings, copied so that they outlive its config. */
-struct check_settings {
-    enum check_kind kind;
-    char *request;              /* CHECK_HTTP: the whole request, else NULL */
-    size_t request_len;
-    unsigned expect_lo, expect_hi;
-    uint64_t interval_ms;
-    uint64_t timeout_ms;
-    unsigned rise, fall;
-    /* A pool that speaks TLS is checked over TLS: a TCP check passes when
-     * the handshake (verification included) does. */
-    struct ssl_ctx_st *tls;     /* a reference on the generation's context, or NULL */
-    char sni[256];
-    int verify;
-};
 
 struct health_check {
     struct server *srv;
@@ -58,7 +44,9 @@ struct health_check {
     int fd;                     /* -1 when no check is in progress */
     struct xprt x;              /* over fd when the pool speaks TLS (x.ssl set) */
     enum check_phase phase;
-    size_t sent;
+    unsigned char pp[PP_ENCODE_MAX]; /* send-proxy: the header this check sends first */
+    size_t pp_len;
+    size_t sent;                /* of pp, then of the request */
     char resp[CHECK_RESP_MAX];
     size_t resp_len;
     double started;             /* ev_time() at the start of the check */
@@ -382,9 +370,39 @@ static void check_handshake(struct health_check *hc)
     ev_io_start(health.loop, &hc->io);
 }
 
+/* send-proxy on the checks too, as HAProxy's check-send-proxy: a server
+ * that expects the header refuses a connection without one.  There is no
+ * client: v2 says LOCAL (the spec's own case of a proxy's health check),
+ * v1, which has no LOCAL, gives the check connection's own endpoints (as
+ * HAProxy does), so the server sees the real ones either way. */
+static void check_proxy_header(struct health_check *hc)
+{
+    struct sockaddr_storage local;
+    socklen_t len = sizeof local;
+    const struct sockaddr *src = NULL, *dst = NULL;
+
+    hc->pp_len = 0;
+    if (!hc->set.send_proxy)
+        return;
+    if (hc->set.send_proxy == 1 && getsockname(hc->fd, (struct sockaddr *)&local, &len) == 0) {
+        src = (const struct sockaddr *)&local;
+        dst = (const struct sockaddr *)&hc->srv->addr.sa;
+    }
+    hc->pp_len = pp_encode(hc->set.send_proxy, hc->pp, sizeof hc->pp, src, dst);
+}
+
 static void check_on_connected(struct health_check *hc)
 {
+    check_proxy_header(hc);
+    hc->sent = 0;
     if (hc->set.tls) {
+        /* The PROXY header goes first, in clear, then the handshake.  A
+         * few hundred bytes into a socket just connected: all at once. */
+        if (hc->pp_len && send(hc->fd, hc->pp, hc->pp_len, MSG_NOSIGNAL) != (ssize_t)hc->pp_len) {
+            check_fail_errno(hc, "send", errno ? errno : EAGAIN);
+            return;
+        }
+        hc->pp_len = 0;
         char ip[CONFIG_ADDR_TEXT_MAX] = ""; /* without a name, the address is verified */
         if (!hc->set.sni[0])
             server_addr_ip(&hc->srv->addr.sa, ip, sizeof ip);
@@ -396,18 +414,19 @@ static void check_on_connected(struct health_check *hc)
         check_handshake(hc);
         return;
     }
-    if (hc->set.kind != CHECK_HTTP) {
+    if (hc->set.kind != CHECK_HTTP && hc->pp_len == 0) {
         check_done(hc, 1, "connect ok");
         return;
     }
     hc->phase = PHASE_SENDING;
-    hc->sent = 0;
 }
 
 static void check_send(struct health_check *hc)
 {
+    size_t total = hc->pp_len + hc->set.request_len;
     ssize_t n;
     if (hc->x.ssl) {
+        /* (the PROXY header went before the handshake) */
         size_t sent = hc->sent;
         n = xprt_send(&hc->x, hc->set.request, &sent, hc->set.request_len) < 0 ? -1 : (ssize_t)(sent - hc->sent);
         if (n == 0) {
@@ -415,7 +434,10 @@ static void check_send(struct health_check *hc)
             errno = EAGAIN;
         }
     } else {
-        n = send(hc->fd, hc->set.request + hc->sent, hc->set.request_len - hc->sent, MSG_NOSIGNAL);
+        const char *from = hc->sent < hc->pp_len ? (const char *)hc->pp + hc->sent
+                                                  : hc->set.request + (hc->sent - hc->pp_len);
+        size_t left = hc->sent < hc->pp_len ? hc->pp_len - hc->sent : total - hc->sent;
+        n = send(hc->fd, from, left, MSG_NOSIGNAL);
     }
 
     if (n < 0) {
@@ -428,8 +450,13 @@ static void check_send(struct health_check *hc)
         return;
     }
     hc->sent += (size_t)n;
-    if (hc->sent < hc->set.request_len)
+    if (hc->sent < total)
         return;
+    /* A TCP check passes once connected; the header was only owed. */
+    if (hc->set.kind != CHECK_HTTP) {
+        check_done(hc, 1, "connect ok");
+        return;
+    }
     hc->phase = PHASE_RECEIVING;
     hc->resp_len = 0;
     ev_io_stop(health.loop, &hc->io);
@@ -593,64 +620,6 @@ static void recovery_arm(struct health_check *hc)
     tick_once(hc, ms_to_s(hc->set.interval_ms));
 }
 
-static void settings_free(struct check_settings *set)
-{
-    free(set->request);
-    set->request = NULL;
-    SSL_CTX_free(set->tls);
-    set->tls = NULL;
-}
-
-static int settings_from(struct check_settings *set, const struct config_pool *cp, SSL_CTX *tls,
-                         const struct server *srv)
-{
-    const char *host = cp->check_host[0] ? cp->check_host : srv->addr.text;
-    char named[CONFIG_HOST_MAX + 8];
-    int n;
-
-    if (!cp->check_host[0] && srv->host[0]) { /* the name, whatever it resolves to */
-        snprintf(named, sizeof named, "%s:%u", srv->host, srv->port);
-        host = named;
-    }
-    memset(set, 0, sizeof *set);
-    set->kind = cp->check;
-    set->expect_lo = cp->expect_lo;
-    set->expect_hi = cp->expect_hi;
-    set->interval_ms = cp->interval_ms ? cp->interval_ms : 2000;
-    set->timeout_ms = cp->check_timeout_ms ? cp->check_timeout_ms : 1000;
-    set->rise = cp->rise;
-    set->fall = cp->fall;
-    if (tls && SSL_CTX_up_ref(tls)) {
-        set->tls = tls;
-        set->verify = cp->tls.verify;
-        /* As requests do: the pool's name, else the server's host name. */
-        snprintf(set->sni, sizeof set->sni, "%s", cp->tls.sni[0] ? cp->tls.sni : srv->host);
-    }
-    if (set->kind != CHECK_HTTP)
-        return 0;
-    n = asprintf(&set->request,
-                 "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
-                 "User-Agent: proxy-check\r\n\r\n",
-                 cp->check_path[0] ? cp->check_path : "/", host);
-    if (n < 0) {
-        set->request = NULL;
-        return -1;
-    }
-    set->request_len = (size_t)n;
-    return 0;
-}
-
-static int settings_equal(const struct check_settings *a, const struct check_settings *b)
-{
-    if (a->kind != b->kind || a->expect_lo != b->expect_lo || a->expect_hi != b->expect_hi ||
-        a->interval_ms != b->interval_ms || a->timeout_ms != b->timeout_ms ||
-        a->rise != b->rise || a->fall != b->fall || a->tls != b->tls)
-        return 0;
-    if (!a->request || !b->request)
-        return a->request == b->request;
-    return strcmp(a->request, b->request) == 0;
-}
-
 static struct health_check *check_new(struct server *srv, struct check_settings *set)
 {
     struct health_check *hc = calloc(1, sizeof *hc);
@@ -674,7 +643,7 @@ static void check_free(struct health_check *hc)
 {
     tick_stop(hc);
     hc->srv->check = NULL;
-    settings_free(&hc->set);
+    health_settings_free(&hc->set);
     free(hc);
 }
 
@@ -695,7 +664,7 @@ static void apply_new(struct server *srv, struct check_settings *set, size_t i, 
     if (!hc) {
         log_errorx("health: out of memory, server %s/%s is not checked", srv->pool_name,
                    srv->name);
-        settings_free(set);
+        health_settings_free(set);
         return;
     }
     hc->seen = 1;
@@ -712,12 +681,12 @@ static void apply_existing(struct health_check *hc, struct check_settings *set, 
                            size_t n)
 {
     hc->seen = 1;
-    if (settings_equal(&hc->set, set)) {
-        settings_free(set);
+    if (health_settings_equal(&hc->set, set)) {
+        health_settings_free(set);
         return;
     }
     tick_stop(hc);
-    settings_free(&hc->set);
+    health_settings_free(&hc->set);
     hc->set = *set;
     tick_start(hc, stagger(set, i, n));
     if (hc->set.kind == CHECK_OFF && atomic_load(&hc->srv->state) == SRV_DOWN)
@@ -734,7 +703,7 @@ static void apply_pool(const struct runtime *rt, const struct pool *pool)
         struct server *srv = pool->servers[i];
         struct check_settings set;
 
-        if (settings_from(&set, pool->cfg, tls, srv) < 0) {
+        if (health_settings_from(&set, pool->cfg, tls, srv) < 0) {
             log_errorx("health: out of memory, server %s/%s keeps its settings",
                        srv->pool_name, srv->name);
             if (srv->check)

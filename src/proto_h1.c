@@ -348,6 +348,7 @@ static void txn_new(struct h1_session *s)
         return;
     }
     s->t = t;
+    t->client = &s->c;
 }
 
 /* An error before a txn exists (bad head, timeouts while reading it). */

@@ -192,6 +192,7 @@ static const struct {
     { "cut_client", &metrics.cut_client },
     { "cut_server", &metrics.cut_server },
     { "cut_shutdown", &metrics.cut_shutdown },
+    { "proxy_protocol_invalid", &metrics.proxy_protocol_invalid },
 };
 
 /* ---- JSON ------------------------------------------------------------------------ */

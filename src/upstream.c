@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "proxy_proto.h"
 #include "slab.h"
 #include "worker.h"
 
@@ -233,6 +234,32 @@ void upstream_park(struct upstream_conn *uc)
         list->head->prev = uc;
     list->head = uc;
     list->count++;
+}
+
+/* The header goes on the socket itself, not through the transport: it
+ * precedes whatever the transport says (a TLS ClientHello follows it on
+ * the wire), and it goes at once, before the request is queued behind it.
+ * A socket that just connected has its whole send buffer free, so the
+ * few bytes are taken in one call; anything less is a failed attempt. */
+int upstream_send_proxy_header(struct upstream_conn *uc, int version, const struct sockaddr *src,
+                               const struct sockaddr *dst)
+{
+    unsigned char hdr[PP_ENCODE_MAX];
+    size_t len = pp_encode(version, hdr, sizeof hdr, src, dst);
+    ssize_t n;
+
+    if (len == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    do
+        n = send(uc->x.fd, hdr, len, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)len)
+        return 0;
+    if (n >= 0)
+        errno = EAGAIN;
+    return -1;
 }
 
 static void sweep_server(struct worker *w, struct server *srv, uint64_t cutoff, int all)

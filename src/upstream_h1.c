@@ -76,6 +76,19 @@ static struct upstream_tls pool_tls(const struct txn *t)
     return tls;
 }
 
+/* send-proxy: the server takes the PROXY header as the client of the
+ * whole connection, so a connection carries one client's requests only
+ * and is never pooled (HAProxy marks such connections private).  Reusing
+ * one for "the same client address" would give a second connection from
+ * that address the first one's source port: behind a carrier-grade NAT
+ * the port is what tells subscribers apart, and the backends' logs would
+ * blame the wrong one.  The cost is one connect per request to servers
+ * that asked for the header. */
+static int send_proxy(const struct txn *t)
+{
+    return t->pool->cfg->send_proxy;
+}
+
 static int up_start(struct txn *t)
 {
 
@@ -83,7 +96,9 @@ static int up_start(struct txn *t)
      * connection (upstream.h): the server's idle close cannot race it. */
     uint64_t max_idle = http_method_idempotent(t->method) ? UPSTREAM_ANY_AGE : upstream_reuse_window_ms(t->srv);
     struct upstream_tls tls = pool_tls(t);
-    t->up = t->fresh_conn ? NULL : upstream_take_idle(t->w, t->srv, max_idle, &tls);
+    /* A connection idle from before a reload turned send-proxy on has
+     * no header: never taken then either. */
+    t->up = t->fresh_conn || send_proxy(t) ? NULL : upstream_take_idle(t->w, t->srv, max_idle, &tls);
     if (t->up) {
         attach_upstream(t);
         return 0;
@@ -108,7 +123,7 @@ static int up_may_have_reached(const struct txn *t)
 
 static void up_done(struct txn *t, int reuse)
 {
-    if (reuse)
+    if (reuse && !send_proxy(t))
         upstream_park(t->up);
     else
         upstream_close(t->up);
@@ -387,6 +402,19 @@ static void up_read(struct txn *t)
 
 static void splice_in(struct txn *t);
 
+/* The client's address and the one it connected to (after a PROXY
+ * header of its own, the ones that header gave). */
+static int send_proxy_header(struct txn *t)
+{
+    const struct sockaddr *src = NULL, *dst = NULL;
+
+    if (t->client) {
+        src = (const struct sockaddr *)&t->client->peer;
+        dst = conn_local_addr(t->client);
+    }
+    return upstream_send_proxy_header(t->up, send_proxy(t), src, dst);
+}
+
 static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct txn *t = io->data;
@@ -398,6 +426,13 @@ static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents)
         if (err) {
             char reason[96];
             snprintf(reason, sizeof reason, "connect error: %s", strerror(err));
+            txn_attempt_failed(t, reason, 1, 502);
+            t->sink->proceed(t->sink_ctx);
+            return;
+        }
+        if (send_proxy(t) && send_proxy_header(t) < 0) {
+            char reason[96];
+            snprintf(reason, sizeof reason, "send-proxy: %s", strerror(errno));
             txn_attempt_failed(t, reason, 1, 502);
             t->sink->proceed(t->sink_ctx);
             return;

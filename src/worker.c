@@ -514,6 +514,16 @@ static void pin_workers(unsigned n)
     log_info("cpu-affinity: workers 0-%u on CPUs %s", n - 1, list);
 }
 
+/* The listen line of cfg for addr says proxy-protocol (the set was
+ * opened from that config: the line is there). */
+static int listen_wants_proxy_protocol(const struct config *cfg, const struct config_addr *addr)
+{
+    for (size_t i = 0; i < cfg->nlistens; i++)
+        if (config_addr_equal(&cfg->listens[i].addr, addr))
+            return cfg->listens[i].proxy_protocol;
+    return 0;
+}
+
 static struct worker_update *update_for(unsigned k, struct runtime *rt, const struct listen_set *set)
 {
     struct worker_update *u = calloc(1, sizeof *u);
@@ -531,6 +541,7 @@ static struct worker_update *update_for(unsigned k, struct runtime *rt, const st
             b->counters = rt->tls->counters[i];
         }
         b->redirect_https = i < rt->cfg->nlistens && rt->cfg->listens[i].redirect_https;
+        b->proxy_protocol = listen_wants_proxy_protocol(rt->cfg, &set->addrs[i]);
     }
     return u;
 }

@@ -21,7 +21,7 @@ FUZZ_DIR       := tests/fuzz
 FUZZ_BUILD      = $(BUILD)/fuzz
 FUZZ_SECONDS   ?= 60
 FUZZ_OPTS      ?=
-FUZZ_NAMES     := request config
+FUZZ_NAMES     := request config proxy_proto
 FUZZ_CLANG     ?= $(firstword $(shell command -v clang-14 clang 2>/dev/null) clang)
 
 # What each harness links: only the modules it exercises.
@@ -29,6 +29,8 @@ FUZZ_request_SRCS := src/http.c src/sticky_cookie.c
 FUZZ_request_LL   := llhttp api http
 FUZZ_config_SRCS  := $(sort $(wildcard src/config*.c)) src/host_match.c src/log.c
 FUZZ_config_LL    :=
+FUZZ_proxy_proto_SRCS := src/proxy_proto.c
+FUZZ_proxy_proto_LL   :=
 
 FUZZ_HDRS      := $(wildcard include/*.h)
 FUZZ_LF_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -67,6 +69,9 @@ $(FUZZ_BUILD)/fuzz_request: $(call fuzz_objs,request,lf)
 $(FUZZ_BUILD)/fuzz_config: $(call fuzz_objs,config,lf)
 	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpthread
 
+$(FUZZ_BUILD)/fuzz_proxy_proto: $(call fuzz_objs,proxy_proto,lf)
+	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpthread
+
 # ---- replay build ($(CC), no libFuzzer) ---------------------------------------------------
 $(FUZZ_BUILD)/rp/src/%.o: src/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
 	@mkdir -p $(dir $@)
@@ -84,6 +89,9 @@ $(FUZZ_BUILD)/replay_request: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,request
 	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
 
 $(FUZZ_BUILD)/replay_config: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,config,rp)
+	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
+
+$(FUZZ_BUILD)/replay_proxy_proto: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,proxy_proto,rp)
 	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
 
 # ---- targets ------------------------------------------------------------------------------

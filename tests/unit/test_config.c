@@ -536,9 +536,12 @@ Test(config_errors, wrong_argument_counts)
 {
     expect_error("workers" TAIL,
                  "t.conf:1: workers: wrong number of arguments (expected \"workers N|auto\")");
+    expect_error("listen" TAIL,
+                 "t.conf:1: listen: wrong number of arguments (expected \"listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | "
+                 "redirect https] [proxy-protocol]\")");
     expect_error("listen 127.0.0.1:1 127.0.0.1:2" TAIL,
-                 "t.conf:1: listen: unexpected \"127.0.0.1:2\" (expected tls PATH, alpn LIST, client-ca FILE or "
-                 "redirect https)");
+                 "t.conf:1: listen: unexpected \"127.0.0.1:2\" (expected tls PATH, alpn LIST, client-ca FILE, "
+                 "proxy-protocol or redirect https)");
     expect_error("timeout client" TAIL,
                  "t.conf:1: timeout: wrong number of arguments (expected \"timeout "
                  "connect|client|keep-alive|server|queue|shutdown DURATION\")");
@@ -715,7 +718,7 @@ Test(config_errors, unexpected_braces)
     expect_error("{\n workers 3\n}" TAIL, "t.conf:1: unexpected \"{\"");
     expect_error("listen 127.0.0.1:8081 {\n}" TAIL,
                  "t.conf:1: listen: unexpected \"{\" (expected \"listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | "
-                 "redirect https]\")");
+                 "redirect https] [proxy-protocol]\")");
     expect_error("pool web\n" TAIL,
                  "t.conf:1: pool: missing \"{\" at the end of the line (expected \"pool NAME {\")");
 }
@@ -1010,4 +1013,39 @@ Test(config_errors, resolve_interval)
                  "t.conf:1: resolve: wrong number of arguments (expected \"resolve interval DURATION\")");
     expect_error("resolve interval 1s\nresolve interval 2s" TAIL,
                  "t.conf:2: duplicate \"resolve interval\" (first defined at line 1)");
+}
+
+/* ---- PROXY protocol: listen ADDR proxy-protocol, send-proxy v1|v2 ------------------- */
+
+Test(config, listen_proxy_protocol_and_send_proxy)
+{
+    struct config *cfg = parse_ok(
+        "listen 127.0.0.1:8080 proxy-protocol\n"
+        "listen 127.0.0.1:8081\n"
+        "pool a {\n    send-proxy v2\n    server a1 127.0.0.1:9001\n}\n"
+        "pool b {\n    send-proxy v1\n    server b1 127.0.0.1:9002\n}\n"
+        "pool c {\n    server c1 127.0.0.1:9003\n}\n"
+        "route default pool a\n");
+    cr_assert_eq(cfg->nlistens, 2);
+    cr_assert_eq(cfg->listens[0].proxy_protocol, 1);
+    cr_assert_eq(cfg->listens[0].line, 1);
+    cr_assert_str_eq(cfg->listens[0].addr.text, "127.0.0.1:8080");
+    cr_assert_eq(cfg->listens[1].proxy_protocol, 0);
+    cr_assert_eq(cfg->pools[0].send_proxy, 2);
+    cr_assert_eq(cfg->pools[1].send_proxy, 1);
+    cr_assert_eq(cfg->pools[2].send_proxy, 0);
+    config_free(cfg);
+}
+
+Test(config_errors, listen_options_and_send_proxy)
+{
+    expect_error("listen 127.0.0.1:8081 proxy" TAIL,
+                 "t.conf:1: listen: unexpected \"proxy\" (expected tls PATH, alpn LIST, client-ca FILE, proxy-protocol or "
+                 "redirect https)");
+    expect_error("listen 127.0.0.1:8081 proxy-protocol proxy-protocol" TAIL,
+                 "t.conf:1: listen: \"proxy-protocol\" given twice");
+    expect_error("listen 127.0.0.1:8080\npool p {\n send-proxy v3\n server s 127.0.0.1:9000\n}\n",
+                 "t.conf:3: send-proxy: expected v1 or v2, got \"v3\"");
+    expect_error("listen 127.0.0.1:8080\npool p {\n send-proxy\n server s 127.0.0.1:9000\n}\n",
+                 "t.conf:3: send-proxy: wrong number of arguments (expected \"send-proxy v1|v2\")");
 }

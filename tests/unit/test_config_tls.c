@@ -68,8 +68,8 @@ Test(config_tls, listen_options)
 Test(config_tls, listen_option_errors)
 {
     expect_error("listen 127.0.0.1:8443 tls" POOL,
-                 "/etc/proxy/t.conf:1: listen: unexpected \"tls\" (expected tls PATH, alpn LIST, client-ca FILE or "
-                 "redirect https)");
+                 "/etc/proxy/t.conf:1: listen: unexpected \"tls\" (expected tls PATH, alpn LIST, client-ca FILE, "
+                 "proxy-protocol or redirect https)");
     expect_error("listen 127.0.0.1:8443 alpn http/1.1" POOL,
                  "/etc/proxy/t.conf:1: listen: alpn needs tls PATH on the same line");
     expect_error("listen 127.0.0.1:8443 tls a.pem alpn spdy/3" POOL,
@@ -77,8 +77,8 @@ Test(config_tls, listen_option_errors)
     expect_error("listen 127.0.0.1:8443 tls a.pem redirect https" POOL,
                  "/etc/proxy/t.conf:1: listen: redirect https on a TLS listener would redirect to itself");
     expect_error("listen 127.0.0.1:8080 redirect http" POOL,
-                 "/etc/proxy/t.conf:1: listen: unexpected \"redirect\" (expected tls PATH, alpn LIST, client-ca FILE "
-                 "or redirect https)");
+                 "/etc/proxy/t.conf:1: listen: unexpected \"redirect\" (expected tls PATH, alpn LIST, client-ca FILE, "
+                 "proxy-protocol or redirect https)");
 }
 
 Test(config_tls, global_settings)
