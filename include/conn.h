@@ -55,6 +55,7 @@ struct conn {
     double deadline;               /* when the current state times out */
     double timer_at;               /* when the libev timer is armed to fire */
     struct sockaddr_in6 peer;      /* the client's address (v4 or v6) */
+    uint64_t client_key;           /* counted by limit client-conns (admit.h), or CLIENT_KEY_NONE */
 };
 
 /* A connection for a socket accepted on a listener with bind

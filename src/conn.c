@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "metrics.h"
 #include "worker.h"
 
@@ -52,12 +53,20 @@ struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, 
                       socklen_t len, conn_closed_fn on_closed)
 {
     const struct conn_proto *proto = choose_proto(bind);
-    struct conn *c = calloc(1, proto->size);
-
-    if (!c) {
+    uint64_t client;
+    /* limit client-conns: refused before anything is allocated for it. */
+    if (admit_conn_open(w->rt, addr, &client) < 0) {
         close(fd);
         return NULL;
     }
+    struct conn *c = calloc(1, proto->size);
+
+    if (!c) {
+        admit_conn_close(client);
+        close(fd);
+        return NULL;
+    }
+    c->client_key = client;
     c->w = w;
     c->proto = proto;
     c->on_closed = on_closed;
@@ -88,6 +97,7 @@ void conn_free(struct conn *c)
     ev_io_stop(loop, &c->io);
     ev_timer_stop(loop, &c->timer);
     xprt_close(&c->x);
+    admit_conn_close(c->client_key);
     c->on_closed(c);
     free(c);
 }
