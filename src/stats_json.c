@@ -15,6 +15,7 @@
 #include "balance.h"
 #include "health.h"
 #include "metrics.h"
+#include "stats_admit.h"
 #include "worker.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
@@ -322,7 +323,9 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
             stats_buf_append(b, ",", 1);
         json_pool(b, &rt->pools[i], now, removed, nremoved);
     }
-    stats_buf_puts(b, "]}\n");
+    stats_buf_puts(b, "]");
+    stats_admit_json(b, rt);
+    stats_buf_puts(b, "}\n");
     return b->oom ? -1 : 0;
 }
 
@@ -518,5 +521,6 @@ int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
     prom_per_pool(b, rt, "proxy_pool_standby_active",
                   "1 while a pool's standby servers take traffic.", pool_standby_active);
     prom_histogram(b);
+    stats_admit_prom(b, rt);
     return b->oom ? -1 : 0;
 }

@@ -19,6 +19,7 @@
 #include "error_page.h"
 #include "fixtures.h"
 #include "http.h"
+#include "stats_admit.h"
 #include "token_bucket.h"
 
 #define SEC 1000000000ull
@@ -451,4 +452,30 @@ Test(error_page, a_page_is_served_as_html_with_retry_after)
     cr_assert_eq(error_page_render(rt->cfg, 429, 7, out, 40), 0, "too small a buffer gives 0");
     runtime_release(rt);
     unlink(path);
+}
+
+/* ---- stats ------------------------------------------------------------------------------- */
+
+Test(stats_admit, routes_with_their_priority_requests_and_limited)
+{
+    struct runtime *rt = fixture_runtime(POOL "route host shop.example path /checkout/ pool web priority high\n"
+                                              "route default pool web\n");
+    atomic_store(&rt->routes[0].requests, 7);
+    atomic_store(&rt->routes[0].limited, 2);
+    struct stats_buf b;
+    stats_buf_init(&b);
+    stats_admit_json(&b, rt);
+    cr_assert(strstr(b.data, ",\"routes\":[{\"match\":\"host shop.example path /checkout/\",\"pool\":\"web\","
+                             "\"priority\":\"high\",\"requests\":7,\"limited\":2},{\"match\":\"default\","
+                             "\"pool\":\"web\",\"priority\":\"normal\",\"requests\":0,\"limited\":0}]"),
+              "%s", b.data);
+    cr_assert(strstr(b.data, ",\"limits\":{\"clients_tracked\":"), "%s", b.data);
+    stats_buf_reset(&b);
+    stats_admit_prom(&b, rt);
+    cr_assert(strstr(b.data, "proxy_limited_total{route=\"host shop.example path /checkout/\",reason=\"rate\"} 2\n"),
+              "%s", b.data);
+    cr_assert(strstr(b.data, "proxy_limited_total{route=\"\",reason=\"client-conns\"} "), "%s", b.data);
+    cr_assert(strstr(b.data, "\nproxy_clients_tracked "), "%s", b.data);
+    stats_buf_free(&b);
+    runtime_release(rt);
 }
