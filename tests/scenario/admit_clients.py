@@ -23,7 +23,7 @@ import time
 
 
 def request(port, src, path, headers):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(src, 0))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(src, 0))
     try:
         c.request("GET", path, headers=headers)
         r = c.getresponse()
