@@ -17,9 +17,14 @@
  * leaves it and returns the nanoseconds until a token is there (> 0). */
 static inline uint64_t token_bucket_take(uint64_t *tat, uint64_t now, uint64_t interval, uint64_t burst)
 {
+    uint64_t room = interval * burst;   /* how far ahead of now a full burst reaches */
+    /* Further ahead than a whole burst only when the clock went back (a
+     * wall clock set back): start over full rather than refuse the client
+     * until the clock catches up. */
+    if (*tat > now && *tat - now > room)
+        *tat = now;
     uint64_t base = *tat > now ? *tat : now;
     uint64_t next = base + interval;
-    uint64_t room = interval * burst;   /* how far ahead of now a full burst reaches */
 
     if (next - now <= room) {
         *tat = next;

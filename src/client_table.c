@@ -15,13 +15,20 @@
  * bound on memory wins). */
 #define CT_EVICT_SCAN 8
 
+/* Requests of a client seen again within this long of its last move to
+ * the front leave the LRU list alone: a busy client costs no writes to its
+ * neighbours' entries, and the eviction order is exact to this much. */
+#define CT_RELINK_MS 1000
+
+/* 40 bytes: a client's state, its hash chain and its place in the LRU. */
 struct ct_entry {
     uint64_t key;
     uint64_t tat;          /* token bucket (token_bucket.h) */
-    uint64_t limited;      /* refusals */
+    uint32_t limited;      /* refusals (saturating) */
     uint32_t conns;        /* connections held */
     uint32_t hnext;        /* hash chain */
     uint32_t lru_prev, lru_next; /* towards the most / least recently seen */
+    uint32_t seen_ms;      /* when last moved to the front (wrapping ms) */
 };
 
 struct ct_shard {
@@ -162,17 +169,30 @@ static uint32_t take_slot(const struct client_table *ct, struct ct_shard *sh)
     return victim;
 }
 
-/* The entry of `key` (made when missing and `create`), now the most
- * recently seen; CT_NIL when missing and not made. */
-static uint32_t lookup(const struct client_table *ct, struct ct_shard *sh, uint64_t key, uint64_t h, int create)
+/* How a lookup moves the entry in the LRU order. */
+enum ct_touch {
+    CT_TOUCH_TIMED,   /* a request at now_ms: to the front unless moved within CT_RELINK_MS */
+    CT_TOUCH_ALWAYS,  /* a connection opens: to the front */
+    CT_TOUCH_NEVER,   /* a connection closes: where it is */
+};
+
+/* The entry of `key` (made when missing and `create`, at the front),
+ * moved as `touch` says; CT_NIL when missing and not made. */
+static uint32_t lookup(const struct client_table *ct, struct ct_shard *sh, uint64_t key, uint64_t h, int create,
+                       enum ct_touch touch, uint32_t now_ms)
 {
     uint32_t bucket = (uint32_t)h & sh->mask;
     for (uint32_t i = sh->buckets[bucket]; i != CT_NIL; i = sh->e[i].hnext) {
-        if (sh->e[i].key == key) {
-            if (sh->lru_head != i) {
+        struct ct_entry *e = &sh->e[i];
+        if (e->key == key) {
+            int move = touch == CT_TOUCH_ALWAYS ||
+                       (touch == CT_TOUCH_TIMED && now_ms - e->seen_ms >= CT_RELINK_MS);
+            if (move && sh->lru_head != i) {
                 lru_unlink(sh, i);
                 lru_push_front(sh, i);
             }
+            if (move && touch == CT_TOUCH_TIMED)
+                e->seen_ms = now_ms;
             return i;
         }
     }
@@ -182,6 +202,7 @@ static uint32_t lookup(const struct client_table *ct, struct ct_shard *sh, uint6
     struct ct_entry *e = &sh->e[i];
     memset(e, 0, sizeof *e);
     e->key = key;
+    e->seen_ms = now_ms;
     e->hnext = sh->buckets[bucket];
     sh->buckets[bucket] = i;
     lru_push_front(sh, i);
@@ -202,9 +223,9 @@ uint64_t client_table_rate(struct client_table *ct, uint64_t key, uint64_t now_n
     struct ct_shard *sh = shard_of(ct, h);
 
     pthread_spin_lock(&sh->lock);
-    struct ct_entry *e = &sh->e[lookup(ct, sh, key, h, 1)];
+    struct ct_entry *e = &sh->e[lookup(ct, sh, key, h, 1, CT_TOUCH_TIMED, (uint32_t)(now_ns / 1000000))];
     uint64_t wait = token_bucket_take(&e->tat, now_ns, interval_ns, burst);
-    if (wait)
+    if (wait && e->limited < UINT32_MAX)
         e->limited++;
     pthread_spin_unlock(&sh->lock);
     return wait;
@@ -217,9 +238,10 @@ int client_table_conn_open(struct client_table *ct, uint64_t key, unsigned max)
     int rc = 0;
 
     pthread_spin_lock(&sh->lock);
-    struct ct_entry *e = &sh->e[lookup(ct, sh, key, h, 1)];
+    struct ct_entry *e = &sh->e[lookup(ct, sh, key, h, 1, CT_TOUCH_ALWAYS, 0)];
     if (e->conns >= max) {
-        e->limited++;
+        if (e->limited < UINT32_MAX)
+            e->limited++;
         rc = -1;
     } else {
         e->conns++;
@@ -234,7 +256,7 @@ void client_table_conn_close(struct client_table *ct, uint64_t key)
     struct ct_shard *sh = shard_of(ct, h);
 
     pthread_spin_lock(&sh->lock);
-    uint32_t i = lookup(ct, sh, key, h, 0);
+    uint32_t i = lookup(ct, sh, key, h, 0, CT_TOUCH_NEVER, 0);
     if (i != CT_NIL && sh->e[i].conns > 0)
         sh->e[i].conns--;
     pthread_spin_unlock(&sh->lock);

@@ -239,7 +239,9 @@ int txn_admit(struct txn *t, const void *peer, const char *buf, const struct htt
     client_addr_from_sockaddr(peer, &peer_addr);
     if (admit_client_of(cfg, &peer_addr, buf, h, &client))
         client_addr_format(&client, t->client_ip, sizeof t->client_ip);
-    uint64_t wait = admit_rate(cfg, &client, admit_now_ns());
+    /* The request's start (ev_now, already read): no clock call per
+     * request; the bucket copes with a wall clock set back. */
+    uint64_t wait = admit_rate(cfg, &client, (uint64_t)(t->t_start * 1e9));
     if (!wait)
         return 0;
     t->retry_after = token_bucket_retry_after_s(wait);

@@ -69,6 +69,19 @@ Test(token_bucket, a_refused_request_takes_no_token)
     cr_assert_eq(token_bucket_take(&tat, now + SEC, interval, 1), 0, "hammering did not push the token back");
 }
 
+Test(token_bucket, a_clock_set_back_starts_the_bucket_over_full)
+{
+    uint64_t tat = 0, now = 1000 * SEC, interval = SEC;
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(token_bucket_take(&tat, now, interval, 3), 0);
+    cr_assert_neq(token_bucket_take(&tat, now, interval, 3), 0);
+    /* An hour back: not an hour of 429s. */
+    now -= 3600 * SEC;
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(token_bucket_take(&tat, now, interval, 3), 0);
+    cr_assert_neq(token_bucket_take(&tat, now, interval, 3), 0);
+}
+
 Test(token_bucket, retry_after_is_whole_seconds_rounded_up_at_least_one)
 {
     uint64_t tat = 0, now = 10 * SEC, interval = 60 * SEC / 6; /* 6/m: one per 10 s */
@@ -107,21 +120,43 @@ Test(client_table, the_least_recently_seen_is_evicted_first)
         struct in6_addr a = addr(text);
         k[i] = client_key(&a);
     }
-    /* Each of the three spends its only token. */
+    /* Each of the three spends its only token, a second apart (the LRU
+     * order is kept to the second). */
     for (int i = 0; i < 3; i++)
-        cr_assert_eq(client_table_rate(ct, k[i], SEC, 100 * SEC, 1), 0);
+        cr_assert_eq(client_table_rate(ct, k[i], (uint64_t)(1 + i) * SEC, 100 * SEC, 1), 0);
     /* k0 seen again (refused): k1 is now the least recently seen. */
-    cr_assert_neq(client_table_rate(ct, k[0], SEC, 100 * SEC, 1), 0);
+    cr_assert_neq(client_table_rate(ct, k[0], 4 * SEC, 100 * SEC, 1), 0);
     /* A fourth client takes k1's place. */
-    cr_assert_eq(client_table_rate(ct, k[3], SEC, 100 * SEC, 1), 0);
+    cr_assert_eq(client_table_rate(ct, k[3], 5 * SEC, 100 * SEC, 1), 0);
     client_table_stats(ct, &st);
     cr_assert_eq(st.tracked, 3);
     cr_assert_eq(st.capacity, 3);
     cr_assert_eq(st.evictions, 1);
-    /* k1 comes back with a full bucket (it was forgotten), k0 and k2 are
-     * still empty. */
-    cr_assert_neq(client_table_rate(ct, k[0], SEC, 100 * SEC, 1), 0);
-    cr_assert_eq(client_table_rate(ct, k[1], SEC, 100 * SEC, 1), 0, "k1 was the one evicted");
+    /* k0 and k2 are still empty; k1 comes back with a full bucket (it was
+     * forgotten), evicting k2, now the least recently seen. */
+    cr_assert_neq(client_table_rate(ct, k[0], 6 * SEC, 100 * SEC, 1), 0);
+    cr_assert_eq(client_table_rate(ct, k[1], 7 * SEC, 100 * SEC, 1), 0, "k1 was the one evicted");
+    cr_assert_eq(client_table_rate(ct, k[2], 8 * SEC, 100 * SEC, 1), 0, "then k2 (evicting k3)");
+    cr_assert_neq(client_table_rate(ct, k[0], 9 * SEC, 100 * SEC, 1), 0, "k0, seen since, stayed");
+    client_table_free(ct);
+}
+
+Test(client_table, a_busy_client_keeps_its_place_to_the_second)
+{
+    struct client_table *ct = client_table_new(2, 1, 1);
+    struct in6_addr a = addr("192.0.2.1"), b = addr("192.0.2.2"), c = addr("192.0.2.3");
+    cr_assert_eq(client_table_rate(ct, client_key(&a), 10 * SEC, SEC, 100), 0);
+    cr_assert_eq(client_table_rate(ct, client_key(&b), 10 * SEC + 1, SEC, 100), 0);
+    /* a again within the same second: not moved, still the least recent. */
+    cr_assert_eq(client_table_rate(ct, client_key(&a), 10 * SEC + 2, SEC, 100), 0);
+    cr_assert_eq(client_table_rate(ct, client_key(&c), 10 * SEC + 3, SEC, 100), 0);
+    /* c evicted a: a new a has a full bucket of 100 again... */
+    for (int i = 0; i < 100; i++)
+        cr_assert_eq(client_table_rate(ct, client_key(&a), 12 * SEC, SEC, 100), 0, "request %d", i);
+    /* The new a took the place of b, then the least recently seen. */
+    struct client_table_stats st;
+    client_table_stats(ct, &st);
+    cr_assert_eq(st.evictions, 2, "a evicted by c, then b by a");
     client_table_free(ct);
 }
 
