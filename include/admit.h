@@ -44,6 +44,12 @@ extern struct admit_counters admit_counters;
  * carry many clients); -1 when its client is at `limit client-conns`. */
 int admit_conn_open(const struct runtime *rt, const void *peer, uint64_t *key);
 void admit_conn_close(uint64_t key);
+/* The connection's client turned out to be `peer` (a PROXY protocol header
+ * named it after the accept counted the balancer in front): moves the
+ * count in *key (from admit_conn_open) to the new client.  Returns 0, or
+ * -1 when the new client is at `limit client-conns` (close the connection;
+ * *key is then CLIENT_KEY_NONE). */
+int admit_conn_repeer(const struct runtime *rt, const void *peer, uint64_t *key);
 
 /* Who the client of a request is: the peer, or when the peer is in a
  * `client-ip ... from` range and the head carries that header, the last

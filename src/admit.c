@@ -71,6 +71,12 @@ void admit_conn_close(uint64_t key)
         client_table_conn_close(table, key);
 }
 
+int admit_conn_repeer(const struct runtime *rt, const void *peer, uint64_t *key)
+{
+    admit_conn_close(*key);
+    return admit_conn_open(rt, peer, key);
+}
+
 /* ---- requests ------------------------------------------------------------------------ */
 
 int admit_client_of(const struct config *cfg, const struct in6_addr *peer, const char *buf,

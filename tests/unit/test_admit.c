@@ -514,3 +514,78 @@ Test(stats_admit, routes_with_their_priority_requests_and_limited)
     stats_buf_free(&b);
     runtime_release(rt);
 }
+
+/* ---- connections ---------------------------------------------------------------------------- */
+
+static struct sockaddr_in sin_of(const char *ip)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    cr_assert_eq(inet_pton(AF_INET, ip, &sa.sin_addr), 1);
+    return sa;
+}
+
+Test(admit_conns, limit_client_conns_counts_each_client_and_skips_trusted_and_cdn_peers)
+{
+    struct runtime *rt = fixture_runtime("limit client-conns 2\ntrust 10.0.0.0/8\n"
+                                         "client-ip header X-Forwarded-For from 192.168.7.0/24\n" POOL);
+    struct sockaddr_in c = sin_of("198.18.0.1"), t = sin_of("10.1.2.3"), cdn = sin_of("192.168.7.9");
+    uint64_t k[4];
+    cr_assert_eq(admit_conn_open(rt, &c, &k[0]), 0);
+    cr_assert_eq(admit_conn_open(rt, &c, &k[1]), 0);
+    cr_assert_eq(admit_conn_open(rt, &c, &k[2]), -1, "the third connection of one client is refused");
+    cr_assert_eq(k[2], CLIENT_KEY_NONE);
+    for (int i = 0; i < 5; i++) {
+        uint64_t kt, kc;
+        cr_assert_eq(admit_conn_open(rt, &t, &kt), 0, "a trusted peer is not counted");
+        cr_assert_eq(kt, CLIENT_KEY_NONE);
+        cr_assert_eq(admit_conn_open(rt, &cdn, &kc), 0, "a client-ip peer (a CDN node) is not counted");
+        cr_assert_eq(kc, CLIENT_KEY_NONE);
+    }
+    admit_conn_close(k[0]);
+    cr_assert_eq(admit_conn_open(rt, &c, &k[0]), 0, "a closed one makes room");
+    admit_conn_close(k[0]);
+    admit_conn_close(k[1]);
+    runtime_release(rt);
+}
+
+Test(admit_conns, a_proxy_protocol_client_moves_the_count_off_the_balancer)
+{
+    struct runtime *rt = fixture_runtime("limit client-conns 1\n" POOL);
+    struct sockaddr_in lb = sin_of("198.18.1.1"), a = sin_of("198.18.1.2"), b = sin_of("198.18.1.3");
+    uint64_t k1, k2, k3;
+    cr_assert_eq(admit_conn_open(rt, &lb, &k1), 0);
+    cr_assert_eq(admit_conn_repeer(rt, &a, &k1), 0);
+    /* The balancer holds nothing now: its next connection is accepted... */
+    cr_assert_eq(admit_conn_open(rt, &lb, &k2), 0);
+    /* ...and turns out to be a second connection of a: refused. */
+    cr_assert_eq(admit_conn_repeer(rt, &a, &k2), -1);
+    cr_assert_eq(k2, CLIENT_KEY_NONE);
+    cr_assert_eq(admit_conn_open(rt, &lb, &k3), 0);
+    cr_assert_eq(admit_conn_repeer(rt, &b, &k3), 0, "another client behind the balancer is fine");
+    admit_conn_close(k1);
+    admit_conn_close(k3);
+    runtime_release(rt);
+}
+
+Test(stats_admit, route_counts_carry_over_a_reload_of_the_same_route)
+{
+    const char *text = POOL "route path /checkout/ pool web priority high\nroute default pool web\n";
+    struct runtime *rt = fixture_runtime(text);
+    atomic_store(&rt->routes[0].requests, 40);
+    atomic_store(&rt->routes[0].limited, 3);
+    atomic_store(&rt->routes[1].requests, 9);
+    /* The next file: the checkout route stays (now low), /api/ is new. */
+    const char *next = POOL "route path /api/ pool web\nroute path /checkout/ pool web priority low\n"
+                            "route default pool web\n";
+    struct config_errors errs = {0};
+    struct config *cfg = config_parse("t.conf", next, strlen(next), &errs);
+    cr_assert_not_null(cfg);
+    struct runtime *rt2 = runtime_build(cfg, rt);
+    cr_assert_not_null(rt2);
+    cr_assert_eq(atomic_load(&rt2->routes[0].requests), 0, "a new route starts at 0");
+    cr_assert_eq(atomic_load(&rt2->routes[1].requests), 40);
+    cr_assert_eq(atomic_load(&rt2->routes[1].limited), 3);
+    cr_assert_eq(atomic_load(&rt2->routes[2].requests), 9);
+    runtime_release(rt2);
+    runtime_release(rt);
+}
