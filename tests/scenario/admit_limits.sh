@@ -99,4 +99,16 @@ curl -s "http://127.0.0.1:$ST/metrics" >"$TMPDIR/metrics"
 grep -q '^proxy_limited_total{route="default",reason="rate"} 62$' "$TMPDIR/metrics" || fail "metrics: $(grep limited "$TMPDIR/metrics")"
 grep -q '^proxy_limited_total{route="",reason="client-conns"} 2$' "$TMPDIR/metrics" || fail "metrics client-conns"
 grep -q '^proxy_clients_tracked [0-9]' "$TMPDIR/metrics" || fail "proxy_clients_tracked"
+
+# ---- the dashboard shows the limited requests per route
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || fail "needs $CHROMIUM for the dashboard check (make deps installs it)"
+timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
+    --disable-component-update --disable-sync --disable-dev-shm-usage \
+    --user-data-dir="$(mktemp -d "$TMPDIR/chr.XXXX")" --virtual-time-budget=3000 --dump-dom \
+    "http://127.0.0.1:$ST/" >"$TMPDIR/dom.html" 2>"$TMPDIR/chromium.log" || fail "chromium: $(tail -3 "$TMPDIR/chromium.log")"
+tr -d '\n' <"$TMPDIR/dom.html" | grep -q '<tr class="route route-limited"><td>default</td><td>web</td><td>normal</td><td class="num">[0-9]*</td><td class="num route-limited-count">62</td></tr>' ||
+    fail "the dashboard's routes table: $(grep -o '<table id="routes".*</table>' "$TMPDIR/dom.html" | head -c 600)"
+grep -q 'id="limited-total">66<' "$TMPDIR/dom.html" || fail "the dashboard's limited card"
+echo "dashboard: routes with their limited requests, limited total 66"
 echo "PASS: limits across workers, trust, client-ip, client-conns and their stats"
