@@ -29,6 +29,9 @@
 /* The table every worker shares, made at first use; NULL when out of
  * memory (then no per-client limit applies: fail open, warned once). */
 struct client_table *admit_table(void);
+/* The table if a limit made it already, else NULL (the stats: a proxy
+ * with no limit configured never holds one). */
+struct client_table *admit_table_peek(void);
 
 /* Process-wide refusals by reason (relaxed atomics). */
 struct admit_counters {

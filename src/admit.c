@@ -15,7 +15,7 @@
 
 struct admit_counters admit_counters;
 
-static struct client_table *table;
+static struct client_table *_Atomic table;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static void table_make(void)
@@ -23,15 +23,21 @@ static void table_make(void)
     uint64_t seed;
     if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
         seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
-    table = client_table_new(ADMIT_CLIENTS_MAX, ADMIT_SHARDS, seed);
-    if (!table)
+    struct client_table *ct = client_table_new(ADMIT_CLIENTS_MAX, ADMIT_SHARDS, seed);
+    atomic_store_explicit(&table, ct, memory_order_release);
+    if (!ct)
         log_warnx("out of memory for the client table: per-client limits are off");
 }
 
 struct client_table *admit_table(void)
 {
     pthread_once(&table_once, table_make);
-    return table;
+    return atomic_load_explicit(&table, memory_order_relaxed);
+}
+
+struct client_table *admit_table_peek(void)
+{
+    return atomic_load_explicit(&table, memory_order_acquire);
 }
 
 uint64_t admit_now_ns(void)
@@ -67,8 +73,9 @@ int admit_conn_open(const struct runtime *rt, const void *peer, uint64_t *key)
 
 void admit_conn_close(uint64_t key)
 {
-    if (key != CLIENT_KEY_NONE && table)
-        client_table_conn_close(table, key);
+    struct client_table *ct = atomic_load_explicit(&table, memory_order_relaxed);
+    if (key != CLIENT_KEY_NONE && ct)
+        client_table_conn_close(ct, key);
 }
 
 int admit_conn_repeer(const struct runtime *rt, const void *peer, uint64_t *key)

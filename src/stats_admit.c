@@ -27,12 +27,13 @@ void stats_route_match(const struct config_route *r, char *out, size_t cap)
 
 static void json_limits(struct stats_buf *b)
 {
-    struct client_table *ct = admit_table();
+    struct client_table *ct = admit_table_peek();
     struct client_table_stats st = {0};
     struct client_top top[STATS_TOP_LIMITED];
     size_t ntop = 0;
     uint64_t rate = LOAD(admit_counters.limited_rate), conns = LOAD(admit_counters.limited_conns);
 
+    st.capacity = ADMIT_CLIENTS_MAX; /* what a table will hold once a limit makes one */
     if (ct) {
         client_table_stats(ct, &st);
         ntop = client_table_top_limited(ct, top, STATS_TOP_LIMITED);
@@ -79,7 +80,7 @@ void stats_admit_json(struct stats_buf *b, const struct runtime *rt)
 
 void stats_admit_prom(struct stats_buf *b, const struct runtime *rt)
 {
-    struct client_table *ct = admit_table();
+    struct client_table *ct = admit_table_peek();
     struct client_table_stats st = {0};
     if (ct)
         client_table_stats(ct, &st);
