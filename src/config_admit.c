@@ -14,9 +14,12 @@
 #include "config_values.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const int error_page_statuses[CONFIG_ERROR_PAGES] = { 400, 408, 413, 429, 502, 503, 504 };
 
@@ -159,17 +162,37 @@ static void page_path(const struct config_parser *p, const char *file, char *out
         snprintf(out, cap, "%.*s/%s", (int)(slash - p->file), p->file, file);
 }
 
-/* Reads at most CONFIG_ERROR_PAGE_MAX bytes of path; -1 with errno set
- * (EFBIG when there is more). */
+/* Reads at most CONFIG_ERROR_PAGE_MAX bytes of the regular file at path;
+ * -1 with errno set (EFBIG when there is more, EINVAL for something that
+ * is not a regular file: a FIFO or a device would block the reload). */
 static int read_page(const char *path, char **body, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
         return -1;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        int err = S_ISREG(st.st_mode) ? errno : EINVAL;
+        close(fd);
+        errno = err;
+        return -1;
+    }
     char *buf = malloc(CONFIG_ERROR_PAGE_MAX + 1);
-    size_t n = buf ? fread(buf, 1, CONFIG_ERROR_PAGE_MAX + 1, f) : 0;
-    int err = !buf ? ENOMEM : ferror(f) ? (errno ? errno : EIO) : n > CONFIG_ERROR_PAGE_MAX ? EFBIG : 0;
-    fclose(f);
+    size_t n = 0;
+    int err = buf ? 0 : ENOMEM;
+    while (!err && n < CONFIG_ERROR_PAGE_MAX + 1) {
+        ssize_t got = read(fd, buf + n, CONFIG_ERROR_PAGE_MAX + 1 - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            err = errno;
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    close(fd);
+    if (!err && n > CONFIG_ERROR_PAGE_MAX)
+        err = EFBIG;
     if (err) {
         free(buf);
         errno = err;
@@ -205,6 +228,8 @@ static int do_error_page(struct config_parser *p, int line, int argc, char **arg
     if (read_page(path, &body, &len) < 0) {
         if (errno == EFBIG)
             config_perr(p, line, "error-page %d: \"%s\" is over 64k", (int)status, path);
+        else if (errno == EINVAL)
+            config_perr(p, line, "error-page %d: \"%s\" is not a regular file", (int)status, path);
         else
             config_perr(p, line, "error-page %d: cannot read \"%s\": %s", (int)status, path, strerror(errno));
         return -1;

@@ -27,7 +27,7 @@ FUZZ_CLANG     ?= $(firstword $(shell command -v clang-14 clang 2>/dev/null) cla
 # What each harness links: only the modules it exercises.
 FUZZ_request_SRCS := src/http.c
 FUZZ_request_LL   := llhttp api http
-FUZZ_config_SRCS  := $(sort $(wildcard src/config*.c)) src/host_match.c src/log.c
+FUZZ_config_SRCS  := $(sort $(wildcard src/config*.c)) src/client_addr.c src/host_match.c src/log.c
 FUZZ_config_LL    :=
 
 FUZZ_HDRS      := $(wildcard include/*.h)

@@ -432,7 +432,9 @@ Test(admit_config, errors_name_the_line)
                  "t.conf:2: client-ip header: one header only");
     expect_error(POOL "route default pool web priority urgent\n",
                  "t.conf:6: route priority: expected high, normal or low, got \"urgent\"");
-    expect_error("error-page 404 /dev/null\n" POOL, "t.conf:1: error-page: expected one of 400 408 413 429");
+    expect_error("error-page 404 /etc/hostname\n" POOL, "t.conf:1: error-page: expected one of 400 408 413 429");
+    expect_error("error-page 503 /dev/null\n" POOL, "t.conf:1: error-page 503: \"/dev/null\" is not a regular file");
+    expect_error("error-page 503 /tmp\n" POOL, "t.conf:1: error-page 503: \"/tmp\" is not a regular file");
     expect_error("error-page 503 /nonexistent/busy.html\n" POOL,
                  "t.conf:1: error-page 503: cannot read \"/nonexistent/busy.html\": No such file");
 }
