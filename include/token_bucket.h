@@ -12,16 +12,22 @@
 
 #include <stdint.h>
 
+/* How far apart the callers' clocks may be (each worker's loop time):
+ * within it a bucket is never reset (a client emptying its bucket on one
+ * worker then asking on another must not get a fresh burst). */
+#define TOKEN_BUCKET_SKEW_NS 2000000000ull
+
 /* Takes a token at `now` from the bucket whose state is *tat (0 for a new,
  * full one).  Returns 0 and moves *tat on, or, with the bucket empty,
  * leaves it and returns the nanoseconds until a token is there (> 0). */
 static inline uint64_t token_bucket_take(uint64_t *tat, uint64_t now, uint64_t interval, uint64_t burst)
 {
     uint64_t room = interval * burst;   /* how far ahead of now a full burst reaches */
-    /* Further ahead than a whole burst only when the clock went back (a
-     * wall clock set back): start over full rather than refuse the client
-     * until the clock catches up. */
-    if (*tat > now && *tat - now > room)
+    /* Further ahead than a whole burst (and the clocks' skew between
+     * workers, whose loop times differ by a few ms) only when the clock
+     * went back - a wall clock set back: start over full rather than refuse
+     * the client until the clock catches up. */
+    if (*tat > now && *tat - now > room + TOKEN_BUCKET_SKEW_NS)
         *tat = now;
     uint64_t base = *tat > now ? *tat : now;
     uint64_t next = base + interval;

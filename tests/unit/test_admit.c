@@ -82,6 +82,17 @@ Test(token_bucket, a_clock_set_back_starts_the_bucket_over_full)
     cr_assert_neq(token_bucket_take(&tat, now, interval, 3), 0);
 }
 
+Test(token_bucket, a_clock_a_little_behind_does_not_refill)
+{
+    /* Emptied on one worker, asked on another whose loop time is 5 ms
+     * behind: still empty. */
+    uint64_t tat = 0, now = 1000 * SEC, interval = SEC;
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(token_bucket_take(&tat, now, interval, 3), 0);
+    cr_assert_neq(token_bucket_take(&tat, now - 5000000, interval, 3), 0);
+    cr_assert_neq(token_bucket_take(&tat, now - 1500000000ull, interval, 3), 0);
+}
+
 Test(token_bucket, retry_after_is_whole_seconds_rounded_up_at_least_one)
 {
     uint64_t tat = 0, now = 10 * SEC, interval = 60 * SEC / 6; /* 6/m: one per 10 s */
