@@ -498,6 +498,11 @@ Test(error_page, a_page_is_served_as_html_with_retry_after)
                           "Connection: close\r\n\r\nserver failed or answered invalid HTTP\n",
                      "no page for 502: the short text");
     cr_assert_eq(error_page_render(rt->cfg, 429, 7, out, 40), 0, "too small a buffer gives 0");
+    n = error_page_render(NULL, 429, 3, out, sizeof out);
+    out[n] = 0;
+    cr_assert_str_eq(out, "HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nContent-Length: 31\r\n"
+                          "Retry-After: 3\r\nConnection: close\r\n\r\ntoo many requests: retry later\n",
+                     "no page for 429: the short text, Retry-After still");
     runtime_release(rt);
     unlink(path);
 }
