@@ -22,13 +22,13 @@
 #include "http.h"
 #include "runtime.h"
 
-/* Clients the shared table holds at most (least recently seen evicted). */
-#define ADMIT_CLIENTS_MAX 65536
 #define ADMIT_SHARDS 64
 
-/* The table every worker shares, made at first use; NULL when out of
- * memory (then no per-client limit applies: fail open, warned once). */
-struct client_table *admit_table(void);
+/* The table every worker shares, made at first use with cfg's `limit
+ * clients` (a later generation's size applies at the next start: the
+ * table keeps every client's state over reloads); NULL when out of memory
+ * (then no per-client limit applies: fail open, warned once). */
+struct client_table *admit_table(const struct config *cfg);
 /* The table if a limit made it already, else NULL (the stats: a proxy
  * with no limit configured never holds one). */
 struct client_table *admit_table_peek(void);

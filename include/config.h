@@ -93,6 +93,7 @@ struct config_admission {
     uint64_t rate_interval_ns;   /* limit rate: ns between two tokens; 0 = no limit */
     unsigned rate_burst;         /* limit rate ... burst B (default: one second's worth) */
     unsigned client_conns;       /* limit client-conns: 0 = unlimited */
+    unsigned clients;            /* limit clients: the client table's size (default 65536; at start only) */
     struct cidr *trust;          /* never limited */
     size_t ntrust;
     char client_ip_header[64];   /* client-ip header NAME; "" = the peer is the client */

@@ -64,6 +64,7 @@ extern const struct config_command config_admit_commands[];
 /* `limit rate ...` and `limit client-conns N`, from do_limit. */
 int config_do_limit_rate(struct config_parser *p, int line, int argc, char **argv);
 int config_do_limit_client_conns(struct config_parser *p, int line, int argc, char **argv);
+int config_do_limit_clients(struct config_parser *p, int line, int argc, char **argv);
 /* A route's `priority high|normal|low`. */
 int config_route_priority(struct config_parser *p, int line, const char *w, enum route_priority *out);
 

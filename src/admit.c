@@ -17,20 +17,29 @@ struct admit_counters admit_counters;
 
 static struct client_table *_Atomic table;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+static unsigned table_size; /* `limit clients` of the generation that made it */
 
 static void table_make(void)
 {
     uint64_t seed;
     if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
         seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
-    struct client_table *ct = client_table_new(ADMIT_CLIENTS_MAX, ADMIT_SHARDS, seed);
+    struct client_table *ct = client_table_new(table_size, ADMIT_SHARDS, seed);
     atomic_store_explicit(&table, ct, memory_order_release);
     if (!ct)
         log_warnx("out of memory for the client table: per-client limits are off");
 }
 
-struct client_table *admit_table(void)
+struct client_table *admit_table(const struct config *cfg)
 {
+    /* Read by table_make, under the once: the first caller's size wins. */
+    static pthread_mutex_t size_lock = PTHREAD_MUTEX_INITIALIZER;
+    if (!atomic_load_explicit(&table, memory_order_acquire)) {
+        pthread_mutex_lock(&size_lock);
+        if (!table_size)
+            table_size = cfg->admit.clients ? cfg->admit.clients : 65536;
+        pthread_mutex_unlock(&size_lock);
+    }
     pthread_once(&table_once, table_make);
     return atomic_load_explicit(&table, memory_order_relaxed);
 }
@@ -56,7 +65,7 @@ int admit_conn_open(const struct runtime *rt, const void *peer, uint64_t *key)
     struct client_table *ct;
 
     *key = CLIENT_KEY_NONE;
-    if (!a || !a->client_conns || !(ct = admit_table()))
+    if (!a || !a->client_conns || !(ct = admit_table(rt->cfg)))
         return 0;
     client_addr_from_sockaddr(peer, &addr);
     if (cidr_list_contains(a->trust, a->ntrust, &addr) ||
@@ -115,7 +124,7 @@ uint64_t admit_rate(const struct config *cfg, const struct in6_addr *client, uin
     const struct config_admission *a = &cfg->admit;
     struct client_table *ct;
 
-    if (!a->rate_interval_ns || cidr_list_contains(a->trust, a->ntrust, client) || !(ct = admit_table()))
+    if (!a->rate_interval_ns || cidr_list_contains(a->trust, a->ntrust, client) || !(ct = admit_table(cfg)))
         return 0;
     uint64_t wait = client_table_rate(ct, client_key(client), now_ns, a->rate_interval_ns, a->rate_burst);
     if (wait)

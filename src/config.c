@@ -442,6 +442,7 @@ static void config_defaults(struct config *cfg)
     cfg->limit_response_header_size = 16 * 1024;
     cfg->limit_headers = 100;
     cfg->limit_body_size = 0;
+    cfg->admit.clients = 65536;
 }
 
 void config_free(struct config *cfg)

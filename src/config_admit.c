@@ -90,6 +90,16 @@ int config_do_limit_client_conns(struct config_parser *p, int line, int argc, ch
     return config_get_uint(p, line, "limit client-conns", argv[2], 1, 1000000, &p->cfg->admit.client_conns);
 }
 
+/* limit clients N: the shared table's size, fixed once it exists. */
+int config_do_limit_clients(struct config_parser *p, int line, int argc, char **argv)
+{
+    if (argc != 3) {
+        config_perr(p, line, "limit clients: expected \"limit clients N\"");
+        return -1;
+    }
+    return config_get_uint(p, line, "limit clients", argv[2], 1024, 16777216, &p->cfg->admit.clients);
+}
+
 static int append_cidr(struct config_parser *p, int line, const char *what, const char *w,
                        struct cidr **list, size_t *n)
 {

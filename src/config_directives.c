@@ -221,6 +221,8 @@ static int do_limit(struct config_parser *p, int line, int argc, char **argv)
         return config_do_limit_rate(p, line, argc, argv);
     if (strcmp(argv[1], "client-conns") == 0)
         return config_do_limit_client_conns(p, line, argc, argv);
+    if (strcmp(argv[1], "clients") == 0)
+        return config_do_limit_clients(p, line, argc, argv);
     if (argc != 3) {
         config_perr(p, line, "limit %s: expected one value", argv[1]);
         return -1;
@@ -250,7 +252,7 @@ static int do_limit(struct config_parser *p, int line, int argc, char **argv)
     if (strcmp(argv[1], "body-size") == 0)
         return config_get_size(p, line, "limit body-size", argv[2], &cfg->limit_body_size);
     config_perr(p, line, "limit: unknown kind \"%s\" (expected header-size, response-header-size, headers, body-size, "
-                "rate or client-conns)",
+                "rate, client-conns or clients)",
                 argv[1]);
     return -1;
 }
@@ -602,7 +604,7 @@ const struct config_command config_top_commands[] = {
     { "timeout", 2, 2, "timeout connect|client|keep-alive|server|queue|shutdown DURATION",
       CFG_CMD_KEYED, do_timeout },
     { "limit", 2, 4, "limit header-size SIZE | response-header-size SIZE | headers N | body-size SIZE | "
-      "rate R/s [burst B] | client-conns N",
+      "rate R/s [burst B] | client-conns N | clients N",
       CFG_CMD_KEYED, do_limit },
     { "pool", 1, 1, "pool NAME {", CFG_CMD_BLOCK | CFG_CMD_REPEAT, do_pool },
     { "route", 2, 8, "route [host H] [path P] pool NAME [priority high|normal|low] | route default pool NAME",

@@ -25,7 +25,7 @@ void stats_route_match(const struct config_route *r, char *out, size_t cap)
         snprintf(out, cap, "any");
 }
 
-static void json_limits(struct stats_buf *b)
+static void json_limits(struct stats_buf *b, const struct runtime *rt)
 {
     struct client_table *ct = admit_table_peek();
     struct client_table_stats st = {0};
@@ -33,7 +33,7 @@ static void json_limits(struct stats_buf *b)
     size_t ntop = 0;
     uint64_t rate = LOAD(admit_counters.limited_rate), conns = LOAD(admit_counters.limited_conns);
 
-    st.capacity = ADMIT_CLIENTS_MAX; /* what a table will hold once a limit makes one */
+    st.capacity = rt ? rt->cfg->admit.clients : 0; /* what a table will hold once a limit makes one */
     if (ct) {
         client_table_stats(ct, &st);
         ntop = client_table_top_limited(ct, top, STATS_TOP_LIMITED);
@@ -74,7 +74,7 @@ static void json_routes(struct stats_buf *b, const struct runtime *rt)
 
 void stats_admit_json(struct stats_buf *b, const struct runtime *rt)
 {
-    json_limits(b);
+    json_limits(b, rt);
     json_routes(b, rt);
 }
 

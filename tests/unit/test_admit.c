@@ -433,6 +433,7 @@ Test(admit_config, errors_name_the_line)
     expect_error("limit rate 50/s burst\n" POOL, "t.conf:1: limit rate: expected \"limit rate R/s [burst B]\"");
     expect_error("limit rate 50/s burst 0\n" POOL, "t.conf:1: limit rate burst: expected a number 1-1000000");
     expect_error("limit rate 5/s\nlimit rate 6/s\n" POOL, "t.conf:2: duplicate \"limit rate\"");
+    expect_error("limit clients 10\n" POOL, "t.conf:1: limit clients: expected a number 1024-16777216");
     expect_error("limit client-conns 0\n" POOL, "t.conf:1: limit client-conns: expected a number");
     expect_error("limit headers 10 20\n" POOL, "t.conf:1: limit headers: expected one value");
     expect_error("trust 10.0.0.1/8\n" POOL, "t.conf:1: trust: expected an address or CIDR range");
@@ -605,5 +606,32 @@ Test(stats_admit, route_counts_carry_over_a_reload_of_the_same_route)
     cr_assert_eq(atomic_load(&rt2->routes[1].limited), 3);
     cr_assert_eq(atomic_load(&rt2->routes[2].requests), 9);
     runtime_release(rt2);
+    runtime_release(rt);
+}
+
+Test(stats_admit, the_table_is_made_with_limit_clients_and_counts_its_clients)
+{
+    struct runtime *rt = fixture_runtime("limit rate 1/s\nlimit clients 2048\n" POOL);
+    struct stats_buf b;
+    stats_buf_init(&b);
+    stats_admit_json(&b, rt);
+    cr_assert(strstr(b.data, "\"limits\":{\"clients_tracked\":0,\"capacity\":2048,"), "%s", b.data);
+    for (int i = 0; i < 3000; i++) {
+        struct in6_addr a;
+        memset(&a, 0, sizeof a);
+        a.s6_addr[0] = 0x20;
+        a.s6_addr[1] = 0x01;
+        a.s6_addr[6] = (uint8_t)(i >> 8);
+        a.s6_addr[7] = (uint8_t)i;
+        admit_rate(rt->cfg, &a, 5 * SEC);
+    }
+    stats_buf_reset(&b);
+    stats_admit_json(&b, rt);
+    cr_assert(strstr(b.data, "\"capacity\":2048,"), "%s", b.data);
+    struct client_table_stats st;
+    client_table_stats(admit_table_peek(), &st);
+    cr_assert_leq(st.tracked, 2048, "bounded");
+    cr_assert_geq(st.evictions, 3000 - 2048, "3000 /64s in a table of 2048");
+    stats_buf_free(&b);
     runtime_release(rt);
 }
