@@ -33,7 +33,7 @@ static void json_limits(struct stats_buf *b, const struct runtime *rt)
     size_t ntop = 0;
     uint64_t rate = LOAD(admit_counters.limited_rate), conns = LOAD(admit_counters.limited_conns);
 
-    st.capacity = rt ? rt->cfg->admit.clients : 0; /* what a table will hold once a limit makes one */
+    st.capacity = rt && rt->cfg ? rt->cfg->admit.clients : 0; /* what a table will hold once a limit makes one */
     if (ct) {
         client_table_stats(ct, &st);
         ntop = client_table_top_limited(ct, top, STATS_TOP_LIMITED);

@@ -527,7 +527,7 @@ Test(config_errors, numbers_and_keywords)
     expect_error("limit headers 0" TAIL,
                  "t.conf:1: limit headers: expected a number 1-10000, got \"0\"");
     expect_error("limit cookies 3" TAIL,
-                 "t.conf:1: limit: unknown kind \"cookies\" (expected header-size, response-header-size, headers, body-size, rate or client-conns)");
+                 "t.conf:1: limit: unknown kind \"cookies\" (expected header-size, response-header-size, headers, body-size, rate, client-conns or clients)");
     expect_error("limit response-header-size 128k" TAIL,
                  "t.conf:1: limit response-header-size: expected a size 1k-64k, got \"128k\"");
 }
