@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "client_addr.h"
+
 #define CONFIG_NAME_MAX 64       /* pool and server names */
 #define CONFIG_ADDR_TEXT_MAX 64  /* "[ffff:...]:65535" as written */
 #define CONFIG_PATH_MAX 1024
@@ -80,15 +82,43 @@ struct config_pool {
     int line;
 };
 
+/* `route ... priority`: the order a pool's queue serves its waiters in. */
+enum route_priority { PRIO_LOW = 0, PRIO_NORMAL, PRIO_HIGH };
+
 struct config_route {
     char host[256];          /* "" = any host; matched case-insensitively, port ignored */
     char path[CONFIG_PATH_MAX]; /* "" = any path; a prefix of the request target's path */
     int is_default;          /* `route default pool X` */
     size_t pool;             /* index into config.pools */
+    enum route_priority priority; /* default PRIO_NORMAL */
     int line;
 };
 
 #define CONFIG_ALPN_MAX 64
+/* `error-page STATUS FILE`: the body of one of the proxy's own responses. */
+#define CONFIG_ERROR_PAGE_MAX (64 * 1024)
+struct config_error_page {
+    int status;              /* 0 = none configured */
+    char *body;              /* the file's bytes (owned), read at load */
+    size_t len;
+    int line;
+};
+/* The statuses an error page may replace: 400 408 413 429 502 503 504. */
+#define CONFIG_ERROR_PAGES 7
+
+/* Admission (CONTRACT section 9): per-client limits and who the client is. */
+struct config_admission {
+    uint64_t rate_interval_ns;   /* limit rate: ns between two tokens; 0 = no limit */
+    unsigned rate_burst;         /* limit rate ... burst B (default: one second's worth) */
+    unsigned client_conns;       /* limit client-conns: 0 = unlimited */
+    unsigned clients;            /* limit clients: the client table's size (default 65536; at start only) */
+    struct cidr *trust;          /* never limited */
+    size_t ntrust;
+    char client_ip_header[64];   /* client-ip header NAME; "" = the peer is the client */
+    struct cidr *client_ip_from; /* ... from CIDR (repeatable) */
+    size_t nclient_ip_from;
+    struct config_error_page error_pages[CONFIG_ERROR_PAGES];
+};
 
 struct config_listen {
     struct config_addr addr;
@@ -143,6 +173,8 @@ struct config {
     unsigned limit_headers;    /* 100 */
     uint64_t limit_body_size;  /* 0 = unlimited */
 
+    struct config_admission admit;
+
     struct config_pool *pools;
     size_t npools;
     struct config_route *routes; /* in file order; when the file has none and
@@ -178,5 +210,11 @@ const char *config_log_level_name(enum log_level level);
 const char *config_balance_name(enum balance_algo algo);
 const char *config_check_name(enum check_kind kind);    /* "tcp" | "http" | "off" */
 const char *config_role_name(enum server_role role);    /* "primary" | "standby" */
+const char *config_priority_name(enum route_priority prio); /* "high" | "normal" | "low" */
+/* Where `status` is in config_admission.error_pages, -1 when no page may
+ * replace it. */
+int config_error_page_index(int status);
+/* Frees what cfg->admit owns (config_free). */
+void config_admit_free(struct config *cfg);
 
 #endif

@@ -64,6 +64,7 @@ struct conn {
     struct sockaddr_in6 local;
     unsigned proxy_protocol : 1;   /* its listener wants a PROXY header first */
     void (*stage_done)(struct conn *c); /* a stage before the protocol (conn_pp.c): what follows it */
+    uint64_t client_key;           /* counted by limit client-conns (admit.h), or CLIENT_KEY_NONE */
 };
 
 /* A connection for a socket accepted on a listener with bind

@@ -112,6 +112,7 @@ struct queue_waiter {
     int worker;                   /* the worker to wake */
     int where;                    /* QW_NONE, QW_QUEUED, QW_MAILBOX (under the queue lock) */
     uint64_t ticket;              /* arrival order in the pool's queue (kept when requeued) */
+    uint8_t priority;             /* enum route_priority: higher classes are served first */
     void (*wake)(struct queue_waiter *w); /* called on that worker's thread */
 };
 
@@ -158,6 +159,11 @@ struct pool {
 struct route {
     const struct config_route *cfg;
     struct pool *pool;
+    /* Requests it matched and those refused by limit rate (relaxed
+     * atomics), carried over a reload to the route with the same match
+     * and pool. */
+    atomic_uint_fast64_t requests;
+    atomic_uint_fast64_t limited;
 };
 
 struct runtime {

@@ -85,6 +85,7 @@ struct txn {
     struct txn *next_free;        /* the per-thread free list */
     struct runtime *rt;           /* the generation this request runs on */
     struct pool *pool;
+    struct route *route;          /* the route it matched (admission counts it there) */
     struct server *srv;           /* holds a slot (active + 1) while set */
     struct upstream_conn *up;
     struct buf *reqbuf;           /* the request's bytes, lent by the sink (raw HTTP/1: its input) */
@@ -127,6 +128,7 @@ struct txn {
     struct server *tried[MAX_TRIES];
     struct queue_waiter qw;
     uint16_t status;
+    uint32_t retry_after;         /* Retry-After of a 429 (seconds until a token is there) */
     uint16_t last_failure;        /* status a failed attempt would give (502/504), 0 = none */
     uint64_t bytes_out;
     uint64_t splice_left;         /* body bytes still to take from the server */
@@ -193,6 +195,14 @@ static inline void txn_client_progress(struct txn *t, double now)
 struct route_result;
 int txn_route(struct txn *t, const char *host, size_t host_len, const char *target, size_t target_len,
               char *path_buf, size_t cap, struct route_result *route);
+/* The admission step, after the route (admit.h): works out who the client
+ * is - the peer (a struct sockaddr), or the address a trusted proxy put in
+ * the `client-ip header` of the head (buf, h), which then replaces
+ * t->client_ip for the log and X-Forwarded-For - counts the request at its
+ * route, gives it the route's queue priority, and applies `limit rate`.
+ * Returns 0, or 429 (with t->retry_after set) to answer. */
+int txn_admit(struct txn *t, const void *peer, const char *buf, const struct http_head *h,
+              const struct route_result *route);
 /* Picks a server and starts the attempt on it (t->uops->start), or queues
  * the request, or answers 503 (or how the last attempt failed). */
 void txn_start_server(struct txn *t);

@@ -267,6 +267,8 @@ static void run_statement(struct config_parser *p, int line, int argc, char **ar
         return;
     }
     cmd = find_command(top ? config_pool_commands : config_top_commands, argv[0]);
+    if (!cmd && !top)
+        cmd = find_command(config_admit_commands, argv[0]);
     /* A pool whose server lines were all refused gets those errors, not one
      * more saying it has no server. */
     if (top && cmd && (strcmp(cmd->name, "server") == 0 || strcmp(cmd->name, "standby") == 0))
@@ -442,6 +444,7 @@ static void config_defaults(struct config *cfg)
     cfg->limit_headers = 100;
     cfg->limit_body_size = 0;
     config_tls_defaults(&cfg->tls);
+    cfg->admit.clients = 65536;
 }
 
 void config_free(struct config *cfg)
@@ -453,6 +456,7 @@ void config_free(struct config *cfg)
     free(cfg->pools);
     free(cfg->routes);
     free(cfg->listens);
+    config_admit_free(cfg);
     free(cfg->file);
     free(cfg);
 }

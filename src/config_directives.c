@@ -241,7 +241,16 @@ static int do_limit(struct config_parser *p, int line, int argc, char **argv)
     struct config *cfg = p->cfg;
     uint64_t v;
 
-    (void)argc;
+    if (strcmp(argv[1], "rate") == 0)
+        return config_do_limit_rate(p, line, argc, argv);
+    if (strcmp(argv[1], "client-conns") == 0)
+        return config_do_limit_client_conns(p, line, argc, argv);
+    if (strcmp(argv[1], "clients") == 0)
+        return config_do_limit_clients(p, line, argc, argv);
+    if (argc != 3) {
+        config_perr(p, line, "limit %s: expected one value", argv[1]);
+        return -1;
+    }
     if (strcmp(argv[1], "header-size") == 0) {
         if (config_get_size(p, line, "limit header-size", argv[2], &v) < 0)
             return -1;
@@ -266,7 +275,8 @@ static int do_limit(struct config_parser *p, int line, int argc, char **argv)
         return config_get_uint(p, line, "limit headers", argv[2], 1, 10000, &cfg->limit_headers);
     if (strcmp(argv[1], "body-size") == 0)
         return config_get_size(p, line, "limit body-size", argv[2], &cfg->limit_body_size);
-    config_perr(p, line, "limit: unknown kind \"%s\" (expected header-size, response-header-size, headers or body-size)",
+    config_perr(p, line, "limit: unknown kind \"%s\" (expected header-size, response-header-size, headers, body-size, "
+                "rate, client-conns or clients)",
                 argv[1]);
     return -1;
 }
@@ -319,8 +329,9 @@ static int do_pool(struct config_parser *p, int line, int argc, char **argv)
 static int do_route(struct config_parser *p, int line, int argc, char **argv)
 {
     struct config *cfg = p->cfg;
-    struct config_route r = { .line = line };
+    struct config_route r = { .line = line, .priority = PRIO_NORMAL };
     const char *pool = NULL;
+    int has_priority = 0;
     char (*names)[CONFIG_NAME_MAX];
     int i = 1;
 
@@ -351,9 +362,13 @@ static int do_route(struct config_parser *p, int line, int argc, char **argv)
                 return -1;
         } else if (strcmp(key, "pool") == 0 && !pool) {
             pool = argv[i + 1];
+        } else if (strcmp(key, "priority") == 0 && !has_priority) {
+            if (config_route_priority(p, line, argv[i + 1], &r.priority) < 0)
+                return -1;
+            has_priority = 1;
         } else {
             config_perr(p, line, "route: unexpected \"%s\" (expected \"route [host H] [path P] "
-                        "pool NAME\" or \"route default pool NAME\")", key);
+                        "pool NAME [priority P]\" or \"route default pool NAME [priority P]\")", key);
             return -1;
         }
     }
@@ -696,11 +711,12 @@ const struct config_command config_top_commands[] = {
     { "stats", 1, 3, "stats ADDR [token TOKEN]", 0, do_stats },
     { "timeout", 2, 2, "timeout connect|client|keep-alive|server|queue|shutdown DURATION",
       CFG_CMD_KEYED, do_timeout },
-    { "limit", 2, 2, "limit header-size SIZE | response-header-size SIZE | headers N | body-size SIZE",
+    { "limit", 2, 4, "limit header-size SIZE | response-header-size SIZE | headers N | body-size SIZE | "
+      "rate R/s [burst B] | client-conns N | clients N",
       CFG_CMD_KEYED, do_limit },
     { "resolve", 2, 2, "resolve interval DURATION", CFG_CMD_KEYED, do_resolve },
     { "pool", 1, 1, "pool NAME {", CFG_CMD_BLOCK | CFG_CMD_REPEAT, do_pool },
-    { "route", 2, 6, "route [host H] [path P] pool NAME | route default pool NAME",
+    { "route", 2, 8, "route [host H] [path P] pool NAME [priority high|normal|low] | route default pool NAME",
       CFG_CMD_REPEAT, do_route },
     { NULL, 0, 0, NULL, 0, NULL },
 };

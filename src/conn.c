@@ -15,7 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "conn_pp.h"
+#include "log.h"
 #include "metrics.h"
 #include "tls_ctx.h"
 #include "worker.h"
@@ -54,12 +56,20 @@ struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, 
                       socklen_t len, conn_closed_fn on_closed)
 {
     const struct conn_proto *proto = choose_proto(bind);
-    struct conn *c = calloc(1, proto->size);
-
-    if (!c) {
+    uint64_t client;
+    /* limit client-conns: refused before anything is allocated for it. */
+    if (admit_conn_open(w->rt, addr, &client) < 0) {
         close(fd);
         return NULL;
     }
+    struct conn *c = calloc(1, proto->size);
+
+    if (!c) {
+        admit_conn_close(client);
+        close(fd);
+        return NULL;
+    }
+    c->client_key = client;
     c->w = w;
     c->proto = proto;
     c->on_closed = on_closed;
@@ -91,6 +101,13 @@ static void conn_stage_next(struct conn *c)
 {
     ev_set_cb(&c->io, conn_io_cb);
     ev_set_cb(&c->timer, conn_timer_cb);
+    /* The PROXY header named the client: `limit client-conns` counted the
+     * balancer at the accept, and counts the client from now on. */
+    if (c->proxy_protocol && admit_conn_repeer(c->w->rt, &c->peer, &c->client_key) < 0) {
+        log_debug("limit client-conns: connection closed after its PROXY header");
+        conn_free(c);
+        return;
+    }
     c->proto->start(c);
 }
 
@@ -130,6 +147,7 @@ void conn_free(struct conn *c)
     xprt_close(&c->x);
     if (c->listener)
         atomic_fetch_sub_explicit(&c->listener->active, 1, memory_order_relaxed);
+    admit_conn_close(c->client_key);
     c->on_closed(c);
     free(c);
 }

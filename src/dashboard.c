@@ -17,7 +17,9 @@
  * tr[data-server="P/S"] (tr.removed[data-removed-server="P/S"] for a removed
  * one) with cells td.state (class state-up/down/.../removed), td.active,
  * td.requests, td.rate, td.r2xx..., td.check; #req-total, #req-rate,
- * #generation, #status; #notices div.notice (notice-ok/notice-error,
+ * #generation, #status; #limited-total, #clients-tracked and
+ * table#routes tr.route (tr.route-limited when it refused some) with
+ * td.route-limited-count; #notices div.notice (notice-ok/notice-error,
  * button.notice-dismiss); svg#chart polyline[data-pool=P] (data-points:
  * seconds drawn, data-last: the last whole second's count, data-sum); and
  * div#layout-check (hidden) with data-buttons, data-buttons-outside,
@@ -102,6 +104,7 @@ const char stats_dashboard_html[] =
     ".standby-on { color: var(--draining); font-weight: 600; }\n"
     ".empty { color: var(--muted); }\n"
     ".cert-soon { color: var(--down); font-weight: 600; }\n"
+    ".route-limited .route-limited-count { color: var(--down); font-weight: 600; }\n"
     "</style>\n"
     "</head>\n"
     "<body>\n"
@@ -119,6 +122,7 @@ const char stats_dashboard_html[] =
     "  <div class=\"card\"><span class=\"label\">connections total</span><span class=\"value\" id=\"conn-total\">-</span></div>\n"
     "  <div class=\"card\"><span class=\"label\">requests</span><span class=\"value\" id=\"req-total\">-</span></div>\n"
     "  <div class=\"card\"><span class=\"label\">requests/s (10 s)</span><span class=\"value\" id=\"req-rate\">-</span><span class=\"label\" id=\"req-rate-other\"></span></div>\n"
+    "  <div class=\"card\"><span class=\"label\">limited (clients tracked)</span><span class=\"value\"><span id=\"limited-total\">-</span> (<span id=\"clients-tracked\">-</span>)</span></div>\n"
     "</section>\n"
     "<section class=\"panel\" id=\"chart-panel\">\n"
     "  <h2>Request rate per pool<span class=\"meta\">requests/s, last 5 minutes</span></h2>\n"
@@ -130,6 +134,11 @@ const char stats_dashboard_html[] =
     "  <h2>Certificates<span class=\"meta\">red: expires within 14 days</span></h2>\n"
     "  <table><thead><tr><th>file</th><th>names</th><th>key</th><th>expires</th><th>days left</th></tr></thead>\n"
     "  <tbody id=\"certs\"></tbody></table>\n"
+    "</section>\n"
+    "<section class=\"panel\" id=\"routes-panel\">\n"
+    "  <h2>Routes<span class=\"meta\">requests and those refused by limit rate (429)</span></h2>\n"
+    "  <table id=\"routes\"><thead><tr><th>match</th><th>pool</th><th>priority</th><th class=\"num\">requests</th>"
+    "<th class=\"num\">limited</th></tr></thead><tbody></tbody></table>\n"
     "</section>\n"
     "<div id=\"layout-check\" hidden></div>\n"
     "</main>\n"
@@ -419,6 +428,7 @@ const char stats_dashboard_html[] =
     "    data.pools.forEach(function (pool) { pools.appendChild(poolSection(pool)); });\n"
     "    drawChart(data);\n"
     "    drawCertificates(data.certificates || []);\n"
+    "    drawRoutes(data);\n"
     "    var st = $('status');\n"
     "    st.className = 'ok';\n"
     "    st.textContent = 'updated ' + new Date().toLocaleTimeString();\n"
@@ -437,6 +447,26 @@ const char stats_dashboard_html[] =
     "      tr.appendChild(el('td', '', c.key_type));\n"
     "      tr.appendChild(el('td', '', new Date(c.not_after * 1000).toISOString().slice(0, 10)));\n"
     "      tr.appendChild(el('td', 'days-left', String(c.days_left)));\n"
+    "      body.appendChild(tr);\n"
+    "    });\n"
+    "  }\n"
+    "\n"
+    "  /* Per route: what it matches, its pool and priority, its requests\n"
+    "   * and the 429s of limit rate (the admission figures). */\n"
+    "  function drawRoutes(data) {\n"
+    "    if (data.limits) {\n"
+    "      text('limited-total', data.limits.limited_total);\n"
+    "      text('clients-tracked', data.limits.clients_tracked);\n"
+    "    }\n"
+    "    var body = $('routes').tBodies[0];\n"
+    "    while (body.firstChild) body.removeChild(body.firstChild);\n"
+    "    (data.routes || []).forEach(function (r) {\n"
+    "      var tr = el('tr', r.limited ? 'route route-limited' : 'route');\n"
+    "      tr.appendChild(el('td', null, r.match));\n"
+    "      tr.appendChild(el('td', null, r.pool));\n"
+    "      tr.appendChild(el('td', null, r.priority));\n"
+    "      tr.appendChild(el('td', 'num', String(r.requests)));\n"
+    "      tr.appendChild(el('td', 'num route-limited-count', String(r.limited)));\n"
     "      body.appendChild(tr);\n"
     "    });\n"
     "  }\n"

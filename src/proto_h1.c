@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "error_page.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -197,7 +198,7 @@ static void h1_respond(struct h1_session *s, int status, const char *location, s
     size_t keep = t->rin_fwd;
     size_t n = location ? http_redirect_response(status, location, location_len, t->rin->data + keep,
                                                  t->rin->cap - keep)
-                        : http_error_response(status, 1, t->rin->data + keep, t->rin->cap - keep);
+                        : error_page_write(h1_cfg(s), status, t->retry_after, &t->rin, keep);
     if (n == 0) {
         h1_mark_closed(s);
         return;
@@ -456,6 +457,8 @@ static void handle_head(struct h1_session *s)
     struct route_result route;
     int status = txn_route(t, s->in->data + h.host_off, h.host_len, s->in->data + h.uri_off, h.uri_len,
                            path_buf, sizeof path_buf, &route);
+    if (!status)
+        status = txn_admit(t, &s->c.peer, s->in->data, &h, &route);
     if (status) {
         h1_respond_error(s, status);
         return;

@@ -147,6 +147,22 @@ static int pool_build(struct pool *pool, const struct config_pool *cp, const str
     return 0;
 }
 
+/* A route keeps its counts over a reload when one with the same match
+ * and pool was there (requests still ending on the old generation after
+ * the copy are not carried: a few at most). */
+static void route_carry_counts(struct route *r, const struct runtime *prev)
+{
+    for (size_t i = 0; prev && i < prev->nroutes; i++) {
+        const struct route *o = &prev->routes[i];
+        if (o->cfg->is_default == r->cfg->is_default && strcmp(o->cfg->host, r->cfg->host) == 0 &&
+            strcmp(o->cfg->path, r->cfg->path) == 0 && strcmp(o->pool->cfg->name, r->pool->cfg->name) == 0) {
+            atomic_init(&r->requests, atomic_load_explicit(&o->requests, memory_order_relaxed));
+            atomic_init(&r->limited, atomic_load_explicit(&o->limited, memory_order_relaxed));
+            return;
+        }
+    }
+}
+
 static void runtime_free(struct runtime *rt)
 {
     if (!rt)
@@ -189,6 +205,7 @@ struct runtime *runtime_build(struct config *cfg, const struct runtime *prev)
     for (size_t i = 0; i < cfg->nroutes; i++) {
         rt->routes[i].cfg = &cfg->routes[i];
         rt->routes[i].pool = &rt->pools[cfg->routes[i].pool];
+        route_carry_counts(&rt->routes[i], prev);
     }
     rt->nroutes = cfg->nroutes;
     return rt;

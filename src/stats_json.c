@@ -15,6 +15,7 @@
 #include "balance.h"
 #include "health.h"
 #include "metrics.h"
+#include "stats_admit.h"
 #include "worker.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
@@ -338,6 +339,7 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
     }
     stats_buf_puts(b, "]");
     stats_json_listeners(b, rt, now);
+    stats_admit_json(b, rt);
     stats_buf_puts(b, "}\n");
     return b->oom ? -1 : 0;
 }
@@ -571,5 +573,6 @@ int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
                   "1 while a pool's standby servers take traffic.", pool_standby_active);
     prom_histogram(b, rt);
     stats_prom_listeners(b, rt);
+    stats_admit_prom(b, rt);
     return b->oom ? -1 : 0;
 }

@@ -10,12 +10,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "admit.h"
 #include "balance.h"
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
 #include "slab.h"
+#include "token_bucket.h"
 #include "upstream.h"
 #include "worker.h"
 #include "xprt.h"
@@ -227,6 +229,30 @@ int txn_route(struct txn *t, const char *host, size_t host_len, const char *targ
     if (route->status || !t->pool)
         return route->status ? route->status : 503;
     return 0;
+}
+
+int txn_admit(struct txn *t, const void *peer, const char *buf, const struct http_head *h,
+              const struct route_result *route)
+{
+    const struct config *cfg = txn_cfg(t);
+    struct in6_addr peer_addr, client;
+
+    t->route = route->route;
+    t->qw.priority = t->route ? (uint8_t)t->route->cfg->priority : PRIO_NORMAL;
+    if (t->route)
+        atomic_fetch_add_explicit(&t->route->requests, 1, memory_order_relaxed);
+    client_addr_from_sockaddr(peer, &peer_addr);
+    if (admit_client_of(cfg, &peer_addr, buf, h, &client))
+        client_addr_format(&client, t->client_ip, sizeof t->client_ip);
+    /* The request's start (ev_now, already read): no clock call per
+     * request; the bucket copes with a wall clock set back. */
+    uint64_t wait = admit_rate(cfg, &client, (uint64_t)(t->t_start * 1e9));
+    if (!wait)
+        return 0;
+    t->retry_after = token_bucket_retry_after_s(wait);
+    if (t->route)
+        atomic_fetch_add_explicit(&t->route->limited, 1, memory_order_relaxed);
+    return 429;
 }
 
 void txn_respond_error(struct txn *t, int status)

@@ -243,6 +243,14 @@ CONFIGS = {
     "nul-byte": "listen 127.0.0.1:8080\x00\npool p { server a 127.0.0.1:1 }\n",
     "args-missing": "listen\nstats\ntimeout\nlimit\npool\nroute\nlisten 127.0.0.1:8080\npool p { server\nserver a\n }\n",
     "braces-on-lines": "listen 127.0.0.1:8080\npool p\n{\nserver a 127.0.0.1:1\n}\n",
+    "admission": "listen 127.0.0.1:8080\nlimit rate 50/s burst 100\nlimit client-conns 20\ntrust 10.0.0.0/8 ::1\n"
+    "trust 2001:db8::/32\nclient-ip header X-Forwarded-For from 192.0.2.0/24 2001:db8:cd::/48\n"
+    "error-page 503 /etc/hostname\npool p { server a 127.0.0.1:1 }\n"
+    "route path /checkout/ pool p priority high\nroute path /feed/ pool p priority low\nroute default pool p\n",
+    "admission-bad": "listen 127.0.0.1:8080\nlimit rate 0/s\nlimit rate 5/h burst\nlimit client-conns x\n"
+    "trust 10.0.0.1/8\ntrust 300.0.0.0/8\ntrust ::1/129\nclient-ip header X(Y) from 1.2.3.4\nclient-ip header\n"
+    "error-page 404 /etc/hostname\nerror-page 503 /dev/zero\nerror-page 503 /nonexistent\n"
+    "pool p { server a 127.0.0.1:1 }\nroute default pool p priority urgent\n",
 }
 
 

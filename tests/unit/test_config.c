@@ -527,7 +527,7 @@ Test(config_errors, numbers_and_keywords)
     expect_error("limit headers 0" TAIL,
                  "t.conf:1: limit headers: expected a number 1-10000, got \"0\"");
     expect_error("limit cookies 3" TAIL,
-                 "t.conf:1: limit: unknown kind \"cookies\" (expected header-size, response-header-size, headers or body-size)");
+                 "t.conf:1: limit: unknown kind \"cookies\" (expected header-size, response-header-size, headers, body-size, rate, client-conns or clients)");
     expect_error("limit response-header-size 128k" TAIL,
                  "t.conf:1: limit response-header-size: expected a size 1k-64k, got \"128k\"");
 }
@@ -551,7 +551,7 @@ Test(config_errors, wrong_argument_counts)
                  "t.conf:1: stats: wrong number of arguments (expected \"stats ADDR [token TOKEN]\")");
     expect_error("route default" TAIL,
                  "t.conf:1: route: wrong number of arguments (expected \"route [host H] [path P] "
-                 "pool NAME | route default pool NAME\")");
+                 "pool NAME [priority high|normal|low] | route default pool NAME\")");
     expect_error("pool {\n}" TAIL,
                  "t.conf:1: pool: wrong number of arguments (expected \"pool NAME {\")");
     expect_error("pool tail {\n server t1 127.0.0.1:9000 weight\n server t2 127.0.0.1:9001\n}\n"
@@ -624,10 +624,10 @@ Test(config_errors, routes)
     expect_error("route host a.com pool" TAIL, "t.conf:1: route: \"pool\" needs a value");
     expect_error("route method GET pool tail" TAIL,
                  "t.conf:1: route: unexpected \"method\" (expected \"route [host H] [path P] "
-                 "pool NAME\" or \"route default pool NAME\")");
+                 "pool NAME [priority P]\" or \"route default pool NAME [priority P]\")");
     expect_error("route default host a pool tail" TAIL,
                  "t.conf:1: route: unexpected \"host\" (expected \"route [host H] [path P] "
-                 "pool NAME\" or \"route default pool NAME\")");
+                 "pool NAME [priority P]\" or \"route default pool NAME [priority P]\")");
     expect_error("route path api/ pool tail" TAIL,
                  "t.conf:1: route path: expected a path starting with \"/\", got \"api/\"");
     expect_error("route host \"\" pool tail" TAIL, "t.conf:1: route: empty host");
