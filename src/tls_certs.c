@@ -185,9 +185,27 @@ void tls_store_unref(struct tls_store *s)
 
 /* ---- what the ClientHello offers ------------------------------------------------- */
 
-/* The host name of a server_name extension, lowercased into out (which
- * holds 256 bytes); 0 when there is none usable.  RFC 6066: a list of
- * {u8 type, u16 length, name}, type 0 being a host name. */
+/* A server name as the table holds names: lowercased, without a final dot,
+ * into out (256 bytes); its length, or 0 when it cannot be a DNS name
+ * (then the default answers, whatever a lookup of its bytes would say). */
+static size_t sni_normalize(const unsigned char *p, size_t n, char *out, size_t outlen)
+{
+    if (n && p[n - 1] == '.')  /* "example.com." is example.com */
+        n--;
+    if (n == 0 || n >= outlen)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] <= ' ' || p[i] >= 0x7f)
+            return 0;
+        out[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* The host name of a server_name extension, normalized into out; 0 when
+ * there is none usable.  RFC 6066: a list of {u8 type, u16 length, name},
+ * type 0 being a host name. */
 static size_t hello_sni(const unsigned char *p, size_t len, char *out, size_t outlen)
 {
     if (len < 2 || (size_t)(p[0] << 8 | p[1]) != len - 2)
@@ -199,19 +217,8 @@ static size_t hello_sni(const unsigned char *p, size_t len, char *out, size_t ou
         p += 3;
         if (n > (size_t)(end - p))
             return 0;
-        if (type == TLSEXT_NAMETYPE_host_name) {
-            if (n && p[n - 1] == '.')  /* "example.com." is example.com */
-                n--;
-            if (n == 0 || n >= outlen)
-                return 0;
-            for (size_t i = 0; i < n; i++) {
-                if (p[i] <= ' ' || p[i] >= 0x7f)
-                    return 0;
-                out[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
-            }
-            out[n] = '\0';
-            return n;
-        }
+        if (type == TLSEXT_NAMETYPE_host_name)
+            return sni_normalize(p, n, out, outlen);
         p += n;
     }
     return 0;
@@ -393,14 +400,8 @@ const struct tls_cert_info *tls_store_select(const struct tls_store *s, const ch
                                              int client_takes_ecdsa)
 {
     char lower[256];
-    size_t n = sni ? strlen(sni) : 0;
-    if (n && sni[n - 1] == '.')
-        n--;
-    if (n >= sizeof lower)
-        n = 0;
-    for (size_t i = 0; i < n; i++)
-        lower[i] = (char)(sni[i] >= 'A' && sni[i] <= 'Z' ? sni[i] + 32 : sni[i]);
-    lower[n] = '\0';
+    if (!sni || !sni_normalize((const unsigned char *)sni, strlen(sni), lower, sizeof lower))
+        lower[0] = '\0';
     return &s->certs[pick(pair_for(s, lower), client_takes_ecdsa)].info;
 }
 

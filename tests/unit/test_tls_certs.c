@@ -377,6 +377,9 @@ Test(tls_certs, exact_name_before_wildcard_and_a_wildcard_covers_one_label)
     cr_assert_str_eq(tls_store_select(s, "www.example.com.", 0)->names[0], "www.example.com");
     cr_assert_str_eq(tls_store_select(s, "x.y.example.com", 0)->names[0], "other.test");
     cr_assert_str_eq(tls_store_select(s, NULL, 0)->names[0], "other.test");
+    cr_assert_str_eq(tls_store_select(s, "\x01x.example.com", 0)->names[0], "other.test",
+                     "a name with a control byte is no DNS name: the default");
+    cr_assert_str_eq(SERVED(ctx, .sni = "\x01x.example.com"), "default");
     tls_store_unref(s);
     SSL_CTX_free(ctx);
     EVP_PKEY_free(k);
