@@ -294,6 +294,9 @@ static int32_t pick(const int32_t *pair, int takes_ecdsa)
     return pair[TLS_SLOT_RSA];
 }
 
+/* c->chain is never NULL (an empty stack when the file has no intermediate):
+ * then exactly the file's chain is sent, never one OpenSSL would build from
+ * the ctx's trust store (which holds a listener's client CAs). */
 static int install(SSL *ssl, const struct tls_cert *c)
 {
     SSL_certs_clear(ssl);

@@ -238,11 +238,17 @@ Test(tls_certs, crt_without_its_key_names_the_crt)
 Test(tls_certs, empty_directory_or_one_without_certificates)
 {
     load_fails(dir, dir, "no certificate in this directory");
-    char *p = in_dir("README");
-    FILE *f = fopen(p, "w");
-    fputs("not a certificate\n", f);
-    fclose(f);
-    free(p);
+    const char *skipped[] = {"README", ".hidden.pem", "site.key"};  /* a .key alone is no pair */
+    for (size_t i = 0; i < 3; i++) {
+        char *p = in_dir(skipped[i]);
+        FILE *f = fopen(p, "w");
+        fputs("not a certificate\n", f);
+        fclose(f);
+        free(p);
+    }
+    char *sub = in_dir("sub.pem");
+    cr_assert_eq(mkdir(sub, 0700), 0);  /* a directory, whatever its name */
+    free(sub);
     load_fails(dir, dir, "no certificate in this directory");
 }
 
@@ -425,6 +431,38 @@ Test(tls_certs, default_crt_counts_as_the_default)
     free(crt);
     free(key);
     X509_free(x);
+    EVP_PKEY_free(k);
+}
+
+Test(tls_certs, the_first_file_keeps_a_name_claimed_twice_with_the_same_key_type)
+{
+    EVP_PKEY *k = ec_key();
+    make("a.pem", k, "a", (const char *[]){"a.test", NULL});
+    make("b.pem", k, "b", (const char *[]){"b.test", "shared.test", NULL});
+    make("c.pem", k, "c", (const char *[]){"shared.test", "c.test", NULL});
+    struct tls_store *s = load_ok(dir);
+    SSL_CTX *ctx = server_for(s);
+    tls_store_unref(s);
+    cr_assert_str_eq(SERVED(ctx, .sni = "shared.test"), "b");
+    cr_assert_str_eq(SERVED(ctx, .sni = "c.test"), "c");
+    SSL_CTX_free(ctx);
+    EVP_PKEY_free(k);
+}
+
+Test(tls_certs, the_choice_holds_after_a_hello_retry_request)
+{
+    EVP_PKEY *k = ec_key();
+    make("a.pem", k, "a", (const char *[]){"a.test", NULL});
+    make("b.pem", k, "b", (const char *[]){"b.test", NULL});
+    struct tls_store *s = load_ok(dir);
+    SSL_CTX *ctx = server_for(s);
+    tls_store_unref(s);
+    /* the client's key share (P-256, its first group) is not the server's
+     * group: the server asks again and sees a second ClientHello */
+    cr_assert(SSL_CTX_set1_groups_list(ctx, "X25519"));
+    cr_assert_str_eq(SERVED(ctx, .sni = "b.test", .groups = "P-256:X25519"), "b");
+    cr_assert_str_eq(SERVED(ctx, .sni = "b.test", .groups = "P-256"), "", "no common group");
+    SSL_CTX_free(ctx);
     EVP_PKEY_free(k);
 }
 

@@ -174,6 +174,8 @@ static SSL *client_new(const struct tlsfx_client *o)
         ok = ok && SSL_set_cipher_list(c, o->ciphers);
     if (o && o->max_version)
         ok = ok && SSL_set_max_proto_version(c, o->max_version);
+    if (o && o->groups)
+        ok = ok && SSL_set1_groups_list(c, o->groups);
     if (!ok) {
         SSL_free(c);
         return NULL;

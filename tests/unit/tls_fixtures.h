@@ -48,6 +48,7 @@ struct tlsfx_client {
     const char *sigalgs;    /* SSL_set1_sigalgs_list, e.g. "RSA-PSS+SHA256:RSA+SHA256" */
     const char *ciphers;    /* TLS 1.2 suites (SSL_set_cipher_list) */
     int max_version;        /* e.g. TLS1_2_VERSION */
+    const char *groups;     /* SSL_set1_groups_list; the first gets the TLS 1.3 key share */
 };
 
 /* A server SSL_CTX (TLS_server_method, TLS 1.2 lowest) with nothing on it. */
