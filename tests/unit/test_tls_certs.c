@@ -650,7 +650,7 @@ Test(tls_certs, days_left_rounds_down)
 
 /* ---- many certificates ---------------------------------------------------------------------- */
 
-Test(tls_certs, two_thousand_certificates_load_and_each_is_found, .timeout = 120)
+Test(tls_certs, two_thousand_certificates_load_and_each_is_found)
 {
     enum { N = 2000 };
     EVP_PKEY *k = ec_key();  /* one key for all: the test is about the store, not keygen */
