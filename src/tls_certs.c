@@ -247,8 +247,21 @@ static int hello_ext_has(SSL *ssl, unsigned type, size_t hdr, unsigned v, int if
     return u16_list_has(p, len, hdr, v);
 }
 
-/* A suite that an ECDSA certificate can serve: TLS 1.2's ECDHE-ECDSA ones,
- * or a TLS 1.3 one (any key) when this handshake can be TLS 1.3. */
+/* Whether the listener's settings allow this suite (a linear walk: sk_find
+ * would sort the ctx's shared list, from several workers at once). */
+static int server_allows(SSL *ssl, const SSL_CIPHER *c)
+{
+    STACK_OF(SSL_CIPHER) *ours = SSL_get_ciphers(ssl);
+    uint32_t id = SSL_CIPHER_get_id(c);
+    for (int i = 0; i < sk_SSL_CIPHER_num(ours); i++)
+        if (SSL_CIPHER_get_id(sk_SSL_CIPHER_value(ours, i)) == id)
+            return 1;
+    return 0;
+}
+
+/* A suite that an ECDSA certificate can serve, offered by the client and
+ * allowed by the listener: TLS 1.2's ECDHE-ECDSA ones, or a TLS 1.3 one (any
+ * key) when this handshake can be TLS 1.3. */
 static int hello_has_ecdsa_suite(SSL *ssl)
 {
     const unsigned char *p;
@@ -259,7 +272,7 @@ static int hello_has_ecdsa_suite(SSL *ssl)
     for (size_t i = 0; i + 1 < len; i += 2) {
         const SSL_CIPHER *c = SSL_CIPHER_find(ssl, p + i);
         int auth = c ? SSL_CIPHER_get_auth_nid(c) : NID_undef;
-        if (auth == NID_auth_ecdsa || (auth == NID_auth_any && tls13))
+        if ((auth == NID_auth_ecdsa || (auth == NID_auth_any && tls13)) && server_allows(ssl, c))
             return 1;
     }
     return 0;

@@ -531,6 +531,17 @@ Test(tls_certs, tls12_ecdsa_needs_an_ecdsa_suite_too)
     dual_free(d);
 }
 
+Test(tls_certs, tls12_ecdsa_needs_a_suite_the_listener_allows)
+{
+    struct dual d = dual_setup("P-256");
+    cr_assert(SSL_CTX_set_cipher_list(d.ctx, "ECDHE-RSA-AES128-GCM-SHA256"));
+    cr_assert_str_eq(SERVED(d.ctx, .sni = "dual.test", .max_version = TLS1_2_VERSION,
+                            .ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"),
+                     "rsa", "the client's ECDSA suite is not one the listener speaks");
+    cr_assert_str_eq(SERVED(d.ctx, .sni = "dual.test"), "ecdsa", "TLS 1.3 suites take any key");
+    dual_free(d);
+}
+
 Test(tls_certs, ecdsa_curve_the_client_cannot_sign_with_falls_back_to_rsa)
 {
     struct dual d = dual_setup("P-384");
