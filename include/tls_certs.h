@@ -15,8 +15,8 @@
  * (or `default.crt`) when the directory has one, else the first file in
  * name order.  An RSA and an ECDSA certificate for the same name are both
  * kept; a client whose ClientHello can use ECDSA (a signature algorithm for
- * the key's curve and a cipher suite that ECDSA can sign for) gets the
- * ECDSA one, any other client the RSA one.
+ * the key's curve, and a cipher suite ECDSA can sign for that the listener
+ * allows) gets the ECDSA one, any other client the RSA one.
  */
 #ifndef PROXY_TLS_CERTS_H
 #define PROXY_TLS_CERTS_H
