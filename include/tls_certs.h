@@ -36,7 +36,7 @@ struct tls_store;
 struct tls_cert_info {
     const char *path;          /* the file holding the certificate (.pem or .crt) */
     const char *const *names;  /* its DNS names, lowercased, as matched against SNI */
-    size_t n_names;
+    size_t nnames;
     const char *key_type;      /* "RSA 2048", "ECDSA P-256", "Ed25519", ... */
     time_t not_after;          /* end of validity, Unix time */
     int is_default;            /* served without SNI or when no name matches */
@@ -49,20 +49,30 @@ struct tls_cert_info {
  * .key, or a directory with no certificate at all). */
 struct tls_store *tls_store_load(const char *path, char *err, size_t errlen);
 
-/* Reference counting (atomic: a store may be released on any thread). */
+/* Drops a reference (NULL-safe); the last one frees the store.  References
+ * are atomic: a store may be released on any thread. */
+void tls_store_free(struct tls_store *s);
+/* One more reference, e.g. to keep using a store a ctx now owns, or to
+ * attach one store to several contexts. */
 void tls_store_ref(struct tls_store *s);
-void tls_store_unref(struct tls_store *s);  /* NULL-safe; frees at the last reference */
 
 /* Installs the store on a server SSL_CTX: the default certificate(s) on the
  * ctx and the ClientHello callback (SSL_CTX_set_client_hello_cb, so the ctx
  * must not set another one) that puts the chosen certificate on each SSL.
- * The ctx takes a reference of its own, dropped by SSL_CTX_free (ex_data
- * free callback): the caller may unref its own right after.  Every
- * certificate is checked against the ctx's security level here, so a key
- * too weak for it is a configuration error rather than a failed handshake.
- * 0, or -1 with err = "FILE: what is wrong" (the ctx may then be left with
- * only part of the store: free it). */
-int tls_store_attach(struct tls_store *s, SSL_CTX *ctx, char *err, size_t errlen);
+ * On success the ctx owns the caller's reference (ex_data with a free
+ * callback: SSL_CTX_free releases the store, after the last SSL of the ctx,
+ * so handshakes in progress at a reload finish with their certificates).
+ * On failure (-1) the caller keeps its reference, OpenSSL's reason is on
+ * its error queue (ERR_get_error), and the ctx may hold part of the store:
+ * free it.  Every certificate is tried against the ctx's settings first
+ * (tls_store_check), so a key too weak for its security level is a
+ * configuration error rather than failed handshakes. */
+int tls_store_attach(struct tls_store *s, SSL_CTX *ctx);
+
+/* That check alone, naming the file: 0, or -1 with err = "FILE: refused by
+ * the TLS settings (OpenSSL's reason)".  Call it before tls_store_attach to
+ * tell the operator which file of a directory is refused. */
+int tls_store_check(const struct tls_store *s, SSL_CTX *ctx, char *err, size_t errlen);
 
 /* The store attached to a ctx by tls_store_attach, or NULL (borrowed). */
 struct tls_store *tls_store_of(const SSL_CTX *ctx);

@@ -93,7 +93,7 @@ static int table_build(struct tls_store *s)
 {
     size_t names = 0, size = 16;
     for (size_t i = 0; i < s->n_certs; i++)
-        names += s->certs[i].info.n_names;
+        names += s->certs[i].info.nnames;
     while (size < 2 * names)
         size *= 2;
     s->table = calloc(size, sizeof *s->table);
@@ -101,7 +101,7 @@ static int table_build(struct tls_store *s)
         return -1;
     s->mask = size - 1;
     for (size_t i = 0; i < s->n_certs; i++)
-        for (size_t j = 0; j < s->certs[i].info.n_names; j++)
+        for (size_t j = 0; j < s->certs[i].info.nnames; j++)
             table_add(s, s->certs[i].info.names[j], (int32_t)i, s->certs[i].slot);
     return 0;
 }
@@ -133,7 +133,7 @@ static void pick_default(struct tls_store *s, size_t named_default)
     size_t d = named_default < s->n_certs ? named_default : 0;
     const struct tls_cert *c = &s->certs[d];
     s->default_pair[TLS_SLOT_RSA] = s->default_pair[TLS_SLOT_ECDSA] = -1;
-    if (c->info.n_names) {
+    if (c->info.nnames) {
         const int32_t *pair = table_find(s, c->info.names[0], strlen(c->info.names[0]));
         memcpy(s->default_pair, pair, sizeof s->default_pair);
     }
@@ -161,7 +161,7 @@ struct tls_store *tls_store_load(const char *path, char *err, size_t errlen)
     s->n_certs = l.n;
     if (table_build(s) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
-        tls_store_unref(s);
+        tls_store_free(s);
         return NULL;
     }
     pick_default(s, l.default_idx);
@@ -173,7 +173,7 @@ void tls_store_ref(struct tls_store *s)
     atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
 }
 
-void tls_store_unref(struct tls_store *s)
+void tls_store_free(struct tls_store *s)
 {
     if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
         return;
@@ -340,12 +340,12 @@ static int on_client_hello(SSL *ssl, int *alert, void *arg)
 static int store_index = -1;
 static pthread_once_t store_index_once = PTHREAD_ONCE_INIT;
 
-/* SSL_CTX_free's hook: the ctx's reference goes with it. */
+/* SSL_CTX_free's hook: the store goes with its ctx. */
 static void store_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
                           void *argp)
 {
     (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
-    tls_store_unref(ptr);
+    tls_store_free(ptr);
 }
 
 static void store_index_init(void)
@@ -360,53 +360,59 @@ struct tls_store *tls_store_of(const SSL_CTX *ctx)
 }
 
 /* Every certificate goes on a scratch SSL of the ctx once, so that what
- * the ctx's security level refuses is found now, with its file's name. */
-static int check_all(const struct tls_store *s, SSL_CTX *ctx, char *err, size_t errlen)
+ * the ctx's settings (its security level) refuse is found now.  The index
+ * of the refused one, with OpenSSL's reason left on the error queue, or -1
+ * when all pass (-2: no scratch SSL). */
+static long first_refused(const struct tls_store *s, SSL_CTX *ctx)
 {
     SSL *probe = SSL_new(ctx);
-    if (!probe) {
-        snprintf(err, errlen, "TLS: out of memory");
-        return -1;
-    }
-    int rc = 0;
-    for (size_t i = 0; i < s->n_certs && rc == 0; i++) {
+    if (!probe)
+        return -2;
+    long bad = -1;
+    for (size_t i = 0; i < s->n_certs && bad < 0; i++) {
         ERR_clear_error();
-        if (install(probe, &s->certs[i]) < 0) {
-            unsigned long e = ERR_peek_last_error();
-            const char *why = e ? ERR_reason_error_string(e) : NULL;
-            snprintf(err, errlen, "%s: refused by the TLS settings (%s)", s->certs[i].info.path,
-                     why ? why : "unknown error");
-            rc = -1;
-        }
+        if (install(probe, &s->certs[i]) < 0)
+            bad = (long)i;
     }
     SSL_free(probe);
-    ERR_clear_error();
-    return rc;
+    return bad;
 }
 
-int tls_store_attach(struct tls_store *s, SSL_CTX *ctx, char *err, size_t errlen)
+int tls_store_check(const struct tls_store *s, SSL_CTX *ctx, char *err, size_t errlen)
 {
-    if (tls_store_of(ctx) != NULL || store_index < 0) {
-        snprintf(err, errlen, "TLS: %s", store_index < 0 ? "out of memory"
-                                                          : "the context has a store already");
-        return -1;
-    }
-    if (!SSL_CTX_set_ex_data(ctx, store_index, s)) {
+    long bad = first_refused(s, ctx);
+    if (bad == -2)
         snprintf(err, errlen, "TLS: out of memory");
+    else if (bad >= 0) {
+        unsigned long e = ERR_peek_error();
+        const char *why = e ? ERR_reason_error_string(e) : NULL;
+        snprintf(err, errlen, "%s: refused by the TLS settings (%s)", s->certs[bad].info.path,
+                 why ? why : "unknown error");
+    }
+    ERR_clear_error();
+    return bad == -1 ? 0 : -1;
+}
+
+int tls_store_attach(struct tls_store *s, SSL_CTX *ctx)
+{
+    ERR_clear_error();  /* what is left on failure is this call's reason */
+    if (tls_store_of(ctx) != NULL || store_index < 0) {
+        ERR_raise(ERR_LIB_SSL, ERR_R_PASSED_INVALID_ARGUMENT);  /* one store per ctx */
         return -1;
     }
-    tls_store_ref(s);  /* the ctx's, released by SSL_CTX_free */
     for (int k = 0; k < TLS_SLOTS; k++) {
         const struct tls_cert *c = s->default_pair[k] >= 0 ? &s->certs[s->default_pair[k]] : NULL;
-        if (c && SSL_CTX_use_cert_and_key(ctx, c->leaf, c->key, c->chain, 1) != 1) {
-            snprintf(err, errlen, "%s: refused by the TLS settings", c->info.path);
-            ERR_clear_error();
+        if (c && SSL_CTX_use_cert_and_key(ctx, c->leaf, c->key, c->chain, 1) != 1)
             return -1;
-        }
     }
-    if (check_all(s, ctx, err, errlen) < 0)
+    long bad = first_refused(s, ctx);
+    if (bad == -2 || bad >= 0)
         return -1;
+    if (!SSL_CTX_set_ex_data(ctx, store_index, s))
+        return -1;
+    /* from here SSL_CTX_free releases the caller's reference */
     SSL_CTX_set_client_hello_cb(ctx, on_client_hello, s);
+    ERR_clear_error();
     return 0;
 }
 

@@ -265,7 +265,7 @@ static int add_name(struct tls_cert *c, size_t *cap, char *name)
 {
     if (!name)
         return 0;  /* not a usable name: skipped, not an error */
-    if (c->info.n_names == *cap) {
+    if (c->info.nnames == *cap) {
         size_t ncap = *cap ? *cap * 2 : 4;
         const char **v = realloc((void *)c->info.names, ncap * sizeof *v);
         if (!v) {
@@ -275,7 +275,7 @@ static int add_name(struct tls_cert *c, size_t *cap, char *name)
         c->info.names = v;
         *cap = ncap;
     }
-    ((const char **)c->info.names)[c->info.n_names++] = name;
+    ((const char **)c->info.names)[c->info.nnames++] = name;
     return 0;
 }
 
@@ -295,7 +295,7 @@ static int collect_names(struct tls_cert *c)
         }
     }
     GENERAL_NAMES_free(sans);
-    if (c->info.n_names)
+    if (c->info.nnames)
         return 0;
     const X509_NAME *subj = X509_get_subject_name(c->leaf);
     int at = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
@@ -379,7 +379,7 @@ static void cert_clear(struct tls_cert *c)
     X509_free(c->leaf);
     EVP_PKEY_free(c->key);
     sk_X509_pop_free(c->chain, X509_free);
-    for (size_t i = 0; i < c->info.n_names; i++)
+    for (size_t i = 0; i < c->info.nnames; i++)
         free((void *)c->info.names[i]);
     free((void *)c->info.names);
     free((void *)c->info.path);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include "tls_certs.h"
@@ -88,12 +89,14 @@ static void load_fails(const char *path, const char *file, const char *what)
     cr_assert_not_null(strstr(err, what), "error does not say '%s': %s", what, err);
 }
 
+/* A server ctx with the store attached; the test keeps its own reference. */
 static SSL_CTX *server_for(struct tls_store *s)
 {
     SSL_CTX *ctx = tlsfx_server_ctx();
-    char err[512] = "";
     cr_assert_not_null(ctx);
-    cr_assert_eq(tls_store_attach(s, ctx, err, sizeof err), 0, "attach: %s", err);
+    tls_store_ref(s);  /* the one the ctx takes over */
+    cr_assert_eq(tls_store_attach(s, ctx), 0, "attach: %s",
+                 ERR_reason_error_string(ERR_peek_error()));
     return ctx;
 }
 
@@ -149,7 +152,7 @@ Test(tls_certs, unreadable_file_in_a_directory_names_it)
     free(p);
 }
 
-Test(tls_certs, file_without_read_permission_names_it)
+Test(tls_certs, file_without_read_permissionnames_it)
 {
     if (geteuid() == 0)
         cr_skip_test("root reads any file");
@@ -276,7 +279,7 @@ Test(tls_certs, chain_and_key_in_either_order_and_the_chain_is_sent)
         struct tls_store *s = load_ok(paths[i]);
         cr_assert_eq(tls_store_count(s), 1);
         SSL_CTX *ctx = server_for(s);
-        tls_store_unref(s);
+        tls_store_free(s);
         int chain = 0;
         X509 *peer = tlsfx_handshake_chain(ctx, &(struct tlsfx_client){.sni = "a.test"}, &chain);
         cr_assert_not_null(peer, "handshake with %s", paths[i]);
@@ -305,7 +308,7 @@ Test(tls_certs, crt_and_key_pair_loads_under_the_crt_path)
     SSL_CTX *ctx = server_for(s);
     cr_assert_str_eq(SERVED(ctx, .sni = "site.test"), "site");
     SSL_CTX_free(ctx);
-    tls_store_unref(s);
+    tls_store_free(s);
     free(crt);
     free(key);
     X509_free(x);
@@ -325,18 +328,18 @@ Test(tls_certs, info_has_path_names_key_type_and_not_after)
     cr_assert_eq(tls_store_count(s), 2);
     const struct tls_cert_info *a = tls_store_info(s, 0), *b = tls_store_info(s, 1);
     cr_assert_str_eq(a->path, p);
-    cr_assert_eq(a->n_names, 2, "the SANs, not the CN");
+    cr_assert_eq(a->nnames, 2, "the SANs, not the CN");
     cr_assert_str_eq(a->names[0], "www.example.com");
     cr_assert_str_eq(a->names[1], "example.com");
     cr_assert_str_eq(a->key_type, "ECDSA P-256");
     cr_assert_eq(a->not_after, now + 30 * DAY);
     cr_assert(a->is_default, "the first file in name order");
-    cr_assert_eq(b->n_names, 1, "no SAN: the CN");
+    cr_assert_eq(b->nnames, 1, "no SAN: the CN");
     cr_assert_str_eq(b->names[0], "only.cn.test");
     cr_assert_str_eq(b->key_type, "RSA 2048");
     cr_assert_not(b->is_default);
     cr_assert_null(tls_store_info(s, 2));
-    tls_store_unref(s);
+    tls_store_free(s);
     free(p);
     X509_free(x);
     EVP_PKEY_free(ec);
@@ -345,7 +348,7 @@ Test(tls_certs, info_has_path_names_key_type_and_not_after)
 
 /* ---- choosing by SNI ------------------------------------------------------------------------ */
 
-Test(tls_certs, san_names_are_served_and_the_cn_is_not_when_there_is_a_san)
+Test(tls_certs, sannames_are_served_and_the_cn_is_not_when_there_is_a_san)
 {
     EVP_PKEY *k = ec_key();
     make("0-default.pem", k, "default", (const char *[]){"default.test", NULL});
@@ -353,7 +356,7 @@ Test(tls_certs, san_names_are_served_and_the_cn_is_not_when_there_is_a_san)
     make("b.pem", k, "b.test", NULL);
     struct tls_store *s = load_ok(dir);
     SSL_CTX *ctx = server_for(s);
-    tls_store_unref(s);
+    tls_store_free(s);
 
     cr_assert_str_eq(SERVED(ctx, .sni = "san.test"), "cn-only.test");
     cr_assert_str_eq(SERVED(ctx, .sni = "cn-only.test"), "default", "a CN beside a SAN is no name");
@@ -386,7 +389,7 @@ Test(tls_certs, exact_name_before_wildcard_and_a_wildcard_covers_one_label)
     cr_assert_str_eq(tls_store_select(s, "\x01x.example.com", 0)->names[0], "other.test",
                      "a name with a control byte is no DNS name: the default");
     cr_assert_str_eq(SERVED(ctx, .sni = "\x01x.example.com"), "default");
-    tls_store_unref(s);
+    tls_store_free(s);
     SSL_CTX_free(ctx);
     EVP_PKEY_free(k);
 }
@@ -403,14 +406,14 @@ Test(tls_certs, default_pem_before_the_first_file_in_name_order)
     cr_assert_str_eq(SERVED(ctx, .sni = "nomatch.test"), "default");
     cr_assert_str_eq(SERVED(ctx, .sni = "b.test"), "b");
     SSL_CTX_free(ctx);
-    tls_store_unref(s);
+    tls_store_free(s);
 
     char *p = in_dir("default.pem");
     unlink(p);
     free(p);
     s = load_ok(dir);
     ctx = server_for(s);
-    tls_store_unref(s);
+    tls_store_free(s);
     cr_assert_str_eq(SERVED(ctx, .sni = NULL), "a", "the first file in name order");
     cr_assert_str_eq(SERVED(ctx, .sni = "nomatch.test"), "a");
     SSL_CTX_free(ctx);
@@ -427,7 +430,7 @@ Test(tls_certs, default_crt_counts_as_the_default)
     tlsfx_write_key(key, k);
     struct tls_store *s = load_ok(dir);
     cr_assert_str_eq(tls_store_select(s, NULL, 1)->path, crt);
-    tls_store_unref(s);
+    tls_store_free(s);
     free(crt);
     free(key);
     X509_free(x);
@@ -442,7 +445,7 @@ Test(tls_certs, the_first_file_keeps_a_name_claimed_twice_with_the_same_key_type
     make("c.pem", k, "c", (const char *[]){"shared.test", "c.test", NULL});
     struct tls_store *s = load_ok(dir);
     SSL_CTX *ctx = server_for(s);
-    tls_store_unref(s);
+    tls_store_free(s);
     cr_assert_str_eq(SERVED(ctx, .sni = "shared.test"), "b");
     cr_assert_str_eq(SERVED(ctx, .sni = "c.test"), "c");
     SSL_CTX_free(ctx);
@@ -456,7 +459,7 @@ Test(tls_certs, the_choice_holds_after_a_hello_retry_request)
     make("b.pem", k, "b", (const char *[]){"b.test", NULL});
     struct tls_store *s = load_ok(dir);
     SSL_CTX *ctx = server_for(s);
-    tls_store_unref(s);
+    tls_store_free(s);
     /* the client's key share (P-256, its first group) is not the server's
      * group: the server asks again and sees a second ClientHello */
     cr_assert(SSL_CTX_set1_groups_list(ctx, "X25519"));
@@ -492,7 +495,7 @@ static struct dual dual_setup(const char *ec_curve)
 static void dual_free(struct dual d)
 {
     SSL_CTX_free(d.ctx);
-    tls_store_unref(d.s);
+    tls_store_free(d.s);
 }
 
 Test(tls_certs, ecdsa_for_clients_that_offer_it_rsa_for_the_others)
@@ -566,18 +569,37 @@ Test(tls_certs, select_without_handshake_follows_the_capability)
 
 /* ---- the store on a ctx ------------------------------------------------------------------------- */
 
-Test(tls_certs, ctx_keeps_the_store_until_it_is_freed)
+Test(tls_certs, the_ctx_owns_the_store_it_was_given)
 {
     EVP_PKEY *k = ec_key();
     make("a.pem", k, "a", (const char *[]){"a.test", NULL});
     struct tls_store *s = load_ok(dir);
-    SSL_CTX *ctx = server_for(s);
+    SSL_CTX *ctx = tlsfx_server_ctx();
+    cr_assert_eq(tls_store_attach(s, ctx), 0);  /* the only reference passes to ctx */
     cr_assert_eq(tls_store_of(ctx), s);
-    tls_store_unref(s);  /* the ctx's reference is enough from here */
     cr_assert_str_eq(SERVED(ctx, .sni = "a.test"), "a");
-    char err[256];
-    cr_assert_eq(tls_store_attach(tls_store_of(ctx), ctx, err, sizeof err), -1);
-    SSL_CTX_free(ctx);  /* frees the store too: ASan/valgrind see a leak otherwise */
+    /* an SSL made before the ctx goes keeps its certificate (a reload) */
+    SSL *ssl = SSL_new(ctx);
+    cr_assert_eq(tls_store_attach(s, ctx), -1, "one store per ctx");
+    cr_assert_neq(ERR_get_error(), 0, "the reason is on the error queue");
+    SSL_CTX_free(ctx);
+    cr_assert_not_null(SSL_get_certificate(ssl));
+    SSL_free(ssl);  /* frees ctx and store: ASan / valgrind report a leak otherwise */
+    EVP_PKEY_free(k);
+}
+
+Test(tls_certs, two_contexts_can_share_a_store)
+{
+    EVP_PKEY *k = ec_key();
+    make("a.pem", k, "a", (const char *[]){"a.test", NULL});
+    struct tls_store *s = load_ok(dir);
+    SSL_CTX *c1 = tlsfx_server_ctx(), *c2 = tlsfx_server_ctx();
+    tls_store_ref(s);
+    cr_assert_eq(tls_store_attach(s, c1), 0);
+    cr_assert_eq(tls_store_attach(s, c2), 0);
+    SSL_CTX_free(c1);
+    cr_assert_str_eq(SERVED(c2, .sni = "a.test"), "a", "c1 released its reference only");
+    SSL_CTX_free(c2);
     EVP_PKEY_free(k);
 }
 
@@ -590,12 +612,20 @@ Test(tls_certs, attach_refuses_a_key_too_weak_for_the_security_level)
     SSL_CTX *ctx = tlsfx_server_ctx();
     SSL_CTX_set_security_level(ctx, 3);  /* 128 bits: RSA 2048 is not enough */
     char err[512] = "";
-    cr_assert_eq(tls_store_attach(s, ctx, err, sizeof err), -1);
+    cr_assert_eq(tls_store_check(s, ctx, err, sizeof err), -1);
     char *p = in_dir("b.pem");
     cr_assert(strncmp(err, p, strlen(p)) == 0, "names b.pem: %s", err);
+    cr_assert_not_null(strstr(err, "key too small"), "%s", err);
     free(p);
+    cr_assert_eq(tls_store_attach(s, ctx), -1);
+    cr_assert_eq(ERR_GET_REASON(ERR_get_error()), SSL_R_EE_KEY_TOO_SMALL);
     SSL_CTX_free(ctx);
-    tls_store_unref(s);
+    tls_store_free(s);  /* a failed attach left it to the caller */
+
+    ctx = tlsfx_server_ctx();  /* at the default level both pass */
+    cr_assert_eq(tls_store_check(s = load_ok(dir), ctx, err, sizeof err), 0, "%s", err);
+    tls_store_free(s);
+    SSL_CTX_free(ctx);
     EVP_PKEY_free(ec);
     EVP_PKEY_free(rsa);
 }
@@ -644,7 +674,7 @@ Test(tls_certs, expiry_emits_certificates_within_14_days_and_expired_ones)
     cr_assert_eq(w.n, 4);
     cr_assert_str_eq(w.path[0], "b-edge.pem");
     cr_assert_eq(w.days[0], 13);
-    tls_store_unref(s);
+    tls_store_free(s);
     EVP_PKEY_free(k);
 }
 
@@ -679,7 +709,7 @@ Test(tls_certs, two_thousand_certificates_load_and_each_is_found)
         cr_assert_str_eq(tls_store_select(s, name, 1)->names[0], name);
     }
     SSL_CTX *ctx = server_for(s);
-    tls_store_unref(s);
+    tls_store_free(s);
     cr_assert_str_eq(SERVED(ctx, .sni = "site1999.test"), "site1999.test");
     SSL_CTX_free(ctx);
     EVP_PKEY_free(k);
