@@ -23,7 +23,7 @@ FUZZ_DIR       := tests/fuzz
 FUZZ_BUILD      = $(BUILD)/fuzz
 FUZZ_SECONDS   ?= 60
 FUZZ_OPTS      ?=
-FUZZ_NAMES     := request config tls_handshake
+FUZZ_NAMES     := request config
 FUZZ_CLANG     ?= $(firstword $(shell command -v clang-14 clang 2>/dev/null) clang)
 
 # What each harness links: only the modules it exercises.
@@ -31,11 +31,6 @@ FUZZ_request_SRCS := src/http.c
 FUZZ_request_LL   := llhttp api http
 FUZZ_config_SRCS  := $(sort $(wildcard src/config*.c)) src/host_match.c src/log.c
 FUZZ_config_LL    :=
-# The TLS harness: a server SSL_CTX with a certificate store, fed client bytes.
-FUZZ_tls_handshake_SRCS := src/tls_certs.c src/tls_certs_load.c
-FUZZ_tls_handshake_LL   :=
-FUZZ_tls_handshake_UNIT := tls_fixtures
-FUZZ_tls_handshake_LIBS := -lssl -lcrypto
 
 FUZZ_HDRS      := $(wildcard include/*.h)
 FUZZ_LF_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -47,6 +42,14 @@ FUZZ_RP_SAN     = $(eval FUZZ_RP_SAN := $(shell echo 'int main(void){return 0;}'
                     echo '-fsanitize=address,undefined -fno-sanitize-recover=undefined'))$(FUZZ_RP_SAN)
 FUZZ_ENV       := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:allocator_may_return_null=0 \
                   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# The TLS harness: a server SSL_CTX with a certificate store, fed client
+# bytes.  It also links a test helper (tests/unit/tls_fixtures.c) and OpenSSL.
+FUZZ_NAMES              += tls_handshake
+FUZZ_tls_handshake_SRCS := src/tls_certs.c src/tls_certs_load.c
+FUZZ_tls_handshake_LL   :=
+FUZZ_tls_handshake_UNIT := tls_fixtures
+FUZZ_tls_handshake_LIBS := -lssl -lcrypto
 
 # objects of one harness, for the libFuzzer (lf) or the replay (rp) build
 fuzz_objs = $(FUZZ_BUILD)/$(2)/fuzz_$(1).o \
@@ -74,14 +77,14 @@ $(FUZZ_BUILD)/lf/unit/%.o: tests/unit/%.c $(FUZZ_HDRS) $(wildcard tests/unit/*.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CLANG) $(CPPFLAGS) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link $(OURFLAGS) -c -o $@ $<
 
+$(FUZZ_BUILD)/fuzz_tls_handshake: $(call fuzz_objs,tls_handshake,lf)
+	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_tls_handshake_LIBS) -lpthread
+
 $(FUZZ_BUILD)/fuzz_request: $(call fuzz_objs,request,lf)
 	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpthread
 
 $(FUZZ_BUILD)/fuzz_config: $(call fuzz_objs,config,lf)
 	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpthread
-
-$(FUZZ_BUILD)/fuzz_tls_handshake: $(call fuzz_objs,tls_handshake,lf)
-	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_tls_handshake_LIBS) -lpthread
 
 # ---- replay build ($(CC), no libFuzzer) ---------------------------------------------------
 $(FUZZ_BUILD)/rp/src/%.o: src/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
@@ -100,12 +103,6 @@ $(FUZZ_BUILD)/rp/unit/%.o: tests/unit/%.c $(FUZZ_HDRS) $(wildcard tests/unit/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) $(OURFLAGS) -c -o $@ $<
 
-$(FUZZ_BUILD)/replay_request: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,request,rp)
-	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
-
-$(FUZZ_BUILD)/replay_config: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,config,rp)
-	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
-
 $(FUZZ_BUILD)/replay_tls_handshake: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,tls_handshake,rp)
 	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ $(FUZZ_tls_handshake_LIBS) -lpthread
 
@@ -113,6 +110,12 @@ $(FUZZ_BUILD)/replay_tls_handshake: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,t
 $(FUZZ_BUILD)/make_tls_seeds: $(FUZZ_DIR)/make_tls_seeds.c tests/unit/tls_fixtures.c tests/unit/tls_fixtures.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(OURFLAGS) -o $@ $(FUZZ_DIR)/make_tls_seeds.c tests/unit/tls_fixtures.c -lssl -lcrypto
+
+$(FUZZ_BUILD)/replay_request: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,request,rp)
+	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
+
+$(FUZZ_BUILD)/replay_config: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,config,rp)
+	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
 
 # ---- targets ------------------------------------------------------------------------------
 fuzz-build: $(foreach n,$(FUZZ_NAMES),$(FUZZ_BUILD)/fuzz_$(n))
