@@ -14,12 +14,6 @@
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
-static int days_left(time_t not_after, time_t now)
-{
-    double d = difftime(not_after, now) / 86400.0;
-    return d < 0 ? (int)d - (d != (int)d) : (int)d; /* whole days, rounded down */
-}
-
 static void json_listener(struct stats_buf *b, const struct config_listen *l, const struct listener_counters *k)
 {
     stats_buf_puts(b, "{\"address\":");
@@ -67,7 +61,7 @@ static void json_certificates(struct stats_buf *b, const struct runtime *rt, tim
             stats_buf_puts(b, "],\"key_type\":");
             stats_json_string(b, ci->key_type);
             stats_buf_printf(b, ",\"not_after\":%lld,\"days_left\":%d}", (long long)ci->not_after,
-                             days_left(ci->not_after, now));
+                             tls_cert_days_left(ci, now));
         }
     }
     stats_buf_puts(b, "]");

@@ -113,6 +113,10 @@ static SSL_CTX *listener_ctx(const struct config *cfg, const struct config_liste
         goto fail;
     if (!(store = tls_store_load(l->tls_path, err, errlen)))
         goto fail;
+    /* A certificate the settings refuse (a key too weak for the security
+     * level) is named by its file, not by the directory. */
+    if (tls_store_check(store, ctx, err, errlen) < 0)
+        goto fail;
     if (tls_store_attach(store, ctx) < 0) {
         ssl_err(err, errlen, l->tls_path);
         goto fail;
