@@ -24,5 +24,12 @@ size_t error_page_render(const struct config *cfg, int status, uint32_t retry_af
  * be made (out of memory). */
 size_t error_page_write(const struct config *cfg, int status, uint32_t retry_after_s, struct buf **bufp,
                         size_t keep);
+/* error_page_render and error_page_write with `extra` (whole header lines,
+ * may be NULL) among the fields: what every response to the client gets
+ * (Strict-Transport-Security for TLS clients). */
+size_t error_page_render_with(const struct config *cfg, int status, uint32_t retry_after_s, const char *extra,
+                              char *out, size_t cap);
+size_t error_page_write_with(const struct config *cfg, int status, uint32_t retry_after_s, const char *extra,
+                             struct buf **bufp, size_t keep);
 
 #endif

@@ -143,6 +143,12 @@ struct txn {
     char line[LOG_LINE_MAX];      /* request line, for the access log */
 };
 
+/* `tls hsts`: the Strict-Transport-Security line every response to a TLS
+ * client carries, written into out (cap >= TXN_HSTS_MAX); its length, 0
+ * for a plaintext client or with hsts off ("" in out). */
+#define TXN_HSTS_MAX 64
+size_t txn_hsts_line(const struct txn *t, char *out, size_t cap);
+
 /* A zeroed txn from the calling thread's cache (or new); NULL when out of
  * memory. */
 struct txn *txn_cache_get(void);

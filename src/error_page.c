@@ -19,6 +19,12 @@ static const struct config_error_page *page_for(const struct config *cfg, int st
 
 size_t error_page_render(const struct config *cfg, int status, uint32_t retry_after_s, char *out, size_t cap)
 {
+    return error_page_render_with(cfg, status, retry_after_s, NULL, out, cap);
+}
+
+size_t error_page_render_with(const struct config *cfg, int status, uint32_t retry_after_s, const char *extra,
+                              char *out, size_t cap)
+{
     const struct config_error_page *pg = page_for(cfg, status);
     const char *body = pg ? pg->body : http_error_body(status);
     size_t body_len = pg ? pg->len : strlen(body);
@@ -32,8 +38,9 @@ size_t error_page_render(const struct config *cfg, int status, uint32_t retry_af
                      "HTTP/1.1 %d %s\r\n"
                      "Content-Type: %s\r\n"
                      "Content-Length: %zu\r\n"
-                     "%sConnection: close\r\n\r\n",
-                     status, http_reason(status), pg ? "text/html" : "text/plain", body_len, retry);
+                     "%s%sConnection: close\r\n\r\n",
+                     status, http_reason(status), pg ? "text/html" : "text/plain", body_len, retry,
+                     extra ? extra : "");
     if (n <= 0 || (size_t)n >= cap || cap - (size_t)n < body_len)
         return 0;
     memcpy(out + n, body, body_len);
@@ -43,9 +50,15 @@ size_t error_page_render(const struct config *cfg, int status, uint32_t retry_af
 size_t error_page_write(const struct config *cfg, int status, uint32_t retry_after_s, struct buf **bufp,
                         size_t keep)
 {
+    return error_page_write_with(cfg, status, retry_after_s, NULL, bufp, keep);
+}
+
+size_t error_page_write_with(const struct config *cfg, int status, uint32_t retry_after_s, const char *extra,
+                             struct buf **bufp, size_t keep)
+{
     const struct config_error_page *pg = page_for(cfg, status);
     struct buf *b = *bufp;
-    size_t need = keep + ERROR_HEAD_MAX + (pg ? pg->len : 0);
+    size_t need = keep + ERROR_HEAD_MAX + (extra ? strlen(extra) : 0) + (pg ? pg->len : 0);
 
     if (b->cap < need) {
         struct buf *big = buf_get(need);
@@ -56,5 +69,5 @@ size_t error_page_write(const struct config *cfg, int status, uint32_t retry_aft
         buf_put(b);
         *bufp = b = big;
     }
-    return error_page_render(cfg, status, retry_after_s, b->data + keep, b->cap - keep);
+    return error_page_render_with(cfg, status, retry_after_s, extra, b->data + keep, b->cap - keep);
 }

@@ -196,9 +196,11 @@ static void h1_respond(struct h1_session *s, int status, const char *location, s
         t->rin_sent = 0;
     }
     size_t keep = t->rin_fwd;
+    char hsts[TXN_HSTS_MAX];
+    txn_hsts_line(t, hsts, sizeof hsts);
     size_t n = location ? http_redirect_response(status, location, location_len, t->rin->data + keep,
                                                  t->rin->cap - keep)
-                        : error_page_write(h1_cfg(s), status, t->retry_after, &t->rin, keep);
+                        : error_page_write_with(h1_cfg(s), status, t->retry_after, hsts, &t->rin, keep);
     if (n == 0) {
         h1_mark_closed(s);
         return;

@@ -173,6 +173,16 @@ static const char *txn_server_name(const struct txn *t)
     return t->last_server[0] ? t->last_server : "-";
 }
 
+size_t txn_hsts_line(const struct txn *t, char *out, size_t cap)
+{
+    uint64_t hsts_ms = t->rt->cfg->tls.hsts_ms;
+    out[0] = '\0';
+    if (!t->client_tls || !hsts_ms)
+        return 0;
+    int n = snprintf(out, cap, "Strict-Transport-Security: max-age=%llu\r\n", (unsigned long long)(hsts_ms / 1000));
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
 void txn_access_log(const struct txn *t, double end)
 {
     char line[LOG_LINE_MAX + 512];

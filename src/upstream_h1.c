@@ -175,12 +175,8 @@ static int forward_response_head(struct txn *t, size_t base, struct http_head *h
     int client_close = !t->client_keep_alive || h->body_to_eof || t->w->stopping ||
                        (t->req_upgrade && h->status != 101) || t->dechunk || t->client_eof;
     h->drop_te = t->dechunk;
-    char extra[64];
-    size_t extra_len = 0;
-    uint64_t hsts_ms = t->rt->cfg->tls.hsts_ms;
-    if (t->client_tls && hsts_ms)
-        extra_len = (size_t)snprintf(extra, sizeof extra, "Strict-Transport-Security: max-age=%llu\r\n",
-                                     (unsigned long long)(hsts_ms / 1000));
+    char extra[TXN_HSTS_MAX];
+    size_t extra_len = txn_hsts_line(t, extra, sizeof extra);
     size_t out_len = http_rewrite_response_with(t->rin->data + base, h, client_close, t->http10, extra, extra_len,
                                                 txn_scratch_out, txn_scratch_out_cap);
     out_len = sticky_response(t, txn_scratch_out, out_len, txn_scratch_out_cap);
