@@ -441,6 +441,7 @@ static void config_defaults(struct config *cfg)
     cfg->limit_headers = 100;
     cfg->limit_body_size = 0;
     config_tls_defaults(&cfg->tls);
+    config_surge_defaults(&cfg->surge);
 }
 
 void config_free(struct config *cfg)

@@ -592,6 +592,8 @@ const struct config_command config_top_commands[] = {
       CFG_CMD_KEYED, do_timeout },
     { "limit", 2, 2, "limit header-size SIZE | response-header-size SIZE | headers N | body-size SIZE",
       CFG_CMD_KEYED, do_limit },
+    { "surge", 2, 2, "surge threshold FACTORx | hold DURATION | min-rate N/s | baseline DURATION",
+      CFG_CMD_KEYED, config_do_surge },
     { "pool", 1, 1, "pool NAME {", CFG_CMD_BLOCK | CFG_CMD_REPEAT, do_pool },
     { "route", 2, 6, "route [host H] [path P] pool NAME | route default pool NAME",
       CFG_CMD_REPEAT, do_route },

@@ -23,6 +23,7 @@
 #include "rehearse.h"
 #include "runtime.h"
 #include "service.h"
+#include "surge.h"
 #include "tls_ctx.h"
 #include "tls_watch.h"
 #include "stats.h"
@@ -360,6 +361,7 @@ int main(int argc, char **argv)
     health_apply(rt);
     tls_watch_start(main_loop);
     tls_watch_check(rt->tls, time(NULL));
+    surge_start(main_loop);
 
     /* Everything that needs root is open (listeners, the stats port, the
      * access log); the worker threads start as the user. */
@@ -401,6 +403,7 @@ int main(int argc, char **argv)
         log_warnx("graceful stop: %llu request%s cut short at timeout shutdown", cut, cut == 1 ? "" : "s");
     health_stop(); /* after the workers: they report failures to it */
     tls_watch_stop();
+    surge_stop();
     listen_set_free(&listeners);
     runtime_publish(NULL);
     service_pidfile_remove();
