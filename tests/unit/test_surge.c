@@ -6,10 +6,12 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
 #include "metrics.h"
+#include "stats_json.h"
 #include "surge.h"
 
 #define POOL "\npool tail {\n server t1 127.0.0.1:9000\n}\n"
@@ -263,4 +265,56 @@ Test(surge, tick_reads_the_process_rate)
     char text[600];
     surge_describe(surge_status(), text, sizeof text);
     cr_assert(strstr(text, "rate 100/s, baseline ") == text, "%s", text);
+}
+
+/* ---- /api/stats and /metrics ------------------------------------------------------------------ */
+
+Test(surge, stats_and_metrics_tell_the_surge)
+{
+    struct config_surge c = { .threshold = 3.0, .hold_ms = 2000, .min_rate = 5.0, .baseline_ms = 10000 };
+    uint64_t sec = 7000;
+    surge_reset();
+    traffic_reset();
+    for (; sec < 7030; sec++) {
+        for (int i = 0; i < 10; i++) {
+            rate_ring_bump(&metrics.rate, sec);
+            traffic_note("192.0.2.10", "/", 1, sec * 1000 + (uint64_t)i);
+        }
+        surge_tick(&c, (sec + 1) * 1000, (time_t)sec);
+    }
+    struct stats_buf b;
+    stats_buf_init(&b);
+    stats_json_traffic(&b);
+    cr_assert(strstr(b.data, ",\"traffic\":{\"rate\":10.0,\"baseline\":") == b.data, "%s", b.data);
+    cr_assert(strstr(b.data, "\"surge\":{\"active\":false,\"since\":null,"), "%s", b.data);
+    stats_buf_reset(&b);
+    stats_prom_traffic(&b);
+    cr_assert(strstr(b.data, "\nproxy_surge_active 0\n"), "%s", b.data);
+    /* A flood from two clients. */
+    for (int k = 0; k < 3; k++, sec++) {
+        for (int i = 0; i < 200; i++) {
+            rate_ring_bump(&metrics.rate, sec);
+            traffic_note(i % 2 ? "203.0.113.7" : "203.0.113.8", "/login?u=x", 10, sec * 1000 + (uint64_t)i);
+        }
+        surge_tick(&c, (sec + 1) * 1000, (time_t)sec);
+    }
+    cr_assert(surge_status()->det.active);
+    stats_buf_reset(&b);
+    stats_json_traffic(&b);
+    char want[128];
+    snprintf(want, sizeof want, "\"surge\":{\"active\":true,\"since\":%llu,", (unsigned long long)(sec - 2));
+    cr_assert(strstr(b.data, want), "%s", b.data);
+    cr_assert(strstr(b.data, ",\"shape\":\"concentrated\"}"), "%s", b.data);
+    cr_assert(strstr(b.data, "\"clients\":{\"distinct_10s\":3,"), "%s", b.data);
+    cr_assert(strstr(b.data, "\"prefixes\":[{\"prefix\":\"203.0.113.0/24\",\"requests\":"), "%s", b.data);
+    cr_assert(strstr(b.data, "\"paths\":[{\"path\":\"/login\","), "%s", b.data);
+    stats_buf_reset(&b);
+    stats_prom_traffic(&b);
+    cr_assert(strstr(b.data, "\nproxy_surge_active 1\n"), "%s", b.data);
+    cr_assert(strstr(b.data, "\nproxy_traffic_shape{shape=\"concentrated\"} 1\n"), "%s", b.data);
+    cr_assert(strstr(b.data, "\nproxy_request_rate 200\n"), "%s", b.data);
+    cr_assert(strstr(b.data, "\nproxy_request_rate_baseline "), "%s", b.data);
+    cr_assert(strstr(b.data, "\nproxy_clients_distinct 3\n"), "%s", b.data);
+    cr_assert(strstr(b.data, "\nproxy_clients_new_ratio "), "%s", b.data);
+    stats_buf_free(&b);
 }
