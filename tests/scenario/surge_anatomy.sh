@@ -10,6 +10,8 @@
 #                 surge-start with shape concentrated, 127.0.0.0/24 on top
 # The notify program's environment, the warn log, /api/stats (traffic) and
 # /metrics (proxy_surge_active, proxy_traffic_shape, ...) all say so.
+# The dashboard, in headless Chromium during each surge, shows the banner
+# with the anatomy (checked by its text).
 # Small `surge hold` and `surge baseline` keep it under a minute (the quiet
 # period outlasts the baseline's warm-up, a time constant).
 set -u
@@ -43,6 +45,23 @@ start_backend "$B" app
 start_proxy "$TMPDIR/proxy.conf" "$P" "$S"
 CLIENTS="python3 $TOPSRC/tests/scenario/surge_clients.py --port $P"
 
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || fail "surge_anatomy needs $CHROMIUM (Debian package chromium; make deps installs it)"
+# The dashboard's DOM after 2.5 s of (virtual) time, into FILE.
+dashboard() { # FILE
+    timeout 40 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run --disable-dev-shm-usage \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$(mktemp -d "$TMPDIR/chr.XXXX")" --window-size=1280,900 --virtual-time-budget=2500 \
+        --dump-dom "http://127.0.0.1:$S/" >"$1" 2>>"$TMPDIR/chromium.log"
+}
+banner() { # FILE: the banner's text, "" when hidden
+    python3 - "$1" <<'PY'
+import re, sys, html
+d = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+m = re.search(r'<div id="surge-banner"([^>]*)>(.*?)</div>', d, re.S)
+print("" if not m or "hidden" in m.group(1) else html.unescape(m.group(2)).strip())
+PY
+}
 metric() { curl -s -m 3 "http://127.0.0.1:$S/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 events() { cat "$EV" 2>/dev/null | grep -c "^$1|"; }
 traffic() { stats_get "$S" "$1"; }
@@ -63,6 +82,7 @@ surge_on() { [ "$(traffic 'j["traffic"]["surge"]["active"]')" = True ]; }
 wait_for 8 surge_on || fail "no surge within 8s of 400 requests/s over a baseline of $base/s"
 started=$(grep '^surge-start|' "$EV" | head -n1)
 echo "start event: $started"
+dashboard "$TMPDIR/dash-broad.html" & DASH=$!; track $DASH
 sleep 2
 doc=$(stats_dump "$S")
 echo "during the broad surge: $(echo "$doc" | stats_get - 'j["traffic"]')"
@@ -71,6 +91,7 @@ m_distinct=$(metric proxy_clients_distinct); m_new=$(metric proxy_clients_new_ra
 m_base=$(metric proxy_request_rate_baseline)
 echo "metrics: active $m_active broad $m_broad distinct $m_distinct new $m_new baseline $m_base"
 wait $BROAD; echo "broad clients: $(cat "$TMPDIR/broad.out")"
+wait $DASH; b_banner=$(banner "$TMPDIR/dash-broad.html"); echo "dashboard: $b_banner"
 
 # ---- its end: 6 holds (12 s) under half the threshold ----
 surge_off() { [ "$(events surge-end)" -ge 1 ]; }
@@ -87,11 +108,13 @@ second() { [ "$(events surge-start)" -ge 2 ]; }
 wait_for 8 second || fail "no second surge-start for the two-client flood"
 flood_ev=$(grep '^surge-start|' "$EV" | sed -n 2p)
 echo "flood event: $flood_ev"
+dashboard "$TMPDIR/dash-flood.html" & DASH=$!; track $DASH
 sleep 1.5
 fdoc=$(stats_dump "$S")
 echo "during the flood: $(echo "$fdoc" | stats_get - 'j["traffic"]')"
 m_conc=$(metric 'proxy_traffic_shape{shape="concentrated"}'); m_active2=$(metric proxy_surge_active)
 wait $FLOOD; echo "flood clients: $(cat "$TMPDIR/flood.out")"
+wait $DASH; f_banner=$(banner "$TMPDIR/dash-flood.html"); echo "dashboard: $f_banner"
 stop_pid "$QUIET"
 
 # ---- what they all said ----
@@ -135,6 +158,14 @@ f_top=$(echo "$fdoc" | stats_get - 'round(sum(c["share"] for c in j["traffic"]["
 [ "$f_shape" = concentrated ] || fail "/api/stats shape during the flood: $f_shape"
 awk -v s="$f_top" 'BEGIN { exit !(s > 0.7) }' || fail "the two flooders hold only $f_top of the requests"
 [ "$m_conc" = 1 ] && [ "$m_active2" = 1 ] || fail "metrics during the flood: concentrated $m_conc active $m_active2"
+
+echo "$b_banner" | grep -Eq '^Surge: [0-9.]+x baseline, [0-9,]+ clients, [0-9]+% new, broad: looks like a campaign$' ||
+    fail "dashboard banner during the broad surge: '$b_banner'"
+echo "$f_banner" | grep -Eq '^Surge: [0-9.]+x baseline, [0-9,]+ clients, [0-9]+% new, concentrated: 2 clients send [0-9]+%: looks like a flood$' ||
+    fail "dashboard banner during the flood: '$f_banner'"
+grep -q 'id="top-paths"><tr><td class="key">/checkout</td>' "$TMPDIR/dash-broad.html" ||
+    fail "the dashboard's top paths do not start with /checkout"
+grep -q 'id="baseline-line"' "$TMPDIR/dash-broad.html" || fail "no baseline line under the rate chart"
 
 grep -E 'event surge-start' "$TMPDIR/proxy.log" | head -n1 | grep -qiw warn || fail "surge-start not logged at warn"
 grep -qE 'event surge-end' "$TMPDIR/proxy.log" || fail "surge-end not in the log"
