@@ -93,9 +93,13 @@ size_t traffic_prefix(const char *ip, char *out, size_t cap)
             else if (*c < '0' || *c > '9')
                 return 0;
         }
-        if (dots != 3 || !dot)
+        size_t head = dot ? (size_t)(dot - ip) : 0;
+        if (dots != 3 || head + sizeof ".0/24" > cap)
             return 0;
-        n = snprintf(out, cap, "%.*s.0/24", (int)(dot - ip), ip);
+        /* Per request: a copy, not a printf. */
+        memcpy(out, ip, head);
+        memcpy(out + head, ".0/24", sizeof ".0/24");
+        return head + sizeof ".0/24" - 1;
     }
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
