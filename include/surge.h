@@ -52,6 +52,7 @@ struct surge_status {
     struct surge_detector det;
     time_t since;               /* the surge's start, wall clock (0: none yet) */
     uint64_t ticks;
+    double rate_10s;            /* requests per second over the last 10 s */
     struct traffic_view view;   /* the last 10 s */
 };
 

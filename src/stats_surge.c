@@ -37,8 +37,13 @@ void stats_json_traffic(struct stats_buf *b)
     else
         stats_buf_puts(b, ",\"since\":null");
     stats_buf_printf(b, ",\"ratio\":%.2f,\"shape\":\"%s\"}", d->ratio, traffic_shape_name(v->shape));
-    stats_buf_printf(b, ",\"clients\":{\"distinct_10s\":%.0f,\"new_share\":%.4f,\"top10_share\":%.4f}",
-                     v->distinct, v->new_share, v->top_clients_share);
+    /* How the rate spreads over clients: the mean, and the heaviest one
+     * (a campaign: both low; a flood: a top rate far above the mean). */
+    double mean_rate = v->distinct >= 1 ? st->rate_10s / v->distinct : 0.0;
+    double top_rate = v->nclients ? (double)v->clients[0].count / TRAFFIC_WINDOW_S : 0.0;
+    stats_buf_printf(b, ",\"clients\":{\"distinct_10s\":%.0f,\"new_share\":%.4f,\"top10_share\":%.4f,"
+                     "\"mean_rate\":%.2f,\"top_rate\":%.1f}",
+                     v->distinct, v->new_share, v->top_clients_share, mean_rate, top_rate);
     stats_buf_printf(b, ",\"top\":{\"requests\":%llu,", (unsigned long long)v->requests);
     json_top(b, "prefixes", "prefix", v->prefixes, v->nprefixes);
     stats_buf_puts(b, ",");

@@ -146,6 +146,7 @@ void surge_tick(const struct config_surge *cfg, uint64_t now_ms, time_t wall)
     }
     traffic_tick(now_ms, &status.view);
     double rate = rate_ring_rate(&metrics.rate, now_ms, 1);
+    status.rate_10s = rate_ring_rate(&metrics.rate, now_ms, TRAFFIC_WINDOW_S);
     enum surge_change change = surge_detector_step(&status.det, rate, now_ms);
     status.ticks++;
     if (change == SURGE_SAME)

@@ -306,6 +306,14 @@ Test(surge, stats_and_metrics_tell_the_surge)
     cr_assert(strstr(b.data, want), "%s", b.data);
     cr_assert(strstr(b.data, ",\"shape\":\"concentrated\"}"), "%s", b.data);
     cr_assert(strstr(b.data, "\"clients\":{\"distinct_10s\":3,"), "%s", b.data);
+    /* The last 10 s: 7 quiet seconds at 10/s and 3 at 200/s over 3
+     * clients; the top one well above the mean. */
+    cr_assert(strstr(b.data, ",\"mean_rate\":"), "%s", b.data);
+    double mean = 0, top = 0;
+    const char *mr = strstr(b.data, "\"mean_rate\":"), *tr = strstr(b.data, "\"top_rate\":");
+    cr_assert(mr && tr && sscanf(mr, "\"mean_rate\":%lf", &mean) == 1 && sscanf(tr, "\"top_rate\":%lf", &top) == 1);
+    cr_assert_float_eq(mean, (7 * 10.0 + 3 * 200.0) / 10.0 / 3.0, 0.01, "%f", mean);
+    cr_assert_gt(top, 25.0, "%f", top);
     cr_assert(strstr(b.data, "\"prefixes\":[{\"prefix\":\"203.0.113.0/24\",\"requests\":"), "%s", b.data);
     cr_assert(strstr(b.data, "\"paths\":[{\"path\":\"/login\","), "%s", b.data);
     stats_buf_reset(&b);
