@@ -40,7 +40,9 @@ void stats_json_traffic(struct stats_buf *b)
     /* How the rate spreads over clients: the mean, and the heaviest one
      * (a campaign: both low; a flood: a top rate far above the mean). */
     double mean_rate = v->distinct >= 1 ? st->rate_10s / v->distinct : 0.0;
-    double top_rate = v->nclients ? (double)v->clients[0].count / TRAFFIC_WINDOW_S : 0.0;
+    /* The heaviest client's share (the summaries lag a second or two) of
+     * the current rate, so both figures are on the same seconds. */
+    double top_rate = v->nclients ? v->clients[0].share * st->rate_10s : 0.0;
     stats_buf_printf(b, ",\"clients\":{\"distinct_10s\":%.0f,\"new_share\":%.4f,\"top10_share\":%.4f,"
                      "\"mean_rate\":%.2f,\"top_rate\":%.1f}",
                      v->distinct, v->new_share, v->top_clients_share, mean_rate, top_rate);

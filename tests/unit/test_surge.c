@@ -313,7 +313,8 @@ Test(surge, stats_and_metrics_tell_the_surge)
     const char *mr = strstr(b.data, "\"mean_rate\":"), *tr = strstr(b.data, "\"top_rate\":");
     cr_assert(mr && tr && sscanf(mr, "\"mean_rate\":%lf", &mean) == 1 && sscanf(tr, "\"top_rate\":%lf", &top) == 1);
     cr_assert_float_eq(mean, (7 * 10.0 + 3 * 200.0) / 10.0 / 3.0, 0.01, "%f", mean);
-    cr_assert_gt(top, 25.0, "%f", top);
+    cr_assert_float_eq(top, surge_status()->view.clients[0].share * 67.0, 0.1, "%f", top);
+    cr_assert_gt(top, 15.0, "%f", top);
     cr_assert(strstr(b.data, "\"prefixes\":[{\"prefix\":\"203.0.113.0/24\",\"requests\":"), "%s", b.data);
     cr_assert(strstr(b.data, "\"paths\":[{\"path\":\"/login\","), "%s", b.data);
     stats_buf_reset(&b);
