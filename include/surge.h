@@ -52,6 +52,7 @@ struct surge_status {
     struct surge_detector det;
     time_t since;               /* the surge's start, wall clock (0: none yet) */
     uint64_t ticks;
+    uint64_t last_sec;          /* the last whole second given to the detector */
     double rate_10s;            /* requests per second over the last 10 s */
     struct traffic_view view;   /* the last 10 s */
 };

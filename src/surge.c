@@ -14,6 +14,9 @@
 #include "metrics.h"
 #include "runtime.h"
 
+/* Seconds a late tick evaluates at most (the rest are skipped). */
+#define SURGE_CATCH_UP_S 5
+
 static struct surge_status status;
 static int status_init;
 static struct ev_loop *tick_loop;
@@ -145,10 +148,26 @@ void surge_tick(const struct config_surge *cfg, uint64_t now_ms, time_t wall)
         surge_detector_configure(&status.det, cfg);
     }
     traffic_tick(now_ms, &status.view);
-    double rate = rate_ring_rate(&metrics.rate, now_ms, 1);
     status.rate_10s = rate_ring_rate(&metrics.rate, now_ms, TRAFFIC_WINDOW_S);
-    enum surge_change change = surge_detector_step(&status.det, rate, now_ms);
     status.ticks++;
+    /* One step per whole second, whatever the timer's phase: a tick that
+     * lands in the same second as the last one adds nothing, one that
+     * comes late catches up (a few seconds at most), so `surge hold`
+     * counts seconds, not ticks. */
+    uint64_t last = now_ms / 1000;
+    last = last ? last - 1 : 0;
+    if (status.last_sec && last <= status.last_sec)
+        return;
+    unsigned n = status.last_sec && last - status.last_sec < SURGE_CATCH_UP_S ? (unsigned)(last - status.last_sec) : 1;
+    uint32_t counts[SURGE_CATCH_UP_S];
+    rate_ring_history(&metrics.rate, now_ms, counts, n);
+    status.last_sec = last;
+    enum surge_change change = SURGE_SAME;
+    for (unsigned i = 0; i < n; i++) {
+        enum surge_change c = surge_detector_step(&status.det, counts[i], now_ms);
+        if (c != SURGE_SAME)
+            change = change == SURGE_SAME ? c : SURGE_SAME; /* a start and an end at once: nothing */
+    }
     if (change == SURGE_SAME)
         return;
     char detail[1400];

@@ -265,6 +265,15 @@ Test(surge, tick_reads_the_process_rate)
     char text[600];
     surge_describe(surge_status(), text, sizeof text);
     cr_assert(strstr(text, "rate 100/s, baseline ") == text, "%s", text);
+    /* Two ticks in one second count it once; a late one catches up. */
+    uint64_t below = surge_status()->det.below_s;
+    surge_tick(&c, sec * 1000 + 400, (time_t)sec);
+    surge_tick(&c, sec * 1000 + 900, (time_t)sec);
+    cr_assert_eq(surge_status()->det.below_s, below);
+    surge_tick(&c, (sec + 3) * 1000 + 100, (time_t)(sec + 3));
+    cr_assert_eq(surge_status()->det.below_s, below + 3, "seconds %llu..%llu were quiet",
+                 (unsigned long long)sec, (unsigned long long)sec + 2);
+    sec += 3;
 }
 
 /* ---- /api/stats and /metrics ------------------------------------------------------------------ */
