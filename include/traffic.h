@@ -7,8 +7,9 @@
  * Workers call traffic_note() once per request: shared HyperLogLogs and a
  * seen table take relaxed atomics, and the heavy-hitter summaries are the
  * worker's own (a shard), handed to the main thread by an epoch handshake
- * - the main thread asks for a switch, the worker takes its other buffer
- * at its next request and says so, and only then is the old one read - so
+ * - the main thread asks for a switch (a tenth of a second before it
+ * reads), the worker takes its other buffer at its next request and says
+ * so, and only then is the old one read - so
  * no lock is taken and nothing is allocated per request.  The main thread
  * calls traffic_tick() once a second to merge and read.  Memory is fixed:
  * about 3 MiB whatever the traffic.
@@ -52,7 +53,11 @@ struct traffic_view {
  * for `path` (the query is left out here) at monotonic `now_ms`. */
 void traffic_note(const char *client_ip, const char *path, size_t path_len, uint64_t now_ms);
 
-/* Main thread, once a second: takes in what the workers handed over and
+/* Main thread, once a second, shortly before traffic_tick: asks each
+ * worker to move to its other buffer at its next request. */
+void traffic_handover(void);
+/* Main thread, once a second: takes in the buffers the workers handed
+ * over since traffic_handover (what they counted until then) and
  * describes the last 10 s in *out. */
 void traffic_tick(uint64_t now_ms, struct traffic_view *out);
 

@@ -16,11 +16,12 @@
 
 /* Seconds a late tick evaluates at most (the rest are skipped). */
 #define SURGE_CATCH_UP_S 5
+#define SURGE_HANDOVER_LEAD_S 0.1
 
 static struct surge_status status;
 static int status_init;
 static struct ev_loop *tick_loop;
-static ev_timer tick_timer;
+static ev_timer tick_timer, handover_timer;
 
 /* ---- the detector --------------------------------------------------------------------------- */
 
@@ -192,12 +193,25 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
     runtime_release(rt);
 }
 
+/* A tenth of a second before each tick: busy workers answer within
+ * microseconds, so the tick's top lists run to 0.1 s ago. */
+static void handover_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)t;
+    (void)revents;
+    traffic_handover();
+}
+
 void surge_start(struct ev_loop *loop)
 {
     tick_loop = loop;
+    ev_timer_init(&handover_timer, handover_cb, 1.0 - SURGE_HANDOVER_LEAD_S, 1.0);
     ev_timer_init(&tick_timer, tick_cb, 1.0, 1.0);
+    ev_timer_start(loop, &handover_timer);
     ev_timer_start(loop, &tick_timer);
-    /* It only measures: it must not keep the loop alive at stop. */
+    /* They only measure: they must not keep the loop alive at stop. */
+    ev_unref(loop);
     ev_unref(loop);
 }
 
@@ -206,6 +220,8 @@ void surge_stop(void)
     if (!tick_loop)
         return;
     ev_ref(tick_loop);
+    ev_ref(tick_loop);
+    ev_timer_stop(tick_loop, &handover_timer);
     ev_timer_stop(tick_loop, &tick_timer);
     tick_loop = NULL;
 }

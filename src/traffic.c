@@ -47,6 +47,7 @@ static struct hll hll_all[HLL_SLOTS], hll_new[HLL_SLOTS];
 static struct seen_table seen;
 
 /* Main thread only. */
+static unsigned char asked[TRAFFIC_SHARDS]; /* a handover is asked for and not yet taken */
 static uint64_t hll_tag[HLL_SLOTS]; /* second + 1 the slot was emptied for */
 static int hll_started;
 struct second_summary {
@@ -214,11 +215,12 @@ static void absorb(const struct shard_buf *b, uint64_t sec)
     topk_merge(&s->paths, &b->paths);
 }
 
+/* Takes the buffers of the workers that answered the last handover. */
 static void take_shards(uint64_t sec)
 {
     for (unsigned i = 0; i < TRAFFIC_SHARDS; i++) {
         struct shard *s = &shards[i];
-        if (!atomic_load_explicit(&s->ready, memory_order_acquire))
+        if (!asked[i] || !atomic_load_explicit(&s->ready, memory_order_acquire))
             continue;
         unsigned want = atomic_load_explicit(&s->want, RELAXED);
         /* A worker that has not answered (idle) keeps its buffer. */
@@ -228,7 +230,19 @@ static void take_shards(uint64_t sec)
         if (b->last_sec)
             absorb(b, sec);
         shard_buf_init(b);
+        asked[i] = 0;
+    }
+}
+
+void traffic_handover(void)
+{
+    for (unsigned i = 0; i < TRAFFIC_SHARDS; i++) {
+        struct shard *s = &shards[i];
+        if (asked[i] || !atomic_load_explicit(&s->ready, memory_order_acquire))
+            continue;
+        unsigned want = atomic_load_explicit(&s->want, RELAXED);
         atomic_store_explicit(&s->want, want + 1, memory_order_release);
+        asked[i] = 1;
     }
 }
 
@@ -309,6 +323,7 @@ void traffic_tick(uint64_t now_ms, struct traffic_view *out)
 void traffic_reset(void)
 {
     memset(shards, 0, sizeof shards);
+    memset(asked, 0, sizeof asked);
     atomic_store(&shards_claimed, 0);
     my_shard = NULL;
     my_shard_tried = 0;

@@ -290,6 +290,7 @@ Test(surge, stats_and_metrics_tell_the_surge)
             traffic_note("192.0.2.10", "/", 1, sec * 1000 + (uint64_t)i);
         }
         surge_tick(&c, (sec + 1) * 1000, (time_t)sec);
+        traffic_handover();
     }
     struct stats_buf b;
     stats_buf_init(&b);
@@ -306,6 +307,7 @@ Test(surge, stats_and_metrics_tell_the_surge)
             traffic_note(i % 2 ? "203.0.113.7" : "203.0.113.8", "/login?u=x", 10, sec * 1000 + (uint64_t)i);
         }
         surge_tick(&c, (sec + 1) * 1000, (time_t)sec);
+        traffic_handover();
     }
     cr_assert(surge_status()->det.active);
     stats_buf_reset(&b);

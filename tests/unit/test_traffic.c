@@ -169,6 +169,7 @@ static void feed(unsigned from, unsigned to, unsigned per_second, pick_fn pick, 
             traffic_note(ip, path, strlen(path), (uint64_t)sec * 1000 + k * 1000 / per_second);
         }
         traffic_tick((uint64_t)(sec + 1) * 1000, v);
+        traffic_handover();
     }
 }
 
@@ -248,6 +249,7 @@ Test(traffic, new_share_counts_clients_not_seen_before)
             traffic_note(ip, path, strlen(path), (uint64_t)sec * 1000 + k * 3);
         }
         traffic_tick((uint64_t)(sec + 1) * 1000, &v);
+        traffic_handover();
     }
     /* 1500 arriving in the window beside 1000 of the campaign's clients
      * (odd k gives odd client numbers only) */
@@ -267,4 +269,26 @@ Test(traffic, the_window_forgets)
     cr_assert_eq(v.requests, 0);
     cr_assert_float_eq(v.distinct, 0.0, 1e-9);
     cr_assert_eq(v.nclients, 0);
+}
+
+/* What a worker counted before the handover is in the next tick; what it
+ * counts after (in its other buffer) waits for the one after. */
+Test(traffic, handover_then_tick)
+{
+    struct traffic_view v;
+    traffic_reset();
+    for (int i = 0; i < 100; i++)
+        traffic_note("192.0.2.1", "/a", 2, 1000000 + (uint64_t)i);
+    traffic_tick(1001000, &v);
+    cr_assert_eq(v.requests, 0, "nothing handed over yet");
+    traffic_handover();
+    traffic_note("198.51.100.1", "/b", 2, 1000500);
+    traffic_tick(1001000, &v);
+    cr_assert_eq(v.requests, 100);
+    cr_assert_str_eq(v.paths[0].key, "/a");
+    cr_assert_eq(v.npaths, 1);
+    traffic_handover();
+    traffic_note("198.51.100.1", "/b", 2, 1001500);
+    traffic_tick(1002000, &v);
+    cr_assert_eq(v.requests, 101);
 }
