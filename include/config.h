@@ -139,6 +139,14 @@ struct config_tls {
     uint64_t hsts_ms;                  /* 0 = no Strict-Transport-Security */
 };
 
+/* Surge detection (CONTRACT 10 `surge ...`). */
+struct config_surge {
+    double threshold;        /* 3: a surge is a rate above 3x the baseline */
+    uint64_t hold_ms;        /* 10s: ... for this long; it ends after 6 holds under half of it */
+    double min_rate;         /* 20/s: no surge below this rate; the baseline starts here */
+    uint64_t baseline_ms;    /* 30m: the baseline's time constant */
+};
+
 struct config {
     char *file;              /* the path it was read from (owned) */
     unsigned workers;        /* 0 = auto (one per CPU) */
@@ -174,6 +182,7 @@ struct config {
     uint64_t limit_body_size;  /* 0 = unlimited */
 
     struct config_admission admit;
+    struct config_surge surge;
 
     struct config_pool *pools;
     size_t npools;

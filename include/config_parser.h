@@ -63,6 +63,10 @@ int config_do_pool_tls(struct config_parser *p, int line, int argc, char **argv)
 int config_listen_options(struct config_parser *p, int line, struct config_listen *l, int argc, char **argv);
 void config_tls_defaults(struct config_tls *tls);
 
+/* config_surge.c: `surge threshold|hold|min-rate|baseline`. */
+int config_do_surge(struct config_parser *p, int line, int argc, char **argv);
+void config_surge_defaults(struct config_surge *surge);
+
 extern const struct config_command config_top_commands[];
 extern const struct config_command config_pool_commands[];
 /* Top-level admission directives (config_admit.c). */

@@ -25,7 +25,9 @@ enum event_kind {
     EVT_RELOAD_OK,
     EVT_RELOAD_FAILED,
     EVT_CERT_EXPIRING,
-    EVT_CERT_EXPIRED
+    EVT_CERT_EXPIRED,
+    EVT_SURGE_START,
+    EVT_SURGE_END
 };
 
 /* Logs "event server-down pool=web server=app1: check: connect refused"

@@ -44,6 +44,9 @@ void stats_prom_head(struct stats_buf *b, const char *name, const char *type, co
 /* stats_tls.c: `,"listeners":[...],"certificates":[...]` and their metrics. */
 void stats_json_listeners(struct stats_buf *b, const struct runtime *rt, uint64_t now);
 void stats_prom_listeners(struct stats_buf *b, const struct runtime *rt);
+/* stats_surge.c: `,"traffic":{...}` and the surge metrics. */
+void stats_json_traffic(struct stats_buf *b);
+void stats_prom_traffic(struct stats_buf *b);
 
 /* "up", "down", "draining" or "disabled": the admin state wins. */
 const char *stats_server_state(const struct server *srv);

@@ -445,6 +445,7 @@ static void config_defaults(struct config *cfg)
     cfg->limit_body_size = 0;
     config_tls_defaults(&cfg->tls);
     cfg->admit.clients = 65536;
+    config_surge_defaults(&cfg->surge);
 }
 
 void config_free(struct config *cfg)

@@ -34,6 +34,8 @@ static const char *const kind_names[] = {
     [EVT_RELOAD_FAILED] = "reload-failed",
     [EVT_CERT_EXPIRING] = "cert-expiring",
     [EVT_CERT_EXPIRED] = "cert-expired",
+    [EVT_SURGE_START] = "surge-start",
+    [EVT_SURGE_END] = "surge-end",
 };
 
 static char notify_path[CONFIG_PATH_MAX];

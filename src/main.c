@@ -24,6 +24,7 @@
 #include "resolve.h"
 #include "runtime.h"
 #include "service.h"
+#include "surge.h"
 #include "tls_ctx.h"
 #include "tls_watch.h"
 #include "stats.h"
@@ -371,6 +372,7 @@ int main(int argc, char **argv)
     health_apply(rt);
     tls_watch_start(main_loop);
     tls_watch_check(rt->tls, time(NULL));
+    surge_start(main_loop);
 
     /* Everything that needs root is open (listeners, the stats port, the
      * access log); the worker threads start as the user. */
@@ -413,6 +415,7 @@ int main(int argc, char **argv)
     resolve_stop();
     health_stop(); /* after the workers: they report failures to it */
     tls_watch_stop();
+    surge_stop();
     listen_set_free(&listeners);
     runtime_publish(NULL);
     service_pidfile_remove();

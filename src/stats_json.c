@@ -339,6 +339,7 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
     }
     stats_buf_puts(b, "]");
     stats_json_listeners(b, rt, now);
+    stats_json_traffic(b);
     stats_admit_json(b, rt);
     stats_buf_puts(b, "}\n");
     return b->oom ? -1 : 0;
@@ -574,5 +575,6 @@ int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
     prom_histogram(b, rt);
     stats_prom_listeners(b, rt);
     stats_admit_prom(b, rt);
+    stats_prom_traffic(b);
     return b->oom ? -1 : 0;
 }

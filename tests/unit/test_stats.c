@@ -308,7 +308,7 @@ Test(stats, json_without_runtime)
     cr_assert_eq(stats_json_render(&b, NULL, 500), 0);
     cr_assert(json_valid(b.data), "%s", b.data);
     cr_assert(strstr(b.data, "\"uptime_s\":0.000,"), "%s", b.data);
-    cr_assert(strstr(b.data, "\"pools\":[],\"listeners\":[],\"certificates\":[],"), "%s", b.data);
+    cr_assert(strstr(b.data, "\"pools\":[],\"listeners\":[],\"certificates\":[],\"traffic\":{"), "%s", b.data);
     cr_assert(strstr(b.data, "\"routes\":[]}"), "%s", b.data);
     stats_buf_free(&b);
 }
