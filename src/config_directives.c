@@ -585,7 +585,7 @@ const struct config_command config_top_commands[] = {
     { "user", 1, 1, "user NAME", 0, do_user },
     { "listen", 1, 7, "listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | redirect https]", CFG_CMD_REPEAT,
       do_listen },
-    { "tls", 1, 2, "tls protocols LO HI | ciphers LIST | ciphersuites LIST | tickets on|off | hsts DURATION",
+    { "tls", 1, 3, "tls protocols LO HI | ciphers LIST | ciphersuites LIST | tickets on|off | hsts DURATION",
       CFG_CMD_KEYED, config_do_tls },
     { "stats", 1, 3, "stats ADDR [token TOKEN]", 0, do_stats },
     { "timeout", 2, 2, "timeout connect|client|keep-alive|server|queue|shutdown DURATION",

@@ -924,3 +924,15 @@ Test(config, limit_response_header_size)
     cr_assert_eq(cfg->limit_response_header_size, 64 * 1024);
     config_free(cfg);
 }
+
+Test(config, tls_protocols)
+{
+    struct config *cfg = parse_ok("tls protocols 1.3 1.3\nlisten 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n");
+    cr_assert_eq(cfg->tls.min_version, 0x0304u, "tls protocols LO HI: three words after tls");
+    cr_assert_eq(cfg->tls.max_version, 0x0304u);
+    config_free(cfg);
+    cfg = parse_ok("tls protocols 1.2 1.3\nlisten 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n");
+    cr_assert_eq(cfg->tls.min_version, 0x0303u, "the contract's default, written out");
+    config_free(cfg);
+    expect_error("tls protocols 1.3 1.2" TAIL, "t.conf:1: tls protocols: the lowest version 1.3 is above the highest 1.2");
+}
