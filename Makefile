@@ -99,17 +99,19 @@ test: deps check-includes
 	$(MAKE) asan
 	@echo "make test: all suites passed"
 
-# make demo DEMO_PORT=18080 DEMO_STATS_PORT=18404 DEMO_BACKEND_PORT=19001:
-# the clients' port, the dashboard's, and the first of the four backends'.
+# make demo DEMO_PORT=18080 DEMO_TLS_PORT=18443 DEMO_STATS_PORT=18404 DEMO_BACKEND_PORT=19001:
+# the clients' port (HTTP, then HTTPS), the dashboard's, and the first of the four backends'.
 DEMO_PORT         ?= 8080
+DEMO_TLS_PORT     ?= 8443
 DEMO_STATS_PORT   ?= 8404
 DEMO_BACKEND_PORT ?= 9001
-# What the demo's instructions use (curl, and wrk for load); going on without
-# them when they cannot be installed (not root).
-DEB_DEMO := curl wrk
+# What the demo uses (openssl for its certificate) and its instructions (curl,
+# and wrk for load); going on without them when they cannot be installed
+# (not root).
+DEB_DEMO := curl wrk openssl
 demo: .deps-build proxy $(SUPPORT)
 	@tests/support/install-deps.sh $(DEB_DEMO) || echo "demo: going on without them"
-	@DEMO_LISTEN=$(DEMO_PORT) DEMO_STATS=$(DEMO_STATS_PORT) DEMO_PORT_BASE=$(DEMO_BACKEND_PORT) \
+	@DEMO_LISTEN=$(DEMO_PORT) DEMO_TLS=$(DEMO_TLS_PORT) DEMO_STATS=$(DEMO_STATS_PORT) DEMO_PORT_BASE=$(DEMO_BACKEND_PORT) \
 		tests/support/demo.sh
 
 bench: proxy $(SUPPORT)

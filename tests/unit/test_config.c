@@ -870,8 +870,11 @@ Test(config_files, demo_conf)
     cr_assert_not_null(cfg);
     cr_assert_eq(cfg->workers, 2);
     cr_assert_str_eq(cfg->access_log, "stderr");
-    cr_assert_eq(cfg->nlistens, 1);
+    cr_assert_eq(cfg->nlistens, 2);
     cr_assert_str_eq(cfg->listens[0].addr.text, "127.0.0.1:8080");
+    cr_assert_str_eq(cfg->listens[0].tls_path, "");
+    cr_assert_str_eq(cfg->listens[1].addr.text, "127.0.0.1:8443");
+    cr_assert_str_eq(cfg->listens[1].tls_path, "conf/demo-cert.pem", "next to the configuration file");
     cr_assert_str_eq(cfg->stats_addr.text, "127.0.0.1:8404");
     cr_assert_str_eq(cfg->stats_token, "demo-token");
     cr_assert_eq(cfg->npools, 1);
