@@ -19,8 +19,9 @@
 #   - /api/stats `certificates`: path, names, key_type, not_after (as
 #     openssl reads it), days_left; /metrics
 #     proxy_tls_certificate_expiry_seconds{path,name};
-#   - SIGHUP after a new file lands in the directory: it is served for its
-#     name and listed.
+#   - SIGHUP after a new file lands in the directory and a.pem is replaced
+#     (20 days): the new file is served for its name and listed, the new
+#     a.pem is served and its days_left is 19.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 command -v openssl >/dev/null || fail "openssl is not installed"
@@ -117,8 +118,10 @@ m=$(curl -s --max-time 5 "http://127.0.0.1:$S/metrics" |
     grep -F "proxy_tls_certificate_expiry_seconds{path=\"$D/a.pem\",name=\"www.example.test\"}")
 [ "${m##* }" = "$want_end" ] || bad+=("metrics expiry for a.pem: '$m'")
 
-# A new file, then SIGHUP.
+# A new file and a replaced one (20 days instead of 30), then SIGHUP.
 tls_cert "$D/new.pem" "new.test" ec 30 "$C/ca"
+tls_cert "$TMPDIR/a2.pem" "www.example.test" ec 20 "$C/ca"
+mv "$TMPDIR/a2.pem" "$D/a.pem"
 ok0=$(stats_get "$S" 'j["reloads"]["ok"]')
 kill -HUP "$PROXY_PID"
 wait_for 5 stats_is "$S" 'j["reloads"]["ok"]' $((ok0 + 1)) || bad+=("the reload after adding new.pem failed")
@@ -126,6 +129,11 @@ FP[new]=$(tls_fingerprint "$D/new.pem")
 expect new "$P" -servername new.test
 listed=$(stats_get "$S" 'any(c["path"] == sys.argv[1] for c in j["certificates"])' "$D/new.pem") || listed=
 [ "$listed" = True ] || bad+=("new.pem not in /api/stats certificates after the reload")
+FP[a]=$(tls_fingerprint "$D/a.pem")
+expect a "$P" -servername www.example.test
+a_days=$(stats_get "$S" '[c["days_left"] for c in j["certificates"] if c["path"] == sys.argv[1]][0]' "$D/a.pem") || a_days=
+echo "measured: a.pem replaced by a 20-day certificate: days_left $a_days"
+[ "$a_days" = 19 ] || bad+=("a.pem's days_left after it was replaced and reloaded: '$a_days', expected 19")
 
 if [ ${#bad[@]} -gt 0 ]; then
     printf 'wrong: %s\n' "${bad[@]}" >&2
