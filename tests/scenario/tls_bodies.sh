@@ -62,6 +62,11 @@ echo "measured: two connections, each 50 MiB up, 50 MiB down, 20 GETs: $big (exi
 [ "$rc" = 0 ] || fail "large bodies over TLS: $big"
 [ "$(field ok "$big")" = 44 ] || fail "expected 44 answers (2 x (upload + download + 20 GETs)): $big"
 [ "$(field bytes_down "$big")" = $((2 * MiB50)) ] || fail "downloaded $(field bytes_down "$big") bytes"
-# 200 MiB crossed the proxy; holding a body whole would show as 50 MiB or more.
-[ "$growth" -lt 32 ] || fail "the proxy's RSS grew by $growth MiB while streaming 50 MiB bodies (held whole?)"
+# 200 MiB crossed the proxy; holding a body whole would show as 50 MiB or
+# more.  Not under AddressSanitizer: its quarantine keeps freed memory.
+if ldd "$PROXY" 2>/dev/null | grep -q libasan; then
+    echo "RSS not checked: $PROXY is built with AddressSanitizer"
+else
+    [ "$growth" -lt 32 ] || fail "the proxy's RSS grew by $growth MiB while streaming 50 MiB bodies (held whole?)"
+fi
 echo "PASS: 300 requests on one TLS connection; 50 MiB up and down verified on two connections at once, RSS +$growth MiB"
