@@ -2,7 +2,9 @@
 # tls_reload: SIGHUP reloads certificates (CONTRACT 7, issue 13 item 4).
 #   - the certificate file is replaced (a new key too) and SIGHUP sent:
 #     reloads.ok goes up, new connections get the new certificate, and a
-#     keep-alive TLS connection opened before goes on being served;
+#     keep-alive TLS connection opened before goes on being served, and a
+#     handshake begun before a reload finishes after it with the old
+#     certificate;
 #   - a reload with a bad certificate fails, names the file in the log,
 #     counts reloads.failed, and the previous certificate goes on being
 #     served; `proxy -t` refuses the same file naming it.  Bad as: a file
@@ -112,10 +114,64 @@ rm -f "$C/site.pem"
 bad_reload "key not matching its certificate"
 head -c 300 "$C/b.pem" >"$C/site.pem"
 bad_reload "truncated chain"
-# Fixed again: the next reload succeeds.
+# Fixed again: the next reload succeeds, while a handshake is half done:
+# the client has sent its ClientHello and holds the server's answer (b's
+# certificate) unread until the reload is over, then finishes the
+# handshake with the old certificate and makes a request.
+cat >"$TMPDIR/midway.py" <<'PY'
+import hashlib, os, socket, ssl, sys, time
+port, ca, go = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=ca)
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(inc, out, server_hostname="localhost")
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+def step():
+    try:
+        tls.do_handshake()
+        return True
+    except ssl.SSLWantReadError:
+        pass
+    data = out.read()
+    if data:
+        s.sendall(data)
+    return False
+step()                        # the ClientHello goes out
+held = s.recv(65536)          # the server's flight, not read by TLS yet
+print("hello-sent", flush=True)
+while not os.path.exists(go):
+    time.sleep(0.05)
+inc.write(held)
+while not step():
+    inc.write(s.recv(65536))
+fp = hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest()
+tls.write(b"GET /midway HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+s.sendall(out.read())
+resp = b""
+while b"\r\n\r\n" not in resp:
+    data = s.recv(65536)
+    if not data:
+        break
+    inc.write(data)
+    try:
+        resp += tls.read(65536)
+    except ssl.SSLWantReadError:
+        pass
+print("fp=%s status=%s" % (fp, resp.split(b" ")[1].decode() if resp else "none"), flush=True)
+PY
+python3 "$TMPDIR/midway.py" "$P" "$C/ca.pem" "$TMPDIR/go" >"$TMPDIR/midway.out" 2>&1 &
+MID=$!
+track "$MID"
+wait_for 5 grep -q hello-sent "$TMPDIR/midway.out" || fail "the midway client did not start its handshake: $(cat "$TMPDIR/midway.out")"
 cp "$C/a.pem" "$C/site.pem"
 read -r ok0 failed0 <<<"$(reloads)"
 kill -HUP "$PROXY_PID"
 wait_for 5 stats_is "$S" 'j["reloads"]["ok"]' $((ok0 + 1)) || fail "the reload with a good file again did not succeed"
 wait_for 3 eval '[ "$(served)" = "$FA" ]' || fail "a.pem is not served after the last reload"
+sleep 0.5
+touch "$TMPDIR/go"
+wait "$MID"
+mid=$(tail -n 1 "$TMPDIR/midway.out")
+want_fp=$(echo "$FB" | tr -d ':' | tr 'A-F' 'a-f')
+echo "measured: a handshake across the reload: $mid (b.pem: ${want_fp:0:16}...)"
+[ "$mid" = "fp=$want_fp status=200" ] || fail "the handshake begun before the reload did not finish with the old certificate: $mid"
 echo "PASS: a replaced certificate served after SIGHUP (kept connections unharmed); unreadable, mismatched and truncated files fail the reload naming the file, counted, the old certificate kept; proxy -t names them"
