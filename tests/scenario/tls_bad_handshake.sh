@@ -8,7 +8,8 @@
 #   - a garbage "ClientHello" (a handshake record of random bytes) and a
 #     stream of zero bytes are closed at once;
 #   - a TLS 1.2 client that asks to renegotiate gets no second handshake
-#     (renegotiation is off), and its connection is not served further;
+#     (renegotiation is off), its connection is not served further and the
+#     attempt counts in tls.failed (issue 13: "closed and counted");
 #   - each counts in the listener's tls.failed (one each);
 #   - 20 stalled handshakes at once do not hold up 8 new clients
 #     (tls_client.py) on either worker: their 400 requests are answered
@@ -100,6 +101,7 @@ check garbage 0 500
 check zeros 0 500
 
 # Renegotiation: s_client's "R" line asks for it on TLS 1.2.
+f0=$(failed)
 reneg=$( { printf 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'; sleep 0.5; printf 'R\n'; sleep 1;
     printf 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'; sleep 0.5; } |
     timeout 10 openssl s_client -connect "127.0.0.1:$P" -tls1_2 -CAfile "$C/ca.pem" -servername localhost 2>&1)
@@ -107,6 +109,10 @@ answers=$(printf '%s\n' "$reneg" | grep -c '^HTTP/1.1 200')
 echo "measured: renegotiation: $(printf '%s\n' "$reneg" | grep -E 'RENEGOTIATING|alert|error' | head -n 3 | tr '\n' ' '); 200s: $answers"
 printf '%s\n' "$reneg" | grep -q '^RENEGOTIATING' || fail "s_client did not try to renegotiate"
 [ "$answers" -le 1 ] || fail "the connection was served after a renegotiation request ($answers answers)"
+wait_for 3 stats_is "$S" 'j["listeners"][0]["tls"]["failed"]' $((f0 + 1))
+f1=$(failed)
+echo "measured: renegotiation: tls.failed $f0 -> $f1"
+[ "$f1" = $((f0 + 1)) ] || fail "the renegotiation attempt was not counted in tls.failed ($f0 -> $f1)"
 
 # Many stalled handshakes and garbage while other clients work: 20 half
 # ClientHellos held (the client gives up after 5 s), and meanwhile 8 new
