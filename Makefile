@@ -13,7 +13,7 @@ CPPFLAGS += -Iinclude -I$(LLHTTP_INC) -D_GNU_SOURCE
 OURFLAGS := -std=c11 $(WARN) -pthread
 # llhttp is generated code that trips -Wextra: its own, quieter flags.
 LLFLAGS  := -std=c11 -w
-LDLIBS   += -lev -luring -lssl -lcrypto -lpthread -lm
+LDLIBS   += -lev -luring -lssl -lcrypto -lcares -lpthread -lm
 
 SRCS     := $(wildcard src/*.c)
 LIBSRCS  := $(filter-out src/main.c,$(SRCS))

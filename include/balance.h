@@ -1,7 +1,8 @@
 /*
  * balance: choosing a server of a pool (least connections relative to
  * weight, or weighted round-robin), per-server max-conns, standby use, and
- * the pool's FIFO queue of requests waiting for a free slot.
+ * the pool's queue of requests waiting for a free slot (higher `route
+ * priority` first, FIFO within one).
  *
  * The in-flight counters are the servers' shared atomics, so every worker
  * sees the whole process without a lock.  The queue is rare and takes one
@@ -34,11 +35,23 @@ int server_usable(const struct server *srv);
 struct server *balance_pick(struct pool *pool, uint64_t now, struct server *const *tried,
                             size_t ntried, int queued_first, int *result);
 
-/* Gives a slot back; hands it to the oldest queued request of the pool. */
+/* Sticky sessions: takes a slot on `srv`, the server a request's cookie
+ * names, when it still takes such requests: up and not disabled - a
+ * draining one does (its shoppers' carts finish) -, still configured, a
+ * standby only while the pool uses its standbys, below its max-conns, and
+ * nobody waiting in the pool's queue (a full server, like a down one,
+ * means balancing normally and a new cookie, rather than waiting for it).
+ * Counts the request at the pool as balance_pick's first pick does.
+ * Returns srv, or NULL: then the caller balances with balance_pick. */
+struct server *balance_pick_sticky(struct pool *pool, struct server *srv, uint64_t now);
+
+/* Gives a slot back; hands it to the first queued request of the pool
+ * (the oldest of the highest priority). */
 void balance_release(struct server *srv);
 
-/* Queues w at the tail, or, with `requeue` (a woken waiter that lost its
- * slot to a race), back in its place by arrival.  Returns -1 when the queue
+/* Queues w after the waiters of its priority (w->priority) and above, or,
+ * with `requeue` (a woken waiter that lost its slot to a race), back in its
+ * place by priority and arrival.  Returns -1 when the queue
  * already holds max_queue requests, 1 when w is first in the queue, else 0.
  * After a 1 the caller picks once more (queued_first): a slot freed between
  * its first pick and the queueing found the queue empty and woke nobody.

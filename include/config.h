@@ -14,9 +14,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "client_addr.h"
+
 #define CONFIG_NAME_MAX 64       /* pool and server names */
 #define CONFIG_ADDR_TEXT_MAX 64  /* "[ffff:...]:65535" as written */
 #define CONFIG_PATH_MAX 1024
+#define CONFIG_HOST_MAX 256      /* a DNS name: 253 characters, a final dot */
 #define CONFIG_MAX_WORKERS 64    /* same as runtime.h's MAX_WORKERS */
 
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -33,7 +36,9 @@ struct config_addr {
 
 struct config_server {
     char name[CONFIG_NAME_MAX];
-    struct config_addr addr;
+    struct config_addr addr;  /* a literal IP; unset (len 0) when given by host name */
+    char host[CONFIG_HOST_MAX]; /* the host name to resolve (ADDR was NAME:PORT); "" for an IP */
+    unsigned port;            /* of either */
     enum server_role role;
     unsigned weight;    /* 1..256, default 1 */
     unsigned max_conns; /* 0 = unlimited */
@@ -68,21 +73,52 @@ struct config_pool {
     int ignore_client_abort;          /* default 0: a request whose client left is aborted */
     int on_down_shutdown;             /* default 0: a server marked down keeps its requests */
     struct config_pool_tls tls;
+    char sticky_cookie[CONFIG_NAME_MAX]; /* "" = no sticky sessions; else the cookie's name */
+    uint64_t sticky_max_age_ms;       /* 0 = a session cookie (no Max-Age) */
+    int send_proxy;                   /* PROXY protocol version sent to servers first: 1, 2; 0 = none */
     struct config_server *servers;    /* primaries and standbys, in file order */
     size_t nservers;
     unsigned server_lines;            /* server/standby lines, rejected ones too */
     int line;
 };
 
+/* `route ... priority`: the order a pool's queue serves its waiters in. */
+enum route_priority { PRIO_LOW = 0, PRIO_NORMAL, PRIO_HIGH };
+
 struct config_route {
     char host[256];          /* "" = any host; matched case-insensitively, port ignored */
     char path[CONFIG_PATH_MAX]; /* "" = any path; a prefix of the request target's path */
     int is_default;          /* `route default pool X` */
     size_t pool;             /* index into config.pools */
+    enum route_priority priority; /* default PRIO_NORMAL */
     int line;
 };
 
 #define CONFIG_ALPN_MAX 64
+/* `error-page STATUS FILE`: the body of one of the proxy's own responses. */
+#define CONFIG_ERROR_PAGE_MAX (64 * 1024)
+struct config_error_page {
+    int status;              /* 0 = none configured */
+    char *body;              /* the file's bytes (owned), read at load */
+    size_t len;
+    int line;
+};
+/* The statuses an error page may replace: 400 408 413 429 502 503 504. */
+#define CONFIG_ERROR_PAGES 7
+
+/* Admission (CONTRACT section 9): per-client limits and who the client is. */
+struct config_admission {
+    uint64_t rate_interval_ns;   /* limit rate: ns between two tokens; 0 = no limit */
+    unsigned rate_burst;         /* limit rate ... burst B (default: one second's worth) */
+    unsigned client_conns;       /* limit client-conns: 0 = unlimited */
+    unsigned clients;            /* limit clients: the client table's size (default 65536; at start only) */
+    struct cidr *trust;          /* never limited */
+    size_t ntrust;
+    char client_ip_header[64];   /* client-ip header NAME; "" = the peer is the client */
+    struct cidr *client_ip_from; /* ... from CIDR (repeatable) */
+    size_t nclient_ip_from;
+    struct config_error_page error_pages[CONFIG_ERROR_PAGES];
+};
 
 struct config_listen {
     struct config_addr addr;
@@ -90,6 +126,7 @@ struct config_listen {
     char alpn[CONFIG_ALPN_MAX];      /* ALPN protocols offered, comma-separated ("" = http/1.1) */
     char client_ca[CONFIG_PATH_MAX]; /* "" = no client certificate asked for */
     int redirect_https;              /* every request answered 308 to https:// */
+    int proxy_protocol;      /* peers send a PROXY protocol header (v1 or v2) first */
     int line;
 };
 
@@ -113,6 +150,8 @@ struct config {
     char access_log[CONFIG_PATH_MAX]; /* path, "stderr" (default) or "off" */
     char notify[CONFIG_PATH_MAX];     /* "" = none */
     char user[CONFIG_NAME_MAX];       /* "" = stay as started; else drop to it after binding */
+    char sticky_secret[256];          /* "" = a random one per process (sticky.h) */
+    uint64_t resolve_interval_ms;     /* servers' host names resolved again this often: 30s */
 
     struct config_listen *listens;
     size_t nlistens;
@@ -133,6 +172,8 @@ struct config {
     size_t limit_response_header_size; /* 16k, at most 64k: a server's response head (502 beyond) */
     unsigned limit_headers;    /* 100 */
     uint64_t limit_body_size;  /* 0 = unlimited */
+
+    struct config_admission admit;
 
     struct config_pool *pools;
     size_t npools;
@@ -169,5 +210,11 @@ const char *config_log_level_name(enum log_level level);
 const char *config_balance_name(enum balance_algo algo);
 const char *config_check_name(enum check_kind kind);    /* "tcp" | "http" | "off" */
 const char *config_role_name(enum server_role role);    /* "primary" | "standby" */
+const char *config_priority_name(enum route_priority prio); /* "high" | "normal" | "low" */
+/* Where `status` is in config_admission.error_pages, -1 when no page may
+ * replace it. */
+int config_error_page_index(int status);
+/* Frees what cfg->admit owns (config_free). */
+void config_admit_free(struct config *cfg);
 
 #endif

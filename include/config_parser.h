@@ -65,6 +65,14 @@ void config_tls_defaults(struct config_tls *tls);
 
 extern const struct config_command config_top_commands[];
 extern const struct config_command config_pool_commands[];
+/* Top-level admission directives (config_admit.c). */
+extern const struct config_command config_admit_commands[];
+/* `limit rate ...` and `limit client-conns N`, from do_limit. */
+int config_do_limit_rate(struct config_parser *p, int line, int argc, char **argv);
+int config_do_limit_client_conns(struct config_parser *p, int line, int argc, char **argv);
+int config_do_limit_clients(struct config_parser *p, int line, int argc, char **argv);
+/* A route's `priority high|normal|low`. */
+int config_route_priority(struct config_parser *p, int line, const char *w, enum route_priority *out);
 
 /* Records "FILE:LINE: message" ("FILE: message" for line 0) and counts it. */
 void config_perr(struct config_parser *p, int line, const char *fmt, ...)

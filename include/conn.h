@@ -57,7 +57,14 @@ struct conn {
     ev_timer timer;
     double deadline;               /* when the current state times out */
     double timer_at;               /* when the libev timer is armed to fire */
-    struct sockaddr_in6 peer;      /* the client's address (v4 or v6) */
+    struct sockaddr_in6 peer;      /* the client's address (v4 or v6); behind a PROXY
+                                      protocol header, the header's source */
+    /* The address the client connected to: the PROXY header's destination,
+     * else (sin6_family 0) looked up when asked (conn_local_addr). */
+    struct sockaddr_in6 local;
+    unsigned proxy_protocol : 1;   /* its listener wants a PROXY header first */
+    void (*stage_done)(struct conn *c); /* a stage before the protocol (conn_pp.c): what follows it */
+    uint64_t client_key;           /* counted by limit client-conns (admit.h), or CLIENT_KEY_NONE */
 };
 
 /* A connection for a socket accepted on a listener with bind
@@ -68,6 +75,9 @@ struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, 
 /* Hands the connection to its protocol, which may read at once (and may
  * close it before returning). */
 void conn_start(struct conn *c);
+/* The address the client connected to (see struct conn.local), or NULL
+ * if the socket cannot say. */
+const struct sockaddr *conn_local_addr(struct conn *c);
 /* Frees the connection now: only outside its own watchers' callbacks. */
 void conn_free(struct conn *c);
 

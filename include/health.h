@@ -68,6 +68,13 @@ unsigned health_effective_weight(const struct server *srv, uint64_t slow_start_m
  * at once.  Recomputes its pool's standby state. */
 void health_server_admin(struct server *srv, enum server_admin admin);
 
+/* Main thread (resolve.c): srv's address or state changed outside the
+ * checks.  A check in progress is dropped; with an address it is checked
+ * at once (a down server then comes up through `rise` passes); the pool's
+ * standby and pool-down state are recomputed; `went_down` runs the
+ * server-down hook. */
+void health_server_moved(struct server *srv, int went_down);
+
 /* "none", "pass", "fail" (stats port). */
 const char *health_check_status_name(int status);
 

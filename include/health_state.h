@@ -35,6 +35,9 @@ void health_state_passive_success(struct server *srv);
 /* Main thread: marks srv up now (slow start begins, passive count reset). */
 void health_state_mark_up(struct server *srv, uint64_t now);
 
+/* Main thread: marks srv down now (the resolver: no address). */
+void health_state_mark_down(struct server *srv);
+
 /* Is `err` (an errno from socket(), connect() or the like) a shortage of
  * this process or host - out of fds, memory or buffers - rather than
  * something the server did?  Such a failure says nothing about the server:

@@ -27,6 +27,16 @@ struct rate_ring {
     atomic_uint_fast64_t slot[METRICS_RATE_SLOTS];
 };
 
+/* A histogram of request durations (the proxy's receipt of the head to the
+ * last byte of the response sent); cumulative counts are derived when
+ * reported.  One per pool (struct pool_shared) and one for requests that
+ * reached no pool, so /metrics can label every series with its pool and
+ * the series still add up to every request once. */
+struct latency_hist {
+    atomic_uint_fast64_t count[METRICS_LATENCY_BUCKETS + 1]; /* last = +Inf */
+    atomic_uint_fast64_t sum_us;
+};
+
 /* Counts one event in the second `sec` (monotonic seconds). */
 void rate_ring_bump(struct rate_ring *r, uint64_t sec);
 /* Events per second over the `window_s` whole seconds before the one
@@ -53,12 +63,11 @@ struct metrics {
     atomic_uint_fast64_t cut_client;           /* responses cut short: the client went away */
     atomic_uint_fast64_t cut_server;           /* ... the server ended or broke it */
     atomic_uint_fast64_t cut_shutdown;         /* ... timeout shutdown ended it */
+    atomic_uint_fast64_t proxy_protocol_invalid; /* closed: no valid PROXY header (bad, too long, too slow) */
     uint64_t start_ms;                    /* monotonic, set once at start */
 
-    /* Histogram of request durations (proxy receipt of head -> last byte
-     * of response sent): cumulative counts are derived when reported. */
-    atomic_uint_fast64_t latency_count[METRICS_LATENCY_BUCKETS + 1]; /* last = +Inf */
-    atomic_uint_fast64_t latency_sum_us;
+    /* Durations of requests no pool took (no route, a bad request). */
+    struct latency_hist latency_no_pool;
 
     /* Requests per second, by the second they began in. */
     struct rate_ring rate;
@@ -78,8 +87,9 @@ void metrics_request_started(uint64_t now_ms);
  * 1 when it counted.  A pick with no request started on this thread (unit
  * tests) counts nothing. */
 int metrics_pool_request(struct rate_ring *r);
-/* Records a finished request's duration. */
-void metrics_request_done(uint64_t duration_us);
+/* Records a finished request's duration in h (its pool's, or
+ * &metrics.latency_no_pool). */
+void metrics_request_done(struct latency_hist *h, uint64_t duration_us);
 /* Requests per second over the last `window_s` whole seconds before now. */
 double metrics_rate(uint64_t now_ms, unsigned window_s);
 

@@ -12,6 +12,7 @@
 /* Where a request goes.  Routes match the normalized path (http_path.h). */
 struct route_result {
     struct pool *pool;     /* NULL when no route matches (503) */
+    struct route *route;   /* the route that matched (NULL when none) */
     int status;            /* 400 for a path above the root, 414 for one too long
                               to normalize in the caller's buffer; 0 otherwise */
     const char *path;      /* the normalized origin-form target (in the caller's

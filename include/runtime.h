@@ -6,7 +6,8 @@
  * published, reference counted, and pinned by each request for its lifetime,
  * so a request finishes on the generation it began with.  Servers and the
  * shared part of pools are separate reference-counted objects that a reload
- * carries over (matched by pool name and server name + address), so state,
+ * carries over (matched by pool name and server name + address, or + host
+ * name and port for a server given by name), so state,
  * health counters, statistics and idle connections survive a reload.
  *
  * Threads: workers read servers' atomics and take per-worker idle
@@ -21,6 +22,7 @@
 
 #include "config.h"
 #include "metrics.h"
+#include "server_addr.h"
 
 #define MAX_WORKERS 64
 #define CACHE_LINE 64
@@ -65,16 +67,30 @@ struct server {
     _Alignas(CACHE_LINE) atomic_int refs;    /* runtimes + upstream connections */
     char name[CONFIG_NAME_MAX];
     char pool_name[CONFIG_NAME_MAX];
-    struct config_addr addr;
+    char host[CONFIG_HOST_MAX];              /* the host name it is given by (resolve.c
+                                                resolves it), "" when given by IP: e.g.
+                                                the default TLS SNI */
+    unsigned port;
+    struct server_addr target;               /* where workers connect (server_addr.h):
+                                                read with server_addr_load */
     enum server_role role;
     atomic_int removed;                      /* no longer in the current runtime */
     struct pool_shared *pool;                /* its pool's shared state (counted ref) */
+
+    /* The address now (main): as written, or what `host` resolves to
+     * (len 0 and text "" while it resolves to nothing).  Health checks
+     * connect to it and the stats show it; workers use `target`. */
+    struct config_addr addr;
+    int resolve_state;                       /* enum resolve_state of resolve.h (main) */
+    int resolve_error;                       /* the last c-ares status, 0 = none (main) */
+    int resolving;                           /* a query is in flight (main) */
 
     /* Health checking (main). */
     struct health_check *check;              /* owned by health.c, NULL when none */
     int check_status;                        /* enum check_status of health.h */
     unsigned check_consecutive;              /* consecutive results of the same kind */
     double check_last_ms;                    /* duration of the last check */
+    char check_detail[CONFIG_HOST_MAX + 96]; /* what the last check (or resolution) said */
     unsigned long long check_local_errors;   /* checks that failed for a local reason
                                                 (EMFILE...): not counted as results */
     int check_seen_state;                    /* state as health.c last acted on it: a
@@ -83,6 +99,11 @@ struct server {
     /* Idle keep-alive connections, one list per worker, each touched only
      * by its worker. */
     struct idle_list idle[MAX_WORKERS];
+    /* TLS servers: the last session each worker got from the server, to
+     * resume the next connection with (an abbreviated handshake costs the
+     * server and us a fraction of a full one).  Each touched only by its
+     * worker; freed with the server. */
+    struct ssl_session_st *tls_session[MAX_WORKERS];
 };
 
 /* A queued request waiting for a free server slot (struct txn embeds it). */
@@ -91,6 +112,7 @@ struct queue_waiter {
     int worker;                   /* the worker to wake */
     int where;                    /* QW_NONE, QW_QUEUED, QW_MAILBOX (under the queue lock) */
     uint64_t ticket;              /* arrival order in the pool's queue (kept when requeued) */
+    uint8_t priority;             /* enum route_priority: higher classes are served first */
     void (*wake)(struct queue_waiter *w); /* called on that worker's thread */
 };
 
@@ -113,6 +135,12 @@ struct pool_shared {
      * (1xx..5xx): the proxy's own 502/503/504 count here, so an outage
      * answered by the proxy shows in the 5xx a monitor alerts on. */
     atomic_uint_fast64_t responses[2][STATUS_CLASSES];
+    struct latency_hist latency;         /* durations of its requests */
+    /* Sticky sessions (sticky.c): responses from the server the request's
+     * cookie named, and cookies set anew for a request that carried one
+     * (stale, forged, or its server did not take it). */
+    atomic_uint_fast64_t sticky_hits;
+    atomic_uint_fast64_t sticky_resticks;
 };
 
 enum { RESP_FROM_SERVER = 0, RESP_FROM_PROXY = 1 };
@@ -124,11 +152,18 @@ struct pool {
     struct server **servers;             /* primaries then standbys, file order */
     size_t nservers;
     size_t nprimaries;
+    char *sticky_ids;                    /* with `sticky cookie`: each server's cookie value,
+                                            STICKY_ID_LEN + 1 bytes apiece (sticky.h); else NULL */
 };
 
 struct route {
     const struct config_route *cfg;
     struct pool *pool;
+    /* Requests it matched and those refused by limit rate (relaxed
+     * atomics), carried over a reload to the route with the same match
+     * and pool. */
+    atomic_uint_fast64_t requests;
+    atomic_uint_fast64_t limited;
 };
 
 struct runtime {
@@ -143,6 +178,7 @@ struct runtime {
 };
 
 struct tls_set;
+struct ssl_session_st;
 
 /* Builds a runtime from `cfg` (taking ownership of it).  Servers and pool
  * states found in `prev` (may be NULL) by name are shared, not recreated.

@@ -26,8 +26,10 @@
 #include "http.h"
 #include "runtime.h"
 #include "splice_pipe.h"
+#include "sticky.h"
 #include "stream.h"
 
+struct conn;
 struct upstream_conn;
 struct worker;
 struct txn;
@@ -79,9 +81,11 @@ struct txn {
     void *sink_ctx;
     const struct txn_upstream_ops *uops; /* the server side */
     struct worker *w;
+    struct conn *client;          /* the client connection, for its addresses (send-proxy); may be NULL */
     struct txn *next_free;        /* the per-thread free list */
     struct runtime *rt;           /* the generation this request runs on */
     struct pool *pool;
+    struct route *route;          /* the route it matched (admission counts it there) */
     struct server *srv;           /* holds a slot (active + 1) while set */
     struct upstream_conn *up;
     struct buf *reqbuf;           /* the request's bytes, lent by the sink (raw HTTP/1: its input) */
@@ -115,12 +119,16 @@ struct txn {
     unsigned client_shut : 1;     /* tunnel: the server's half-close was passed to the client */
     unsigned client_eof : 1;      /* the client ended its side: no keep-alive after this */
     unsigned client_tls : 1;      /* the request came over TLS (X-Forwarded-Proto, HSTS, Secure) */
+    uint8_t sticky_seen;          /* the request carried its pool's sticky cookie, valid or not */
+    struct server *sticky_srv;    /* the server that cookie names, for the first pick; else NULL */
+    char sticky_id[STICKY_ID_LEN + 1]; /* the cookie's value when it names a server, else "" */
     uint8_t attempts;
     uint8_t ntried;
     uint8_t interim;              /* 1xx heads relayed */
     struct server *tried[MAX_TRIES];
     struct queue_waiter qw;
     uint16_t status;
+    uint32_t retry_after;         /* Retry-After of a 429 (seconds until a token is there) */
     uint16_t last_failure;        /* status a failed attempt would give (502/504), 0 = none */
     uint64_t bytes_out;
     uint64_t splice_left;         /* body bytes still to take from the server */
@@ -166,6 +174,14 @@ void txn_arm(struct txn *t, uint64_t ms);
 /* How often a forwarding txn's timer looks at both sides: a client that
  * stops taking the response is seen within a quarter of timeout client. */
 uint64_t txn_forward_check_ms(const struct config *cfg);
+/* Whether the client's connection is TLS: sticky cookies get `Secure`.
+ * The client side sets t->client_tls when it opens the txn (0 until a TLS
+ * transport exists to say so). */
+static inline int txn_client_is_tls(const struct txn *t)
+{
+    return t->client_tls;
+}
+
 /* The client took response bytes: progress for timeout client. */
 static inline void txn_client_progress(struct txn *t, double now)
 {
@@ -179,6 +195,14 @@ static inline void txn_client_progress(struct txn *t, double now)
 struct route_result;
 int txn_route(struct txn *t, const char *host, size_t host_len, const char *target, size_t target_len,
               char *path_buf, size_t cap, struct route_result *route);
+/* The admission step, after the route (admit.h): works out who the client
+ * is - the peer (a struct sockaddr), or the address a trusted proxy put in
+ * the `client-ip header` of the head (buf, h), which then replaces
+ * t->client_ip for the log and X-Forwarded-For - counts the request at its
+ * route, gives it the route's queue priority, and applies `limit rate`.
+ * Returns 0, or 429 (with t->retry_after set) to answer. */
+int txn_admit(struct txn *t, const void *peer, const char *buf, const struct http_head *h,
+              const struct route_result *route);
 /* Picks a server and starts the attempt on it (t->uops->start), or queues
  * the request, or answers 503 (or how the last attempt failed). */
 void txn_start_server(struct txn *t);

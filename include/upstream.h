@@ -8,11 +8,21 @@
 
 #include <ev.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "runtime.h"
 #include "xprt.h"
 
 struct worker;
+
+struct ssl_ctx_st;
+
+/* How a pool's servers are spoken to: TLS settings of the generation. */
+struct upstream_tls {
+    struct ssl_ctx_st *ctx; /* NULL: plaintext */
+    const char *sni;        /* sent and verified; NULL/"" = none (the address is verified instead) */
+    int verify;
+};
 
 struct upstream_conn {
     struct xprt x;                       /* its transport; x.q's owner: the txn using it */
@@ -21,6 +31,7 @@ struct upstream_conn {
     struct upstream_conn *prev, *next;   /* the idle list of (srv, worker) */
     struct worker *w;
     uint64_t idle_since_ms;
+    unsigned addr_version;               /* of srv->target when it connected */
     unsigned reused : 1;                 /* came from the idle pool */
 };
 
@@ -37,19 +48,28 @@ uint64_t upstream_reuse_window_ms(const struct server *srv);
  * max_idle_ms (UPSTREAM_ANY_AGE: any), or NULL.  Connections found closed
  * by the server, or holding bytes it sent beyond its last response, are
  * closed on the way. */
-struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, uint64_t max_idle_ms);
-/* Starts a non-blocking connect to srv.  Returns the connection (writable
- * when connected), or NULL with errno set. */
-struct upstream_conn *upstream_connect(struct worker *w, struct server *srv);
+struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, uint64_t max_idle_ms,
+                                         const struct upstream_tls *tls);
+/* Starts a non-blocking connect to srv (TLS over it when tls->ctx: the
+ * handshake goes with the first request bytes).  Returns the connection
+ * (writable when connected), or NULL with errno set. */
+struct upstream_conn *upstream_connect(struct worker *w, struct server *srv, const struct upstream_tls *tls);
 /* Puts a connection whose exchange finished cleanly into the idle pool; it
  * is closed when the server closes it, when it has been idle too long, or
  * when the pool of idle connections to that server is full. */
 void upstream_park(struct upstream_conn *uc);
+/* send-proxy: writes the PROXY protocol header of `version` (1, 2) for a
+ * client from src to dst (NULL: none to tell of, see pp_encode) on a
+ * connection that has just connected, before any other byte.  Returns 0,
+ * or -1 with errno. */
+int upstream_send_proxy_header(struct upstream_conn *uc, int version, const struct sockaddr *src,
+                               const struct sockaddr *dst);
 void upstream_close(struct upstream_conn *uc);
 /* Gives back the calling thread's spare memory for connections (thread exit). */
 void upstream_cache_clear(void);
-/* Closes idle connections idle for longer than max_idle_ms, and those to
- * servers removed by a reload. */
+/* Closes idle connections idle for longer than max_idle_ms, those to
+ * servers removed by a reload, and those to an address the server's host
+ * name no longer resolves to (the workers' sweep runs every second). */
 void upstream_sweep(struct worker *w, const struct runtime *rt, uint64_t max_idle_ms);
 /* Closes every idle connection of the worker (shutdown). */
 void upstream_close_all_idle(struct worker *w, const struct runtime *rt);

@@ -39,6 +39,7 @@ struct listen_bind {
     struct ssl_ctx_st *tls;              /* the listen line's certificates (the generation's), or NULL */
     struct listener_counters *counters;  /* its connections and handshakes (tls_ctx.h) */
     int redirect_https;                  /* `listen ADDR redirect https` */
+    int proxy_protocol;                  /* `listen ADDR proxy-protocol`: a PROXY header first */
 };
 
 /* What the main thread hands a worker: a generation (one reference for the

@@ -28,6 +28,7 @@
 struct splice_pipe;
 struct ssl_st;
 struct ssl_ctx_st;
+struct ssl_session_st;
 struct listener_counters;
 struct xprt;
 
@@ -170,12 +171,26 @@ static inline void xprt_set_owner(struct xprt *x, const struct sendq_ops *sops, 
 }
 
 /* Sets x up as TLS over an accepted socket (handshakes counted in
- * `counters`), or over a connected one to a TLS server (`sni` sent, and
- * checked against its certificate when `verify`).  Takes fd either way;
+ * `counters`), or over a connected one to a TLS server (`sni` sent; when
+ * `verify`, the certificate checked against sni, or the address `ip`
+ * without one).  Takes fd either way;
  * -1 when OpenSSL is out of memory (x is then plain, fd still open). */
 int xprt_tls_init_server(struct xprt *x, int fd, struct ssl_ctx_st *ctx, struct listener_counters *counters,
                          const struct sendq_ops *sops, void *owner);
-int xprt_tls_init_client(struct xprt *x, int fd, struct ssl_ctx_st *ctx, const char *sni, int verify);
+int xprt_tls_init_client(struct xprt *x, int fd, struct ssl_ctx_st *ctx, const char *sni, const char *ip,
+                         int verify);
+/* Resumes with *slot's session when there is one, and keeps the newest
+ * session the server sends in *slot (which must outlive the connection).
+ * The context must have been set up by xprt_tls_client_ctx_init. */
+void xprt_tls_resume_from(struct xprt *x, struct ssl_session_st **slot);
+void xprt_tls_client_ctx_init(struct ssl_ctx_st *ctx);
+/* Drives a client handshake on its own (a health check's): 1 done, 0 to
+ * be called again when the fd is ready for *want (EV_READ or EV_WRITE),
+ * -1 failed (xprt_tls_failure says why). */
+int xprt_tls_handshake(struct xprt *x, int *want);
+/* Why a TLS connection failed ("certificate verify failed: ...",
+ * "handshake failed"), or NULL when it did not. */
+const char *xprt_tls_failure(const struct xprt *x);
 /* For the access log and error messages ("-" / NULL when not TLS or fine). */
 const char *xprt_tls_version(const struct xprt *x);
 const char *xprt_tls_cipher(const struct xprt *x);

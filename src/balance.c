@@ -179,6 +179,21 @@ struct server *balance_pick(struct pool *pool, uint64_t now, struct server *cons
     return NULL;
 }
 
+struct server *balance_pick_sticky(struct pool *pool, struct server *srv, uint64_t now)
+{
+    int admin = atomic_load_explicit(&srv->admin, memory_order_relaxed);
+
+    if (atomic_load_explicit(&srv->state, memory_order_acquire) != SRV_UP || admin == ADMIN_DISABLE ||
+        atomic_load_explicit(&srv->removed, memory_order_relaxed) ||
+        (srv->role == ROLE_STANDBY && !standbys_in_use(pool, NULL, 0)) ||
+        atomic_load_explicit(&pool->shared->queued, memory_order_relaxed) > 0 || take_slot(srv) < 0)
+        return NULL;
+    if (metrics_pool_request(&pool->shared->rate))
+        atomic_fetch_add_explicit(&pool->shared->requests, 1, memory_order_relaxed);
+    rate_ring_bump(&srv->rate, now / 1000);
+    return srv;
+}
+
 static void mailbox_post(struct queue_waiter *w)
 {
     w->where = QW_MAILBOX;
@@ -217,6 +232,13 @@ void balance_release(struct server *srv)
         wake_oldest(srv->pool, 1);
 }
 
+/* Whether a is served before b: a higher priority, or the same one and
+ * an earlier arrival. */
+static int waiter_before(const struct queue_waiter *a, const struct queue_waiter *b)
+{
+    return a->priority > b->priority || (a->priority == b->priority && a->ticket < b->ticket);
+}
+
 int balance_queue(struct pool_shared *ps, struct queue_waiter *w, unsigned max_queue, int requeue)
 {
     int rc = 0;
@@ -225,16 +247,21 @@ int balance_queue(struct pool_shared *ps, struct queue_waiter *w, unsigned max_q
     if (!requeue && (unsigned)atomic_load(&ps->queued) >= max_queue) {
         rc = -1;
     } else {
-        /* New waiters go last; a woken one that lost the race for a slot
-         * goes back to where its ticket puts it, so several of them keep
-         * their order. */
-        struct queue_waiter *after = ps->qhead.prev;
+        /* Higher priorities first, FIFO within one: a new waiter goes
+         * after the last of its class or above (found from the tail: most
+         * waiters are of one class); a woken one that lost the race for a
+         * slot goes back to where its class and ticket put it, so several
+         * of them keep their order. */
+        struct queue_waiter *after;
         if (requeue) {
             after = &ps->qhead;
-            while (after->next != &ps->qhead && after->next->ticket < w->ticket)
+            while (after->next != &ps->qhead && waiter_before(after->next, w))
                 after = after->next;
         } else {
             w->ticket = ps->next_ticket++;
+            after = ps->qhead.prev;
+            while (after != &ps->qhead && after->priority < w->priority)
+                after = after->prev;
         }
         w->prev = after;
         w->next = after->next;
@@ -242,7 +269,7 @@ int balance_queue(struct pool_shared *ps, struct queue_waiter *w, unsigned max_q
         after->next = w;
         w->where = QW_QUEUED;
         atomic_fetch_add_explicit(&ps->queued, 1, memory_order_seq_cst);
-        rc = w->prev == &ps->qhead; /* nobody older waits in the queue */
+        rc = w->prev == &ps->qhead; /* nobody waits ahead of it */
     }
     pthread_mutex_unlock(&queue_lock);
     /* Pairs with balance_release: the caller's second pick must see a slot

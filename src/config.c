@@ -267,6 +267,8 @@ static void run_statement(struct config_parser *p, int line, int argc, char **ar
         return;
     }
     cmd = find_command(top ? config_pool_commands : config_top_commands, argv[0]);
+    if (!cmd && !top)
+        cmd = find_command(config_admit_commands, argv[0]);
     /* A pool whose server lines were all refused gets those errors, not one
      * more saying it has no server. */
     if (top && cmd && (strcmp(cmd->name, "server") == 0 || strcmp(cmd->name, "standby") == 0))
@@ -436,11 +438,13 @@ static void config_defaults(struct config *cfg)
     cfg->timeout_server_ms = 30000;
     cfg->timeout_queue_ms = 5000;
     cfg->timeout_shutdown_ms = 30000;
+    cfg->resolve_interval_ms = 30000;
     cfg->limit_header_size = 16 * 1024;
     cfg->limit_response_header_size = 16 * 1024;
     cfg->limit_headers = 100;
     cfg->limit_body_size = 0;
     config_tls_defaults(&cfg->tls);
+    cfg->admit.clients = 65536;
 }
 
 void config_free(struct config *cfg)
@@ -452,6 +456,7 @@ void config_free(struct config *cfg)
     free(cfg->pools);
     free(cfg->routes);
     free(cfg->listens);
+    config_admit_free(cfg);
     free(cfg->file);
     free(cfg);
 }

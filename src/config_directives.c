@@ -10,9 +10,11 @@
 #include "host_match.h"
 #include "config_values.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* A duration for `what`; 0 only when `zero_ok`. */
 static int get_duration_arg(struct config_parser *p, int line, const char *what, const char *w,
@@ -118,6 +120,27 @@ static int do_user(struct config_parser *p, int line, int argc, char **argv)
     return config_get_string(p, line, "user", argv[1], p->cfg->user, sizeof(p->cfg->user));
 }
 
+/* sticky secret STRING: the key of the sticky cookies' values, so that
+ * balancers sharing it (and restarts) agree on them.  Short keys are
+ * refused: the values must not be guessable from the server names. */
+#define STICKY_SECRET_MIN 16
+static int do_sticky_secret(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    if (strcmp(argv[1], "secret") != 0) {
+        config_perr(p, line, "sticky: expected \"sticky secret STRING\" here (\"sticky cookie NAME\" "
+                    "goes in a pool)");
+        return -1;
+    }
+    if (strlen(argv[2]) < STICKY_SECRET_MIN) {
+        config_perr(p, line, "sticky secret: at least %d characters (e.g. from openssl rand -hex 16)",
+                    STICKY_SECRET_MIN);
+        return -1;
+    }
+    return config_get_string(p, line, "sticky secret", argv[2], p->cfg->sticky_secret,
+                             sizeof(p->cfg->sticky_secret));
+}
+
 static int do_notify(struct config_parser *p, int line, int argc, char **argv)
 {
     (void)argc;
@@ -144,9 +167,11 @@ static int do_listen(struct config_parser *p, int line, int argc, char **argv)
     struct config *cfg = p->cfg;
     struct config_addr addr;
     char any[32];
-    struct config_listen *l;
+    struct config_listen *l, opts = { .line = line };
 
     if (config_get_addr(p, line, listen_word(argv[1], any, sizeof any), &addr) < 0)
+        return -1;
+    if (config_listen_options(p, line, &opts, argc - 2, argv + 2) < 0)
         return -1;
     for (size_t i = 0; i < cfg->nlistens; i++) {
         if (strcmp(cfg->listens[i].addr.text, addr.text) == 0) {
@@ -157,9 +182,9 @@ static int do_listen(struct config_parser *p, int line, int argc, char **argv)
     }
     if (!(l = config_append(p, &cfg->listens, &cfg->nlistens, sizeof(*l))))
         return -1;
+    *l = opts;
     l->addr = addr;
-    l->line = line;
-    return config_listen_options(p, line, l, argc - 2, argv + 2);
+    return 0;
 }
 
 static int do_stats(struct config_parser *p, int line, int argc, char **argv)
@@ -216,7 +241,16 @@ static int do_limit(struct config_parser *p, int line, int argc, char **argv)
     struct config *cfg = p->cfg;
     uint64_t v;
 
-    (void)argc;
+    if (strcmp(argv[1], "rate") == 0)
+        return config_do_limit_rate(p, line, argc, argv);
+    if (strcmp(argv[1], "client-conns") == 0)
+        return config_do_limit_client_conns(p, line, argc, argv);
+    if (strcmp(argv[1], "clients") == 0)
+        return config_do_limit_clients(p, line, argc, argv);
+    if (argc != 3) {
+        config_perr(p, line, "limit %s: expected one value", argv[1]);
+        return -1;
+    }
     if (strcmp(argv[1], "header-size") == 0) {
         if (config_get_size(p, line, "limit header-size", argv[2], &v) < 0)
             return -1;
@@ -241,7 +275,8 @@ static int do_limit(struct config_parser *p, int line, int argc, char **argv)
         return config_get_uint(p, line, "limit headers", argv[2], 1, 10000, &cfg->limit_headers);
     if (strcmp(argv[1], "body-size") == 0)
         return config_get_size(p, line, "limit body-size", argv[2], &cfg->limit_body_size);
-    config_perr(p, line, "limit: unknown kind \"%s\" (expected header-size, response-header-size, headers or body-size)",
+    config_perr(p, line, "limit: unknown kind \"%s\" (expected header-size, response-header-size, headers, body-size, "
+                "rate, client-conns or clients)",
                 argv[1]);
     return -1;
 }
@@ -294,8 +329,9 @@ static int do_pool(struct config_parser *p, int line, int argc, char **argv)
 static int do_route(struct config_parser *p, int line, int argc, char **argv)
 {
     struct config *cfg = p->cfg;
-    struct config_route r = { .line = line };
+    struct config_route r = { .line = line, .priority = PRIO_NORMAL };
     const char *pool = NULL;
+    int has_priority = 0;
     char (*names)[CONFIG_NAME_MAX];
     int i = 1;
 
@@ -326,9 +362,13 @@ static int do_route(struct config_parser *p, int line, int argc, char **argv)
                 return -1;
         } else if (strcmp(key, "pool") == 0 && !pool) {
             pool = argv[i + 1];
+        } else if (strcmp(key, "priority") == 0 && !has_priority) {
+            if (config_route_priority(p, line, argv[i + 1], &r.priority) < 0)
+                return -1;
+            has_priority = 1;
         } else {
             config_perr(p, line, "route: unexpected \"%s\" (expected \"route [host H] [path P] "
-                        "pool NAME\" or \"route default pool NAME\")", key);
+                        "pool NAME [priority P]\" or \"route default pool NAME [priority P]\")", key);
             return -1;
         }
     }
@@ -504,7 +544,45 @@ static int do_pool_choice(struct config_parser *p, int line, int argc, char **ar
     return -1; /* not reached */
 }
 
+/* sticky cookie NAME [max-age DURATION] */
+static int do_sticky(struct config_parser *p, int line, int argc, char **argv)
+{
+    struct config_pool *pool = config_cur_pool(p);
+
+    if (strcmp(argv[1], "cookie") != 0 || argc == 4 || (argc == 5 && strcmp(argv[3], "max-age") != 0)) {
+        config_perr(p, line, "sticky: expected \"sticky cookie NAME [max-age DURATION]\"");
+        return -1;
+    }
+    if (config_get_name(p, line, "sticky cookie", argv[2], pool->sticky_cookie) < 0)
+        return -1;
+    if (argc == 5) {
+        uint64_t ms;
+        if (config_get_duration(p, line, "sticky cookie max-age", argv[4], &ms) < 0)
+            return -1;
+        /* Max-Age counts whole seconds. */
+        if (ms < 1000) {
+            pool->sticky_cookie[0] = '\0';
+            config_perr(p, line, "sticky cookie max-age: at least 1s, got \"%s\"", argv[4]);
+            return -1;
+        }
+        pool->sticky_max_age_ms = ms;
+    }
+    return 0;
+}
+
 /* Options after "server NAME ADDR": weight N, max-conns N, in any order. */
+/* send-proxy v1|v2: the PROXY protocol header servers of the pool get first. */
+static int do_send_proxy(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    if (strcmp(argv[1], "v1") == 0 || strcmp(argv[1], "v2") == 0) {
+        config_cur_pool(p)->send_proxy = argv[1][1] - '0';
+        return 0;
+    }
+    config_perr(p, line, "send-proxy: expected v1 or v2, got \"%s\"", argv[1]);
+    return -1;
+}
+
 static int server_options(struct config_parser *p, int line, int argc, char **argv,
                           struct config_server *s)
 {
@@ -534,6 +612,49 @@ static int server_options(struct config_parser *p, int line, int argc, char **ar
     return 0;
 }
 
+/* A server's ADDR: a literal IP address, or NAME:PORT, a host name that
+ * resolve.c resolves (no resolution here: a parse never waits on DNS, and
+ * a name that does not resolve yet is no configuration error). */
+static int server_address(struct config_parser *p, int line, const char *kw, const char *w,
+                          struct config_server *s)
+{
+    switch (config_value_host(w, s->host, sizeof s->host, &s->port)) {
+    case CONFIG_VALUE_OK:
+        return 0;
+    case CONFIG_VALUE_HOSTNAME:
+        config_perr(p, line, "%s: invalid host name in \"%s\" (expected NAME:PORT, NAME of "
+                    "dot-separated labels of letters, digits, '-' and '_', at most 253 characters)",
+                    kw, w);
+        return -1;
+    case CONFIG_VALUE_PORT_RANGE:
+        config_perr(p, line, "port out of range in \"%s\"", w);
+        return -1;
+    default:
+        break;
+    }
+    s->host[0] = '\0';
+    if (config_get_addr(p, line, w, &s->addr) < 0)
+        return -1;
+    if (config_addr_is_wildcard(&s->addr)) {
+        config_perr(p, line, "%s: cannot connect to the wildcard address \"%s\"", kw, w);
+        return -1;
+    }
+    s->port = ntohs(((const struct sockaddr_in *)&s->addr.sa)->sin_port); /* same place in v6 */
+    return 0;
+}
+
+/* resolve interval DURATION */
+static int do_resolve(struct config_parser *p, int line, int argc, char **argv)
+{
+    (void)argc;
+    if (strcmp(argv[1], "interval") != 0) {
+        config_perr(p, line, "resolve: unknown setting \"%s\" (expected \"resolve interval DURATION\")",
+                    argv[1]);
+        return -1;
+    }
+    return get_duration_arg(p, line, "resolve interval", argv[2], 0, &p->cfg->resolve_interval_ms);
+}
+
 /* server NAME ADDR [weight N] [max-conns N], and the same for standby. */
 static int do_server(struct config_parser *p, int line, int argc, char **argv)
 {
@@ -543,12 +664,7 @@ static int do_server(struct config_parser *p, int line, int argc, char **argv)
 
     s.role = strcmp(argv[0], "standby") == 0 ? ROLE_STANDBY : ROLE_PRIMARY;
     bad |= config_get_name(p, line, argv[0], argv[1], s.name);
-    if (config_get_addr(p, line, argv[2], &s.addr) < 0) {
-        bad = -1;
-    } else if (config_addr_is_wildcard(&s.addr)) {
-        config_perr(p, line, "%s: cannot connect to the wildcard address \"%s\"", argv[0], argv[2]);
-        bad = -1;
-    }
+    bad |= server_address(p, line, argv[0], argv[2], &s);
     bad |= server_options(p, line, argc, argv, &s);
     for (size_t i = 0; i < pool->nservers; i++) {
         const struct config_server *o = &pool->servers[i];
@@ -559,6 +675,10 @@ static int do_server(struct config_parser *p, int line, int argc, char **argv)
         } else if (s.addr.len && strcmp(o->addr.text, s.addr.text) == 0) {
             config_perr(p, line, "duplicate address \"%s\" in pool \"%s\" (server \"%s\" at line %d)",
                         s.addr.text, pool->name, o->name, o->line);
+            bad = -1;
+        } else if (s.host[0] && strcasecmp(o->host, s.host) == 0 && o->port == s.port) {
+            config_perr(p, line, "duplicate address \"%s:%u\" in pool \"%s\" (server \"%s\" at line %d)",
+                        s.host, s.port, pool->name, o->name, o->line);
             bad = -1;
         }
     }
@@ -583,17 +703,20 @@ const struct config_command config_top_commands[] = {
     { "access-log", 1, 1, "access-log PATH|stderr|off", 0, do_access_log },
     { "notify", 1, 1, "notify PATH", 0, do_notify },
     { "user", 1, 1, "user NAME", 0, do_user },
-    { "listen", 1, 7, "listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | redirect https]", CFG_CMD_REPEAT,
-      do_listen },
-    { "tls", 1, 3, "tls protocols LO HI | ciphers LIST | ciphersuites LIST | tickets on|off | hsts DURATION",
+    { "sticky", 2, 2, "sticky secret STRING", 0, do_sticky_secret },
+    { "listen", 1, 8, "listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | redirect https] [proxy-protocol]",
+      CFG_CMD_REPEAT, do_listen },
+    { "tls", 2, 3, "tls protocols LO HI | ciphers LIST | ciphersuites LIST | tickets on|off | hsts DURATION",
       CFG_CMD_KEYED, config_do_tls },
     { "stats", 1, 3, "stats ADDR [token TOKEN]", 0, do_stats },
     { "timeout", 2, 2, "timeout connect|client|keep-alive|server|queue|shutdown DURATION",
       CFG_CMD_KEYED, do_timeout },
-    { "limit", 2, 2, "limit header-size SIZE | response-header-size SIZE | headers N | body-size SIZE",
+    { "limit", 2, 4, "limit header-size SIZE | response-header-size SIZE | headers N | body-size SIZE | "
+      "rate R/s [burst B] | client-conns N | clients N",
       CFG_CMD_KEYED, do_limit },
+    { "resolve", 2, 2, "resolve interval DURATION", CFG_CMD_KEYED, do_resolve },
     { "pool", 1, 1, "pool NAME {", CFG_CMD_BLOCK | CFG_CMD_REPEAT, do_pool },
-    { "route", 2, 6, "route [host H] [path P] pool NAME | route default pool NAME",
+    { "route", 2, 8, "route [host H] [path P] pool NAME [priority high|normal|low] | route default pool NAME",
       CFG_CMD_REPEAT, do_route },
     { NULL, 0, 0, NULL, 0, NULL },
 };
@@ -613,6 +736,8 @@ const struct config_command config_pool_commands[] = {
     { "max-queue", 1, 1, "max-queue N", 0, do_pool_uint },
     { "ignore-client-abort", 1, 1, "ignore-client-abort on|off", 0, do_pool_choice },
     { "on-down", 1, 1, "on-down none|shutdown", 0, do_pool_choice },
+    { "sticky", 2, 4, "sticky cookie NAME [max-age DURATION]", 0, do_sticky },
+    { "send-proxy", 1, 1, "send-proxy v1|v2", 0, do_send_proxy },
     { "server", 2, 6, "server NAME ADDR [weight N] [max-conns N]", CFG_CMD_REPEAT, do_server },
     { "standby", 2, 6, "standby NAME ADDR [weight N] [max-conns N]", CFG_CMD_REPEAT, do_server },
     { NULL, 0, 0, NULL, 0, NULL },

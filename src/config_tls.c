@@ -1,7 +1,8 @@
 /*
  * config_tls: the TLS part of the configuration language (CONTRACT 7): the
  * global `tls` settings, a listen line's options (`tls PATH [alpn LIST]
- * [client-ca FILE]`, `redirect https`) and a pool's `tls ca|sni|cert`.
+ * [client-ca FILE]`, `redirect https`, and `proxy-protocol` beside them)
+ * and a pool's `tls ca|sni|cert`.
  *
  * Only words are checked here; whether the files hold usable certificates
  * is tls_ctx.c's question, asked by `proxy -t`, at start and at reload, so
@@ -184,9 +185,16 @@ int config_listen_options(struct config_parser *p, int line, struct config_liste
                 return -1;
         } else if (strcmp(w, "redirect") == 0 && next && strcmp(next, "https") == 0) {
             l->redirect_https = 1;
+        } else if (strcmp(w, "proxy-protocol") == 0) {
+            if (l->proxy_protocol) {
+                config_perr(p, line, "listen: \"proxy-protocol\" given twice");
+                return -1;
+            }
+            l->proxy_protocol = 1;
+            continue; /* a flag: no value follows */
         } else {
-            config_perr(p, line, "listen: unexpected \"%s\" (expected tls PATH, alpn LIST, client-ca FILE or "
-                                 "redirect https)",
+            config_perr(p, line, "listen: unexpected \"%s\" (expected tls PATH, alpn LIST, client-ca FILE, "
+                                 "proxy-protocol or redirect https)",
                         w);
             return -1;
         }

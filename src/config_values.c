@@ -145,8 +145,10 @@ static int fill_v6(const char *host, unsigned port, struct config_addr *out)
     return CONFIG_VALUE_OK;
 }
 
-/* A host that is neither an address nor a keyword is a name we will not
- * resolve; telling the operator so beats "invalid address". */
+/* A host that is neither an address nor a keyword is a name: servers
+ * take one (config_value_host), listen and stats do not; telling the
+ * operator so beats "invalid address".  '_' is in: Docker Compose service
+ * names have it, and its DNS answers for them. */
 static int looks_like_name(const char *host)
 {
     int alpha = 0;
@@ -154,10 +156,57 @@ static int looks_like_name(const char *host)
     for (const char *s = host; *s; s++) {
         if (isalpha((unsigned char)*s))
             alpha = 1;
-        else if (!isdigit((unsigned char)*s) && *s != '.' && *s != '-')
+        else if (!isdigit((unsigned char)*s) && *s != '.' && *s != '-' && *s != '_')
             return 0;
     }
     return alpha;
+}
+
+/* Labels of 1-63 characters that neither start nor end with '-', 253 at
+ * most in all (RFC 1035; one final '.' of a fully qualified name is
+ * allowed). */
+static int host_name_valid(const char *name)
+{
+    size_t n = strlen(name), label = 0;
+
+    if (n && name[n - 1] == '.')
+        n--;
+    if (n == 0 || n > 253)
+        return 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || name[i] == '.') {
+            if (label == 0 || label > 63 || name[i - 1] == '-')
+                return 0;
+            label = 0;
+        } else if (label++ == 0 && name[i] == '-') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int config_value_host(const char *w, char *host, size_t cap, unsigned *port)
+{
+    const char *colon = strrchr(w, ':');
+    size_t hlen;
+    char name[CONFIG_HOST_MAX + 1];
+    int r;
+
+    if (w[0] == '[' || !colon)
+        return CONFIG_VALUE_BAD;
+    hlen = (size_t)(colon - w);
+    if (hlen == 0 || hlen >= sizeof name)
+        return hlen ? CONFIG_VALUE_HOSTNAME : CONFIG_VALUE_BAD;
+    memcpy(name, w, hlen);
+    name[hlen] = '\0';
+    if (!looks_like_name(name) || strcmp(name, "localhost") == 0)
+        return CONFIG_VALUE_BAD;
+    if (!host_name_valid(name) || hlen >= cap)
+        return CONFIG_VALUE_HOSTNAME;
+    if ((r = parse_port(colon + 1, port)) != CONFIG_VALUE_OK)
+        return r;
+    memcpy(host, name, hlen + 1);
+    return CONFIG_VALUE_OK;
 }
 
 int config_value_addr(const char *w, struct config_addr *out)

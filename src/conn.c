@@ -15,6 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admit.h"
+#include "conn_pp.h"
+#include "log.h"
 #include "metrics.h"
 #include "tls_ctx.h"
 #include "worker.h"
@@ -53,12 +56,20 @@ struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, 
                       socklen_t len, conn_closed_fn on_closed)
 {
     const struct conn_proto *proto = choose_proto(bind);
-    struct conn *c = calloc(1, proto->size);
-
-    if (!c) {
+    uint64_t client;
+    /* limit client-conns: refused before anything is allocated for it. */
+    if (admit_conn_open(w->rt, addr, &client) < 0) {
         close(fd);
         return NULL;
     }
+    struct conn *c = calloc(1, proto->size);
+
+    if (!c) {
+        admit_conn_close(client);
+        close(fd);
+        return NULL;
+    }
+    c->client_key = client;
     c->w = w;
     c->proto = proto;
     c->on_closed = on_closed;
@@ -77,6 +88,7 @@ struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, 
         atomic_fetch_add_explicit(&c->listener->total, 1, memory_order_relaxed);
     }
     memcpy(&c->peer, addr, len < sizeof c->peer ? len : sizeof c->peer);
+    c->proxy_protocol = bind->proxy_protocol;
     ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
     c->io.data = c;
     ev_timer_init(&c->timer, conn_timer_cb, 0., 0.);
@@ -84,9 +96,40 @@ struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, 
     return c;
 }
 
+/* A stage before the protocol ended: the watchers are the conn's again. */
+static void conn_stage_next(struct conn *c)
+{
+    ev_set_cb(&c->io, conn_io_cb);
+    ev_set_cb(&c->timer, conn_timer_cb);
+    /* The PROXY header named the client: `limit client-conns` counted the
+     * balancer at the accept, and counts the client from now on. */
+    if (c->proxy_protocol && admit_conn_repeer(c->w->rt, &c->peer, &c->client_key) < 0) {
+        log_debug("limit client-conns: connection closed after its PROXY header");
+        conn_free(c);
+        return;
+    }
+    c->proto->start(c);
+}
+
 void conn_start(struct conn *c)
 {
-    c->proto->start(c);
+    /* The PROXY header comes first on the wire, before anything a
+     * transport (TLS) or the protocol reads. */
+    if (c->proxy_protocol)
+        conn_pp_start(c, conn_stage_next);
+    else
+        c->proto->start(c);
+}
+
+const struct sockaddr *conn_local_addr(struct conn *c)
+{
+    socklen_t len = sizeof c->local;
+
+    if (c->local.sin6_family == 0 && getsockname(c->x.fd, (struct sockaddr *)&c->local, &len) < 0) {
+        c->local.sin6_family = 0;
+        return NULL;
+    }
+    return (const struct sockaddr *)&c->local;
 }
 
 void conn_free(struct conn *c)
@@ -104,6 +147,7 @@ void conn_free(struct conn *c)
     xprt_close(&c->x);
     if (c->listener)
         atomic_fetch_sub_explicit(&c->listener->active, 1, memory_order_relaxed);
+    admit_conn_close(c->client_key);
     c->on_closed(c);
     free(c);
 }

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <ev.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,25 +22,18 @@
 
 #include "balance.h"
 #include "event.h"
+#include "health_settings.h"
 #include "health_state.h"
 #include "log.h"
+#include "proxy_proto.h"
+#include "tls_ctx.h"
+#include "xprt.h"
 
 /* Enough for any status line worth reading; a longer first line is not
  * HTTP we can judge. */
 #define CHECK_RESP_MAX 256
 
-enum check_phase { PHASE_IDLE = 0, PHASE_CONNECTING, PHASE_SENDING, PHASE_RECEIVING };
-
-/* A pool's check settings, copied so that they outlive its config. */
-struct check_settings {
-    enum check_kind kind;
-    char *request;              /* CHECK_HTTP: the whole request, else NULL */
-    size_t request_len;
-    unsigned expect_lo, expect_hi;
-    uint64_t interval_ms;
-    uint64_t timeout_ms;
-    unsigned rise, fall;
-};
+enum check_phase { PHASE_IDLE = 0, PHASE_CONNECTING, PHASE_HANDSHAKE, PHASE_SENDING, PHASE_RECEIVING };
 
 struct health_check {
     struct server *srv;
@@ -48,8 +42,11 @@ struct health_check {
     ev_timer deadline;          /* check-timeout of the check in progress */
     ev_io io;
     int fd;                     /* -1 when no check is in progress */
+    struct xprt x;              /* over fd when the pool speaks TLS (x.ssl set) */
     enum check_phase phase;
-    size_t sent;
+    unsigned char pp[PP_ENCODE_MAX]; /* send-proxy: the header this check sends first */
+    size_t pp_len;
+    size_t sent;                /* of pp, then of the request */
     char resp[CHECK_RESP_MAX];
     size_t resp_len;
     double started;             /* ev_time() at the start of the check */
@@ -243,7 +240,9 @@ static void check_close(struct health_check *hc)
 {
     ev_io_stop(health.loop, &hc->io);
     ev_timer_stop(health.loop, &hc->deadline);
-    if (hc->fd >= 0)
+    if (hc->x.ssl)
+        xprt_close(&hc->x); /* its fd too */
+    else if (hc->fd >= 0)
         close(hc->fd);
     hc->fd = -1;
     hc->phase = PHASE_IDLE;
@@ -258,6 +257,7 @@ static void check_done(struct health_check *hc, int pass, const char *detail)
 
     check_close(hc);
     srv->check_last_ms = (ev_time() - hc->started) * 1000.0;
+    snprintf(srv->check_detail, sizeof srv->check_detail, "%s", detail);
     passive_drain();
     t = health_state_check_result(srv, pass, hc->set.rise, hc->set.fall, now_ms());
     log_debug("check pool=%s server=%s: %s (%s, %u in a row, %.1f ms)", srv->pool_name,
@@ -344,29 +344,119 @@ static void check_judge_response(struct health_check *hc)
     check_done(hc, status >= hc->set.expect_lo && status <= hc->set.expect_hi, detail);
 }
 
-static void check_on_connected(struct health_check *hc)
+/* TLS: the handshake, with the fd watched for what OpenSSL waits for. */
+static void check_handshake(struct health_check *hc)
 {
+    int want = EV_READ;
+    int r = xprt_tls_handshake(&hc->x, &want);
+    if (r < 0) {
+        check_done(hc, 0, xprt_tls_failure(&hc->x));
+        return;
+    }
+    if (r == 0) {
+        ev_io_stop(health.loop, &hc->io);
+        ev_io_set(&hc->io, hc->fd, want);
+        ev_io_start(health.loop, &hc->io);
+        return;
+    }
     if (hc->set.kind != CHECK_HTTP) {
-        check_done(hc, 1, "connect ok");
+        check_done(hc, 1, "TLS handshake ok");
         return;
     }
     hc->phase = PHASE_SENDING;
     hc->sent = 0;
+    ev_io_stop(health.loop, &hc->io);
+    ev_io_set(&hc->io, hc->fd, EV_WRITE);
+    ev_io_start(health.loop, &hc->io);
+}
+
+/* send-proxy on the checks too, as HAProxy's check-send-proxy: a server
+ * that expects the header refuses a connection without one.  There is no
+ * client: v2 says LOCAL (the spec's own case of a proxy's health check),
+ * v1, which has no LOCAL, gives the check connection's own endpoints (as
+ * HAProxy does), so the server sees the real ones either way. */
+static void check_proxy_header(struct health_check *hc)
+{
+    struct sockaddr_storage local;
+    socklen_t len = sizeof local;
+    const struct sockaddr *src = NULL, *dst = NULL;
+
+    hc->pp_len = 0;
+    if (!hc->set.send_proxy)
+        return;
+    if (hc->set.send_proxy == 1 && getsockname(hc->fd, (struct sockaddr *)&local, &len) == 0) {
+        src = (const struct sockaddr *)&local;
+        dst = (const struct sockaddr *)&hc->srv->addr.sa;
+    }
+    hc->pp_len = pp_encode(hc->set.send_proxy, hc->pp, sizeof hc->pp, src, dst);
+}
+
+static void check_on_connected(struct health_check *hc)
+{
+    check_proxy_header(hc);
+    hc->sent = 0;
+    if (hc->set.tls) {
+        /* The PROXY header goes first, in clear, then the handshake.  A
+         * few hundred bytes into a socket just connected: all at once. */
+        if (hc->pp_len && send(hc->fd, hc->pp, hc->pp_len, MSG_NOSIGNAL) != (ssize_t)hc->pp_len) {
+            check_fail_errno(hc, "send", errno ? errno : EAGAIN);
+            return;
+        }
+        hc->pp_len = 0;
+        char ip[CONFIG_ADDR_TEXT_MAX] = ""; /* without a name, the address is verified */
+        if (!hc->set.sni[0])
+            server_addr_ip(&hc->srv->addr.sa, ip, sizeof ip);
+        if (xprt_tls_init_client(&hc->x, hc->fd, hc->set.tls, hc->set.sni, ip, hc->set.verify) < 0) {
+            check_local_error(hc, "TLS", ENOMEM);
+            return;
+        }
+        hc->phase = PHASE_HANDSHAKE;
+        check_handshake(hc);
+        return;
+    }
+    if (hc->set.kind != CHECK_HTTP && hc->pp_len == 0) {
+        check_done(hc, 1, "connect ok");
+        return;
+    }
+    hc->phase = PHASE_SENDING;
 }
 
 static void check_send(struct health_check *hc)
 {
-    ssize_t n = send(hc->fd, hc->set.request + hc->sent, hc->set.request_len - hc->sent,
-                     MSG_NOSIGNAL);
+    size_t total = hc->pp_len + hc->set.request_len;
+    ssize_t n;
+    if (hc->x.ssl) {
+        /* (the PROXY header went before the handshake) */
+        size_t sent = hc->sent;
+        n = xprt_send(&hc->x, hc->set.request, &sent, hc->set.request_len) < 0 ? -1 : (ssize_t)(sent - hc->sent);
+        if (n == 0) {
+            n = -1;
+            errno = EAGAIN;
+        }
+    } else {
+        const char *from = hc->sent < hc->pp_len ? (const char *)hc->pp + hc->sent
+                                                  : hc->set.request + (hc->sent - hc->pp_len);
+        size_t left = hc->sent < hc->pp_len ? hc->pp_len - hc->sent : total - hc->sent;
+        n = send(hc->fd, from, left, MSG_NOSIGNAL);
+    }
 
     if (n < 0) {
+        if (hc->x.ssl && xprt_tls_failure(&hc->x)) {
+            check_done(hc, 0, xprt_tls_failure(&hc->x));
+            return;
+        }
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             check_fail_errno(hc, "send", errno);
         return;
     }
     hc->sent += (size_t)n;
-    if (hc->sent < hc->set.request_len)
+    if (hc->sent < total)
         return;
+    /* A TCP check passes once connected; the header was only owed. */
+    if (hc->set.kind != CHECK_HTTP) {
+        check_done(hc, 1, "connect ok");
+        return;
+    }
     hc->phase = PHASE_RECEIVING;
     hc->resp_len = 0;
     ev_io_stop(health.loop, &hc->io);
@@ -376,9 +466,15 @@ static void check_send(struct health_check *hc)
 
 static void check_receive(struct health_check *hc)
 {
-    ssize_t n = recv(hc->fd, hc->resp + hc->resp_len, sizeof hc->resp - 1 - hc->resp_len, 0);
+    size_t room = sizeof hc->resp - 1 - hc->resp_len;
+    ssize_t n = hc->x.ssl ? xprt_recv(&hc->x, hc->resp + hc->resp_len, room)
+                          : recv(hc->fd, hc->resp + hc->resp_len, room, 0);
 
     if (n < 0) {
+        if (hc->x.ssl && xprt_tls_failure(&hc->x)) {
+            check_done(hc, 0, xprt_tls_failure(&hc->x));
+            return;
+        }
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             check_fail_errno(hc, "recv", errno);
         return;
@@ -414,10 +510,12 @@ static void check_io_cb(struct ev_loop *loop, ev_io *w, int revents)
             return;
         }
         check_on_connected(hc);
-        if (hc->phase != PHASE_SENDING)
+        if (hc->phase != PHASE_SENDING || hc->x.ssl)
             return;
     }
-    if (hc->phase == PHASE_SENDING)
+    if (hc->phase == PHASE_HANDSHAKE)
+        check_handshake(hc);
+    else if (hc->phase == PHASE_SENDING)
         check_send(hc);
     else if (hc->phase == PHASE_RECEIVING)
         check_receive(hc);
@@ -465,7 +563,7 @@ static void recovery_fire(struct health_check *hc)
     struct server *srv = hc->srv;
 
     passive_drain();
-    if (atomic_load(&srv->state) != SRV_DOWN)
+    if (atomic_load(&srv->state) != SRV_DOWN || !srv->addr.len)
         return;
     health_state_mark_up(srv, now_ms());
     event_emit(EVT_SERVER_UP, srv->pool_name, srv->name, "check off: back after interval");
@@ -478,7 +576,8 @@ static void check_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void)loop;
     (void)revents;
-    if (atomic_load(&hc->srv->admin) == ADMIN_DISABLE)
+    /* A host name that resolves to nothing: nothing to check until it does. */
+    if (atomic_load(&hc->srv->admin) == ADMIN_DISABLE || !hc->srv->addr.len)
         return;
     if (hc->set.kind == CHECK_OFF) {
         recovery_fire(hc);
@@ -521,51 +620,6 @@ static void recovery_arm(struct health_check *hc)
     tick_once(hc, ms_to_s(hc->set.interval_ms));
 }
 
-static void settings_free(struct check_settings *set)
-{
-    free(set->request);
-    set->request = NULL;
-}
-
-static int settings_from(struct check_settings *set, const struct config_pool *cp,
-                         const struct server *srv)
-{
-    const char *host = cp->check_host[0] ? cp->check_host : srv->addr.text;
-    int n;
-
-    memset(set, 0, sizeof *set);
-    set->kind = cp->check;
-    set->expect_lo = cp->expect_lo;
-    set->expect_hi = cp->expect_hi;
-    set->interval_ms = cp->interval_ms ? cp->interval_ms : 2000;
-    set->timeout_ms = cp->check_timeout_ms ? cp->check_timeout_ms : 1000;
-    set->rise = cp->rise;
-    set->fall = cp->fall;
-    if (set->kind != CHECK_HTTP)
-        return 0;
-    n = asprintf(&set->request,
-                 "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
-                 "User-Agent: proxy-check\r\n\r\n",
-                 cp->check_path[0] ? cp->check_path : "/", host);
-    if (n < 0) {
-        set->request = NULL;
-        return -1;
-    }
-    set->request_len = (size_t)n;
-    return 0;
-}
-
-static int settings_equal(const struct check_settings *a, const struct check_settings *b)
-{
-    if (a->kind != b->kind || a->expect_lo != b->expect_lo || a->expect_hi != b->expect_hi ||
-        a->interval_ms != b->interval_ms || a->timeout_ms != b->timeout_ms ||
-        a->rise != b->rise || a->fall != b->fall)
-        return 0;
-    if (!a->request || !b->request)
-        return a->request == b->request;
-    return strcmp(a->request, b->request) == 0;
-}
-
 static struct health_check *check_new(struct server *srv, struct check_settings *set)
 {
     struct health_check *hc = calloc(1, sizeof *hc);
@@ -589,7 +643,7 @@ static void check_free(struct health_check *hc)
 {
     tick_stop(hc);
     hc->srv->check = NULL;
-    settings_free(&hc->set);
+    health_settings_free(&hc->set);
     free(hc);
 }
 
@@ -610,7 +664,7 @@ static void apply_new(struct server *srv, struct check_settings *set, size_t i, 
     if (!hc) {
         log_errorx("health: out of memory, server %s/%s is not checked", srv->pool_name,
                    srv->name);
-        settings_free(set);
+        health_settings_free(set);
         return;
     }
     hc->seen = 1;
@@ -627,27 +681,29 @@ static void apply_existing(struct health_check *hc, struct check_settings *set, 
                            size_t n)
 {
     hc->seen = 1;
-    if (settings_equal(&hc->set, set)) {
-        settings_free(set);
+    if (health_settings_equal(&hc->set, set)) {
+        health_settings_free(set);
         return;
     }
     tick_stop(hc);
-    settings_free(&hc->set);
+    health_settings_free(&hc->set);
     hc->set = *set;
     tick_start(hc, stagger(set, i, n));
     if (hc->set.kind == CHECK_OFF && atomic_load(&hc->srv->state) == SRV_DOWN)
         recovery_arm(hc);
 }
 
-static void apply_pool(const struct pool *pool)
+static void apply_pool(const struct runtime *rt, const struct pool *pool)
 {
     size_t i;
+    size_t k = (size_t)(pool - rt->pools);
+    SSL_CTX *tls = rt->tls && k < rt->tls->npools ? rt->tls->pool[k] : NULL;
 
     for (i = 0; i < pool->nservers; i++) {
         struct server *srv = pool->servers[i];
         struct check_settings set;
 
-        if (settings_from(&set, pool->cfg, srv) < 0) {
+        if (health_settings_from(&set, pool->cfg, tls, srv) < 0) {
             log_errorx("health: out of memory, server %s/%s keeps its settings",
                        srv->pool_name, srv->name);
             if (srv->check)
@@ -687,7 +743,7 @@ void health_apply(struct runtime *rt)
     for (hc = health.checks; hc; hc = hc->next)
         hc->seen = 0;
     for (i = 0; i < rt->npools; i++)
-        apply_pool(&rt->pools[i]);
+        apply_pool(rt, &rt->pools[i]);
     sweep_unseen();
 
     atomic_fetch_add(&rt->refs, 1);
@@ -732,6 +788,21 @@ void health_server_admin(struct server *srv, enum server_admin admin)
         admin_recheck(hc);
     else if (hc && !ev_is_active(&hc->tick))
         admin_resume(hc); /* drain after disable: checks go on */
+    pool_recompute_of(srv);
+}
+
+/* ---- the resolver's word (resolve.c) --------------------------------------- */
+
+void health_server_moved(struct server *srv, int went_down)
+{
+    passive_drain();
+    srv->check_seen_state = atomic_load(&srv->state); /* not a worker's passive down */
+    if (srv->check && srv->addr.len)
+        tick_start(srv->check, 0.); /* at its new address, at once */
+    else if (srv->check)
+        check_close(srv->check); /* a check of the old address says nothing now */
+    if (went_down)
+        server_went_down();
     pool_recompute_of(srv);
 }
 

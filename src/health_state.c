@@ -44,7 +44,7 @@ void health_state_mark_up(struct server *srv, uint64_t now)
     srv->check_seen_state = SRV_UP;
 }
 
-static void mark_down(struct server *srv)
+void health_state_mark_down(struct server *srv)
 {
     atomic_store_explicit(&srv->state, SRV_DOWN, memory_order_release);
     srv->check_seen_state = SRV_DOWN;
@@ -72,7 +72,7 @@ enum health_transition health_state_check_result(struct server *srv, int pass,
     } else {
         count_result(srv, CHECK_FAIL);
         if (state == SRV_UP && srv->check_consecutive >= fall) {
-            mark_down(srv);
+            health_state_mark_down(srv);
             return HEALTH_WENT_DOWN;
         }
     }

@@ -724,6 +724,7 @@ const char *http_reason(int status)
     case 408: return "Request Timeout";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
@@ -741,6 +742,7 @@ const char *http_error_body(int status)
     case 408: return "request head not received in time\n";
     case 413: return "request body too large\n";
     case 414: return "request URI too long\n";
+    case 429: return "too many requests: retry later\n";
     case 431: return "request headers too large\n";
     case 501: return "transfer coding not implemented\n";
     case 502: return "server failed or answered invalid HTTP\n";

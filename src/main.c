@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "privdrop.h"
 #include "rehearse.h"
+#include "resolve.h"
 #include "runtime.h"
 #include "service.h"
 #include "tls_ctx.h"
@@ -34,6 +35,10 @@
  * process killed but not yet gone): long enough for that, short enough
  * that a real conflict fails the start soon. */
 #define LISTEN_START_WAIT_MS 5000
+/* How long a start waits for servers' host names to resolve before it
+ * serves (a name still without an answer then stays down until it has
+ * one): /etc/hosts answers at once, a working DNS in milliseconds. */
+#define RESOLVE_START_WAIT_MS 3000
 
 static const char *config_path = DEFAULT_CONFIG;
 static const char *pid_path;
@@ -177,6 +182,7 @@ static void reload(void)
     workers_update(rt, &next);
     listen_set_free(&listeners);
     listeners = next;
+    resolve_apply(rt);
     health_apply(rt);
     tls_watch_check(rt->tls, time(NULL));
     atomic_store(&metrics.generation, rt->generation);
@@ -350,6 +356,11 @@ int main(int argc, char **argv)
         return 1;
     }
     rt->tls = tls;
+    /* A resolver that cannot start leaves servers given by name down,
+     * each saying why: servers given by IP still serve. */
+    resolve_start(main_loop);
+    resolve_apply(rt);
+    resolve_settle(RESOLVE_START_WAIT_MS);
     runtime_publish(rt);
     atomic_store(&metrics.generation, rt->generation);
 
@@ -399,6 +410,7 @@ int main(int argc, char **argv)
     unsigned long long cut = (unsigned long long)atomic_load(&metrics.cut_shutdown);
     if (cut)
         log_warnx("graceful stop: %llu request%s cut short at timeout shutdown", cut, cut == 1 ? "" : "s");
+    resolve_stop();
     health_stop(); /* after the workers: they report failures to it */
     tls_watch_stop();
     listen_set_free(&listeners);

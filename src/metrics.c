@@ -83,15 +83,15 @@ int metrics_pool_request(struct rate_ring *r)
     return 1;
 }
 
-void metrics_request_done(uint64_t duration_us)
+void metrics_request_done(struct latency_hist *h, uint64_t duration_us)
 {
     double s = (double)duration_us / 1e6;
     unsigned i = 0;
 
     while (i < METRICS_LATENCY_BUCKETS && s > metrics_latency_bounds[i])
         i++;
-    atomic_fetch_add_explicit(&metrics.latency_count[i], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&metrics.latency_sum_us, duration_us, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->count[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum_us, duration_us, memory_order_relaxed);
 }
 
 double metrics_rate(uint64_t now_ms, unsigned window_s)

@@ -32,11 +32,13 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "error_page.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
 #include "sendq.h"
+#include "sticky.h"
 #include "txn.h"
 #include "upstream_h1.h"
 #include "worker.h"
@@ -196,7 +198,7 @@ static void h1_respond(struct h1_session *s, int status, const char *location, s
     size_t keep = t->rin_fwd;
     size_t n = location ? http_redirect_response(status, location, location_len, t->rin->data + keep,
                                                  t->rin->cap - keep)
-                        : http_error_response(status, 1, t->rin->data + keep, t->rin->cap - keep);
+                        : error_page_write(h1_cfg(s), status, t->retry_after, &t->rin, keep);
     if (n == 0) {
         h1_mark_closed(s);
         return;
@@ -347,6 +349,7 @@ static void txn_new(struct h1_session *s)
         return;
     }
     s->t = t;
+    t->client = &s->c;
 }
 
 /* An error before a txn exists (bad head, timeouts while reading it). */
@@ -454,10 +457,13 @@ static void handle_head(struct h1_session *s)
     struct route_result route;
     int status = txn_route(t, s->in->data + h.host_off, h.host_len, s->in->data + h.uri_off, h.uri_len,
                            path_buf, sizeof path_buf, &route);
+    if (!status)
+        status = txn_admit(t, &s->c.peer, s->in->data, &h, &route);
     if (status) {
         h1_respond_error(s, status);
         return;
     }
+    sticky_request(t, s->in->data, &s->in->len, &h); /* the pool's sticky cookie: noted, stripped */
     if (cfg->normalize_path && route.path == path_buf) {
         h.target_out = route.path;
         h.target_out_len = (uint32_t)route.path_len;

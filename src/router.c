@@ -65,12 +65,14 @@ void router_resolve(const struct runtime *rt, const char *host, size_t host_len,
     for (size_t i = 0; i < rt->nroutes; i++) {
         const struct config_route *r = rt->routes[i].cfg;
         if (r->is_default) {
-            res->pool = rt->routes[i].pool;
+            res->route = &rt->routes[i];
+            res->pool = res->route->pool;
             return;
         }
         if (!route_matches(r, host, name_len, path, path_len))
             continue;
-        res->pool = rt->routes[i].pool;
+        res->route = &rt->routes[i];
+        res->pool = res->route->pool;
         /* Exact names before wildcards (as nginx's server_name): a later
          * route naming this host exactly wins over a wildcard one. */
         if (r->host[0] && host_pattern_wild(r->host))
@@ -78,7 +80,8 @@ void router_resolve(const struct runtime *rt, const char *host, size_t host_len,
                 const struct config_route *e = rt->routes[j].cfg;
                 if (!e->is_default && e->host[0] && !host_pattern_wild(e->host) &&
                     route_matches(e, host, name_len, path, path_len)) {
-                    res->pool = rt->routes[j].pool;
+                    res->route = &rt->routes[j];
+                    res->pool = res->route->pool;
                     break;
                 }
             }

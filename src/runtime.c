@@ -8,12 +8,15 @@
  */
 #include "runtime.h"
 
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "log.h"
+#include "sticky.h"
 #include "tls_ctx.h"
 
 static _Atomic(struct runtime *) current;
@@ -41,6 +44,8 @@ static void pool_shared_unref(struct pool_shared *ps)
 void server_unref(struct server *srv)
 {
     if (srv && atomic_fetch_sub_explicit(&srv->refs, 1, memory_order_acq_rel) == 1) {
+        for (size_t i = 0; i < MAX_WORKERS; i++)
+            SSL_SESSION_free(srv->tls_session[i]);
         pool_shared_unref(srv->pool);
         free(srv);
     }
@@ -58,13 +63,22 @@ static struct pool_shared *pool_shared_new(const char *name)
     return ps;
 }
 
+/* Whether `srv` is at the address `cs` gives: the same literal IP, or the
+ * same host name and port (whatever it resolves to now). */
+static int same_address(const struct server *srv, const struct config_server *cs)
+{
+    if (srv->host[0] || cs->host[0])
+        return strcasecmp(srv->host, cs->host) == 0 && srv->port == cs->port;
+    return config_addr_equal(&srv->addr, &cs->addr);
+}
+
 /* The server of `prev` that `cs` continues: same pool, name and address. */
 static struct server *find_previous(const struct pool *prev_pool, const struct config_server *cs)
 {
     if (!prev_pool)
         return NULL;
     struct server *old = pool_find_server(prev_pool, cs->name);
-    if (old && config_addr_equal(&old->addr, &cs->addr) && old->role == cs->role)
+    if (old && same_address(old, cs) && old->role == cs->role)
         return old;
     return NULL;
 }
@@ -77,13 +91,20 @@ static struct server *server_new(const struct config_server *cs, struct pool_sha
         return NULL;
     memset(srv, 0, sizeof *srv);
     atomic_init(&srv->refs, 1);
-    atomic_init(&srv->state, SRV_UP);
+    /* A server given by name takes no traffic until it resolves (resolve.c
+     * puts it up then, as a server given by IP starts). */
+    atomic_init(&srv->state, cs->host[0] ? SRV_DOWN : SRV_UP);
     /* 0: no slow start at process start; health_apply sets it for servers
      * a reload adds and servers that come back up. */
     atomic_init(&srv->up_since_ms, 0);
     snprintf(srv->name, sizeof srv->name, "%s", cs->name);
     snprintf(srv->pool_name, sizeof srv->pool_name, "%s", ps->name);
-    srv->addr = cs->addr;
+    snprintf(srv->host, sizeof srv->host, "%s", cs->host);
+    srv->port = cs->port;
+    if (!cs->host[0]) {
+        srv->addr = cs->addr;
+        server_addr_store(&srv->target, (const struct sockaddr *)&cs->addr.sa, cs->addr.len);
+    }
     srv->role = cs->role;
     srv->pool = ps;
     atomic_fetch_add(&ps->refs, 1);
@@ -126,6 +147,22 @@ static int pool_build(struct pool *pool, const struct config_pool *cp, const str
     return 0;
 }
 
+/* A route keeps its counts over a reload when one with the same match
+ * and pool was there (requests still ending on the old generation after
+ * the copy are not carried: a few at most). */
+static void route_carry_counts(struct route *r, const struct runtime *prev)
+{
+    for (size_t i = 0; prev && i < prev->nroutes; i++) {
+        const struct route *o = &prev->routes[i];
+        if (o->cfg->is_default == r->cfg->is_default && strcmp(o->cfg->host, r->cfg->host) == 0 &&
+            strcmp(o->cfg->path, r->cfg->path) == 0 && strcmp(o->pool->cfg->name, r->pool->cfg->name) == 0) {
+            atomic_init(&r->requests, atomic_load_explicit(&o->requests, memory_order_relaxed));
+            atomic_init(&r->limited, atomic_load_explicit(&o->limited, memory_order_relaxed));
+            return;
+        }
+    }
+}
+
 static void runtime_free(struct runtime *rt)
 {
     if (!rt)
@@ -135,6 +172,7 @@ static void runtime_free(struct runtime *rt)
         for (size_t j = 0; j < pool->nservers; j++)
             server_unref(pool->servers[j]);
         free(pool->servers);
+        sticky_pool_free(pool);
         pool_shared_unref(pool->shared);
     }
     free(rt->pools);
@@ -161,12 +199,13 @@ struct runtime *runtime_build(struct config *cfg, const struct runtime *prev)
         goto fail;
     for (size_t i = 0; i < cfg->npools; i++) {
         rt->npools++;
-        if (pool_build(&rt->pools[i], &cfg->pools[i], prev) < 0)
+        if (pool_build(&rt->pools[i], &cfg->pools[i], prev) < 0 || sticky_pool_init(&rt->pools[i], cfg) < 0)
             goto fail;
     }
     for (size_t i = 0; i < cfg->nroutes; i++) {
         rt->routes[i].cfg = &cfg->routes[i];
         rt->routes[i].pool = &rt->pools[cfg->routes[i].pool];
+        route_carry_counts(&rt->routes[i], prev);
     }
     rt->nroutes = cfg->nroutes;
     return rt;

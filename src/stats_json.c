@@ -15,6 +15,7 @@
 #include "balance.h"
 #include "health.h"
 #include "metrics.h"
+#include "stats_admit.h"
 #include "worker.h"
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
@@ -192,6 +193,7 @@ static const struct {
     { "cut_client", &metrics.cut_client },
     { "cut_server", &metrics.cut_server },
     { "cut_shutdown", &metrics.cut_shutdown },
+    { "proxy_protocol_invalid", &metrics.proxy_protocol_invalid },
 };
 
 /* ---- JSON ------------------------------------------------------------------------ */
@@ -201,7 +203,7 @@ void stats_json_server(struct stats_buf *b, const struct server *srv, uint64_t n
     stats_buf_puts(b, "{\"name\":");
     stats_json_string(b, srv->name);
     stats_buf_puts(b, ",\"address\":");
-    stats_json_string(b, srv->addr.text);
+    stats_json_string(b, srv->addr.text); /* given by name: what it resolves to now, "" for nothing */
     stats_buf_printf(b, ",\"role\":\"%s\",\"state\":\"%s\"",
                      config_role_name(srv->role), stats_server_state(srv));
     stats_buf_printf(b, ",\"weight\":%u,\"active\":%d,\"max_conns\":%u",
@@ -214,10 +216,14 @@ void stats_json_server(struct stats_buf *b, const struct server *srv, uint64_t n
                          (unsigned long long)LOAD(srv->responses[i]));
     stats_buf_printf(b, "},\"failures\":%llu",
                      (unsigned long long)LOAD(srv->failures));
+    stats_buf_puts(b, ",\"host\":"); /* the name it is given by, "" when by IP */
+    stats_json_string(b, srv->host);
     stats_buf_printf(b, ",\"check\":{\"status\":\"%s\",\"consecutive\":%u,\"last_ms\":%.3f",
                      stats_check_status(srv), srv->check_consecutive,
                      finite_or_zero(srv->check_last_ms));
-    stats_buf_printf(b, ",\"local_errors\":%llu}", srv->check_local_errors);
+    stats_buf_printf(b, ",\"local_errors\":%llu,\"detail\":", srv->check_local_errors);
+    stats_json_string(b, srv->check_detail);
+    stats_buf_puts(b, "}");
     stats_buf_printf(b, ",\"removed\":%s}", LOAD(srv->removed) ? "true" : "false");
 }
 
@@ -282,6 +288,15 @@ static void json_pool(struct stats_buf *b, const struct pool *pool, uint64_t now
         stats_buf_puts(b, "}");
     }
     stats_buf_puts(b, "}");
+    /* Sticky sessions: the cookie's name (null when off) and what came of
+     * the requests that carried it. */
+    stats_buf_puts(b, ",\"sticky\":{\"cookie\":");
+    if (pool->cfg->sticky_cookie[0])
+        stats_json_string(b, pool->cfg->sticky_cookie);
+    else
+        stats_buf_puts(b, "null");
+    stats_buf_printf(b, ",\"hits\":%llu,\"resticks\":%llu}", (unsigned long long)LOAD(pool->shared->sticky_hits),
+                     (unsigned long long)LOAD(pool->shared->sticky_resticks));
     stats_buf_puts(b, "}");
 }
 
@@ -314,9 +329,7 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
     stats_buf_printf(b, ",\"requests\":{\"total\":%llu",
                      (unsigned long long)LOAD(metrics.requests_total));
     json_rate(b, &metrics.rate, now);
-    stats_buf_puts(b, "}");
-    stats_json_listeners(b, rt, now);
-    stats_buf_puts(b, ",\"pools\":[");
+    stats_buf_puts(b, "},\"pools\":[");
     size_t nremoved = 0;
     struct server *const *removed = runtime_removed_servers(&nremoved);
     for (size_t i = 0; rt && i < rt->npools; i++) {
@@ -324,7 +337,10 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
             stats_buf_append(b, ",", 1);
         json_pool(b, &rt->pools[i], now, removed, nremoved);
     }
-    stats_buf_puts(b, "]}\n");
+    stats_buf_puts(b, "]");
+    stats_json_listeners(b, rt, now);
+    stats_admit_json(b, rt);
+    stats_buf_puts(b, "}\n");
     return b->oom ? -1 : 0;
 }
 
@@ -428,6 +444,26 @@ static void prom_pool_responses(struct stats_buf *b, const struct runtime *rt)
     }
 }
 
+/* Per sticky pool: responses from the server the cookie named (hit) and
+ * cookies set anew for a request that carried one (restick). */
+static void prom_sticky(struct stats_buf *b, const struct runtime *rt)
+{
+    const char *name = "proxy_sticky_total";
+
+    stats_prom_head(b, name, "counter", "Requests with a pool's sticky cookie: served by its server (hit) or given a new one (restick).");
+    for (size_t p = 0; rt && p < rt->npools; p++) {
+        const struct pool *pool = &rt->pools[p];
+        if (!pool->cfg->sticky_cookie[0])
+            continue;
+        stats_buf_printf(b, "%s{pool=\"", name);
+        stats_prom_label(b, pool_name(pool));
+        stats_buf_printf(b, "\",result=\"hit\"} %llu\n", (unsigned long long)LOAD(pool->shared->sticky_hits));
+        stats_buf_printf(b, "%s{pool=\"", name);
+        stats_prom_label(b, pool_name(pool));
+        stats_buf_printf(b, "\",result=\"restick\"} %llu\n", (unsigned long long)LOAD(pool->shared->sticky_resticks));
+    }
+}
+
 static void prom_per_pool(struct stats_buf *b, const struct runtime *rt, const char *name,
                           const char *help, int (*value)(const struct pool *pool))
 {
@@ -479,23 +515,39 @@ static void prom_process(struct stats_buf *b, uint64_t now)
     stats_buf_printf(b, "proxy_uptime_seconds %.3f\n", uptime_s(now));
 }
 
-static void prom_histogram(struct stats_buf *b)
+/* One pool's series (pool="" for requests no pool took). */
+static void prom_latency(struct stats_buf *b, const char *pool, const struct latency_hist *h)
 {
     const char *name = "proxy_request_duration_seconds";
     unsigned long long cumulative = 0;
 
-    stats_prom_head(b, name, "histogram",
-              "Time from a request's head to the last byte of its response.");
-    for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
-        cumulative += LOAD(metrics.latency_count[i]);
-        stats_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
-                         metrics_latency_bounds[i], cumulative);
+    for (int i = 0; i <= METRICS_LATENCY_BUCKETS; i++) {
+        cumulative += LOAD(h->count[i]);
+        stats_buf_printf(b, "%s_bucket{pool=\"", name);
+        stats_prom_label(b, pool);
+        if (i < METRICS_LATENCY_BUCKETS)
+            stats_buf_printf(b, "\",le=\"%g\"} %llu\n", metrics_latency_bounds[i], cumulative);
+        else
+            stats_buf_printf(b, "\",le=\"+Inf\"} %llu\n", cumulative);
     }
-    cumulative += LOAD(metrics.latency_count[METRICS_LATENCY_BUCKETS]);
-    stats_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, cumulative);
-    stats_buf_printf(b, "%s_sum %.6f\n", name,
-                     (double)LOAD(metrics.latency_sum_us) / 1e6);
-    stats_buf_printf(b, "%s_count %llu\n", name, cumulative);
+    stats_buf_printf(b, "%s_sum{pool=\"", name);
+    stats_prom_label(b, pool);
+    stats_buf_printf(b, "\"} %.6f\n", (double)LOAD(h->sum_us) / 1e6);
+    stats_buf_printf(b, "%s_count{pool=\"", name);
+    stats_prom_label(b, pool);
+    stats_buf_printf(b, "\"} %llu\n", cumulative);
+}
+
+/* Every series carries a pool label, so sum() over them counts each
+ * request once (an unlabelled total beside labelled ones would count it
+ * twice). */
+static void prom_histogram(struct stats_buf *b, const struct runtime *rt)
+{
+    stats_prom_head(b, "proxy_request_duration_seconds", "histogram",
+                    "Time from a request's head to the last byte of its response, per pool (\"\": no pool).");
+    for (size_t i = 0; rt && i < rt->npools; i++)
+        prom_latency(b, pool_name(&rt->pools[i]), &rt->pools[i].shared->latency);
+    prom_latency(b, "", &metrics.latency_no_pool);
 }
 
 int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t now)
@@ -509,6 +561,7 @@ int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
                     "Requests sent to a server.", srv_requests);
     prom_responses(b, rt);
     prom_pool_responses(b, rt);
+    prom_sticky(b, rt);
     prom_per_server(b, rt, "proxy_server_failures_total", "counter",
                     "Connect errors, resets and timeouts on a server.", srv_failures);
     prom_per_server(b, rt, "proxy_server_check_local_errors_total", "counter",
@@ -518,7 +571,8 @@ int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
                   "Requests waiting in a pool's queue for a free server.", pool_queued);
     prom_per_pool(b, rt, "proxy_pool_standby_active",
                   "1 while a pool's standby servers take traffic.", pool_standby_active);
-    prom_histogram(b);
+    prom_histogram(b, rt);
     stats_prom_listeners(b, rt);
+    stats_admit_prom(b, rt);
     return b->oom ? -1 : 0;
 }

@@ -77,7 +77,7 @@ void stats_json_listeners(struct stats_buf *b, const struct runtime *rt, uint64_
 {
     (void)now; /* a monotonic clock: expiry is wall-clock time */
     stats_buf_puts(b, ",\"listeners\":[");
-    for (size_t i = 0; rt && i < rt->cfg->nlistens; i++) {
+    for (size_t i = 0; rt && rt->cfg && i < rt->cfg->nlistens; i++) {
         if (i)
             stats_buf_puts(b, ",");
         json_listener(b, &rt->cfg->listens[i], rt->tls && i < rt->tls->nlistens ? rt->tls->counters[i] : NULL);

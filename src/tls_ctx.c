@@ -21,6 +21,7 @@
 #include "log.h"
 #include "tls_certs.h"
 #include "tls_tickets.h"
+#include "xprt.h"
 
 #define SESSION_CACHE_SIZE 20000 /* about 20 MB at most, shared by the workers */
 
@@ -187,6 +188,7 @@ static SSL_CTX *pool_ctx(const struct config *cfg, const struct config_pool *p, 
     } else {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     }
+    xprt_tls_client_ctx_init(ctx); /* resumption with each server */
     if (p->tls.cert[0]) {
         if (!SSL_CTX_use_certificate_chain_file(ctx, p->tls.cert) ||
             !SSL_CTX_use_PrivateKey_file(ctx, p->tls.cert, SSL_FILETYPE_PEM) || !SSL_CTX_check_private_key(ctx)) {
@@ -237,6 +239,9 @@ struct tls_set *tls_set_build(const struct config *cfg, char *err, size_t errlen
             tls_set_free(set);
             return NULL;
         }
+        if (strstr(l->alpn, "h2"))
+            log_warnx("%s:%d: listen %s: alpn h2 is not offered yet (this build speaks HTTP/1.1 only)",
+                      cfg->file ? cfg->file : "config", l->line, l->addr.text);
     }
     for (size_t i = 0; i < cfg->npools; i++) {
         const struct config_pool *p = &cfg->pools[i];

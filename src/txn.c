@@ -10,12 +10,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "admit.h"
 #include "balance.h"
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
 #include "slab.h"
+#include "token_bucket.h"
 #include "upstream.h"
 #include "worker.h"
 #include "xprt.h"
@@ -229,6 +231,30 @@ int txn_route(struct txn *t, const char *host, size_t host_len, const char *targ
     return 0;
 }
 
+int txn_admit(struct txn *t, const void *peer, const char *buf, const struct http_head *h,
+              const struct route_result *route)
+{
+    const struct config *cfg = txn_cfg(t);
+    struct in6_addr peer_addr, client;
+
+    t->route = route->route;
+    t->qw.priority = t->route ? (uint8_t)t->route->cfg->priority : PRIO_NORMAL;
+    if (t->route)
+        atomic_fetch_add_explicit(&t->route->requests, 1, memory_order_relaxed);
+    client_addr_from_sockaddr(peer, &peer_addr);
+    if (admit_client_of(cfg, &peer_addr, buf, h, &client))
+        client_addr_format(&client, t->client_ip, sizeof t->client_ip);
+    /* The request's start (ev_now, already read): no clock call per
+     * request; the bucket copes with a wall clock set back. */
+    uint64_t wait = admit_rate(cfg, &client, (uint64_t)(t->t_start * 1e9));
+    if (!wait)
+        return 0;
+    t->retry_after = token_bucket_retry_after_s(wait);
+    if (t->route)
+        atomic_fetch_add_explicit(&t->route->limited, 1, memory_order_relaxed);
+    return 429;
+}
+
 void txn_respond_error(struct txn *t, int status)
 {
     t->phase = TXN_DONE;
@@ -263,9 +289,16 @@ void txn_start_server(struct txn *t)
             t->pool = now_pool;
             pc = now_pool->cfg;
         }
+        t->sticky_srv = NULL; /* of the generation it queued on */
     }
 
-    t->srv = balance_pick(t->pool, now, t->tried, t->ntried, was_queued, &result);
+    /* A sticky cookie's server first (a retry balances: it failed there). */
+    t->srv = NULL;
+    if (t->sticky_srv && t->ntried == 0 && !was_queued)
+        t->srv = balance_pick_sticky(t->pool, t->sticky_srv, now);
+    result = PICK_OK;
+    if (!t->srv)
+        t->srv = balance_pick(t->pool, now, t->tried, t->ntried, was_queued, &result);
     if (!t->srv && result == PICK_FULL) {
         t->qw.wake = queue_wake;
         int first = balance_queue(t->pool->shared, &t->qw, pc->max_queue, was_queued);
@@ -508,7 +541,8 @@ void txn_complete(struct txn *t, double now)
         if (t->status < 500)
             health_report_success(t->srv);
     }
-    metrics_request_done((uint64_t)((now - t->t_start) * 1e6));
+    metrics_request_done(t->pool ? &t->pool->shared->latency : &metrics.latency_no_pool,
+                         (uint64_t)((now - t->t_start) * 1e6));
     if (t->up) {
         int beyond = t->rin && t->rin_fwd < t->rin->len; /* bytes past the response's end */
         int clean = t->resp_keep_alive && t->req_done && t->in_sent == t->in_fwd && t->rin && !beyond;

@@ -9,11 +9,13 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "metrics.h"
+#include "proxy_proto.h"
 #include "slab.h"
 #include "worker.h"
 
@@ -78,6 +80,13 @@ static int idle_usable(struct upstream_conn *uc, uint64_t now)
     return 0;
 }
 
+/* The server's host name resolves to another address now: a connection
+ * to the old one is not reused (it may be a server being retired). */
+static int addr_changed(const struct upstream_conn *uc)
+{
+    return uc->addr_version != server_addr_version(&uc->srv->target);
+}
+
 uint64_t upstream_reuse_window_ms(const struct server *srv)
 {
     unsigned learned = atomic_load_explicit(&srv->idle_close_min_ms, memory_order_relaxed);
@@ -87,7 +96,8 @@ uint64_t upstream_reuse_window_ms(const struct server *srv)
     return window;
 }
 
-struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, uint64_t max_idle_ms)
+struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, uint64_t max_idle_ms,
+                                         const struct upstream_tls *tls)
 {
     uint64_t now = (uint64_t)(ev_now(w->loop) * 1000);
     struct upstream_conn *uc;
@@ -97,7 +107,13 @@ struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, u
         if (max_idle_ms != UPSTREAM_ANY_AGE && now - uc->idle_since_ms > max_idle_ms)
             return NULL;
         idle_unlink(uc);
-        if (!idle_usable(uc, now)) {
+        /* After a reload that turned the pool's TLS on or off, connections
+         * of the other kind are not this pool's any more. */
+        if (xprt_is_tls(&uc->x) != (tls->ctx != NULL)) {
+            upstream_close(uc);
+            continue;
+        }
+        if (addr_changed(uc) || !idle_usable(uc, now)) {
             upstream_close(uc);
             continue;
         }
@@ -109,17 +125,23 @@ struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, u
     return NULL;
 }
 
-struct upstream_conn *upstream_connect(struct worker *w, struct server *srv)
+struct upstream_conn *upstream_connect(struct worker *w, struct server *srv, const struct upstream_tls *tls)
 {
     struct upstream_conn *uc;
+    struct sockaddr_storage ss;
+    socklen_t len;
     int one = 1;
-    int fd = socket(srv->addr.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    unsigned version = server_addr_load(&srv->target, &ss, &len);
 
+    if (len == 0) {
+        errno = EHOSTUNREACH; /* a host name that resolves to nothing now */
+        return NULL;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return NULL;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd, (const struct sockaddr *)&srv->addr.sa, srv->addr.len) < 0 &&
-        errno != EINPROGRESS) {
+    if (connect(fd, (const struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
         int saved = errno;
         close(fd);
         errno = saved;
@@ -131,9 +153,26 @@ struct upstream_conn *upstream_connect(struct worker *w, struct server *srv)
         errno = ENOMEM;
         return NULL;
     }
-    xprt_plain_init(&uc->x, fd, NULL, NULL);
+    if (tls->ctx) {
+        /* The name to ask for and verify: the pool's `tls sni`, else the
+         * server's host name; with neither, the address connected to. */
+        char ip[CONFIG_ADDR_TEXT_MAX] = "";
+        const char *sni = tls->sni && tls->sni[0] ? tls->sni : srv->host[0] ? srv->host : NULL;
+        if (!sni)
+            server_addr_ip(&ss, ip, sizeof ip);
+        if (xprt_tls_init_client(&uc->x, fd, tls->ctx, sni, ip, tls->verify) < 0) {
+            close(fd);
+            slab_free(&conn_slabs, uc);
+            errno = ENOMEM;
+            return NULL;
+        }
+        xprt_tls_resume_from(&uc->x, &srv->tls_session[w->id]);
+    } else {
+        xprt_plain_init(&uc->x, fd, NULL, NULL);
+    }
     uc->w = w;
     uc->srv = srv;
+    uc->addr_version = version;
     ev_io_init(&uc->io, NULL, fd, 0);
     server_ref(srv);
     return uc;
@@ -161,8 +200,12 @@ static void idle_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct upstream_conn *uc = io->data;
     (void)revents;
+    /* TLS servers send records that carry no data (a TLS 1.3 session
+     * ticket, after the response): taken by the peek, the connection stays. */
+    int usable = idle_usable(uc, (uint64_t)(ev_now(loop) * 1000)); /* counts and learns what it was */
+    if (usable && xprt_is_tls(&uc->x))
+        return;
     idle_unlink(uc);
-    idle_usable(uc, (uint64_t)(ev_now(loop) * 1000)); /* counts and learns what it was */
     upstream_close(uc);
 }
 
@@ -193,12 +236,38 @@ void upstream_park(struct upstream_conn *uc)
     list->count++;
 }
 
+/* The header goes on the socket itself, not through the transport: it
+ * precedes whatever the transport says (a TLS ClientHello follows it on
+ * the wire), and it goes at once, before the request is queued behind it.
+ * A socket that just connected has its whole send buffer free, so the
+ * few bytes are taken in one call; anything less is a failed attempt. */
+int upstream_send_proxy_header(struct upstream_conn *uc, int version, const struct sockaddr *src,
+                               const struct sockaddr *dst)
+{
+    unsigned char hdr[PP_ENCODE_MAX];
+    size_t len = pp_encode(version, hdr, sizeof hdr, src, dst);
+    ssize_t n;
+
+    if (len == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    do
+        n = send(uc->x.fd, hdr, len, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)len)
+        return 0;
+    if (n >= 0)
+        errno = EAGAIN;
+    return -1;
+}
+
 static void sweep_server(struct worker *w, struct server *srv, uint64_t cutoff, int all)
 {
     struct upstream_conn *uc = srv->idle[w->id].head;
     while (uc) {
         struct upstream_conn *next = uc->next;
-        if (all || atomic_load(&srv->removed) || uc->idle_since_ms < cutoff) {
+        if (all || atomic_load(&srv->removed) || uc->idle_since_ms < cutoff || addr_changed(uc)) {
             idle_unlink(uc);
             upstream_close(uc);
         }
@@ -206,10 +275,11 @@ static void sweep_server(struct worker *w, struct server *srv, uint64_t cutoff, 
     }
 }
 
-/* Closes rt's servers' idle connections that expired or whose server a
- * reload removed.  A removed server is only in older generations, so a
- * worker calls this with the generation it is leaving (worker.c), and the
- * connections' references were the last ones keeping the server. */
+/* Closes rt's servers' idle connections that expired, whose server a
+ * reload removed, or whose server's name resolves elsewhere now.  A
+ * removed server is only in older generations, so a worker calls this
+ * with the generation it is leaving (worker.c), and the connections'
+ * references were the last ones keeping the server. */
 void upstream_sweep(struct worker *w, const struct runtime *rt, uint64_t max_idle_ms)
 {
     uint64_t now = (uint64_t)(ev_now(w->loop) * 1000);

@@ -24,6 +24,8 @@
 #include "conn.h"
 #include "log.h"
 #include "metrics.h"
+#include "sticky.h"
+#include "tls_ctx.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -61,18 +63,47 @@ static void up_woke(void *owner)
 
 static const struct sendq_ops up_sendq = {up_sent, up_woke};
 
+/* The pool's TLS to its servers in this request's generation. */
+static struct upstream_tls pool_tls(const struct txn *t)
+{
+    struct upstream_tls tls = {0};
+    size_t i = (size_t)(t->pool - t->rt->pools);
+    if (t->rt->tls && i < t->rt->tls->npools && t->rt->tls->pool[i]) {
+        tls.ctx = t->rt->tls->pool[i];
+        tls.sni = t->pool->cfg->tls.sni;
+        tls.verify = t->pool->cfg->tls.verify;
+    }
+    return tls;
+}
+
+/* send-proxy: the server takes the PROXY header as the client of the
+ * whole connection, so a connection carries one client's requests only
+ * and is never pooled (HAProxy marks such connections private).  Reusing
+ * one for "the same client address" would give a second connection from
+ * that address the first one's source port: behind a carrier-grade NAT
+ * the port is what tells subscribers apart, and the backends' logs would
+ * blame the wrong one.  The cost is one connect per request to servers
+ * that asked for the header. */
+static int send_proxy(const struct txn *t)
+{
+    return t->pool->cfg->send_proxy;
+}
+
 static int up_start(struct txn *t)
 {
 
     /* A request that must not be replayed takes only a young idle
      * connection (upstream.h): the server's idle close cannot race it. */
     uint64_t max_idle = http_method_idempotent(t->method) ? UPSTREAM_ANY_AGE : upstream_reuse_window_ms(t->srv);
-    t->up = t->fresh_conn ? NULL : upstream_take_idle(t->w, t->srv, max_idle);
+    struct upstream_tls tls = pool_tls(t);
+    /* A connection idle from before a reload turned send-proxy on has
+     * no header: never taken then either. */
+    t->up = t->fresh_conn || send_proxy(t) ? NULL : upstream_take_idle(t->w, t->srv, max_idle, &tls);
     if (t->up) {
         attach_upstream(t);
         return 0;
     }
-    t->up = upstream_connect(t->w, t->srv);
+    t->up = upstream_connect(t->w, t->srv, &tls);
     if (!t->up)
         return -1;
     attach_upstream(t);
@@ -92,7 +123,7 @@ static int up_may_have_reached(const struct txn *t)
 
 static void up_done(struct txn *t, int reuse)
 {
-    if (reuse)
+    if (reuse && !send_proxy(t))
         upstream_park(t->up);
     else
         upstream_close(t->up);
@@ -102,6 +133,18 @@ static void up_done(struct txn *t, int reuse)
 
 /* ---- the server side --------------------------------------------------------------------- */
 
+/* A server whose certificate does not verify fails every request the same
+ * way: said once a second per worker, not per request. */
+static void warn_tls_failure(const struct txn *t, const char *why)
+{
+    static _Thread_local double last;
+    double now = ev_now(t->w->loop);
+    if (now - last < 1.0)
+        return;
+    last = now;
+    log_warnx("%s/%s %s", t->pool->cfg->name, t->srv->name, why);
+}
+
 static void up_send(struct txn *t)
 {
     if (!t->up || t->in_sent >= t->in_fwd)
@@ -110,7 +153,11 @@ static void up_send(struct txn *t)
         /* A reused connection that fails on its first write was closed by
          * the server while idle: not the server's fault. */
         int race = t->up->reused && !t->sent_any;
-        txn_attempt_failed(t, race ? "idle connection closed" : "write error", !race, 502);
+        const char *tls_failure = xprt_tls_failure(&t->up->x);
+        if (tls_failure)
+            warn_tls_failure(t, tls_failure);
+        txn_attempt_failed(t, race ? "idle connection closed" : tls_failure ? tls_failure : "write error", !race,
+                           502);
     }
 }
 
@@ -136,6 +183,7 @@ static int forward_response_head(struct txn *t, size_t base, struct http_head *h
                                      (unsigned long long)(hsts_ms / 1000));
     size_t out_len = http_rewrite_response_with(t->rin->data + base, h, client_close, t->http10, extra, extra_len,
                                                 txn_scratch_out, txn_scratch_out_cap);
+    out_len = sticky_response(t, txn_scratch_out, out_len, txn_scratch_out_cap);
     if (out_len == 0 || t->rin->len - h->len + out_len > t->rin->cap)
         return -1;
     memmove(t->rin->data + base + out_len, t->rin->data + base + h->len, t->rin->len - base - h->len);
@@ -354,6 +402,19 @@ static void up_read(struct txn *t)
 
 static void splice_in(struct txn *t);
 
+/* The client's address and the one it connected to (after a PROXY
+ * header of its own, the ones that header gave). */
+static int send_proxy_header(struct txn *t)
+{
+    const struct sockaddr *src = NULL, *dst = NULL;
+
+    if (t->client) {
+        src = (const struct sockaddr *)&t->client->peer;
+        dst = conn_local_addr(t->client);
+    }
+    return upstream_send_proxy_header(t->up, send_proxy(t), src, dst);
+}
+
 static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct txn *t = io->data;
@@ -365,6 +426,13 @@ static void server_io_cb(struct ev_loop *loop, ev_io *io, int revents)
         if (err) {
             char reason[96];
             snprintf(reason, sizeof reason, "connect error: %s", strerror(err));
+            txn_attempt_failed(t, reason, 1, 502);
+            t->sink->proceed(t->sink_ctx);
+            return;
+        }
+        if (send_proxy(t) && send_proxy_header(t) < 0) {
+            char reason[96];
+            snprintf(reason, sizeof reason, "send-proxy: %s", strerror(errno));
             txn_attempt_failed(t, reason, 1, 502);
             t->sink->proceed(t->sink_ctx);
             return;

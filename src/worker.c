@@ -5,6 +5,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
@@ -133,6 +134,9 @@ static int handoff_push(struct worker *to, const struct listener *l, int fd, con
     h->next = NULL;
     h->fd = fd;
     h->bind = l->bind; /* a copy: the listener may change with a reload meanwhile */
+    /* ... and its generation go, with the TLS context the copy points to. */
+    if (h->bind.tls)
+        SSL_CTX_up_ref(h->bind.tls);
     h->len = len;
     memcpy(&h->addr, ss, sizeof h->addr);
     atomic_fetch_add_explicit(&to->incoming, 1, memory_order_relaxed);
@@ -163,6 +167,7 @@ static void handoff_drain(struct worker *w)
             close(h->fd);
         else
             accept_conn(w, &h->bind, h->fd, (struct sockaddr *)&h->addr, h->len);
+        SSL_CTX_free(h->bind.tls); /* the connection holds its own reference */
         /* After the connection counts in connections_active, not before. */
         atomic_fetch_sub_explicit(&handoffs_pending, 1, memory_order_relaxed);
         free(h);
@@ -509,6 +514,16 @@ static void pin_workers(unsigned n)
     log_info("cpu-affinity: workers 0-%u on CPUs %s", n - 1, list);
 }
 
+/* The listen line of cfg for addr says proxy-protocol (the set was
+ * opened from that config: the line is there). */
+static int listen_wants_proxy_protocol(const struct config *cfg, const struct config_addr *addr)
+{
+    for (size_t i = 0; i < cfg->nlistens; i++)
+        if (config_addr_equal(&cfg->listens[i].addr, addr))
+            return cfg->listens[i].proxy_protocol;
+    return 0;
+}
+
 static struct worker_update *update_for(unsigned k, struct runtime *rt, const struct listen_set *set)
 {
     struct worker_update *u = calloc(1, sizeof *u);
@@ -526,6 +541,7 @@ static struct worker_update *update_for(unsigned k, struct runtime *rt, const st
             b->counters = rt->tls->counters[i];
         }
         b->redirect_https = i < rt->cfg->nlistens && rt->cfg->listens[i].redirect_https;
+        b->proxy_protocol = listen_wants_proxy_protocol(rt->cfg, &set->addrs[i]);
     }
     return u;
 }

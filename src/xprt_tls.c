@@ -23,6 +23,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -310,7 +312,7 @@ int xprt_tls_init_server(struct xprt *x, int fd, SSL_CTX *ctx, struct listener_c
     return 0;
 }
 
-int xprt_tls_init_client(struct xprt *x, int fd, SSL_CTX *ctx, const char *sni, int verify)
+int xprt_tls_init_client(struct xprt *x, int fd, SSL_CTX *ctx, const char *sni, const char *ip, int verify)
 {
     if (tls_init(x, fd, ctx, NULL, NULL) < 0)
         return -1;
@@ -318,9 +320,38 @@ int xprt_tls_init_client(struct xprt *x, int fd, SSL_CTX *ctx, const char *sni, 
         SSL_set_tlsext_host_name(x->ssl, sni);
         if (verify)
             SSL_set1_host(x->ssl, sni);
+    } else if (verify && ip && ip[0]) {
+        /* No name to ask for: the certificate must be for the address. */
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(x->ssl), ip);
     }
     SSL_set_connect_state(x->ssl);
     return 0;
+}
+
+/* A session (TLS 1.3: a ticket after the handshake) came from a server:
+ * the connection's slot keeps the newest (returning 1 keeps our
+ * reference on it). */
+static int new_client_session(SSL *ssl, SSL_SESSION *sess)
+{
+    SSL_SESSION **slot = SSL_get_app_data(ssl);
+    if (!slot)
+        return 0;
+    SSL_SESSION_free(*slot);
+    *slot = sess;
+    return 1;
+}
+
+void xprt_tls_client_ctx_init(SSL_CTX *ctx)
+{
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, new_client_session);
+}
+
+void xprt_tls_resume_from(struct xprt *x, SSL_SESSION **slot)
+{
+    SSL_set_app_data(x->ssl, slot);
+    if (*slot && SSL_SESSION_is_resumable(*slot))
+        SSL_set_session(x->ssl, *slot);
 }
 
 const char *xprt_tls_version(const struct xprt *x)
@@ -331,6 +362,36 @@ const char *xprt_tls_version(const struct xprt *x)
 const char *xprt_tls_cipher(const struct xprt *x)
 {
     return x->ssl ? SSL_get_cipher_name(x->ssl) : "-";
+}
+
+int xprt_tls_handshake(struct xprt *x, int *want)
+{
+    int ret = SSL_do_handshake(x->ssl);
+    if (ret == 1) {
+        note_progress(x);
+        return 1;
+    }
+    int e = ssl_error(x, ret);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        *want = e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE;
+        return 0;
+    }
+    handshake_failed(x, fatal_reason(x, e));
+    x->tls_state = XPRT_TLS_FAILED;
+    return -1;
+}
+
+const char *xprt_tls_failure(const struct xprt *x)
+{
+    static _Thread_local char why[160];
+    if (!x->ssl || x->tls_state != XPRT_TLS_FAILED)
+        return NULL;
+    const char *verify = xprt_tls_verify_error(x);
+    if (verify)
+        snprintf(why, sizeof why, "TLS: certificate verify failed: %s", verify);
+    else
+        snprintf(why, sizeof why, "TLS: handshake failed");
+    return why;
 }
 
 const char *xprt_tls_verify_error(const struct xprt *x)

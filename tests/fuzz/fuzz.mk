@@ -14,6 +14,8 @@
 #   make fuzz-crashes         replays tests/fuzz/crashes (inputs of bugs not yet
 #                             fixed: fails until they are)
 #   make fuzz-cmin            minimises a corpus from scratch (-merge=1)
+#   make fuzz-tls-seeds       rewrites the seed-* files of corpus/tls_handshake
+#                             (real ClientHellos from OpenSSL clients, see make_tls_seeds.c)
 #
 # Uses the Makefile's BUILD, CC, CPPFLAGS, OURFLAGS, LLHTTP_SRC, LLHTTP_INC.
 
@@ -21,14 +23,16 @@ FUZZ_DIR       := tests/fuzz
 FUZZ_BUILD      = $(BUILD)/fuzz
 FUZZ_SECONDS   ?= 60
 FUZZ_OPTS      ?=
-FUZZ_NAMES     := request config
+FUZZ_NAMES     := request config proxy_proto
 FUZZ_CLANG     ?= $(firstword $(shell command -v clang-14 clang 2>/dev/null) clang)
 
 # What each harness links: only the modules it exercises.
-FUZZ_request_SRCS := src/http.c
+FUZZ_request_SRCS := src/http.c src/sticky_cookie.c
 FUZZ_request_LL   := llhttp api http
-FUZZ_config_SRCS  := $(sort $(wildcard src/config*.c)) src/host_match.c src/log.c
+FUZZ_config_SRCS  := $(sort $(wildcard src/config*.c)) src/client_addr.c src/host_match.c src/log.c
 FUZZ_config_LL    :=
+FUZZ_proxy_proto_SRCS := src/proxy_proto.c
+FUZZ_proxy_proto_LL   :=
 
 FUZZ_HDRS      := $(wildcard include/*.h)
 FUZZ_LF_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -41,12 +45,21 @@ FUZZ_RP_SAN     = $(eval FUZZ_RP_SAN := $(shell echo 'int main(void){return 0;}'
 FUZZ_ENV       := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:allocator_may_return_null=0 \
                   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+# The TLS harness: a server SSL_CTX with a certificate store, fed client
+# bytes.  It also links a test helper (tests/unit/tls_fixtures.c) and OpenSSL.
+FUZZ_NAMES              += tls_handshake
+FUZZ_tls_handshake_SRCS := src/tls_certs.c src/tls_certs_load.c
+FUZZ_tls_handshake_LL   :=
+FUZZ_tls_handshake_UNIT := tls_fixtures
+FUZZ_tls_handshake_LIBS := -lssl -lcrypto
+
 # objects of one harness, for the libFuzzer (lf) or the replay (rp) build
 fuzz_objs = $(FUZZ_BUILD)/$(2)/fuzz_$(1).o \
             $(patsubst src/%.c,$(FUZZ_BUILD)/$(2)/src/%.o,$(FUZZ_$(1)_SRCS)) \
-            $(patsubst %,$(FUZZ_BUILD)/$(2)/llhttp/%.o,$(FUZZ_$(1)_LL))
+            $(patsubst %,$(FUZZ_BUILD)/$(2)/llhttp/%.o,$(FUZZ_$(1)_LL)) \
+            $(patsubst %,$(FUZZ_BUILD)/$(2)/unit/%.o,$(FUZZ_$(1)_UNIT))
 
-.PHONY: fuzz fuzz-build fuzz-replay fuzz-crashes fuzz-cmin
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-crashes fuzz-cmin fuzz-tls-seeds
 
 # ---- libFuzzer build (clang) ----------------------------------------------------------
 $(FUZZ_BUILD)/lf/src/%.o: src/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
@@ -61,10 +74,21 @@ $(FUZZ_BUILD)/lf/fuzz_%.o: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llh
 	@mkdir -p $(dir $@)
 	$(FUZZ_CLANG) $(CPPFLAGS) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link $(OURFLAGS) -c -o $@ $<
 
+# test helpers a harness shares with the unit tests (tls_fixtures.c)
+$(FUZZ_BUILD)/lf/unit/%.o: tests/unit/%.c $(FUZZ_HDRS) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CLANG) $(CPPFLAGS) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link $(OURFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_tls_handshake: $(call fuzz_objs,tls_handshake,lf)
+	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_tls_handshake_LIBS) -lpthread
+
 $(FUZZ_BUILD)/fuzz_request: $(call fuzz_objs,request,lf)
 	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpthread
 
 $(FUZZ_BUILD)/fuzz_config: $(call fuzz_objs,config,lf)
+	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpthread
+
+$(FUZZ_BUILD)/fuzz_proxy_proto: $(call fuzz_objs,proxy_proto,lf)
 	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpthread
 
 # ---- replay build ($(CC), no libFuzzer) ---------------------------------------------------
@@ -80,10 +104,25 @@ $(FUZZ_BUILD)/rp/%.o: $(FUZZ_DIR)/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) $(OURFLAGS) -c -o $@ $<
 
+$(FUZZ_BUILD)/rp/unit/%.o: tests/unit/%.c $(FUZZ_HDRS) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) $(OURFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/replay_tls_handshake: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,tls_handshake,rp)
+	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ $(FUZZ_tls_handshake_LIBS) -lpthread
+
+# The seed writer of corpus/tls_handshake (plain build: it only makes files).
+$(FUZZ_BUILD)/make_tls_seeds: $(FUZZ_DIR)/make_tls_seeds.c tests/unit/tls_fixtures.c tests/unit/tls_fixtures.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(OURFLAGS) -o $@ $(FUZZ_DIR)/make_tls_seeds.c tests/unit/tls_fixtures.c -lssl -lcrypto
+
 $(FUZZ_BUILD)/replay_request: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,request,rp)
 	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
 
 $(FUZZ_BUILD)/replay_config: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,config,rp)
+	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
+
+$(FUZZ_BUILD)/replay_proxy_proto: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,proxy_proto,rp)
 	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
 
 # ---- targets ------------------------------------------------------------------------------
@@ -130,6 +169,11 @@ fuzz-crashes: $(foreach n,$(FUZZ_NAMES),$(FUZZ_BUILD)/replay_$(n))
 	    [ -z "$$files" ] && continue; \
 	    $(FUZZ_ENV) $(FUZZ_BUILD)/replay_$$n fuzz_$$n $$files || rc=1; \
 	done; exit $$rc
+
+fuzz-tls-seeds: $(FUZZ_BUILD)/make_tls_seeds
+	@mkdir -p $(FUZZ_DIR)/corpus/tls_handshake
+	$(FUZZ_BUILD)/make_tls_seeds $(FUZZ_DIR)/corpus/tls_handshake
+	@echo "corpus/tls_handshake: $$(ls $(FUZZ_DIR)/corpus/tls_handshake/seed-* | wc -l) seeds"
 
 # Rebuilds each corpus as the smallest set of its files with the same coverage.
 fuzz-cmin: fuzz-build

@@ -30,6 +30,11 @@
  *    method, target, Host, version, status and framing (Content-Length,
  *    chunked, body to EOF, upgrade), and the body bytes that follow end at
  *    the same byte for both parsers (the anti-smuggling invariant);
+ *  - taking a sticky cookie (SRV) out of a request head in place
+ *    (sticky_head_strip) leaves no SRV pair in any Cookie field, moves the
+ *    bytes after the head intact, leaves offsets that a second parse of
+ *    the shorter head agrees with, and the same message (method, target,
+ *    Host, version, framing);
  *  - consumed bytes never exceed what was given; a Content-Length body is
  *    exactly that long; a too-small output buffer makes the rewrite fail
  *    cleanly instead of overflowing.
@@ -45,6 +50,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "sticky_cookie.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -421,7 +427,7 @@ static size_t do_rewrite_request(const void *arg, size_t unused, char *out, size
 {
     const struct req_rewrite *r = arg;
     (void)unused;
-    return http_rewrite_request(r->head, r->h, r->ip, out, cap);
+    return http_rewrite_request(r->head, r->h, r->ip, 0, out, cap);
 }
 
 /* The forwarded head, line by line, against what the original said. */
@@ -524,6 +530,71 @@ static void check_request_reparse(const struct http_head *h, const char *head, s
         CHECK(h2->fields[i].kind != HF_HOP);
 }
 
+/* Sticky sessions: the head with the SRV cookie taken out in place
+ * (sticky_cookie.c), followed by bytes that must move with it. */
+static void check_sticky_strip(const char *head, size_t end, const struct http_head *h, uint64_t body_limit)
+{
+    static const char tail[] = "TAIL";
+    static struct http_field fields[REQ_FIELDS], fields2[REQ_FIELDS + 32];
+    struct http_head hs = *h, h2;
+    struct http_msg m2;
+    char found[17];
+    int present, had = 0, empty_before = 0, empty_after = 0;
+
+    for (uint32_t i = 0; i < h->nfields; i++) {
+        const struct http_field *fl = &h->fields[i];
+        const char *v;
+        size_t vl;
+        if (fl->name_len != 6 || strncasecmp(head + fl->name_off, "cookie", 6) != 0)
+            continue;
+        if (sticky_cookie_find(head + fl->value_off, fl->value_len, "SRV", &v, &vl))
+            had = 1;
+        empty_before += fl->value_len == 0;
+    }
+    memcpy(fields, h->fields, h->nfields * sizeof fields[0]);
+    hs.fields = fields;
+    char *buf = malloc(end + sizeof tail - 1);
+    CHECK(buf != NULL);
+    memcpy(buf, head, end);
+    memcpy(buf + end, tail, sizeof tail - 1);
+    size_t len = sticky_head_strip(buf, end + sizeof tail - 1, &hs, "SRV", found, sizeof found, &present);
+    CHECK(present == had);
+    CHECK(len == hs.len + sizeof tail - 1 && hs.len <= end);
+    CHECK(memcmp(buf + hs.len, tail, sizeof tail - 1) == 0);
+    CHECK(hs.len >= 4 && memcmp(buf + hs.len - 4, "\r\n\r\n", 4) == 0);
+    CHECK(http_head_end(buf, hs.len, 0) == hs.len);
+    if (!had)
+        CHECK(hs.len == end && memcmp(buf, head, end) == 0);
+
+    memset(&m2, 0, sizeof m2);
+    memset(&h2, 0, sizeof h2);
+    h2.fields = fields2;
+    h2.max_fields = REQ_FIELDS + 32;
+    m2.body_limit = body_limit;
+    CHECK(http_parse_request(&m2, buf, hs.len, &h2) == 0);
+    CHECK(h2.method == h->method && h2.major == h->major && h2.minor == h->minor);
+    CHECK(h2.uri_len == h->uri_len && memcmp(buf + h2.uri_off, head + h->uri_off, h->uri_len) == 0);
+    CHECK(h2.host_len == hs.host_len && h2.host_off == hs.host_off);
+    CHECK(h2.host_len == h->host_len && memcmp(buf + h2.host_off, head + h->host_off, h->host_len) == 0);
+    CHECK(h2.has_body == h->has_body && h2.chunked == h->chunked &&
+          h2.content_length == h->content_length && h2.upgrade == h->upgrade);
+    CHECK(h2.nfields == hs.nfields);
+    for (uint32_t i = 0; i < h2.nfields; i++) {
+        const struct http_field *a = &hs.fields[i], *b = &h2.fields[i];
+        CHECK(a->name_off == b->name_off && a->name_len == b->name_len && a->kind == b->kind);
+        CHECK(a->value_off == b->value_off);
+        const char *v;
+        size_t vl;
+        if (b->name_len == 6 && strncasecmp(buf + b->name_off, "cookie", 6) == 0) {
+            CHECK(!sticky_cookie_find(buf + b->value_off, b->value_len, "SRV", &v, &vl));
+            empty_after += b->value_len == 0;
+        }
+    }
+    /* A field the strip emptied is dropped, not left behind. */
+    CHECK(empty_after == empty_before);
+    free(buf);
+}
+
 /* One request: returns the stream offset of the next one, or 0 at the end. */
 static size_t one_request(struct feed *f, size_t pos, uint64_t body_limit, const char *ip)
 {
@@ -558,7 +629,7 @@ static size_t one_request(struct feed *f, size_t pos, uint64_t body_limit, const
     size_t cap = 2 * (size_t)end + 256;
     char *out = malloc(cap);
     CHECK(out != NULL);
-    size_t out_len = http_rewrite_request(head, &h, ip, out, cap);
+    size_t out_len = http_rewrite_request(head, &h, ip, 0, out, cap);
     CHECK(out_len > 0 && out_len <= cap);
     char *fwd = dup_bytes(out, out_len);
     free(out);
@@ -576,6 +647,7 @@ static size_t one_request(struct feed *f, size_t pos, uint64_t body_limit, const
     h2.max_fields = REQ_FIELDS + 32;
     m2.body_limit = body_limit;
     check_request_reparse(&h, head, &m2, fwd, out_len, &h2);
+    check_sticky_strip(head, end, &h, body_limit);
     free(fwd);
     free(head);
 

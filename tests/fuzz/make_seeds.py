@@ -15,6 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 REQ_DIR = os.path.join(HERE, "corpus", "request")
 CONF_DIR = os.path.join(HERE, "corpus", "config")
+PP_DIR = os.path.join(HERE, "corpus", "proxy_proto")
 
 # byte 0 flags
 RESP = 0x01
@@ -76,6 +77,11 @@ REQUESTS = {
                                      "transfer-encoding, expect\nContent-Length: 2\n\n") + "ok",
     "xff-existing": crlf("GET / HTTP/1.1\nHost: a\nX-Forwarded-For: 1.2.3.4\nX-Forwarded-For: 5.6.7.8, 9.9.9.9\n"
                          "X-Forwarded-For:\nX-Forwarded-Proto: https\n\n"),
+    # sticky sessions: the SRV cookie taken out of Cookie fields (fuzz_request's SRV)
+    "cookie-sticky-middle": crlf("GET / HTTP/1.1\nCookie: a=1; SRV=abcdefghijklmnop; b=2\nHost: a\n\n"),
+    "cookie-sticky-only-fields": crlf("POST / HTTP/1.1\nHost: a\nCookie: SRV=x\ncookie: y=1;SRV=z;;\n"
+                                      "Cookie:  SRV = q ; SRVX=1\nContent-Length: 2\n\n") + "ok",
+    "cookie-sticky-none": crlf("GET / HTTP/1.1\nHost: a\nCookie: SRVX=1; xSRV=2; a=SRV=3\n\n"),
     "empty-values": crlf("GET / HTTP/1.1\nHost: a\nX-Empty:\nX-Space:   \nX-Tab:\t\tv\t\n\n"),
     "token-chars": crlf("GET / HTTP/1.1\nHost: a\nX!#$%&'*+-.^_`|~: v\n\n"),
     "obs-text": "GET / HTTP/1.1\r\nHost: a\r\nX-Bytes: caf\xc3\xa9 \xff\x80\r\n\r\n",
@@ -237,6 +243,14 @@ CONFIGS = {
     "nul-byte": "listen 127.0.0.1:8080\x00\npool p { server a 127.0.0.1:1 }\n",
     "args-missing": "listen\nstats\ntimeout\nlimit\npool\nroute\nlisten 127.0.0.1:8080\npool p { server\nserver a\n }\n",
     "braces-on-lines": "listen 127.0.0.1:8080\npool p\n{\nserver a 127.0.0.1:1\n}\n",
+    "admission": "listen 127.0.0.1:8080\nlimit rate 50/s burst 100\nlimit client-conns 20\ntrust 10.0.0.0/8 ::1\n"
+    "trust 2001:db8::/32\nclient-ip header X-Forwarded-For from 192.0.2.0/24 2001:db8:cd::/48\n"
+    "error-page 503 /etc/hostname\npool p { server a 127.0.0.1:1 }\n"
+    "route path /checkout/ pool p priority high\nroute path /feed/ pool p priority low\nroute default pool p\n",
+    "admission-bad": "listen 127.0.0.1:8080\nlimit rate 0/s\nlimit rate 5/h burst\nlimit client-conns x\n"
+    "trust 10.0.0.1/8\ntrust 300.0.0.0/8\ntrust ::1/129\nclient-ip header X(Y) from 1.2.3.4\nclient-ip header\n"
+    "error-page 404 /etc/hostname\nerror-page 503 /dev/zero\nerror-page 503 /nonexistent\n"
+    "pool p { server a 127.0.0.1:1 }\nroute default pool p priority urgent\n",
 }
 
 
@@ -253,6 +267,40 @@ KNOWN_BUGS = {
 }
 CRASH_DIR = os.path.join(HERE, "crashes")
 
+# PROXY protocol headers (fuzz_proxy_proto.c: the first bytes of a connection).
+PP_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def pp_v2(ver_cmd, fam, block, announced=None):
+    n = len(block) if announced is None else announced
+    return PP_SIG + bytes([ver_cmd, fam, n >> 8, n & 0xFF]) + block
+
+
+PP_INET = bytes([10, 0, 0, 1, 10, 0, 0, 2, 0x1F, 0x90, 0x00, 0x50])
+PP_INET6 = bytes(15) + b"\x01" + bytes(15) + b"\x02" + b"\x30\x39\x01\xbb"
+PROXY_HEADERS = {
+    "v1-tcp4": b"PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\nGET / HTTP/1.1\r\n\r\n",
+    "v1-tcp6": b"PROXY TCP6 2001:db8::1 ::1 65535 0\r\n",
+    "v1-tcp6-longest": b"PROXY TCP6 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n",
+    "v1-unknown": b"PROXY UNKNOWN\r\n",
+    "v1-unknown-addrs": b"PROXY UNKNOWN ::1 ::1 1 2\r\n",
+    "v1-bare-lf": b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n",
+    "v1-leading-zero-port": b"PROXY TCP4 1.2.3.4 5.6.7.8 01 2\r\n",
+    "v1-too-long": b"PROXY UNKNOWN " + b"x" * 100 + b"\r\n",
+    "v2-tcp4": pp_v2(0x21, 0x11, PP_INET) + b"GET / HTTP/1.1\r\n",
+    "v2-tcp6": pp_v2(0x21, 0x21, PP_INET6),
+    "v2-local": pp_v2(0x20, 0x00, b""),
+    "v2-unspec": pp_v2(0x21, 0x00, b""),
+    "v2-unix": pp_v2(0x21, 0x31, bytes(216)),
+    "v2-udp4": pp_v2(0x21, 0x12, PP_INET),
+    "v2-tlvs": pp_v2(0x21, 0x11, PP_INET + b"\x01\x00\x02h2\x02\x00\x09a.example\x04\x00\x00"),
+    "v2-tlv-overrun": pp_v2(0x21, 0x11, PP_INET + b"\x01\x00\x09h2"),
+    "v2-huge-length": pp_v2(0x21, 0x11, PP_INET, 0xFFFF),
+    "v2-short-block": pp_v2(0x21, 0x21, PP_INET),
+    "v2-bad-version": pp_v2(0x11, 0x11, PP_INET),
+    "garbage-http": b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+}
+
 
 def write(dirname, name, data):
     if name in KNOWN_BUGS:
@@ -267,7 +315,8 @@ def write(dirname, name, data):
 def main():
     os.makedirs(REQ_DIR, exist_ok=True)
     os.makedirs(CONF_DIR, exist_ok=True)
-    for d in (REQ_DIR, CONF_DIR, CRASH_DIR):
+    os.makedirs(PP_DIR, exist_ok=True)
+    for d in (REQ_DIR, CONF_DIR, PP_DIR, CRASH_DIR):
         for n in os.listdir(d) if os.path.isdir(d) else []:
             if n.startswith("seed-") or "-seed-" in n:
                 os.remove(os.path.join(d, n))
@@ -280,6 +329,8 @@ def main():
         write(REQ_DIR, "resp-" + name, bytes([flags | RESP, 0x41]) + text.encode("latin-1"))
     for name, text in CONFIGS.items():
         write(CONF_DIR, name, text.encode("latin-1"))
+    for name, data in PROXY_HEADERS.items():
+        write(PP_DIR, name, data)
     for name in ("proxy.conf", "demo.conf"):
         shutil.copyfile(os.path.join(ROOT, "conf", name), os.path.join(CONF_DIR, "seed-" + name))
 

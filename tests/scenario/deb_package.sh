@@ -19,7 +19,7 @@ for f in ./usr/sbin/proxy ./usr/share/man/man8/proxy.8.gz ./lib/systemd/system/p
 done
 [ "$(dpkg-deb -f "$deb" Package)" = proxy ] || fail "wrong package name"
 dep=$(dpkg-deb -f "$deb" Depends)
-for lib in libev4 liburing2 libc6 adduser; do
+for lib in libev4 liburing2 libc-ares2 libc6 adduser; do
     case "$dep" in *"$lib"*) ;; *) fail "Depends ($dep) lacks $lib" ;; esac
 done
 echo "Depends: $dep"

@@ -15,9 +15,10 @@ image ships and compose mounts, and checks that:
     the Dockerfile's comments) is one the configuration behind it listens on
     with an all-addresses bind (0.0.0.0 or [::]): 127.0.0.1 in a container is
     out of reach of -p;
-  - fixed addresses are only those the mounted configuration names as
-    servers (the proxy takes literal IPs only), inside the network's subnet,
-    and every server address there is one of them;
+  - a server the mounted configuration names by host name is a compose
+    service (Docker's DNS answers for it); one named by IP is a fixed
+    address of a service, inside the network's subnet; and no service has a
+    fixed address that no server needs;
   - .dockerignore keeps every COPY source and drops .git, build/, the proxy
     binary and tests/ except what is copied;
   - `PROXY -t -c FILE` accepts each of those configurations;
@@ -324,12 +325,22 @@ def main():
                 if isinstance(opts, dict) and opts.get("ipv4_address"):
                     fixed[opts["ipv4_address"]] = (name, net)
 
-    # Fixed addresses: only the servers the mounted configuration names.
-    server_ips = set()
+    # Servers by name are services; by IP, fixed addresses of services; and
+    # fixed addresses only for those.
+    server_ips, server_names = set(), set()
     for name, conf in proxy_confs:
-        server_ips |= {h for h, _ in conf_info(conf)[1]}
-        for h in sorted({h for h, _ in conf_info(conf)[1]} - set(fixed)):
+        for h, _ in conf_info(conf)[1]:
+            try:
+                ipaddress.ip_address(h)
+                server_ips.add(h)
+            except ValueError:
+                server_names.add(h)
+        for h in sorted(server_ips - set(fixed)):
             wrong(f"{rel(conf)} names server address {h}, which no service of compose.yaml has")
+        for h in sorted(server_names - set(services)):
+            wrong(f"{rel(conf)} names server host {h}, which is no service of compose.yaml"
+                  " (Docker's DNS would not answer for it)")
+    ok(f"servers by service name: {sorted(server_names) or 'none'}")
     for ip, (name, net) in sorted(fixed.items()):
         if ip not in server_ips:
             wrong(f"service {name} has the fixed address {ip}, which no mounted configuration"

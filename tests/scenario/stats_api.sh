@@ -240,11 +240,23 @@ for name, labels, want in checks:
     got = total(samples, name, **labels)
     if got != want:
         sys.exit("%s%r = %r, want %r" % (name, labels, got, want))
-buckets = [(l["le"], v) for n, l, v in samples if n == "proxy_request_duration_seconds_bucket"]
-if buckets[-1][0] != "+Inf" or buckets[-1][1] != 60:
-    sys.exit("+Inf bucket %r" % (buckets[-1],))
-if any(b[1] > a[1] for a, b in zip(buckets[1:], buckets)):
-    sys.exit("buckets not cumulative: %r" % buckets)
+# One histogram per pool (pool="" for requests no pool took): each
+# cumulative, and their +Inf buckets add up to every request once.
+series = {}
+for n, l, v in samples:
+    if n == "proxy_request_duration_seconds_bucket":
+        if "pool" not in l:
+            sys.exit("a duration series without a pool label: %r" % (l,))
+        series.setdefault(l["pool"], []).append((l["le"], v))
+if "web" not in series:
+    sys.exit("no duration histogram for pool web: %r" % sorted(series))
+for pool, buckets in series.items():
+    if buckets[-1][0] != "+Inf":
+        sys.exit("pool %r: last bucket %r" % (pool, buckets[-1]))
+    if any(b[1] > a[1] for a, b in zip(buckets[1:], buckets)):
+        sys.exit("pool %r: buckets not cumulative: %r" % (pool, buckets))
+if sum(b[-1][1] for b in series.values()) != 60:
+    sys.exit("+Inf buckets add up to %r, want 60" % sum(b[-1][1] for b in series.values()))
 if total(samples, "proxy_request_duration_seconds_sum") <= 0:
     sys.exit("histogram sum")
 PY

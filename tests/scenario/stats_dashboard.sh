@@ -15,7 +15,8 @@
 # second load, while traffic flows and after a drain, shows the counters and
 # the state updated and a non-zero rate.  A server a reload removed while a
 # request was in flight on it stays listed, greyed, "removed, 1 in flight",
-# until that request ends.
+# until that request ends.  A server given by host name shows the name and
+# the address it resolves to.
 #
 # Needs /usr/bin/chromium (`make deps` installs it); without it the test
 # fails (a skip would hide a dashboard that is never tested in CI).
@@ -43,6 +44,7 @@ route default pool web
 pool web {
     check http /healthz
     interval 300ms
+    sticky cookie SRV
     server app1 127.0.0.1:$B1
     server app2 127.0.0.1:$B2
     standby spare 127.0.0.1:$B3
@@ -62,7 +64,7 @@ SLOW_SERVER="server old1 127.0.0.1:$B4"
 write_conf
 start_backend "$B1" app1; start_backend "$B2" app2; start_backend "$B3" spare
 start_backend "$B4" old1; start_backend "$B5" new1
-start_proxy "$TMPDIR/proxy.conf" "$P"
+CARES_HOSTS=$TMPDIR/hosts start_proxy "$TMPDIR/proxy.conf" "$P"
 wait_port "$S" 5 "$PROXY_PID" || fail "stats port $S not open"
 
 # N requests to the web pool on one keep-alive connection; all must be 200.
@@ -103,6 +105,7 @@ class Dom(HTMLParser):
         super().__init__()
         self.ids, self.rows, self.lines, self.pools = {}, {}, {}, []
         self.removed, self.alarms, self.pool_class, self.pool_rate = {}, {}, {}, {}
+        self.pool_sticky = {}
         self.layout = {}
         self.row = None; self.cell = None; self.id = None; self.text = ""
         self.pool = None; self.span = None
@@ -125,8 +128,8 @@ class Dom(HTMLParser):
             self.pool_class[self.pool] = cls
         elif tag == "div" and "pool-alarm" in cls.split() and self.pool:
             self.alarms[self.pool] = True
-        elif tag == "span" and cls == "pool-rate" and self.pool:
-            self.span = "pool-rate"; self.text = ""
+        elif tag == "span" and cls in ("pool-rate", "pool-sticky") and self.pool:
+            self.span = cls; self.text = ""
         elif tag == "div" and a.get("id") == "layout-check":
             self.layout = {k[5:]: v for k, v in a.items() if k.startswith("data-")}
         elif "id" in a and self.cell is None:
@@ -140,7 +143,8 @@ class Dom(HTMLParser):
         elif tag == "tr":
             self.row = None
         elif tag == "span" and self.span:
-            self.pool_rate[self.pool] = self.text.strip(); self.span = None
+            (self.pool_rate if self.span == "pool-rate" else self.pool_sticky)[self.pool] = self.text.strip()
+            self.span = None
         elif self.id and tag in ("span", "div"):
             self.ids[self.id]["text"] = self.text.strip(); self.id = None
     def handle_data(self, data):
@@ -149,7 +153,7 @@ class Dom(HTMLParser):
 d = Dom(); d.feed(open(sys.argv[1]).read())
 print(json.dumps({"ids": d.ids, "rows": d.rows, "lines": d.lines, "pools": d.pools,
                   "removed": d.removed, "alarms": d.alarms, "pool_class": d.pool_class,
-                  "pool_rate": d.pool_rate, "layout": d.layout}))
+                  "pool_rate": d.pool_rate, "pool_sticky": d.pool_sticky, "layout": d.layout}))
 PY
 
 # check FILE PYTHON-EXPRESSIONS...: each must be true of the parsed DOM `d`.
@@ -161,6 +165,7 @@ import json, subprocess, sys
 d = json.loads(subprocess.check_output([sys.executable, sys.argv[2], sys.argv[1]]))
 rows, ids, lines = d["rows"], d["ids"], d["lines"]
 removed, alarms, layout, pool_rate = d["removed"], d["alarms"], d["layout"], d["pool_rate"]
+pool_sticky = d["pool_sticky"]
 def num(s):
     return float(s)
 for expr in sys.argv[3:]:
@@ -289,6 +294,7 @@ check "$TMPDIR/dom1.html" \
     'rows["dead/gone"]["state"] == "down"' \
     'alarms.get("dead") and "pool-down" in d["pool_class"]["dead"]' \
     'not alarms.get("web") and not alarms.get("slow")' \
+    'pool_sticky == {"web": "sticky SRV: 0 hits, 0 re-sticks"}' \
     'lines["web"]["points"] == 300'
 
 # The layout from 1024 to 2560 px: buttons in their cards, columns aligned.
@@ -352,7 +358,10 @@ check "$TMPDIR/dom2.html" \
 curl -s -o "$TMPDIR/slow.out" "http://127.0.0.1:$P/slow/x?delay=5000" &
 SLOW=$!; track "$SLOW"
 wait_for 5 stats_is "$S" 'srv("slow", "old1")["active"]' 1 || fail "the slow request did not reach old1"
-SLOW_SERVER="server new1 127.0.0.1:$B5"
+# new1 by host name (from a hosts file of the test's, in place of
+# /etc/hosts): its row shows the name and what it resolves to.
+echo "127.0.0.1 new1.test" >"$TMPDIR/hosts"
+SLOW_SERVER="server new1 new1.test:$B5"
 write_conf
 kill -HUP "$PROXY_PID"
 wait_for 5 stats_is "$S" 'j["generation"]' 2 || fail "reload not applied"
@@ -369,5 +378,7 @@ wait "$SLOW"
 wait_for 5 stats_is "$S" '[s["name"] for p in j["pools"] if p["name"] == "slow" for s in p["servers"]]' "['new1']" ||
     fail "old1 still listed after its last request: $(stats_dump "$S")"
 dump "$TMPDIR/dom4.html" 1500
-check "$TMPDIR/dom4.html" 'not removed and "slow/new1" in rows'
+check "$TMPDIR/dom4.html" 'not removed and "slow/new1" in rows' \
+    "rows['slow/new1']['address'] == 'new1.test (127.0.0.1:$B5)'" \
+    'rows["web/app1"]["address"].startswith("127.0.0.1:")'
 echo "stats_dashboard: ok"

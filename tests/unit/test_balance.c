@@ -928,3 +928,82 @@ Test(balance_queue, a_server_without_max_conns_coming_up_wakes_every_waiter)
         cr_assert_eq(woken[i], &w[i], "oldest first");
     runtime_release(rt);
 }
+
+/* ---- priorities (route ... priority): higher classes first, FIFO within one ---- */
+
+/* Queues waiters of the given priorities in that order (all on worker 1),
+ * then releases one slot at a time: returns through order[] the index of
+ * each waiter in the order they were woken. */
+static void wake_order(const uint8_t *prios, int n, int *order)
+{
+    struct runtime *rt = b_web("server a 127.0.0.1:9001 max-conns 1\n");
+    struct pool *p = b_pool(rt);
+    struct server *a = b_srv(p, "a");
+    struct queue_waiter w[16];
+    int result;
+
+    cr_assert_leq(n, 16);
+    pick_ok(p);
+    for (int i = 0; i < n; i++) {
+        t_waiter(&w[i], 1);
+        w[i].priority = prios[i];
+        cr_assert_geq(balance_queue(p->shared, &w[i], 100, 0), 0);
+    }
+    for (int i = 0; i < n; i++) {
+        balance_release(a);
+        balance_mailbox_run(1);
+        cr_assert_eq(nwoken, i + 1);
+        order[i] = (int)(woken[i] - w);
+        cr_assert_eq(balance_pick(p, now_ms(), NULL, 0, 1, &result), a);
+    }
+    runtime_release(rt);
+}
+
+Test(balance_queue, higher_priority_first_fifo_within_one)
+{
+    /* normal, low, high, normal, high, low */
+    static const uint8_t prios[] = { PRIO_NORMAL, PRIO_LOW, PRIO_HIGH, PRIO_NORMAL, PRIO_HIGH, PRIO_LOW };
+    static const int want[] = { 2, 4, 0, 3, 1, 5 };
+    int order[6];
+    wake_order(prios, 6, order);
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(order[i], want[i], "woken %d: waiter %d, want %d", i, order[i], want[i]);
+}
+
+Test(balance_queue, a_checkout_behind_many_browsing_requests_goes_next)
+{
+    uint8_t prios[16];
+    int order[16];
+    for (int i = 0; i < 15; i++)
+        prios[i] = PRIO_NORMAL;
+    prios[15] = PRIO_HIGH;
+    wake_order(prios, 16, order);
+    cr_assert_eq(order[0], 15, "the high one came last and goes first");
+    for (int i = 1; i < 16; i++)
+        cr_assert_eq(order[i], i - 1, "the normal ones keep their order");
+}
+
+Test(balance_queue, a_requeued_waiter_keeps_its_place_within_its_class)
+{
+    struct runtime *rt = b_web("server a 127.0.0.1:9001 max-conns 1\n");
+    struct pool *p = b_pool(rt);
+    struct queue_waiter w[4];
+    static const uint8_t prios[] = { PRIO_HIGH, PRIO_HIGH, PRIO_NORMAL, PRIO_LOW };
+
+    for (int i = 0; i < 4; i++) {
+        t_waiter(&w[i], 1);
+        w[i].priority = prios[i];
+        cr_assert_geq(balance_queue(p->shared, &w[i], 100, 0), 0);
+    }
+    /* The first high one was woken and lost its slot: back before the
+     * second high one, not behind the normal and low ones. */
+    balance_dequeue(p->shared, &w[0]);
+    cr_assert_eq(balance_queue(p->shared, &w[0], 100, 1), 1, "first again");
+    cr_assert_eq(p->shared->qhead.next, &w[0]);
+    cr_assert_eq(w[0].next, &w[1]);
+    cr_assert_eq(w[1].next, &w[2]);
+    cr_assert_eq(w[2].next, &w[3]);
+    for (int i = 0; i < 4; i++)
+        balance_dequeue(p->shared, &w[i]);
+    runtime_release(rt);
+}

@@ -527,7 +527,7 @@ Test(config_errors, numbers_and_keywords)
     expect_error("limit headers 0" TAIL,
                  "t.conf:1: limit headers: expected a number 1-10000, got \"0\"");
     expect_error("limit cookies 3" TAIL,
-                 "t.conf:1: limit: unknown kind \"cookies\" (expected header-size, response-header-size, headers or body-size)");
+                 "t.conf:1: limit: unknown kind \"cookies\" (expected header-size, response-header-size, headers, body-size, rate, client-conns or clients)");
     expect_error("limit response-header-size 128k" TAIL,
                  "t.conf:1: limit response-header-size: expected a size 1k-64k, got \"128k\"");
 }
@@ -536,8 +536,12 @@ Test(config_errors, wrong_argument_counts)
 {
     expect_error("workers" TAIL,
                  "t.conf:1: workers: wrong number of arguments (expected \"workers N|auto\")");
+    expect_error("listen" TAIL,
+                 "t.conf:1: listen: wrong number of arguments (expected \"listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | "
+                 "redirect https] [proxy-protocol]\")");
     expect_error("listen 127.0.0.1:1 127.0.0.1:2" TAIL,
-                 "t.conf:1: listen: wrong number of arguments (expected \"listen ADDR\")");
+                 "t.conf:1: listen: unexpected \"127.0.0.1:2\" (expected tls PATH, alpn LIST, client-ca FILE, "
+                 "proxy-protocol or redirect https)");
     expect_error("timeout client" TAIL,
                  "t.conf:1: timeout: wrong number of arguments (expected \"timeout "
                  "connect|client|keep-alive|server|queue|shutdown DURATION\")");
@@ -547,7 +551,7 @@ Test(config_errors, wrong_argument_counts)
                  "t.conf:1: stats: wrong number of arguments (expected \"stats ADDR [token TOKEN]\")");
     expect_error("route default" TAIL,
                  "t.conf:1: route: wrong number of arguments (expected \"route [host H] [path P] "
-                 "pool NAME | route default pool NAME\")");
+                 "pool NAME [priority high|normal|low] | route default pool NAME\")");
     expect_error("pool {\n}" TAIL,
                  "t.conf:1: pool: wrong number of arguments (expected \"pool NAME {\")");
     expect_error("pool tail {\n server t1 127.0.0.1:9000 weight\n server t2 127.0.0.1:9001\n}\n"
@@ -620,10 +624,10 @@ Test(config_errors, routes)
     expect_error("route host a.com pool" TAIL, "t.conf:1: route: \"pool\" needs a value");
     expect_error("route method GET pool tail" TAIL,
                  "t.conf:1: route: unexpected \"method\" (expected \"route [host H] [path P] "
-                 "pool NAME\" or \"route default pool NAME\")");
+                 "pool NAME [priority P]\" or \"route default pool NAME [priority P]\")");
     expect_error("route default host a pool tail" TAIL,
                  "t.conf:1: route: unexpected \"host\" (expected \"route [host H] [path P] "
-                 "pool NAME\" or \"route default pool NAME\")");
+                 "pool NAME [priority P]\" or \"route default pool NAME [priority P]\")");
     expect_error("route path api/ pool tail" TAIL,
                  "t.conf:1: route path: expected a path starting with \"/\", got \"api/\"");
     expect_error("route host \"\" pool tail" TAIL, "t.conf:1: route: empty host");
@@ -713,7 +717,8 @@ Test(config_errors, unexpected_braces)
     expect_error("}" TAIL, "t.conf:1: unexpected \"}\"");
     expect_error("{\n workers 3\n}" TAIL, "t.conf:1: unexpected \"{\"");
     expect_error("listen 127.0.0.1:8081 {\n}" TAIL,
-                 "t.conf:1: listen: unexpected \"{\" (expected \"listen ADDR\")");
+                 "t.conf:1: listen: unexpected \"{\" (expected \"listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | "
+                 "redirect https] [proxy-protocol]\")");
     expect_error("pool web\n" TAIL,
                  "t.conf:1: pool: missing \"{\" at the end of the line (expected \"pool NAME {\")");
 }
@@ -926,6 +931,126 @@ Test(config, limit_response_header_size)
     cfg = parse_ok("limit response-header-size 64k\nlisten 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n");
     cr_assert_eq(cfg->limit_response_header_size, 64 * 1024);
     config_free(cfg);
+}
+
+/* ---- servers given by host name, resolve interval ---------------------------- */
+
+Test(config, server_host_names)
+{
+    struct config *cfg = parse_ok("listen 127.0.0.1:8080\npool web {\n"
+                                  " server a app.example.com:8080 weight 3\n"
+                                  " server b web_1:80\n"
+                                  " standby c spare.internal.:9000\n"
+                                  " server d 127.0.0.1:9001\n"
+                                  " server e LOCALHOST:9002\n"
+                                  " server f localhost:9003\n}\n");
+    const struct config_server *s = cfg->pools[0].servers;
+
+    cr_assert_eq(cfg->pools[0].nservers, 6);
+    cr_assert_str_eq(s[0].host, "app.example.com");
+    cr_assert_eq(s[0].port, 8080);
+    cr_assert_eq(s[0].addr.len, 0, "a name is not resolved while parsing");
+    cr_assert_eq(s[0].weight, 3);
+    cr_assert_str_eq(s[1].host, "web_1", "Docker Compose service names may have '_'");
+    cr_assert_eq(s[1].port, 80);
+    cr_assert_str_eq(s[2].host, "spare.internal.");
+    cr_assert_eq(s[2].role, ROLE_STANDBY);
+    cr_assert_str_eq(s[3].host, "", "an IP address is used as it is");
+    cr_assert_eq(s[3].port, 9001);
+    cr_assert_str_eq(s[3].addr.text, "127.0.0.1:9001");
+    cr_assert_str_eq(s[4].host, "LOCALHOST", "only \"localhost\" itself is the 127.0.0.1 shorthand");
+    cr_assert_str_eq(s[5].host, "");
+    cr_assert_str_eq(s[5].addr.text, "127.0.0.1:9003");
+    config_free(cfg);
+}
+
+Test(config, resolve_interval)
+{
+    struct config *cfg = parse_ok("listen 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n");
+    cr_assert_eq(cfg->resolve_interval_ms, 30000, "default 30s");
+    config_free(cfg);
+    cfg = parse_ok("resolve interval 5s" TAIL);
+    cr_assert_eq(cfg->resolve_interval_ms, 5000);
+    config_free(cfg);
+}
+
+#define POOL_WITH(line) "listen 127.0.0.1:8080\npool web {\n " line "\n}\n"
+
+Test(config_errors, server_host_names)
+{
+    const char *usage = "(expected NAME:PORT, NAME of dot-separated labels of letters, digits, "
+                        "'-' and '_', at most 253 characters)";
+    char want[512];
+
+    snprintf(want, sizeof want, "t.conf:3: server: invalid host name in \"bad..name:80\" %s", usage);
+    expect_error(POOL_WITH("server a bad..name:80"), want);
+    snprintf(want, sizeof want, "t.conf:3: standby: invalid host name in \"-app.test:80\" %s", usage);
+    expect_error(POOL_WITH("standby a -app.test:80"), want);
+    snprintf(want, sizeof want, "t.conf:3: server: invalid host name in \"app-.test:80\" %s", usage);
+    expect_error(POOL_WITH("server a app-.test:80"), want);
+    snprintf(want, sizeof want, "t.conf:3: server: invalid host name in "
+             "\"a234567890123456789012345678901234567890123456789012345678901234.test:80\" %s", usage);
+    expect_error(POOL_WITH("server a a234567890123456789012345678901234567890123456789012345678901234.test:80"),
+                 want);
+    expect_error(POOL_WITH("server a app.test:70000"), "t.conf:3: port out of range in \"app.test:70000\"");
+    expect_error(POOL_WITH("server a app.test"),
+                 "t.conf:3: missing port in \"app.test\" (expected HOST:PORT)");
+    expect_error(POOL_WITH("server a app.test:80\n server b APP.test:80"),
+                 "t.conf:4: duplicate address \"APP.test:80\" in pool \"web\" (server \"a\" at line 3)");
+    expect_error(POOL_WITH("server a app$.test:80"),
+                 "t.conf:3: invalid address \"app$.test:80\" "
+                 "(expected IPv4:PORT, *:PORT, localhost:PORT or [IPv6]:PORT)");
+    /* Listening needs an address of this host: no name there. */
+    expect_error("stats app.test:80" TAIL, "t.conf:1: host names are not resolved, in \"app.test:80\" "
+                 "(expected an IP address or localhost)");
+}
+
+Test(config_errors, resolve_interval)
+{
+    expect_error("resolve interval 0s" TAIL, "t.conf:1: resolve interval: must be more than 0");
+    expect_error("resolve interval 30" TAIL,
+                 "t.conf:1: resolve interval: missing unit in \"30\" (expected e.g. 250ms, 2s, 5m, 1h)");
+    expect_error("resolve every 30s" TAIL,
+                 "t.conf:1: resolve: unknown setting \"every\" (expected \"resolve interval DURATION\")");
+    expect_error("resolve interval" TAIL,
+                 "t.conf:1: resolve: wrong number of arguments (expected \"resolve interval DURATION\")");
+    expect_error("resolve interval 1s\nresolve interval 2s" TAIL,
+                 "t.conf:2: duplicate \"resolve interval\" (first defined at line 1)");
+}
+
+/* ---- PROXY protocol: listen ADDR proxy-protocol, send-proxy v1|v2 ------------------- */
+
+Test(config, listen_proxy_protocol_and_send_proxy)
+{
+    struct config *cfg = parse_ok(
+        "listen 127.0.0.1:8080 proxy-protocol\n"
+        "listen 127.0.0.1:8081\n"
+        "pool a {\n    send-proxy v2\n    server a1 127.0.0.1:9001\n}\n"
+        "pool b {\n    send-proxy v1\n    server b1 127.0.0.1:9002\n}\n"
+        "pool c {\n    server c1 127.0.0.1:9003\n}\n"
+        "route default pool a\n");
+    cr_assert_eq(cfg->nlistens, 2);
+    cr_assert_eq(cfg->listens[0].proxy_protocol, 1);
+    cr_assert_eq(cfg->listens[0].line, 1);
+    cr_assert_str_eq(cfg->listens[0].addr.text, "127.0.0.1:8080");
+    cr_assert_eq(cfg->listens[1].proxy_protocol, 0);
+    cr_assert_eq(cfg->pools[0].send_proxy, 2);
+    cr_assert_eq(cfg->pools[1].send_proxy, 1);
+    cr_assert_eq(cfg->pools[2].send_proxy, 0);
+    config_free(cfg);
+}
+
+Test(config_errors, listen_options_and_send_proxy)
+{
+    expect_error("listen 127.0.0.1:8081 proxy" TAIL,
+                 "t.conf:1: listen: unexpected \"proxy\" (expected tls PATH, alpn LIST, client-ca FILE, proxy-protocol or "
+                 "redirect https)");
+    expect_error("listen 127.0.0.1:8081 proxy-protocol proxy-protocol" TAIL,
+                 "t.conf:1: listen: \"proxy-protocol\" given twice");
+    expect_error("listen 127.0.0.1:8080\npool p {\n send-proxy v3\n server s 127.0.0.1:9000\n}\n",
+                 "t.conf:3: send-proxy: expected v1 or v2, got \"v3\"");
+    expect_error("listen 127.0.0.1:8080\npool p {\n send-proxy\n server s 127.0.0.1:9000\n}\n",
+                 "t.conf:3: send-proxy: wrong number of arguments (expected \"send-proxy v1|v2\")");
 }
 
 Test(config, tls_protocols)

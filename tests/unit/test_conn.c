@@ -29,7 +29,7 @@ static int started, ios, timeouts, released, closed;
 static void f_start(struct conn *c)
 {
     started++;
-    conn_io_want(c->w->loop, &c->io, EV_READ);
+    conn_io_want(c->w->loop, &c->io, &c->x, EV_READ);
 }
 
 static void f_io(struct conn *c, int revents)

@@ -864,3 +864,46 @@ Test(event, missing_notify_program_is_only_logged)
     cr_assert_eq(event_children(), 0);
     event_set_notify("");
 }
+
+/* A server given by a host name that resolves to nothing has no address:
+ * it is not checked (there is nothing to connect to).  When the resolver
+ * gives it one (health_server_moved), it is checked at once - not at its
+ * next interval, a minute away here - and comes up through its checks. */
+Test(health_io, server_without_address_checked_once_it_has_one)
+{
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    struct t_backend be;
+    struct t_pool tp;
+    struct runtime rt;
+    struct server *s;
+    struct config_addr addr;
+    int never = 0;
+
+    t_backend_start(loop, &be, 20370, 200);
+    t_pool_init(&tp, "web", 1);
+    tp.cfg.interval_ms = 60000;
+    tp.cfg.rise = 1;
+    s = t_server(&tp, "named", ROLE_PRIMARY, 1, 20370);
+    addr = s->addr;
+    memset(&s->addr, 0, sizeof s->addr);
+    atomic_store(&s->state, SRV_DOWN);
+    t_runtime(&rt, &tp);
+
+    cr_assert_eq(health_start(loop), 0);
+    health_apply(&rt); /* its first tick is due at once: skipped, no address */
+    t_run_until(loop, &never, 1, 0.2);
+    cr_assert_eq(be.accepted, 0, "no address, no check");
+    cr_assert_eq(s->check_status, CHECK_NONE);
+    cr_assert_eq(t_state(s), SRV_DOWN);
+
+    s->addr = addr;
+    health_server_moved(s, 0);
+    cr_assert(t_run_until_atomic(loop, &s->state, SRV_UP, 2.0), "not checked at once");
+    cr_assert_geq(be.accepted, 1);
+    cr_assert_str_eq(s->check_detail, "connect ok");
+
+    health_stop();
+    t_backend_stop(loop, &be);
+    ev_loop_destroy(loop);
+    t_pool_free(&tp);
+}

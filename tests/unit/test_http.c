@@ -70,7 +70,7 @@ static void expect_rewrite_request(const char *in, const char *ip, const char *w
     char out[4096];
 
     cr_assert_eq(t_req(&t, in), 0);
-    size_t n = http_rewrite_request(in, &t.h, ip, out, sizeof out);
+    size_t n = http_rewrite_request(in, &t.h, ip, 0, out, sizeof out);
     cr_assert_neq(n, 0);
     out[n] = '\0';
     cr_assert_str_eq(out, want);
@@ -940,11 +940,11 @@ Test(http_rewrite_request, returns_zero_when_cap_is_too_small)
     char out[512];
 
     cr_assert_eq(t_req(&t, in), 0);
-    size_t full = http_rewrite_request(in, &t.h, "10.0.0.1", out, sizeof out);
+    size_t full = http_rewrite_request(in, &t.h, "10.0.0.1", 0, out, sizeof out);
     cr_assert_gt(full, 0);
     for (size_t cap = 0; cap < full; cap++)
-        cr_assert_eq(http_rewrite_request(in, &t.h, "10.0.0.1", out, cap), 0, "cap %zu", cap);
-    cr_assert_eq(http_rewrite_request(in, &t.h, "10.0.0.1", out, full), full);
+        cr_assert_eq(http_rewrite_request(in, &t.h, "10.0.0.1", 0, out, cap), 0, "cap %zu", cap);
+    cr_assert_eq(http_rewrite_request(in, &t.h, "10.0.0.1", 0, out, full), full);
 }
 
 /* ---- http_rewrite_response ------------------------------------------------------ */
@@ -1112,4 +1112,71 @@ Test(http_misc, token_eq_is_case_insensitive_and_exact_length)
     cr_assert(http_token_eq("Keep-Alive", 10, "keep-alive"));
     cr_assert_not(http_token_eq("Keep-Alive", 4, "keep-alive"));
     cr_assert_not(http_token_eq("keep-alivex", 11, "keep-alive"));
+}
+
+/* ---- TLS clients and the https redirect ------------------------------------------ */
+
+Test(http_rewrite_request, tls_client_is_forwarded_as_https)
+{
+    struct t_msg t;
+    char out[4096];
+    const char *in = "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: http\r\n\r\n";
+
+    cr_assert_eq(t_req(&t, in), 0);
+    size_t n = http_rewrite_request(in, &t.h, "10.0.0.1", 1, out, sizeof out);
+    cr_assert_neq(n, 0);
+    out[n] = '\0';
+    /* The client's own X-Forwarded-Proto is replaced, never trusted. */
+    cr_assert_str_eq(out, "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\n\r\n");
+}
+
+Test(http_rewrite_response, extra_lines_go_after_the_fields)
+{
+    struct t_msg t;
+    char out[4096];
+    const char *in = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    const char *hsts = "Strict-Transport-Security: max-age=60\r\n";
+
+    cr_assert_eq(t_resp(&t, in, 0), 0);
+    size_t n = http_rewrite_response_with(in, &t.h, 0, 0, hsts, strlen(hsts), out, sizeof out);
+    cr_assert_neq(n, 0);
+    out[n] = '\0';
+    cr_assert_str_eq(out, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nStrict-Transport-Security: max-age=60\r\n\r\n");
+}
+
+static void expect_location(const char *host, const char *target, const char *want)
+{
+    char out[512];
+    size_t n = http_https_location(host, strlen(host), target, strlen(target), out, sizeof out);
+    if (!want) {
+        cr_assert_eq(n, 0, "\"%s\" \"%s\" gave \"%.*s\"", host, target, (int)n, out);
+        return;
+    }
+    cr_assert_neq(n, 0);
+    out[n] = '\0';
+    cr_assert_str_eq(out, want);
+}
+
+Test(http_https_location, port_dropped_path_and_query_kept)
+{
+    expect_location("shop.example", "/cart?id=1", "https://shop.example/cart?id=1");
+    expect_location("shop.example:8080", "/", "https://shop.example/");
+    expect_location("[2001:db8::1]:80", "/a", "https://[2001:db8::1]/a");
+    expect_location("[2001:db8::1]", "/a", "https://[2001:db8::1]/a");
+    expect_location("h", "*", "https://h/*");
+    /* An absolute-form target names the host itself. */
+    expect_location("ignored", "http://real.example:80/p?q", "https://real.example/p?q");
+    /* No host: nowhere to redirect to. */
+    expect_location("", "/", NULL);
+}
+
+Test(http_redirect_response, exact_bytes)
+{
+    char out[512];
+    size_t n = http_redirect_response(308, "https://a/b", 11, out, sizeof out);
+    cr_assert_neq(n, 0);
+    out[n] = '\0';
+    cr_assert_str_eq(out, "HTTP/1.1 308 Permanent Redirect\r\nLocation: https://a/b\r\nContent-Type: text/plain\r\n"
+                          "Content-Length: 16\r\nConnection: close\r\n\r\nMoved to HTTPS.\n");
+    cr_assert_eq(http_redirect_response(308, "https://a/b", 11, out, 40), 0);
 }

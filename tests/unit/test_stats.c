@@ -248,7 +248,7 @@ Test(stats, json_process_fields)
     cr_assert(strstr(j, "\"reloads\":{\"ok\":2,\"failed\":1}"), "%s", j);
     cr_assert(strstr(j, "\"connections\":{\"active\":3,\"total\":120,\"per_worker\":[],\"idle_closed_for_room\":0}"), "%s", j);
     cr_assert(strstr(j, "\"faults\":{\"server_conns_stray\":9,\"requests_not_replayed\":4,"
-                        "\"requests_abandoned\":0,\"interim_over_limit\":0,\"cut_client\":0,\"cut_server\":0,\"cut_shutdown\":0}"), "%s", j);
+                        "\"requests_abandoned\":0,\"interim_over_limit\":0,\"cut_client\":0,\"cut_server\":0,\"cut_shutdown\":0,\"proxy_protocol_invalid\":0}"), "%s", j);
     cr_assert(strstr(j, "\"requests\":{\"total\":0,\"rate\":0.000,\"rate_history\":[0,0,"), "%s", j);
     cr_assert(strstr(j, "\"pools\":[{\"name\":\"web\",\"balance\":\"least-conn\","
                         "\"standby_active\":false,\"queued\":4,\"usable\":true,\"requests\":0,"
@@ -264,18 +264,18 @@ Test(stats, json_server_fields)
     cr_assert(strstr(j, "{\"name\":\"app1\",\"address\":\"127.0.0.1:9001\",\"role\":\"primary\","
                         "\"state\":\"up\",\"weight\":2,\"active\":1,\"max_conns\":200,"
                         "\"requests\":600,\"rate\":0.000,\"responses\":{\"1xx\":0,\"2xx\":590,\"3xx\":0,"
-                        "\"4xx\":5,\"5xx\":5},\"failures\":0,"
+                        "\"4xx\":5,\"5xx\":5},\"failures\":0,\"host\":\"\","
                         "\"check\":{\"status\":\"pass\",\"consecutive\":12,\"last_ms\":0.400,"
-                        "\"local_errors\":0},\"removed\":false}"),
+                        "\"local_errors\":0,\"detail\":\"\"},\"removed\":false}"),
               "%s", j);
     cr_assert(strstr(j, "\"name\":\"app2\",\"address\":\"127.0.0.1:9002\",\"role\":\"primary\","
                         "\"state\":\"draining\""), "%s", j);
-    cr_assert(strstr(j, "\"failures\":3,\"check\":{\"status\":\"fail\",\"consecutive\":2,"), "%s", j);
-    cr_assert(strstr(j, "\"consecutive\":2,\"last_ms\":0.000,\"local_errors\":7},\"removed\":false}"), "%s", j);
+    cr_assert(strstr(j, "\"failures\":3,\"host\":\"\",\"check\":{\"status\":\"fail\",\"consecutive\":2,"), "%s", j);
+    cr_assert(strstr(j, "\"consecutive\":2,\"last_ms\":0.000,\"local_errors\":7,\"detail\":\"\"},\"removed\":false}"), "%s", j);
     cr_assert(strstr(j, "\"name\":\"spare\",\"address\":\"[::1]:9003\",\"role\":\"standby\","
                         "\"state\":\"down\""), "%s", j);
     cr_assert(strstr(j, "\"check\":{\"status\":\"none\",\"consecutive\":0,\"last_ms\":0.000,"
-                        "\"local_errors\":0}"), "%s", j);
+                        "\"local_errors\":0,\"detail\":\"\"}"), "%s", j);
     free(j);
 }
 
@@ -308,7 +308,8 @@ Test(stats, json_without_runtime)
     cr_assert_eq(stats_json_render(&b, NULL, 500), 0);
     cr_assert(json_valid(b.data), "%s", b.data);
     cr_assert(strstr(b.data, "\"uptime_s\":0.000,"), "%s", b.data);
-    cr_assert(strstr(b.data, "\"pools\":[]}"), "%s", b.data);
+    cr_assert(strstr(b.data, "\"pools\":[],\"listeners\":[],\"certificates\":[],"), "%s", b.data);
+    cr_assert(strstr(b.data, "\"routes\":[]}"), "%s", b.data);
     stats_buf_free(&b);
 }
 
@@ -639,32 +640,49 @@ Test(stats, prom_escapes_labels)
 
 Test(stats, prom_histogram_is_cumulative)
 {
-    /* 1 ms, 30 ms, 30 ms, 20 s. */
-    metrics_request_done(1000);
-    metrics_request_done(30000);
-    metrics_request_done(30000);
-    metrics_request_done(20000000);
+    /* No pool: 1 ms, 30 ms, 30 ms, 20 s. */
+    metrics_request_done(&metrics.latency_no_pool, 1000);
+    metrics_request_done(&metrics.latency_no_pool, 30000);
+    metrics_request_done(&metrics.latency_no_pool, 30000);
+    metrics_request_done(&metrics.latency_no_pool, 20000000);
     char *t = render_prom();
 
-    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"0.001\"} 1\n"), "%s", t);
-    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"0.025\"} 1\n"), "%s", t);
-    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"0.05\"} 3\n"), "%s", t);
-    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"10\"} 3\n"), "%s", t);
-    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{le=\"+Inf\"} 4\n"), "%s", t);
-    cr_assert(strstr(t, "\nproxy_request_duration_seconds_sum 20.061000\n"), "%s", t);
-    cr_assert(strstr(t, "\nproxy_request_duration_seconds_count 4\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{pool=\"\",le=\"0.001\"} 1\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{pool=\"\",le=\"0.025\"} 1\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{pool=\"\",le=\"0.05\"} 3\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{pool=\"\",le=\"10\"} 3\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{pool=\"\",le=\"+Inf\"} 4\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_sum{pool=\"\"} 20.061000\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_count{pool=\"\"} 4\n"), "%s", t);
 
     /* Bucket counts never decrease. */
     unsigned long long last = 0;
     int buckets = 0;
-    for (const char *p = strstr(t, "proxy_request_duration_seconds_bucket"); p;
-         p = strstr(p + 1, "\nproxy_request_duration_seconds_bucket")) {
+    for (const char *p = strstr(t, "proxy_request_duration_seconds_bucket{pool=\"\""); p;
+         p = strstr(p + 1, "\nproxy_request_duration_seconds_bucket{pool=\"\"")) {
         unsigned long long v = strtoull(strchr(p, '}') + 2, NULL, 10);
         cr_assert_geq(v, last);
         last = v;
         buckets++;
     }
     cr_assert_eq(buckets, METRICS_LATENCY_BUCKETS + 1);
+    free(t);
+}
+
+/* Issue 14: the histogram is per pool, and no series is a total of the
+ * others (sum() over the series counts each request once). */
+Test(stats, prom_histogram_per_pool)
+{
+    metrics_request_done(&rt.pools[0].shared->latency, 2000);
+    metrics_request_done(&rt.pools[0].shared->latency, 2000);
+    metrics_request_done(&metrics.latency_no_pool, 2000);
+    char *t = render_prom();
+
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_count{pool=\"web\"} 2\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_bucket{pool=\"web\",le=\"0.005\"} 2\n"), "%s", t);
+    cr_assert(strstr(t, "\nproxy_request_duration_seconds_count{pool=\"\"} 1\n"), "%s", t);
+    cr_assert_null(strstr(t, "\nproxy_request_duration_seconds_count "), "%s", t);
+    cr_assert_null(strstr(t, "\nproxy_request_duration_seconds_bucket{le="), "%s", t);
     free(t);
 }
 
@@ -686,4 +704,23 @@ Test(stats, pool_responses_by_source)
     free(t);
     atomic_store(&ps->responses[RESP_FROM_SERVER][1], 0);
     atomic_store(&ps->responses[RESP_FROM_PROXY][4], 0);
+}
+
+/* A server given by name shows the name in "host", and, before its name
+ * resolves, no address, state down and why in its check's detail. */
+Test(stats, server_given_by_name)
+{
+    struct runtime *r = fixture_runtime("listen 127.0.0.1:8080\npool web {\n server a app.test:8080\n}\n");
+    struct server *a = pool_find_server(&r->pools[0], "a");
+    struct stats_buf b;
+
+    snprintf(a->check_detail, sizeof a->check_detail, "resolve: app.test: Domain name not found");
+    stats_buf_init(&b);
+    stats_json_server(&b, a, 1000);
+    cr_assert(json_valid(b.data), "%s", b.data);
+    cr_assert(strstr(b.data, "{\"name\":\"a\",\"address\":\"\",\"role\":\"primary\",\"state\":\"down\","), "%s", b.data);
+    cr_assert(strstr(b.data, "\"host\":\"app.test\",\"check\":{"), "%s", b.data);
+    cr_assert(strstr(b.data, "\"detail\":\"resolve: app.test: Domain name not found\"}"), "%s", b.data);
+    stats_buf_free(&b);
+    runtime_release(r);
 }

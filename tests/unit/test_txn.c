@@ -10,6 +10,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ev.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "balance.h"
 #include "fixtures.h"
+#include "router.h"
 #include "runtime.h"
 #include "txn.h"
 #include "worker.h"
@@ -270,4 +272,66 @@ Test(txn, no_server_up_503)
     cr_assert_eq(nerrors, 1);
     cr_assert_eq(errors[0], 503);
     fx_teardown(t);
+}
+
+/* ---- admission: the step between the route and the pick ---------------------------------- */
+
+/* Routes and admits one request from `peer` through txn_route and
+ * txn_admit, as proto_h1 does; returns txn_admit's answer (the txn in *out). */
+static int fx_admit(const char *peer, const char *req, struct txn **out)
+{
+    struct http_field fields[16];
+    struct http_head h;
+    struct http_msg m;
+    struct route_result route;
+    char path[256];
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    struct txn *t = txn_open(&w, &fake_sink, NULL, &fake_upstream);
+
+    cr_assert_not_null(t);
+    cr_assert_eq(inet_pton(AF_INET, peer, &sa.sin_addr), 1);
+    snprintf(t->client_ip, sizeof t->client_ip, "%s", peer);
+    memset(&h, 0, sizeof h);
+    memset(&m, 0, sizeof m);
+    h.fields = fields;
+    h.max_fields = 16;
+    cr_assert_eq(http_parse_request(&m, req, strlen(req), &h), 0);
+    cr_assert_eq(txn_route(t, req + h.host_off, h.host_len, req + h.uri_off, h.uri_len, path, sizeof path, &route), 0);
+    *out = t;
+    return txn_admit(t, &sa, req, &h, &route);
+}
+
+Test(txn, admission_priority_client_ip_and_limit_rate)
+{
+    rt = fixture_runtime("listen 127.0.0.1:8080\nlimit rate 1/m burst 2\n"
+                         "client-ip header X-Forwarded-For from 10.0.0.0/8\n"
+                         "pool web {\n check off\n server a 127.0.0.1:1\n}\n"
+                         "route path /checkout/ pool web priority high\nroute default pool web\n");
+    memset(&w, 0, sizeof w);
+    w.loop = ev_default_loop(0);
+    w.rt = rt;
+    const char *checkout = "GET /checkout/pay HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1, 198.51.100.4\r\n\r\n";
+    const char *browse = "GET /p HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.4\r\n\r\n";
+    struct txn *t;
+
+    cr_assert_eq(fx_admit("10.0.0.1", checkout, &t), 0);
+    cr_assert_eq(t->qw.priority, PRIO_HIGH, "the route's priority goes to the queue");
+    cr_assert_str_eq(t->client_ip, "198.51.100.4", "the client the trusted peer named");
+    txn_end(t);
+    cr_assert_eq(fx_admit("10.0.0.2", browse, &t), 0, "another CDN node, the same client: its second token");
+    cr_assert_eq(t->qw.priority, PRIO_NORMAL);
+    txn_end(t);
+    cr_assert_eq(fx_admit("10.0.0.1", browse, &t), 429, "the burst of 2 is spent");
+    cr_assert(t->retry_after >= 59 && t->retry_after <= 60, "Retry-After %u", t->retry_after);
+    txn_end(t);
+    /* The peer itself, without the header, is another client. */
+    cr_assert_eq(fx_admit("10.0.0.1", "GET /p HTTP/1.1\r\nHost: a\r\n\r\n", &t), 0);
+    cr_assert_str_eq(t->client_ip, "10.0.0.1");
+    txn_end(t);
+    cr_assert_eq(atomic_load(&rt->routes[0].requests), 1);
+    cr_assert_eq(atomic_load(&rt->routes[1].requests), 3);
+    cr_assert_eq(atomic_load(&rt->routes[1].limited), 1);
+    cr_assert_eq(atomic_load(&rt->routes[0].limited), 0);
+    runtime_release(rt);
+    rt = NULL;
 }
