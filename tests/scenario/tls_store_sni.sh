@@ -111,7 +111,11 @@ rec=$(echo "$js" | stats_get - '[(",".join(c["names"]), c["key_type"], c["not_af
 rsa=$(echo "$js" | stats_get - '[c["key_type"] for c in j["certificates"] if c["path"] == sys.argv[1]][0]' "$D/a-rsa.pem") || rsa=
 wnames=$(echo "$js" | stats_get - '[c["names"] for c in j["certificates"] if c["path"] == sys.argv[1]][0]' "$D/wild.pem") || wnames=
 echo "measured: a.pem: $rec (openssl: not_after $want_end); a-rsa.pem: $rsa; wild.pem: $wnames"
-[ "$rec" = "www.example.test ECDSA P-256 $want_end 29" ] || bad+=("a.pem in certificates: $rec")
+# days_left: whole days rounded down, 30 within the second the file was made.
+case $rec in
+"www.example.test ECDSA P-256 $want_end 29" | "www.example.test ECDSA P-256 $want_end 30") ;;
+*) bad+=("a.pem in certificates: $rec") ;;
+esac
 [ "$rsa" = "RSA 2048" ] || bad+=("a-rsa.pem key_type: '$rsa'")
 [ "$wnames" = "['*.example.test']" ] || bad+=("wild.pem names: $wnames")
 m=$(curl -s --max-time 5 "http://127.0.0.1:$S/metrics" |
@@ -133,7 +137,7 @@ FP[a]=$(tls_fingerprint "$D/a.pem")
 expect a "$P" -servername www.example.test
 a_days=$(stats_get "$S" '[c["days_left"] for c in j["certificates"] if c["path"] == sys.argv[1]][0]' "$D/a.pem") || a_days=
 echo "measured: a.pem replaced by a 20-day certificate: days_left $a_days"
-[ "$a_days" = 19 ] || bad+=("a.pem's days_left after it was replaced and reloaded: '$a_days', expected 19")
+case $a_days in 19 | 20) ;; *) bad+=("a.pem's days_left after it was replaced and reloaded: '$a_days', expected 19") ;; esac
 
 if [ ${#bad[@]} -gt 0 ]; then
     printf 'wrong: %s\n' "${bad[@]}" >&2
