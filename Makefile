@@ -30,7 +30,7 @@ all: proxy
 # ---- dependencies: installed when missing (Debian 12, as root) -------------
 DEB_BUILD := libev-dev liburing-dev libssl-dev libc-ares-dev node-llhttp libcriterion-dev pkg-config
 DEB_TEST  := varnish curl wrk clang libclang-rt-14-dev procps python3 python3-yaml chromium dpkg-dev lintian keepalived iproute2 openssl testssl.sh prometheus
-DEB_BENCH := wrk haproxy nginx-light procps
+DEB_BENCH := wrk haproxy nginx-light procps openssl libssl-dev
 deps:
 	@tests/support/install-deps.sh $(DEB_BUILD) $(DEB_TEST)
 
@@ -99,17 +99,19 @@ test: deps check-includes
 	$(MAKE) asan
 	@echo "make test: all suites passed"
 
-# make demo DEMO_PORT=18080 DEMO_STATS_PORT=18404 DEMO_BACKEND_PORT=19001:
-# the clients' port, the dashboard's, and the first of the four backends'.
+# make demo DEMO_PORT=18080 DEMO_TLS_PORT=18443 DEMO_STATS_PORT=18404 DEMO_BACKEND_PORT=19001:
+# the clients' port (HTTP, then HTTPS), the dashboard's, and the first of the four backends'.
 DEMO_PORT         ?= 8080
+DEMO_TLS_PORT     ?= 8443
 DEMO_STATS_PORT   ?= 8404
 DEMO_BACKEND_PORT ?= 9001
-# What the demo's instructions use (curl, and wrk for load); going on without
-# them when they cannot be installed (not root).
-DEB_DEMO := curl wrk
+# What the demo uses (openssl for its certificate) and its instructions (curl,
+# and wrk for load); going on without them when they cannot be installed
+# (not root).
+DEB_DEMO := curl wrk openssl
 demo: .deps-build proxy $(SUPPORT)
 	@tests/support/install-deps.sh $(DEB_DEMO) || echo "demo: going on without them"
-	@DEMO_LISTEN=$(DEMO_PORT) DEMO_STATS=$(DEMO_STATS_PORT) DEMO_PORT_BASE=$(DEMO_BACKEND_PORT) \
+	@DEMO_LISTEN=$(DEMO_PORT) DEMO_TLS=$(DEMO_TLS_PORT) DEMO_STATS=$(DEMO_STATS_PORT) DEMO_PORT_BASE=$(DEMO_BACKEND_PORT) \
 		tests/support/demo.sh
 
 bench: proxy $(SUPPORT)

@@ -11,9 +11,11 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "listen.h"
 #include "log.h"
@@ -72,6 +74,21 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
     return SSL_TLSEXT_ERR_NOACK; /* no ALPN agreed: HTTP/1.1 all the same */
 }
 
+/* SSL_OP_NO_RENEGOTIATION answers a client's renegotiation with a warning
+ * alert and then goes on reading from it; a client that asks is closed and
+ * counted instead (issue 13, "Bad input"): the alert is the one sign of
+ * the request OpenSSL gives, and a shut socket ends the connection through
+ * the usual read of end of file. */
+static void refuse_renegotiation(const SSL *ssl, int where, int ret)
+{
+    if (!(where & SSL_CB_WRITE_ALERT) || (ret & 0xff) != SSL_AD_NO_RENEGOTIATION)
+        return;
+    struct listener_counters *k = SSL_get_app_data(ssl);
+    if (k)
+        atomic_fetch_add_explicit(&k->failed, 1, memory_order_relaxed);
+    shutdown(SSL_get_fd(ssl), SHUT_RDWR);
+}
+
 static int set_common(SSL_CTX *ctx, const struct config_tls *t, char *err, size_t errlen, const char *where)
 {
     char what[CONFIG_PATH_MAX + 64];
@@ -124,6 +141,7 @@ static SSL_CTX *listener_ctx(const struct config *cfg, const struct config_liste
     *out = store;
     store = NULL; /* the context owns it now */
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+    SSL_CTX_set_info_callback(ctx, refuse_renegotiation);
     /* One cache for every worker (the context is shared), bounded. */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_sess_set_cache_size(ctx, SESSION_CACHE_SIZE);

@@ -277,9 +277,14 @@ const struct xprt_ops xprt_tls_ops = {
     .close = tls_close,
 };
 
+/* Decrypted bytes the owner has not read yet (a record read in part).  Not
+ * SSL_has_pending: it is also true for the start of a record still in
+ * flight (half a ClientHello), which no read can finish before the socket
+ * brings the rest, and feeding a read for it spins the worker's loop.
+ * Read-ahead is off, so no whole record waits undecrypted in OpenSSL. */
 int xprt_tls_has_pending(const struct xprt *x)
 {
-    return x->ssl && SSL_has_pending(x->ssl);
+    return x->ssl && SSL_pending(x->ssl) > 0;
 }
 
 static int tls_init(struct xprt *x, int fd, SSL_CTX *ctx, const struct sendq_ops *sops, void *owner)

@@ -27,6 +27,19 @@
 #              connection, then RSS once they have closed, against RSS before
 #              (what the burst left behind)
 #   idle2, burst2  as idle and burst with the 2-worker servers (not default)
+#   tls        as keepalive over TLS 1.3 (wrk -t1 -c50 https://, one handshake
+#              per connection)
+#   tlsfull    as churn over TLS 1.3: a new connection, so a new handshake,
+#              per request (wrk resumes about half of its sessions: it keeps
+#              the last one on its reused SSL object)
+#   tlsidle    as idle over TLS 1.3 (idleconns -s: full handshakes, then idle)
+#   The TLS cases: the same self-signed ECDSA P-256 certificate for all
+#   three (made with openssl in the bench directory), TLS 1.3 only, the
+#   suite TLS_AES_128_GCM_SHA256 (ours: tls protocols 1.3 1.3, tls
+#   ciphersuites; HAProxy: bind ... ssl crt FILE ssl-min-ver TLSv1.3
+#   ciphersuites; nginx: listen ... ssl, ssl_certificate, ssl_protocols
+#   TLSv1.3, ssl_conf_command Ciphersuites), session tickets on (the
+#   defaults of each).
 #
 # Each throughput case runs ROUNDS rounds after a 1 s warm-up of each proxy;
 # in each round the proxies take turns (the starting proxy rotates), wrk runs
@@ -59,7 +72,7 @@ IDLE_N=${BENCH_IDLE:-4000}
 MANY_N=${BENCH_MANY:-5000}
 PIN=${BENCH_PIN:-1}
 RESULTS=${BENCH_RESULTS-tests/bench/results.md}
-ALL_CASES="keepalive isolated shared churn many big workers2 idle burst"
+ALL_CASES="keepalive isolated shared churn many big workers2 idle burst tls tlsfull tlsidle"
 CASES=${BENCH_CASES:-$ALL_CASES}
 PROXY_BIN=${BENCH_PROXY:-./proxy}
 COMMAND="${BENCH_COMMAND:-make bench}"
@@ -76,7 +89,7 @@ PROXIES=(ours noyield haproxy nginx)
 PEERS=(haproxy nginx)
 declare -A LABEL=([ours]="proxy (ours)" [noyield]="ours, cpu-yield off" [haproxy]="HAProxy" [nginx]="nginx")
 
-for tool in wrk haproxy nginx curl taskset cc; do
+for tool in wrk haproxy nginx curl taskset cc openssl; do
     command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool not found (run make bench)" >&2; exit 1; }
 done
 
@@ -121,7 +134,17 @@ NCPU=$(nproc)
 [ "$NCPU" -lt 2 ] && PIN=0
 TICKS=$(getconf CLK_TCK)
 
-cc -std=c11 -O2 -o "$T/idleconns" tests/bench/idleconns.c || exit 1
+cc -std=c11 -O2 -o "$T/idleconns" tests/bench/idleconns.c -lssl -lcrypto || exit 1
+# The TLS cases' certificate: one file (chain then key) for all three.
+TLS_CERT=$T/tls.pem
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 7 \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+    -keyout "$T/tls.key" -out "$T/tls.crt" >/dev/null 2>&1 && cat "$T/tls.crt" "$T/tls.key" >"$TLS_CERT" || {
+    echo "bench: openssl could not make the TLS certificate" >&2
+    exit 1
+}
+TLS_SUITE=TLS_AES_128_GCM_SHA256
+C_TLS=0   # set by case_setup: 1 when the case is over TLS
 
 log() { printf '%s\n' "$*" >&2; }
 
@@ -168,11 +191,16 @@ wait_http() {
     local port=$1 path=$2 secs=$3 pid=${4:-} code=000 i
     for i in $(seq $(( secs * 10 ))); do
         [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && break
-        code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port$path" 2>/dev/null)
+        code=$(curl -sk -o /dev/null -m 2 -w '%{http_code}' "$(scheme "$port")://127.0.0.1:$port$path" 2>/dev/null)
         [ "$code" = 200 ] && break
         sleep 0.1
     done
     echo "$code"
+}
+# scheme PORT: https for a proxy's port in a TLS case, http otherwise (the
+# backend is always plain)
+scheme() {
+    if [ "$C_TLS" = 1 ] && [ "$1" != "$P_BACKEND" ]; then echo https; else echo http; fi
 }
 median() {  # values on the command line -> median (empty when none)
     printf '%s\n' "$@" | grep -v '^$' | sort -g |
@@ -235,7 +263,8 @@ max-conns $MAXCONN
 cpu-yield $yield
 access-log off
 log-level warn
-listen 127.0.0.1:${PORT[$p]}
+$( [ "$C_TLS" = 1 ] && printf 'tls protocols 1.3 1.3\ntls ciphersuites "%s"\n' "$TLS_SUITE")
+listen 127.0.0.1:${PORT[$p]}$( [ "$C_TLS" = 1 ] && printf ' tls %s' "$TLS_CERT")
 pool web {
     balance least-conn
     check off
@@ -281,8 +310,8 @@ defaults
     timeout http-keep-alive 60s
     timeout queue 5s
 frontend fe
-    bind 127.0.0.1:${PORT[haproxy]}
-    http-request set-header X-Forwarded-Proto http
+    bind 127.0.0.1:${PORT[haproxy]}$( [ "$C_TLS" = 1 ] && printf ' ssl crt %s ssl-min-ver TLSv1.3 ciphersuites %s' "$TLS_CERT" "$TLS_SUITE")
+    http-request set-header X-Forwarded-Proto $(scheme "${PORT[haproxy]}")
     default_backend be
 backend be
     balance leastconn
@@ -322,13 +351,14 @@ $(temp_paths "$d")
         keepalive_requests 10000000;
     }
     server {
-        listen 127.0.0.1:${PORT[nginx]} backlog=4096;
+        listen 127.0.0.1:${PORT[nginx]}$( [ "$C_TLS" = 1 ] && echo ' ssl') backlog=4096;
+$( [ "$C_TLS" = 1 ] && printf '        ssl_certificate %s;\n        ssl_certificate_key %s;\n        ssl_protocols TLSv1.3;\n        ssl_conf_command Ciphersuites %s;\n' "$TLS_CERT" "$TLS_CERT" "$TLS_SUITE")
         location / {
             proxy_pass http://be;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto http;
+            proxy_set_header X-Forwarded-Proto $(scheme "${PORT[nginx]}");
             proxy_buffers 16 64k;
             proxy_max_temp_file_size 0;
         }
@@ -403,7 +433,7 @@ place_note() {
 
 # case_setup CASE: what the case runs (C_* variables); 1 when unknown
 case_setup() {
-    C_W=1; C_PLACE=none; C_THR=1; C_CONNS=50; C_PATH=/; C_HDR=""; C_KIND=rps
+    C_W=1; C_PLACE=none; C_THR=1; C_CONNS=50; C_PATH=/; C_HDR=""; C_KIND=rps; C_TLS=0; C_MEMTARGET="<=700B"
     C_PROXIES=("${PROXIES[@]}")
     case $1 in
         keepalive) C_LABEL="keepalive: wrk -t1 -c50" ;;
@@ -415,6 +445,10 @@ case_setup() {
         workers2) C_W=2; C_THR=2; C_CONNS=100; C_LABEL="workers2: 2 workers, wrk -t2 -c100" ;;
         idle|idle2) C_KIND=idle; C_PROXIES=(ours haproxy nginx); C_LABEL="idle: $IDLE_N clients one by one" ;;
         burst|burst2) C_KIND=burst; C_PROXIES=(ours haproxy nginx); C_LABEL="burst: $IDLE_N clients at once" ;;
+        tls) C_TLS=1; C_LABEL="tls: wrk -t1 -c50, TLS 1.3 keep-alive" ;;
+        tlsfull) C_TLS=1; C_HDR="Connection: close"; C_LABEL="tlsfull: wrk -t1 -c50, TLS 1.3, Connection: close" ;;
+        tlsidle) C_TLS=1; C_KIND=idle; C_PROXIES=(ours haproxy nginx); C_MEMTARGET=""
+            C_LABEL="tlsidle: $IDLE_N TLS 1.3 clients one by one" ;;
         *) return 1 ;;
     esac
     case $1 in idle2|burst2) C_W=2; C_LABEL="${C_LABEL/: /2: 2 workers, }" ;; esac
@@ -449,7 +483,7 @@ run_wrk() {
     t0=$(cpu_ticks $pids)
     out=$(${WRK_CPUS:+taskset -c "$WRK_CPUS"} timeout $(( dur + 30 )) \
         wrk -t"$C_THR" -c"$C_CONNS" -d"${dur}s" --latency "${hdr[@]}" -s "$T/report.lua" \
-        "http://127.0.0.1:${PORT[$p]}$C_PATH" 2>&1)
+        "$(scheme "${PORT[$p]}")://127.0.0.1:${PORT[$p]}$C_PATH" 2>&1)
     # shellcheck disable=SC2086
     t1=$(cpu_ticks $pids)
     printf '%s\n' "=== $case $p record=$record" "$out" >> "$T/wrk.log"
@@ -490,7 +524,7 @@ throughput() {
 # (each having had one answer), and after they have closed; per proxy.
 # MODE "" connects them 32 at a time, "-b" as a burst (see idleconns.c).
 memory() {
-    local case=$1 mode=$2 p pids before after closed out i ok ipid
+    local case=$1 mode=$2 flag p pids before after closed out i ok ipid
     for p in "${C_PROXIES[@]}"; do
         alive "$p" || continue
         log "bench: $case: ${LABEL[$p]}: $IDLE_N connections${mode:+ (burst)}"
@@ -499,7 +533,9 @@ memory() {
         # shellcheck disable=SC2086
         before=$(rss_kib $pids)
         # shellcheck disable=SC2086
-        "$T/idleconns" $mode 127.0.0.1 "${PORT[$p]}" "$IDLE_N" 120 </dev/null >"$T/idle-$p.out" 2>&1 &
+        flag=$mode
+        [ "$C_TLS" = 1 ] && flag=-s
+        "$T/idleconns" $flag 127.0.0.1 "${PORT[$p]}" "$IDLE_N" 120 </dev/null >"$T/idle-$p.out" 2>&1 &
         ipid=$!
         STARTED+=("$ipid")
         ok=0
@@ -682,7 +718,7 @@ CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
                 row "$case" p99 "p99 latency" low "<=1.0"
                 fail_row "$case" ;;
             idle) CASE_LABEL="$C_LABEL"
-                row "$case" mem "memory per idle connection" low "<=700B"
+                row "$case" mem "memory per idle connection" low "$C_MEMTARGET"
                 row "$case" left "RSS after they closed, minus before" low ""
                 row "$case" rss0 "RSS before (all processes)" none "" ;;
             burst) CASE_LABEL="$C_LABEL"
@@ -802,7 +838,16 @@ How it is measured:
   with one worker, differing only in placement; churn adds
   \`-H 'Connection: close'\` (a new TCP connection per request); many runs
   \`wrk -t1 -c$MANY_N\`; big \`wrk -t1 -c10\` on \`/big\`; workers2 two workers /
-  nbthread 2 / worker_processes 2 under \`wrk -t2 -c100\`.
+  nbthread 2 / worker_processes 2 under \`wrk -t2 -c100\`. tls, tlsfull and
+  tlsidle are keepalive, churn and idle over TLS 1.3 (https:// for wrk,
+  \`idleconns -s\`): one self-signed ECDSA P-256 certificate for all three,
+  TLS 1.3 only, the suite $TLS_SUITE (ours \`tls protocols 1.3 1.3\` and
+  \`tls ciphersuites\`; HAProxy \`bind ... ssl crt FILE ssl-min-ver TLSv1.3
+  ciphersuites\`; nginx \`listen ... ssl\`, \`ssl_certificate\`,
+  \`ssl_protocols TLSv1.3\`, \`ssl_conf_command Ciphersuites\`), tickets on.
+  tlsfull makes a TCP connection and a TLS handshake per request; wrk keeps
+  the last session on its reused SSL object, so about half of those
+  handshakes are resumptions, alike for all three.
 - CPU placement (taskset on every thread, after start): "nothing pinned"
   leaves wrk, the backend and the proxy to the scheduler; "shared" puts the
   proxy and the backend on CPU 1 and wrk on CPU 0; "isolated" the proxy alone

@@ -1,7 +1,7 @@
 /*
  * idleconns: hold many idle keep-alive client connections open.
  *
- *   idleconns [-b] HOST PORT N SECONDS [PATH]
+ *   idleconns [-b | -s] HOST PORT N SECONDS [PATH]
  *
  * Opens N TCP connections to HOST:PORT (numeric IPv4 or IPv6), sends one
  * "GET PATH HTTP/1.1" (PATH defaults to /) on each and reads the whole
@@ -26,6 +26,13 @@
  * took for them while the clients then sit idle.  Exit status: 0 when all N were answered with 2xx, 1 otherwise,
  * 2 on bad usage.
  *
+ *
+ * -s (TLS): the same as the default mode over TLS 1.3 (no certificate
+ * check, no session resumption: every connection makes a full handshake),
+ * to measure what a server holds per idle TLS keep-alive client.  Session
+ * tickets and other records a server sends while the clients are idle are
+ * read and are no close.
+ *
  * Written for the benchmark (tests/bench/bench.sh): the memory a server
  * spends per idle client connection is its RSS growth while this runs.
  */
@@ -45,6 +52,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #define BATCH 32
 #define RESP_MAX_ONE 65536    /* one by one: room for any small answer */
 #define RESP_MAX_BURST 4096   /* burst: N buffers at once, small answers */
@@ -60,7 +70,11 @@ struct conn {
     size_t sent;
     size_t len;         /* bytes of response held in buf */
     char *buf;
+    short ev;           /* what poll waits for in state 0/1 */
+    SSL *ssl;           /* -s: the connection's TLS */
 };
+
+static SSL_CTX *tls_ctx;  /* -s */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -138,7 +152,58 @@ static int open_conn(struct conn *c, const struct addrinfo *ai)
     c->state = 0;
     c->sent = 0;
     c->len = 0;
+    c->ev = POLLOUT;
+    if (tls_ctx) {
+        if (!(c->ssl = SSL_new(tls_ctx)) || !SSL_set_fd(c->ssl, c->fd)) {
+            close(c->fd);
+            c->fd = -1;
+            return -1;
+        }
+        SSL_set_connect_state(c->ssl);
+    }
     return 0;
+}
+
+/* -s: what an SSL call that did not complete waits for; 0 on a failure. */
+static short tls_wait(struct conn *c, int ret)
+{
+    int e = SSL_get_error(c->ssl, ret);
+    ERR_clear_error();
+    return e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+}
+
+/* Sends what is left of the request; -1 on a failure. */
+static int send_some(struct conn *c, const char *req, size_t reqlen)
+{
+    if (!c->ssl) {
+        ssize_t w = send(c->fd, req + c->sent, reqlen - c->sent, MSG_NOSIGNAL);
+        if (w < 0)
+            return errno == EAGAIN || errno == EINTR ? 0 : -1;
+        c->sent += (size_t)w;
+        return 0;
+    }
+    int r = SSL_write(c->ssl, req + c->sent, (int)(reqlen - c->sent)); /* handshakes first */
+    if (r > 0) {
+        c->sent += (size_t)r;
+        return 0;
+    }
+    return (c->ev = tls_wait(c, r)) ? 0 : -1;
+}
+
+/* Reads some of the response: bytes read, 0 at EOF, -1 on a failure,
+ * -2 for nothing yet. */
+static ssize_t recv_some(struct conn *c)
+{
+    if (!c->ssl) {
+        ssize_t rd = recv(c->fd, c->buf + c->len, RESP_MAX - c->len, 0);
+        return rd < 0 && (errno == EAGAIN || errno == EINTR) ? -2 : rd;
+    }
+    int r = SSL_read(c->ssl, c->buf + c->len, (int)(RESP_MAX - c->len));
+    if (r > 0)
+        return r;
+    if (SSL_get_error(c->ssl, r) == SSL_ERROR_ZERO_RETURN)
+        return 0;
+    return (c->ev = tls_wait(c, r)) ? -2 : -1;
 }
 
 /* Run one batch [from, to) until every connection is done or failed. */
@@ -161,7 +226,7 @@ static void run_batch(struct conn *cs, int from, int to, const char *req,
             if (c->state >= 2)
                 continue;
             pfd[n].fd = c->fd;
-            pfd[n].events = c->state == 0 ? POLLOUT : POLLIN;
+            pfd[n].events = c->ev;
             pfd[n].revents = 0;
             idx[n++] = i;
         }
@@ -192,20 +257,20 @@ static void run_batch(struct conn *cs, int from, int to, const char *req,
                     c->state = 3;
                     continue;
                 }
-                ssize_t w = send(c->fd, req + c->sent, reqlen - c->sent, MSG_NOSIGNAL);
-                if (w < 0) {
-                    if (errno != EAGAIN && errno != EINTR)
-                        c->state = 3;
+                if (send_some(c, req, reqlen) < 0) {
+                    c->state = 3;
                     continue;
                 }
-                c->sent += (size_t)w;
-                if (c->sent == reqlen)
+                if (c->sent == reqlen) {
                     c->state = 1;
+                    c->ev = POLLIN;
+                }
             } else {
-                ssize_t rd = recv(c->fd, c->buf + c->len, RESP_MAX - c->len, 0);
+                ssize_t rd = recv_some(c);
+                if (rd == -2)
+                    continue;
                 if (rd < 0) {
-                    if (errno != EAGAIN && errno != EINTR)
-                        c->state = 3;
+                    c->state = 3;
                     continue;
                 }
                 if (rd == 0) {
@@ -282,9 +347,19 @@ int main(int argc, char **argv)
         resp_max = RESP_MAX_BURST;
         argv++;
         argc--;
+    } else if (argc > 1 && strcmp(argv[1], "-s") == 0) {
+        if (!(tls_ctx = SSL_CTX_new(TLS_client_method())) ||
+            !SSL_CTX_set_min_proto_version(tls_ctx, TLS1_3_VERSION)) {
+            fprintf(stderr, "idleconns: no TLS 1.3 client context\n");
+            return 1;
+        }
+        SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+        SSL_CTX_set_session_cache_mode(tls_ctx, SSL_SESS_CACHE_OFF);
+        argv++;
+        argc--;
     }
     if (argc < 5 || argc > 6) {
-        fprintf(stderr, "usage: idleconns [-b] HOST PORT N SECONDS [PATH]\n");
+        fprintf(stderr, "usage: idleconns [-b | -s] HOST PORT N SECONDS [PATH]\n");
         return 2;
     }
     const char *host = argv[1], *port = argv[2];
@@ -455,6 +530,15 @@ int main(int argc, char **argv)
         }
         for (int k = first; k < m; k++) {
             if (pfd[k].fd >= 0 && pfd[k].revents) {
+                struct conn *c = NULL;
+                for (int i = 0; tls_ctx && i < n && !c; i++)
+                    c = cs[i].fd == pfd[k].fd ? &cs[i] : NULL;
+                if (c && c->ssl && !(pfd[k].revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+                    char b[256];
+                    int r = SSL_read(c->ssl, b, sizeof b);
+                    if (r > 0 || tls_wait(c, r) == POLLIN)
+                        continue; /* a ticket or a stray record, no close */
+                }
                 closed++;
                 close(pfd[k].fd);
                 pfd[k].fd = -1;         /* poll ignores negative fds */

@@ -4,6 +4,9 @@
 # DEMO_STATS_PORT and DEMO_BACKEND_PORT on free ports, it must:
 #   - answer clients through the proxy on DEMO_PORT, and the stats port on
 #     DEMO_STATS_PORT (/healthz, /api/stats);
+#   - serve HTTPS on DEMO_TLS_PORT with a certificate it made, and print a
+#     `curl --cacert FILE https://localhost:PORT/` line that works as printed
+#     (issue 13, item 7);
 #   - write the access log to the file it prints ("access log: PATH"), and
 #     keep it off the terminal (its own output);
 #   - print `kill` lines that name each live process once (the failover
@@ -30,23 +33,25 @@ except OSError:
 L=$(free_port)
 S=$(free_port)
 while [ "$S" = "$L" ]; do S=$(free_port); done
+T=$(free_port)
+while [ "$T" = "$L" ] || [ "$T" = "$S" ]; do T=$(free_port); done
 B=
 for _ in $(seq 50); do
     b=$(free_port)
     ok=1
     for p in "$b" $((b + 1)) $((b + 2)) $((b + 3)); do
-        { [ "$p" != "$L" ] && [ "$p" != "$S" ] && port_free "$p"; } || { ok=0; break; }
+        { [ "$p" != "$L" ] && [ "$p" != "$S" ] && [ "$p" != "$T" ] && port_free "$p"; } || { ok=0; break; }
     done
     [ "$ok" = 1 ] && { B=$b; break; }
 done
 [ -n "$B" ] || fail "found no four consecutive free ports"
-echo "ports: client $L, stats $S, backends $B-$((B + 3))"
+echo "ports: client $L, HTTPS $T, stats $S, backends $B-$((B + 3))"
 
 OUT=$TMPDIR/demo.out
 # A make of `make test` passes its jobserver in MAKEFLAGS: not to this one.
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
     make --no-print-directory -C "$TOPSRC" -o proxy -o tests/support/backend demo \
-    DEMO_PORT="$L" DEMO_STATS_PORT="$S" DEMO_BACKEND_PORT="$B" >"$OUT" 2>&1 </dev/null &
+    DEMO_PORT="$L" DEMO_TLS_PORT="$T" DEMO_STATS_PORT="$S" DEMO_BACKEND_PORT="$B" >"$OUT" 2>&1 </dev/null &
 MAKE_PID=$!
 track "$MAKE_PID"
 
@@ -74,6 +79,21 @@ case $body in
 esac
 # One request per server at least, so the access log has lines of each.
 for _ in 1 2 3 4 5 6; do curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$L/$TAG"; done
+
+# HTTPS: the printed curl line, run as printed (its words, no shell).
+read -r -a TLS_CURL <<<"$(grep -oE 'curl --cacert [^ ]+ https://localhost:[0-9]+/' "$OUT" | head -n1)"
+if [ ${#TLS_CURL[@]} -ne 4 ]; then
+    bad+=("no 'curl --cacert FILE https://localhost:PORT/' line printed")
+else
+    [ "${TLS_CURL[3]}" = "https://localhost:$T/" ] || bad+=("the curl --cacert line names ${TLS_CURL[3]}, not DEMO_TLS_PORT $T")
+    body=$("${TLS_CURL[@]}" -s --max-time 5) || body="curl exit $?"
+    case $body in
+    *app1* | *app2* | *app3*) echo "HTTPS as printed: $body" ;;
+    *) bad+=("the printed curl --cacert line did not get an answer (got: '${body:0:80}')") ;;
+    esac
+    key=$(openssl x509 -in "${TLS_CURL[2]}" -noout -text 2>/dev/null | grep -o 'ASN1 OID: prime256v1')
+    [ -n "$key" ] || bad+=("the demo certificate ${TLS_CURL[2]} is not ECDSA P-256")
+fi
 
 # The stats port of the make line.
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$S/healthz") || code=000
@@ -129,4 +149,4 @@ if [ ${#bad[@]} -gt 0 ]; then
     printf 'wrong: %s\n' "${bad[@]}" >&2
     fail "${#bad[@]} checks of make demo failed"
 fi
-echo "PASS: make demo on ports $L/$S/$B-$((B + 3)): proxy and stats answer, access log in $ALOG only, kill lines name each live pid once, stopped by pid"
+echo "PASS: make demo on ports $L/$T/$S/$B-$((B + 3)): proxy, HTTPS as printed and stats answer, access log in $ALOG only, kill lines name each live pid once, stopped by pid"

@@ -45,6 +45,18 @@
 #                                /api/stats JSON (PORT "-": the JSON on stdin)
 #   stats_is PORT EXPR WANT      true when stats_get PORT EXPR prints WANT
 #                                (for wait_for)
+#   tls_ca DIR [NAME]            make a test CA with the openssl CLI:
+#                                DIR/NAME.pem and DIR/NAME.key (NAME: ca)
+#   tls_cert OUT.pem SANS [ec|rsa] [DAYS] [CA]
+#                                a leaf certificate signed by CA (DIR/ca of
+#                                OUT's directory unless given as DIR/NAME),
+#                                for the DNS names SANS ("a.test,*.b.test";
+#                                the first is also the CN), ECDSA P-256 (ec,
+#                                the default) or RSA 2048, valid DAYS (30;
+#                                negative: expired that many days ago);
+#                                OUT.pem holds the certificate then its key
+#   tls_fingerprint PEM          the SHA-256 fingerprint of PEM's first
+#                                certificate (to tell served certificates apart)
 #
 # stats_get: in EXPR, `j` is the parsed JSON, `sys.argv[1:]` are ARGS,
 # `srv(NAME)` / `srv(POOL, NAME)` is the first server NAME (of pool POOL),
@@ -256,6 +268,44 @@ stats_is() {
     [ "$(stats_get "$1" "$2")" = "$3" ]
 }
 
+# Test certificates, made with the openssl CLI (quietly: its progress
+# output would bury a scenario's own).  A CA of its own per scenario, so
+# that curl --cacert and s_client -CAfile verify exactly what it made.
+tls_ca() {
+    local dir=$1 name=${2:-ca}
+    mkdir -p "$dir"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 60 \
+        -subj "/CN=proxy test CA $name" -addext basicConstraints=critical,CA:TRUE \
+        -addext keyUsage=critical,keyCertSign,cRLSign \
+        -keyout "$dir/$name.key" -out "$dir/$name.pem" >/dev/null 2>&1 ||
+        fail "tls_ca: openssl could not make $dir/$name.pem"
+}
+
+tls_cert() {
+    local out=$1 sans=$2 kind=${3:-ec} days=${4:-30} ca=${5:-} san="" n key csr
+    [ -n "$ca" ] || ca=$(dirname "$out")/ca
+    local IFS=,
+    for n in $sans; do san+="${san:+,}DNS:$n"; done
+    unset IFS
+    key=$out.key.tmp csr=$out.csr.tmp
+    case $kind in
+    ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$key" >/dev/null 2>&1 ;;
+    rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$key" >/dev/null 2>&1 ;;
+    *) fail "tls_cert: key type $kind (expected ec or rsa)" ;;
+    esac || fail "tls_cert: openssl could not make a $kind key"
+    # -days -N: notAfter N days before now, an expired certificate.
+    openssl req -new -key "$key" -subj "/CN=${sans%%,*}" -out "$csr" >/dev/null 2>&1 &&
+        openssl x509 -req -in "$csr" -CA "$ca.pem" -CAkey "$ca.key" -CAcreateserial -sha256 \
+            -days "$days" -out "$out" \
+            -extfile <(printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\n' "$san") >/dev/null 2>&1 ||
+        fail "tls_cert: openssl could not sign $out"
+    cat "$key" >>"$out"
+    rm -f "$key" "$csr"
+}
+
+tls_fingerprint() {
+    openssl x509 -in "$1" -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
+}
 
 wait_for() {
     local secs=$1 _

@@ -875,8 +875,11 @@ Test(config_files, demo_conf)
     cr_assert_not_null(cfg);
     cr_assert_eq(cfg->workers, 2);
     cr_assert_str_eq(cfg->access_log, "stderr");
-    cr_assert_eq(cfg->nlistens, 1);
+    cr_assert_eq(cfg->nlistens, 2);
     cr_assert_str_eq(cfg->listens[0].addr.text, "127.0.0.1:8080");
+    cr_assert_str_eq(cfg->listens[0].tls_path, "");
+    cr_assert_str_eq(cfg->listens[1].addr.text, "127.0.0.1:8443");
+    cr_assert_str_eq(cfg->listens[1].tls_path, "conf/demo-cert.pem", "next to the configuration file");
     cr_assert_str_eq(cfg->stats_addr.text, "127.0.0.1:8404");
     cr_assert_str_eq(cfg->stats_token, "demo-token");
     cr_assert_eq(cfg->npools, 1);
@@ -1048,4 +1051,16 @@ Test(config_errors, listen_options_and_send_proxy)
                  "t.conf:3: send-proxy: expected v1 or v2, got \"v3\"");
     expect_error("listen 127.0.0.1:8080\npool p {\n send-proxy\n server s 127.0.0.1:9000\n}\n",
                  "t.conf:3: send-proxy: wrong number of arguments (expected \"send-proxy v1|v2\")");
+}
+
+Test(config, tls_protocols)
+{
+    struct config *cfg = parse_ok("tls protocols 1.3 1.3\nlisten 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n");
+    cr_assert_eq(cfg->tls.min_version, 0x0304u, "tls protocols LO HI: three words after tls");
+    cr_assert_eq(cfg->tls.max_version, 0x0304u);
+    config_free(cfg);
+    cfg = parse_ok("tls protocols 1.2 1.3\nlisten 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n");
+    cr_assert_eq(cfg->tls.min_version, 0x0303u, "the contract's default, written out");
+    config_free(cfg);
+    expect_error("tls protocols 1.3 1.2" TAIL, "t.conf:1: tls protocols: the lowest version 1.3 is above the highest 1.2");
 }

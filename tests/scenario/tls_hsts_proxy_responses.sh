@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# tls_hsts_proxy_responses: `tls hsts 180d` puts Strict-Transport-Security
+# on every response to a TLS client (CONTRACT 7), the ones the proxy makes
+# itself too: a 502 when the server refuses, a 503 when no route matches,
+# a 400 for a bad request, as well as the server's 200.  A browser whose
+# first visit meets an error page must still learn the policy.
+set -u
+. "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
+command -v openssl >/dev/null || fail "openssl is not installed"
+
+P=$(free_port); B=$(free_port); DEAD=$(free_port)
+C=$TMPDIR/certs
+tls_ca "$C"
+tls_cert "$C/site.pem" "localhost"
+start_backend "$B" app
+cat >"$TMPDIR/proxy.conf" <<CONF
+workers 1
+access-log off
+tls hsts 180d
+listen 127.0.0.1:$P tls $C/site.pem
+route path /app pool web
+route path /dead pool dead
+pool web {
+    check off
+    server app 127.0.0.1:$B
+}
+pool dead {
+    check off
+    retries 0
+    server gone 127.0.0.1:$DEAD
+}
+CONF
+start_proxy "$TMPDIR/proxy.conf" "$P"
+
+# hsts_of CURL_ARGS...: "STATUS HSTS-VALUE" of one response
+hsts_of() {
+    curl -s -D - -o /dev/null --max-time 5 --cacert "$C/ca.pem" "$@" |
+        tr -d '\r' | awk 'NR == 1 { s = $2 } tolower($1) == "strict-transport-security:" { h = $2 } END { print s, (h ? h : "none") }'
+}
+ok=$(hsts_of "https://localhost:$P/app")
+bad502=$(hsts_of "https://localhost:$P/dead")
+bad503=$(hsts_of "https://localhost:$P/nowhere")
+bad400=$(hsts_of -H 'Content-Length: x' "https://localhost:$P/app")
+echo "measured: server 200: $ok; proxy 502: $bad502; proxy 503 (no route): $bad503; proxy 400: $bad400"
+bad=()
+[ "$ok" = "200 max-age=15552000" ] || bad+=("the server's 200: $ok")
+[ "$bad502" = "502 max-age=15552000" ] || bad+=("the proxy's 502: $bad502")
+[ "$bad503" = "503 max-age=15552000" ] || bad+=("the proxy's 503 (no route): $bad503")
+[ "$bad400" = "400 max-age=15552000" ] || bad+=("the proxy's 400: $bad400")
+if [ ${#bad[@]} -gt 0 ]; then
+    printf 'wrong: %s\n' "${bad[@]}" >&2
+    fail "Strict-Transport-Security missing from ${#bad[@]} responses to a TLS client"
+fi
+echo "PASS: HSTS on the server's responses and on the proxy's own 502, 503 and 400 over TLS"
