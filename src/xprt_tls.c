@@ -88,8 +88,9 @@ static const char *fatal_reason(struct xprt *x, int e)
 /* A plaintext HTTP request on a TLS port gets a plaintext 400 (CONTRACT 7)
  * instead of a handshake failure the client cannot read.  A TLS record
  * starts with its type (22 for a handshake); an HTTP method with a capital
- * letter.  Returns 1 while the first byte is still to come (EAGAIN), -1
- * after answering a plaintext request, 0 to go on with TLS. */
+ * letter.  Returns 1 while the first byte is still to come (EAGAIN), 2
+ * when the peer closed before sending one, -1 after answering a plaintext
+ * request, 0 to go on with TLS. */
 static int sniff_first_byte(struct xprt *x)
 {
     static const char resp[] = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 35\r\n"
@@ -98,6 +99,12 @@ static int sniff_first_byte(struct xprt *x)
     ssize_t n = recv(x->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 1;
+    if (n == 0) {
+        /* Closed before a byte: a port probe or a balancer's TCP check,
+         * not a failed handshake (not counted). */
+        x->tls_state = XPRT_TLS_FAILED;
+        return 2;
+    }
     x->tls_state = XPRT_TLS_HANDSHAKING;
     if (n != 1 || c < 'A' || c > 'Z')
         return 0; /* TLS, garbage or a close: OpenSSL says which */
@@ -123,6 +130,8 @@ static ssize_t tls_recv(struct xprt *x, char *buf, size_t len)
     }
     if (x->tls_state == XPRT_TLS_FIRST_BYTE) {
         int r = sniff_first_byte(x);
+        if (r == 2)
+            return 0;
         if (r != 0) {
             errno = r > 0 ? EAGAIN : EPROTO;
             return -1;

@@ -10,7 +10,8 @@
 #   - a TLS 1.2 client that asks to renegotiate gets no second handshake
 #     (renegotiation is off), its connection is not served further and the
 #     attempt counts in tls.failed (issue 13: "closed and counted");
-#   - each counts in the listener's tls.failed (one each);
+#   - each counts in the listener's tls.failed (one each), but a port probe
+#     (connected and closed without a byte) does not;
 #   - 20 stalled handshakes at once do not hold up 8 new clients
 #     (tls_client.py) on either worker: their 400 requests are answered
 #     within 3 s, and the proxy is alive at the end.
@@ -99,6 +100,15 @@ check silent 800 3000
 check half 800 3000
 check garbage 0 500
 check zeros 0 500
+
+# A port probe (a balancer's TCP check): connected and closed without a
+# byte.  Not a failed handshake: tls.failed stays as it was.
+f0=$(failed)
+for i in 1 2 3; do python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1]))).close()' "$P"; done
+wait_for 3 stats_is "$S" 'j["listeners"][0]["connections"]["active"]' 0 || fail "the probes' connections stayed open"
+f1=$(failed)
+echo "measured: 3 port probes: tls.failed $f0 -> $f1"
+[ "$f1" = "$f0" ] || fail "a port probe counted as a failed handshake ($f0 -> $f1)"
 
 # Renegotiation: s_client's "R" line asks for it on TLS 1.2.
 f0=$(failed)
