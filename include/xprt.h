@@ -87,6 +87,11 @@ struct xprt {
 #define XPRT_TLS_WRITE_WANTS_READ 0x2u
 
 extern const struct xprt_ops xprt_plain_ops;
+/* What every transport over a TCP socket answers alike (xprt_plain.c):
+ * the kernel's unsent bytes (SIOCOUTQ), and a non-blocking connect's
+ * error (SO_ERROR). */
+int xprt_fd_unsent(struct xprt *x);
+int xprt_fd_connect_error(struct xprt *x);
 extern const struct xprt_ops xprt_tls_ops;
 
 /* Sets x up over an open, non-blocking TCP socket; progress and wake-ups

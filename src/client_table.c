@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash_mix.h"
 #include "token_bucket.h"
 
 #define CT_NIL UINT32_MAX
@@ -53,13 +54,7 @@ struct client_table {
  * bits pick the shard, the low ones the bucket. */
 static uint64_t ct_hash(const struct client_table *ct, uint64_t key)
 {
-    uint64_t x = key ^ ct->seed;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
+    return hash_mix64(key ^ ct->seed);
 }
 
 struct client_table *client_table_new(size_t capacity, unsigned shards, uint64_t seed)

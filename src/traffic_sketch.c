@@ -7,19 +7,9 @@
 #include <math.h>
 #include <string.h>
 
-#define RELAXED memory_order_relaxed
+#include "hash_mix.h"
 
-/* MurmurHash3's 64-bit finalizer: every input bit reaches every output
- * bit, which the HLL (top bits: register, the rest: rank) relies on. */
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
+#define RELAXED memory_order_relaxed
 
 /* FNV-1a over the bytes (keys are short: an address, a path), then mixed. */
 uint64_t sketch_hash(const void *data, size_t len)
@@ -29,7 +19,7 @@ uint64_t sketch_hash(const void *data, size_t len)
 
     for (size_t i = 0; i < len; i++)
         h = (h ^ p[i]) * 0x100000001b3ull;
-    return mix64(h ^ len);
+    return hash_mix64(h ^ len);
 }
 
 /* ---- HyperLogLog ---------------------------------------------------------------------------- */
@@ -113,7 +103,7 @@ int seen_check_and_mark(struct seen_table *t, uint64_t hash, uint64_t now_s, uns
 {
     /* Cells from a second mix, so which clients collide here does not
      * depend on the bits the HLL ranks them by. */
-    uint64_t h = mix64(hash ^ 0x9e3779b97f4a7c15ull);
+    uint64_t h = hash_mix64(hash ^ 0x9e3779b97f4a7c15ull);
     _Atomic uint16_t *cells[2] = { &t->cell[h & (SEEN_CELLS - 1)], &t->cell[(h >> 32) & (SEEN_CELLS - 1)] };
     uint16_t stamp = (uint16_t)(now_s / SEEN_UNIT_S);
     uint16_t window = (uint16_t)(window_s / SEEN_UNIT_S);

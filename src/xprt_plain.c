@@ -35,13 +35,13 @@ static int plain_peek(struct xprt *x)
     return n > 0 ? 1 : n == 0 ? 0 : -1;
 }
 
-static int plain_unsent(struct xprt *x)
+int xprt_fd_unsent(struct xprt *x)
 {
     int outq = 0;
     return ioctl(x->fd, SIOCOUTQ, &outq) == 0 ? outq : -1;
 }
 
-static int plain_connect_error(struct xprt *x)
+int xprt_fd_connect_error(struct xprt *x)
 {
     int err = 0;
     socklen_t len = sizeof err;
@@ -75,8 +75,8 @@ const struct xprt_ops xprt_plain_ops = {
     .send = plain_send,
     .shutdown_write = plain_shutdown_write,
     .peek = plain_peek,
-    .unsent = plain_unsent,
-    .connect_error = plain_connect_error,
+    .unsent = xprt_fd_unsent,
+    .connect_error = xprt_fd_connect_error,
     .splice_in = plain_splice_in,
     .splice_out = plain_splice_out,
     .close = plain_close,

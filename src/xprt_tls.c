@@ -19,13 +19,11 @@
 #include "xprt.h"
 
 #include <errno.h>
-#include <linux/sockios.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -226,21 +224,6 @@ static int tls_peek(struct xprt *x)
     return 0;
 }
 
-static int tls_unsent(struct xprt *x)
-{
-    int outq = 0;
-    return ioctl(x->fd, SIOCOUTQ, &outq) == 0 ? outq : -1;
-}
-
-static int tls_connect_error(struct xprt *x)
-{
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
-    return err;
-}
-
 static ssize_t tls_no_splice(struct xprt *x, struct splice_pipe *p, size_t max)
 {
     (void)x;
@@ -279,8 +262,8 @@ const struct xprt_ops xprt_tls_ops = {
     .send = tls_send,
     .shutdown_write = tls_shutdown_write,
     .peek = tls_peek,
-    .unsent = tls_unsent,
-    .connect_error = tls_connect_error,
+    .unsent = xprt_fd_unsent, /* the ciphertext in the kernel's queue */
+    .connect_error = xprt_fd_connect_error,
     .splice_in = tls_no_splice,
     .splice_out = tls_no_splice_out,
     .close = tls_close,

@@ -8,38 +8,16 @@
 #include <string.h>
 
 #include "config.h"
+#include "fixtures.h"
 
 #define POOL "\npool tail {\n server t1 127.0.0.1:9000\n}\n"
 
-static struct config *parse(const char *text, struct config_errors *errs)
-{
-    return config_parse("/etc/proxy/t.conf", text, strlen(text), errs);
-}
-
-static struct config *parse_ok(const char *text)
-{
-    struct config_errors errs = {0};
-    struct config *cfg = parse(text, &errs);
-    for (size_t i = 0; i < errs.n; i++)
-        cr_log_error("unexpected error: %s", errs.msgs[i]);
-    cr_assert_not_null(cfg);
-    config_errors_clear(&errs);
-    return cfg;
-}
-
-static void expect_error(const char *text, const char *want)
-{
-    struct config_errors errs = {0};
-    struct config *cfg = parse(text, &errs);
-    cr_assert_null(cfg);
-    cr_assert_geq(errs.n, 1);
-    cr_assert_str_eq(errs.msgs[0], want);
-    config_errors_clear(&errs);
-}
+/* Messages name the file as an installed proxy's would. */
+#define CONF "/etc/proxy/t.conf"
 
 Test(config_tls, defaults_are_mozilla_intermediate)
 {
-    struct config *cfg = parse_ok("listen 127.0.0.1:8443 tls certs/" POOL);
+    struct config *cfg = fixture_config(CONF, "listen 127.0.0.1:8443 tls certs/" POOL);
     cr_assert_eq(cfg->tls.min_version, 0x0303);
     cr_assert_eq(cfg->tls.max_version, 0x0304);
     cr_assert(strstr(cfg->tls.ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256") == cfg->tls.ciphers);
@@ -54,7 +32,7 @@ Test(config_tls, defaults_are_mozilla_intermediate)
 
 Test(config_tls, listen_options)
 {
-    struct config *cfg = parse_ok("listen 127.0.0.1:8443 tls /c/site.pem alpn h2,http/1.1 client-ca ca.pem\n"
+    struct config *cfg = fixture_config(CONF, "listen 127.0.0.1:8443 tls /c/site.pem alpn h2,http/1.1 client-ca ca.pem\n"
                                   "listen 127.0.0.1:8080 redirect https" POOL);
     cr_assert_str_eq(cfg->listens[0].tls_path, "/c/site.pem");
     cr_assert_str_eq(cfg->listens[0].alpn, "h2,http/1.1");
@@ -67,23 +45,23 @@ Test(config_tls, listen_options)
 
 Test(config_tls, listen_option_errors)
 {
-    expect_error("listen 127.0.0.1:8443 tls" POOL,
+    fixture_config_error(CONF, "listen 127.0.0.1:8443 tls" POOL,
                  "/etc/proxy/t.conf:1: listen: unexpected \"tls\" (expected tls PATH, alpn LIST, client-ca FILE, "
                  "proxy-protocol or redirect https)");
-    expect_error("listen 127.0.0.1:8443 alpn http/1.1" POOL,
+    fixture_config_error(CONF, "listen 127.0.0.1:8443 alpn http/1.1" POOL,
                  "/etc/proxy/t.conf:1: listen: alpn needs tls PATH on the same line");
-    expect_error("listen 127.0.0.1:8443 tls a.pem alpn spdy/3" POOL,
+    fixture_config_error(CONF, "listen 127.0.0.1:8443 tls a.pem alpn spdy/3" POOL,
                  "/etc/proxy/t.conf:1: listen alpn: unknown protocol \"spdy/3\" (expected h2 and/or http/1.1)");
-    expect_error("listen 127.0.0.1:8443 tls a.pem redirect https" POOL,
+    fixture_config_error(CONF, "listen 127.0.0.1:8443 tls a.pem redirect https" POOL,
                  "/etc/proxy/t.conf:1: listen: redirect https on a TLS listener would redirect to itself");
-    expect_error("listen 127.0.0.1:8080 redirect http" POOL,
+    fixture_config_error(CONF, "listen 127.0.0.1:8080 redirect http" POOL,
                  "/etc/proxy/t.conf:1: listen: unexpected \"redirect\" (expected tls PATH, alpn LIST, client-ca FILE, "
                  "proxy-protocol or redirect https)");
 }
 
 Test(config_tls, global_settings)
 {
-    struct config *cfg = parse_ok("tls protocols 1.3 1.3\ntls ciphers ECDHE-RSA-AES128-GCM-SHA256\n"
+    struct config *cfg = fixture_config(CONF, "tls protocols 1.3 1.3\ntls ciphers ECDHE-RSA-AES128-GCM-SHA256\n"
                                   "tls ciphersuites TLS_AES_128_GCM_SHA256\ntls tickets off\ntls hsts 180d\n"
                                   "listen 127.0.0.1:8443 tls a.pem" POOL);
     cr_assert_eq(cfg->tls.min_version, 0x0304);
@@ -96,23 +74,23 @@ Test(config_tls, global_settings)
 
 Test(config_tls, global_setting_errors)
 {
-    expect_error("tls protocols 1.1 1.3\nlisten 127.0.0.1:8080" POOL,
+    fixture_config_error(CONF, "tls protocols 1.1 1.3\nlisten 127.0.0.1:8080" POOL,
                  "/etc/proxy/t.conf:1: tls protocols: expected 1.2 or 1.3, got \"1.1\" (older versions are not "
                  "offered)");
-    expect_error("tls protocols 1.3 1.2\nlisten 127.0.0.1:8080" POOL,
+    fixture_config_error(CONF, "tls protocols 1.3 1.2\nlisten 127.0.0.1:8080" POOL,
                  "/etc/proxy/t.conf:1: tls protocols: the lowest version 1.3 is above the highest 1.2");
-    expect_error("tls tickets maybe\nlisten 127.0.0.1:8080" POOL,
+    fixture_config_error(CONF, "tls tickets maybe\nlisten 127.0.0.1:8080" POOL,
                  "/etc/proxy/t.conf:1: tls tickets: expected on or off, got \"maybe\"");
-    expect_error("tls ocsp on\nlisten 127.0.0.1:8080" POOL,
+    fixture_config_error(CONF, "tls ocsp on\nlisten 127.0.0.1:8080" POOL,
                  "/etc/proxy/t.conf:1: tls: unknown setting \"ocsp\" (expected protocols, ciphers, ciphersuites, "
                  "tickets or hsts)");
-    expect_error("tls hsts 1.5d\nlisten 127.0.0.1:8080" POOL,
+    fixture_config_error(CONF, "tls hsts 1.5d\nlisten 127.0.0.1:8080" POOL,
                  "/etc/proxy/t.conf:1: tls hsts: expected a duration, got \"1.5d\" (e.g. 250ms, 2s, 5m, 1h)");
 }
 
 Test(config_tls, pool_settings)
 {
-    struct config *cfg = parse_ok("listen 127.0.0.1:8080\npool api {\n tls ca /ca.pem\n tls sni api.internal\n"
+    struct config *cfg = fixture_config(CONF, "listen 127.0.0.1:8080\npool api {\n tls ca /ca.pem\n tls sni api.internal\n"
                                   " tls cert client.pem\n server a 127.0.0.1:8443\n}\n"
                                   "pool open {\n tls ca none\n server b 127.0.0.1:8444\n}\n"
                                   "pool plain {\n server c 127.0.0.1:8080\n}\nroute default pool api\n");
@@ -129,8 +107,8 @@ Test(config_tls, pool_settings)
 
 Test(config_tls, pool_setting_errors)
 {
-    expect_error("listen 127.0.0.1:8080\npool api {\n tls verify off\n server a 127.0.0.1:8443\n}\n",
+    fixture_config_error(CONF, "listen 127.0.0.1:8080\npool api {\n tls verify off\n server a 127.0.0.1:8443\n}\n",
                  "/etc/proxy/t.conf:3: tls: unknown pool setting \"verify\" (expected ca, sni or cert)");
-    expect_error("listen 127.0.0.1:8080\npool api {\n tls sni a\n tls sni b\n server a 127.0.0.1:8443\n}\n",
+    fixture_config_error(CONF, "listen 127.0.0.1:8080\npool api {\n tls sni a\n tls sni b\n server a 127.0.0.1:8443\n}\n",
                  "/etc/proxy/t.conf:4: duplicate \"tls sni\" (first defined at line 3)");
 }

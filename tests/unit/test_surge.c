@@ -10,41 +10,19 @@
 #include <string.h>
 
 #include "config.h"
+#include "fixtures.h"
 #include "metrics.h"
 #include "stats_json.h"
 #include "surge.h"
 
 #define POOL "\npool tail {\n server t1 127.0.0.1:9000\n}\n"
 
-static struct config *parse(const char *text, struct config_errors *errs)
-{
-    return config_parse("/etc/proxy/t.conf", text, strlen(text), errs);
-}
-
-static struct config *parse_ok(const char *text)
-{
-    struct config_errors errs = {0};
-    struct config *cfg = parse(text, &errs);
-    for (size_t i = 0; i < errs.n; i++)
-        cr_log_error("unexpected error: %s", errs.msgs[i]);
-    cr_assert_not_null(cfg);
-    config_errors_clear(&errs);
-    return cfg;
-}
-
-static void expect_error(const char *text, const char *want)
-{
-    struct config_errors errs = {0};
-    struct config *cfg = parse(text, &errs);
-    cr_assert_null(cfg);
-    cr_assert_geq(errs.n, 1);
-    cr_assert_str_eq(errs.msgs[0], want);
-    config_errors_clear(&errs);
-}
+/* Messages name the file as an installed proxy's would. */
+#define CONF "/etc/proxy/t.conf"
 
 Test(config_surge, defaults)
 {
-    struct config *cfg = parse_ok("listen 127.0.0.1:8080" POOL);
+    struct config *cfg = fixture_config(CONF, "listen 127.0.0.1:8080" POOL);
     cr_assert_float_eq(cfg->surge.threshold, 3.0, 1e-9);
     cr_assert_eq(cfg->surge.hold_ms, 10000);
     cr_assert_float_eq(cfg->surge.min_rate, 20.0, 1e-9);
@@ -54,7 +32,7 @@ Test(config_surge, defaults)
 
 Test(config_surge, values)
 {
-    struct config *cfg = parse_ok("listen 127.0.0.1:8080\nsurge threshold 2.5x\nsurge hold 3s\n"
+    struct config *cfg = fixture_config(CONF, "listen 127.0.0.1:8080\nsurge threshold 2.5x\nsurge hold 3s\n"
                                   "surge min-rate 5/s\nsurge baseline 20s" POOL);
     cr_assert_float_eq(cfg->surge.threshold, 2.5, 1e-9);
     cr_assert_eq(cfg->surge.hold_ms, 3000);
@@ -62,32 +40,32 @@ Test(config_surge, values)
     cr_assert_eq(cfg->surge.baseline_ms, 20000);
     config_free(cfg);
     /* The factor's "x" may be left out. */
-    cfg = parse_ok("listen 127.0.0.1:8080\nsurge threshold 4" POOL);
+    cfg = fixture_config(CONF, "listen 127.0.0.1:8080\nsurge threshold 4" POOL);
     cr_assert_float_eq(cfg->surge.threshold, 4.0, 1e-9);
     config_free(cfg);
 }
 
 Test(config_surge, errors)
 {
-    expect_error("surge threshold abc" POOL,
+    fixture_config_error(CONF, "surge threshold abc" POOL,
                  "/etc/proxy/t.conf:1: surge threshold: expected a factor such as 3x, got \"abc\"");
-    expect_error("surge threshold 1x" POOL,
+    fixture_config_error(CONF, "surge threshold 1x" POOL,
                  "/etc/proxy/t.conf:1: surge threshold: 1x is out of range (more than 1x, at most 1000x)");
-    expect_error("\nsurge min-rate 20" POOL,
+    fixture_config_error(CONF, "\nsurge min-rate 20" POOL,
                  "/etc/proxy/t.conf:2: surge min-rate: expected requests per second such as 20/s, got \"20\"");
-    expect_error("surge min-rate 0/s" POOL,
+    fixture_config_error(CONF, "surge min-rate 0/s" POOL,
                  "/etc/proxy/t.conf:1: surge min-rate: 0/s is out of range (more than 0/s, at most 10000000/s)");
-    expect_error("surge hold 500ms" POOL,
+    fixture_config_error(CONF, "surge hold 500ms" POOL,
                  "/etc/proxy/t.conf:1: surge hold: 500ms is out of range (1s to 3600s; the rate is looked at "
                  "once a second)");
-    expect_error("surge baseline ten" POOL,
+    fixture_config_error(CONF, "surge baseline ten" POOL,
                  "/etc/proxy/t.conf:1: surge baseline: expected a duration, got \"ten\" (e.g. 250ms, 2s, 5m, 1h)");
-    expect_error("surge often 3x" POOL,
+    fixture_config_error(CONF, "surge often 3x" POOL,
                  "/etc/proxy/t.conf:1: surge: unknown setting \"often\" (expected threshold, hold, min-rate or "
                  "baseline)");
-    expect_error("surge hold 2s\nsurge hold 3s" POOL,
+    fixture_config_error(CONF, "surge hold 2s\nsurge hold 3s" POOL,
                  "/etc/proxy/t.conf:2: duplicate \"surge hold\" (first defined at line 1)");
-    expect_error("surge hold" POOL,
+    fixture_config_error(CONF, "surge hold" POOL,
                  "/etc/proxy/t.conf:1: surge: wrong number of arguments (expected "
                  "\"surge threshold FACTORx | hold DURATION | min-rate N/s | baseline DURATION\")");
 }
