@@ -94,10 +94,11 @@ static struct config *load_config(void)
 
 /* The generation's TLS contexts, every certificate and key checked; NULL
  * (the reason logged) when one is unusable.  An empty set without TLS. */
-static struct tls_set *load_tls(const struct config *cfg, FILE *out)
+#define TLS_ERR_MAX (CONFIG_PATH_MAX + 256)
+
+static struct tls_set *load_tls(const struct config *cfg, FILE *out, char *err)
 {
-    char err[CONFIG_PATH_MAX + 256];
-    struct tls_set *tls = tls_set_build(cfg, err, sizeof err);
+    struct tls_set *tls = tls_set_build(cfg, err, TLS_ERR_MAX);
     if (!tls) {
         if (out)
             fprintf(out, "%s\n", err);
@@ -139,10 +140,14 @@ static void reload(void)
         reload_failed("configuration errors (see above)");
         return;
     }
-    struct tls_set *tls = load_tls(cfg, NULL);
+    char tls_err[TLS_ERR_MAX];
+    struct tls_set *tls = load_tls(cfg, NULL, tls_err);
     if (!tls) {
         config_free(cfg);
-        reload_failed("a certificate or key cannot be used (see above); the old ones stay");
+        /* The event names the file too: a notify program sees no log. */
+        char why[TLS_ERR_MAX + 64];
+        snprintf(why, sizeof why, "%s; the old certificates stay", tls_err);
+        reload_failed(why);
         return;
     }
     /* Before opening anything: a reload that needs more fds gets them (as
@@ -319,7 +324,8 @@ int main(int argc, char **argv)
         config_errors_clear(&errs);
         if (!cfg)
             return 1;
-        struct tls_set *tls = load_tls(cfg, stderr);
+        char tls_err[TLS_ERR_MAX];
+        struct tls_set *tls = load_tls(cfg, stderr, tls_err);
         config_free(cfg);
         if (!tls)
             return 1;
@@ -339,7 +345,8 @@ int main(int argc, char **argv)
         config_free(cfg);
         return 1;
     }
-    struct tls_set *tls = load_tls(cfg, NULL);
+    char tls_err[TLS_ERR_MAX];
+    struct tls_set *tls = load_tls(cfg, NULL, tls_err);
     if (!tls) {
         config_free(cfg);
         return 1;

@@ -90,7 +90,7 @@ bad_reload() {
     wait_for 5 stats_is "$S" 'j["reloads"]["failed"]' $((failed0 + 1))
     read -r ok1 failed1 <<<"$(reloads)"
     local logged
-    logged=$(tail -n +$((lines0 + 1)) "$TMPDIR/proxy.log" | grep -v 'signal\|stopped' | head -n 4)
+    logged=$(tail -n +$((lines0 + 1)) "$TMPDIR/proxy.log" | grep -v 'signal\|stopped' | head -n 6)
     out=$("$PROXY" -t -c "$TMPDIR/proxy.conf" 2>&1)
     rc=$?
     local still
@@ -99,6 +99,9 @@ bad_reload() {
     [ "$failed1" = $((failed0 + 1)) ] || fail "$label: reloads.failed went $failed0 -> $failed1"
     [ "$ok1" = "$ok0" ] || fail "$label: reloads.ok went $ok0 -> $ok1"
     printf '%s' "$logged" | grep -q "$C/site.pem" || fail "$label: the failed reload's log line does not name $C/site.pem: $logged"
+    # The reload-failed event too (what a notify program gets).
+    printf '%s' "$logged" | grep -q "event reload-failed.*$C/site.pem" ||
+        fail "$label: the reload-failed event does not name $C/site.pem: $logged"
     [ "$still" = "$FB" ] || fail "$label: the previous certificate is no longer served after the failed reload"
     [ "$rc" != 0 ] || fail "$label: proxy -t accepted it"
     printf '%s' "$out" | grep -q "$C/site.pem" || fail "$label: proxy -t does not name $C/site.pem: $out"
