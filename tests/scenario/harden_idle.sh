@@ -15,7 +15,7 @@ set -u
 N=${IDLE_CONNS:-3000}
 P=$(free_port); B=$(free_port)
 
-cc -O2 -o "$TMPDIR/idleconns" "$TOPSRC/tests/bench/idleconns.c" 2>"$TMPDIR/cc.log" ||
+cc -O2 -o "$TMPDIR/idleconns" "$TOPSRC/tests/bench/idleconns.c" -lssl -lcrypto 2>"$TMPDIR/cc.log" ||
     fail "cannot compile idleconns: $(cat "$TMPDIR/cc.log")"
 
 start_backend "$B" app
