@@ -63,6 +63,7 @@ struct conn {
      * else (sin6_family 0) looked up when asked (conn_local_addr). */
     struct sockaddr_in6 local;
     unsigned proxy_protocol : 1;   /* its listener wants a PROXY header first */
+    unsigned proto_fixed : 1;      /* its first bytes chose the protocol (conn_choose_h2) */
     void (*stage_done)(struct conn *c); /* a stage before the protocol (conn_pp.c): what follows it */
     uint64_t client_key;           /* counted by limit client-conns (admit.h), or CLIENT_KEY_NONE */
 };
@@ -78,6 +79,15 @@ void conn_start(struct conn *c);
 /* The address the client connected to (see struct conn.local), or NULL
  * if the socket cannot say. */
 const struct sockaddr *conn_local_addr(struct conn *c);
+/* The client's address as text (X-Forwarded-For, the access log), cap >=
+ * INET6_ADDRSTRLEN. */
+void conn_peer_ip(const struct conn *c, char *out, size_t cap);
+/* Whether the first bytes a client sent, data[0..len), make the
+ * connection HTTP/2: the connection preface on a plaintext listener (prior
+ * knowledge), or on TLS when ALPN chose h2.  1 yes (the HTTP/1 protocol
+ * hands the conn to proto_h2_adopt), 0 HTTP/1 from now on, -1 too few
+ * bytes to tell (a prefix of the preface).  Decided once per connection. */
+int conn_choose_h2(struct conn *c, const char *data, size_t len);
 /* Frees the connection now: only outside its own watchers' callbacks. */
 void conn_free(struct conn *c);
 
