@@ -36,6 +36,10 @@ struct conn_proto {
     void (*timeout)(struct conn *c);             /* the deadline (conn_timer_set) passed */
     int (*idle)(const struct conn *c);           /* nothing in flight: a graceful stop may close it */
     void (*server_down)(struct conn *c);         /* a server was marked down (on-down shutdown) */
+    /* A graceful stop or a reload began: take no new requests here and let
+     * the ones in flight finish (HTTP/2: GOAWAY).  NULL: nothing to do
+     * (HTTP/1 closes after its current response). */
+    void (*drain)(struct conn *c);
     /* Lets go of the protocol's state (a request cut short is logged):
      * the transport and the memory are the conn's to free after. */
     void (*release)(struct conn *c);

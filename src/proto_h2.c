@@ -386,18 +386,36 @@ static void h2_server_down(struct conn *c)
     h2_session_leave(h);
 }
 
+static void h2_drain(struct conn *c)
+{
+    struct h2_session *h = sess(c);
+
+    if (!h)
+        return;
+    h2_session_enter(h);
+    send_goaway(h);
+    h2_session_leave(h);
+}
+
 static void h2_release(struct conn *c)
 {
     struct h2_session *h = sess(c);
 
     if (!h)
         return;
-    xprt_settle(&c->x); /* frames queued this round still go, before out goes */
     while (h->streams) {
         struct h2_stream *st = h->streams;
         nghttp2_session_set_stream_user_data(h->ng, st->id, NULL);
         h2_stream_closed(st, NGHTTP2_CANCEL);
     }
+    /* Closed by us (idle at a stop, or for room): say so with a GOAWAY
+     * rather than a bare FIN, as far as the socket takes it now. */
+    if (!h->dead) {
+        send_goaway(h);
+        h->busy = 1;
+        flush(h);
+    }
+    xprt_settle(&c->x); /* frames queued this round still go, before out goes */
     nghttp2_session_del(h->ng);
     buf_put(h->in);
     buf_put(h->out);
@@ -437,6 +455,7 @@ const struct conn_proto h2_proto = {
     .timeout = h2_timeout,
     .idle = h2_idle,
     .server_down = h2_server_down,
+    .drain = h2_drain,
     .release = h2_release,
 };
 

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""h2_client.py: HTTP/2 clients for the h2_* scenarios, on python3-h2.
+
+  h2_client.py rapid-reset PORT N   open and cancel N streams at once; prints
+                                    "goaway error=NAME last=ID" (or "no goaway")
+                                    and "reset-streams-answered=K"
+  h2_client.py idle PORT SECS       say nothing after the preface; prints
+                                    "goaway error=NAME after=S" or "no goaway"
+  h2_client.py inflight PORT PATH   one request; prints "started" once it is
+                                    sent (the test then stops the proxy), then
+                                    "goaway error=NAME last=ID" and
+                                    "response status=N bytes=B" as they come,
+                                    and "closed" when the proxy closes
+"""
+import socket
+import sys
+import time
+
+import h2.config
+import h2.connection
+import h2.events
+
+
+def connect(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+    conn.initiate_connection()
+    s.sendall(conn.data_to_send())
+    return s, conn
+
+
+def headers(port, path):
+    return [(":method", "GET"), (":path", path), (":scheme", "http"), (":authority", "127.0.0.1:%d" % port)]
+
+
+def error_name(code):
+    try:
+        return h2.errors.ErrorCodes(code).name
+    except ValueError:
+        return str(code)
+
+
+def events(s, conn, deadline):
+    """Yields h2 events until the deadline, then None; "closed" at EOF."""
+    while time.time() < deadline:
+        s.settimeout(max(0.01, deadline - time.time()))
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            yield "closed"
+            return
+        if not data:
+            yield "closed"
+            return
+        try:
+            evs = conn.receive_data(data)
+        except h2.exceptions.ProtocolError as e:
+            print("protocol-error %s" % e)
+            yield "closed"
+            return
+        out = conn.data_to_send()
+        if out:
+            try:
+                s.sendall(out)
+            except OSError:
+                pass
+        for ev in evs:
+            yield ev
+
+
+def rapid_reset(port, n):
+    s, conn = connect(port)
+    for _ in range(n):
+        sid = conn.get_next_available_stream_id()
+        conn.send_headers(sid, headers(port, "/?delay=500"), end_stream=True)
+        conn.reset_stream(sid)
+    try:
+        s.sendall(conn.data_to_send())
+    except OSError:
+        pass
+    answered = 0
+    goaway = None
+    for ev in events(s, conn, time.time() + 5):
+        if ev == "closed":
+            break
+        if isinstance(ev, h2.events.ConnectionTerminated):
+            goaway = ev
+        if isinstance(ev, h2.events.ResponseReceived):
+            answered += 1
+    if goaway:
+        print("goaway error=%s last=%d" % (error_name(goaway.error_code), goaway.last_stream_id))
+    else:
+        print("no goaway")
+    print("reset-streams-answered=%d" % answered)
+
+
+def idle(port, secs):
+    s, conn = connect(port)
+    t0 = time.time()
+    for ev in events(s, conn, t0 + secs):
+        if isinstance(ev, h2.events.ConnectionTerminated):
+            print("goaway error=%s after=%.1f" % (error_name(ev.error_code), time.time() - t0))
+            return
+        if ev == "closed":
+            break
+    print("no goaway")
+
+
+def inflight(port, path):
+    s, conn = connect(port)
+    sid = conn.get_next_available_stream_id()
+    conn.send_headers(sid, headers(port, path), end_stream=True)
+    s.sendall(conn.data_to_send())
+    print("started", flush=True)
+    status, size = None, 0
+    for ev in events(s, conn, time.time() + 10):
+        if ev == "closed":
+            print("closed", flush=True)
+            return
+        if isinstance(ev, h2.events.ConnectionTerminated):
+            print("goaway error=%s last=%d" % (error_name(ev.error_code), ev.last_stream_id), flush=True)
+        elif isinstance(ev, h2.events.ResponseReceived):
+            status = dict(ev.headers).get(":status")
+        elif isinstance(ev, h2.events.DataReceived):
+            size += len(ev.data)
+            conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+        elif isinstance(ev, h2.events.StreamEnded):
+            print("response status=%s bytes=%d" % (status, size), flush=True)
+    print("timeout", flush=True)
+
+
+if __name__ == "__main__":
+    cmd, port = sys.argv[1], int(sys.argv[2])
+    if cmd == "rapid-reset":
+        rapid_reset(port, int(sys.argv[3]))
+    elif cmd == "idle":
+        idle(port, float(sys.argv[3]))
+    elif cmd == "inflight":
+        inflight(port, sys.argv[3])
+    else:
+        sys.exit("unknown command " + cmd)
