@@ -43,6 +43,7 @@ struct h2_stream {
     uint32_t nfields;
     size_t hdr_bytes;            /* the decoded header list's size (limit header-size) */
     struct buf *req;             /* the HTTP/1.1 request for the server: t->reqbuf */
+    uint64_t body_bytes;         /* request body bytes received (limit body-size) */
     size_t unacked;              /* DATA bytes in req the client's stream window has not got back */
     unsigned chunked : 1;        /* the body goes chunked (no content-length) */
     unsigned end_recv : 1;       /* the client ended its side */
@@ -64,6 +65,7 @@ void h2_stream_closed(struct h2_stream *st, uint32_t error_code);
  * events) after bytes arrived or left. */
 void h2_stream_drive(struct h2_stream *st);
 void h2_stream_server_down(struct h2_stream *st);
+void h2_stream_cache_clear(void);
 
 /* proto_h2.c: entering and leaving the connection from outside its own
  * watcher (a stream's timer, a server connection's callback): the

@@ -27,4 +27,7 @@ extern const struct conn_proto h2_proto;
  * caller returns at once and no longer touches c as its own. */
 void proto_h2_adopt(struct conn *c, struct buf *in);
 
+/* Frees the calling thread's HTTP/2 scratch (thread exit). */
+void proto_h2_cache_clear(void);
+
 #endif

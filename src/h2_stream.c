@@ -39,6 +39,8 @@
 #define H2_RESPONSE_FIELDS_MAX 256
 /* Room for a chunk's framing around each DATA frame's bytes. */
 #define CHUNK_FRAMING 16
+/* How long the rest of a request body answered early is taken and dropped. */
+#define H2_LINGER_S 1.0
 
 static const struct stream_sink h2_sink;
 
@@ -61,6 +63,8 @@ static void timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     h2_session_enter(h);
     if (st->t)
         txn_timeout(st->t);
+    else
+        stream_reset(st, NGHTTP2_NO_ERROR); /* answered, and the client still sends after LINGER */
     st->dirty = 1;
     h2_session_leave(h);
 }
@@ -116,6 +120,17 @@ void h2_stream_header(struct h2_stream *st, const uint8_t *name, size_t nlen, co
 
 static void answer(struct h2_stream *st, int status);
 
+/* The field list of the head being converted: per thread, grown as needed. */
+static _Thread_local struct h2_field *req_fields;
+static _Thread_local size_t req_fields_max;
+
+void h2_stream_cache_clear(void)
+{
+    free(req_fields);
+    req_fields = NULL;
+    req_fields_max = 0;
+}
+
 /* A txn for an error found before the head could be routed. */
 static int open_txn(struct h2_stream *st)
 {
@@ -156,25 +171,23 @@ static int prepare_request(struct h2_stream *st, int end_stream)
 {
     const struct config *cfg = st_cfg(st);
     struct txn *t = st->t;
-    static _Thread_local struct h2_field *fields;
-    static _Thread_local size_t fields_max;
 
     if (st->too_large || st->nfields > cfg->limit_headers)
         return 431;
-    if (fields_max < st->nfields + 1) {
-        struct h2_field *f = realloc(fields, (st->nfields + 1) * sizeof *f);
+    if (req_fields_max < st->nfields + 1) {
+        struct h2_field *f = realloc(req_fields, (st->nfields + 1) * sizeof *f);
         if (!f)
             return 503;
-        fields = f;
-        fields_max = st->nfields + 1;
+        req_fields = f;
+        req_fields_max = st->nfields + 1;
     }
     const char *p = st->hdrs->data;
     int content_length = 0;
     for (uint32_t i = 0; i < st->nfields; i++) {
         uint32_t lens[2];
         memcpy(lens, p, sizeof lens);
-        fields[i] = (struct h2_field){p + sizeof lens, lens[0], p + sizeof lens + lens[0], lens[1]};
-        if (lens[0] == 14 && memcmp(fields[i].name, "content-length", 14) == 0)
+        req_fields[i] = (struct h2_field){p + sizeof lens, lens[0], p + sizeof lens + lens[0], lens[1]};
+        if (lens[0] == 14 && memcmp(req_fields[i].name, "content-length", 14) == 0)
             content_length = 1;
         p += sizeof lens + lens[0] + lens[1];
     }
@@ -182,7 +195,7 @@ static int prepare_request(struct h2_stream *st, int end_stream)
     if (!(st->req = buf_get(request_capacity(cfg, !end_stream))))
         return 503;
     size_t len;
-    int rc = h2_request_head(fields, st->nfields, st->chunked, st->req->data, st->req->cap - EDIT_SLACK, &len);
+    int rc = h2_request_head(req_fields, st->nfields, st->chunked, st->req->data, st->req->cap - EDIT_SLACK, &len);
     buf_put(st->hdrs);
     st->hdrs = NULL;
     if (rc == H2_HEAD_MALFORMED) {
@@ -264,6 +277,12 @@ void h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len)
     if (!t || t->phase == TXN_DONE || !st->req || t->req_done) {
         /* Answered already (or refused): the body goes nowhere. */
         nghttp2_session_consume_stream(st->h->ng, st->id, len);
+        return;
+    }
+    st->body_bytes += len;
+    if (st_cfg(st)->limit_body_size && st->body_bytes > st_cfg(st)->limit_body_size) {
+        nghttp2_session_consume_stream(st->h->ng, st->id, len);
+        answer(st, 413);
         return;
     }
     if (st->req->cap - EDIT_SLACK - st->req->len < len + CHUNK_FRAMING) {
@@ -360,11 +379,14 @@ static void rin_consume(struct txn *t)
 static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t length, uint32_t *flags,
                          nghttp2_data_source *source, void *user)
 {
-    struct h2_stream *st = source->ptr;
-    struct txn *t = st->t;
-    (void)ng;
-    (void)id;
+    /* By the stream's id, not source->ptr: a stream we let go of (the
+     * connection closing) is no longer there to point to. */
+    struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, id);
+    (void)source;
     (void)user;
+    if (!st)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    struct txn *t = st->t;
     if (!t) {
         *flags |= NGHTTP2_DATA_FLAG_EOF;
         return 0;
@@ -485,8 +507,14 @@ void h2_stream_response_sent(struct h2_stream *st)
     txn_end(t);
     st->t = NULL;
     ev_timer_stop(st->h->c->w->loop, &st->timer);
-    if (!st->end_recv)
-        stream_reset(st, NGHTTP2_NO_ERROR); /* answered before the request ended */
+    if (!st->end_recv) {
+        /* Answered before the request ended (a 413, an early error): the
+         * rest of the body is taken and dropped for a moment, since some
+         * clients (curl 7.88) drop a response whose stream is reset while
+         * they upload; then RST_STREAM NO_ERROR (RFC 9113 8.1). */
+        ev_timer_set(&st->timer, H2_LINGER_S, 0.);
+        ev_timer_start(st->h->c->w->loop, &st->timer);
+    }
 }
 
 void h2_stream_closed(struct h2_stream *st, uint32_t error_code)

@@ -163,9 +163,10 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error_code,
     return 0;
 }
 
+static _Thread_local nghttp2_session_callbacks *cbs;
+
 static nghttp2_session_callbacks *callbacks(void)
 {
-    static _Thread_local nghttp2_session_callbacks *cbs;
     if (!cbs && nghttp2_session_callbacks_new(&cbs) == 0) {
         nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
         nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
@@ -175,6 +176,13 @@ static nghttp2_session_callbacks *callbacks(void)
         nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
     }
     return cbs;
+}
+
+void proto_h2_cache_clear(void)
+{
+    nghttp2_session_callbacks_del(cbs);
+    cbs = NULL;
+    h2_stream_cache_clear();
 }
 
 /* ---- output ------------------------------------------------------------------------------------ */
@@ -287,7 +295,10 @@ void h2_session_leave(struct h2_session *h)
     int ev = 0;
     if (nghttp2_session_want_read(h->ng))
         ev |= EV_READ;
-    if (h->out_sent < h->out->len && !xprt_send_pending(&c->x))
+    /* More than one turn's worth of frames waits: go on when the socket
+     * takes more (a queued send wakes us by itself). */
+    if ((h->out_sent < h->out->len || h->pend_len || nghttp2_session_want_write(h->ng)) &&
+        !xprt_send_pending(&c->x))
         ev |= EV_WRITE;
     conn_io_want(c->w->loop, &c->io, &c->x, ev);
 }
@@ -403,17 +414,17 @@ static void h2_release(struct conn *c)
 
     if (!h)
         return;
+    /* Closed by us while idle (at a stop, or for room): say so with a
+     * GOAWAY rather than a bare FIN, as far as the socket takes it now. */
+    if (!h->dead && h->nstreams == 0) {
+        send_goaway(h);
+        h->busy = 1;
+        flush(h);
+    }
     while (h->streams) {
         struct h2_stream *st = h->streams;
         nghttp2_session_set_stream_user_data(h->ng, st->id, NULL);
         h2_stream_closed(st, NGHTTP2_CANCEL);
-    }
-    /* Closed by us (idle at a stop, or for room): say so with a GOAWAY
-     * rather than a bare FIN, as far as the socket takes it now. */
-    if (!h->dead) {
-        send_goaway(h);
-        h->busy = 1;
-        flush(h);
     }
     xprt_settle(&c->x); /* frames queued this round still go, before out goes */
     nghttp2_session_del(h->ng);

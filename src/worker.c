@@ -23,6 +23,7 @@
 #include "sendq.h"
 #include "conn.h"
 #include "proto_h1.h"
+#include "proto_h2.h"
 #include "txn.h"
 #include "upstream.h"
 #include "tls_ctx.h"
@@ -465,6 +466,7 @@ static void *worker_main(void *arg)
         conn_free(w->conns);
     sendq_thread_free();
     h1_cache_clear();
+    proto_h2_cache_clear();
     upstream_cache_clear();
     buf_cache_clear();
     atomic_store(&w->exited, 1);
