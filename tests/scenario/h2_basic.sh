@@ -8,11 +8,17 @@
 #     cookies joined with "; ", X-Forwarded-For and X-Forwarded-Proto;
 #   - response fields arrive lowercased without Connection or
 #     Transfer-Encoding; HEAD, 204 and 304 end without a DATA frame;
+#   - hop-by-hop request fields reset their stream (PROTOCOL_ERROR),
+#     CONNECT gets 501, and the connection's other streams go on;
+#   - limit body-size answers 413 on the stream, sized body or not;
 #   - the access log writes "HTTP/2.0"; /api/stats counts connections.http2
 #     and streams, /metrics has proxy_connections_http2.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 command -v nghttp >/dev/null || fail "nghttp is not installed (Debian package nghttp2-client)"
+PY=python3
+$PY -c 'import h2' 2>/dev/null || PY=/usr/bin/python3
+$PY -c 'import h2' 2>/dev/null || fail "python3-h2 is not installed"
 
 P=$(free_port); T=$(free_port); T1=$(free_port); S=$(free_port); B=$(free_port)
 C=$TMPDIR/certs
@@ -25,6 +31,7 @@ start_backend "$B" app
 cat >"$TMPDIR/proxy.conf" <<CONF
 workers 2
 access-log stderr
+limit body-size 1m
 listen 127.0.0.1:$P
 listen 127.0.0.1:$T tls $C/site.pem alpn h2,http/1.1
 listen 127.0.0.1:$T1 tls $C/site.pem
@@ -72,6 +79,22 @@ done
 out=$(nghttp -v -H ':method: HEAD' "http://127.0.0.1:$P/?size=1000" 2>&1)
 echo "$out" | grep -q ':status: 200' || fail "HEAD: no 200: $out"
 echo "$out" | grep -q 'recv DATA' && fail "HEAD: a DATA frame was sent: $out"
+
+# Malformed requests are reset on their own stream, CONNECT is refused,
+# and the connection goes on.
+out=$($PY "$TOPSRC/tests/scenario/h2_client.py" malformed "$P")
+want=$'stream 1 status=501\nstream 3 reset=PROTOCOL_ERROR\nstream 5 reset=PROTOCOL_ERROR\nstream 7 status=200'
+[ "$out" = "$want" ] || fail "malformed requests: got '$out', expected '$want'"
+
+# limit body-size on a stream: 413 whether the body is sized or not, and
+# the client gets it (the rest of its upload is taken and dropped).
+head -c 2000000 /dev/zero >"$TMPDIR/2m.bin"
+v=$("${CURL[@]}" --http2-prior-knowledge -X POST --data-binary @"$TMPDIR/2m.bin" -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/")
+[ "$v" = 413 ] || fail "a 2 MB upload (limit body-size 1m) got '$v', expected 413"
+v=$("${CURL[@]}" --http2-prior-knowledge -X POST -T - -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/" <"$TMPDIR/2m.bin")
+[ "$v" = 413 ] || fail "a 2 MB upload without content-length got '$v', expected 413"
+v=$(head -c 100000 /dev/zero | "${CURL[@]}" --http2-prior-knowledge -X POST -T - -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/")
+[ "$v" = 200 ] || fail "a 100 kB upload got '$v'"
 
 grep -q '"GET /a HTTP/2.0" 200' "$TMPDIR/proxy.log" || fail "the access log does not say HTTP/2.0"
 grep -q '"GET /b HTTP/1.1" 200' "$TMPDIR/proxy.log" || fail "the access log lost the HTTP/1.1 request"

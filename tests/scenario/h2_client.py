@@ -11,6 +11,11 @@
                                     "goaway error=NAME last=ID" and
                                     "response status=N bytes=B" as they come,
                                     and "closed" when the proxy closes
+  h2_client.py malformed PORT       on one connection: CONNECT, a request
+                                    with "connection: close", one with
+                                    "te: gzip", then a good one; prints one
+                                    line per stream: "stream ID status=N" or
+                                    "stream ID reset=NAME"
 """
 import socket
 import sys
@@ -131,12 +136,40 @@ def inflight(port, path):
     print("timeout", flush=True)
 
 
+def malformed(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    cfg = h2.config.H2Configuration(client_side=True, header_encoding="utf-8", validate_outbound_headers=False,
+                                    normalize_outbound_headers=False)
+    conn = h2.connection.H2Connection(cfg)
+    conn.initiate_connection()
+    base = headers(port, "/")
+    conn.send_headers(1, [(":method", "CONNECT"), (":authority", "example.com:443")], end_stream=True)
+    conn.send_headers(3, base + [("connection", "close")], end_stream=True)
+    conn.send_headers(5, base + [("te", "gzip")], end_stream=True)
+    conn.send_headers(7, base, end_stream=True)
+    s.sendall(conn.data_to_send())
+    seen = {}
+    for ev in events(s, conn, time.time() + 3):
+        if ev == "closed":
+            break
+        if isinstance(ev, h2.events.ResponseReceived):
+            seen[ev.stream_id] = "status=%s" % dict(ev.headers).get(":status")
+        elif isinstance(ev, h2.events.StreamReset):
+            seen[ev.stream_id] = "reset=%s" % error_name(ev.error_code)
+        if len(seen) == 4:
+            break
+    for sid in sorted(seen):
+        print("stream %d %s" % (sid, seen[sid]))
+
+
 if __name__ == "__main__":
     cmd, port = sys.argv[1], int(sys.argv[2])
     if cmd == "rapid-reset":
         rapid_reset(port, int(sys.argv[3]))
     elif cmd == "idle":
         idle(port, float(sys.argv[3]))
+    elif cmd == "malformed":
+        malformed(port)
     elif cmd == "inflight":
         inflight(port, sys.argv[3])
     else:
