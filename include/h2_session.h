@@ -30,6 +30,8 @@ struct h2_session {
     unsigned counted : 1;        /* in metrics.connections_http2 */
     double resets_since;         /* the start of the current 10 s window of RST_STREAMs */
     unsigned resets;
+    size_t block_bytes;          /* the header block being received, CONTINUATIONs included */
+    unsigned block_frames;
     const void *rt_start;        /* the generation it started on: a reload sends GOAWAY */
 };
 
@@ -37,6 +39,7 @@ struct h2_stream {
     struct h2_session *h;
     struct h2_stream *prev, *next;
     int32_t id;
+    double opened_at;            /* its HEADERS began (timeout client for the rest of the block) */
     struct txn *t;
     ev_timer timer;              /* the txn's deadline (stream_sink.arm) */
     struct buf *hdrs;            /* the request's fields as they came, packed */

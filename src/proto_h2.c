@@ -38,6 +38,8 @@
 /* RST_STREAMs are counted over this window (CONTRACT 8: per 10 s). */
 #define H2_RESET_WINDOW_S 10.0
 #define H2_READ_CHUNK 16384
+/* Below nghttp2's own cut (8 CONTINUATIONs in Debian's 1.52). */
+#define H2_CONTINUATIONS_MAX 6u
 
 static struct h2_session *sess(const struct conn *c)
 {
@@ -65,6 +67,42 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, voi
     if (!st)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* out of memory: this stream is refused */
     nghttp2_session_set_stream_user_data(ng, frame->hd.stream_id, st);
+    return 0;
+}
+
+/* A header block's CONTINUATION frames, counted as they begin: nghttp2
+ * (before 1.61) decodes every one of a block it already found too large,
+ * so a client could make it work without end (CVE-2024-27316). */
+static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void *user)
+{
+    struct h2_session *h = user;
+    (void)ng;
+    if (hd->type == NGHTTP2_HEADERS) {
+        h->block_bytes = hd->length;
+        h->block_frames = 1;
+        return 0;
+    }
+    if (hd->type != NGHTTP2_CONTINUATION)
+        return 0;
+    h->block_bytes += hd->length;
+    h->block_frames++;
+    /* HPACK may make a header list a little larger or much smaller than
+     * its block: twice the limit is no honest client's, nor a block cut
+     * in more frames than the limit needs at the 16 KiB frame size every
+     * peer must take (nghttp2 stops at 8 with a PROTOCOL_ERROR: this
+     * comes first, and says why). */
+    size_t max_bytes = 2 * h2_cfg(h)->limit_header_size + 16384;
+    unsigned max_frames = (unsigned)(max_bytes / 16384) + 1;
+    if (max_frames > H2_CONTINUATIONS_MAX)
+        max_frames = H2_CONTINUATIONS_MAX;
+    if ((h->block_bytes > max_bytes || h->block_frames > max_frames) && !h->goaway) {
+        log_info("http2: a header block in %u frames, %zu bytes: GOAWAY ENHANCE_YOUR_CALM", h->block_frames,
+                 h->block_bytes);
+        atomic_fetch_add_explicit(&metrics.h2_goaway_continuation, 1, memory_order_relaxed);
+        nghttp2_session_terminate_session(h->ng, NGHTTP2_ENHANCE_YOUR_CALM);
+        h->goaway = 1;
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
     return 0;
 }
 
@@ -168,6 +206,7 @@ static _Thread_local nghttp2_session_callbacks *cbs;
 static nghttp2_session_callbacks *callbacks(void)
 {
     if (!cbs && nghttp2_session_callbacks_new(&cbs) == 0) {
+        nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, on_begin_frame);
         nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
         nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
         nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
@@ -373,6 +412,24 @@ static void h2_timeout(struct conn *c)
     if (h->nstreams == 0) {
         /* timeout keep-alive: nothing asked for that long. */
         send_goaway(h);
+    } else {
+        /* timeout client for a header block still coming (a slowloris on
+         * HTTP/2 holds a stream open with a HEADERS frame that never
+         * ends); a stream with its request is timed by its txn. */
+        double now = ev_now(c->w->loop), limit = (double)h2_cfg(h)->timeout_client_ms / 1000.0, next = 0;
+        for (struct h2_stream *st = h->streams; st; st = st->next) {
+            if (!st->hdrs)
+                continue;
+            if (now - st->opened_at >= limit) {
+                nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+                continue;
+            }
+            double left = st->opened_at + limit - now;
+            if (next == 0 || left < next)
+                next = left;
+        }
+        if (next > 0)
+            conn_timer_set(c, (uint64_t)(next * 1000.0) + 1);
     }
     h2_session_leave(h);
 }

@@ -16,6 +16,12 @@
                                     "te: gzip", then a good one; prints one
                                     line per stream: "stream ID status=N" or
                                     "stream ID reset=NAME"
+  h2_client.py continuation PORT N  one HEADERS frame, then N CONTINUATION
+                                    frames of 4 KB each that never end the
+                                    block; prints the frames the proxy sent
+                                    back ("goaway error=NAME", "rst ...")
+  h2_client.py slow-headers PORT S  a HEADERS frame without END_HEADERS, then
+                                    nothing for S seconds; prints the same
 """
 import socket
 import sys
@@ -162,12 +168,83 @@ def malformed(port):
         print("stream %d %s" % (sid, seen[sid]))
 
 
+def raw_frames(s, deadline):
+    """Prints what the proxy sends on a raw connection until it closes."""
+    import hyperframe.frame as hf
+    buf = b""
+    while time.time() < deadline:
+        s.settimeout(max(0.01, deadline - time.time()))
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            break
+        except OSError:
+            data = b""
+        if not data:
+            print("closed after=%.1f" % (time.time() - T0))
+            return
+        buf += data
+        while len(buf) >= 9:
+            frame, length = hf.Frame.parse_frame_header(memoryview(buf[:9]))
+            if len(buf) < 9 + length:
+                break
+            frame.parse_body(memoryview(buf[9:9 + length]))
+            buf = buf[9 + length:]
+            if isinstance(frame, hf.GoAwayFrame):
+                print("goaway error=%s after=%.1f" % (error_name(frame.error_code), time.time() - T0))
+            elif isinstance(frame, hf.RstStreamFrame):
+                print("rst stream=%d error=%s after=%.1f" % (frame.stream_id, error_name(frame.error_code),
+                                                            time.time() - T0))
+    print("still open")
+
+
+def open_block(port):
+    import hpack
+    import hyperframe.frame as hf
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + hf.SettingsFrame(0).serialize())
+    enc = hpack.Encoder()
+    block = enc.encode(headers(port, "/"))
+    f = hf.HeadersFrame(1)
+    f.data = block
+    f.flags.add("END_STREAM")
+    s.sendall(f.serialize())
+    return s, enc
+
+
+def continuation(port, n):
+    import hpack
+    import hyperframe.frame as hf
+    s, enc = open_block(port)
+    pad = enc.encode([hpack.NeverIndexedHeaderTuple("x-pad", "a" * 4000)])
+    try:
+        for _ in range(n):
+            c = hf.ContinuationFrame(1)
+            c.data = pad
+            s.sendall(c.serialize())
+    except OSError:
+        pass
+    raw_frames(s, time.time() + 3)
+
+
+def slow_headers(port, secs):
+    s, _ = open_block(port)
+    raw_frames(s, time.time() + secs)
+
+
+T0 = time.time()
+
+
 if __name__ == "__main__":
     cmd, port = sys.argv[1], int(sys.argv[2])
     if cmd == "rapid-reset":
         rapid_reset(port, int(sys.argv[3]))
     elif cmd == "idle":
         idle(port, float(sys.argv[3]))
+    elif cmd == "continuation":
+        continuation(port, int(sys.argv[3]))
+    elif cmd == "slow-headers":
+        slow_headers(port, float(sys.argv[3]))
     elif cmd == "malformed":
         malformed(port)
     elif cmd == "inflight":

@@ -4,6 +4,9 @@
 #     `http2 max-resets` streams in 10 s gets GOAWAY ENHANCE_YOUR_CALM,
 #     counted in streams.goaway.resets and /metrics; one under the limit
 #     does not; the proxy keeps serving;
+#   - a CONTINUATION flood gets GOAWAY ENHANCE_YOUR_CALM, counted in
+#     streams.goaway.continuation; a header block that never ends has its
+#     stream reset (CANCEL) after `timeout client`;
 #   - `timeout keep-alive`: an idle connection gets GOAWAY NO_ERROR;
 #   - a reload sends GOAWAY at once to a connection with a stream in
 #     flight, and that stream still finishes;
@@ -25,6 +28,7 @@ listen 127.0.0.1:$P
 stats 127.0.0.1:$S
 http2 max-resets 50
 timeout keep-alive 1s
+timeout client 2s
 pool web {
     check off
     server app 127.0.0.1:$B
@@ -44,6 +48,19 @@ curl -s "http://127.0.0.1:$S/metrics" | grep -q '^proxy_http2_goaway_total{reaso
     fail "/metrics does not count the GOAWAY"
 v=$(curl -s --max-time 5 --http2-prior-knowledge -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/")
 [ "$v" = 200 ] || fail "the proxy does not serve after a rapid reset ($v)"
+
+# A header block cut into more CONTINUATION frames than limit header-size
+# needs (CVE-2024-27316): GOAWAY ENHANCE_YOUR_CALM, counted.
+out=$("${CLIENT[@]}" continuation "$P" 100)
+echo "continuation flood: $out"
+echo "$out" | grep -q '^goaway error=ENHANCE_YOUR_CALM' || fail "CONTINUATION flood: no GOAWAY ENHANCE_YOUR_CALM: $out"
+n=$(stats_get "$S" 'j["streams"]["goaway"]["continuation"]')
+[ "$n" = 1 ] || fail "streams.goaway.continuation is $n, expected 1"
+# A header block that never ends (slowloris): its stream is reset after
+# timeout client.
+out=$("${CLIENT[@]}" slow-headers "$P" 3.5)
+echo "slow headers: $out"
+echo "$out" | grep -Eq '^rst stream=1 error=CANCEL after=(1\.9|2\.[0-9])' || fail "a header block that never ends: $out"
 
 out=$("${CLIENT[@]}" idle "$P" 4)
 echo "idle: $out"
