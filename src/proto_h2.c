@@ -235,6 +235,10 @@ static void flush(struct h2_session *h)
     for (int round = 0; round < 16 && !h->dead; round++) {
         if (xprt_send_pending(x))
             return; /* sendq wakes us (h2_sendq) when it went */
+        if (!h->out && !(h->out = buf_get(BUF_LARGE))) {
+            h->dead = 1;
+            return;
+        }
         if (h->out_sent == h->out->len)
             h->out->len = h->out_sent = 0;
         while (h->out->len < h->out->cap) {
@@ -266,9 +270,14 @@ static void flush(struct h2_session *h)
     }
 }
 
+static int unsent(const struct h2_session *h)
+{
+    return h->out && h->out_sent < h->out->len;
+}
+
 static int output_waiting(const struct h2_session *h)
 {
-    return h->out_sent < h->out->len || h->pend_len > 0 || nghttp2_session_want_write(h->ng);
+    return unsent(h) || h->pend_len > 0 || nghttp2_session_want_write(h->ng);
 }
 
 static void send_goaway(struct h2_session *h)
@@ -316,7 +325,13 @@ void h2_session_leave(struct h2_session *h)
             break;
     }
     h->busy = 0;
-    int out_idle = h->out_sent == h->out->len && !h->pend_len && !xprt_send_pending(&c->x);
+    int out_idle = !unsent(h) && !h->pend_len && !xprt_send_pending(&c->x);
+    if (out_idle && h->out) {
+        /* An idle connection holds no output buffer (DESIGN: memory). */
+        buf_put(h->out);
+        h->out = NULL;
+        h->out_sent = 0;
+    }
     if (!h->dead && out_idle && !nghttp2_session_want_read(h->ng) && !nghttp2_session_want_write(h->ng))
         h->dead = 1;
     if (!h->dead && out_idle && h->goaway && h->nstreams == 0 && !nghttp2_session_want_write(h->ng))
@@ -336,7 +351,7 @@ void h2_session_leave(struct h2_session *h)
         ev |= EV_READ;
     /* More than one turn's worth of frames waits: go on when the socket
      * takes more (a queued send wakes us by itself). */
-    if ((h->out_sent < h->out->len || h->pend_len || nghttp2_session_want_write(h->ng)) &&
+    if ((unsent(h) || h->pend_len || nghttp2_session_want_write(h->ng)) &&
         !xprt_send_pending(&c->x))
         ev |= EV_WRITE;
     conn_io_want(c->w->loop, &c->io, &c->x, ev);
@@ -558,11 +573,10 @@ void proto_h2_adopt(struct conn *c, struct buf *in)
     c->proto = &h2_proto;
     hc->h = h;
     xprt_set_owner(&c->x, &h2_sendq, c);
-    if (!h || !(h->out = buf_get(BUF_LARGE)) || session_setup(h, c->w->rt->cfg) < 0) {
+    if (!h || session_setup(h, c->w->rt->cfg) < 0) {
         if (h) {
             if (h->ng)
                 nghttp2_session_del(h->ng);
-            buf_put(h->out);
             free(h);
         }
         hc->h = NULL;
