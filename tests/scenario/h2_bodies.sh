@@ -7,9 +7,14 @@
 #     none: the proxy sends it chunked) reach the server whole
 #     (X-Body-Length), over plaintext and TLS;
 #   - `http2 window 16k` (a small stream window) still moves them;
+#   - a stream whose client never reads it (its window shut) does not hold
+#     up another stream of the same connection;
 #   - the worker's memory stays bounded: nothing buffers a body whole.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
+PY=python3
+$PY -c 'import h2' 2>/dev/null || PY=/usr/bin/python3
+$PY -c 'import h2' 2>/dev/null || fail "python3-h2 is not installed"
 
 P=$(free_port); T=$(free_port); B=$(free_port)
 C=$TMPDIR/certs
@@ -50,6 +55,12 @@ want=$("${CURL[@]}" "http://127.0.0.1:$B/?size=3000000" | md5sum)
 for f in p1 p2 p3 p4; do
     [ "$(md5sum <"$TMPDIR/$f")" = "$want" ] || fail "concurrent stream $f did not arrive whole"
 done
+
+# A stream whose client never opens its window does not hold up another
+# stream of the same connection.
+out=$($PY "$TOPSRC/tests/scenario/h2_client.py" stalled-stream "$P")
+echo "$out"
+echo "$out" | grep -q '^stream 3 bytes=100000 ended$' || fail "a stalled stream held up its neighbour: $out"
 
 head -c 3000000 /dev/urandom >"$TMPDIR/up.bin"
 for how in sized chunked; do

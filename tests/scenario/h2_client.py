@@ -20,6 +20,10 @@
                                     frames of 4 KB each that never end the
                                     block; prints the frames the proxy sent
                                     back ("goaway error=NAME", "rst ...")
+  h2_client.py stalled-stream PORT  stream 1 asks for 5 MB and is never
+                                    read (its window stays shut), stream 3
+                                    asks for 100 kB; prints "stream 3
+                                    bytes=N ended" and "stream 1 bytes=N"
   h2_client.py slow-headers PORT S  a HEADERS frame without END_HEADERS, then
                                     nothing for S seconds; prints the same
 """
@@ -232,6 +236,33 @@ def slow_headers(port, secs):
     raw_frames(s, time.time() + secs)
 
 
+def stalled_stream(port):
+    s, conn = connect(port)
+    conn.send_headers(1, headers(port, "/?size=5000000"), end_stream=True)
+    conn.send_headers(3, headers(port, "/?size=100000"), end_stream=True)
+    s.sendall(conn.data_to_send())
+    got = {1: 0, 3: 0}
+    ended = False
+    for ev in events(s, conn, time.time() + 5):
+        if ev == "closed":
+            break
+        if isinstance(ev, h2.events.DataReceived):
+            got[ev.stream_id] += len(ev.data)
+            # The connection's window always goes back; stream 1's never.
+            conn.increment_flow_control_window(ev.flow_controlled_length)
+            if ev.stream_id == 3:
+                try:
+                    conn.increment_flow_control_window(ev.flow_controlled_length, stream_id=3)
+                except h2.exceptions.StreamClosedError:
+                    pass  # its END_STREAM came in the same read
+            s.sendall(conn.data_to_send())
+        elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id == 3:
+            ended = True
+            break
+    print("stream 3 bytes=%d%s" % (got[3], " ended" if ended else ""))
+    print("stream 1 bytes=%d" % got[1])
+
+
 T0 = time.time()
 
 
@@ -243,6 +274,8 @@ if __name__ == "__main__":
         idle(port, float(sys.argv[3]))
     elif cmd == "continuation":
         continuation(port, int(sys.argv[3]))
+    elif cmd == "stalled-stream":
+        stalled_stream(port)
     elif cmd == "slow-headers":
         slow_headers(port, float(sys.argv[3]))
     elif cmd == "malformed":
