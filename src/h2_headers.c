@@ -80,7 +80,7 @@ int h2_request_head(const struct h2_field *f, size_t n, int body_unsized, char *
         if (name_is(&f[i], "cookie"))
             cookies++;
     }
-    if (method && name_is(&(struct h2_field){method->value, method->value_len, NULL, 0}, "CONNECT"))
+    if (method && method->value_len == 7 && memcmp(method->value, "CONNECT", 7) == 0)
         return H2_HEAD_CONNECT;
     if (!method || !path || !scheme || path->value_len == 0 || method->value_len == 0)
         return H2_HEAD_MALFORMED;
@@ -96,7 +96,7 @@ int h2_request_head(const struct h2_field *f, size_t n, int body_unsized, char *
     puts_(&o, " HTTP/1.1\r\n");
     if (authority) {
         puts_(&o, "Host: ");
-        put(&o, authority == host ? host->value : authority->value, authority->value_len);
+        put(&o, authority->value, authority->value_len);
         puts_(&o, "\r\n");
     }
     for (size_t i = 0; i < n; i++) {
