@@ -56,6 +56,7 @@ struct metrics {
     atomic_uint_fast64_t h2_streams_total;
     atomic_uint_fast64_t h2_goaway_resets;     /* GOAWAY ENHANCE_YOUR_CALM: over http2 max-resets */
     atomic_uint_fast64_t h2_goaway_continuation; /* ... a header block in CONTINUATIONs too large */
+    atomic_uint_fast64_t h2_goaway_flood;      /* ... PINGs/SETTINGS whose answers are not read */
     atomic_uint_fast64_t requests_total;
     atomic_uint_fast64_t reloads_ok;
     atomic_uint_fast64_t reloads_failed;

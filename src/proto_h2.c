@@ -362,6 +362,14 @@ static void feed(struct h2_session *h, const char *data, size_t len)
     ssize_t n = nghttp2_session_mem_recv(h->ng, (const uint8_t *)data, len);
     if (n < 0) {
         log_debug("http2: %s: closing the connection", nghttp2_strerror((int)n));
+        if (n == NGHTTP2_ERR_FLOODED && !h->goaway) {
+            /* PINGs or SETTINGS whose answers the client does not read:
+             * nghttp2 counts the answers queued (1000 at most). */
+            log_info("http2: a client floods the connection with frames to answer: GOAWAY ENHANCE_YOUR_CALM");
+            atomic_fetch_add_explicit(&metrics.h2_goaway_flood, 1, memory_order_relaxed);
+            nghttp2_session_terminate_session(h->ng, NGHTTP2_ENHANCE_YOUR_CALM);
+            h->goaway = 1;
+        }
         /* nghttp2 queued a GOAWAY for most errors: let it out, then close. */
         if (!h->goaway)
             nghttp2_session_terminate_session(h->ng, NGHTTP2_PROTOCOL_ERROR);

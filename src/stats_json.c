@@ -323,11 +323,12 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
                      (unsigned long long)LOAD(metrics.idle_closed_for_room),
                      (unsigned long long)LOAD(metrics.connections_http2),
                      (unsigned long long)LOAD(metrics.connections_http2_total));
-    stats_buf_printf(b, ",\"streams\":{\"active\":%llu,\"total\":%llu,\"goaway\":{\"resets\":%llu,\"continuation\":%llu}}",
-                     (unsigned long long)LOAD(metrics.h2_streams_active),
-                     (unsigned long long)LOAD(metrics.h2_streams_total),
+    stats_buf_printf(b, ",\"streams\":{\"active\":%llu,\"total\":%llu,", (unsigned long long)LOAD(metrics.h2_streams_active),
+                     (unsigned long long)LOAD(metrics.h2_streams_total));
+    stats_buf_printf(b, "\"goaway\":{\"resets\":%llu,\"continuation\":%llu,\"flood\":%llu}}",
                      (unsigned long long)LOAD(metrics.h2_goaway_resets),
-                     (unsigned long long)LOAD(metrics.h2_goaway_continuation));
+                     (unsigned long long)LOAD(metrics.h2_goaway_continuation),
+                     (unsigned long long)LOAD(metrics.h2_goaway_flood));
     stats_buf_puts(b, ",\"faults\":{");
     for (size_t i = 0; i < sizeof fault_counters / sizeof fault_counters[0]; i++)
         stats_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", fault_counters[i].name,
@@ -508,6 +509,8 @@ static void prom_process(struct stats_buf *b, uint64_t now)
                      (unsigned long long)LOAD(metrics.h2_goaway_resets));
     stats_buf_printf(b, "proxy_http2_goaway_total{reason=\"continuation\"} %llu\n",
                      (unsigned long long)LOAD(metrics.h2_goaway_continuation));
+    stats_buf_printf(b, "proxy_http2_goaway_total{reason=\"flood\"} %llu\n",
+                     (unsigned long long)LOAD(metrics.h2_goaway_flood));
     prom_scalar(b, "proxy_idle_closed_for_room_total", "counter",
                 "Idle keep-alive client connections closed to make room for new clients.",
                 LOAD(metrics.idle_closed_for_room));

@@ -24,6 +24,8 @@
                                     read (its window stays shut), stream 3
                                     asks for 100 kB; prints "stream 3
                                     bytes=N ended" and "stream 1 bytes=N"
+  h2_client.py ping-flood PORT N     N PINGs, reading nothing until they are
+                                    all sent; prints what came back
   h2_client.py slow-headers PORT S  a HEADERS frame without END_HEADERS, then
                                     nothing for S seconds; prints the same
 """
@@ -263,6 +265,46 @@ def stalled_stream(port):
     print("stream 1 bytes=%d" % got[1])
 
 
+def ping_flood(port, n):
+    import hyperframe.frame as hf
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + hf.SettingsFrame(0).serialize())
+    batch = b"".join(hf.PingFrame(0, opaque_data=b"12345678").serialize() for _ in range(1000))
+    try:
+        for _ in range(n // 1000):
+            s.sendall(batch)
+    except OSError:
+        pass
+    raw_frames_last(s, time.time() + 5)
+
+
+def raw_frames_last(s, deadline):
+    """Reads until the proxy closes; prints its GOAWAY (not the PING ACKs)."""
+    import hyperframe.frame as hf
+    buf, goaway = b"", None
+    while time.time() < deadline:
+        s.settimeout(max(0.01, deadline - time.time()))
+        try:
+            data = s.recv(1 << 20)
+        except socket.timeout:
+            break
+        except OSError:
+            data = b""
+        if not data:
+            break
+        buf += data
+        while len(buf) >= 9:
+            frame, length = hf.Frame.parse_frame_header(memoryview(buf[:9]))
+            if len(buf) < 9 + length:
+                break
+            frame.parse_body(memoryview(buf[9:9 + length]))
+            buf = buf[9 + length:]
+            if isinstance(frame, hf.GoAwayFrame):
+                goaway = frame
+    print("goaway error=%s" % error_name(goaway.error_code) if goaway else "no goaway")
+
+
 T0 = time.time()
 
 
@@ -276,6 +318,8 @@ if __name__ == "__main__":
         continuation(port, int(sys.argv[3]))
     elif cmd == "stalled-stream":
         stalled_stream(port)
+    elif cmd == "ping-flood":
+        ping_flood(port, int(sys.argv[3]))
     elif cmd == "slow-headers":
         slow_headers(port, float(sys.argv[3]))
     elif cmd == "malformed":

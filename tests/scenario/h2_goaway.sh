@@ -5,7 +5,8 @@
 #     counted in streams.goaway.resets and /metrics; one under the limit
 #     does not; the proxy keeps serving;
 #   - a CONTINUATION flood gets GOAWAY ENHANCE_YOUR_CALM, counted in
-#     streams.goaway.continuation; a header block that never ends has its
+#     streams.goaway.continuation; so does a PING flood whose answers
+#     are never read (streams.goaway.flood); a header block that never ends has its
 #     stream reset (CANCEL) after `timeout client`;
 #   - `timeout keep-alive`: an idle connection gets GOAWAY NO_ERROR;
 #   - a reload sends GOAWAY at once to a connection with a stream in
@@ -56,6 +57,13 @@ echo "continuation flood: $out"
 echo "$out" | grep -q '^goaway error=ENHANCE_YOUR_CALM' || fail "CONTINUATION flood: no GOAWAY ENHANCE_YOUR_CALM: $out"
 n=$(stats_get "$S" 'j["streams"]["goaway"]["continuation"]')
 [ "$n" = 1 ] || fail "streams.goaway.continuation is $n, expected 1"
+# PINGs whose answers the client never reads: nghttp2's flood guard, told
+# as ENHANCE_YOUR_CALM and counted.
+out=$("${CLIENT[@]}" ping-flood "$P" 400000)
+echo "ping flood: $out"
+[ "$out" = "goaway error=ENHANCE_YOUR_CALM" ] || fail "PING flood: $out"
+n=$(stats_get "$S" 'j["streams"]["goaway"]["flood"]')
+[ "$n" = 1 ] || fail "streams.goaway.flood is $n, expected 1"
 # A header block that never ends (slowloris): its stream is reset after
 # timeout client.
 out=$("${CLIENT[@]}" slow-headers "$P" 3.5)
