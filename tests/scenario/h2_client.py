@@ -280,9 +280,11 @@ def ping_flood(port, n):
 
 
 def raw_frames_last(s, deadline):
-    """Reads until the proxy closes; prints its GOAWAY (not the PING ACKs)."""
+    """Reads until the proxy closes; prints its GOAWAY (not the PING ACKs),
+    which may be lost when the proxy closes a socket the client left full,
+    then "closed" or "still open"."""
     import hyperframe.frame as hf
-    buf, goaway = b"", None
+    buf, goaway, closed = b"", None, False
     while time.time() < deadline:
         s.settimeout(max(0.01, deadline - time.time()))
         try:
@@ -292,6 +294,7 @@ def raw_frames_last(s, deadline):
         except OSError:
             data = b""
         if not data:
+            closed = True
             break
         buf += data
         while len(buf) >= 9:
@@ -303,6 +306,7 @@ def raw_frames_last(s, deadline):
             if isinstance(frame, hf.GoAwayFrame):
                 goaway = frame
     print("goaway error=%s" % error_name(goaway.error_code) if goaway else "no goaway")
+    print("closed" if closed else "still open")
 
 
 T0 = time.time()

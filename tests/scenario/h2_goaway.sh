@@ -59,9 +59,13 @@ n=$(stats_get "$S" 'j["streams"]["goaway"]["continuation"]')
 [ "$n" = 1 ] || fail "streams.goaway.continuation is $n, expected 1"
 # PINGs whose answers the client never reads: nghttp2's flood guard, told
 # as ENHANCE_YOUR_CALM and counted.
+# (The GOAWAY itself may not reach a client that reads nothing: it waits
+# behind the answers in a full socket, so the count is what is checked.)
 out=$("${CLIENT[@]}" ping-flood "$P" 400000)
 echo "ping flood: $out"
-[ "$out" = "goaway error=ENHANCE_YOUR_CALM" ] || fail "PING flood: $out"
+echo "$out" | grep -q '^closed$' || fail "PING flood: the connection stayed open: $out"
+echo "$out" | grep -q '^goaway error=' && ! echo "$out" | grep -q '^goaway error=ENHANCE_YOUR_CALM' &&
+    fail "PING flood: the wrong GOAWAY: $out"
 n=$(stats_get "$S" 'j["streams"]["goaway"]["flood"]')
 [ "$n" = 1 ] || fail "streams.goaway.flood is $n, expected 1"
 # A header block that never ends (slowloris): its stream is reset after
