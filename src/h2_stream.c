@@ -452,14 +452,15 @@ static void submit_head(struct h2_stream *st)
     }
     nghttp2_data_provider prd = {.source.ptr = st, .read_callback = read_body};
     int bodiless = h2_response_bodiless(status, t->method == HTTP_HEAD) || zero_length;
-    t->rin_sent = pos; /* the head bytes are not the client's: HEADERS carries them */
-    t->bytes_out += pos;
-    rin_consume(t);
     st->head_submitted = 1;
+    /* nghttp2 copies the fields: rin may move after this, not before. */
     if (nghttp2_submit_response(st->h->ng, st->id, nv, (size_t)n + 1, bodiless ? NULL : &prd) != 0)
         stream_reset(st, NGHTTP2_INTERNAL_ERROR);
-    if (bodiless && t->rin)
+    t->bytes_out += pos - t->rin_sent;
+    t->rin_sent = pos; /* the head bytes are not the client's: HEADERS carries them */
+    if (bodiless)
         t->rin_sent = t->rin_fwd; /* nothing of a body goes (a HEAD's) */
+    rin_consume(t);
 }
 
 /* A response of the proxy's own on this stream only. */
