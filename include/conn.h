@@ -1,8 +1,10 @@
 /*
  * conn: one client connection - its transport, its watcher and timer, the
  * client's address and the listener it came through - and the choice of
- * the protocol that speaks over it (HTTP/1 now; by ALPN or the HTTP/2
- * preface once TLS and HTTP/2 exist).  The protocol's own per-connection
+ * the protocol that speaks over it: HTTP/1 first, HTTP/2 when the first
+ * bytes are its preface (on TLS, after ALPN chose h2: conn_choose_h2), the
+ * HTTP/1 protocol then handing the conn over in place (proto_h2_adopt).
+ * The protocol's own per-connection
  * state is one allocation with the struct conn at its front
  * (conn_proto.size), so a connection is still one calloc.
  *

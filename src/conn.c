@@ -45,9 +45,10 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     c->proto->timeout(c);
 }
 
-/* The protocol a new connection speaks: the listener's (HTTP/1 for now).
- * With TLS the ALPN choice among the listener's list is made here, after
- * the handshake; on plaintext the HTTP/2 preface would decide. */
+/* The protocol a new connection starts with: the listener's (HTTP/1).
+ * Whether it is HTTP/2 shows only in its first bytes, after the TLS
+ * handshake and its ALPN choice: conn_choose_h2, asked by HTTP/1's first
+ * read. */
 static const struct conn_proto *choose_proto(const struct listen_bind *bind)
 {
     return bind->proto;
