@@ -13,7 +13,7 @@ CPPFLAGS += -Iinclude -I$(LLHTTP_INC) -D_GNU_SOURCE
 OURFLAGS := -std=c11 $(WARN) -pthread
 # llhttp is generated code that trips -Wextra: its own, quieter flags.
 LLFLAGS  := -std=c11 -w
-LDLIBS   += -lev -luring -lssl -lcrypto -lcares -lpthread -lm
+LDLIBS   += -lev -luring -lssl -lcrypto -lcares -lnghttp2 -lpthread -lm
 
 SRCS     := $(wildcard src/*.c)
 LIBSRCS  := $(filter-out src/main.c,$(SRCS))
@@ -28,8 +28,8 @@ SUPPORT  := tests/support/backend
 all: proxy
 
 # ---- dependencies: installed when missing (Debian 12, as root) -------------
-DEB_BUILD := libev-dev liburing-dev libssl-dev libc-ares-dev node-llhttp libcriterion-dev pkg-config
-DEB_TEST  := varnish curl wrk clang libclang-rt-14-dev procps python3 python3-yaml chromium dpkg-dev lintian keepalived iproute2 openssl testssl.sh prometheus
+DEB_BUILD := libev-dev liburing-dev libssl-dev libc-ares-dev node-llhttp libcriterion-dev pkg-config libnghttp2-dev
+DEB_TEST  := varnish curl wrk clang libclang-rt-14-dev procps python3 python3-yaml chromium dpkg-dev lintian keepalived iproute2 openssl testssl.sh prometheus nghttp2-client python3-h2
 DEB_BENCH := wrk haproxy nginx-light procps openssl libssl-dev
 deps:
 	@tests/support/install-deps.sh $(DEB_BUILD) $(DEB_TEST)

@@ -181,6 +181,11 @@ struct config {
     unsigned limit_headers;    /* 100 */
     uint64_t limit_body_size;  /* 0 = unlimited */
 
+    /* HTTP/2 with clients (config_h2.c). */
+    unsigned h2_max_streams;   /* http2 max-streams: concurrent streams per connection, 100 */
+    uint64_t h2_window;        /* http2 window: initial stream window, 64k */
+    unsigned h2_max_resets;    /* http2 max-resets: stream resets per 10 s before GOAWAY, 200 */
+
     struct config_admission admit;
     struct config_surge surge;
 

@@ -71,6 +71,8 @@ extern const struct config_command config_top_commands[];
 extern const struct config_command config_pool_commands[];
 /* Top-level admission directives (config_admit.c). */
 extern const struct config_command config_admit_commands[];
+/* Top-level `http2 ...` directives (config_h2.c). */
+extern const struct config_command config_h2_commands[];
 /* `limit rate ...` and `limit client-conns N`, from do_limit. */
 int config_do_limit_rate(struct config_parser *p, int line, int argc, char **argv);
 int config_do_limit_client_conns(struct config_parser *p, int line, int argc, char **argv);

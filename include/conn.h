@@ -1,8 +1,10 @@
 /*
  * conn: one client connection - its transport, its watcher and timer, the
  * client's address and the listener it came through - and the choice of
- * the protocol that speaks over it (HTTP/1 now; by ALPN or the HTTP/2
- * preface once TLS and HTTP/2 exist).  The protocol's own per-connection
+ * the protocol that speaks over it: HTTP/1 first, HTTP/2 when the first
+ * bytes are its preface (on TLS, after ALPN chose h2: conn_choose_h2), the
+ * HTTP/1 protocol then handing the conn over in place (proto_h2_adopt).
+ * The protocol's own per-connection
  * state is one allocation with the struct conn at its front
  * (conn_proto.size), so a connection is still one calloc.
  *
@@ -36,6 +38,10 @@ struct conn_proto {
     void (*timeout)(struct conn *c);             /* the deadline (conn_timer_set) passed */
     int (*idle)(const struct conn *c);           /* nothing in flight: a graceful stop may close it */
     void (*server_down)(struct conn *c);         /* a server was marked down (on-down shutdown) */
+    /* A graceful stop or a reload began: take no new requests here and let
+     * the ones in flight finish (HTTP/2: GOAWAY).  NULL: nothing to do
+     * (HTTP/1 closes after its current response). */
+    void (*drain)(struct conn *c);
     /* Lets go of the protocol's state (a request cut short is logged):
      * the transport and the memory are the conn's to free after. */
     void (*release)(struct conn *c);
@@ -63,6 +69,7 @@ struct conn {
      * else (sin6_family 0) looked up when asked (conn_local_addr). */
     struct sockaddr_in6 local;
     unsigned proxy_protocol : 1;   /* its listener wants a PROXY header first */
+    unsigned proto_fixed : 1;      /* its first bytes chose the protocol (conn_choose_h2) */
     void (*stage_done)(struct conn *c); /* a stage before the protocol (conn_pp.c): what follows it */
     uint64_t client_key;           /* counted by limit client-conns (admit.h), or CLIENT_KEY_NONE */
 };
@@ -78,6 +85,15 @@ void conn_start(struct conn *c);
 /* The address the client connected to (see struct conn.local), or NULL
  * if the socket cannot say. */
 const struct sockaddr *conn_local_addr(struct conn *c);
+/* The client's address as text (X-Forwarded-For, the access log), cap >=
+ * INET6_ADDRSTRLEN. */
+void conn_peer_ip(const struct conn *c, char *out, size_t cap);
+/* Whether the first bytes a client sent, data[0..len), make the
+ * connection HTTP/2: the connection preface on a plaintext listener (prior
+ * knowledge), or on TLS when ALPN chose h2.  1 yes (the HTTP/1 protocol
+ * hands the conn to proto_h2_adopt), 0 HTTP/1 from now on, -1 too few
+ * bytes to tell (a prefix of the preface).  Decided once per connection. */
+int conn_choose_h2(struct conn *c, const char *data, size_t len);
 /* Frees the connection now: only outside its own watchers' callbacks. */
 void conn_free(struct conn *c);
 

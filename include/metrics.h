@@ -50,6 +50,13 @@ struct metrics {
     atomic_uint_fast64_t connections_active;
     atomic_uint_fast64_t connections_total;
     atomic_uint_fast64_t idle_closed_for_room; /* keep-alive clients closed at max-conns / out of fds */
+    atomic_uint_fast64_t connections_http2;    /* client connections speaking HTTP/2 now */
+    atomic_uint_fast64_t connections_http2_total;
+    atomic_uint_fast64_t h2_streams_active;    /* HTTP/2 streams open now */
+    atomic_uint_fast64_t h2_streams_total;
+    atomic_uint_fast64_t h2_goaway_resets;     /* GOAWAY ENHANCE_YOUR_CALM: over http2 max-resets */
+    atomic_uint_fast64_t h2_goaway_continuation; /* ... a header block in CONTINUATIONs too large */
+    atomic_uint_fast64_t h2_goaway_flood;      /* ... PINGs/SETTINGS whose answers are not read */
     atomic_uint_fast64_t requests_total;
     atomic_uint_fast64_t reloads_ok;
     atomic_uint_fast64_t reloads_failed;

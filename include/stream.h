@@ -1,13 +1,14 @@
 /*
  * stream: the sink a txn writes its response to - the client side of one
- * request, whatever the client's protocol.  proto_h1 implements it now
- * (proto_h1.c), an HTTP/2 stream later.  The txn never touches the client's
+ * request, whatever the client's protocol: proto_h1.c for HTTP/1, and
+ * h2_stream.c for each HTTP/2 stream.  The txn never touches the client's
  * socket, buffers or state otherwise.
  *
  * With SINK_RAW_H1 the client speaks HTTP/1 too: the server's response head
  * is edited in place in the txn's rin and its bytes go out as they are, so
  * send_head and send_data only say that rin holds more to flush.  A sink
- * without it (HTTP/2) would encode the head and frame the data instead.
+ * without it (HTTP/2) gets the edited head and a decoded (never chunked)
+ * body in rin, and encodes the head and frames the data itself.
  * SINK_SPLICE: the sink can take a body through a pipe (splice(2)) when
  * both transports allow it (xprt_can_splice with the one `xprt` gives).
  */

@@ -201,6 +201,9 @@ const char *xprt_tls_version(const struct xprt *x);
 const char *xprt_tls_cipher(const struct xprt *x);
 const char *xprt_tls_verify_error(const struct xprt *x);
 
+/* Whether the TLS handshake's ALPN chose "h2". */
+int xprt_tls_alpn_h2(const struct xprt *x);
+
 /* TLS keeps bytes the socket no longer shows (a record read in part): the
  * owner must read again without waiting for the fd. */
 int xprt_tls_has_pending(const struct xprt *x);

@@ -269,6 +269,8 @@ static void run_statement(struct config_parser *p, int line, int argc, char **ar
     cmd = find_command(top ? config_pool_commands : config_top_commands, argv[0]);
     if (!cmd && !top)
         cmd = find_command(config_admit_commands, argv[0]);
+    if (!cmd && !top)
+        cmd = find_command(config_h2_commands, argv[0]);
     /* A pool whose server lines were all refused gets those errors, not one
      * more saying it has no server. */
     if (top && cmd && (strcmp(cmd->name, "server") == 0 || strcmp(cmd->name, "standby") == 0))
@@ -443,6 +445,9 @@ static void config_defaults(struct config *cfg)
     cfg->limit_response_header_size = 16 * 1024;
     cfg->limit_headers = 100;
     cfg->limit_body_size = 0;
+    cfg->h2_max_streams = 100;
+    cfg->h2_window = 64 * 1024;
+    cfg->h2_max_resets = 200;
     config_tls_defaults(&cfg->tls);
     cfg->admit.clients = 65536;
     config_surge_defaults(&cfg->surge);

@@ -11,6 +11,7 @@
  */
 #include "conn.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,12 +45,60 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     c->proto->timeout(c);
 }
 
-/* The protocol a new connection speaks: the listener's (HTTP/1 for now).
- * With TLS the ALPN choice among the listener's list is made here, after
- * the handshake; on plaintext the HTTP/2 preface would decide. */
+/* The protocol a new connection starts with: the listener's (HTTP/1).
+ * Whether it is HTTP/2 shows only in its first bytes, after the TLS
+ * handshake and its ALPN choice: conn_choose_h2, asked by HTTP/1's first
+ * read. */
 static const struct conn_proto *choose_proto(const struct listen_bind *bind)
 {
     return bind->proto;
+}
+
+/* RFC 9113 3.4: what every HTTP/2 client sends first. */
+static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+#define H2_PREFACE_LEN (sizeof h2_preface - 1)
+
+/* Dotted-quad by hand: inet_ntop goes through sprintf, and this runs for
+ * every request (X-Forwarded-For). */
+static void format_ipv4(const unsigned char *a, char *out)
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100)
+            *out++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *out++ = (char)('0' + v / 10 % 10);
+        *out++ = (char)('0' + v % 10);
+        *out++ = i < 3 ? '.' : '\0';
+    }
+}
+
+void conn_peer_ip(const struct conn *c, char *out, size_t cap)
+{
+    const struct sockaddr_in6 *sa6 = &c->peer;
+    if (sa6->sin6_family == AF_INET)
+        format_ipv4((const unsigned char *)&((const struct sockaddr_in *)sa6)->sin_addr, out);
+    else if (IN6_IS_ADDR_V4MAPPED(&sa6->sin6_addr))
+        format_ipv4(&sa6->sin6_addr.s6_addr[12], out);
+    else
+        inet_ntop(AF_INET6, &sa6->sin6_addr, out, (socklen_t)cap);
+}
+
+int conn_choose_h2(struct conn *c, const char *data, size_t len)
+{
+    if (c->proto_fixed)
+        return 0;
+    size_t n = len < H2_PREFACE_LEN ? len : H2_PREFACE_LEN;
+    if (memcmp(data, h2_preface, n) != 0 || c->redirect_https) {
+        c->proto_fixed = 1;
+        return 0;
+    }
+    if (len < H2_PREFACE_LEN)
+        return -1;
+    c->proto_fixed = 1;
+    /* Over TLS only when the handshake agreed on it (the listener offers
+     * h2 in its alpn list). */
+    return !xprt_is_tls(&c->x) || xprt_tls_alpn_h2(&c->x);
 }
 
 struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, const struct sockaddr *addr,

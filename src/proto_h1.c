@@ -36,6 +36,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "proto_h2.h"
 #include "router.h"
 #include "sendq.h"
 #include "sticky.h"
@@ -89,32 +90,6 @@ static const struct stream_sink h1_sink;
 static const struct config *h1_cfg(const struct h1_session *s)
 {
     return s->t && s->t->rt ? s->t->rt->cfg : s->c.w->rt->cfg;
-}
-
-/* Dotted-quad by hand: inet_ntop goes through sprintf, and this runs for
- * every request (X-Forwarded-For). */
-static void format_ipv4(const unsigned char *a, char *out)
-{
-    for (int i = 0; i < 4; i++) {
-        unsigned v = a[i];
-        if (v >= 100)
-            *out++ = (char)('0' + v / 100);
-        if (v >= 10)
-            *out++ = (char)('0' + v / 10 % 10);
-        *out++ = (char)('0' + v % 10);
-        *out++ = i < 3 ? '.' : '\0';
-    }
-}
-
-static void peer_ip(const struct h1_session *s, char *out, size_t cap)
-{
-    const struct sockaddr_in6 *sa6 = &s->c.peer;
-    if (sa6->sin6_family == AF_INET)
-        format_ipv4((const unsigned char *)&((const struct sockaddr_in *)sa6)->sin_addr, out);
-    else if (IN6_IS_ADDR_V4MAPPED(&sa6->sin6_addr))
-        format_ipv4(&sa6->sin6_addr.s6_addr[12], out);
-    else
-        inet_ntop(AF_INET6, &sa6->sin6_addr, out, (socklen_t)cap);
 }
 
 #define ROUTE_PATH_MAX 8192
@@ -361,7 +336,7 @@ static void respond_early_error(struct h1_session *s, int status)
         txn_new(s);
         if (!s->t)
             return;
-        peer_ip(s, s->t->client_ip, sizeof s->t->client_ip);
+        conn_peer_ip(&s->c, s->t->client_ip, sizeof s->t->client_ip);
         snprintf(s->t->line, sizeof s->t->line, "-");
     }
     h1_respond_error(s, status);
@@ -419,7 +394,7 @@ static void handle_head(struct h1_session *s)
     struct txn *t = s->t;
     t->reqbuf = s->in;
     t->client_tls = xprt_is_tls(&s->c.x);
-    peer_ip(s, t->client_ip, sizeof t->client_ip);
+    conn_peer_ip(&s->c, t->client_ip, sizeof t->client_ip);
     if (txn_scratch_reserve(cfg->limit_headers, limit + EDIT_SLACK) < 0) {
         h1_respond_error(s, 503);
         return;
@@ -632,6 +607,17 @@ static void client_read(struct h1_session *s)
         handle_head(s);
         break;
     case H1_READ_HEAD:
+        if (!s->c.proto_fixed && !s->t) {
+            int h2 = conn_choose_h2(&s->c, s->in->data, s->in->len);
+            if (h2 < 0)
+                break; /* a prefix of the HTTP/2 preface: wait for the rest */
+            if (h2 > 0) {
+                struct buf *in = s->in;
+                s->in = NULL;
+                proto_h2_adopt(&s->c, in); /* s is no longer ours */
+                return;
+            }
+        }
         handle_head(s);
         break;
     case H1_REQUEST:
@@ -653,6 +639,8 @@ static void h1_io(struct conn *c, int revents)
 
     if (revents & EV_READ)
         client_read(s);
+    if (c->proto != &h1_proto)
+        return; /* handed over to HTTP/2 */
     if ((revents & EV_WRITE) && s->state != H1_CLOSED)
         h1_flush_client(s);
     h1_step(s);
@@ -866,7 +854,8 @@ static void h1_start(struct conn *c)
     s->state = H1_READ_HEAD;
     conn_timer_set(c, c->w->rt->cfg->timeout_client_ms);
     client_read(s);
-    h1_step(s);
+    if (c->proto == &h1_proto)
+        h1_step(s);
 }
 
 /* h1_proto.idle: between requests, or connected with nothing sent yet. */
@@ -875,6 +864,9 @@ static int h1_idle(const struct conn *c)
     const struct h1_session *s = (const struct h1_session *)c;
     return s->state == H1_IDLE || (s->state == H1_READ_HEAD && (!s->in || s->in->len == 0));
 }
+
+/* A conn switches to HTTP/2 in place (proto_h2_adopt). */
+_Static_assert(sizeof(struct h2_conn) <= sizeof(struct h1_session), "an h2_conn fits in an h1_session");
 
 const struct conn_proto h1_proto = {
     .name = "http/1.1",

@@ -60,15 +60,15 @@ static void ssl_err(char *err, size_t errlen, const char *what)
     snprintf(err, errlen, "%s: %s", what, why);
 }
 
-/* ALPN: the first of the listener's protocols the client offers and this
- * build speaks (HTTP/1.1: HTTP/2 is not built yet, so "h2" is skipped). */
+/* ALPN, in the listener's order of preference (its alpn list): "h2"
+ * when the list holds it, HTTP/1.1 otherwise.  `arg` is that list in the
+ * wire format. */
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
                        unsigned inlen, void *arg)
 {
-    static const unsigned char ours[] = "\x08http/1.1";
+    const unsigned char *ours = arg;
     (void)ssl;
-    (void)arg;
-    if (SSL_select_next_proto((unsigned char **)out, outlen, ours, sizeof ours - 1, in, inlen) ==
+    if (SSL_select_next_proto((unsigned char **)out, outlen, ours + 1, ours[0], in, inlen) ==
         OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_OK;
     return SSL_TLSEXT_ERR_NOACK; /* no ALPN agreed: HTTP/1.1 all the same */
@@ -87,6 +87,22 @@ static void refuse_renegotiation(const SSL *ssl, int where, int ret)
     if (k)
         atomic_fetch_add_explicit(&k->failed, 1, memory_order_relaxed);
     shutdown(SSL_get_fd(ssl), SHUT_RDWR);
+}
+
+/* The wire-format protocol list a listen line offers, its length first:
+ * static, so no context owns a copy. */
+static const unsigned char *alpn_offer(const char *list)
+{
+    static const unsigned char h1[] = "\x09\x08http/1.1";
+    static const unsigned char h2_first[] = "\x0c\x02h2\x08http/1.1";
+    static const unsigned char h1_first[] = "\x0c\x08http/1.1\x02h2";
+    static const unsigned char h2_only[] = "\x03\x02h2";
+    const char *h2 = strstr(list, "h2"), *h1x = strstr(list, "http/1.1");
+    if (!h2)
+        return h1;
+    if (!h1x)
+        return h2_only;
+    return h2 < h1x ? h2_first : h1_first;
 }
 
 static int set_common(SSL_CTX *ctx, const struct config_tls *t, char *err, size_t errlen, const char *where)
@@ -140,7 +156,7 @@ static SSL_CTX *listener_ctx(const struct config *cfg, const struct config_liste
     }
     *out = store;
     store = NULL; /* the context owns it now */
-    SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_select, (void *)alpn_offer(l->alpn));
     SSL_CTX_set_info_callback(ctx, refuse_renegotiation);
     /* One cache for every worker (the context is shared), bounded. */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
@@ -243,9 +259,6 @@ struct tls_set *tls_set_build(const struct config *cfg, char *err, size_t errlen
             tls_set_free(set);
             return NULL;
         }
-        if (strstr(l->alpn, "h2"))
-            log_warnx("%s:%d: listen %s: alpn h2 is not offered yet (this build speaks HTTP/1.1 only)",
-                      cfg->file ? cfg->file : "config", l->line, l->addr.text);
     }
     for (size_t i = 0; i < cfg->npools; i++) {
         const struct config_pool *p = &cfg->pools[i];

@@ -170,8 +170,9 @@ static unsigned response_fields_max(const struct config *cfg)
 static int forward_response_head(struct txn *t, size_t base, struct http_head *h)
 {
     /* An HTTP/1.0 client does not know chunked: the body is decoded and
-     * the connection close ends it. */
-    t->dechunk = t->http10 && h->chunked && h->has_body;
+     * the connection close ends it.  A sink that frames the body itself
+     * (HTTP/2: DATA frames) takes it decoded too. */
+    t->dechunk = (t->http10 || !(t->sink->caps & SINK_RAW_H1)) && h->chunked && h->has_body;
     int client_close = !t->client_keep_alive || h->body_to_eof || t->w->stopping ||
                        (t->req_upgrade && h->status != 101) || t->dechunk || t->client_eof;
     h->drop_te = t->dechunk;

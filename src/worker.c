@@ -23,6 +23,7 @@
 #include "sendq.h"
 #include "conn.h"
 #include "proto_h1.h"
+#include "proto_h2.h"
 #include "txn.h"
 #include "upstream.h"
 #include "tls_ctx.h"
@@ -318,6 +319,13 @@ static void apply_update(struct worker *w, struct worker_update *u)
          * this worker wakes now pick from the new generation. */
         for (size_t i = 0; i < w->rt->npools; i++)
             balance_wake_queue(&w->rt->pools[i]);
+        /* Long-lived client connections (HTTP/2) move to the new
+         * settings by reconnecting. */
+        for (struct conn *c = w->conns, *next; c; c = next) {
+            next = c->next;
+            if (c->proto->drain)
+                c->proto->drain(c);
+        }
     }
     free(u);
 }
@@ -336,6 +344,8 @@ static void begin_stop(struct worker *w)
         next = c->next;
         if (conn_idle(c))
             conn_free(c);
+        else if (c->proto->drain)
+            c->proto->drain(c);
     }
     upstream_close_all_idle(w, w->rt);
     if (w->nconns == 0)
@@ -456,6 +466,7 @@ static void *worker_main(void *arg)
         conn_free(w->conns);
     sendq_thread_free();
     h1_cache_clear();
+    proto_h2_cache_clear();
     upstream_cache_clear();
     buf_cache_clear();
     atomic_store(&w->exited, 1);

@@ -351,6 +351,16 @@ const char *xprt_tls_version(const struct xprt *x)
     return x->ssl ? SSL_get_version(x->ssl) : "-";
 }
 
+int xprt_tls_alpn_h2(const struct xprt *x)
+{
+    const unsigned char *proto = NULL;
+    unsigned len = 0;
+    if (!x->ssl)
+        return 0;
+    SSL_get0_alpn_selected(x->ssl, &proto, &len);
+    return len == 2 && memcmp(proto, "h2", 2) == 0;
+}
+
 const char *xprt_tls_cipher(const struct xprt *x)
 {
     return x->ssl ? SSL_get_cipher_name(x->ssl) : "-";

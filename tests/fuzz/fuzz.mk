@@ -23,7 +23,7 @@ FUZZ_DIR       := tests/fuzz
 FUZZ_BUILD      = $(BUILD)/fuzz
 FUZZ_SECONDS   ?= 60
 FUZZ_OPTS      ?=
-FUZZ_NAMES     := request config proxy_proto
+FUZZ_NAMES     := request config proxy_proto h2_headers
 FUZZ_CLANG     ?= $(firstword $(shell command -v clang-14 clang 2>/dev/null) clang)
 
 # What each harness links: only the modules it exercises.
@@ -33,6 +33,8 @@ FUZZ_config_SRCS  := $(sort $(wildcard src/config*.c)) src/client_addr.c src/hos
 FUZZ_config_LL    :=
 FUZZ_proxy_proto_SRCS := src/proxy_proto.c
 FUZZ_proxy_proto_LL   :=
+FUZZ_h2_headers_SRCS  := src/h2_headers.c
+FUZZ_h2_headers_LL    :=
 
 FUZZ_HDRS      := $(wildcard include/*.h)
 FUZZ_LF_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -91,6 +93,9 @@ $(FUZZ_BUILD)/fuzz_config: $(call fuzz_objs,config,lf)
 $(FUZZ_BUILD)/fuzz_proxy_proto: $(call fuzz_objs,proxy_proto,lf)
 	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpthread
 
+$(FUZZ_BUILD)/fuzz_h2_headers: $(call fuzz_objs,h2_headers,lf)
+	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpthread
+
 # ---- replay build ($(CC), no libFuzzer) ---------------------------------------------------
 $(FUZZ_BUILD)/rp/src/%.o: src/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
 	@mkdir -p $(dir $@)
@@ -123,6 +128,9 @@ $(FUZZ_BUILD)/replay_config: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,config,r
 	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
 
 $(FUZZ_BUILD)/replay_proxy_proto: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,proxy_proto,rp)
+	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
+
+$(FUZZ_BUILD)/replay_h2_headers: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,h2_headers,rp)
 	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
 
 # ---- targets ------------------------------------------------------------------------------

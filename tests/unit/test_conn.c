@@ -195,3 +195,42 @@ Test(conn, the_idle_list_keeps_the_order_connections_went_idle)
     close(pa);
     close(pb);
 }
+
+/* The HTTP/2 preface decides once, on the first bytes: a prefix waits, the
+ * whole preface picks HTTP/2 on plaintext, anything else is HTTP/1 for
+ * good (a later preface-looking request is not looked at again). */
+Test(conn, the_http2_preface_chooses_the_protocol_once)
+{
+    static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    int peer;
+    struct fake *f = fake_conn(&peer);
+
+    cr_assert_eq(conn_choose_h2(&f->c, preface, 3), -1, "a prefix of the preface waits for more");
+    cr_assert_eq(conn_choose_h2(&f->c, preface, 18), -1, "the preface's own CRLF CRLF is no HTTP/1 head");
+    cr_assert_eq(conn_choose_h2(&f->c, preface, 24), 1);
+    cr_assert_eq(conn_choose_h2(&f->c, preface, 24), 0, "decided once");
+    conn_free(&f->c);
+    close(peer);
+
+    f = fake_conn(&peer);
+    cr_assert_eq(conn_choose_h2(&f->c, "GET / HTTP/1.1\r\n", 16), 0);
+    cr_assert_eq(conn_choose_h2(&f->c, preface, 24), 0, "HTTP/1 for good");
+    conn_free(&f->c);
+    close(peer);
+
+    f = fake_conn(&peer);
+    cr_assert_eq(conn_choose_h2(&f->c, "PRX", 3), 0, "a near miss is HTTP/1");
+    conn_free(&f->c);
+    close(peer);
+}
+
+Test(conn, no_http2_preface_on_a_redirect_https_listener)
+{
+    static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    int peer;
+    struct fake *f = fake_conn(&peer);
+    f->c.redirect_https = 1;
+    cr_assert_eq(conn_choose_h2(&f->c, preface, 24), 0);
+    conn_free(&f->c);
+    close(peer);
+}

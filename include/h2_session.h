@@ -1,0 +1,79 @@
+/*
+ * h2_session: what proto_h2.c (the connection) and h2_stream.c (its
+ * streams, each a txn) share.  Internal to those two files.
+ */
+#ifndef PROXY_H2_SESSION_H
+#define PROXY_H2_SESSION_H
+
+#include <ev.h>
+#include <nghttp2/nghttp2.h>
+#include <stdint.h>
+
+#include "proto_h2.h"
+
+struct buf;
+struct txn;
+
+struct h2_session {
+    struct conn *c;
+    nghttp2_session *ng;
+    struct buf *in;              /* bytes read before the hand-over, fed first */
+    struct buf *out;             /* frames on their way to the client */
+    size_t out_sent;
+    const uint8_t *pend;         /* the rest of nghttp2's last output that did not fit in out */
+    size_t pend_len;
+    struct h2_stream *streams;   /* open streams */
+    unsigned nstreams;
+    unsigned busy;               /* entry points on the stack: flush and free at the outermost */
+    unsigned dead : 1;           /* the connection failed or is finished: freed at the outermost */
+    unsigned goaway : 1;         /* GOAWAY sent: no new streams, close when the last ends */
+    unsigned counted : 1;        /* in metrics.connections_http2 */
+    double resets_since;         /* the start of the current 10 s window of RST_STREAMs */
+    unsigned resets;
+    size_t block_bytes;          /* the header block being received, CONTINUATIONs included */
+    unsigned block_frames;
+    const void *rt_start;        /* the generation it started on: a reload sends GOAWAY */
+};
+
+struct h2_stream {
+    struct h2_session *h;
+    struct h2_stream *prev, *next;
+    int32_t id;
+    double opened_at;            /* its HEADERS began (timeout client for the rest of the block) */
+    struct txn *t;
+    ev_timer timer;              /* the txn's deadline (stream_sink.arm) */
+    struct buf *hdrs;            /* the request's fields as they came, packed */
+    uint32_t nfields;
+    size_t hdr_bytes;            /* the decoded header list's size (limit header-size) */
+    struct buf *req;             /* the HTTP/1.1 request for the server: t->reqbuf */
+    uint64_t body_bytes;         /* request body bytes received (limit body-size) */
+    size_t unacked;              /* DATA bytes in req the client's stream window has not got back */
+    unsigned chunked : 1;        /* the body goes chunked (no content-length) */
+    unsigned end_recv : 1;       /* the client ended its side */
+    unsigned head_submitted : 1; /* response HEADERS submitted */
+    unsigned deferred : 1;       /* the data provider waits for body bytes */
+    unsigned dirty : 1;          /* something to drive on the server side */
+    unsigned too_large : 1;      /* its header list went over limit header-size */
+};
+
+/* h2_stream.c: a stream's life, called from nghttp2's callbacks. */
+struct h2_stream *h2_stream_new(struct h2_session *h, int32_t id);
+void h2_stream_header(struct h2_stream *st, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen);
+void h2_stream_headers_done(struct h2_stream *st, int end_stream);
+void h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len);
+void h2_stream_end(struct h2_stream *st);
+void h2_stream_response_sent(struct h2_stream *st);
+void h2_stream_closed(struct h2_stream *st, uint32_t error_code);
+/* Makes the server side move (send request bytes, wait for the right
+ * events) after bytes arrived or left. */
+void h2_stream_drive(struct h2_stream *st);
+void h2_stream_server_down(struct h2_stream *st);
+void h2_stream_cache_clear(void);
+
+/* proto_h2.c: entering and leaving the connection from outside its own
+ * watcher (a stream's timer, a server connection's callback): the
+ * outermost leave writes what nghttp2 has and frees a finished one. */
+void h2_session_enter(struct h2_session *h);
+void h2_session_leave(struct h2_session *h);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * h2_headers: HTTP/2 header lists to HTTP/1.1 heads and back (see
+ * h2_headers.h).  Pure functions: everything they touch is passed in.
+ */
+#include "h2_headers.h"
+
+#include <string.h>
+#include <strings.h>
+
+static int name_is(const struct h2_field *f, const char *name)
+{
+    size_t n = strlen(name);
+    return f->name_len == n && memcmp(f->name, name, n) == 0;
+}
+
+/* HTTP/1.1 connection-specific fields: meaningless and forbidden in
+ * HTTP/2 (RFC 9113 8.2.2); `te` is allowed with "trailers" only. */
+static int hop_by_hop_request(const struct h2_field *f)
+{
+    if (name_is(f, "te"))
+        return !(f->value_len == 8 && strncasecmp(f->value, "trailers", 8) == 0);
+    return name_is(f, "connection") || name_is(f, "keep-alive") || name_is(f, "proxy-connection") ||
+           name_is(f, "transfer-encoding") || name_is(f, "upgrade");
+}
+
+/* No byte that would end a line or the head early in HTTP/1.1 (nghttp2
+ * checks this too; the head must be safe whatever the caller). */
+static int text_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+            return 0;
+    return 1;
+}
+
+struct out {
+    char *p;
+    size_t len, cap;
+    int over;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+    if (o->over || o->cap - o->len < n) {
+        o->over = 1;
+        return;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+}
+
+static void puts_(struct out *o, const char *s)
+{
+    put(o, s, strlen(s));
+}
+
+int h2_request_head(const struct h2_field *f, size_t n, int body_unsized, char *out, size_t cap, size_t *len)
+{
+    const struct h2_field *method = NULL, *path = NULL, *authority = NULL, *scheme = NULL, *host = NULL;
+    int cookies = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!text_ok(f[i].name, f[i].name_len) || !text_ok(f[i].value, f[i].value_len) || f[i].name_len == 0)
+            return H2_HEAD_MALFORMED;
+        if (f[i].name[0] == ':') {
+            const struct h2_field **slot = name_is(&f[i], ":method")      ? &method
+                                           : name_is(&f[i], ":path")      ? &path
+                                           : name_is(&f[i], ":authority") ? &authority
+                                           : name_is(&f[i], ":scheme")    ? &scheme
+                                                                          : NULL;
+            if (!slot || *slot)
+                return H2_HEAD_MALFORMED; /* unknown or repeated pseudo-header */
+            *slot = &f[i];
+            continue;
+        }
+        if (hop_by_hop_request(&f[i]))
+            return H2_HEAD_MALFORMED;
+        if (name_is(&f[i], "host") && !host)
+            host = &f[i];
+        if (name_is(&f[i], "cookie"))
+            cookies++;
+    }
+    if (method && method->value_len == 7 && memcmp(method->value, "CONNECT", 7) == 0)
+        return H2_HEAD_CONNECT;
+    if (!method || !path || !scheme || path->value_len == 0 || method->value_len == 0)
+        return H2_HEAD_MALFORMED;
+    if (!authority)
+        authority = host;
+    if (authority && authority->value_len == 0)
+        authority = NULL;
+
+    struct out o = {out, 0, cap, 0};
+    put(&o, method->value, method->value_len);
+    puts_(&o, " ");
+    put(&o, path->value, path->value_len);
+    puts_(&o, " HTTP/1.1\r\n");
+    if (authority) {
+        puts_(&o, "Host: ");
+        put(&o, authority->value, authority->value_len);
+        puts_(&o, "\r\n");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].name[0] == ':' || name_is(&f[i], "host") || name_is(&f[i], "te") || name_is(&f[i], "cookie"))
+            continue;
+        put(&o, f[i].name, f[i].name_len);
+        puts_(&o, ": ");
+        put(&o, f[i].value, f[i].value_len);
+        puts_(&o, "\r\n");
+    }
+    if (cookies) {
+        /* HTTP/2 clients split cookies into one field each (better HPACK
+         * hits); an HTTP/1.1 server expects one line (RFC 9113 8.2.3). */
+        const char *sep = "Cookie: ";
+        for (size_t i = 0; i < n; i++) {
+            if (!name_is(&f[i], "cookie"))
+                continue;
+            puts_(&o, sep);
+            put(&o, f[i].value, f[i].value_len);
+            sep = "; ";
+        }
+        puts_(&o, "\r\n");
+    }
+    if (body_unsized)
+        puts_(&o, "Transfer-Encoding: chunked\r\n");
+    puts_(&o, "\r\n");
+    if (o.over)
+        return H2_HEAD_TOO_LARGE;
+    *len = o.len;
+    return H2_HEAD_OK;
+}
+
+static int hop_by_hop_response(const char *name, size_t n)
+{
+    static const char *const names[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
+                                        "upgrade", "te", "trailer"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == n && memcmp(names[i], name, n) == 0)
+            return 1;
+    return 0;
+}
+
+int h2_response_fields(char *head, size_t len, unsigned *status, struct h2_field *out, size_t max)
+{
+    char *end = head + len;
+    char *eol = memchr(head, '\n', len);
+
+    if (!eol || len < 12 || memcmp(head, "HTTP/1.", 7) != 0 || head[8] != ' ')
+        return -1;
+    unsigned st = 0;
+    for (int i = 9; i < 12; i++) {
+        if (head[i] < '0' || head[i] > '9')
+            return -1;
+        st = st * 10 + (unsigned)(head[i] - '0');
+    }
+    *status = st;
+    int n = 0;
+    for (char *p = eol + 1; p < end;) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return -1;
+        char *line_end = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+        if (line_end == p)
+            break; /* the empty line that ends the head */
+        char *colon = memchr(p, ':', (size_t)(line_end - p));
+        if (!colon || colon == p)
+            return -1;
+        size_t name_len = (size_t)(colon - p);
+        for (size_t i = 0; i < name_len; i++)
+            if (p[i] >= 'A' && p[i] <= 'Z')
+                p[i] = (char)(p[i] - 'A' + 'a');
+        char *v = colon + 1;
+        while (v < line_end && (*v == ' ' || *v == '\t'))
+            v++;
+        char *ve = line_end;
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+            ve--;
+        if (!hop_by_hop_response(p, name_len)) {
+            if ((size_t)n >= max)
+                return -1;
+            out[n++] = (struct h2_field){p, name_len, v, (size_t)(ve - v)};
+        }
+        p = nl + 1;
+    }
+    return n;
+}
+
+int h2_response_bodiless(unsigned status, int head)
+{
+    return head || (status >= 100 && status < 200) || status == 204 || status == 304;
+}

@@ -1,0 +1,619 @@
+/*
+ * h2_stream: one HTTP/2 stream as a txn, and the txn's stream sink for it.
+ *
+ * The request: the stream's header list becomes an HTTP/1.1 head
+ * (h2_headers.c), which then goes through the same steps as an HTTP/1
+ * one - parsed, routed, admitted, sticky cookie, X-Forwarded-* - and sits
+ * in the stream's request buffer (t->reqbuf) with the body DATA frames
+ * bring (chunked when the client gave no content-length).  A stream's
+ * window goes back to the client only as its bytes leave for the server,
+ * so an upload never outruns its server by more than one window.
+ *
+ * The response: upstream_h1 parses and edits the server's head in rin as
+ * for any client (decoding a chunked body, since this sink has no
+ * SINK_RAW_H1); the head is turned into HEADERS here and the body is
+ * pulled from rin by nghttp2's data provider as the client's window
+ * allows - rin full stops reading from the server, never the other
+ * streams.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "config.h"
+#include "error_page.h"
+#include "h2_headers.h"
+#include "h2_session.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "router.h"
+#include "sticky.h"
+#include "txn.h"
+#include "upstream.h"
+#include "upstream_h1.h"
+#include "worker.h"
+
+#define ROUTE_PATH_MAX 8192
+#define H2_RESPONSE_FIELDS_MAX 256
+/* Room for a chunk's framing around each DATA frame's bytes. */
+#define CHUNK_FRAMING 16
+/* How long the rest of a request body answered early is taken and dropped. */
+#define H2_LINGER_S 1.0
+
+static const struct stream_sink h2_sink;
+
+static const struct config *st_cfg(const struct h2_stream *st)
+{
+    return st->t && st->t->rt ? st->t->rt->cfg : st->h->c->w->rt->cfg;
+}
+
+static void stream_reset(struct h2_stream *st, uint32_t code)
+{
+    nghttp2_submit_rst_stream(st->h->ng, NGHTTP2_FLAG_NONE, st->id, code);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
+{
+    struct h2_stream *st = tm->data;
+    struct h2_session *h = st->h;
+    (void)loop;
+    (void)revents;
+    h2_session_enter(h);
+    if (st->t)
+        txn_timeout(st->t);
+    else
+        stream_reset(st, NGHTTP2_NO_ERROR); /* answered, and the client still sends after LINGER */
+    st->dirty = 1;
+    h2_session_leave(h);
+}
+
+struct h2_stream *h2_stream_new(struct h2_session *h, int32_t id)
+{
+    struct h2_stream *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    if (!(st->hdrs = buf_get(BUF_SIZE))) {
+        free(st);
+        return NULL;
+    }
+    st->h = h;
+    st->id = id;
+    st->opened_at = ev_now(h->c->w->loop);
+    conn_timer_set(h->c, h->c->w->rt->cfg->timeout_client_ms);
+    ev_timer_init(&st->timer, timer_cb, 0., 0.);
+    st->timer.data = st;
+    st->next = h->streams;
+    if (h->streams)
+        h->streams->prev = st;
+    h->streams = st;
+    h->nstreams++;
+    atomic_fetch_add_explicit(&metrics.h2_streams_active, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&metrics.h2_streams_total, 1, memory_order_relaxed);
+    return st;
+}
+
+/* Fields are packed as they come: name length, value length, name, value. */
+void h2_stream_header(struct h2_stream *st, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen)
+{
+    const struct config *cfg = st_cfg(st);
+    /* RFC 9113 6.5.2 counts 32 bytes of overhead per field. */
+    st->hdr_bytes += nlen + vlen + 32;
+    if (st->too_large || st->hdr_bytes > cfg->limit_header_size + 32 * 16 || st->nfields >= cfg->limit_headers + 8) {
+        st->too_large = 1;
+        return;
+    }
+    size_t need = 2 * sizeof(uint32_t) + nlen + vlen;
+    if (st->hdrs->cap - st->hdrs->len < need) {
+        st->too_large = 1;
+        return;
+    }
+    uint32_t lens[2] = {(uint32_t)nlen, (uint32_t)vlen};
+    char *p = st->hdrs->data + st->hdrs->len;
+    memcpy(p, lens, sizeof lens);
+    memcpy(p + sizeof lens, name, nlen);
+    memcpy(p + sizeof lens + nlen, value, vlen);
+    st->hdrs->len += need;
+    st->nfields++;
+}
+
+/* ---- the request ---------------------------------------------------------------------------- */
+
+static void answer(struct h2_stream *st, int status);
+
+/* The field list of the head being converted: per thread, grown as needed. */
+static _Thread_local struct h2_field *req_fields;
+static _Thread_local size_t req_fields_max;
+
+void h2_stream_cache_clear(void)
+{
+    free(req_fields);
+    req_fields = NULL;
+    req_fields_max = 0;
+}
+
+/* A txn for an error found before the head could be routed. */
+static int open_txn(struct h2_stream *st)
+{
+    struct conn *c = st->h->c;
+    struct txn *t = txn_open(c->w, &h2_sink, st, &upstream_h1_ops);
+    if (!t)
+        return -1;
+    st->t = t;
+    t->client = c;
+    t->client_tls = xprt_is_tls(&c->x);
+    t->client_keep_alive = 1;
+    conn_peer_ip(c, t->client_ip, sizeof t->client_ip);
+    snprintf(t->line, sizeof t->line, "-");
+    return 0;
+}
+
+static size_t request_capacity(const struct config *cfg, int body)
+{
+    size_t head = cfg->limit_header_size + EDIT_SLACK;
+    if (head < BUF_SIZE)
+        head = BUF_SIZE;
+    /* With a body: one whole window of it beside the head, framing included. */
+    return body ? head + cfg->h2_window + cfg->h2_window / 8 + 4096 : head;
+}
+
+/* The request line for the access log, as HTTP/2.0. */
+static void log_line(struct txn *t, const char *head)
+{
+    const char *sp = strstr(head, " HTTP/1.1\r\n");
+    size_t n = sp ? (size_t)(sp - head) : 0;
+    snprintf(t->line, sizeof t->line, "%.*s HTTP/2.0", (int)(n < sizeof t->line - 10 ? n : sizeof t->line - 10),
+             head);
+}
+
+/* Builds, parses and edits the HTTP/1.1 head into st->req, routes and
+ * admits it: 0 to go on, else the status to answer (-1: a reset sent). */
+static int prepare_request(struct h2_stream *st, int end_stream)
+{
+    const struct config *cfg = st_cfg(st);
+    struct txn *t = st->t;
+
+    if (st->too_large || st->nfields > cfg->limit_headers)
+        return 431;
+    if (req_fields_max < st->nfields + 1) {
+        struct h2_field *f = realloc(req_fields, (st->nfields + 1) * sizeof *f);
+        if (!f)
+            return 503;
+        req_fields = f;
+        req_fields_max = st->nfields + 1;
+    }
+    const char *p = st->hdrs->data;
+    int content_length = 0;
+    for (uint32_t i = 0; i < st->nfields; i++) {
+        uint32_t lens[2];
+        memcpy(lens, p, sizeof lens);
+        req_fields[i] = (struct h2_field){p + sizeof lens, lens[0], p + sizeof lens + lens[0], lens[1]};
+        if (lens[0] == 14 && memcmp(req_fields[i].name, "content-length", 14) == 0)
+            content_length = 1;
+        p += sizeof lens + lens[0] + lens[1];
+    }
+    st->chunked = !end_stream && !content_length;
+    if (!(st->req = buf_get(request_capacity(cfg, !end_stream))))
+        return 503;
+    size_t len;
+    int rc = h2_request_head(req_fields, st->nfields, st->chunked, st->req->data, st->req->cap - EDIT_SLACK, &len);
+    buf_put(st->hdrs);
+    st->hdrs = NULL;
+    if (rc == H2_HEAD_MALFORMED) {
+        stream_reset(st, NGHTTP2_PROTOCOL_ERROR);
+        return -1;
+    }
+    if (rc == H2_HEAD_CONNECT)
+        return 501;
+    if (rc == H2_HEAD_TOO_LARGE || len > cfg->limit_header_size)
+        return 431;
+    st->req->len = len;
+    st->req->data[len < st->req->cap ? len : 0] = '\0';
+    log_line(t, st->req->data);
+    t->reqbuf = st->req;
+
+    if (txn_scratch_reserve(cfg->limit_headers + 8, cfg->limit_header_size + 2 * EDIT_SLACK) < 0)
+        return 503;
+    struct http_head h;
+    memset(&h, 0, sizeof h);
+    h.fields = txn_scratch_fields;
+    h.max_fields = cfg->limit_headers + 8;
+    t->req.body_limit = cfg->limit_body_size;
+    int bad = http_parse_request(&t->req, st->req->data, len, &h);
+    if (bad)
+        return bad;
+    t->method = h.method;
+    t->req_done = end_stream;
+    metrics_request_started(now_ms());
+    char path_buf[ROUTE_PATH_MAX];
+    struct route_result route;
+    int status = txn_route(t, st->req->data + h.host_off, h.host_len, st->req->data + h.uri_off, h.uri_len,
+                           path_buf, sizeof path_buf, &route);
+    if (!status)
+        status = txn_admit(t, &st->h->c->peer, st->req->data, &h, &route);
+    if (status)
+        return status;
+    sticky_request(t, st->req->data, &st->req->len, &h);
+    if (cfg->normalize_path && route.path == path_buf) {
+        h.target_out = route.path;
+        h.target_out_len = (uint32_t)route.path_len;
+    }
+    size_t out_len = http_rewrite_request(st->req->data, &h, t->client_ip, t->client_tls, txn_scratch_out,
+                                          txn_scratch_out_cap);
+    if (out_len == 0 || out_len + EDIT_SLACK > st->req->cap)
+        return 431;
+    memcpy(st->req->data, txn_scratch_out, out_len);
+    st->req->len = out_len;
+    t->in_fwd = out_len;
+    return 0;
+}
+
+void h2_stream_headers_done(struct h2_stream *st, int end_stream)
+{
+    if (st->t || open_txn(st) < 0) {
+        stream_reset(st, NGHTTP2_INTERNAL_ERROR);
+        return;
+    }
+    st->end_recv = end_stream;
+    int status = prepare_request(st, end_stream);
+    if (status < 0)
+        return;
+    if (status) {
+        answer(st, status);
+        return;
+    }
+    txn_start_server(st->t);
+    st->dirty = 1;
+}
+
+static void append(struct buf *b, const void *p, size_t n)
+{
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+void h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len)
+{
+    struct txn *t = st->t;
+    if (!t || t->phase == TXN_DONE || !st->req || t->req_done) {
+        /* Answered already (or refused): the body goes nowhere. */
+        nghttp2_session_consume_stream(st->h->ng, st->id, len);
+        return;
+    }
+    st->body_bytes += len;
+    if (st_cfg(st)->limit_body_size && st->body_bytes > st_cfg(st)->limit_body_size) {
+        nghttp2_session_consume_stream(st->h->ng, st->id, len);
+        answer(st, 413);
+        return;
+    }
+    if (st->req->cap - EDIT_SLACK - st->req->len < len + CHUNK_FRAMING) {
+        /* More than the window allows, or frames so small that their
+         * framing overflows: not a client worth buffering for. */
+        stream_reset(st, NGHTTP2_FLOW_CONTROL_ERROR);
+        return;
+    }
+    if (st->chunked) {
+        char size[24];
+        int n = snprintf(size, sizeof size, "%zx\r\n", len);
+        append(st->req, size, (size_t)n);
+        append(st->req, data, len);
+        append(st->req, "\r\n", 2);
+    } else {
+        append(st->req, data, len);
+    }
+    st->unacked += len;
+    t->in_fwd = st->req->len;
+    t->last_activity = ev_now(st->h->c->w->loop);
+    st->dirty = 1;
+}
+
+void h2_stream_end(struct h2_stream *st)
+{
+    struct txn *t = st->t;
+    st->end_recv = 1;
+    if (!t || !st->req || t->req_done)
+        return;
+    if (st->chunked && st->req->cap - st->req->len >= 5)
+        append(st->req, "0\r\n\r\n", 5);
+    t->in_fwd = st->req->len;
+    t->req_done = 1;
+    st->dirty = 1;
+}
+
+/* Once every byte of req went to the server: the buffer starts over and
+ * the client gets its window back.  The request can then no longer be
+ * sent again to another server. */
+static void compact_request(struct h2_stream *st)
+{
+    struct txn *t = st->t;
+    if (!st->req || t->in_sent == 0 || t->in_sent < st->req->len || !t->up || xprt_send_pending(&t->up->x))
+        return;
+    st->req->len = 0;
+    t->in_sent = t->in_fwd = 0;
+    t->replayable = 0;
+    if (st->unacked) {
+        nghttp2_session_consume_stream(st->h->ng, st->id, st->unacked);
+        st->unacked = 0;
+    }
+}
+
+void h2_stream_drive(struct h2_stream *st)
+{
+    struct txn *t = st->t;
+    if (!t)
+        return;
+    if (t->phase == TXN_FORWARD && t->up) {
+        t->uops->send(t);
+        if (st->t != t)
+            return;
+        if (t->up)
+            compact_request(st);
+    }
+    if (t->up && (t->phase == TXN_FORWARD || t->phase == TXN_CONNECT))
+        t->uops->want(t);
+    if (st->deferred && t->rin && (t->rin_sent < t->rin_fwd || t->resp_done)) {
+        st->deferred = 0;
+        nghttp2_session_resume_data(st->h->ng, st->id);
+    }
+}
+
+void h2_stream_server_down(struct h2_stream *st)
+{
+    if (st->t && (st->t->phase == TXN_CONNECT || st->t->phase == TXN_FORWARD))
+        txn_server_down(st->t);
+}
+
+/* ---- the response ------------------------------------------------------------------------------ */
+
+static void rin_consume(struct txn *t)
+{
+    if (!t->rin || t->rin_sent == 0)
+        return;
+    if (t->rin_sent < t->rin->len && t->rin_sent < t->rin->cap / 2)
+        return;
+    buf_consume(t->rin, t->rin_sent);
+    t->rin_fwd -= t->rin_sent;
+    t->rscanned = t->rscanned > t->rin_sent ? t->rscanned - t->rin_sent : 0;
+    t->rin_sent = 0;
+}
+
+static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t length, uint32_t *flags,
+                         nghttp2_data_source *source, void *user)
+{
+    /* By the stream's id, not source->ptr: a stream we let go of (the
+     * connection closing) is no longer there to point to. */
+    struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, id);
+    (void)source;
+    (void)user;
+    if (!st)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    struct txn *t = st->t;
+    if (!t) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+        return 0;
+    }
+    size_t avail = t->rin ? t->rin_fwd - t->rin_sent : 0;
+    if (avail == 0) {
+        if (t->resp_done) {
+            *flags |= NGHTTP2_DATA_FLAG_EOF;
+            return 0;
+        }
+        st->deferred = 1;
+        return NGHTTP2_ERR_DEFERRED;
+    }
+    size_t n = avail < length ? avail : length;
+    memcpy(buf, t->rin->data + t->rin_sent, n);
+    t->rin_sent += n;
+    t->bytes_out += n;
+    t->last_activity = ev_now(st->h->c->w->loop);
+    txn_client_progress(t, t->last_activity);
+    if (t->rin_sent == t->rin_fwd && t->resp_done)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    rin_consume(t);
+    st->dirty = 1; /* room in rin: the server may be read again */
+    return (ssize_t)n;
+}
+
+/* Turns the final head at rin[rin_sent..rin_fwd) (after any interim
+ * ones, which this stage does not relay) into HEADERS. */
+static void submit_head(struct h2_stream *st)
+{
+    struct txn *t = st->t;
+    static _Thread_local struct h2_field fields[H2_RESPONSE_FIELDS_MAX];
+    static _Thread_local nghttp2_nv nv[H2_RESPONSE_FIELDS_MAX + 1];
+    char status_text[4];
+    unsigned status = 0;
+    int n = -1;
+
+    size_t pos = t->rin_sent;
+    while (pos < t->rin_fwd) {
+        size_t hl = http_head_end(t->rin->data + pos, t->rin_fwd - pos, 0);
+        if (hl == 0)
+            break;
+        n = h2_response_fields(t->rin->data + pos, hl, &status, fields, H2_RESPONSE_FIELDS_MAX);
+        pos += hl;
+        if (n < 0 || status >= 200)
+            break;
+    }
+    if (n < 0 || status < 200 || status > 999) {
+        stream_reset(st, NGHTTP2_INTERNAL_ERROR);
+        return;
+    }
+    snprintf(status_text, sizeof status_text, "%03u", status);
+    nv[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)status_text, 7, 3, NGHTTP2_NV_FLAG_NONE};
+    int zero_length = 0;
+    for (int i = 0; i < n; i++) {
+        nv[i + 1] = (nghttp2_nv){(uint8_t *)fields[i].name, (uint8_t *)fields[i].value, fields[i].name_len,
+                                 fields[i].value_len, NGHTTP2_NV_FLAG_NONE};
+        if (fields[i].name_len == 14 && memcmp(fields[i].name, "content-length", 14) == 0 &&
+            fields[i].value_len == 1 && fields[i].value[0] == '0')
+            zero_length = 1;
+    }
+    nghttp2_data_provider prd = {.source.ptr = st, .read_callback = read_body};
+    int bodiless = h2_response_bodiless(status, t->method == HTTP_HEAD) || zero_length;
+    st->head_submitted = 1;
+    /* nghttp2 copies the fields: rin may move after this, not before. */
+    if (nghttp2_submit_response(st->h->ng, st->id, nv, (size_t)n + 1, bodiless ? NULL : &prd) != 0)
+        stream_reset(st, NGHTTP2_INTERNAL_ERROR);
+    t->bytes_out += pos - t->rin_sent;
+    t->rin_sent = pos; /* the head bytes are not the client's: HEADERS carries them */
+    if (bodiless)
+        t->rin_sent = t->rin_fwd; /* nothing of a body goes (a HEAD's) */
+    rin_consume(t);
+}
+
+/* A response of the proxy's own on this stream only. */
+static void answer(struct h2_stream *st, int status)
+{
+    struct txn *t = st->t;
+    if (st->head_submitted) {
+        stream_reset(st, NGHTTP2_INTERNAL_ERROR);
+        return;
+    }
+    if (t->up)
+        t->uops->abort(t);
+    if (!t->rin && !(t->rin = buf_get(BUF_SIZE))) {
+        stream_reset(st, NGHTTP2_INTERNAL_ERROR);
+        return;
+    }
+    t->rin->len = 0;
+    t->rin_sent = t->rin_fwd = t->rscanned = 0;
+    char hsts[TXN_HSTS_MAX];
+    txn_hsts_line(t, hsts, sizeof hsts);
+    size_t n = error_page_write_with(st_cfg(st), status, t->retry_after, hsts, &t->rin, 0);
+    if (n == 0) {
+        stream_reset(st, NGHTTP2_INTERNAL_ERROR);
+        return;
+    }
+    t->rin->len = n;
+    t->rin_fwd = n;
+    t->status = (uint16_t)status;
+    t->proxy_made = 1;
+    t->resp_any = t->resp_head_done = t->resp_done = 1;
+    t->phase = TXN_DONE;
+    if (t->srv && status >= 500)
+        atomic_fetch_add_explicit(&t->srv->responses[4], 1, memory_order_relaxed);
+    submit_head(st);
+}
+
+/* The response went out whole (END_STREAM sent): the txn is done. */
+void h2_stream_response_sent(struct h2_stream *st)
+{
+    struct txn *t = st->t;
+    if (!t)
+        return;
+    double now = ev_now(st->h->c->w->loop);
+    txn_complete(t, now);
+    if (access_log_enabled())
+        txn_access_log(t, now);
+    txn_end(t);
+    st->t = NULL;
+    ev_timer_stop(st->h->c->w->loop, &st->timer);
+    if (!st->end_recv) {
+        /* Answered before the request ended (a 413, an early error): the
+         * rest of the body is taken and dropped for a moment, since some
+         * clients (curl 7.88) drop a response whose stream is reset while
+         * they upload; then RST_STREAM NO_ERROR (RFC 9113 8.1). */
+        ev_timer_set(&st->timer, H2_LINGER_S, 0.);
+        ev_timer_start(st->h->c->w->loop, &st->timer);
+    }
+}
+
+void h2_stream_closed(struct h2_stream *st, uint32_t error_code)
+{
+    struct h2_session *h = st->h;
+    struct txn *t = st->t;
+    (void)error_code;
+    if (t) {
+        /* Reset by the client, or the connection ended, mid-response. */
+        if (!t->resp_head_done && !t->status)
+            t->status = 499;
+        else
+            txn_mark_cut(t, h->c->w->exiting ? TXN_CUT_SHUTDOWN : TXN_CUT_CLIENT);
+        if (!t->resp_head_done)
+            atomic_fetch_add_explicit(&metrics.requests_abandoned, 1, memory_order_relaxed);
+        if (access_log_enabled() && t->line[0])
+            txn_access_log(t, ev_now(h->c->w->loop));
+        txn_end(t);
+    }
+    ev_timer_stop(h->c->w->loop, &st->timer);
+    buf_put(st->hdrs);
+    buf_put(st->req);
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        h->streams = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    h->nstreams--;
+    atomic_fetch_sub_explicit(&metrics.h2_streams_active, 1, memory_order_relaxed);
+    free(st);
+}
+
+/* ---- the stream sink (stream.h) ------------------------------------------------------------------ */
+
+static void sink_send_head(void *ctx)
+{
+    submit_head(ctx);
+}
+
+static void sink_more(void *ctx)
+{
+    struct h2_stream *st = ctx;
+    st->dirty = 1;
+    if (st->deferred) {
+        st->deferred = 0;
+        nghttp2_session_resume_data(st->h->ng, st->id);
+    }
+}
+
+static void sink_reset(void *ctx)
+{
+    struct h2_stream *st = ctx;
+    if (st->t)
+        txn_mark_cut(st->t, TXN_CUT_CLIENT);
+    stream_reset(st, NGHTTP2_INTERNAL_ERROR);
+}
+
+static void sink_respond_error(void *ctx, int status)
+{
+    answer(ctx, status);
+}
+
+static void sink_proceed(void *ctx)
+{
+    struct h2_stream *st = ctx;
+    struct h2_session *h = st->h;
+    h2_session_enter(h);
+    st->dirty = 1;
+    h2_session_leave(h);
+}
+
+static void sink_arm(void *ctx, uint64_t ms)
+{
+    struct h2_stream *st = ctx;
+    struct ev_loop *loop = st->h->c->w->loop;
+    ev_timer_stop(loop, &st->timer);
+    ev_timer_set(&st->timer, (double)ms / 1000.0, 0.);
+    ev_timer_start(loop, &st->timer);
+}
+
+static struct xprt *sink_xprt(void *ctx)
+{
+    struct h2_stream *st = ctx;
+    return &st->h->c->x;
+}
+
+/* No SINK_RAW_H1: upstream_h1 decodes a chunked body for it. */
+static const struct stream_sink h2_sink = {
+    .caps = 0,
+    .send_head = sink_send_head,
+    .send_data = sink_more,
+    .end = sink_more,
+    .reset = sink_reset,
+    .respond_error = sink_respond_error,
+    .proceed = sink_proceed,
+    .arm = sink_arm,
+    .xprt = sink_xprt,
+};

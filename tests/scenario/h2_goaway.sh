@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# h2_goaway: how the proxy ends HTTP/2 connections (python3-h2, nghttp).
+#   - rapid reset: a client that opens and cancels more than
+#     `http2 max-resets` streams in 10 s gets GOAWAY ENHANCE_YOUR_CALM,
+#     counted in streams.goaway.resets and /metrics; one under the limit
+#     does not; the proxy keeps serving;
+#   - a CONTINUATION flood gets GOAWAY ENHANCE_YOUR_CALM, counted in
+#     streams.goaway.continuation; so does a PING flood whose answers
+#     are never read (streams.goaway.flood); a header block that never ends has its
+#     stream reset (CANCEL) after `timeout client`;
+#   - `timeout keep-alive`: an idle connection gets GOAWAY NO_ERROR;
+#   - a reload sends GOAWAY at once to a connection with a stream in
+#     flight, and that stream still finishes;
+#   - a graceful stop: the same, then the proxy exits.
+set -u
+. "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
+command -v nghttp >/dev/null || fail "nghttp is not installed (Debian package nghttp2-client)"
+PY=python3
+$PY -c 'import h2' 2>/dev/null || PY=/usr/bin/python3
+$PY -c 'import h2' 2>/dev/null || fail "python3-h2 is not installed"
+CLIENT=("$PY" "$TOPSRC/tests/scenario/h2_client.py")
+
+P=$(free_port); S=$(free_port); B=$(free_port)
+start_backend "$B" app
+cat >"$TMPDIR/proxy.conf" <<CONF
+workers 1
+access-log stderr
+listen 127.0.0.1:$P
+stats 127.0.0.1:$S
+http2 max-resets 50
+timeout keep-alive 1s
+timeout client 2s
+pool web {
+    check off
+    server app 127.0.0.1:$B
+}
+CONF
+start_proxy "$TMPDIR/proxy.conf" "$P" "$S"
+
+out=$("${CLIENT[@]}" rapid-reset "$P" 40)
+echo "under the limit: $out"
+echo "$out" | grep -q 'ENHANCE_YOUR_CALM' && fail "40 resets (limit 50) were cut: $out"
+out=$("${CLIENT[@]}" rapid-reset "$P" 200)
+echo "over the limit: $out"
+echo "$out" | grep -q '^goaway error=ENHANCE_YOUR_CALM' || fail "200 resets (limit 50): no GOAWAY ENHANCE_YOUR_CALM: $out"
+n=$(stats_get "$S" 'j["streams"]["goaway"]["resets"]')
+[ "$n" = 1 ] || fail "streams.goaway.resets is $n, expected 1"
+curl -s "http://127.0.0.1:$S/metrics" | grep -q '^proxy_http2_goaway_total{reason="resets"} 1$' ||
+    fail "/metrics does not count the GOAWAY"
+v=$(curl -s --max-time 5 --http2-prior-knowledge -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/")
+[ "$v" = 200 ] || fail "the proxy does not serve after a rapid reset ($v)"
+
+# A header block cut into more CONTINUATION frames than limit header-size
+# needs (CVE-2024-27316): GOAWAY ENHANCE_YOUR_CALM, counted.
+out=$("${CLIENT[@]}" continuation "$P" 100)
+echo "continuation flood: $out"
+echo "$out" | grep -q '^goaway error=ENHANCE_YOUR_CALM' || fail "CONTINUATION flood: no GOAWAY ENHANCE_YOUR_CALM: $out"
+n=$(stats_get "$S" 'j["streams"]["goaway"]["continuation"]')
+[ "$n" = 1 ] || fail "streams.goaway.continuation is $n, expected 1"
+# PINGs whose answers the client never reads: nghttp2's flood guard, told
+# as ENHANCE_YOUR_CALM and counted.
+# (The GOAWAY itself may not reach a client that reads nothing: it waits
+# behind the answers in a full socket, so the count is what is checked.)
+out=$("${CLIENT[@]}" ping-flood "$P" 400000)
+echo "ping flood: $out"
+echo "$out" | grep -q '^closed$' || fail "PING flood: the connection stayed open: $out"
+echo "$out" | grep -q '^goaway error=' && ! echo "$out" | grep -q '^goaway error=ENHANCE_YOUR_CALM' &&
+    fail "PING flood: the wrong GOAWAY: $out"
+n=$(stats_get "$S" 'j["streams"]["goaway"]["flood"]')
+[ "$n" = 1 ] || fail "streams.goaway.flood is $n, expected 1"
+# A header block that never ends (slowloris): its stream is reset after
+# timeout client.
+out=$("${CLIENT[@]}" slow-headers "$P" 3.5)
+echo "slow headers: $out"
+echo "$out" | grep -Eq '^rst stream=1 error=CANCEL after=(1\.9|2\.[0-9])' || fail "a header block that never ends: $out"
+
+out=$("${CLIENT[@]}" idle "$P" 4)
+echo "idle: $out"
+echo "$out" | grep -Eq '^goaway error=NO_ERROR after=(0\.9|1\.[0-9])' || fail "timeout keep-alive 1s: $out"
+
+# A reload while a stream is in flight.
+nghttp -v "http://127.0.0.1:$P/?delay=1500&size=100000" >"$TMPDIR/reload.out" 2>&1 &
+ng=$!
+track "$ng"
+sleep 0.4
+kill -HUP "$PROXY_PID"
+wait "$ng" || fail "nghttp failed across the reload: $(cat "$TMPDIR/reload.out")"
+goaway_at=$(sed -n 's/^\[ *\([0-9.]*\)\] recv GOAWAY.*/\1/p' "$TMPDIR/reload.out" | head -1)
+[ -n "$goaway_at" ] || fail "no GOAWAY on reload: $(cat "$TMPDIR/reload.out")"
+awk "BEGIN { exit !($goaway_at < 1.2) }" || fail "the reload's GOAWAY came at ${goaway_at}s, after the stream"
+grep -q ':status: 200' "$TMPDIR/reload.out" || fail "the stream in flight did not finish across the reload"
+grep -q 'error_code=NO_ERROR' "$TMPDIR/reload.out" || fail "the reload's GOAWAY is not NO_ERROR"
+
+# A graceful stop while a stream is in flight.
+nghttp -v "http://127.0.0.1:$P/?delay=1500&size=100000" >"$TMPDIR/stop.out" 2>&1 &
+ng=$!
+track "$ng"
+sleep 0.4
+kill -TERM "$PROXY_PID"
+wait "$ng" || fail "nghttp failed across the stop: $(cat "$TMPDIR/stop.out")"
+goaway_at=$(sed -n 's/^\[ *\([0-9.]*\)\] recv GOAWAY.*/\1/p' "$TMPDIR/stop.out" | head -1)
+[ -n "$goaway_at" ] || fail "no GOAWAY on a graceful stop: $(cat "$TMPDIR/stop.out")"
+awk "BEGIN { exit !($goaway_at < 1.2) }" || fail "the stop's GOAWAY came at ${goaway_at}s, after the stream"
+grep -q ':status: 200' "$TMPDIR/stop.out" || fail "the stream in flight did not finish across the stop"
+for _ in $(seq 30); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$PROXY_PID" 2>/dev/null && fail "the proxy did not exit after its last stream"
+echo "h2_goaway: rapid reset cut, keep-alive, reload and stop GOAWAYs ok"
