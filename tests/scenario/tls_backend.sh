@@ -15,22 +15,11 @@
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
-C=$TMPDIR/certs; mkdir -p "$C"
-mk_ca() { # NAME
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=$1" \
-        -keyout "$C/$1.key" -out "$C/$1.pem" 2>/dev/null || fail "openssl: cannot make CA $1"
-}
-mk_leaf() { # NAME CA SAN
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" -keyout "$C/$1.key" \
-        -out "$C/$1.csr" 2>/dev/null &&
-        openssl x509 -req -in "$C/$1.csr" -CA "$C/$2.pem" -CAkey "$C/$2.key" -CAcreateserial -days 30 \
-            -extfile <(printf 'subjectAltName=%s\n' "$3") -out "$C/$1.crt" 2>/dev/null ||
-        fail "openssl: cannot make certificate $1"
-    cat "$C/$1.crt" "$C/$1.key" >"$C/$1-full.pem"
-}
-mk_ca testca; mk_ca otherca
-mk_leaf server testca "DNS:localhost,IP:127.0.0.1"
-mk_leaf client testca "DNS:proxy-client"
+C=$TMPDIR/certs
+tls_ca "$C" testca
+tls_ca "$C" otherca
+tls_cert "$C/server-full.pem" "localhost,127.0.0.1" ec 30 "$C/testca"
+tls_cert "$C/client-full.pem" "proxy-client" ec 30 "$C/testca"
 
 B=$(free_port); BC=$(free_port); BK=$(free_port); P=$(free_port); ST=$(free_port)
 python3 "$TOPSRC/tests/scenario/tls_backend.py" "$B" "$C/server-full.pem" >"$TMPDIR/tlsb.log" 2>&1 &

@@ -17,7 +17,6 @@
 #     within 3 s, and the proxy is alive at the end.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
-command -v openssl >/dev/null || fail "openssl is not installed"
 
 P=$(free_port); S=$(free_port); B=$(free_port)
 C=$TMPDIR/certs

@@ -17,7 +17,6 @@
 #     and /metrics has proxy_tls_handshakes_total for it.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
-command -v openssl >/dev/null || fail "openssl is not installed"
 
 P=$(free_port); R=$(free_port); S=$(free_port); B=$(free_port)
 C=$TMPDIR/certs

@@ -11,7 +11,6 @@
 #     flight (bodies are never held whole).
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
-command -v openssl >/dev/null || fail "openssl is not installed"
 
 P=$(free_port); S=$(free_port); B=$(free_port)
 C=$TMPDIR/certs

@@ -9,7 +9,6 @@
 #   - `proxy -t` refuses a client-ca file that is not a CA bundle, naming it.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
-command -v openssl >/dev/null || fail "openssl is not installed"
 
 P=$(free_port); Q=$(free_port); S=$(free_port); B=$(free_port)
 C=$TMPDIR/certs

@@ -6,7 +6,6 @@
 # first visit meets an error page must still learn the policy.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
-command -v openssl >/dev/null || fail "openssl is not installed"
 
 P=$(free_port); B=$(free_port); DEAD=$(free_port)
 C=$TMPDIR/certs

@@ -12,7 +12,6 @@
 #     certificate, a chain that does not parse (a truncated PEM).
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
-command -v openssl >/dev/null || fail "openssl is not installed"
 
 P=$(free_port); S=$(free_port); B=$(free_port)
 C=$TMPDIR/certs

@@ -16,7 +16,6 @@
 #     the suite named.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
-command -v openssl >/dev/null || fail "openssl is not installed"
 
 B=$(free_port)
 C=$TMPDIR/certs

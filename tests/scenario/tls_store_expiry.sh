@@ -13,7 +13,6 @@
 #   - a reload after soon2.pem (5 days) lands: cert-expiring for it.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
-command -v openssl >/dev/null || fail "openssl is not installed"
 
 P=$(free_port); S=$(free_port); B=$(free_port)
 C=$TMPDIR/ca

@@ -24,7 +24,6 @@
 #     a.pem is served and its days_left is 19.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
-command -v openssl >/dev/null || fail "openssl is not installed"
 
 P=$(free_port); Q=$(free_port); S=$(free_port); B=$(free_port)
 C=$TMPDIR/ca

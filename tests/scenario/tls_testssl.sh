@@ -12,7 +12,6 @@
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 command -v testssl >/dev/null || fail "testssl is not installed (Debian package testssl.sh)"
-command -v openssl >/dev/null || fail "openssl is not installed"
 
 port_free() { python3 -c '
 import socket, sys

@@ -51,7 +51,8 @@
 #                                a leaf certificate signed by CA (DIR/ca of
 #                                OUT's directory unless given as DIR/NAME),
 #                                for the DNS names SANS ("a.test,*.b.test";
-#                                the first is also the CN), ECDSA P-256 (ec,
+#                                the first is also the CN; an IPv4 address
+#                                is an IP entry), ECDSA P-256 (ec,
 #                                the default) or RSA 2048, valid DAYS (30;
 #                                negative: expired that many days ago);
 #                                OUT.pem holds the certificate then its key
@@ -273,6 +274,7 @@ stats_is() {
 # that curl --cacert and s_client -CAfile verify exactly what it made.
 tls_ca() {
     local dir=$1 name=${2:-ca}
+    command -v openssl >/dev/null || fail "openssl is not installed"
     mkdir -p "$dir"
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 60 \
         -subj "/CN=proxy test CA $name" -addext basicConstraints=critical,CA:TRUE \
@@ -285,7 +287,10 @@ tls_cert() {
     local out=$1 sans=$2 kind=${3:-ec} days=${4:-30} ca=${5:-} san="" n key csr
     [ -n "$ca" ] || ca=$(dirname "$out")/ca
     local IFS=,
-    for n in $sans; do san+="${san:+,}DNS:$n"; done
+    # A name is DNS:, an IPv4 address IP: (a server verified by address).
+    for n in $sans; do
+        case $n in *[!0-9.]*) san+="${san:+,}DNS:$n" ;; *) san+="${san:+,}IP:$n" ;; esac
+    done
     unset IFS
     key=$out.key.tmp csr=$out.csr.tmp
     case $kind in
