@@ -62,11 +62,11 @@ days=$(stats_get "$S" '" ".join("%s=%s" % (c["path"].rsplit("/", 1)[1], c["days_
 echo "measured: days_left: $days"
 # Whole days rounded down: a certificate made in the same second as the
 # check has exactly 30 (10) days left, one made a second before 29 (9).
-case $days in
-"ok.pem=29 old.pem=-2 soon.pem=9" | "ok.pem=30 old.pem=-1 soon.pem=10" | \
-    "ok.pem=29 old.pem=-1 soon.pem=9" | "ok.pem=30 old.pem=-2 soon.pem=9") ;;
-*) bad+=("days_left in /api/stats: '$days'") ;;
-esac
+# Each was made in a second of its own, so each is judged alone.
+for want in "ok.pem=29|ok.pem=30" "old.pem=-1|old.pem=-2" "soon.pem=9|soon.pem=10"; do
+    got=$(printf '%s\n' $days | grep -E "^(${want})\$") || got=
+    [ -n "$got" ] || bad+=("days_left in /api/stats: '$days' (expected one of $want)")
+done
 
 tls_cert "$D/soon2.pem" "soon2.test" ec 5 "$C/ca"
 kill -HUP "$PROXY_PID"
