@@ -42,7 +42,7 @@ void stats_prom_label(struct stats_buf *b, const char *s);
 /* "# HELP name help\n# TYPE name type\n" */
 void stats_prom_head(struct stats_buf *b, const char *name, const char *type, const char *help);
 /* stats_tls.c: `,"listeners":[...],"certificates":[...]` and their metrics. */
-void stats_json_listeners(struct stats_buf *b, const struct runtime *rt, uint64_t now);
+void stats_json_listeners(struct stats_buf *b, const struct runtime *rt);
 void stats_prom_listeners(struct stats_buf *b, const struct runtime *rt);
 /* stats_surge.c: `,"traffic":{...}` and the surge metrics. */
 void stats_json_traffic(struct stats_buf *b);

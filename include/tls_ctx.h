@@ -35,7 +35,10 @@ struct tls_set {
     size_t nlistens;
     struct ssl_ctx_st **listen;        /* per cfg->listens[i]; NULL for plaintext */
     struct listener_counters **counters; /* per cfg->listens[i] */
-    const struct tls_store **stores;   /* per cfg->listens[i] (owned by its context) */
+    /* Per cfg->listens[i], for the stats and the expiry checks: its store
+     * (owned by its context), NULL for plaintext and for a line that loads
+     * the same path as an earlier one (its certificates are listed once). */
+    const struct tls_store **stores;
     size_t npools;
     struct ssl_ctx_st **pool;          /* per cfg->pools[i]; NULL for plaintext servers */
 };

@@ -346,7 +346,7 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
         json_pool(b, &rt->pools[i], now, removed, nremoved);
     }
     stats_buf_puts(b, "]");
-    stats_json_listeners(b, rt, now);
+    stats_json_listeners(b, rt);
     stats_json_traffic(b);
     stats_admit_json(b, rt);
     stats_buf_puts(b, "}\n");

@@ -30,22 +30,13 @@ static void json_listener(struct stats_buf *b, const struct config_listen *l, co
     stats_buf_puts(b, "}");
 }
 
-/* A store listed by two listen lines shows its certificates once. */
-static int store_seen_before(const struct tls_set *set, size_t i)
-{
-    for (size_t j = 0; j < i; j++)
-        if (set->stores[j] == set->stores[i])
-            return 1;
-    return 0;
-}
-
 static void json_certificates(struct stats_buf *b, const struct runtime *rt, time_t now)
 {
     const struct tls_set *set = rt->tls;
     int first = 1;
     stats_buf_puts(b, ",\"certificates\":[");
     for (size_t i = 0; set && i < set->nlistens; i++) {
-        if (!set->stores[i] || store_seen_before(set, i))
+        if (!set->stores[i])
             continue;
         for (size_t c = 0; c < tls_store_count(set->stores[i]); c++) {
             const struct tls_cert_info *ci = tls_store_info(set->stores[i], c);
@@ -67,9 +58,9 @@ static void json_certificates(struct stats_buf *b, const struct runtime *rt, tim
     stats_buf_puts(b, "]");
 }
 
-void stats_json_listeners(struct stats_buf *b, const struct runtime *rt, uint64_t now)
+void stats_json_listeners(struct stats_buf *b, const struct runtime *rt)
 {
-    (void)now; /* a monotonic clock: expiry is wall-clock time */
+    /* days_left is wall-clock time, not the stats' monotonic now. */
     stats_buf_puts(b, ",\"listeners\":[");
     for (size_t i = 0; rt && rt->cfg && i < rt->cfg->nlistens; i++) {
         if (i)
@@ -118,7 +109,7 @@ void stats_prom_listeners(struct stats_buf *b, const struct runtime *rt)
     stats_prom_head(b, "proxy_tls_certificate_expiry_seconds", "gauge",
                     "When a certificate expires (Unix time), per file and name.");
     for (size_t i = 0; i < set->nlistens; i++) {
-        if (!set->stores[i] || store_seen_before(set, i))
+        if (!set->stores[i])
             continue;
         for (size_t c = 0; c < tls_store_count(set->stores[i]); c++) {
             const struct tls_cert_info *ci = tls_store_info(set->stores[i], c);

@@ -259,6 +259,9 @@ struct tls_set *tls_set_build(const struct config *cfg, char *err, size_t errlen
             tls_set_free(set);
             return NULL;
         }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cfg->listens[j].tls_path, l->tls_path) == 0)
+                set->stores[i] = NULL;
     }
     for (size_t i = 0; i < cfg->npools; i++) {
         const struct config_pool *p = &cfg->pools[i];

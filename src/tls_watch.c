@@ -30,14 +30,9 @@ static void emit_expiry(void *arg, const struct tls_cert_info *ci, int days_left
 
 void tls_watch_check(const struct tls_set *set, time_t now)
 {
-    for (size_t i = 0; set && i < set->nlistens; i++) {
-        /* Two listen lines on one directory: its certificates once. */
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = set->stores[j] && set->stores[j] == set->stores[i];
-        if (set->stores[i] && !seen)
+    for (size_t i = 0; set && i < set->nlistens; i++)
+        if (set->stores[i])
             tls_store_check_expiry(set->stores[i], now, emit_expiry, NULL);
-    }
 }
 
 static void rotate_cb(struct ev_loop *loop, ev_timer *t, int revents)
