@@ -40,6 +40,14 @@ deps:
 $(LLHTTP_INC)/llhttp.h:
 	@tests/support/install-deps.sh $(DEB_BUILD)
 
+# On a fresh machine llhttp's sources come with the same package as its
+# header: without this rule make finds no way to the objects and stops
+# before the header's rule has installed anything.
+$(LLHTTP_SRC)/%.c: | $(LLHTTP_INC)/llhttp.h
+	@test -f $@ || { echo "$@: missing after installing node-llhttp" >&2; exit 1; }
+# ... and they are the package's files, never make's intermediates to remove.
+.PRECIOUS: $(LLHTTP_SRC)/%.c
+
 # ---- the binary -------------------------------------------------------------
 proxy: $(OBJS) $(LLOBJS)
 	$(CC) $(CFLAGS) $(OURFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
