@@ -62,6 +62,12 @@ X509 *tlsfx_handshake(SSL_CTX *server_ctx, const struct tlsfx_client *opts);
  * (leaf included). */
 X509 *tlsfx_handshake_chain(SSL_CTX *server_ctx, const struct tlsfx_client *opts, int *chain_len);
 
+/* A handshake as tlsfx_handshake that offers `offer` (NULL: none) for
+ * resumption; sets *reused (1 resumed, 0 full, -1 failed) and gives back
+ * the session the client holds afterwards, with the ticket the server sent
+ * (SSL_SESSION_free it), or NULL when the handshake failed. */
+SSL_SESSION *tlsfx_resume(SSL_CTX *server_ctx, const struct tlsfx_client *opts, SSL_SESSION *offer, int *reused);
+
 /* The first flight such a client sends (its ClientHello records) into
  * buf; the number of bytes, or 0. */
 size_t tlsfx_client_hello(const struct tlsfx_client *opts, unsigned char *buf, size_t cap);
