@@ -9,7 +9,7 @@
 #define PROXY_STATS_ADMIT_H
 
 #include "runtime.h"
-#include "stats_json.h"
+#include "stats_buf.h"
 
 /* Most limited clients listed. */
 #define STATS_TOP_LIMITED 10

@@ -5,9 +5,10 @@
  * clients.  Read from surge_status(), which the main thread - the stats
  * port's thread - updates once a second.
  */
+#include "stats_surge.h"
+
 #include <math.h>
 
-#include "stats_json.h"
 #include "surge.h"
 
 /* "list":[{"name":KEY,"requests":N,"share":S},...] */

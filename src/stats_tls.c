@@ -4,11 +4,12 @@
  * its handshakes; every certificate of the current generation with its
  * names, key type and expiry.
  */
+#include "stats_tls.h"
+
 #include <stdatomic.h>
 #include <time.h>
 
 #include "runtime.h"
-#include "stats_json.h"
 #include "tls_certs.h"
 #include "tls_ctx.h"
 

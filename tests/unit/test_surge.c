@@ -13,6 +13,7 @@
 #include "fixtures.h"
 #include "metrics.h"
 #include "stats_json.h"
+#include "stats_surge.h"
 #include "surge.h"
 
 #define POOL "\npool tail {\n server t1 127.0.0.1:9000\n}\n"
