@@ -3,12 +3,12 @@
  * SVG charts drawn here, no script, no font, no external reference - so
  * that it can be mailed, attached to a ticket or opened without network.
  */
+#include "rehearse_html.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "rehearse_report.h"
 
 static void html_str(FILE *f, const char *s)
 {
