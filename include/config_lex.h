@@ -1,6 +1,6 @@
 /*
  * config_lex: splits configuration text into words, block braces and line
- * ends, for config.c.  Knows quoting, escapes and comments; knows nothing of
+ * ends, for config_load.c.  Knows quoting, escapes and comments; knows nothing of
  * directives.
  */
 #ifndef PROXY_CONFIG_LEX_H

@@ -1,6 +1,6 @@
 /*
- * config_parser: what config.c (statements, blocks, validation) and
- * config_directives.c (one handler per keyword) share.  Internal to the
+ * config_parser: what config.c (errors, value readers), config_load.c
+ * (statements, blocks, validation) and every directive file share.  Internal to the
  * config module: other modules include config.h only.
  */
 #ifndef PROXY_CONFIG_PARSER_H
@@ -80,6 +80,9 @@ int config_do_limit_clients(struct config_parser *p, int line, int argc, char **
 /* A route's `priority high|normal|low`. */
 int config_route_priority(struct config_parser *p, int line, const char *w, enum route_priority *out);
 
+/* Takes msg (malloc'ed) into errs' list; frees it when errs is NULL or
+ * memory ran out. */
+void config_errors_add(struct config_errors *errs, char *msg);
 /* Records "FILE:LINE: message" ("FILE: message" for line 0) and counts it. */
 void config_perr(struct config_parser *p, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

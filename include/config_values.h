@@ -1,6 +1,6 @@
 /*
  * config_values: value syntaxes of the configuration language with the
- * reason a value is refused, for config.c's messages.  Other modules use the
+ * reason a value is refused, for the config module's messages.  Other modules use the
  * 0/-1 config_parse_* helpers of config.h instead.
  */
 #ifndef PROXY_CONFIG_VALUES_H
