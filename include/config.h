@@ -95,6 +95,7 @@ struct config_route {
 };
 
 #define CONFIG_ALPN_MAX 64
+#define CONFIG_ALPN_DEFAULT "h2,http/1.1"
 /* `error-page STATUS FILE`: the body of one of the proxy's own responses. */
 #define CONFIG_ERROR_PAGE_MAX (64 * 1024)
 struct config_error_page {
@@ -123,7 +124,7 @@ struct config_admission {
 struct config_listen {
     struct config_addr addr;
     char tls_path[CONFIG_PATH_MAX];  /* "" = plaintext; else a PEM file or a directory of them */
-    char alpn[CONFIG_ALPN_MAX];      /* ALPN protocols offered, comma-separated ("" = http/1.1) */
+    char alpn[CONFIG_ALPN_MAX];      /* ALPN protocols offered, comma-separated (TLS: CONFIG_ALPN_DEFAULT when not given) */
     char client_ca[CONFIG_PATH_MAX]; /* "" = no client certificate asked for */
     int redirect_https;              /* every request answered 308 to https:// */
     int proxy_protocol;      /* peers send a PROXY protocol header (v1 or v2) first */
@@ -230,5 +231,8 @@ const char *config_priority_name(enum route_priority prio); /* "high" | "normal"
 int config_error_page_index(int status);
 /* Frees what cfg->admit owns (config_free). */
 void config_admit_free(struct config *cfg);
+/* 1 when the listener takes HTTP/2: a plaintext one (prior knowledge), a
+ * TLS one whose ALPN list holds h2; never a `redirect https` one. */
+int config_listen_h2(const struct config_listen *l);
 
 #endif

@@ -208,5 +208,16 @@ int config_listen_options(struct config_parser *p, int line, struct config_liste
         config_perr(p, line, "listen: redirect https on a TLS listener would redirect to itself");
         return -1;
     }
+    /* CONTRACT 7: HTTP/2 first, HTTP/1.1 for the clients that lack it
+     * (as nginx's `http2 on` and HAProxy's `alpn h2,http/1.1`). */
+    if (l->tls_path[0] && !l->alpn[0])
+        snprintf(l->alpn, sizeof l->alpn, "%s", CONFIG_ALPN_DEFAULT);
     return 0;
+}
+
+int config_listen_h2(const struct config_listen *l)
+{
+    if (l->redirect_https)
+        return 0; /* every request answered 308 over HTTP/1.1 (conn_choose_h2) */
+    return !l->tls_path[0] || strstr(l->alpn, "h2") != NULL;
 }

@@ -19,7 +19,8 @@ static void json_listener(struct stats_buf *b, const struct config_listen *l, co
 {
     stats_buf_puts(b, "{\"address\":");
     stats_json_string(b, l->addr.text);
-    stats_buf_printf(b, ",\"http2\":false,\"redirect_https\":%s", l->redirect_https ? "true" : "false");
+    stats_buf_printf(b, ",\"http2\":%s,\"redirect_https\":%s", config_listen_h2(l) ? "true" : "false",
+                     l->redirect_https ? "true" : "false");
     stats_buf_printf(b, ",\"connections\":{\"active\":%u,\"total\":%llu}", k ? LOAD(k->active) : 0u,
                      k ? (unsigned long long)LOAD(k->total) : 0ull);
     if (l->tls_path[0] && k)

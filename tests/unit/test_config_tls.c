@@ -26,7 +26,8 @@ Test(config_tls, defaults_are_mozilla_intermediate)
     cr_assert_eq(cfg->tls.hsts_ms, 0);
     /* A relative path is the configuration file's directory's. */
     cr_assert_str_eq(cfg->listens[0].tls_path, "/etc/proxy/certs/");
-    cr_assert_str_eq(cfg->listens[0].alpn, "");
+    /* CONTRACT 7: h2 first once HTTP/2 exists. */
+    cr_assert_str_eq(cfg->listens[0].alpn, "h2,http/1.1");
     config_free(cfg);
 }
 
