@@ -9,7 +9,8 @@
  * that are hop-by-hop in HTTP/1.1 refused (RFC 9113 8.2.2: a malformed
  * request), a body without Content-Length sent chunked.
  * Response: the status and the fields of an HTTP/1.1 head, names
- * lowercased, hop-by-hop fields left out.
+ * lowercased, hop-by-hop fields left out; the same for trailers, both
+ * ways, without the fields that may not follow a body.
  */
 #ifndef PROXY_H2_HEADERS_H
 #define PROXY_H2_HEADERS_H
@@ -44,6 +45,17 @@ int h2_request_head(const struct h2_field *f, size_t n, int body_unsized, char *
  * the number of fields, or -1 when the head is not a response or has more
  * than max fields. */
 int h2_response_fields(char *head, size_t len, unsigned *status, struct h2_field *out, size_t max);
+
+/* The trailer fields of a chunked response, as http_msg keeps them
+ * (block[0..len): "name:value\r\n" lines): into out[0..max) as
+ * h2_response_fields does, leaving out too the fields that may not trail
+ * a body (content-length, host, content-type, set-cookie, ...).  Returns
+ * the number of fields or -1. */
+int h2_trailer_fields(char *block, size_t len, struct h2_field *out, size_t max);
+
+/* Whether a request trailer field from an HTTP/2 client goes on to the
+ * server's chunked trailer section (the same fields are left out). */
+int h2_request_trailer_ok(const struct h2_field *f);
 
 /* Whether a response with this status (to a HEAD request when `head`)
  * carries no body: 1xx, 204, 304, HEAD. */

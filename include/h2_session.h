@@ -46,6 +46,7 @@ struct h2_stream {
     uint32_t nfields;
     size_t hdr_bytes;            /* the decoded header list's size (limit header-size) */
     struct buf *req;             /* the HTTP/1.1 request for the server: t->reqbuf */
+    struct buf *trailers;        /* request trailer lines ("name: value\r\n") until the body ends */
     uint64_t body_bytes;         /* request body bytes received (limit body-size) */
     size_t unacked;              /* DATA bytes in req the client's stream window has not got back */
     unsigned chunked : 1;        /* the body goes chunked (no content-length) */
@@ -54,6 +55,7 @@ struct h2_stream {
     unsigned deferred : 1;       /* the data provider waits for body bytes */
     unsigned dirty : 1;          /* something to drive on the server side */
     unsigned too_large : 1;      /* its header list went over limit header-size */
+    unsigned end_pending : 1;    /* the client ended: the last chunk (and trailers) wait for room in req */
 };
 
 /* h2_stream.c: a stream's life, called from nghttp2's callbacks. */
@@ -61,6 +63,8 @@ struct h2_stream *h2_stream_new(struct h2_session *h, int32_t id);
 void h2_stream_header(struct h2_stream *st, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen);
 void h2_stream_headers_done(struct h2_stream *st, int end_stream);
 void h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len);
+/* One field of the client's trailers (a HEADERS frame after DATA). */
+void h2_stream_trailer(struct h2_stream *st, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen);
 void h2_stream_end(struct h2_stream *st);
 void h2_stream_response_sent(struct h2_stream *st);
 void h2_stream_closed(struct h2_stream *st, uint32_t error_code);

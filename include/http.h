@@ -14,6 +14,8 @@
 
 #include "llhttp.h"
 
+struct buf;
+
 /* One header line inside a head: offsets from the head's first byte. */
 struct http_field {
     uint32_t name_off, value_off;
@@ -74,6 +76,14 @@ struct http_msg {
     uint8_t head_overrun;      /* body callbacks fired while reading the head */
     uint8_t dechunk;           /* move decoded body bytes to dechunk_dst */
     char *dechunk_dst;
+    /* A chunked body's trailer fields, kept (keep_trailers, set after the
+     * head) for a client that gets them apart from the body (HTTP/2): one
+     * "name:value\r\n" line each, in a buffer taken when the first one
+     * comes and given back by the message's owner (buf_put).  More than
+     * trailers_max bytes of them is invalid framing. */
+    uint8_t keep_trailers;
+    uint32_t trailers_max;
+    struct buf *trailers;
 };
 
 /* Looks for the end of a head in buf[0..len).  Returns the head length
@@ -104,7 +114,7 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
 /* Feeds body bytes that follow a parsed head.  Sets *consumed to the bytes
  * that belong to this message.  Returns 1 when the message is complete, 0
  * when more is needed, -1 on invalid framing, -2 when a chunked body passed
- * body_limit. */
+ * body_limit (or its kept trailers trailers_max). */
 int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *consumed);
 /* The same, decoding a chunked body in place for a client that does not
  * know chunked (HTTP/1.0): the decoded bytes end up at data[0..*produced),

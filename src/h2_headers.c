@@ -139,22 +139,27 @@ static int hop_by_hop_response(const char *name, size_t n)
     return 0;
 }
 
-int h2_response_fields(char *head, size_t len, unsigned *status, struct h2_field *out, size_t max)
+/* Fields that may not come after the body (RFC 9110 6.5.1: framing,
+ * routing), beside the hop-by-hop ones. */
+static int trailer_forbidden(const char *name, size_t n)
 {
-    char *end = head + len;
-    char *eol = memchr(head, '\n', len);
+    static const char *const names[] = {"content-length", "host", "content-encoding", "content-type",
+                                        "content-range", "authorization", "set-cookie", "cookie"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0)
+            return 1;
+    return 0;
+}
 
-    if (!eol || len < 12 || memcmp(head, "HTTP/1.", 7) != 0 || head[8] != ' ')
-        return -1;
-    unsigned st = 0;
-    for (int i = 9; i < 12; i++) {
-        if (head[i] < '0' || head[i] > '9')
-            return -1;
-        st = st * 10 + (unsigned)(head[i] - '0');
-    }
-    *status = st;
+/* The "name: value" lines at p[0..end) up to an empty line or the end:
+ * names lowercased in place, values without their surrounding blanks,
+ * hop-by-hop fields (and, for trailers, the ones that may not trail) left
+ * out.  Returns how many went into out, -1 for a line without a name or
+ * more than max. */
+static int fields_of_lines(char *p, char *end, int trailers, struct h2_field *out, size_t max)
+{
     int n = 0;
-    for (char *p = eol + 1; p < end;) {
+    while (p < end) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl)
             return -1;
@@ -174,7 +179,7 @@ int h2_response_fields(char *head, size_t len, unsigned *status, struct h2_field
         char *ve = line_end;
         while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
             ve--;
-        if (!hop_by_hop_response(p, name_len)) {
+        if (!hop_by_hop_response(p, name_len) && !(trailers && trailer_forbidden(p, name_len))) {
             if ((size_t)n >= max)
                 return -1;
             out[n++] = (struct h2_field){p, name_len, v, (size_t)(ve - v)};
@@ -182,6 +187,34 @@ int h2_response_fields(char *head, size_t len, unsigned *status, struct h2_field
         p = nl + 1;
     }
     return n;
+}
+
+int h2_response_fields(char *head, size_t len, unsigned *status, struct h2_field *out, size_t max)
+{
+    char *eol = memchr(head, '\n', len);
+
+    if (!eol || len < 12 || memcmp(head, "HTTP/1.", 7) != 0 || head[8] != ' ')
+        return -1;
+    unsigned st = 0;
+    for (int i = 9; i < 12; i++) {
+        if (head[i] < '0' || head[i] > '9')
+            return -1;
+        st = st * 10 + (unsigned)(head[i] - '0');
+    }
+    *status = st;
+    return fields_of_lines(eol + 1, head + len, 0, out, max);
+}
+
+int h2_trailer_fields(char *block, size_t len, struct h2_field *out, size_t max)
+{
+    return fields_of_lines(block, block + len, 1, out, max);
+}
+
+int h2_request_trailer_ok(const struct h2_field *f)
+{
+    if (f->name_len == 0 || f->name[0] == ':' || !text_ok(f->name, f->name_len) || !text_ok(f->value, f->value_len))
+        return 0;
+    return !hop_by_hop_response(f->name, f->name_len) && !trailer_forbidden(f->name, f->name_len);
 }
 
 int h2_response_bodiless(unsigned status, int head)

@@ -121,6 +121,7 @@ void h2_stream_header(struct h2_stream *st, const uint8_t *name, size_t nlen, co
 /* ---- the request ---------------------------------------------------------------------------- */
 
 static void answer(struct h2_stream *st, int status);
+static int relay_interim(struct h2_stream *st);
 
 /* The field list of the head being converted: per thread, grown as needed. */
 static _Thread_local struct h2_field *req_fields;
@@ -308,17 +309,67 @@ void h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len)
     st->dirty = 1;
 }
 
+/* Request trailers go to the server as the chunked body's trailer
+ * section; a body sent with the client's content-length has none in
+ * HTTP/1.1, and they are dropped (as nginx and HAProxy do). */
+void h2_stream_trailer(struct h2_stream *st, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen)
+{
+    struct txn *t = st->t;
+    if (!t || !st->req || t->req_done || !st->chunked || t->phase == TXN_DONE)
+        return;
+    struct h2_field f = {(const char *)name, nlen, (const char *)value, vlen};
+    if (!h2_request_trailer_ok(&f))
+        return;
+    size_t max = st_cfg(st)->limit_header_size;
+    if (!st->trailers && !(st->trailers = buf_get(BUF_SIZE))) {
+        answer(st, 503);
+        return;
+    }
+    if (max > st->trailers->cap)
+        max = st->trailers->cap;
+    if (st->trailers->len + nlen + vlen + 4 > max) {
+        answer(st, 431); /* a reset if the response began */
+        return;
+    }
+    append(st->trailers, name, nlen);
+    append(st->trailers, ": ", 2);
+    append(st->trailers, value, vlen);
+    append(st->trailers, "\r\n", 2);
+}
+
+/* The end of the request into req: the last chunk, the trailers and the
+ * empty line of a chunked body, when there is room (else after the next
+ * compact_request). */
+static void finish_request(struct h2_stream *st)
+{
+    struct txn *t = st->t;
+    size_t tl = st->trailers ? st->trailers->len : 0;
+    size_t need = st->chunked ? 5 + tl : 0;
+    if (st->req->cap - st->req->len < need) {
+        st->end_pending = 1;
+        return;
+    }
+    if (st->chunked) {
+        append(st->req, "0\r\n", 3);
+        if (tl)
+            append(st->req, st->trailers->data, tl);
+        append(st->req, "\r\n", 2);
+    }
+    buf_put(st->trailers);
+    st->trailers = NULL;
+    st->end_pending = 0;
+    t->in_fwd = st->req->len;
+    t->req_done = 1;
+    st->dirty = 1;
+}
+
 void h2_stream_end(struct h2_stream *st)
 {
     struct txn *t = st->t;
     st->end_recv = 1;
-    if (!t || !st->req || t->req_done)
+    if (!t || !st->req || t->req_done || t->phase == TXN_DONE)
         return;
-    if (st->chunked && st->req->cap - st->req->len >= 5)
-        append(st->req, "0\r\n\r\n", 5);
-    t->in_fwd = st->req->len;
-    t->req_done = 1;
-    st->dirty = 1;
+    finish_request(st);
 }
 
 /* Once every byte of req went to the server: the buffer starts over and
@@ -349,7 +400,13 @@ void h2_stream_drive(struct h2_stream *st)
             return;
         if (t->up)
             compact_request(st);
+        if (st->end_pending)
+            finish_request(st);
     }
+    /* A 100 Continue or 103 Early Hints goes out as it comes, not with
+     * the final head (which may be long in coming). */
+    if (!t->resp_head_done && !st->head_submitted && t->rin && t->rin_sent < t->rin_fwd && relay_interim(st) < 0)
+        return;
     if (t->up && (t->phase == TXN_FORWARD || t->phase == TXN_CONNECT))
         t->uops->want(t);
     if (st->deferred && t->rin && (t->rin_sent < t->rin_fwd || t->resp_done)) {
@@ -378,6 +435,27 @@ static void rin_consume(struct txn *t)
     t->rin_sent = 0;
 }
 
+/* The body's last DATA frame: END_STREAM on it, or on the trailers'
+ * HEADERS frame when the server sent trailer fields (nghttp2 lets the
+ * data source submit them from here). */
+static void body_end(struct h2_stream *st, uint32_t *flags)
+{
+    static _Thread_local struct h2_field fields[H2_RESPONSE_FIELDS_MAX];
+    static _Thread_local nghttp2_nv nv[H2_RESPONSE_FIELDS_MAX];
+    struct buf *tr = st->t->resp.trailers;
+
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (!tr || tr->len == 0)
+        return;
+    int n = h2_trailer_fields(tr->data, tr->len, fields, H2_RESPONSE_FIELDS_MAX);
+    for (int i = 0; i < n; i++)
+        nv[i] = (nghttp2_nv){(uint8_t *)fields[i].name, (uint8_t *)fields[i].value, fields[i].name_len,
+                             fields[i].value_len, NGHTTP2_NV_FLAG_NONE};
+    if (n > 0 && nghttp2_submit_trailer(st->h->ng, st->id, nv, (size_t)n) == 0)
+        *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    tr->len = 0;
+}
+
 static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t length, uint32_t *flags,
                          nghttp2_data_source *source, void *user)
 {
@@ -396,7 +474,7 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     size_t avail = t->rin ? t->rin_fwd - t->rin_sent : 0;
     if (avail == 0) {
         if (t->resp_done) {
-            *flags |= NGHTTP2_DATA_FLAG_EOF;
+            body_end(st, flags);
             return 0;
         }
         st->deferred = 1;
@@ -409,52 +487,104 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     t->last_activity = ev_now(st->h->c->w->loop);
     txn_client_progress(t, t->last_activity);
     if (t->rin_sent == t->rin_fwd && t->resp_done)
-        *flags |= NGHTTP2_DATA_FLAG_EOF;
+        body_end(st, flags);
     rin_consume(t);
     st->dirty = 1; /* room in rin: the server may be read again */
     return (ssize_t)n;
 }
 
-/* Turns the final head at rin[rin_sent..rin_fwd) (after any interim
- * ones, which this stage does not relay) into HEADERS. */
-static void submit_head(struct h2_stream *st)
+/* The head at head[0..len) as nghttp2 fields into nv (":status" first,
+ * its digits in status_text): their count, -1 when it is not a response. */
+static int head_fields(char *head, size_t len, unsigned *status, char status_text[4], nghttp2_nv *nv,
+                       int *zero_length)
 {
-    struct txn *t = st->t;
     static _Thread_local struct h2_field fields[H2_RESPONSE_FIELDS_MAX];
-    static _Thread_local nghttp2_nv nv[H2_RESPONSE_FIELDS_MAX + 1];
-    char status_text[4];
-    unsigned status = 0;
-    int n = -1;
-
-    size_t pos = t->rin_sent;
-    while (pos < t->rin_fwd) {
-        size_t hl = http_head_end(t->rin->data + pos, t->rin_fwd - pos, 0);
-        if (hl == 0)
-            break;
-        n = h2_response_fields(t->rin->data + pos, hl, &status, fields, H2_RESPONSE_FIELDS_MAX);
-        pos += hl;
-        if (n < 0 || status >= 200)
-            break;
-    }
-    if (n < 0 || status < 200 || status > 999) {
-        stream_reset(st, NGHTTP2_INTERNAL_ERROR);
-        return;
-    }
-    snprintf(status_text, sizeof status_text, "%03u", status);
+    int n = h2_response_fields(head, len, status, fields, H2_RESPONSE_FIELDS_MAX);
+    if (n < 0 || *status < 100 || *status > 999)
+        return -1;
+    snprintf(status_text, 4, "%03u", *status);
     nv[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)status_text, 7, 3, NGHTTP2_NV_FLAG_NONE};
-    int zero_length = 0;
+    *zero_length = 0;
     for (int i = 0; i < n; i++) {
         nv[i + 1] = (nghttp2_nv){(uint8_t *)fields[i].name, (uint8_t *)fields[i].value, fields[i].name_len,
                                  fields[i].value_len, NGHTTP2_NV_FLAG_NONE};
         if (fields[i].name_len == 14 && memcmp(fields[i].name, "content-length", 14) == 0 &&
             fields[i].value_len == 1 && fields[i].value[0] == '0')
-            zero_length = 1;
+            *zero_length = 1;
     }
+    return n + 1;
+}
+
+/* The interim (1xx) heads at rin[rin_sent..) before the final one, each
+ * a HEADERS frame without END_STREAM (RFC 9113 8.1): a 100 Continue for
+ * a client that sent `expect: 100-continue`, a 103 Early Hints with its
+ * Link fields - as an HTTP/1.1 client gets them, in order, before the
+ * final response.  upstream_h1 lets no 101 through here (HTTP/2 has no
+ * upgrade) and caps them at INTERIM_MAX.  Stops at the final head or at
+ * rin_fwd; -1 when one could not be sent (the stream is reset). */
+static int relay_interim(struct h2_stream *st)
+{
+    struct txn *t = st->t;
+    static _Thread_local nghttp2_nv nv[H2_RESPONSE_FIELDS_MAX + 1];
+    char status_text[4];
+
+    while (t->rin && t->rin_sent < t->rin_fwd) {
+        char *head = t->rin->data + t->rin_sent;
+        size_t hl = http_head_end(head, t->rin_fwd - t->rin_sent, 0);
+        unsigned status = 0;
+        int zero_length;
+        if (hl == 0)
+            return 0;
+        int n = head_fields(head, hl, &status, status_text, nv, &zero_length);
+        if (n < 0) {
+            stream_reset(st, NGHTTP2_INTERNAL_ERROR);
+            return -1;
+        }
+        if (status >= 200)
+            return 0; /* the final head: submit_head's */
+        if (status != 101 && nghttp2_submit_headers(st->h->ng, NGHTTP2_FLAG_NONE, st->id, NULL, nv, (size_t)n,
+                                                    NULL) != 0) {
+            stream_reset(st, NGHTTP2_INTERNAL_ERROR);
+            return -1;
+        }
+        t->bytes_out += hl;
+        t->rin_sent += hl;
+        st->dirty = 1;
+    }
+    rin_consume(t);
+    return 0;
+}
+
+/* Turns the final head at rin[rin_sent..rin_fwd), after the interim ones
+ * still there, into HEADERS. */
+static void submit_head(struct h2_stream *st)
+{
+    struct txn *t = st->t;
+    static _Thread_local nghttp2_nv nv[H2_RESPONSE_FIELDS_MAX + 1];
+    char status_text[4];
+    unsigned status = 0;
+    int zero_length = 0, n = -1;
+
+    if (relay_interim(st) < 0)
+        return;
+    size_t pos = t->rin_sent;
+    size_t hl = http_head_end(t->rin->data + pos, t->rin_fwd - pos, 0);
+    if (hl)
+        n = head_fields(t->rin->data + pos, hl, &status, status_text, nv, &zero_length);
+    if (n < 0 || status < 200) {
+        stream_reset(st, NGHTTP2_INTERNAL_ERROR);
+        return;
+    }
+    pos += hl;
     nghttp2_data_provider prd = {.source.ptr = st, .read_callback = read_body};
     int bodiless = h2_response_bodiless(status, t->method == HTTP_HEAD) || zero_length;
     st->head_submitted = 1;
+    /* A chunked body's trailer fields go out as a HEADERS frame of their
+     * own after the DATA (read_body): llhttp keeps them as it decodes. */
+    t->resp.keep_trailers = t->dechunk && !bodiless;
+    t->resp.trailers_max = (uint32_t)st_cfg(st)->limit_response_header_size;
     /* nghttp2 copies the fields: rin may move after this, not before. */
-    if (nghttp2_submit_response(st->h->ng, st->id, nv, (size_t)n + 1, bodiless ? NULL : &prd) != 0)
+    if (nghttp2_submit_response(st->h->ng, st->id, nv, (size_t)n, bodiless ? NULL : &prd) != 0)
         stream_reset(st, NGHTTP2_INTERNAL_ERROR);
     t->bytes_out += pos - t->rin_sent;
     t->rin_sent = pos; /* the head bytes are not the client's: HEADERS carries them */
@@ -471,6 +601,10 @@ static void answer(struct h2_stream *st, int status)
         stream_reset(st, NGHTTP2_INTERNAL_ERROR);
         return;
     }
+    /* Interim heads the server sent before it failed go first, as on
+     * HTTP/1.1. */
+    if (!t->resp_head_done && relay_interim(st) < 0)
+        return;
     if (t->up)
         t->uops->abort(t);
     if (!t->rin && !(t->rin = buf_get(BUF_SIZE))) {
@@ -540,6 +674,7 @@ void h2_stream_closed(struct h2_stream *st, uint32_t error_code)
     ev_timer_stop(h->c->w->loop, &st->timer);
     buf_put(st->hdrs);
     buf_put(st->req);
+    buf_put(st->trailers);
     if (st->prev)
         st->prev->next = st->next;
     else

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
+
 /* ---- llhttp callbacks ----------------------------------------------------- */
 
 static struct http_msg *msg_of(llhttp_t *p) { return (struct http_msg *)p->data; }
@@ -23,13 +25,42 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
+/* Trailer fields (the head is parsed by then: m->h is NULL) are copied as
+ * they come, since a decoded body's bytes move over them. */
+static int trailer_put(struct http_msg *m, const char *at, size_t len)
+{
+    if (!m->keep_trailers || m->h)
+        return 0;
+    if (!m->trailers && !(m->trailers = buf_get(BUF_SIZE)))
+        return -1;
+    struct buf *b = m->trailers;
+    size_t max = m->trailers_max && m->trailers_max < b->cap ? m->trailers_max : b->cap;
+    if (len > max - b->len) {
+        m->over_limit = 1;
+        return -1;
+    }
+    memcpy(b->data + b->len, at, len);
+    b->len += len;
+    return 0;
+}
+
+static int on_trailer_name_end(llhttp_t *p)
+{
+    return trailer_put(msg_of(p), ":", 1);
+}
+
+static int on_trailer_value_end(llhttp_t *p)
+{
+    return trailer_put(msg_of(p), "\r\n", 2);
+}
+
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     struct http_msg *m = msg_of(p);
     struct http_head *h = m->h;
 
     if (!h)
-        return 0;
+        return trailer_put(m, at, len);
     if (h->nfields >= h->max_fields) {
         m->too_many = 1;
         return -1;
@@ -47,7 +78,9 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     struct http_msg *m = msg_of(p);
-    if (!m->h || m->h->nfields == 0)
+    if (!m->h)
+        return trailer_put(m, at, len);
+    if (m->h->nfields == 0)
         return 0;
     struct http_field *f = &m->h->fields[m->h->nfields - 1];
     f->value_off = (uint32_t)(at - m->base);
@@ -115,6 +148,8 @@ static const llhttp_settings_t settings = {
     .on_url = on_url,
     .on_header_field = on_header_field,
     .on_header_value = on_header_value,
+    .on_header_field_complete = on_trailer_name_end,
+    .on_header_value_complete = on_trailer_value_end,
     .on_headers_complete = on_headers_complete,
     .on_body = on_body,
     .on_chunk_header = on_chunk_header,
@@ -263,6 +298,9 @@ static void msg_begin(struct http_msg *m, llhttp_type_t type, const char *buf, s
     m->too_many = 0;
     m->over_limit = 0;
     m->head_overrun = 0;
+    m->keep_trailers = 0;
+    if (m->trailers)
+        m->trailers->len = 0;
 }
 
 /* Runs the head through llhttp; fills in what the parser learnt. */

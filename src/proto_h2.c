@@ -112,9 +112,13 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
     (void)flags;
     (void)user;
     struct h2_stream *st = stream_of(ng, frame->hd.stream_id);
-    if (st && frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST)
+    if (!st || frame->hd.type != NGHTTP2_HEADERS)
+        return 0;
+    if (frame->headers.cat == NGHTTP2_HCAT_REQUEST)
         h2_stream_header(st, name, namelen, value, valuelen);
-    return 0; /* trailers are not forwarded in this stage */
+    else if (frame->headers.cat == NGHTTP2_HCAT_HEADERS)
+        h2_stream_trailer(st, name, namelen, value, valuelen); /* trailers (nghttp2 checked END_STREAM) */
+    return 0;
 }
 
 /* Rapid reset (CVE-2023-44487): a client that opens and cancels streams

@@ -144,6 +144,7 @@ void txn_end(struct txn *t)
     if (t->srv)
         balance_release(t->srv);
     buf_put(t->rin);
+    buf_put(t->resp.trailers);
     if (t->splicing)
         splice_pipe_put(&t->pipe);
     runtime_release(t->rt);

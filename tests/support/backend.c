@@ -15,10 +15,18 @@
  *   /ws           with Upgrade: websocket: 101, then echoes every byte
  *   anything else 200 "NAME\n"
  *   query knobs   status=N delay=MS size=BYTES chunked=1 close=1
+ *                 hints=1     a 103 Early Hints (two Link fields) as soon
+ *                             as the head is read, before any 100 Continue
+ *                 trailers=1  with chunked=1: trailer fields after the
+ *                             last chunk (Grpc-Status, X-Checksum, and a
+ *                             Keep-Alive and a Content-Length that must
+ *                             not trail)
  *
  * Every response carries X-Server: NAME, X-Conn-Seq (the request's number
  * on its TCP connection, so tests can see connection reuse) and
- * X-Body-Length (request body bytes read).
+ * X-Body-Length (request body bytes read); a request whose chunked body
+ * had trailer fields gets them back in X-Request-Trailers ("name: value"
+ * joined with " | ").
  */
 
 #include <ev.h>
@@ -73,11 +81,14 @@ struct request {
     long delay_ms;
     long long size;                 /* -1: default body */
     int resp_chunked, resp_close;
+    int hints, resp_trailers;
     /* body reading */
     enum chunk_state ch;
     unsigned long long body_left, chunk_left, body_read;
     char *echo;                     /* /echo: copy of the head */
     size_t echo_len;
+    char trailers[512];             /* the request's trailer lines, " | " between */
+    size_t trailers_len;
 };
 
 /* Outgoing bytes: data[off..len) is still to be written. */
@@ -96,6 +107,7 @@ struct conn {
     struct outbuf out;
     unsigned long long gen_left;    /* generated body bytes still to queue */
     int gen_chunked;
+    int gen_trailers;               /* ?trailers=1: the last chunk carries trailer fields */
     int close_after;
     unsigned seq;
     struct request req;
@@ -115,6 +127,7 @@ static char name_body[256];
 static char pattern[GEN_CHUNK];
 
 static int conn_advance(struct conn *c);
+static int last_chunk(struct conn *c);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -253,9 +266,7 @@ static int gen_refill(struct conn *c)
     if (out_append(&c->out, pattern, n) < 0)
         return -1;
     c->gen_left -= n;
-    if (c->gen_chunked &&
-        out_append(&c->out, c->gen_left ? "\r\n" : "\r\n0\r\n\r\n",
-                   c->gen_left ? 2 : 7) < 0)
+    if (c->gen_chunked && (out_append(&c->out, "\r\n", 2) < 0 || (c->gen_left == 0 && last_chunk(c) < 0)))
         return -1;
     return 0;
 }
@@ -304,6 +315,16 @@ static int start_linger(struct conn *c)
 }
 
 /* ---- responses ---------------------------------------------------------- */
+
+/* The end of a chunked body, with ?trailers=1 its trailer section: two
+ * fields a client should get, two a proxy must drop. */
+static int last_chunk(struct conn *c)
+{
+    if (!c->gen_trailers)
+        return out_append(&c->out, "0\r\n\r\n", 5);
+    return out_printf(&c->out, "0\r\nGrpc-Status: 0\r\nX-Checksum: %s-sum\r\nKeep-Alive: timeout=5\r\n"
+                               "Content-Length: 12\r\n\r\n", opt.name);
+}
 
 static void log_request(const struct conn *c, int status)
 {
@@ -359,6 +380,10 @@ static int build_response(struct conn *c)
     int e = out_printf(o, "HTTP/1.1 %d %s\r\nX-Server: %s\r\nX-Conn-Seq: %u\r\n"
                        "X-Body-Length: %llu\r\nContent-Type: text/plain\r\n",
                        status, reason(status), opt.name, c->seq, r->body_read);
+    if (r->trailers_len)
+        e |= out_printf(o, "X-Request-Trailers: %.*s\r\n", (int)r->trailers_len, r->trailers);
+    if (chunked && r->resp_trailers)
+        e |= out_printf(o, "Trailer: Grpc-Status, X-Checksum\r\n");
     if (no_body || r->resp_close)
         ;   /* no framing header: none needed, or close-delimited */
     else if (chunked)
@@ -373,14 +398,15 @@ static int build_response(struct conn *c)
 
     c->gen_left = 0;
     c->gen_chunked = chunked;
+    c->gen_trailers = chunked && r->resp_trailers;
     if (!no_body && !r->is_head) {
         if (gen && total > 0)
             c->gen_left = total;
         else if (chunked && total > 0)
-            e |= out_printf(o, "%zx\r\n", blen) | out_append(o, body, blen) |
-                 out_append(o, "\r\n0\r\n\r\n", 7);
+            e |= out_printf(o, "%zx\r\n", blen) | out_append(o, body, blen) | out_append(o, "\r\n", 2) |
+                 last_chunk(c);
         else if (chunked)
-            e |= out_append(o, "0\r\n\r\n", 5);
+            e |= last_chunk(c);
         else
             e |= out_append(o, body, blen);
     }
@@ -458,6 +484,10 @@ static void parse_query(struct request *r, const char *q, size_t n)
                 r->resp_chunked = atoi(eq) != 0;
             } else if (strcmp(kv, "close") == 0) {
                 r->resp_close = atoi(eq) != 0;
+            } else if (strcmp(kv, "hints") == 0) {
+                r->hints = atoi(eq) != 0;
+            } else if (strcmp(kv, "trailers") == 0) {
+                r->resp_trailers = atoi(eq) != 0;
             }
         }
         if (!amp)
@@ -610,6 +640,16 @@ static int head_step(struct conn *c)
     if (bad)
         return send_error(c, 400);
     int has_body = c->req.chunked || c->req.content_length > 0;
+    if (c->req.hints) {
+        log_request(c, 103);
+        if (out_printf(&c->out, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n"
+                                "Link: </app.js>; rel=preload; as=script\r\n\r\n") < 0) {
+            conn_close(c);
+            return -1;
+        }
+        if (conn_flush(c) < 0)
+            return -1;
+    }
     if (c->req.expect_continue && has_body) {
         if (out_append(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0) {
             conn_close(c);
@@ -690,6 +730,13 @@ static int body_consume_chunked(struct conn *c, int *bad)
         case CH_TRAILER:
             if ((n = take_line(c, &used)) < 0)
                 return 0;
+            if (n > 0) {
+                size_t room = sizeof r->trailers - r->trailers_len;
+                int w = snprintf(r->trailers + r->trailers_len, room, "%s%.*s", r->trailers_len ? " | " : "",
+                                 (int)n, c->in);
+                if (w > 0)
+                    r->trailers_len += (size_t)w < room ? (size_t)w : room - 1;
+            }
             consume(c, used);
             if (n == 0)
                 return 1;
