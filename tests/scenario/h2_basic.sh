@@ -3,7 +3,8 @@
 #   - plaintext, prior knowledge: curl --http2-prior-knowledge speaks HTTP/2
 #     (the preface picks it) while HTTP/1.1 keeps working on the same port;
 #   - TLS: curl --http2 gets h2 by ALPN on a listener whose alpn list holds
-#     h2, and HTTP/1.1 on a TLS listener that does not list it;
+#     h2 and on one with no alpn given (the default, h2,http/1.1), and
+#     HTTP/1.1 on a TLS listener whose list leaves h2 out;
 #   - the server gets an HTTP/1.1 request: Host from :authority, the
 #     cookies joined with "; ", X-Forwarded-For and X-Forwarded-Proto;
 #   - response fields arrive lowercased without Connection or
@@ -20,7 +21,7 @@ PY=python3
 $PY -c 'import h2' 2>/dev/null || PY=/usr/bin/python3
 $PY -c 'import h2' 2>/dev/null || fail "python3-h2 is not installed"
 
-P=$(free_port); T=$(free_port); T1=$(free_port); S=$(free_port); B=$(free_port)
+P=$(free_port); T=$(free_port); T1=$(free_port); T2=$(free_port); S=$(free_port); B=$(free_port)
 C=$TMPDIR/certs
 mkdir -p "$C"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 -subj /CN=localhost \
@@ -34,14 +35,15 @@ access-log stderr
 limit body-size 1m
 listen 127.0.0.1:$P
 listen 127.0.0.1:$T tls $C/site.pem alpn h2,http/1.1
-listen 127.0.0.1:$T1 tls $C/site.pem
+listen 127.0.0.1:$T1 tls $C/site.pem alpn http/1.1
+listen 127.0.0.1:$T2 tls $C/site.pem
 stats 127.0.0.1:$S
 pool web {
     check off
     server app 127.0.0.1:$B
 }
 CONF
-start_proxy "$TMPDIR/proxy.conf" "$P" "$T" "$T1" "$S"
+start_proxy "$TMPDIR/proxy.conf" "$P" "$T" "$T1" "$T2" "$S"
 
 CURL=(curl -s --max-time 5)
 v=$("${CURL[@]}" --http2-prior-knowledge -o /dev/null -w '%{http_version} %{http_code}' "http://127.0.0.1:$P/a")
@@ -52,6 +54,8 @@ v=$("${CURL[@]}" --http2 --cacert "$C/cert.pem" -o /dev/null -w '%{http_version}
 [ "$v" = "2 200" ] || fail "ALPN h2 on the TLS listener listing h2: got '$v'"
 v=$("${CURL[@]}" --http2 --cacert "$C/cert.pem" -o /dev/null -w '%{http_version} %{http_code}' "https://localhost:$T1/d")
 [ "$v" = "1.1 200" ] || fail "a TLS listener without h2 in its alpn list must stay HTTP/1.1: got '$v'"
+v=$("${CURL[@]}" --cacert "$C/cert.pem" -o /dev/null -w '%{http_version} %{http_code}' "https://localhost:$T2/d2")
+[ "$v" = "2 200" ] || fail "a TLS listener with no alpn given offers h2 first (CONTRACT 7): got '$v'"
 v=$("${CURL[@]}" --http1.1 --cacert "$C/cert.pem" -o /dev/null -w '%{http_version} %{http_code}' "https://localhost:$T/e")
 [ "$v" = "1.1 200" ] || fail "HTTP/1.1 by ALPN on the h2 listener: got '$v'"
 
@@ -102,5 +106,9 @@ total=$(stats_get "$S" 'j["connections"]["http2_total"]')
 [ "$total" -ge 8 ] || fail "connections.http2_total is $total, expected at least 8"
 active=$(stats_get "$S" 'j["streams"]["active"]')
 [ "$active" = 0 ] || fail "streams.active is $active with nothing in flight"
+# listeners[].http2: plaintext (prior knowledge), alpn h2,http/1.1, alpn
+# http/1.1, the default list.
+l=$(stats_get "$S" '" ".join("yes" if l["http2"] else "no" for l in j["listeners"])')
+[ "$l" = "yes yes no yes" ] || fail "listeners[].http2 is '$l', expected 'yes yes no yes'"
 curl -s "http://127.0.0.1:$S/metrics" | grep -q '^proxy_connections_http2 ' || fail "no proxy_connections_http2 in /metrics"
 echo "h2_basic: prior knowledge, ALPN, conversions, HEAD/204/304 and stats ok (http2 connections: $total)"

@@ -39,7 +39,9 @@ hsts_of() {
 ok=$(hsts_of "https://localhost:$P/app")
 bad502=$(hsts_of "https://localhost:$P/dead")
 bad503=$(hsts_of "https://localhost:$P/nowhere")
-bad400=$(hsts_of -H 'Content-Length: x' "https://localhost:$P/app")
+# HTTP/1.1: over HTTP/2 (ALPN's default) a bad content-length is a
+# malformed stream, reset before any status.
+bad400=$(hsts_of --http1.1 -H 'Content-Length: x' "https://localhost:$P/app")
 echo "measured: server 200: $ok; proxy 502: $bad502; proxy 503 (no route): $bad503; proxy 400: $bad400"
 bad=()
 [ "$ok" = "200 max-age=15552000" ] || bad+=("the server's 200: $ok")

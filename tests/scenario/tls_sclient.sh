@@ -6,8 +6,10 @@
 #     @SECLEVEL=0, so that the client really sends it) is refused with a
 #     protocol_version alert and counted as a failed handshake;
 #   - TLS 1.2 uses a forward-secret AEAD suite of the default list;
-#   - ALPN: `-alpn http/1.1` gets http/1.1, `-alpn h2,http/1.1` too (no HTTP/2
-#     yet), an unknown protocol alone gets no ALPN but a working connection;
+#   - ALPN (the default list, h2,http/1.1): `-alpn http/1.1` gets http/1.1,
+#     `-alpn h2,http/1.1` and `-alpn http/1.1,h2` get h2 (the listener's
+#     preference), an unknown protocol alone gets no ALPN but a working
+#     connection;
 #   - resumption: a session saved with -sess_out is resumed with -sess_in
 #     (TLS 1.3 and TLS 1.2), six times each, so over both workers; the
 #     listener's `tls.resumed` counts each; with `tls tickets off` the
@@ -75,10 +77,12 @@ echo "$v11" | grep -q 'alert protocol version' || fail "-tls1_1 was not refused 
 # ALPN
 a1=$(sc "$P" -alpn http/1.1 | grep -E '^(ALPN protocol|No ALPN)')
 a2=$(sc "$P" -alpn h2,http/1.1 | grep -E '^(ALPN protocol|No ALPN)')
+a2r=$(sc "$P" -alpn http/1.1,h2 | grep -E '^(ALPN protocol|No ALPN)')
 a3=$(sc "$P" -alpn spdy/3)
-echo "measured: ALPN http/1.1 -> '$a1', h2,http/1.1 -> '$a2', spdy/3 -> '$(echo "$a3" | grep -E '^(ALPN protocol|No ALPN)')'"
+echo "measured: ALPN http/1.1 -> '$a1', h2,http/1.1 -> '$a2', http/1.1,h2 -> '$a2r', spdy/3 -> '$(echo "$a3" | grep -E '^(ALPN protocol|No ALPN)')'"
 [ "$a1" = "ALPN protocol: http/1.1" ] || fail "-alpn http/1.1: '$a1'"
-[ "$a2" = "ALPN protocol: http/1.1" ] || fail "-alpn h2,http/1.1: '$a2' (no HTTP/2 in this build)"
+[ "$a2" = "ALPN protocol: h2" ] || fail "-alpn h2,http/1.1: '$a2' (the default alpn list is h2,http/1.1)"
+[ "$a2r" = "ALPN protocol: h2" ] || fail "-alpn http/1.1,h2: '$a2r' (the listener's preference, h2, must win)"
 echo "$a3" | grep -q '^No ALPN negotiated' || fail "-alpn spdy/3 negotiated something"
 echo "$a3" | grep -q '^HTTP/1.1 200 OK' || fail "-alpn spdy/3: the connection did not work"
 
