@@ -184,3 +184,30 @@ Test(h2_headers, bodiless_responses)
     cr_assert_not(h2_response_bodiless(200, 0));
     cr_assert_not(h2_response_bodiless(404, 0));
 }
+
+Test(h2_headers, response_trailers_lowercased_and_filtered)
+{
+    char block[] = "Grpc-Status:0\r\nX-Checksum:ab\r\nKeep-Alive:timeout=5\r\nContent-Length:12\r\n"
+                   "Set-Cookie:a=1\r\nGrpc-Message:\r\n";
+    struct h2_field f[8];
+    int n = h2_trailer_fields(block, strlen(block), f, 8);
+    cr_assert_eq(n, 3);
+    cr_assert(f[0].name_len == 11 && memcmp(f[0].name, "grpc-status", 11) == 0);
+    cr_assert(f[0].value_len == 1 && f[0].value[0] == '0');
+    cr_assert(f[1].name_len == 10 && memcmp(f[1].name, "x-checksum", 10) == 0);
+    cr_assert(f[2].name_len == 12 && memcmp(f[2].name, "grpc-message", 12) == 0 && f[2].value_len == 0);
+    cr_assert_eq(h2_trailer_fields(block, strlen(block), f, 2), -1, "more than max");
+}
+
+Test(h2_headers, request_trailers_that_may_go_on)
+{
+    const struct h2_field ok = F("x-checksum", "42"), grpc = F("grpc-timeout", "1S");
+    const struct h2_field bad[] = {
+        F("content-length", "5"), F("host", "evil"), F("authorization", "x"), F("te", "trailers"),
+        F("connection", "close"), F(":path", "/"), F("x-split", "a\r\nb: c"),
+    };
+    cr_assert(h2_request_trailer_ok(&ok));
+    cr_assert(h2_request_trailer_ok(&grpc));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_not(h2_request_trailer_ok(&bad[i]), "%s went on", bad[i].name);
+}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "http.h"
 
 #define T_MAX_FIELDS 64
@@ -547,6 +548,63 @@ Test(http_body, chunked_in_pieces_stops_at_the_message_end)
     /* The last byte comes with the pipelined request, which is left. */
     cr_assert_eq(http_msg_body(&t.m, body + body_len - 1, total - body_len + 1, &consumed), 1);
     cr_assert_eq(consumed, 1);
+}
+
+/* keep_trailers (HTTP/2 relays them as a HEADERS frame): the trailer
+ * section of a chunked response, kept as "name:value\r\n" lines while the
+ * body is decoded in place, whole when fed a byte at a time. */
+static void expect_trailers_kept(size_t piece)
+{
+    struct t_msg t;
+    char s[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "5\r\nhello\r\n0\r\nGrpc-Status: 0\r\nX-Empty:\r\nX-Sum:  ab c \r\n\r\n";
+    size_t head = head_len_of(s, strlen(s)), at = head, produced_total = 0;
+    int rc = 0;
+
+    cr_assert_eq(t_resp(&t, s, 0), 0);
+    t.m.keep_trailers = 1;
+    while (at < strlen(s) && rc == 0) {
+        size_t n = strlen(s) - at < piece ? strlen(s) - at : piece, consumed, produced;
+        rc = http_msg_body_dechunk(&t.m, s + at, n, &consumed, &produced);
+        memmove(s + head + produced_total, s + at, produced);
+        produced_total += produced;
+        at += consumed;
+    }
+    cr_assert_eq(rc, 1);
+    cr_assert_eq(produced_total, 5);
+    cr_assert(memcmp(s + head, "hello", 5) == 0);
+    cr_assert_not_null(t.m.trailers);
+    const char *want = "Grpc-Status:0\r\nX-Empty:\r\nX-Sum:ab c \r\n";
+    cr_assert_eq(t.m.trailers->len, strlen(want), "kept \"%.*s\"", (int)t.m.trailers->len, t.m.trailers->data);
+    cr_assert(memcmp(t.m.trailers->data, want, strlen(want)) == 0, "kept \"%.*s\"", (int)t.m.trailers->len,
+              t.m.trailers->data);
+    buf_put(t.m.trailers);
+}
+
+Test(http_body, trailers_kept_whole)
+{
+    expect_trailers_kept(4096);
+}
+
+Test(http_body, trailers_kept_byte_by_byte)
+{
+    expect_trailers_kept(1);
+}
+
+Test(http_body, trailers_not_kept_unless_asked_or_over_the_limit)
+{
+    struct t_msg t;
+    const char *s = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Long: 0123456789\r\n\r\n";
+    size_t head = head_len_of(s, strlen(s)), consumed;
+
+    cr_assert_eq(t_resp(&t, s, 0), 0);
+    cr_assert_eq(http_msg_body(&t.m, s + head, strlen(s) - head, &consumed), 1);
+    cr_assert_null(t.m.trailers, "nothing kept for an HTTP/1.1 client");
+    cr_assert_eq(t_resp(&t, s, 0), 0);
+    t.m.keep_trailers = 1;
+    t.m.trailers_max = 8;
+    cr_assert_lt(http_msg_body(&t.m, s + head, strlen(s) - head, &consumed), 0, "trailers over trailers_max");
+    buf_put(t.m.trailers);
 }
 
 Test(http_body, chunked_whole_with_pipelined_request)
