@@ -24,6 +24,9 @@ prints one line per event of its stream, in the order the frames came:
                                    ended by a trailers HEADERS frame
                                    (x-checksum, grpc-timeout, and an
                                    authorization that must not go on)
+  h2_relay.py hold PORT PATH SECS  a GET of PATH, read for SECS seconds
+                                   while the connection stays open (prints
+                                   "holding" once sent)
 """
 import socket
 import sys
@@ -166,12 +169,23 @@ def mode_trailers(port, how):
     Stream(s, conn, sid).run(10)
 
 
+def mode_hold(port, path, secs):
+    s, conn = connect(port)
+    sid = conn.get_next_available_stream_id()
+    conn.send_headers(sid, base_headers(port, "GET", path), end_stream=True)
+    s.sendall(conn.data_to_send())
+    print("holding", flush=True)
+    Stream(s, conn, sid).run(secs)
+
+
 def main():
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "get":
         mode_get(port, sys.argv[3])
     elif mode == "continue":
         mode_continue(port, int(sys.argv[3]))
+    elif mode == "hold":
+        mode_hold(port, sys.argv[3], float(sys.argv[4]))
     elif mode == "trailers":
         mode_trailers(port, sys.argv[3])
     else:

@@ -16,7 +16,9 @@
 # the state updated and a non-zero rate.  A server a reload removed while a
 # request was in flight on it stays listed, greyed, "removed, 1 in flight",
 # until that request ends.  A server given by host name shows the name and
-# the address it resolves to.
+# the address it resolves to.  An HTTP/2 client holding a stream open shows
+# in the summary as one HTTP/2 connection beside the HTTP/1.1 ones, with
+# one HTTP/2 stream.
 #
 # Needs /usr/bin/chromium (`make deps` installs it); without it the test
 # fails (a skip would hide a dashboard that is never tested in CI).
@@ -381,4 +383,17 @@ dump "$TMPDIR/dom4.html" 1500
 check "$TMPDIR/dom4.html" 'not removed and "slow/new1" in rows' \
     "rows['slow/new1']['address'] == 'new1.test (127.0.0.1:$B5)'" \
     'rows["web/app1"]["address"].startswith("127.0.0.1:")'
+# An HTTP/2 client holding a stream open (prior knowledge): the summary
+# shows it beside the HTTP/1.1 connections, and its stream.
+PYH2=python3
+$PYH2 -c 'import h2' 2>/dev/null || PYH2=/usr/bin/python3
+$PYH2 "$TOPSRC/tests/scenario/h2_relay.py" hold "$P" "/slow/h2?delay=6000" 8 >"$TMPDIR/h2hold.out" 2>&1 &
+H2HOLD=$!; track "$H2HOLD"
+wait_for 5 stats_is "$S" '(j["connections"]["http2"], j["streams"]["active"])' "1 1" ||
+    fail "the HTTP/2 client's connection and stream are not counted: $(cat "$TMPDIR/h2hold.out")"
+dump "$TMPDIR/dom5.html" 1500
+check "$TMPDIR/dom5.html" \
+    'ids["conn-h2"]["text"] == "1" and ids["h2-streams"]["text"] == "1"' \
+    'int(ids["conn-h1"]["text"]) == int(ids["conn-active"]["text"]) - 1'
+stop_pid "$H2HOLD"
 echo "stats_dashboard: ok"
