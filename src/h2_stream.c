@@ -438,15 +438,20 @@ static void rin_consume(struct txn *t)
 /* The body's last DATA frame: END_STREAM on it, or on the trailers'
  * HEADERS frame when the server sent trailer fields (nghttp2 lets the
  * data source submit them from here). */
-static void body_end(struct h2_stream *st, uint32_t *flags)
+static int body_end(struct h2_stream *st, uint32_t *flags)
 {
     static _Thread_local struct h2_field fields[H2_RESPONSE_FIELDS_MAX];
     static _Thread_local nghttp2_nv nv[H2_RESPONSE_FIELDS_MAX];
     struct buf *tr = st->t->resp.trailers;
 
+    /* A body the server cut short (closed mid-chunk, bad framing) must not
+     * look whole: on HTTP/1.1 the client connection closes, here the
+     * stream is reset (nghttp2: RST_STREAM INTERNAL_ERROR). */
+    if (st->t->aborted == TXN_CUT_SERVER)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     *flags |= NGHTTP2_DATA_FLAG_EOF;
     if (!tr || tr->len == 0)
-        return;
+        return 0;
     int n = h2_trailer_fields(tr->data, tr->len, fields, H2_RESPONSE_FIELDS_MAX);
     for (int i = 0; i < n; i++)
         nv[i] = (nghttp2_nv){(uint8_t *)fields[i].name, (uint8_t *)fields[i].value, fields[i].name_len,
@@ -454,6 +459,7 @@ static void body_end(struct h2_stream *st, uint32_t *flags)
     if (n > 0 && nghttp2_submit_trailer(st->h->ng, st->id, nv, (size_t)n) == 0)
         *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
     tr->len = 0;
+    return 0;
 }
 
 static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t length, uint32_t *flags,
@@ -473,10 +479,8 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     }
     size_t avail = t->rin ? t->rin_fwd - t->rin_sent : 0;
     if (avail == 0) {
-        if (t->resp_done) {
-            body_end(st, flags);
-            return 0;
-        }
+        if (t->resp_done)
+            return body_end(st, flags);
         st->deferred = 1;
         return NGHTTP2_ERR_DEFERRED;
     }
@@ -486,8 +490,8 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     t->bytes_out += n;
     t->last_activity = ev_now(st->h->c->w->loop);
     txn_client_progress(t, t->last_activity);
-    if (t->rin_sent == t->rin_fwd && t->resp_done)
-        body_end(st, flags);
+    if (t->rin_sent == t->rin_fwd && t->resp_done && t->aborted != TXN_CUT_SERVER)
+        body_end(st, flags); /* a cut one is reset by the next call */
     rin_consume(t);
     st->dirty = 1; /* room in rin: the server may be read again */
     return (ssize_t)n;

@@ -14,6 +14,10 @@
 #   - request trailers (te: trailers, gRPC style): the server gets them in
 #     its chunked body's trailer section (not the authorization field,
 #     which may not trail); with content-length they are dropped;
+#   - nine 103s from a server: the eight allowed are relayed, then the
+#     proxy's 502 as the final response of that stream;
+#   - a chunked body the server cuts short resets the stream
+#     (INTERNAL_ERROR) instead of ending it as if whole;
 #   - an HTTP/1.1 client gets the same 103 and trailers;
 #   - the access log writes HTTP/2.0 for these streams, plaintext and TLS.
 set -u
@@ -24,20 +28,34 @@ $PY -c 'import h2' 2>/dev/null || PY=/usr/bin/python3
 $PY -c 'import h2' 2>/dev/null || fail "python3-h2 is not installed"
 H2="$PY $TOPSRC/tests/scenario/h2_relay.py"
 
-P=$(free_port); T=$(free_port); B=$(free_port)
+P=$(free_port); T=$(free_port); B=$(free_port); MI=$(free_port); MC=$(free_port)
 C=$TMPDIR/certs
 mkdir -p "$C"
 tls_ca "$C"
 tls_cert "$C/site.pem" localhost
 start_backend "$B" app
+start_misbehave "$MI" interim --count 9
+start_misbehave "$MC" cut-chunked
 cat >"$TMPDIR/proxy.conf" <<CONF
 workers 1
 access-log stderr
 listen 127.0.0.1:$P
 listen 127.0.0.1:$T tls $C/site.pem
+route path /interim/ pool interim
+route path /cut/ pool cut
+route default pool web
 pool web {
     check off
     server app 127.0.0.1:$B
+}
+pool interim {
+    check off
+    server mis 127.0.0.1:$MI
+}
+pool cut {
+    check off
+    retries 0
+    server mis 127.0.0.1:$MC
 }
 CONF
 start_proxy "$TMPDIR/proxy.conf" "$P" "$T"
@@ -66,6 +84,12 @@ echo "$h" | grep -q '^link: </app.js>; rel=preload; as=script$' || fail "the 103
 echo "$h" | grep -q '^HTTP/2 200' || fail "no final HTTP/2 200 over TLS: $h"
 h=$("${CURL[@]}" --http1.1 -D - -o /dev/null "http://127.0.0.1:$P/?hints=1" | tr -d '\r')
 echo "$h" | sed -n 1p | grep -q '^HTTP/1.1 103 Early Hints' || fail "an HTTP/1.1 client lost the 103: $h"
+
+# Nine 103s: eight relayed (INTERIM_MAX), then the proxy's 502.
+out=$($H2 get "$P" /interim/x)
+echo "$out" | sed 's/link=.*/link=.../'
+[ "$(echo "$out" | grep -c '^informational status=103 link=</style.css>')" = 8 ] || fail "not eight 103s relayed: $out"
+echo "$out" | grep -q '^response status=502 ' || fail "no 502 after the ninth 103: $out"
 
 # ---- 100 Continue ------------------------------------------------------------------------------
 out=$($H2 continue "$P" 200000)
@@ -107,6 +131,13 @@ v=$("${CURL[@]}" --http2-prior-knowledge -I -o /dev/null -w '%{http_code} %{size
 [ "$v" = "200 0" ] || fail "HEAD of a chunked response with trailers: '$v'"
 h=$("${CURL[@]}" --http1.1 -D - -o /dev/null "http://127.0.0.1:$P/?chunked=1&trailers=1" | tr -d '\r')
 echo "$h" | grep -q '^Grpc-Status: 0$' || fail "an HTTP/1.1 client lost the trailers: $h"
+
+# A chunked body cut short by the server: the stream is reset, not ended.
+out=$($H2 get "$P" /cut/x)
+echo "$out"
+echo "$out" | grep -q '^response status=200 end=0' || fail "the cut response's head did not arrive: $out"
+[ "$(echo "$out" | tail -n 1)" = "reset error=INTERNAL_ERROR" ] ||
+    fail "a body cut short by the server ended its stream as if whole: $out"
 
 # ---- request trailers -----------------------------------------------------------------------------
 out=$($H2 trailers "$P" chunked)

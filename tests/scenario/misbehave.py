@@ -19,6 +19,9 @@ Modes:
   interim
         --count interim responses (103 Early Hints with a 1 KB Link field),
         then 200 "final".
+  cut-chunked
+        a chunked 200 with one chunk ("hello"), then the connection closed
+        before the last chunk (a body cut short).
 Threads, one per connection: the tests need a server whose faults are
 obvious, not a fast one.
 """
@@ -112,6 +115,11 @@ class Handler(socketserver.BaseRequestHandler):
                     pass
                 log(f"closed {path}")
                 return
+            elif mode == "cut-chunked":
+                sock.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+                time.sleep(0.2)
+                sock.close()
+                return
             elif mode == "interim":
                 link = "Link: </style.css>; rel=preload; as=style; x=" + "y" * 1000 + "\r\n"
                 for _ in range(ARGS.count):
@@ -130,7 +138,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--mode", required=True,
-                   choices=["drop-fin", "drop-rst", "drop-rst-late", "stray", "hold", "interim"])
+                   choices=["drop-fin", "drop-rst", "drop-rst-late", "stray", "hold", "interim", "cut-chunked"])
     p.add_argument("--log")
     p.add_argument("--size", type=int, default=0)
     p.add_argument("--count", type=int, default=20)
