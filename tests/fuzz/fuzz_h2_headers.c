@@ -59,13 +59,14 @@ static void check_request(const uint8_t *data, size_t size, size_t cap)
     free(out);
 }
 
-static void check_response(const uint8_t *data, size_t size, size_t max)
+/* A response head (trailers: a trailer block as http_msg keeps it). */
+static void check_response(const uint8_t *data, size_t size, size_t max, int trailers)
 {
     char *head = malloc(size ? size : 1);
     memcpy(head, data, size);
     struct h2_field f[FIELDS_MAX];
     unsigned status = 0;
-    int n = h2_response_fields(head, size, &status, f, max);
+    int n = trailers ? h2_trailer_fields(head, size, f, max) : h2_response_fields(head, size, &status, f, max);
     if (n > (int)max)
         abort();
     for (int i = 0; i < n; i++) {
@@ -77,6 +78,8 @@ static void check_response(const uint8_t *data, size_t size, size_t max)
                 abort();
         if ((f[i].name_len == 10 && memcmp(f[i].name, "connection", 10) == 0) ||
             (f[i].name_len == 17 && memcmp(f[i].name, "transfer-encoding", 17) == 0))
+            abort();
+        if (trailers && f[i].name_len == 14 && memcmp(f[i].name, "content-length", 14) == 0)
             abort();
     }
     free(head);
@@ -90,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     uint8_t mode = data[0];
     if (mode & 0x80)
-        check_response(data + 1, size - 1, (size_t)(mode & 0x3f) + 1);
+        check_response(data + 1, size - 1, (size_t)(mode & 0x1f) + 1, (mode & 0x40) != 0);
     else
         check_request(data + 1, size - 1, (size_t)(mode & 0x7f) * 64);
     return 0;

@@ -49,6 +49,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "http.h"
 #include "sticky_cookie.h"
 
@@ -359,7 +360,7 @@ static size_t read_body(struct feed *f, size_t fwd, struct http_msg *m, struct h
         if (rc1 == 0)
             CHECK(c1 == n);
         if (rc1 == -2)
-            CHECK(request && h->chunked && m->body_limit);
+            CHECK((request && h->chunked && m->body_limit) || (!request && h->chunked && m->keep_trailers));
         if (rc1 < 0)
             return 0;
         fwd += c1;
@@ -810,7 +811,16 @@ static size_t one_response(struct feed *f, size_t pos, int head_request, int req
         return 0; /* tunnel */
     if (!h.has_body)
         return client_close ? 0 : pos + end;
+    /* Trailers kept as for an HTTP/2 client: the framing must not change. */
+    m.keep_trailers = m2.keep_trailers = 1;
     size_t next = read_body(f, pos + end, &m, &m2, &h, 0);
+    CHECK(!m.trailers == !m2.trailers);
+    if (m.trailers) {
+        CHECK(h.chunked && m.trailers->len == m2.trailers->len && m.trailers->len <= m.trailers->cap &&
+              memcmp(m.trailers->data, m2.trailers->data, m.trailers->len) == 0);
+        buf_put(m.trailers);
+        buf_put(m2.trailers);
+    }
     return client_close || !h.keep_alive ? 0 : next;
 }
 

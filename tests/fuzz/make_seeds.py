@@ -161,6 +161,9 @@ RESPONSES = {
     "200-cl-close-client": (0, crlf("HTTP/1.1 200 OK\nContent-Length: 5\n\n") + "hello"),
     "200-chunked": (CLIENT_KA, crlf("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\nTrailer: X-T\n\n"
                                     "5\nhello\n0\nX-T: 1\n\n")),
+    "200-chunked-trailers": (CLIENT_KA, crlf("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n"
+                                             "3\nabc\n0\nGrpc-Status: 0\nX-Empty:\nKeep-Alive: 5\n"
+                                             "Content-Length: 9\n\n")),
     "200-eof": (CLIENT_KA, crlf("HTTP/1.0 200 OK\nContent-Type: text/html\n\n") + "until the end"),
     "200-eof-11": (CLIENT_KA, crlf("HTTP/1.1 200 OK\nConnection: close\n\n") + "until the end"),
     "204": (CLIENT_KA, crlf("HTTP/1.1 204 No Content\nContent-Length: 10\n\n")),
