@@ -15,7 +15,8 @@
 #     its chunked body's trailer section (not the authorization field,
 #     which may not trail); with content-length they are dropped;
 #   - nine 103s from a server: the eight allowed are relayed, then the
-#     proxy's 502 as the final response of that stream;
+#     proxy's 502 as the final response of that stream; a server's 101
+#     never reaches the client (502);
 #   - a chunked body the server cuts short resets the stream
 #     (INTERNAL_ERROR) instead of ending it as if whole;
 #   - an HTTP/1.1 client gets the same 103 and trailers;
@@ -90,6 +91,11 @@ out=$($H2 get "$P" /interim/x)
 echo "$out" | sed 's/link=.*/link=.../'
 [ "$(echo "$out" | grep -c '^informational status=103 link=</style.css>')" = 8 ] || fail "not eight 103s relayed: $out"
 echo "$out" | grep -q '^response status=502 ' || fail "no 502 after the ninth 103: $out"
+
+# A 101 is never relayed on HTTP/2 (no upgrade there): the client gets 502.
+out=$($H2 get "$P" '/?status=101')
+echo "$out"
+[ "$(echo "$out" | sed -n 1p | cut -d' ' -f1-2)" = "response status=502" ] || fail "a server's 101 reached an HTTP/2 client: $out"
 
 # ---- 100 Continue ------------------------------------------------------------------------------
 out=$($H2 continue "$P" 200000)
