@@ -11,8 +11,9 @@
  * reads), the worker takes its other buffer at its next request and says
  * so, and only then is the old one read - so
  * no lock is taken and nothing is allocated per request.  The main thread
- * calls traffic_tick() once a second to merge and read.  Memory is fixed:
- * about 3 MiB whatever the traffic.
+ * calls traffic_tick() once a second to merge and read.  The per-client
+ * rate histogram is traffic_rates.h's.  Memory is fixed: about 5 MiB
+ * whatever the traffic.
  */
 #ifndef PROXY_TRAFFIC_H
 #define PROXY_TRAFFIC_H
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "traffic_rates.h"
 #include "traffic_sketch.h"
 
 #define TRAFFIC_WINDOW_S 10          /* distinct clients and the top lists cover this */
@@ -47,6 +49,7 @@ struct traffic_view {
     double top_prefix_share;     /* the heaviest prefix's share */
     double top_clients_share;    /* the 10 heaviest clients' share */
     enum traffic_shape shape;
+    struct traffic_rates rates;  /* clients by request rate, the last complete 10 s window */
 };
 
 /* Worker side: one request from `client_ip` (text, as in the access log)

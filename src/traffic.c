@@ -177,6 +177,7 @@ void traffic_note(const char *client_ip, const char *path, size_t path_len, uint
     hll_add(&hll_all[slot], client);
     if (!seen_check_and_mark(&seen, client, sec, TRAFFIC_NEW_WINDOW_S))
         hll_add(&hll_new[slot], client);
+    rates_note(client, now_ms);
 
     struct shard_buf *b = my_buffer();
     if (!b)
@@ -318,6 +319,7 @@ void traffic_tick(uint64_t now_ms, struct traffic_view *out)
     out->distinct = window_distinct(hll_all, sec);
     double fresh = window_distinct(hll_new, sec);
     out->new_share = out->distinct > 0 ? (fresh < out->distinct ? fresh / out->distinct : 1.0) : 0.0;
+    rates_tick(now_ms, &out->rates);
 }
 
 void traffic_reset(void)
@@ -335,4 +337,5 @@ void traffic_reset(void)
     memset(&seen, 0, sizeof seen);
     memset(agg, 0, sizeof agg);
     hll_started = 0;
+    rates_reset();
 }
