@@ -1,8 +1,9 @@
 /*
  * stats_surge: the traffic and its surges in /api/stats and /metrics
  * (CONTRACT 10 and 13): the rate, its baseline, the surge if one is on,
- * distinct and new clients over the last 10 s, the top prefixes, paths and
- * clients.  Read from surge_status(), which the main thread - the stats
+ * distinct and new clients over the last 10 s, how the rate spreads over
+ * clients (traffic.clients.rates, proxy_client_request_rate), the top
+ * prefixes, paths and clients.  Read from surge_status(), which the main thread - the stats
  * port's thread - updates once a second.
  */
 #include "stats_surge.h"
@@ -22,6 +23,26 @@ static void json_top(struct stats_buf *b, const char *list, const char *name, co
         stats_buf_printf(b, ",\"requests\":%u,\"share\":%.4f}", top[i].count, top[i].share);
     }
     stats_buf_puts(b, "]");
+}
+
+/* ,"rates":{"window_s":10,"clients":N,"p50":R,...,"buckets":[{"le":R,"clients":N},...]}: the buckets
+ * from the first to the last that holds a client. */
+static void json_rates(struct stats_buf *b, const struct traffic_rates *r)
+{
+    int first = -1, last = -1;
+
+    for (int i = 0; i < RATES_BUCKETS; i++)
+        if (r->bucket[i]) {
+            first = first < 0 ? i : first;
+            last = i;
+        }
+    stats_buf_printf(b, ",\"rates\":{\"window_s\":%d,\"clients\":%llu,\"p50\":%.2f,\"p90\":%.2f,\"p99\":%.2f,"
+                     "\"max\":%.2f,\"buckets\":[",
+                     RATES_WINDOW_S, (unsigned long long)r->clients, r->p50, r->p90, r->p99, r->max);
+    for (int i = first; first >= 0 && i <= last; i++)
+        stats_buf_printf(b, "%s{\"le\":%.1f,\"clients\":%u}", i > first ? "," : "", rates_bucket_le((unsigned)i),
+                         r->bucket[i]);
+    stats_buf_puts(b, "]}");
 }
 
 void stats_json_traffic(struct stats_buf *b)
@@ -45,8 +66,10 @@ void stats_json_traffic(struct stats_buf *b)
      * the current rate, so both figures are on the same seconds. */
     double top_rate = v->nclients ? v->clients[0].share * st->rate_10s : 0.0;
     stats_buf_printf(b, ",\"clients\":{\"distinct_10s\":%.0f,\"new_share\":%.4f,\"top10_share\":%.4f,"
-                     "\"mean_rate\":%.2f,\"top_rate\":%.1f}",
+                     "\"mean_rate\":%.2f,\"top_rate\":%.1f",
                      v->distinct, v->new_share, v->top_clients_share, mean_rate, top_rate);
+    json_rates(b, &v->rates);
+    stats_buf_puts(b, "}");
     stats_buf_printf(b, ",\"top\":{\"requests\":%llu,", (unsigned long long)v->requests);
     json_top(b, "prefixes", "prefix", v->prefixes, v->nprefixes);
     stats_buf_puts(b, ",");
@@ -81,4 +104,18 @@ void stats_prom_traffic(struct stats_buf *b)
                floor(v->distinct + 0.5));
     prom_gauge(b, "proxy_clients_new_ratio",
                "Share of the last 10 s's clients not seen in the 30 minutes before.", v->new_share);
+    /* Every bucket, empty or not, so a series keeps its labels from one
+     * scrape to the next. */
+    const struct traffic_rates *r = &v->rates;
+    stats_prom_head(b, "proxy_client_request_rate", "histogram",
+                    "Clients by their request rate (requests/s) over the last complete 10 s window.");
+    uint64_t below = 0;
+    for (unsigned i = 0; i < RATES_BUCKETS; i++) {
+        below += r->bucket[i];
+        stats_buf_printf(b, "proxy_client_request_rate_bucket{le=\"%.1f\"} %llu\n", rates_bucket_le(i),
+                         (unsigned long long)below);
+    }
+    stats_buf_printf(b, "proxy_client_request_rate_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)r->clients);
+    stats_buf_printf(b, "proxy_client_request_rate_sum %.1f\n", (double)r->requests / RATES_WINDOW_S);
+    stats_buf_printf(b, "proxy_client_request_rate_count %llu\n", (unsigned long long)r->clients);
 }

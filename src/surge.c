@@ -130,6 +130,10 @@ size_t surge_describe(const struct surge_status *st, char *out, size_t cap)
     add_list(out, cap, &len, "prefixes", v->prefixes, v->nprefixes);
     add_list(out, cap, &len, "paths", v->paths, v->npaths);
     add_list(out, cap, &len, "clients", v->clients, v->nclients < TRAFFIC_TOP ? v->nclients : TRAFFIC_TOP);
+    /* How the rate spreads over clients, over the last complete window:
+     * a flood's max far above its p50, a campaign's p99 low. */
+    add(out, cap, &len, "; per-client rate p50 %.1f/s, p99 %.1f/s, max %.1f/s", v->rates.p50, v->rates.p99,
+        v->rates.max);
     return len;
 }
 

@@ -315,5 +315,42 @@ Test(surge, stats_and_metrics_tell_the_surge)
     cr_assert(strstr(b.data, "\nproxy_request_rate_baseline "), "%s", b.data);
     cr_assert(strstr(b.data, "\nproxy_clients_distinct 3\n"), "%s", b.data);
     cr_assert(strstr(b.data, "\nproxy_clients_new_ratio "), "%s", b.data);
+    /* The rates: the last complete window (7020..7029) was the one quiet
+     * client at 10/s. */
+    stats_buf_reset(&b);
+    stats_json_traffic(&b);
+    cr_assert(strstr(b.data, ",\"top_rate\":"), "%s", b.data);
+    cr_assert(strstr(b.data, ",\"rates\":{\"window_s\":10,\"clients\":1,\"p50\":10.00,\"p90\":10.00,"
+                             "\"p99\":10.00,\"max\":10.00,\"buckets\":[{\"le\":12.8,\"clients\":1}]}}"),
+              "%s", b.data);
+    /* The flood goes on to the window's end: 7030..7039, the two clients
+     * at 100/s each (1000 requests: bucket 769..1024, where the
+     * percentiles interpolate, up to the max). */
+    for (; sec < 7040; sec++) {
+        for (int i = 0; i < 200; i++) {
+            rate_ring_bump(&metrics.rate, sec);
+            traffic_note(i % 2 ? "203.0.113.7" : "203.0.113.8", "/login", 6, sec * 1000 + (uint64_t)i);
+        }
+        surge_tick(&c, (sec + 1) * 1000, (time_t)sec);
+        traffic_handover();
+    }
+    stats_buf_reset(&b);
+    stats_json_traffic(&b);
+    cr_assert(strstr(b.data, ",\"rates\":{\"window_s\":10,\"clients\":2,\"p50\":89.65,\"p90\":99.85,"
+                             "\"p99\":100.00,\"max\":100.00,\"buckets\":[{\"le\":102.4,\"clients\":2}]}}"),
+              "%s", b.data);
+    stats_buf_reset(&b);
+    stats_prom_traffic(&b);
+    cr_assert(strstr(b.data, "\n# TYPE proxy_client_request_rate histogram\n"
+                             "proxy_client_request_rate_bucket{le=\"0.1\"} 0\n"), "%s", b.data);
+    cr_assert(strstr(b.data, "\nproxy_client_request_rate_bucket{le=\"76.8\"} 0\n"
+                             "proxy_client_request_rate_bucket{le=\"102.4\"} 2\n"), "%s", b.data);
+    cr_assert(strstr(b.data, "\nproxy_client_request_rate_bucket{le=\"1677721.6\"} 2\n"
+                             "proxy_client_request_rate_bucket{le=\"+Inf\"} 2\n"
+                             "proxy_client_request_rate_sum 200.0\n"
+                             "proxy_client_request_rate_count 2\n"), "%s", b.data);
+    char text[1400];
+    surge_describe(surge_status(), text, sizeof text);
+    cr_assert(strstr(text, "; per-client rate p50 89.7/s, p99 100.0/s, max 100.0/s"), "%s", text);
     stats_buf_free(&b);
 }
