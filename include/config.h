@@ -146,6 +146,7 @@ struct config_surge {
     uint64_t hold_ms;        /* 10s: ... for this long; it ends after 6 holds under half of it */
     double min_rate;         /* 20/s: no surge below this rate; the baseline starts here */
     uint64_t baseline_ms;    /* 30m: the baseline's time constant */
+    int enabled;             /* 1 (default); `surge off`: 0, no anatomy is kept and no surge declared */
 };
 
 struct config {

@@ -63,7 +63,8 @@ int config_do_pool_tls(struct config_parser *p, int line, int argc, char **argv)
 int config_listen_options(struct config_parser *p, int line, struct config_listen *l, int argc, char **argv);
 void config_tls_defaults(struct config_tls *tls);
 
-/* config_surge.c: `surge threshold|hold|min-rate|baseline`. */
+/* config_surge.c: `surge off|threshold|hold|min-rate|baseline`. */
+#define SURGE_USAGE "surge off | threshold FACTORx | hold DURATION | min-rate N/s | baseline DURATION"
 int config_do_surge(struct config_parser *p, int line, int argc, char **argv);
 void config_surge_defaults(struct config_surge *surge);
 

@@ -55,6 +55,7 @@ struct surge_status {
     uint64_t last_sec;          /* the last whole second given to the detector */
     double rate_10s;            /* requests per second over the last 10 s */
     struct traffic_view view;   /* the last 10 s */
+    int off;                    /* `surge off`: nothing is measured or declared */
 };
 
 /* The status as of the last tick (main thread). */

@@ -715,7 +715,7 @@ const struct config_command config_top_commands[] = {
       "rate R/s [burst B] | client-conns N | clients N",
       CFG_CMD_KEYED, do_limit },
     { "resolve", 2, 2, "resolve interval DURATION", CFG_CMD_KEYED, do_resolve },
-    { "surge", 2, 2, "surge threshold FACTORx | hold DURATION | min-rate N/s | baseline DURATION",
+    { "surge", 1, 2, SURGE_USAGE,
       CFG_CMD_KEYED, config_do_surge },
     { "pool", 1, 1, "pool NAME {", CFG_CMD_BLOCK | CFG_CMD_REPEAT, do_pool },
     { "route", 2, 8, "route [host H] [path P] pool NAME [priority high|normal|low] | route default pool NAME",

@@ -1,6 +1,7 @@
 /*
  * config_surge: the `surge` directives (CONTRACT 10): when a rise of the
- * request rate is declared a surge.  Only the words are read here; surge.c
+ * request rate is declared a surge, or `surge off`: no detection at all
+ * (the workers skip the anatomy's per-request work).  Only the words are read here; surge.c
  * applies them.
  */
 #include <math.h>
@@ -23,6 +24,7 @@ void config_surge_defaults(struct config_surge *surge)
     surge->hold_ms = 10000;
     surge->min_rate = 20.0;
     surge->baseline_ms = 30ull * 60 * 1000;
+    surge->enabled = 1;
 }
 
 /* A decimal number followed by exactly `suffix` (which may be left out
@@ -96,7 +98,22 @@ static int do_seconds(struct config_parser *p, int line, const char *what, const
 
 int config_do_surge(struct config_parser *p, int line, int argc, char **argv)
 {
-    (void)argc;
+    /* `surge off`: the one setting without a value (the others may stay,
+     * for when it is turned on again). */
+    if (strcmp(argv[1], "off") == 0) {
+        if (argc != 2) {
+            config_perr(p, line, "surge off: takes no value, got \"%s\" (detection is on unless turned off)",
+                        argv[2]);
+            return -1;
+        }
+        p->cfg->surge.enabled = 0;
+        return 0;
+    }
+    if (argc != 3 && (strcmp(argv[1], "threshold") == 0 || strcmp(argv[1], "min-rate") == 0 ||
+                      strcmp(argv[1], "hold") == 0 || strcmp(argv[1], "baseline") == 0)) {
+        config_perr(p, line, "surge: wrong number of arguments (expected \"%s\")", SURGE_USAGE);
+        return -1;
+    }
     if (strcmp(argv[1], "threshold") == 0)
         return do_threshold(p, line, argv[2]);
     if (strcmp(argv[1], "min-rate") == 0)
@@ -106,7 +123,7 @@ int config_do_surge(struct config_parser *p, int line, int argc, char **argv)
     if (strcmp(argv[1], "baseline") == 0)
         return do_seconds(p, line, "surge baseline", argv[2], SURGE_BASELINE_MAX_MS,
                           &p->cfg->surge.baseline_ms);
-    config_perr(p, line, "surge: unknown setting \"%s\" (expected threshold, hold, min-rate or baseline)",
+    config_perr(p, line, "surge: unknown setting \"%s\" (expected off, threshold, hold, min-rate or baseline)",
                 argv[1]);
     return -1;
 }

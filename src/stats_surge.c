@@ -51,8 +51,8 @@ void stats_json_traffic(struct stats_buf *b)
     const struct surge_detector *d = &st->det;
     const struct traffic_view *v = &st->view;
 
-    stats_buf_printf(b, ",\"traffic\":{\"rate\":%.1f,\"baseline\":%.2f,\"threshold\":%g", d->rate, d->baseline,
-                     d->cfg.threshold);
+    stats_buf_printf(b, ",\"traffic\":{\"rate\":%.1f,\"baseline\":%.2f,\"threshold\":%g,\"detection\":\"%s\"",
+                     d->rate, d->baseline, d->cfg.threshold, st->off ? "off" : "on");
     stats_buf_printf(b, ",\"surge\":{\"active\":%s", d->active ? "true" : "false");
     if (d->active)
         stats_buf_printf(b, ",\"since\":%lld", (long long)st->since);

@@ -146,6 +146,17 @@ const struct surge_status *surge_status(void)
 
 void surge_tick(const struct config_surge *cfg, uint64_t now_ms, time_t wall)
 {
+    if (!cfg->enabled) {
+        /* `surge off`: no anatomy comes in and no surge is declared; one
+         * under way at a reload that turned detection off stops without an
+         * event (the detector starts afresh when it is turned on again). */
+        memset(&status, 0, sizeof status);
+        surge_detector_init(&status.det, cfg);
+        status_init = 1;
+        status.off = 1;
+        return;
+    }
+    status.off = 0;
     if (!status_init) {
         surge_detector_init(&status.det, cfg);
         status_init = 1;

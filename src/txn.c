@@ -238,9 +238,10 @@ int txn_route(struct txn *t, const char *host, size_t host_len, const char *targ
 {
     router_resolve(t->rt, host, host_len, target, target_len, path_buf, cap, route);
     /* Every request that names a path feeds the traffic's anatomy (surge
-     * detection), whatever becomes of it. */
-    traffic_note(t->client_ip, route->path ? route->path : target, route->path ? route->path_len : target_len,
-                 now_ms());
+     * detection), whatever becomes of it - unless `surge off`. */
+    if (t->rt->cfg->surge.enabled)
+        traffic_note(t->client_ip, route->path ? route->path : target,
+                     route->path ? route->path_len : target_len, now_ms());
     t->pool = route->pool;
     if (route->status || !t->pool)
         return route->status ? route->status : 503;

@@ -28,6 +28,7 @@ Test(config_surge, defaults)
     cr_assert_eq(cfg->surge.hold_ms, 10000);
     cr_assert_float_eq(cfg->surge.min_rate, 20.0, 1e-9);
     cr_assert_eq(cfg->surge.baseline_ms, 1800000);
+    cr_assert_eq(cfg->surge.enabled, 1, "detection is on unless turned off");
     config_free(cfg);
 }
 
@@ -43,6 +44,11 @@ Test(config_surge, values)
     /* The factor's "x" may be left out. */
     cfg = fixture_config(CONF, "listen 127.0.0.1:8080\nsurge threshold 4" POOL);
     cr_assert_float_eq(cfg->surge.threshold, 4.0, 1e-9);
+    config_free(cfg);
+    /* Off, its other settings kept for when it is on again. */
+    cfg = fixture_config(CONF, "listen 127.0.0.1:8080\nsurge off\nsurge threshold 5x" POOL);
+    cr_assert_eq(cfg->surge.enabled, 0);
+    cr_assert_float_eq(cfg->surge.threshold, 5.0, 1e-9);
     config_free(cfg);
 }
 
@@ -62,19 +68,26 @@ Test(config_surge, errors)
     fixture_config_error(CONF, "surge baseline ten" POOL,
                  "/etc/proxy/t.conf:1: surge baseline: expected a duration, got \"ten\" (e.g. 250ms, 2s, 5m, 1h)");
     fixture_config_error(CONF, "surge often 3x" POOL,
-                 "/etc/proxy/t.conf:1: surge: unknown setting \"often\" (expected threshold, hold, min-rate or "
-                 "baseline)");
+                 "/etc/proxy/t.conf:1: surge: unknown setting \"often\" (expected off, threshold, hold, min-rate "
+                 "or baseline)");
     fixture_config_error(CONF, "surge hold 2s\nsurge hold 3s" POOL,
                  "/etc/proxy/t.conf:2: duplicate \"surge hold\" (first defined at line 1)");
     fixture_config_error(CONF, "surge hold" POOL,
                  "/etc/proxy/t.conf:1: surge: wrong number of arguments (expected "
-                 "\"surge threshold FACTORx | hold DURATION | min-rate N/s | baseline DURATION\")");
+                 "\"surge off | threshold FACTORx | hold DURATION | min-rate N/s | baseline DURATION\")");
+    fixture_config_error(CONF, "surge" POOL,
+                 "/etc/proxy/t.conf:1: surge: wrong number of arguments (expected "
+                 "\"surge off | threshold FACTORx | hold DURATION | min-rate N/s | baseline DURATION\")");
+    fixture_config_error(CONF, "surge off 3x" POOL,
+                 "/etc/proxy/t.conf:1: surge off: takes no value, got \"3x\" (detection is on unless turned off)");
+    fixture_config_error(CONF, "surge off\nsurge off" POOL,
+                 "/etc/proxy/t.conf:2: duplicate \"surge off\" (first defined at line 1)");
 }
 
 /* ---- the detector ------------------------------------------------------------------------------ */
 
 static const struct config_surge test_cfg = {
-    .threshold = 3.0, .hold_ms = 10000, .min_rate = 20.0, .baseline_ms = 60000,
+    .threshold = 3.0, .hold_ms = 10000, .min_rate = 20.0, .baseline_ms = 60000, .enabled = 1,
 };
 
 /* `n` seconds at `rate` from second *sec on; returns the changes seen
@@ -222,7 +235,8 @@ Test(surge, reconfigure_keeps_the_state)
 
 Test(surge, tick_reads_the_process_rate)
 {
-    struct config_surge c = { .threshold = 3.0, .hold_ms = 2000, .min_rate = 5.0, .baseline_ms = 10000 };
+    struct config_surge c = { .threshold = 3.0, .hold_ms = 2000, .min_rate = 5.0, .baseline_ms = 10000,
+                              .enabled = 1 };
     uint64_t sec = 5000;
     surge_reset();
     traffic_reset();
@@ -255,11 +269,52 @@ Test(surge, tick_reads_the_process_rate)
     sec += 3;
 }
 
+/* `surge off`: whatever the rate, no surge, and the stats say so. */
+Test(surge, off_declares_nothing)
+{
+    struct config_surge on = { .threshold = 3.0, .hold_ms = 2000, .min_rate = 5.0, .baseline_ms = 10000,
+                               .enabled = 1 };
+    struct config_surge off = on;
+    off.enabled = 0;
+    uint64_t sec = 9000;
+    surge_reset();
+    traffic_reset();
+    struct stats_buf b;
+    stats_buf_init(&b);
+    stats_json_traffic(&b);
+    cr_assert(strstr(b.data, ",\"threshold\":0,\"detection\":\"on\","), "before the first tick: %s", b.data);
+    for (; sec < 9030; sec++) {
+        for (int i = 0; i < (sec < 9020 ? 10 : 500); i++)
+            rate_ring_bump(&metrics.rate, sec);
+        surge_tick(sec < 9020 ? &on : &off, (sec + 1) * 1000, (time_t)sec);
+        cr_assert_not(surge_status()->det.active, "second %llu", (unsigned long long)sec);
+    }
+    stats_buf_reset(&b);
+    stats_json_traffic(&b);
+    cr_assert(strstr(b.data, ",\"detection\":\"off\","), "%s", b.data);
+    cr_assert(strstr(b.data, "\"surge\":{\"active\":false,"), "%s", b.data);
+    cr_assert_float_eq(surge_status()->det.rate, 0.0, 1e-9, "not measured");
+    /* Turned on again (a reload): it measures from there, warming up
+     * afresh. */
+    for (; sec < 9033; sec++) {
+        for (int i = 0; i < 500; i++)
+            rate_ring_bump(&metrics.rate, sec);
+        surge_tick(&on, (sec + 1) * 1000, (time_t)sec);
+    }
+    cr_assert_float_eq(surge_status()->det.rate, 500.0, 1e-9);
+    cr_assert_eq(surge_status()->det.samples, 3);
+    stats_buf_reset(&b);
+    stats_json_traffic(&b);
+    cr_assert(strstr(b.data, ",\"detection\":\"on\","), "%s", b.data);
+    stats_buf_free(&b);
+}
+
 /* ---- /api/stats and /metrics ------------------------------------------------------------------ */
 
 Test(surge, stats_and_metrics_tell_the_surge)
 {
-    struct config_surge c = { .threshold = 3.0, .hold_ms = 2000, .min_rate = 5.0, .baseline_ms = 10000 };
+    struct config_surge c = { .threshold = 3.0, .hold_ms = 2000, .min_rate = 5.0, .baseline_ms = 10000,
+                              .enabled = 1 };
     uint64_t sec = 7000;
     surge_reset();
     traffic_reset();
