@@ -10,8 +10,13 @@
 #                 surge-start with shape concentrated, 127.0.0.0/24 on top
 # The notify program's environment, the warn log, /api/stats (traffic) and
 # /metrics (proxy_surge_active, proxy_traffic_shape, ...) all say so.
+# The per-client rate distribution (traffic.clients.rates, over the last
+# complete 10 s window, and the proxy_client_request_rate histogram, which
+# promtool checks): for the first complete window with the broad surge in
+# it, p99 stays low (every client near 1/s); for one with the flood in it
+# the max is far above p50.
 # The dashboard, in headless Chromium during each surge, shows the banner
-# with the anatomy (checked by its text).
+# with the anatomy and the requests/s per client (checked by their text).
 # Small `surge hold` and `surge baseline` keep it under a minute (the quiet
 # period outlasts the baseline's warm-up, a time constant).
 set -u
@@ -67,7 +72,7 @@ events() { cat "$EV" 2>/dev/null | grep -c "^$1|"; }
 traffic() { stats_get "$S" "$1"; }
 
 # Quiet traffic all along, from 5 clients in 5 prefixes.
-$CLIENTS --rate 10 --duration 54 --sources 127.20.0.9,127.21.0.9,127.22.0.9,127.23.0.9,127.24.0.9 \
+$CLIENTS --rate 10 --duration 90 --sources 127.20.0.9,127.21.0.9,127.22.0.9,127.23.0.9,127.24.0.9 \
     >"$TMPDIR/quiet.out" 2>&1 &
 QUIET=$!; track $QUIET
 sleep 10
@@ -92,6 +97,12 @@ m_base=$(metric proxy_request_rate_baseline)
 echo "metrics: active $m_active broad $m_broad distinct $m_distinct new $m_new baseline $m_base"
 wait $BROAD; echo "broad clients: $(cat "$TMPDIR/broad.out")"
 wait $DASH; b_banner=$(banner "$TMPDIR/dash-broad.html"); echo "dashboard: $b_banner"
+# The distribution covers whole 10 s windows: the first one to hold most of
+# the broad surge (its 400 clients) is over at most 20 s after its start.
+rates() { traffic '(lambda r: (r["clients"], r["p50"], r["p99"], r["max"]))(j["traffic"]["clients"]["rates"])'; }
+broad_window() { set -- $(rates); [ "$1" -ge 300 ]; }
+wait_for 14 broad_window || fail "no complete window with the broad surge's clients: rates $(rates)"
+b_rates=$(rates); echo "broad surge's window: clients p50 p99 max: $b_rates"
 
 # ---- its end: 6 holds (12 s) under half the threshold ----
 surge_off() { [ "$(events surge-end)" -ge 1 ]; }
@@ -101,7 +112,7 @@ echo "end event: $ended"
 m_after=$(metric proxy_surge_active)
 
 # ---- a concentrated surge: two clients ----
-$CLIENTS --rate 300 --duration 7 --sources 127.0.0.2,127.0.0.3 --hot /login --hot-share 1 \
+$CLIENTS --rate 300 --duration 16 --sources 127.0.0.2,127.0.0.3 --hot /login --hot-share 1 \
     >"$TMPDIR/flood.out" 2>&1 &
 FLOOD=$!; track $FLOOD
 second() { [ "$(events surge-start)" -ge 2 ]; }
@@ -113,6 +124,14 @@ sleep 1.5
 fdoc=$(stats_dump "$S")
 echo "during the flood: $(echo "$fdoc" | stats_get - 'j["traffic"]')"
 m_conc=$(metric 'proxy_traffic_shape{shape="concentrated"}'); m_active2=$(metric proxy_surge_active)
+flood_window() { set -- $(rates); awk -v p="$2" -v m="$4" 'BEGIN { exit !(m >= 50) }'; }
+wait_for 12 flood_window || fail "no complete window with the flood in it: rates $(rates)"
+f_rates=$(rates); echo "flood's window: clients p50 p99 max: $f_rates"
+curl -s -m 3 "http://127.0.0.1:$S/metrics" >"$TMPDIR/metrics.txt"
+lint=$(promtool check metrics <"$TMPDIR/metrics.txt" 2>&1) || fail "promtool check metrics: $lint"
+m_rate_count=$(awk '$1 == "proxy_client_request_rate_count" { print $2 }' "$TMPDIR/metrics.txt")
+m_rate_inf=$(awk '$1 == "proxy_client_request_rate_bucket{le=\"+Inf\"}" { print $2 }' "$TMPDIR/metrics.txt")
+echo "proxy_client_request_rate: count $m_rate_count, le=+Inf $m_rate_inf"
 wait $FLOOD; echo "flood clients: $(cat "$TMPDIR/flood.out")"
 wait $DASH; f_banner=$(banner "$TMPDIR/dash-flood.html"); echo "dashboard: $f_banner"
 stop_pid "$QUIET"
@@ -127,6 +146,8 @@ set -- $clients
 [ "$1" -ge 300 ] && [ "$1" -le 440 ] || fail "surge-start counted $1 distinct clients (400 surge + 5 quiet)"
 [ "$2" -ge 80 ] || fail "surge-start says only $2% of the clients are new"
 echo "$detail" | grep -Eq 'baseline [0-9.]+/s \([0-9.]+x\)' || fail "no baseline and ratio in: $detail"
+echo "$detail" | grep -Eq '; per-client rate p50 [0-9.]+/s, p99 [0-9.]+/s, max [0-9.]+/s$' ||
+    fail "broad surge-start detail lacks the per-client rates: $detail"
 
 s_shape=$(echo "$doc" | stats_get - 'j["traffic"]["surge"]["shape"]')
 s_distinct=$(echo "$doc" | stats_get - 'j["traffic"]["clients"]["distinct_10s"]')
@@ -158,6 +179,17 @@ f_top=$(echo "$fdoc" | stats_get - 'round(sum(c["share"] for c in j["traffic"]["
 [ "$f_shape" = concentrated ] || fail "/api/stats shape during the flood: $f_shape"
 awk -v s="$f_top" 'BEGIN { exit !(s > 0.7) }' || fail "the two flooders hold only $f_top of the requests"
 [ "$m_conc" = 1 ] && [ "$m_active2" = 1 ] || fail "metrics during the flood: concentrated $m_conc active $m_active2"
+echo "$fdetail" | grep -Eq '; per-client rate p50 [0-9.]+/s, p99 [0-9.]+/s, max [0-9.]+/s$' ||
+    fail "flood surge-start detail lacks the per-client rates: $fdetail"
+set -- $b_rates
+awk -v p99="$3" -v m="$4" 'BEGIN { exit !(p99 < 5 && m < 5) }' ||
+    fail "broad surge: every client sends about 1/s, yet p99 $3/s, max $4/s"
+set -- $f_rates
+awk -v p50="$2" -v m="$4" 'BEGIN { exit !(m >= 50 && m > 10 * p50) }' ||
+    fail "flood: the max ($4/s) is not far above p50 ($2/s)"
+[ -n "$m_rate_count" ] && [ "$m_rate_count" = "$m_rate_inf" ] ||
+    fail "proxy_client_request_rate: count '$m_rate_count', le=+Inf '$m_rate_inf'"
+awk -v c="$m_rate_count" 'BEGIN { exit !(c >= 2) }' || fail "proxy_client_request_rate_count $m_rate_count during the flood"
 
 echo "$b_banner" | grep -Eq '^Surge: [0-9.]+x baseline, [0-9,]+ clients, [0-9]+% new, broad: looks like a campaign$' ||
     fail "dashboard banner during the broad surge: '$b_banner'"
@@ -166,6 +198,18 @@ echo "$f_banner" | grep -Eq '^Surge: [0-9.]+x baseline, [0-9,]+ clients, [0-9]+%
 grep -q 'id="top-paths"><tr><td class="key">/checkout</td>' "$TMPDIR/dash-broad.html" ||
     fail "the dashboard's top paths do not start with /checkout"
 grep -q 'id="baseline-line"' "$TMPDIR/dash-broad.html" || fail "no baseline line under the rate chart"
+rates_text() { # FILE: the requests/s per client summary and its first bar
+    python3 - "$1" <<'PY'
+import re, sys, html
+d = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+m = re.search(r'<p id="rates-summary"[^>]*>(.*?)</p>', d, re.S)
+bar = re.search(r'<tr data-le="([0-9.]+)" data-clients="([0-9]+)"><td class="key">(.*?)</td>', d)
+print(html.unescape(m.group(1)).strip() if m else "", "|", html.unescape(bar.group(3)) if bar else "")
+PY
+}
+f_dash_rates=$(rates_text "$TMPDIR/dash-flood.html"); echo "dashboard, requests/s per client: $f_dash_rates"
+echo "$f_dash_rates" | grep -Eq '^p50 [0-9.]+, p90 [0-9.]+, p99 [0-9.]+, max [0-9.]+ \([0-9,]+ clients, 10 s\) \| ≤ [0-9.]+/s$' ||
+    fail "the dashboard's requests/s per client: '$f_dash_rates'"
 
 grep -E 'event surge-start' "$TMPDIR/proxy.log" | head -n1 | grep -qiw warn || fail "surge-start not logged at warn"
 grep -qE 'event surge-end' "$TMPDIR/proxy.log" || fail "surge-end not in the log"
