@@ -28,7 +28,7 @@
  * the anatomy, data-shape broad|concentrated), #traffic-panel with
  * tbody#top-prefixes, #top-paths, #top-clients, the requests/s per client
  * (#rates-summary: p50, p90, p99, max; tbody#rates-buckets: a bar per
- * bucket, tr[data-le][data-clients]), and line#baseline-line
+ * bucket that holds clients, tr[data-le][data-clients]), and line#baseline-line
  * (data-baseline) in svg#chart.
  */
 #include "stats.h"
@@ -122,7 +122,7 @@ const char stats_dashboard_html[] =
     "#rates-summary { margin: 0 0 4px; }\n"
     "#rates-buckets td.key { white-space: nowrap; }\n"
     "#rates-buckets td.bar { width: 60%; }\n"
-    "#rates-buckets td.bar span { display: block; height: 10px; min-width: 1px; background: var(--up); }\n"
+    "#rates-buckets td.bar span { display: block; height: 10px; background: var(--up); }\n"
     "#chart .baseline { stroke: var(--muted); stroke-width: 1.5; stroke-dasharray: 6 4; fill: none; }\n"
     "</style>\n"
     "</head>\n"
@@ -577,13 +577,23 @@ const char stats_dashboard_html[] =
     "                      ', max ' + rateText(r.max) + ' (' + r.clients.toLocaleString('en-US') + ' clients, ' +\n"
     "                      r.window_s + ' s)';\n"
     "    var most = r.buckets.reduce(function (a, b) { return Math.max(a, b.clients); }, 1);\n"
+    "    /* The buckets that hold clients; a run of empty ones between them\n"
+    "     * is one row of its own, so a flood far above the rest stays short. */\n"
+    "    var gap = false;\n"
     "    r.buckets.forEach(function (b) {\n"
+    "      if (!b.clients) { gap = true; return; }\n"
+    "      if (gap) {\n"
+    "        var g = el('tr', 'empty');\n"
+    "        g.appendChild(el('td', 'key', '\\u22ee'));\n"
+    "        body.appendChild(g);\n"
+    "        gap = false;\n"
+    "      }\n"
     "      var tr = el('tr');\n"
     "      tr.setAttribute('data-le', String(b.le));\n"
     "      tr.setAttribute('data-clients', String(b.clients));\n"
-    "      tr.appendChild(el('td', 'key', '\\u2264 ' + rateText(b.le) + '/s'));\n"
+    "      tr.appendChild(el('td', 'key', '\\u2264 ' + b.le + '/s'));\n"
     "      var bar = el('td', 'bar'), fill = el('span');\n"
-    "      fill.style.width = (b.clients ? Math.max(1, 100 * b.clients / most) : 0).toFixed(1) + '%';\n"
+    "      fill.style.width = Math.max(1, 100 * b.clients / most).toFixed(1) + '%';\n"
     "      bar.appendChild(fill);\n"
     "      tr.appendChild(bar);\n"
     "      tr.appendChild(el('td', 'share', b.clients.toLocaleString('en-US')));\n"
