@@ -26,6 +26,7 @@
  * data-columns-misaligned, data-overflow-x, recomputed at each update.
  * Surge detection: div#surge-banner (shown while a surge is on, its text
  * the anatomy, data-shape broad|concentrated), #traffic-panel with
+ * #traffic-meta (what the last 10 s were, or that detection is off),
  * tbody#top-prefixes, #top-paths, #top-clients, the requests/s per client
  * (#rates-summary: p50, p90, p99, max; tbody#rates-buckets: a bar per
  * bucket that holds clients, tr[data-le][data-clients]), and line#baseline-line
@@ -608,9 +609,12 @@ const char stats_dashboard_html[] =
     "    banner.className = t.surge.active ? 'surge-' + t.surge.shape : '';\n"
     "    banner.setAttribute('data-shape', t.surge.active ? t.surge.shape : '');\n"
     "    banner.textContent = t.surge.active ? surgeText(t) : '';\n"
-    "    text('traffic-meta', 'last 10 s: ' + Math.round(t.clients.distinct_10s).toLocaleString('en-US') +\n"
-    "         ' clients, ' + pct(t.clients.new_share) + ' new, ' + t.surge.shape + '; rate ' + t.rate.toFixed(0) +\n"
-    "         '/s, baseline ' + t.baseline.toFixed(1) + '/s');\n"
+    "    if (t.detection === 'off')\n"
+    "      text('traffic-meta', 'surge detection off (surge off): no anatomy is kept');\n"
+    "    else\n"
+    "      text('traffic-meta', 'last 10 s: ' + Math.round(t.clients.distinct_10s).toLocaleString('en-US') +\n"
+    "           ' clients, ' + pct(t.clients.new_share) + ' new, ' + t.surge.shape + '; rate ' + t.rate.toFixed(0) +\n"
+    "           '/s, baseline ' + t.baseline.toFixed(1) + '/s');\n"
     "    topRows('top-prefixes', t.top.prefixes, 'prefix');\n"
     "    topRows('top-paths', t.top.paths, 'path');\n"
     "    topRows('top-clients', t.top.clients, 'client');\n"

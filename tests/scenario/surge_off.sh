@@ -2,7 +2,8 @@
 # surge_off.sh: `surge off` turns surge detection off: requests from
 # several clients leave the traffic's anatomy empty (the workers skip it:
 # no distinct clients, no top lists) and
-# /api/stats says "detection":"off"; a reload with the line gone turns it
+# /api/stats says "detection":"off", and so does the dashboard's Traffic
+# panel (headless Chromium); a reload with the line gone turns it
 # on again and the same requests are counted.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
@@ -34,6 +35,16 @@ sleep 1.5
 off=$(anatomy); echo "off: detection, top clients, requests: $off"
 [ "$off" = "off 0 0" ] || fail "with surge off the anatomy counted requests: $off"
 [ "$(stats_get "$S" 'j["traffic"]["surge"]["active"]')" = False ] || fail "a surge with detection off"
+# The dashboard's Traffic panel says so (headless Chromium, its DOM).
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || fail "surge_off needs $CHROMIUM (Debian package chromium; make deps installs it)"
+timeout 40 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run --disable-dev-shm-usage \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$(mktemp -d "$TMPDIR/chr.XXXX")" --virtual-time-budget=2500 \
+    --dump-dom "http://127.0.0.1:$S/" >"$TMPDIR/dash.html" 2>>"$TMPDIR/chromium.log"
+meta=$(grep -o '<span class="meta" id="traffic-meta">[^<]*</span>' "$TMPDIR/dash.html")
+echo "dashboard: $meta"
+echo "$meta" | grep -q '>surge detection off (surge off): no anatomy is kept<' || fail "the dashboard's traffic panel: '$meta'"
 
 write_conf
 kill -HUP "$PROXY_PID"
