@@ -27,7 +27,7 @@
 #              connection, then RSS once they have closed, against RSS before
 #              (what the burst left behind)
 #   idle2, burst2  as idle and burst with the 2-worker servers (not default)
-#   tls, tlsfull, tlsidle  over TLS: see tests/bench/bench_tls.sh
+#   tls, tlsfull, tlsidle, h2  over TLS and HTTP/2: see tests/bench/bench_tls.sh
 #
 # Each throughput case runs ROUNDS rounds after a 1 s warm-up of each proxy;
 # in each round the proxies take turns (the starting proxy rotates), wrk runs
@@ -62,7 +62,7 @@ IDLE_N=${BENCH_IDLE:-4000}
 MANY_N=${BENCH_MANY:-5000}
 PIN=${BENCH_PIN:-1}
 RESULTS=${BENCH_RESULTS-tests/bench/results.md}
-ALL_CASES="keepalive isolated shared churn many big workers2 idle burst tls tlsfull tlsidle"
+ALL_CASES="keepalive isolated shared churn many big workers2 idle burst tls tlsfull tlsidle h2"
 CASES=${BENCH_CASES:-$ALL_CASES}
 PROXY_BIN=${BENCH_PROXY:-./proxy}
 COMMAND="${BENCH_COMMAND:-make bench}"
@@ -83,7 +83,7 @@ PROXIES=(ours noyield haproxy nginx)
 PEERS=(haproxy nginx)
 declare -A LABEL=([ours]="proxy (ours)" [noyield]="ours, $AB" [haproxy]="HAProxy" [nginx]="nginx")
 
-for tool in wrk haproxy nginx curl taskset cc openssl; do
+for tool in wrk h2load haproxy nginx curl taskset cc openssl; do
     command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool not found (run make bench)" >&2; exit 1; }
 done
 
@@ -417,6 +417,7 @@ place_note() {
 # case_setup CASE: what the case runs (C_* variables); 1 when unknown
 case_setup() {
     C_W=1; C_PLACE=none; C_THR=1; C_CONNS=50; C_PATH=/; C_HDR=""; C_KIND=rps; C_TLS=0; C_MEMTARGET="<=700B"
+    C_H2=0; C_RUNNER=run_wrk
     C_PROXIES=("${PROXIES[@]}")
     case $1 in
         keepalive) C_LABEL="keepalive: wrk -t1 -c50" ;;
@@ -489,12 +490,12 @@ run_wrk() {
 throughput() {
     local case=$1 round i k p n=${#C_PROXIES[@]}
     log "bench: $case: warm-up"
-    for p in "${C_PROXIES[@]}"; do run_wrk "$case" "$p" 0; done
+    for p in "${C_PROXIES[@]}"; do "$C_RUNNER" "$case" "$p" 0; done
     for round in $(seq "$ROUNDS"); do
         log "bench: $case: round $round/$ROUNDS"
         for i in $(seq 0 $(( n - 1 ))); do
             k=$(( (i + round - 1) % n ))
-            run_wrk "$case" "${C_PROXIES[$k]}" 1
+            "$C_RUNNER" "$case" "${C_PROXIES[$k]}" 1
         done
     done
 }
@@ -838,7 +839,7 @@ $(tls_method)
 - Load average before the run $LOAD_BEFORE, after it $LOAD_AFTER; the run took
   ${ELAPSED} s ($TIMES).
 
-Every round's figures (rps = requests/s, bps = throughput, p99 = wrk's 99th
+Every round's figures (rps = requests/s, bps = throughput, p99 = wrk's (h2: h2load's) 99th
 percentile latency, cpu = CPU time per request, mem = bytes per idle
 connection, left = RSS left after close):
 
