@@ -28,6 +28,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "slab.h"
 #include "router.h"
 #include "sticky.h"
 #include "txn.h"
@@ -69,13 +70,18 @@ static void timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     h2_session_leave(h);
 }
 
+/* Streams come and go with every request: from the worker's own slab,
+ * not the general heap (no malloc/free per stream; a burst's streams do
+ * not pin heap pages between longer-lived objects). */
+static _Thread_local struct slab_pool stream_slabs = SLAB_POOL_INIT(struct h2_stream);
+
 struct h2_stream *h2_stream_new(struct h2_session *h, int32_t id)
 {
-    struct h2_stream *st = calloc(1, sizeof *st);
+    struct h2_stream *st = slab_alloc(&stream_slabs);
     if (!st)
         return NULL;
     if (!(st->hdrs = buf_get(BUF_SIZE))) {
-        free(st);
+        slab_free(&stream_slabs, st);
         return NULL;
     }
     st->h = h;
@@ -132,6 +138,7 @@ void h2_stream_cache_clear(void)
     free(req_fields);
     req_fields = NULL;
     req_fields_max = 0;
+    slab_release_spare(&stream_slabs);
 }
 
 /* A txn for an error found before the head could be routed. */
@@ -687,7 +694,7 @@ void h2_stream_closed(struct h2_stream *st, uint32_t error_code)
         st->next->prev = st->prev;
     h->nstreams--;
     atomic_fetch_sub_explicit(&metrics.h2_streams_active, 1, memory_order_relaxed);
-    free(st);
+    slab_free(&stream_slabs, st);
 }
 
 /* ---- the stream sink (stream.h) ------------------------------------------------------------------ */
