@@ -169,10 +169,14 @@ static size_t request_capacity(const struct config *cfg, int body)
 /* The request line for the access log, as HTTP/2.0. */
 static void log_line(struct txn *t, const char *head)
 {
+    /* Copied, not formatted: snprintf here was 700 instructions a request. */
+    static const char proto[] = " HTTP/2.0";
     const char *sp = strstr(head, " HTTP/1.1\r\n");
     size_t n = sp ? (size_t)(sp - head) : 0;
-    snprintf(t->line, sizeof t->line, "%.*s HTTP/2.0", (int)(n < sizeof t->line - 10 ? n : sizeof t->line - 10),
-             head);
+    if (n > sizeof t->line - sizeof proto)
+        n = sizeof t->line - sizeof proto;
+    memcpy(t->line, head, n);
+    memcpy(t->line + n, proto, sizeof proto);
 }
 
 /* Builds, parses and edits the HTTP/1.1 head into st->req, routes and
@@ -513,7 +517,10 @@ static int head_fields(char *head, size_t len, unsigned *status, char status_tex
     int n = h2_response_fields(head, len, status, fields, H2_RESPONSE_FIELDS_MAX);
     if (n < 0 || *status < 100 || *status > 999)
         return -1;
-    snprintf(status_text, 4, "%03u", *status);
+    status_text[0] = (char)('0' + *status / 100); /* three digits (not snprintf: 700 instructions) */
+    status_text[1] = (char)('0' + *status / 10 % 10);
+    status_text[2] = (char)('0' + *status % 10);
+    status_text[3] = '\0';
     nv[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)status_text, 7, 3, NGHTTP2_NV_FLAG_NONE};
     *zero_length = 0;
     for (int i = 0; i < n; i++) {
