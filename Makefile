@@ -30,7 +30,7 @@ all: proxy
 # ---- dependencies: installed when missing (Debian 12, as root) -------------
 DEB_BUILD := libev-dev liburing-dev libssl-dev libc-ares-dev node-llhttp libcriterion-dev pkg-config libnghttp2-dev
 DEB_TEST  := varnish curl wrk clang libclang-rt-14-dev procps python3 python3-yaml chromium dpkg-dev lintian keepalived iproute2 openssl testssl.sh prometheus nghttp2-client python3-h2
-DEB_BENCH := wrk haproxy nginx-light procps openssl libssl-dev
+DEB_BENCH := wrk haproxy nginx-light procps openssl libssl-dev nghttp2-client
 deps:
 	@tests/support/install-deps.sh $(DEB_BUILD) $(DEB_TEST)
 

@@ -33,6 +33,8 @@ struct h2_session {
     size_t block_bytes;          /* the header block being received, CONTINUATIONs included */
     unsigned block_frames;
     const void *rt_start;        /* the generation it started on: a reload sends GOAWAY */
+    struct h2_session *round_next; /* queued to write at the end of the loop round */
+    struct h2_session **round_link; /* where it is linked from; NULL when not queued */
 };
 
 struct h2_stream {
@@ -79,5 +81,13 @@ void h2_stream_cache_clear(void);
  * outermost leave writes what nghttp2 has and frees a finished one. */
 void h2_session_enter(struct h2_session *h);
 void h2_session_leave(struct h2_session *h);
+
+/* h2_round.c: one write per loop round.  h2_round_queue returns 1 when h
+ * was queued for the round's end (its leave then only drives its streams),
+ * 0 when it must write now; unqueue before a session is freed; clear at
+ * the thread's end. */
+int h2_round_queue(struct h2_session *h);
+void h2_round_unqueue(struct h2_session *h);
+void h2_round_clear(void);
 
 #endif

@@ -16,6 +16,10 @@
  * brackets itself with h2_session_enter/leave; the outermost leave writes
  * what nghttp2 has to say and frees a finished connection, so nothing is
  * freed under a caller that still uses it.
+ *
+ * One write per round (h2_round.c): a leave inside the loop's round only
+ * drives the streams and queues the session; its frames reach the socket
+ * just before the loop waits.
  */
 #include "proto_h2.h"
 
@@ -223,6 +227,7 @@ static nghttp2_session_callbacks *callbacks(void)
 
 void proto_h2_cache_clear(void)
 {
+    h2_round_clear();
     nghttp2_session_callbacks_del(cbs);
     cbs = NULL;
     h2_stream_cache_clear();
@@ -322,6 +327,17 @@ void h2_session_leave(struct h2_session *h)
      * and comes back on a new connection (to the new settings). */
     if (!h->goaway && (c->w->stopping || (const void *)c->w->rt != h->rt_start))
         send_goaway(h);
+    if (!h->dead && h2_round_queue(h)) {
+        /* The server side moves in this round; the frames, the idle and
+         * the watcher's events are the round's end's (h2_round.c). */
+        drive_streams(h);
+        h->busy = 0;
+        if (!h->dead)
+            return;
+        h2_round_unqueue(h);
+        h->busy = 1;
+    }
+    h2_round_unqueue(h);
     for (int i = 0; i < 4 && !h->dead; i++) {
         flush(h);
         drive_streams(h);
@@ -510,6 +526,7 @@ static void h2_release(struct conn *c)
         nghttp2_session_set_stream_user_data(h->ng, st->id, NULL);
         h2_stream_closed(st, NGHTTP2_CANCEL);
     }
+    h2_round_unqueue(h);
     xprt_settle(&c->x); /* frames queued this round still go, before out goes */
     nghttp2_session_del(h->ng);
     buf_put(h->in);

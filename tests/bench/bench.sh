@@ -27,19 +27,7 @@
 #              connection, then RSS once they have closed, against RSS before
 #              (what the burst left behind)
 #   idle2, burst2  as idle and burst with the 2-worker servers (not default)
-#   tls        as keepalive over TLS 1.3 (wrk -t1 -c50 https://, one handshake
-#              per connection)
-#   tlsfull    as churn over TLS 1.3: a new connection, so a new handshake,
-#              per request (wrk resumes about half of its sessions: it keeps
-#              the last one on its reused SSL object)
-#   tlsidle    as idle over TLS 1.3 (idleconns -s: full handshakes, then idle)
-#   The TLS cases: the same self-signed ECDSA P-256 certificate for all
-#   three (made with openssl in the bench directory), TLS 1.3 only, the
-#   suite TLS_AES_128_GCM_SHA256 (ours: tls protocols 1.3 1.3, tls
-#   ciphersuites; HAProxy: bind ... ssl crt FILE ssl-min-ver TLSv1.3
-#   ciphersuites; nginx: listen ... ssl, ssl_certificate, ssl_protocols
-#   TLSv1.3, ssl_conf_command Ciphersuites), session tickets on (the
-#   defaults of each).
+#   tls, tlsfull, tlsidle, h2  over TLS and HTTP/2: see tests/bench/bench_tls.sh
 #
 # Each throughput case runs ROUNDS rounds after a 1 s warm-up of each proxy;
 # in each round the proxies take turns (the starting proxy rotates), wrk runs
@@ -74,7 +62,7 @@ IDLE_N=${BENCH_IDLE:-4000}
 MANY_N=${BENCH_MANY:-5000}
 PIN=${BENCH_PIN:-1}
 RESULTS=${BENCH_RESULTS-tests/bench/results.md}
-ALL_CASES="keepalive isolated shared churn many big workers2 idle burst tls tlsfull tlsidle"
+ALL_CASES="keepalive isolated shared churn many big workers2 idle burst tls tlsfull tlsidle h2"
 CASES=${BENCH_CASES:-$ALL_CASES}
 PROXY_BIN=${BENCH_PROXY:-./proxy}
 COMMAND="${BENCH_COMMAND:-make bench}"
@@ -95,7 +83,7 @@ PROXIES=(ours noyield haproxy nginx)
 PEERS=(haproxy nginx)
 declare -A LABEL=([ours]="proxy (ours)" [noyield]="ours, $AB" [haproxy]="HAProxy" [nginx]="nginx")
 
-for tool in wrk haproxy nginx curl taskset cc openssl; do
+for tool in wrk h2load haproxy nginx curl taskset cc openssl; do
     command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool not found (run make bench)" >&2; exit 1; }
 done
 
@@ -141,16 +129,9 @@ NCPU=$(nproc)
 TICKS=$(getconf CLK_TCK)
 
 cc -std=c11 -O2 -o "$T/idleconns" tests/bench/idleconns.c -lssl -lcrypto || exit 1
-# The TLS cases' certificate: one file (chain then key) for all three.
-TLS_CERT=$T/tls.pem
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 7 \
-    -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
-    -keyout "$T/tls.key" -out "$T/tls.crt" >/dev/null 2>&1 && cat "$T/tls.crt" "$T/tls.key" >"$TLS_CERT" || {
-    echo "bench: openssl could not make the TLS certificate" >&2
-    exit 1
-}
-TLS_SUITE=TLS_AES_128_GCM_SHA256
-C_TLS=0   # set by case_setup: 1 when the case is over TLS
+# the TLS cases: their certificate, configuration parts and case_setup
+# shellcheck source=tests/bench/bench_tls.sh
+. "$ROOT/tests/bench/bench_tls.sh"
 
 log() { printf '%s\n' "$*" >&2; }
 
@@ -202,11 +183,6 @@ wait_http() {
         sleep 0.1
     done
     echo "$code"
-}
-# scheme PORT: https for a proxy's port in a TLS case, http otherwise (the
-# backend is always plain)
-scheme() {
-    if [ "$C_TLS" = 1 ] && [ "$1" != "$P_BACKEND" ]; then echo https; else echo http; fi
 }
 median() {  # values on the command line -> median (empty when none)
     printf '%s\n' "$@" | grep -v '^$' | sort -g |
@@ -270,8 +246,8 @@ $( [ "${yield#cpu-yield}" = "$yield" ] && echo "cpu-yield auto")
 $yield
 access-log off
 log-level warn
-$( [ "$C_TLS" = 1 ] && printf 'tls protocols 1.3 1.3\ntls ciphersuites "%s"\n' "$TLS_SUITE")
-listen 127.0.0.1:${PORT[$p]}$( [ "$C_TLS" = 1 ] && printf ' tls %s' "$TLS_CERT")
+$(tls_ours_globals)
+listen 127.0.0.1:${PORT[$p]}$(tls_ours_listen)
 pool web {
     balance least-conn
     check off
@@ -317,7 +293,7 @@ defaults
     timeout http-keep-alive 60s
     timeout queue 5s
 frontend fe
-    bind 127.0.0.1:${PORT[haproxy]}$( [ "$C_TLS" = 1 ] && printf ' ssl crt %s ssl-min-ver TLSv1.3 ciphersuites %s' "$TLS_CERT" "$TLS_SUITE")
+    bind 127.0.0.1:${PORT[haproxy]}$(tls_haproxy_bind)
     http-request set-header X-Forwarded-Proto $(scheme "${PORT[haproxy]}")
     default_backend be
 backend be
@@ -358,8 +334,8 @@ $(temp_paths "$d")
         keepalive_requests 10000000;
     }
     server {
-        listen 127.0.0.1:${PORT[nginx]}$( [ "$C_TLS" = 1 ] && echo ' ssl') backlog=4096;
-$( [ "$C_TLS" = 1 ] && printf '        ssl_certificate %s;\n        ssl_certificate_key %s;\n        ssl_protocols TLSv1.3;\n        ssl_conf_command Ciphersuites %s;\n' "$TLS_CERT" "$TLS_CERT" "$TLS_SUITE")
+        listen 127.0.0.1:${PORT[nginx]}$(tls_nginx_listen) backlog=4096;
+$(tls_nginx_server)
         location / {
             proxy_pass http://be;
             proxy_http_version 1.1;
@@ -441,6 +417,7 @@ place_note() {
 # case_setup CASE: what the case runs (C_* variables); 1 when unknown
 case_setup() {
     C_W=1; C_PLACE=none; C_THR=1; C_CONNS=50; C_PATH=/; C_HDR=""; C_KIND=rps; C_TLS=0; C_MEMTARGET="<=700B"
+    C_H2=0; C_RUNNER=run_wrk
     C_PROXIES=("${PROXIES[@]}")
     case $1 in
         keepalive) C_LABEL="keepalive: wrk -t1 -c50" ;;
@@ -452,11 +429,7 @@ case_setup() {
         workers2) C_W=2; C_THR=2; C_CONNS=100; C_LABEL="workers2: 2 workers, wrk -t2 -c100" ;;
         idle|idle2) C_KIND=idle; C_PROXIES=(ours haproxy nginx); C_LABEL="idle: $IDLE_N clients one by one" ;;
         burst|burst2) C_KIND=burst; C_PROXIES=(ours haproxy nginx); C_LABEL="burst: $IDLE_N clients at once" ;;
-        tls) C_TLS=1; C_LABEL="tls: wrk -t1 -c50, TLS 1.3 keep-alive" ;;
-        tlsfull) C_TLS=1; C_HDR="Connection: close"; C_LABEL="tlsfull: wrk -t1 -c50, TLS 1.3, Connection: close" ;;
-        tlsidle) C_TLS=1; C_KIND=idle; C_PROXIES=(ours haproxy nginx); C_MEMTARGET=""
-            C_LABEL="tlsidle: $IDLE_N TLS 1.3 clients one by one" ;;
-        *) return 1 ;;
+        *) tls_case_setup "$1" || return 1 ;;
     esac
     case $1 in idle2|burst2) C_W=2; C_LABEL="${C_LABEL/: /2: 2 workers, }" ;; esac
     [ "$PIN" = 1 ] || C_PLACE=none
@@ -517,12 +490,12 @@ run_wrk() {
 throughput() {
     local case=$1 round i k p n=${#C_PROXIES[@]}
     log "bench: $case: warm-up"
-    for p in "${C_PROXIES[@]}"; do run_wrk "$case" "$p" 0; done
+    for p in "${C_PROXIES[@]}"; do "$C_RUNNER" "$case" "$p" 0; done
     for round in $(seq "$ROUNDS"); do
         log "bench: $case: round $round/$ROUNDS"
         for i in $(seq 0 $(( n - 1 ))); do
             k=$(( (i + round - 1) % n ))
-            run_wrk "$case" "${C_PROXIES[$k]}" 1
+            "$C_RUNNER" "$case" "${C_PROXIES[$k]}" 1
         done
     done
 }
@@ -845,16 +818,8 @@ How it is measured:
   with one worker, differing only in placement; churn adds
   \`-H 'Connection: close'\` (a new TCP connection per request); many runs
   \`wrk -t1 -c$MANY_N\`; big \`wrk -t1 -c10\` on \`/big\`; workers2 two workers /
-  nbthread 2 / worker_processes 2 under \`wrk -t2 -c100\`. tls, tlsfull and
-  tlsidle are keepalive, churn and idle over TLS 1.3 (https:// for wrk,
-  \`idleconns -s\`): one self-signed ECDSA P-256 certificate for all three,
-  TLS 1.3 only, the suite $TLS_SUITE (ours \`tls protocols 1.3 1.3\` and
-  \`tls ciphersuites\`; HAProxy \`bind ... ssl crt FILE ssl-min-ver TLSv1.3
-  ciphersuites\`; nginx \`listen ... ssl\`, \`ssl_certificate\`,
-  \`ssl_protocols TLSv1.3\`, \`ssl_conf_command Ciphersuites\`), tickets on.
-  tlsfull makes a TCP connection and a TLS handshake per request; wrk keeps
-  the last session on its reused SSL object, so about half of those
-  handshakes are resumptions, alike for all three.
+  nbthread 2 / worker_processes 2 under \`wrk -t2 -c100\`.
+$(tls_method)
 - CPU placement (taskset on every thread, after start): "nothing pinned"
   leaves wrk, the backend and the proxy to the scheduler; "shared" puts the
   proxy and the backend on CPU 1 and wrk on CPU 0; "isolated" the proxy alone
@@ -874,7 +839,7 @@ How it is measured:
 - Load average before the run $LOAD_BEFORE, after it $LOAD_AFTER; the run took
   ${ELAPSED} s ($TIMES).
 
-Every round's figures (rps = requests/s, bps = throughput, p99 = wrk's 99th
+Every round's figures (rps = requests/s, bps = throughput, p99 = wrk's (h2: h2load's) 99th
 percentile latency, cpu = CPU time per request, mem = bytes per idle
 connection, left = RSS left after close):
 

@@ -163,6 +163,23 @@ Test(h2_headers, response_fields_lowercased_hop_by_hop_dropped)
     cr_assert(memcmp(f[2].name, "set-cookie", 10) == 0);
 }
 
+Test(h2_headers, response_every_hop_by_hop_name_dropped_near_misses_kept)
+{
+    /* The seven names RFC 9110 7.6.1 and 9113 8.2.2 make connection-specific,
+     * in any case, each beside a field of the same length that is not one. */
+    char head[] = "HTTP/1.1 200 OK\r\nTE: trailers\r\nTF: 1\r\nUpgrade: h2c\r\nTrailer: x\r\nTrailed: 1\r\n"
+                  "Connection: close\r\nKeep-Alive: 5\r\nKeep-Alivf: 1\r\nProxy-Connection: close\r\n"
+                  "Proxy-Connectiom: 1\r\nTransfer-Encoding: chunked\r\nTransfer-Encodinf: 1\r\n\r\n";
+    struct h2_field f[16];
+    unsigned status = 0;
+    int n = h2_response_fields(head, strlen(head), &status, f, 16);
+    cr_assert_eq(n, 5);
+    const char *kept[] = {"tf", "trailed", "keep-alivf", "proxy-connectiom", "transfer-encodinf"};
+    for (int i = 0; i < 5; i++)
+        cr_assert(f[i].name_len == strlen(kept[i]) && memcmp(f[i].name, kept[i], f[i].name_len) == 0, "%s kept",
+                  kept[i]);
+}
+
 Test(h2_headers, response_not_a_response_or_too_many_fields)
 {
     char bad[] = "HTTX/1.1 200 OK\r\n\r\n";
