@@ -156,6 +156,9 @@ static SSL_CTX *listener_ctx(const struct config *cfg, const struct config_liste
     }
     *out = store;
     store = NULL; /* the context owns it now */
+    /* One read takes every record the socket holds (xprt_tls.c): the
+     * client's Finished with its request is one read, not four. */
+    SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, (void *)alpn_offer(l->alpn));
     SSL_CTX_set_info_callback(ctx, refuse_renegotiation);
     /* One cache for every worker (the context is shared), bounded. */
