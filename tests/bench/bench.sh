@@ -36,7 +36,8 @@
 #   The TLS cases: the same self-signed ECDSA P-256 certificate for all
 #   three (made with openssl in the bench directory), TLS 1.3 only, the
 #   suite TLS_AES_128_GCM_SHA256 (ours: tls protocols 1.3 1.3, tls
-#   ciphersuites; HAProxy: bind ... ssl crt FILE ssl-min-ver TLSv1.3
+#   ciphersuites, alpn http/1.1 on the listen line, whatever the default
+#   list; HAProxy: bind ... ssl crt FILE ssl-min-ver TLSv1.3
 #   ciphersuites; nginx: listen ... ssl, ssl_certificate, ssl_protocols
 #   TLSv1.3, ssl_conf_command Ciphersuites), session tickets on (the
 #   defaults of each).
@@ -271,7 +272,7 @@ $yield
 access-log off
 log-level warn
 $( [ "$C_TLS" = 1 ] && printf 'tls protocols 1.3 1.3\ntls ciphersuites "%s"\n' "$TLS_SUITE")
-listen 127.0.0.1:${PORT[$p]}$( [ "$C_TLS" = 1 ] && printf ' tls %s' "$TLS_CERT")
+listen 127.0.0.1:${PORT[$p]}$( [ "$C_TLS" = 1 ] && printf ' tls %s alpn http/1.1' "$TLS_CERT")
 pool web {
     balance least-conn
     check off
