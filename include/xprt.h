@@ -85,6 +85,7 @@ struct xprt {
 
 #define XPRT_TLS_READ_WANTS_WRITE 0x1u
 #define XPRT_TLS_WRITE_WANTS_READ 0x2u
+#define XPRT_TLS_BUFFERED 0x4u  /* read-ahead records may wait in OpenSSL (xprt_tls.c) */
 
 extern const struct xprt_ops xprt_plain_ops;
 /* What every transport over a TCP socket answers alike (xprt_plain.c):
@@ -204,8 +205,9 @@ const char *xprt_tls_verify_error(const struct xprt *x);
 /* Whether the TLS handshake's ALPN chose "h2". */
 int xprt_tls_alpn_h2(const struct xprt *x);
 
-/* TLS keeps bytes the socket no longer shows (a record read in part): the
- * owner must read again without waiting for the fd. */
+/* TLS keeps bytes the socket no longer shows (a record read in part,
+ * records read ahead): the owner must read again without waiting for the
+ * fd. */
 int xprt_tls_has_pending(const struct xprt *x);
 
 /* The events to poll the fd for when the owner wants `events`: a TLS read

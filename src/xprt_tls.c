@@ -15,6 +15,12 @@
  * splice (the capabilities say so), since the ciphertext only exists inside
  * SSL_write.  Records are at most 16 KiB, so a large body streams through
  * the protocol's buffers a record at a time.
+ *
+ * Listeners read ahead (tls_ctx.c): one read takes every record the socket
+ * holds (the client's Finished and its request together) instead of a read
+ * for each record's header and one for its body.  Whole records can then
+ * wait in OpenSSL with nothing left on the socket: XPRT_TLS_BUFFERED says
+ * so until a read comes back wanting more from the socket.
  */
 #include "xprt.h"
 
@@ -66,6 +72,23 @@ static void note_progress(struct xprt *x)
 {
     if (x->tls_state <= XPRT_TLS_HANDSHAKING && SSL_is_init_finished(x->ssl))
         handshake_done(x);
+}
+
+/* After a read or peek that gave bytes: whether OpenSSL holds ciphertext
+ * it took from the socket and has not decrypted yet (read-ahead).  Only a
+ * read that wants more from the socket proves that none of it is a whole
+ * record, so the flag is cleared there (read_wants_socket). */
+static void note_buffered(struct xprt *x)
+{
+    if (SSL_has_pending(x->ssl))
+        x->tls_flags |= XPRT_TLS_BUFFERED;
+    else
+        x->tls_flags &= (uint8_t)~XPRT_TLS_BUFFERED;
+}
+
+static void read_wants_socket(struct xprt *x)
+{
+    x->tls_flags &= (uint8_t)~XPRT_TLS_BUFFERED;
 }
 
 /* Why a fatal error happened, for the debug log and the failure count. */
@@ -138,12 +161,14 @@ static ssize_t tls_recv(struct xprt *x, char *buf, size_t len)
     int ret = SSL_read_ex(x->ssl, buf, len, &n);
     if (ret > 0) {
         note_progress(x);
+        note_buffered(x);
         return (ssize_t)n;
     }
     int e = ssl_error(x, ret);
     switch (e) {
     case SSL_ERROR_WANT_READ:
         note_progress(x);
+        read_wants_socket(x);
         errno = EAGAIN;
         return -1;
     case SSL_ERROR_WANT_WRITE:
@@ -214,9 +239,13 @@ static int tls_peek(struct xprt *x)
     size_t n = 0;
     if (x->tls_state != XPRT_TLS_ESTABLISHED)
         return x->tls_state == XPRT_TLS_FAILED ? 0 : (errno = EAGAIN, -1);
-    if (SSL_peek_ex(x->ssl, &c, 1, &n) > 0)
+    if (SSL_peek_ex(x->ssl, &c, 1, &n) > 0) {
+        note_buffered(x);
         return 1;
+    }
     int e = ssl_error(x, 0);
+    if (e == SSL_ERROR_WANT_READ)
+        read_wants_socket(x);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
         errno = EAGAIN;
         return -1;
@@ -269,14 +298,16 @@ const struct xprt_ops xprt_tls_ops = {
     .close = tls_close,
 };
 
-/* Decrypted bytes the owner has not read yet (a record read in part).  Not
- * SSL_has_pending: it is also true for the start of a record still in
- * flight (half a ClientHello), which no read can finish before the socket
- * brings the rest, and feeding a read for it spins the worker's loop.
- * Read-ahead is off, so no whole record waits undecrypted in OpenSSL. */
+/* Decrypted bytes the owner has not read yet (a record read in part), or
+ * records read ahead since the last read that wanted the socket.  Not
+ * SSL_has_pending alone: it is also true for the start of a record still
+ * in flight (half a ClientHello), which no read can finish before the
+ * socket brings the rest, and feeding a read for it would spin the
+ * worker's loop; after such a read the flag is clear and the socket's
+ * readiness brings the rest. */
 int xprt_tls_has_pending(const struct xprt *x)
 {
-    return x->ssl && SSL_pending(x->ssl) > 0;
+    return x->ssl && ((x->tls_flags & XPRT_TLS_BUFFERED) || SSL_pending(x->ssl) > 0);
 }
 
 static int tls_init(struct xprt *x, int fd, SSL_CTX *ctx, const struct sendq_ops *sops, void *owner)

@@ -5,8 +5,8 @@
 #   tls        as keepalive over TLS 1.3 (wrk -t1 -c50 https://, one handshake
 #              per connection)
 #   tlsfull    as churn over TLS 1.3: a new connection, so a new handshake,
-#              per request (wrk resumes about half of its sessions: it keeps
-#              the last one on its reused SSL object)
+#              per request (wrk resumes each new connection's TLS 1.3
+#              session with the ticket the one before got)
 #   tlsidle    as idle over TLS 1.3 (idleconns -s: full handshakes, then idle)
 #   h2         HTTP/2 over TLS 1.3 (ALPN h2): h2load -t1 -c10 -m10 on /, ten
 #              connections with ten streams in flight on each, for SECS
@@ -19,7 +19,8 @@
 #   The TLS cases: the same self-signed ECDSA P-256 certificate for all
 #   three (made with openssl in the bench directory), TLS 1.3 only, the
 #   suite TLS_AES_128_GCM_SHA256 (ours: tls protocols 1.3 1.3, tls
-#   ciphersuites; HAProxy: bind ... ssl crt FILE ssl-min-ver TLSv1.3
+#   ciphersuites, and the alpn list on the listen line, whatever the
+#   default list; HAProxy: bind ... ssl crt FILE ssl-min-ver TLSv1.3
 #   ciphersuites; nginx: listen ... ssl, ssl_certificate, ssl_protocols
 #   TLSv1.3, ssl_conf_command Ciphersuites), session tickets on (the
 #   defaults of each).
@@ -54,7 +55,8 @@ tls_ours_globals() {  # lines before ours' listen line
 }
 tls_ours_listen() {  # after ours' listen address
     [ "$C_TLS" = 1 ] && printf ' tls %s' "$TLS_CERT"
-    [ "$C_H2" = 1 ] && printf ' alpn h2,http/1.1'
+    # The ALPN list always set, whatever the default list is.
+    if [ "$C_H2" = 1 ]; then printf ' alpn h2,http/1.1'; elif [ "$C_TLS" = 1 ]; then printf ' alpn http/1.1'; fi
 }
 tls_haproxy_bind() {  # after HAProxy's bind address
     [ "$C_TLS" = 1 ] && printf ' ssl crt %s ssl-min-ver TLSv1.3 ciphersuites %s' "$TLS_CERT" "$TLS_SUITE"

@@ -14,6 +14,10 @@
 #     (TLS 1.3 and TLS 1.2), six times each, so over both workers; the
 #     listener's `tls.resumed` counts each; with `tls tickets off` the
 #     session cache shared by the workers resumes them just the same;
+#   - TLS 1.3 tickets used once, as clients should: five connections, each
+#     resuming with the ticket the one before got, all resume (a
+#     resumption brings a new ticket), with tickets on and off; a full
+#     TLS 1.3 handshake brings one ticket, not OpenSSL's default two;
 #   - `tls protocols 1.3 1.3` refuses -tls1_2; `tls ciphers` limits TLS 1.2 to
 #     the suite named.
 set -u
@@ -107,8 +111,36 @@ resume() {
     [ "$r1" = $((r0 + 6)) ] || fail "$label: tls.resumed went $r0 -> $r1, expected +6"
     rm -f "$TMPDIR/sess"
 }
+# chain PORT LABEL ARGS...: TLS 1.3 tickets are used once (RFC 8446 C.4):
+# each of five connections resumes with the ticket the one before it got,
+# so a resumption must bring a new ticket (s_client writes -sess_out when
+# one arrives) or the next connection is a full handshake (issue 20).
+chain() {
+    local port=$1 label=$2 out i
+    shift 2
+    rm -f "$TMPDIR"/chain.*
+    out=$(sc "$port" -sess_out "$TMPDIR/chain.0" "$@")
+    [ -s "$TMPDIR/chain.0" ] || fail "$label: the full handshake brought no ticket"
+    for i in 1 2 3 4 5; do
+        out=$(sc "$port" -sess_in "$TMPDIR/chain.$((i - 1))" -sess_out "$TMPDIR/chain.$i" "$@")
+        echo "$out" | grep -q '^Reused, TLSv1.3' || fail "$label: connection $i did not resume with the previous one's ticket"
+        echo "$out" | grep -q '^HTTP/1.1 200 OK' || fail "$label: connection $i got no 200"
+        [ -s "$TMPDIR/chain.$i" ] || fail "$label: resumed connection $i brought no new ticket (the next one would be a full handshake)"
+    done
+    echo "measured: $label: 5 of 5 resumed, each with a new ticket"
+}
+# tickets PORT LABEL: a full TLS 1.3 handshake brings one ticket (not
+# OpenSSL's default two: issue 20).
+tickets() {
+    local n
+    n=$(sc "$1" -tls1_3 -msg | grep -c '<<< TLS 1.3, Handshake.*NewSessionTicket')
+    echo "measured: $2: $n ticket(s) after a full handshake"
+    [ "$n" = 1 ] || fail "$2: $n tickets after a full handshake, expected 1"
+}
 resume "$P" "$S" "tickets, TLS 1.3" -tls1_3
 resume "$P" "$S" "tickets, TLS 1.2" -tls1_2
+chain "$P" "tickets, TLS 1.3, a ticket used once" -tls1_3
+tickets "$P" "tickets on"
 m=$(curl -s --max-time 5 "http://127.0.0.1:$S/metrics" | grep "^proxy_tls_handshakes_total{listener=\"127.0.0.1:$P\",result=\"resumed\"}")
 [ "${m##* }" -ge 12 ] || fail "proxy_tls_handshakes_total resumed: '$m'"
 stop_pid "$PROXY_PID"
@@ -119,6 +151,8 @@ conf "$TMPDIR/proxy2.conf" "$P" "$S" "tls tickets off"
 start_proxy "$TMPDIR/proxy2.conf" "$P" "$S"
 resume "$P" "$S" "tickets off (session cache), TLS 1.3" -tls1_3
 resume "$P" "$S" "tickets off (session cache), TLS 1.2" -tls1_2
+chain "$P" "tickets off (session cache), TLS 1.3, a ticket used once" -tls1_3
+tickets "$P" "tickets off (session cache)"
 stop_pid "$PROXY_PID"
 
 # tls protocols 1.3 1.3, and tls ciphers.
@@ -139,4 +173,4 @@ c2=$(sc "$P" -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256)
 echo "measured: tls ciphers CHACHA20 only: '$c1'; a client offering only AES128-GCM: $(echo "$c2" | grep -o 'alert [a-z ]*' | head -n1)"
 [ "$c1" = "Cipher is ECDHE-ECDSA-CHACHA20-POLY1305" ] || fail "tls ciphers: got '$c1'"
 echo "$c2" | grep -q '^HTTP/1.1 200' && fail "tls ciphers: a suite outside the list was accepted"
-echo "PASS: TLS 1.2 and 1.3 accepted, 1.1 refused and counted, ALPN http/1.1, resumption by ticket and by the shared cache counted, tls protocols and tls ciphers obeyed"
+echo "PASS: TLS 1.2 and 1.3 accepted, 1.1 refused and counted, ALPN http/1.1, resumption by ticket and by the shared cache counted, a TLS 1.3 resumption renews its ticket, one ticket per full handshake, tls protocols and tls ciphers obeyed"

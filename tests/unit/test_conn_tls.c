@@ -4,16 +4,22 @@
  * socket at once, so the fd shows nothing more while decrypted bytes wait
  * inside OpenSSL; conn_io_want must deliver them as a readiness of their
  * own, or the protocol would wait for a client that has said everything.
+ * With read-ahead (the listeners' setting) whole records wait there too,
+ * not even decrypted yet.
  */
 #include <criterion/criterion.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <ev.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "conn.h"
+#include "fixtures.h"
 #include "sendq.h"
 #include "tls_ctx.h"
 #include "tls_fixtures.h"
@@ -89,43 +95,136 @@ static void give_up(struct ev_loop *loop, ev_timer *t, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
-Test(conn_tls, bytes_held_inside_openssl_reach_a_protocol_that_reads_little)
+/* The proxy's side of a TLS connection over a socketpair, its handshake
+ * done with a client driven in turns with the proxy's loop. */
+struct tls_pair {
+    EVP_PKEY *key;
+    X509 *cert;
+    SSL_CTX *sctx, *cctx;
+    SSL *cl;
+    int sv[2];
+    struct listener_counters counters;
+    struct conn *c;
+};
+
+static void pair_open(struct tls_pair *p, int read_ahead)
 {
     setenv("PROXY_IO_URING", "0", 1);
     memset(&w, 0, sizeof w);
+    memset(p, 0, sizeof *p);
     w.loop = ev_loop_new(EVFLAG_AUTO);
     sendq_thread_init(w.loop);
 
-    EVP_PKEY *key = tlsfx_key_ec("P-256");
+    p->key = tlsfx_key_ec("P-256");
     const char *sans[] = {"localhost", NULL};
-    X509 *cert = tlsfx_cert(key, "localhost", sans, time(NULL) + 86400);
-    SSL_CTX *sctx = tlsfx_server_ctx();
-    cr_assert(SSL_CTX_use_certificate(sctx, cert) == 1 && SSL_CTX_use_PrivateKey(sctx, key) == 1);
-    SSL_CTX_set_mode(sctx, SSL_MODE_RELEASE_BUFFERS);
+    p->cert = tlsfx_cert(p->key, "localhost", sans, time(NULL) + 86400);
+    p->sctx = tlsfx_server_ctx();
+    cr_assert(SSL_CTX_use_certificate(p->sctx, p->cert) == 1 && SSL_CTX_use_PrivateKey(p->sctx, p->key) == 1);
+    SSL_CTX_set_mode(p->sctx, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_read_ahead(p->sctx, read_ahead);
 
-    int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    struct listener_counters counters = {.address = "test"};
-    struct listen_bind bind = {.fd = -1, .address = "test", .proto = &sipper_proto, .tls = sctx,
-                               .counters = &counters};
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, p->sv), 0);
+    snprintf(p->counters.address, sizeof p->counters.address, "test");
+    struct listen_bind bind = {.fd = -1, .address = "test", .proto = &sipper_proto, .tls = p->sctx,
+                               .counters = &p->counters};
     struct sockaddr_in6 addr = {.sin6_family = AF_INET6};
-    struct conn *c = conn_new(&w, &bind, sv[0], (struct sockaddr *)&addr, sizeof addr, on_closed);
-    cr_assert_not_null(c);
-    cr_assert(xprt_is_tls(&c->x));
-    conn_start(c);
+    p->c = conn_new(&w, &bind, p->sv[0], (struct sockaddr *)&addr, sizeof addr, on_closed);
+    cr_assert_not_null(p->c);
+    cr_assert(xprt_is_tls(&p->c->x));
+    conn_start(p->c);
 
-    /* The client: a handshake driven in turns with the proxy's loop. */
-    SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
-    SSL *cl = SSL_new(cctx);
-    SSL_set_fd(cl, sv[1]);
-    SSL_set_connect_state(cl);
+    p->cctx = SSL_CTX_new(TLS_client_method());
+    p->cl = SSL_new(p->cctx);
+    SSL_set_fd(p->cl, p->sv[1]);
+    SSL_set_connect_state(p->cl);
     int done = 0;
     for (int i = 0; i < 200 && !done; i++) {
-        done = SSL_do_handshake(cl) == 1;
+        done = SSL_do_handshake(p->cl) == 1;
         ev_run(w.loop, EVRUN_NOWAIT);
         usleep(1000);
     }
     cr_assert(done, "the client's handshake did not finish");
+}
+
+/* Runs the proxy's loop until the protocol has want_total bytes (2 s at most). */
+static void pair_run(void)
+{
+    ev_timer guard;
+    ev_timer_init(&guard, give_up, 2.0, 0.);
+    ev_timer_start(w.loop, &guard);
+    ev_run(w.loop, 0);
+    ev_timer_stop(w.loop, &guard);
+}
+
+static void pair_close(struct tls_pair *p)
+{
+    conn_free(p->c);
+    SSL_free(p->cl);
+    SSL_CTX_free(p->cctx);
+    close(p->sv[1]);
+    SSL_CTX_free(p->sctx);
+    X509_free(p->cert);
+    EVP_PKEY_free(p->key);
+    sendq_thread_free();
+    ev_loop_destroy(w.loop);
+}
+
+/* With read-ahead (the listeners' setting), three records that reach the
+ * socket together are taken off it by the first read: the fd then shows
+ * nothing while two whole records wait in OpenSSL undecrypted (not even
+ * SSL_pending counts them), and the protocol, reading 16 bytes a time,
+ * must still get all of them. */
+Test(conn_tls, records_read_ahead_reach_a_protocol_that_reads_little)
+{
+    struct tls_pair p;
+    pair_open(&p, 1);
+    char msg[3][500];
+    for (size_t r = 0; r < 3; r++)
+        for (size_t i = 0; i < sizeof msg[r]; i++)
+            msg[r][i] = (char)('a' + (i + r) % 26);
+    want_total = sizeof msg;
+    for (size_t r = 0; r < 3; r++) {
+        size_t written = 0;
+        cr_assert(SSL_write_ex(p.cl, msg[r], sizeof msg[r], &written) == 1 && written == sizeof msg[r]);
+    }
+    /* One read of the proxy's: the socket is empty after it. */
+    ev_run(w.loop, EVRUN_NOWAIT);
+    int queued = -1;
+    cr_assert_eq(ioctl(p.sv[0], FIONREAD, &queued), 0);
+    cr_assert_eq(queued, 0, "the first read left %d bytes on the socket: no read-ahead", queued);
+    pair_run();
+
+    struct sipper *s = (struct sipper *)p.c;
+    cr_assert_eq(s->len, sizeof msg, "the protocol got %zu of %zu bytes", s->len, sizeof msg);
+    cr_assert(memcmp(s->got, msg, sizeof msg) == 0);
+    pair_close(&p);
+}
+
+/* The listeners' contexts read ahead (what the test above relies on). */
+Test(conn_tls, listener_contexts_read_ahead)
+{
+    char *dir = tlsfx_mkdtemp();
+    cr_assert_not_null(dir);
+    EVP_PKEY *key = tlsfx_key_ec("P-256");
+    const char *sans[] = {"localhost", NULL};
+    cr_assert_eq(tlsfx_make_pem(dir, "site.pem", key, "localhost", sans, time(NULL) + 86400), 0);
+    char text[1024];
+    snprintf(text, sizeof text, "listen 127.0.0.1:8443 tls %s/site.pem\npool p {\n server a 127.0.0.1:9000\n}\n", dir);
+    struct config *cfg = fixture_config("/etc/proxy/t.conf", text);
+    char err[512] = "";
+    struct tls_set *set = tls_set_build(cfg, err, sizeof err);
+    cr_assert_not_null(set, "%s", err);
+    cr_assert_eq(SSL_CTX_get_read_ahead(set->listen[0]), 1);
+    tls_set_free(set);
+    config_free(cfg);
+    EVP_PKEY_free(key);
+    tlsfx_rmtree(dir);
+}
+
+Test(conn_tls, bytes_held_inside_openssl_reach_a_protocol_that_reads_little)
+{
+    struct tls_pair p;
+    pair_open(&p, 0);
 
     /* One record of 600 bytes: OpenSSL reads all of it from the socket at
      * the first small read. */
@@ -135,31 +234,17 @@ Test(conn_tls, bytes_held_inside_openssl_reach_a_protocol_that_reads_little)
     want_total = sizeof msg;
     size_t written = 0;
     for (int i = 0; i < 200 && written == 0; i++) {
-        if (SSL_write_ex(cl, msg, sizeof msg, &written) != 1)
+        if (SSL_write_ex(p.cl, msg, sizeof msg, &written) != 1)
             usleep(1000);
         ev_run(w.loop, EVRUN_NOWAIT);
     }
     cr_assert_eq(written, sizeof msg);
+    pair_run();
 
-    ev_timer guard;
-    ev_timer_init(&guard, give_up, 2.0, 0.);
-    ev_timer_start(w.loop, &guard);
-    ev_run(w.loop, 0);
-    ev_timer_stop(w.loop, &guard);
-
-    struct sipper *s = (struct sipper *)c;
+    struct sipper *s = (struct sipper *)p.c;
     cr_assert_eq(s->len, sizeof msg, "the protocol got %zu of %zu bytes", s->len, sizeof msg);
     cr_assert(memcmp(s->got, msg, sizeof msg) == 0);
-    cr_assert_eq(atomic_load(&counters.handshakes), 1);
-    cr_assert_eq(atomic_load(&counters.failed), 0);
-
-    conn_free(c);
-    SSL_free(cl);
-    SSL_CTX_free(cctx);
-    close(sv[1]);
-    SSL_CTX_free(sctx);
-    X509_free(cert);
-    EVP_PKEY_free(key);
-    sendq_thread_free();
-    ev_loop_destroy(w.loop);
+    cr_assert_eq(atomic_load(&p.counters.handshakes), 1);
+    cr_assert_eq(atomic_load(&p.counters.failed), 0);
+    pair_close(&p);
 }
