@@ -29,6 +29,7 @@ struct h2_session {
     unsigned dead : 1;           /* the connection failed or is finished: freed at the outermost */
     unsigned goaway : 1;         /* GOAWAY sent: no new streams, close when the last ends */
     unsigned counted : 1;        /* in metrics.connections_http2 */
+    unsigned cut_here : 1;       /* the abuse GOAWAY is ours (h2_abuse.c), counted already */
     double resets_since;         /* the start of the current 10 s window of RST_STREAMs */
     unsigned resets;
     size_t block_bytes;          /* the header block being received, CONTINUATIONs included */

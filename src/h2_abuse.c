@@ -13,8 +13,9 @@
  *                 answers queued: proto_h2.c's feed);
  *   settings      more than H2_SETTINGS_MAX SETTINGS frames in 10 s (each
  *                 costs an ACK and a settings pass, unlike a PING which
- *                 nghttp2 bounds only by its unread answers): GOAWAY
- *                 ENHANCE_YOUR_CALM;
+ *                 nghttp2 bounds only by its unread answers), or one with
+ *                 more than 32 entries (nghttp2's max_settings, counted as
+ *                 its GOAWAY goes): GOAWAY ENHANCE_YOUR_CALM;
  *   hpack         a header block nghttp2 cannot decode, a dynamic table
  *                 size update over the advertised size among them: its
  *                 GOAWAY COMPRESSION_ERROR (RFC 9113 4.3), counted as sent;
@@ -31,6 +32,7 @@
  *                 window holds no server connection for long.
  */
 #include <stdatomic.h>
+#include <string.h>
 
 #include "config.h"
 #include "h2_session.h"
@@ -68,6 +70,7 @@ void h2_abuse_count(struct h2_session *h, enum h2_abuse why)
 static void cut(struct h2_session *h, const char *what)
 {
     log_info("http2: %s: GOAWAY ENHANCE_YOUR_CALM", what);
+    h->cut_here = 1;
     nghttp2_session_terminate_session(h->ng, NGHTTP2_ENHANCE_YOUR_CALM);
     h->goaway = 1;
 }
@@ -172,12 +175,20 @@ void h2_abuse_invalid_frame(struct h2_session *h, const nghttp2_frame *frame, in
     }
 }
 
+/* The GOAWAYs nghttp2 decided on alone: told by their code and, for
+ * ENHANCE_YOUR_CALM, by the reason nghttp2 writes in their debug data. */
 void h2_abuse_frame_sent(struct h2_session *h, const nghttp2_frame *frame)
 {
-    if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code == NGHTTP2_COMPRESSION_ERROR) {
+    if (frame->hd.type != NGHTTP2_GOAWAY)
+        return;
+    const nghttp2_goaway *g = &frame->goaway;
+    if (g->error_code == NGHTTP2_COMPRESSION_ERROR) {
         log_info("http2: a header block that does not decode (HPACK): GOAWAY COMPRESSION_ERROR");
         h2_abuse_count(h, H2_ABUSE_HPACK);
-        h->goaway = 1;
+    } else if (g->error_code == NGHTTP2_ENHANCE_YOUR_CALM && !h->cut_here && g->opaque_data_len >= 9 &&
+               memcmp(g->opaque_data, "SETTINGS:", 9) == 0) {
+        log_info("http2: %.*s: GOAWAY ENHANCE_YOUR_CALM", (int)g->opaque_data_len, (const char *)g->opaque_data);
+        h2_abuse_count(h, H2_ABUSE_SETTINGS);
     }
 }
 

@@ -176,6 +176,17 @@ def case_settings_flood(port):
                   "GOAWAY ENHANCE_YOUR_CALM, then close")
 
 
+def case_settings_entries(port):
+    # One SETTINGS frame of 40 entries (unknown ids, which a receiver must
+    # ignore, RFC 9113 6.5.2): more than nghttp2's 32, cut (ENHANCE_YOUR_CALM).
+    c = Raw(port)
+    body = b"".join((0x10 + i).to_bytes(2, "big") + (1).to_bytes(4, "big") for i in range(40))
+    c.send_bytes(len(body).to_bytes(3, "big") + b"\x04\x00" + (0).to_bytes(4, "big") + body)
+    c.read(3)
+    return expect("settings-entries", c, goaway_is(c, "ENHANCE_YOUR_CALM") and c.closed,
+                  "GOAWAY ENHANCE_YOUR_CALM, then close")
+
+
 def case_settings_few(port):
     # An honest client's few SETTINGS (and a PING) are answered, not cut.
     c = Raw(port)
@@ -424,6 +435,7 @@ def case_data_idle(port):
 CASES = {
     "get": case_get,
     "settings-flood": case_settings_flood,
+    "settings-entries": case_settings_entries,
     "settings-few": case_settings_few,
     "settings-ack": case_settings_ack,
     "hpack-table": case_hpack_table,

@@ -5,9 +5,9 @@
 #   - abuse, each cut and counted by reason in streams.goaway, in
 #     listeners[].http2_goaway and in proxy_http2_goaway_total{listener,
 #     reason}: rapid reset (resets), a CONTINUATION flood (continuation), a
-#     PING flood whose answers are never read (flood), a SETTINGS flood
-#     (settings), a dynamic table size update over the advertised 4096
-#     (hpack, GOAWAY COMPRESSION_ERROR), streams past http2 max-streams
+#     PING flood whose answers are never read (flood), a SETTINGS flood and
+#     a SETTINGS frame of 40 entries (settings), a dynamic table size
+#     update over the advertised 4096 (hpack, GOAWAY COMPRESSION_ERROR), streams past http2 max-streams
 #     (max_streams: REFUSED_STREAM, then GOAWAY ENHANCE_YOUR_CALM; after the
 #     SETTINGS ACK nghttp2's GOAWAY PROTOCOL_ERROR), a stream whose client
 #     keeps its window shut while answering PINGs (zero_window: reset after
@@ -100,6 +100,7 @@ flood "rapid reset" rapid
 flood "a CONTINUATION flood" continuation
 flood "a PING flood" pings
 flood "a SETTINGS flood" settings
+run_case settings-entries
 run_case settings-few
 run_case hpack-table
 flood "streams past max-streams" run_case max-streams-flood
@@ -120,8 +121,9 @@ for c in settings-ack stream-reuse data-closed data-idle frame-size bad-preface 
 done
 
 # ---- the counts -------------------------------------------------------------------------------
-# max_streams: 11 refusals before the cut, 5 refused, 1 cut after the ACK.
-want='{"resets": 1, "continuation": 1, "flood": 1, "settings": 1, "hpack": 1, "max_streams": 17, "zero_window": 1}'
+# settings: the flood and the 40 entries; max_streams: 11 refusals before
+# the cut, 5 refused, 1 cut after the ACK.
+want='{"resets": 1, "continuation": 1, "flood": 1, "settings": 2, "hpack": 1, "max_streams": 17, "zero_window": 1}'
 got=$(stats_get "$S" 'json.dumps(j["streams"]["goaway"])')
 echo "streams.goaway: $got"
 [ "$got" = "$want" ] || fail "streams.goaway is $got, expected $want"
@@ -134,10 +136,12 @@ got=$(stats_get "$S" 'json.dumps(j["listeners"][0]["http2_goaway"])')
 
 curl -s -m 3 "http://127.0.0.1:$S/metrics" >"$TMPDIR/metrics.txt" || fail "no /metrics"
 lint=$(promtool check metrics <"$TMPDIR/metrics.txt" 2>&1) || fail "promtool check metrics: $lint"
-for r in resets continuation flood settings hpack zero_window; do
+for r in resets continuation flood hpack zero_window; do
     grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"$r\"} 1$" "$TMPDIR/metrics.txt" ||
         fail "/metrics: no proxy_http2_goaway_total{listener=127.0.0.1:$P,reason=$r} 1"
 done
+grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"settings\"} 2$" "$TMPDIR/metrics.txt" ||
+    fail "/metrics: settings is not 2"
 grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"max_streams\"} 17$" "$TMPDIR/metrics.txt" ||
     fail "/metrics: max_streams is not 17"
 grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$R\"" "$TMPDIR/metrics.txt" &&
