@@ -99,6 +99,10 @@ void h2_abuse_frame_sent(struct h2_session *h, const nghttp2_frame *frame);
 /* Resets the streams whose responses a shut window held too long;
  * returns the seconds until the next look (0: no stream to watch). */
 double h2_abuse_window_sweep(struct h2_session *h, double now);
+/* The code to reset a stream with whose client took nothing for timeout
+ * client: ENHANCE_YOUR_CALM, counted as zero_window, when a shut window
+ * held its response; else INTERNAL_ERROR. */
+uint32_t h2_abuse_stalled_code(struct h2_stream *st);
 /* How long a response may wait on a shut window, in ms. */
 uint64_t h2_abuse_window_limit_ms(const struct h2_session *h);
 

@@ -29,7 +29,10 @@
  *                 the connection's) with nothing sent for `timeout server`
  *                 (or `timeout client` when shorter): the stream is reset
  *                 (ENHANCE_YOUR_CALM), so a client that never opens its
- *                 window holds no server connection for long.
+ *                 window holds no server connection for long.  The txn's
+ *                 own slow-client rule (timeout client, txn.c) may come
+ *                 first: its reset is told the same way when the window is
+ *                 what held the response (h2_abuse_stalled_code).
  */
 #include <stdatomic.h>
 #include <string.h>
@@ -210,6 +213,22 @@ static int window_shut(const struct h2_session *h, const struct h2_stream *st)
            nghttp2_session_get_remote_window_size(h->ng) <= 0;
 }
 
+static void window_counted(struct h2_session *h, struct h2_stream *st)
+{
+    st->window_cut = 1;
+    h2_abuse_count(h, H2_ABUSE_ZERO_WINDOW);
+}
+
+uint32_t h2_abuse_stalled_code(struct h2_stream *st)
+{
+    if (!st->t || !st->head_submitted || st->window_cut || !window_shut(st->h, st))
+        return NGHTTP2_INTERNAL_ERROR;
+    log_info("http2: stream %d: its client took nothing of its response for timeout client, its window shut: "
+             "RST_STREAM ENHANCE_YOUR_CALM", st->id);
+    window_counted(st->h, st);
+    return NGHTTP2_ENHANCE_YOUR_CALM;
+}
+
 double h2_abuse_window_sweep(struct h2_session *h, double now)
 {
     double limit = (double)h2_abuse_window_limit_ms(h) / 1000.0, next = 0;
@@ -221,8 +240,7 @@ double h2_abuse_window_sweep(struct h2_session *h, double now)
             if (window_shut(h, st)) {
                 log_info("http2: stream %d: its response waited on a shut window for %.1f s: RST_STREAM "
                          "ENHANCE_YOUR_CALM", st->id, now - st->sent_at);
-                st->window_cut = 1;
-                h2_abuse_count(h, H2_ABUSE_ZERO_WINDOW);
+                window_counted(h, st);
                 txn_mark_cut(st->t, TXN_CUT_CLIENT);
                 nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_ENHANCE_YOUR_CALM);
                 continue;

@@ -726,7 +726,7 @@ static void sink_reset(void *ctx)
     struct h2_stream *st = ctx;
     if (st->t)
         txn_mark_cut(st->t, TXN_CUT_CLIENT);
-    stream_reset(st, NGHTTP2_INTERNAL_ERROR);
+    stream_reset(st, h2_abuse_stalled_code(st)); /* a shut window: zero_window */
 }
 
 static void sink_respond_error(void *ctx, int status)

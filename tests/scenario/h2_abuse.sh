@@ -11,7 +11,7 @@
 #     (max_streams: REFUSED_STREAM, then GOAWAY ENHANCE_YOUR_CALM; after the
 #     SETTINGS ACK nghttp2's GOAWAY PROTOCOL_ERROR), a stream whose client
 #     keeps its window shut while answering PINGs (zero_window: reset after
-#     timeout server);
+#     timeout server, or timeout client when shorter, its server let go);
 #   - conformance: stream id reuse, DATA on a closed and on an idle stream,
 #     a frame over SETTINGS_MAX_FRAME_SIZE, the SETTINGS ACK, a bad preface
 #     and a preface without SETTINGS, WINDOW_UPDATE of 0 and past 2^31-1 on
@@ -109,6 +109,7 @@ run_case max-streams-acked
 run_case max-streams-within
 run_case zero-window
 wait_for 3 stats_is "$S" 'j["streams"]["active"]' 0 || fail "the zero-window stream is still open"
+wait_for 3 stats_is "$S" 'srv("app")["active"]' 0 || fail "the zero-window stream still holds its server"
 rss1=$(rss_kib)
 echo "RSS over the floods: ${rss0} -> ${rss1} KiB"
 [ $((rss1 - rss0)) -lt 20480 ] || fail "the floods grew the RSS by $((rss1 - rss0)) KiB (limit 20 MiB)"
@@ -147,5 +148,13 @@ grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"max_stream
 grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$R\"" "$TMPDIR/metrics.txt" &&
     fail "/metrics: series for a listener that takes no HTTP/2"
 grep -q '^proxy_http2_goaway_total{reason=' "$TMPDIR/metrics.txt" && fail "/metrics: a label-less total beside the listeners'"
+# The same stall with timeout client shorter than timeout server: the
+# txn's slow-client rule resets it, told as zero_window the same way.
+sed -i 's/^timeout server 2s$/timeout server 30s\ntimeout client 2s/' "$TMPDIR/proxy.conf"
+kill -HUP "$PROXY_PID"
+wait_for 5 stats_is "$S" 'j["generation"]' 2 || fail "the reload did not take"
+run_case zero-window
+got=$(stats_get "$S" 'j["streams"]["goaway"]["zero_window"], j["listeners"][0]["http2_goaway"]["zero_window"]')
+[ "$got" = "2 2" ] || fail "zero_window after a stall under timeout client: $got, expected 2 2"
 kill -0 "$PROXY_PID" || fail "the proxy died"
 echo "h2_abuse: every abuse cut and counted by reason, every conformance case answered per RFC 9113"
