@@ -9,6 +9,7 @@
 #include <nghttp2/nghttp2.h>
 #include <stdint.h>
 
+#include "metrics.h"
 #include "proto_h2.h"
 
 struct buf;
@@ -28,10 +29,14 @@ struct h2_session {
     unsigned dead : 1;           /* the connection failed or is finished: freed at the outermost */
     unsigned goaway : 1;         /* GOAWAY sent: no new streams, close when the last ends */
     unsigned counted : 1;        /* in metrics.connections_http2 */
+    unsigned cut_here : 1;       /* the abuse GOAWAY is ours (h2_abuse.c), counted already */
     double resets_since;         /* the start of the current 10 s window of RST_STREAMs */
     unsigned resets;
     size_t block_bytes;          /* the header block being received, CONTINUATIONs included */
     unsigned block_frames;
+    double settings_since;       /* the start of the current 10 s window of SETTINGS frames */
+    unsigned settings;
+    unsigned refused;            /* streams refused for opening past http2 max-streams */
     const void *rt_start;        /* the generation it started on: a reload sends GOAWAY */
     struct h2_session *round_next; /* queued to write at the end of the loop round */
     struct h2_session **round_link; /* where it is linked from; NULL when not queued */
@@ -58,6 +63,8 @@ struct h2_stream {
     unsigned dirty : 1;          /* something to drive on the server side */
     unsigned too_large : 1;      /* its header list went over limit header-size */
     unsigned end_pending : 1;    /* the client ended: the last chunk (and trailers) wait for room in req */
+    unsigned window_cut : 1;     /* reset for a window kept shut (h2_abuse.c): counted once */
+    double sent_at;              /* its response's last frame went (HEADERS or DATA) */
 };
 
 /* h2_stream.c: a stream's life, called from nghttp2's callbacks. */
@@ -76,11 +83,36 @@ void h2_stream_drive(struct h2_stream *st);
 void h2_stream_server_down(struct h2_stream *st);
 void h2_stream_cache_clear(void);
 
+/* h2_abuse.c: the limits a client is held to on a connection (CONTRACT 8),
+ * each counted by reason in the stats, in total and per listener. */
+void h2_abuse_count(struct h2_session *h, enum h2_abuse why);
+/* Counts, logs and cuts the connection with GOAWAY ENHANCE_YOUR_CALM. */
+void h2_abuse_cut(struct h2_session *h, enum h2_abuse why, const char *what);
+/* A frame begins (nghttp2's on_begin_frame): a header block's CONTINUATIONs
+ * and the SETTINGS frames are counted.  -1 when that cut the connection. */
+int h2_abuse_frame_begins(struct h2_session *h, const nghttp2_frame_hd *hd);
+void h2_abuse_reset_received(struct h2_session *h);
+/* A frame nghttp2 refused (on_invalid_frame_recv): streams past max-streams. */
+void h2_abuse_invalid_frame(struct h2_session *h, const nghttp2_frame *frame, int lib_error_code);
+/* A frame went to the client: GOAWAYs nghttp2 sent for bad HPACK. */
+void h2_abuse_frame_sent(struct h2_session *h, const nghttp2_frame *frame);
+/* Resets the streams whose responses a shut window held too long;
+ * returns the seconds until the next look (0: no stream to watch). */
+double h2_abuse_window_sweep(struct h2_session *h, double now);
+/* The code to reset a stream with whose client took nothing for timeout
+ * client: ENHANCE_YOUR_CALM, counted as zero_window, when a shut window
+ * held its response; else INTERNAL_ERROR. */
+uint32_t h2_abuse_stalled_code(struct h2_stream *st);
+/* How long a response may wait on a shut window, in ms. */
+uint64_t h2_abuse_window_limit_ms(const struct h2_session *h);
+
 /* proto_h2.c: entering and leaving the connection from outside its own
  * watcher (a stream's timer, a server connection's callback): the
  * outermost leave writes what nghttp2 has and frees a finished one. */
 void h2_session_enter(struct h2_session *h);
 void h2_session_leave(struct h2_session *h);
+/* Arms the connection's timer for ms from now unless it fires sooner. */
+void h2_session_timer_at_most(struct h2_session *h, uint64_t ms);
 
 /* h2_round.c: one write per loop round.  h2_round_queue returns 1 when h
  * was queued for the round's end (its leave then only drives its streams),

@@ -46,6 +46,24 @@ double rate_ring_rate(const struct rate_ring *r, uint64_t now_ms, unsigned windo
  * oldest first (n <= METRICS_RATE_HISTORY); a second nobody counted in is 0. */
 void rate_ring_history(const struct rate_ring *r, uint64_t now_ms, uint32_t *out, unsigned n);
 
+/* The HTTP/2 abuse the proxy cuts (CONTRACT 8), as counted per listener
+ * (struct listener_counters) and in total (metrics.h2_goaway): for the
+ * first five a connection cut with GOAWAY, for max_streams a stream
+ * refused (REFUSED_STREAM) or a connection cut for opening past the limit,
+ * for zero_window a stream reset because its client kept its window shut. */
+enum h2_abuse {
+    H2_ABUSE_RESETS,       /* more than http2 max-resets RST_STREAMs in 10 s */
+    H2_ABUSE_CONTINUATION, /* a header block in too many CONTINUATION frames */
+    H2_ABUSE_FLOOD,        /* PINGs (nghttp2: answers queued and not read) */
+    H2_ABUSE_SETTINGS,     /* SETTINGS frames over H2_SETTINGS_MAX per 10 s */
+    H2_ABUSE_HPACK,        /* a bad header block: a table size over the advertised one (COMPRESSION_ERROR) */
+    H2_ABUSE_MAX_STREAMS,  /* a stream over http2 max-streams */
+    H2_ABUSE_ZERO_WINDOW,  /* a response held by a shut window for timeout server */
+    H2_ABUSE_REASONS
+};
+/* Their names in the stats and /metrics, in enum order. */
+extern const char *const metrics_h2_abuse_names[H2_ABUSE_REASONS];
+
 struct metrics {
     atomic_uint_fast64_t connections_active;
     atomic_uint_fast64_t connections_total;
@@ -54,9 +72,7 @@ struct metrics {
     atomic_uint_fast64_t connections_http2_total;
     atomic_uint_fast64_t h2_streams_active;    /* HTTP/2 streams open now */
     atomic_uint_fast64_t h2_streams_total;
-    atomic_uint_fast64_t h2_goaway_resets;     /* GOAWAY ENHANCE_YOUR_CALM: over http2 max-resets */
-    atomic_uint_fast64_t h2_goaway_continuation; /* ... a header block in CONTINUATIONs too large */
-    atomic_uint_fast64_t h2_goaway_flood;      /* ... PINGs/SETTINGS whose answers are not read */
+    atomic_uint_fast64_t h2_goaway[H2_ABUSE_REASONS]; /* HTTP/2 abuse cut, by reason (every listener) */
     atomic_uint_fast64_t requests_total;
     atomic_uint_fast64_t reloads_ok;
     atomic_uint_fast64_t reloads_failed;

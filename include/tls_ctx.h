@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "metrics.h"
 
 struct ssl_ctx_st;
 struct tls_store;
@@ -29,6 +30,7 @@ struct listener_counters {
     atomic_ullong handshakes; /* TLS: finished, resumed ones included */
     atomic_ullong resumed;
     atomic_ullong failed;     /* closed or refused before finishing */
+    atomic_ullong h2_goaway[H2_ABUSE_REASONS]; /* HTTP/2 abuse cut on it, by reason (metrics.h) */
 };
 
 struct tls_set {

@@ -87,7 +87,7 @@ struct h2_stream *h2_stream_new(struct h2_session *h, int32_t id)
     st->h = h;
     st->id = id;
     st->opened_at = ev_now(h->c->w->loop);
-    conn_timer_set(h->c, h->c->w->rt->cfg->timeout_client_ms);
+    h2_session_timer_at_most(h, h->c->w->rt->cfg->timeout_client_ms); /* its header block's deadline */
     ev_timer_init(&st->timer, timer_cb, 0., 0.);
     st->timer.data = st;
     st->next = h->streams;
@@ -726,7 +726,7 @@ static void sink_reset(void *ctx)
     struct h2_stream *st = ctx;
     if (st->t)
         txn_mark_cut(st->t, TXN_CUT_CLIENT);
-    stream_reset(st, NGHTTP2_INTERNAL_ERROR);
+    stream_reset(st, h2_abuse_stalled_code(st)); /* a shut window: zero_window */
 }
 
 static void sink_respond_error(void *ctx, int status)

@@ -5,6 +5,10 @@
 
 struct metrics metrics;
 
+const char *const metrics_h2_abuse_names[H2_ABUSE_REASONS] = {
+    "resets", "continuation", "flood", "settings", "hpack", "max_streams", "zero_window",
+};
+
 const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 };

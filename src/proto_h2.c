@@ -2,8 +2,8 @@
  * proto_h2: an HTTP/2 client connection (h2_proto) - nghttp2's server
  * session fed from the conn's transport and written back through it, the
  * connection's settings, its keep-alive, GOAWAY on a graceful stop or a
- * reload, and the rapid-reset limit.  The streams themselves, each a txn,
- * are h2_stream.c's.
+ * reload.  The streams themselves, each a txn, are h2_stream.c's; the
+ * abuse limits (rapid reset, floods, ...) h2_abuse.c's.
  *
  * nghttp2 is used in its memory style (mem_recv / mem_send): the proxy
  * owns the socket and the event loop, and output goes through one bounded
@@ -39,11 +39,7 @@
 /* The connection window: large enough that one upload is not held to the
  * 64 KiB stream window per round trip on the whole connection. */
 #define H2_CONN_WINDOW (1 << 20)
-/* RST_STREAMs are counted over this window (CONTRACT 8: per 10 s). */
-#define H2_RESET_WINDOW_S 10.0
 #define H2_READ_CHUNK 16384
-/* Below nghttp2's own cut (8 CONTINUATIONs in Debian's 1.52). */
-#define H2_CONTINUATIONS_MAX 6u
 
 static struct h2_session *sess(const struct conn *c)
 {
@@ -74,39 +70,16 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, voi
     return 0;
 }
 
-/* A header block's CONTINUATION frames, counted as they begin: nghttp2
- * (before 1.61) decodes every one of a block it already found too large,
- * so a client could make it work without end (CVE-2024-27316). */
 static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void *user)
 {
-    struct h2_session *h = user;
     (void)ng;
-    if (hd->type == NGHTTP2_HEADERS) {
-        h->block_bytes = hd->length;
-        h->block_frames = 1;
-        return 0;
-    }
-    if (hd->type != NGHTTP2_CONTINUATION)
-        return 0;
-    h->block_bytes += hd->length;
-    h->block_frames++;
-    /* HPACK may make a header list a little larger or much smaller than
-     * its block: twice the limit is no honest client's, nor a block cut
-     * in more frames than the limit needs at the 16 KiB frame size every
-     * peer must take (nghttp2 stops at 8 with a PROTOCOL_ERROR: this
-     * comes first, and says why). */
-    size_t max_bytes = 2 * h2_cfg(h)->limit_header_size + 16384;
-    unsigned max_frames = (unsigned)(max_bytes / 16384) + 1;
-    if (max_frames > H2_CONTINUATIONS_MAX)
-        max_frames = H2_CONTINUATIONS_MAX;
-    if ((h->block_bytes > max_bytes || h->block_frames > max_frames) && !h->goaway) {
-        log_info("http2: a header block in %u frames, %zu bytes: GOAWAY ENHANCE_YOUR_CALM", h->block_frames,
-                 h->block_bytes);
-        atomic_fetch_add_explicit(&metrics.h2_goaway_continuation, 1, memory_order_relaxed);
-        nghttp2_session_terminate_session(h->ng, NGHTTP2_ENHANCE_YOUR_CALM);
-        h->goaway = 1;
-        return NGHTTP2_ERR_CALLBACK_FAILURE;
-    }
+    return h2_abuse_frame_begins(user, hd) < 0 ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
+}
+
+static int on_invalid_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, int lib_error_code, void *user)
+{
+    (void)ng;
+    h2_abuse_invalid_frame(user, frame, lib_error_code);
     return 0;
 }
 
@@ -123,24 +96,6 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
     else if (frame->headers.cat == NGHTTP2_HCAT_HEADERS)
         h2_stream_trailer(st, name, namelen, value, valuelen); /* trailers (nghttp2 checked END_STREAM) */
     return 0;
-}
-
-/* Rapid reset (CVE-2023-44487): a client that opens and cancels streams
- * costs the proxy a request each time and itself almost nothing. */
-static void count_reset(struct h2_session *h)
-{
-    double now = ev_now(h->c->w->loop);
-    if (now - h->resets_since >= H2_RESET_WINDOW_S) {
-        h->resets_since = now;
-        h->resets = 0;
-    }
-    if (++h->resets > h2_cfg(h)->h2_max_resets && !h->goaway) {
-        log_info("http2: more than %u stream resets in 10 s from a client: GOAWAY ENHANCE_YOUR_CALM",
-                 h2_cfg(h)->h2_max_resets);
-        atomic_fetch_add_explicit(&metrics.h2_goaway_resets, 1, memory_order_relaxed);
-        nghttp2_session_terminate_session(h->ng, NGHTTP2_ENHANCE_YOUR_CALM);
-        h->goaway = 1;
-    }
 }
 
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
@@ -163,7 +118,7 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
             h2_stream_end(st);
         break;
     case NGHTTP2_RST_STREAM:
-        count_reset(h);
+        h2_abuse_reset_received(h);
         break;
     default:
         break;
@@ -190,11 +145,18 @@ static int on_data_chunk_recv(nghttp2_session *ng, uint8_t flags, int32_t id, co
 
 static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
 {
-    (void)user;
+    struct h2_session *h = user;
     struct h2_stream *st = stream_of(ng, frame->hd.stream_id);
-    if (st && (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
-        (frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+    h2_abuse_frame_sent(h, frame);
+    if (!st || (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA))
+        return 0;
+    if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
         h2_stream_response_sent(st);
+        return 0;
+    }
+    /* More of the response to come: watched for a window kept shut. */
+    st->sent_at = ev_now(h->c->w->loop);
+    h2_session_timer_at_most(h, h2_abuse_window_limit_ms(h));
     return 0;
 }
 
@@ -217,6 +179,7 @@ static nghttp2_session_callbacks *callbacks(void)
         nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, on_begin_frame);
         nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
         nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
+        nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs, on_invalid_frame_recv);
         nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk_recv);
         nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
@@ -305,6 +268,13 @@ void h2_session_enter(struct h2_session *h)
     h->busy++;
 }
 
+void h2_session_timer_at_most(struct h2_session *h, uint64_t ms)
+{
+    struct conn *c = h->c;
+    if (!ev_is_active(&c->timer) || c->deadline > ev_now(c->w->loop) + (double)ms / 1000.0)
+        conn_timer_set(c, ms);
+}
+
 static void drive_streams(struct h2_session *h)
 {
     for (struct h2_stream *st = h->streams, *next; st; st = next) {
@@ -382,14 +352,11 @@ static void feed(struct h2_session *h, const char *data, size_t len)
     ssize_t n = nghttp2_session_mem_recv(h->ng, (const uint8_t *)data, len);
     if (n < 0) {
         log_debug("http2: %s: closing the connection", nghttp2_strerror((int)n));
-        if (n == NGHTTP2_ERR_FLOODED && !h->goaway) {
-            /* PINGs or SETTINGS whose answers the client does not read:
-             * nghttp2 counts the answers queued (1000 at most). */
-            log_info("http2: a client floods the connection with frames to answer: GOAWAY ENHANCE_YOUR_CALM");
-            atomic_fetch_add_explicit(&metrics.h2_goaway_flood, 1, memory_order_relaxed);
-            nghttp2_session_terminate_session(h->ng, NGHTTP2_ENHANCE_YOUR_CALM);
-            h->goaway = 1;
-        }
+        /* PINGs whose answers the client does not read: nghttp2 counts
+         * the answers queued (1000 at most; SETTINGS are cut before, by
+         * their own count). */
+        if (n == NGHTTP2_ERR_FLOODED)
+            h2_abuse_cut(h, H2_ABUSE_FLOOD, "a client floods the connection with PINGs to answer");
         /* nghttp2 queued a GOAWAY for most errors: let it out, then close. */
         if (!h->goaway)
             nghttp2_session_terminate_session(h->ng, NGHTTP2_PROTOCOL_ERROR);
@@ -471,6 +438,9 @@ static void h2_timeout(struct conn *c)
             if (next == 0 || left < next)
                 next = left;
         }
+        double window_next = h2_abuse_window_sweep(h, now);
+        if (window_next > 0 && (next == 0 || window_next < next))
+            next = window_next;
         if (next > 0)
             conn_timer_set(c, (uint64_t)(next * 1000.0) + 1);
     }

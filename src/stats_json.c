@@ -212,10 +212,11 @@ int stats_json_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
                      (unsigned long long)LOAD(metrics.connections_http2_total));
     stats_buf_printf(b, ",\"streams\":{\"active\":%llu,\"total\":%llu,", (unsigned long long)LOAD(metrics.h2_streams_active),
                      (unsigned long long)LOAD(metrics.h2_streams_total));
-    stats_buf_printf(b, "\"goaway\":{\"resets\":%llu,\"continuation\":%llu,\"flood\":%llu}}",
-                     (unsigned long long)LOAD(metrics.h2_goaway_resets),
-                     (unsigned long long)LOAD(metrics.h2_goaway_continuation),
-                     (unsigned long long)LOAD(metrics.h2_goaway_flood));
+    stats_buf_puts(b, "\"goaway\":{");
+    for (int r = 0; r < H2_ABUSE_REASONS; r++)
+        stats_buf_printf(b, "%s\"%s\":%llu", r ? "," : "", metrics_h2_abuse_names[r],
+                         (unsigned long long)LOAD(metrics.h2_goaway[r]));
+    stats_buf_puts(b, "}}");
     stats_buf_puts(b, ",\"faults\":{");
     for (size_t i = 0; i < sizeof fault_counters / sizeof fault_counters[0]; i++)
         stats_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", fault_counters[i].name,
@@ -386,14 +387,8 @@ static void prom_process(struct stats_buf *b, uint64_t now)
                 LOAD(metrics.connections_http2));
     prom_scalar(b, "proxy_http2_streams_active", "gauge", "HTTP/2 streams open now.",
                 LOAD(metrics.h2_streams_active));
-    stats_prom_head(b, "proxy_http2_goaway_total", "counter",
-                    "HTTP/2 connections cut with GOAWAY ENHANCE_YOUR_CALM, by reason.");
-    stats_buf_printf(b, "proxy_http2_goaway_total{reason=\"resets\"} %llu\n",
-                     (unsigned long long)LOAD(metrics.h2_goaway_resets));
-    stats_buf_printf(b, "proxy_http2_goaway_total{reason=\"continuation\"} %llu\n",
-                     (unsigned long long)LOAD(metrics.h2_goaway_continuation));
-    stats_buf_printf(b, "proxy_http2_goaway_total{reason=\"flood\"} %llu\n",
-                     (unsigned long long)LOAD(metrics.h2_goaway_flood));
+    /* proxy_http2_goaway_total is per listener (stats_tls.c): a label-less
+     * total beside it would count every cut twice in one family. */
     prom_scalar(b, "proxy_idle_closed_for_room_total", "counter",
                 "Idle keep-alive client connections closed to make room for new clients.",
                 LOAD(metrics.idle_closed_for_room));

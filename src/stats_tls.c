@@ -1,7 +1,8 @@
 /*
  * stats_tls: the listeners and certificates in /api/stats and /metrics
  * (CONTRACT 7 and 13): per listen address its connections and, for TLS,
- * its handshakes; every certificate of the current generation with its
+ * its handshakes, whether it takes HTTP/2 and the HTTP/2 abuse cut on it
+ * by reason; every certificate of the current generation with its
  * names, key type and expiry.
  */
 #include "stats_tls.h"
@@ -19,8 +20,11 @@ static void json_listener(struct stats_buf *b, const struct config_listen *l, co
 {
     stats_buf_puts(b, "{\"address\":");
     stats_json_string(b, l->addr.text);
-    stats_buf_printf(b, ",\"http2\":%s,\"redirect_https\":%s", config_listen_h2(l) ? "true" : "false",
-                     l->redirect_https ? "true" : "false");
+    stats_buf_printf(b, ",\"http2\":%s,\"http2_goaway\":{", config_listen_h2(l) ? "true" : "false");
+    for (int r = 0; r < H2_ABUSE_REASONS; r++)
+        stats_buf_printf(b, "%s\"%s\":%llu", r ? "," : "", metrics_h2_abuse_names[r],
+                         k ? (unsigned long long)LOAD(k->h2_goaway[r]) : 0ull);
+    stats_buf_printf(b, "},\"redirect_https\":%s", l->redirect_https ? "true" : "false");
     stats_buf_printf(b, ",\"connections\":{\"active\":%u,\"total\":%llu}", k ? LOAD(k->active) : 0u,
                      k ? (unsigned long long)LOAD(k->total) : 0ull);
     if (l->tls_path[0] && k)
@@ -107,6 +111,20 @@ void stats_prom_listeners(struct stats_buf *b, const struct runtime *rt)
         prom_handshakes(b, k->address, "ok", done - (resumed < done ? resumed : done));
         prom_handshakes(b, k->address, "resumed", resumed);
         prom_handshakes(b, k->address, "failed", LOAD(k->failed));
+    }
+    stats_prom_head(b, "proxy_http2_goaway_total", "counter",
+                    "HTTP/2 abuse cut on a listener, by reason: connections sent GOAWAY; for max_streams "
+                    "and zero_window also the streams refused or reset.");
+    for (size_t i = 0; rt->cfg && i < set->nlistens && i < rt->cfg->nlistens; i++) {
+        const struct listener_counters *k = set->counters[i];
+        if (!k || !config_listen_h2(&rt->cfg->listens[i]))
+            continue;
+        for (int r = 0; r < H2_ABUSE_REASONS; r++) {
+            stats_buf_puts(b, "proxy_http2_goaway_total{listener=\"");
+            stats_prom_label(b, k->address);
+            stats_buf_printf(b, "\",reason=\"%s\"} %llu\n", metrics_h2_abuse_names[r],
+                             (unsigned long long)LOAD(k->h2_goaway[r]));
+        }
     }
     stats_prom_head(b, "proxy_tls_certificate_expiry_seconds", "gauge",
                     "When a certificate expires (Unix time), per file and name.");

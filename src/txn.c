@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
+#include "sendq.h"
 #include "slab.h"
 #include "token_bucket.h"
 #include "traffic.h"
@@ -148,6 +149,10 @@ void txn_end(struct txn *t)
     if (t->splicing)
         splice_pipe_put(&t->pipe);
     runtime_release(t->rt);
+    /* Its server send may have finished in the round being woken: a txn
+     * ended by an owner woken before it (its client's connection cut) must
+     * not be woken after, as the next txn in its memory. */
+    sendq_forget(t);
     txn_cache_put(t);
 }
 

@@ -45,7 +45,7 @@ echo "over the limit: $out"
 echo "$out" | grep -q '^goaway error=ENHANCE_YOUR_CALM' || fail "200 resets (limit 50): no GOAWAY ENHANCE_YOUR_CALM: $out"
 n=$(stats_get "$S" 'j["streams"]["goaway"]["resets"]')
 [ "$n" = 1 ] || fail "streams.goaway.resets is $n, expected 1"
-curl -s "http://127.0.0.1:$S/metrics" | grep -q '^proxy_http2_goaway_total{reason="resets"} 1$' ||
+curl -s "http://127.0.0.1:$S/metrics" | grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"resets\"} 1$" ||
     fail "/metrics does not count the GOAWAY"
 v=$(curl -s --max-time 5 --http2-prior-knowledge -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/")
 [ "$v" = 200 ] || fail "the proxy does not serve after a rapid reset ($v)"

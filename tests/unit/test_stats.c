@@ -248,7 +248,8 @@ Test(stats, json_process_fields)
     cr_assert(strstr(j, "\"reloads\":{\"ok\":2,\"failed\":1}"), "%s", j);
     cr_assert(strstr(j, "\"connections\":{\"active\":3,\"total\":120,\"per_worker\":[],\"idle_closed_for_room\":0,"
                         "\"http2\":0,\"http2_total\":0}"), "%s", j);
-    cr_assert(strstr(j, "\"streams\":{\"active\":0,\"total\":0,\"goaway\":{\"resets\":0,\"continuation\":0,\"flood\":0}}"), "%s", j);
+    cr_assert(strstr(j, "\"streams\":{\"active\":0,\"total\":0,\"goaway\":{\"resets\":0,\"continuation\":0,\"flood\":0,"
+                        "\"settings\":0,\"hpack\":0,\"max_streams\":0,\"zero_window\":0}}"), "%s", j);
     cr_assert(strstr(j, "\"faults\":{\"server_conns_stray\":9,\"requests_not_replayed\":4,"
                         "\"requests_abandoned\":0,\"interim_over_limit\":0,\"cut_client\":0,\"cut_server\":0,\"cut_shutdown\":0,\"proxy_protocol_invalid\":0}"), "%s", j);
     cr_assert(strstr(j, "\"requests\":{\"total\":0,\"rate\":0.000,\"rate_history\":[0,0,"), "%s", j);

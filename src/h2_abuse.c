@@ -1,0 +1,254 @@
+/*
+ * h2_abuse: the limits an HTTP/2 client is held to on one connection
+ * (CONTRACT 8), beside nghttp2's own checks, and their counts by reason
+ * (enum h2_abuse) in total (metrics.h2_goaway) and per listener
+ * (struct listener_counters): each is what costs the proxy much and the
+ * client little.
+ *
+ *   resets        more than `http2 max-resets` RST_STREAMs in 10 s (the
+ *                 rapid reset, CVE-2023-44487): GOAWAY ENHANCE_YOUR_CALM;
+ *   continuation  a header block in more CONTINUATION frames than
+ *                 `limit header-size` needs (CVE-2024-27316): the same;
+ *   flood         PINGs whose answers are not read (nghttp2's guard, 1000
+ *                 answers queued: proto_h2.c's feed);
+ *   settings      more than H2_SETTINGS_MAX SETTINGS frames in 10 s (each
+ *                 costs an ACK and a settings pass, unlike a PING which
+ *                 nghttp2 bounds only by its unread answers), or one with
+ *                 more than 32 entries (nghttp2's max_settings, counted as
+ *                 its GOAWAY goes): GOAWAY ENHANCE_YOUR_CALM;
+ *   hpack         a header block nghttp2 cannot decode, a dynamic table
+ *                 size update over the advertised size among them: its
+ *                 GOAWAY COMPRESSION_ERROR (RFC 9113 4.3), counted as sent;
+ *   max_streams   a stream opened past `http2 max-streams`: before the
+ *                 client acknowledged the setting nghttp2 refuses it
+ *                 (RST_STREAM REFUSED_STREAM), after it nghttp2 cuts the
+ *                 connection (GOAWAY PROTOCOL_ERROR, RFC 9113 5.1.2); a
+ *                 client refused more than max-streams times (at least
+ *                 H2_REFUSED_MIN) is cut with GOAWAY ENHANCE_YOUR_CALM;
+ *   zero_window   a response that waits on a shut window (the stream's or
+ *                 the connection's) with nothing sent for `timeout server`
+ *                 (or `timeout client` when shorter): the stream is reset
+ *                 (ENHANCE_YOUR_CALM), so a client that never opens its
+ *                 window holds no server connection for long.  The txn's
+ *                 own slow-client rule (timeout client, txn.c) may come
+ *                 first: its reset is told the same way when the window is
+ *                 what held the response (h2_abuse_stalled_code).
+ */
+#include <stdatomic.h>
+#include <string.h>
+
+#include "config.h"
+#include "h2_session.h"
+#include "log.h"
+#include "metrics.h"
+#include "runtime.h"
+#include "tls_ctx.h"
+#include "txn.h"
+#include "worker.h"
+
+/* Counts are kept over windows of this length (CONTRACT 8: per 10 s). */
+#define H2_ABUSE_WINDOW_S 10.0
+/* Below nghttp2's own cut (8 CONTINUATIONs in Debian's 1.52). */
+#define H2_CONTINUATIONS_MAX 6u
+/* SETTINGS frames a client may send per 10 s: one at the start and a few
+ * changes is what browsers and libraries send. */
+#define H2_SETTINGS_MAX 100u
+/* Refused streams a connection may collect before it is cut, whatever
+ * max-streams is: a client that opens its first streams before it read
+ * the setting may overshoot a small limit once. */
+#define H2_REFUSED_MIN 10u
+
+static const struct config *cfg_of(const struct h2_session *h)
+{
+    return h->c->w->rt->cfg;
+}
+
+void h2_abuse_count(struct h2_session *h, enum h2_abuse why)
+{
+    atomic_fetch_add_explicit(&metrics.h2_goaway[why], 1, memory_order_relaxed);
+    if (h->c->listener)
+        atomic_fetch_add_explicit(&h->c->listener->h2_goaway[why], 1, memory_order_relaxed);
+}
+
+static void cut(struct h2_session *h, const char *what)
+{
+    log_info("http2: %s: GOAWAY ENHANCE_YOUR_CALM", what);
+    h->cut_here = 1;
+    nghttp2_session_terminate_session(h->ng, NGHTTP2_ENHANCE_YOUR_CALM);
+    h->goaway = 1;
+}
+
+void h2_abuse_cut(struct h2_session *h, enum h2_abuse why, const char *what)
+{
+    if (h->goaway)
+        return; /* already going: one cut, one count */
+    h2_abuse_count(h, why);
+    cut(h, what);
+}
+
+/* A header block's CONTINUATION frames, counted as they begin: nghttp2
+ * (before 1.61) decodes every one of a block it already found too large,
+ * so a client could make it work without end. */
+static int continuation_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
+{
+    if (hd->type == NGHTTP2_HEADERS) {
+        h->block_bytes = hd->length;
+        h->block_frames = 1;
+        return 0;
+    }
+    h->block_bytes += hd->length;
+    h->block_frames++;
+    /* HPACK may make a header list a little larger or much smaller than
+     * its block: twice the limit is no honest client's, nor a block cut
+     * in more frames than the limit needs at the 16 KiB frame size every
+     * peer must take (nghttp2 stops at 8 with a PROTOCOL_ERROR: this
+     * comes first, and says why). */
+    size_t max_bytes = 2 * cfg_of(h)->limit_header_size + 16384;
+    unsigned max_frames = (unsigned)(max_bytes / 16384) + 1;
+    if (max_frames > H2_CONTINUATIONS_MAX)
+        max_frames = H2_CONTINUATIONS_MAX;
+    if ((h->block_bytes > max_bytes || h->block_frames > max_frames) && !h->goaway) {
+        log_info("http2: a header block in %u frames, %zu bytes", h->block_frames, h->block_bytes);
+        h2_abuse_cut(h, H2_ABUSE_CONTINUATION, "a header block in too many CONTINUATION frames");
+        return -1;
+    }
+    return 0;
+}
+
+static int settings_begin(struct h2_session *h, const nghttp2_frame_hd *hd)
+{
+    if (hd->flags & NGHTTP2_FLAG_ACK)
+        return 0; /* the answer to ours: nothing to do for us */
+    double now = ev_now(h->c->w->loop);
+    if (now - h->settings_since >= H2_ABUSE_WINDOW_S) {
+        h->settings_since = now;
+        h->settings = 0;
+    }
+    if (++h->settings > H2_SETTINGS_MAX && !h->goaway) {
+        h2_abuse_cut(h, H2_ABUSE_SETTINGS, "more than 100 SETTINGS frames in 10 s from a client");
+        return -1;
+    }
+    return 0;
+}
+
+int h2_abuse_frame_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
+{
+    switch (hd->type) {
+    case NGHTTP2_HEADERS:
+    case NGHTTP2_CONTINUATION:
+        return continuation_begins(h, hd);
+    case NGHTTP2_SETTINGS:
+        return settings_begin(h, hd);
+    default:
+        return 0;
+    }
+}
+
+/* Rapid reset: a client that opens and cancels streams costs the proxy a
+ * request each time and itself almost nothing. */
+void h2_abuse_reset_received(struct h2_session *h)
+{
+    double now = ev_now(h->c->w->loop);
+    if (now - h->resets_since >= H2_ABUSE_WINDOW_S) {
+        h->resets_since = now;
+        h->resets = 0;
+    }
+    if (++h->resets > cfg_of(h)->h2_max_resets && !h->goaway) {
+        log_info("http2: more than %u stream resets in 10 s", cfg_of(h)->h2_max_resets);
+        h2_abuse_cut(h, H2_ABUSE_RESETS, "a client resets streams faster than http2 max-resets");
+    }
+}
+
+void h2_abuse_invalid_frame(struct h2_session *h, const nghttp2_frame *frame, int lib_error_code)
+{
+    unsigned max = cfg_of(h)->h2_max_streams;
+    if (frame->hd.type != NGHTTP2_HEADERS || h->goaway)
+        return;
+    if (lib_error_code == NGHTTP2_ERR_REFUSED_STREAM) {
+        /* Over the limit before the client took our SETTINGS: refused. */
+        h2_abuse_count(h, H2_ABUSE_MAX_STREAMS);
+        if (++h->refused > (max > H2_REFUSED_MIN ? max : H2_REFUSED_MIN))
+            cut(h, "a client goes on opening streams past http2 max-streams");
+    } else if (lib_error_code == NGHTTP2_ERR_PROTO && h->nstreams >= max) {
+        /* Over the limit it acknowledged: nghttp2 ends the connection
+         * with PROTOCOL_ERROR (RFC 9113 5.1.2) right after this. */
+        log_info("http2: a client opened more than %u streams at once: GOAWAY PROTOCOL_ERROR", max);
+        h2_abuse_count(h, H2_ABUSE_MAX_STREAMS);
+        h->goaway = 1;
+    }
+}
+
+/* The GOAWAYs nghttp2 decided on alone: told by their code and, for
+ * ENHANCE_YOUR_CALM, by the reason nghttp2 writes in their debug data. */
+void h2_abuse_frame_sent(struct h2_session *h, const nghttp2_frame *frame)
+{
+    if (frame->hd.type != NGHTTP2_GOAWAY)
+        return;
+    const nghttp2_goaway *g = &frame->goaway;
+    if (g->error_code == NGHTTP2_COMPRESSION_ERROR) {
+        log_info("http2: a header block that does not decode (HPACK): GOAWAY COMPRESSION_ERROR");
+        h2_abuse_count(h, H2_ABUSE_HPACK);
+    } else if (g->error_code == NGHTTP2_ENHANCE_YOUR_CALM && !h->cut_here && g->opaque_data_len >= 9 &&
+               memcmp(g->opaque_data, "SETTINGS:", 9) == 0) {
+        log_info("http2: %.*s: GOAWAY ENHANCE_YOUR_CALM", (int)g->opaque_data_len, (const char *)g->opaque_data);
+        h2_abuse_count(h, H2_ABUSE_SETTINGS);
+    }
+}
+
+/* ---- responses held by a shut window -------------------------------------------------------- */
+
+uint64_t h2_abuse_window_limit_ms(const struct h2_session *h)
+{
+    const struct config *cfg = cfg_of(h);
+    return cfg->timeout_server_ms < cfg->timeout_client_ms ? cfg->timeout_server_ms : cfg->timeout_client_ms;
+}
+
+/* Response bytes wait for the stream's window or the connection's. */
+static int window_shut(const struct h2_session *h, const struct h2_stream *st)
+{
+    const struct txn *t = st->t;
+    if (!t->rin || t->rin_sent >= t->rin_fwd)
+        return 0;
+    return nghttp2_session_get_stream_remote_window_size(h->ng, st->id) <= 0 ||
+           nghttp2_session_get_remote_window_size(h->ng) <= 0;
+}
+
+static void window_counted(struct h2_session *h, struct h2_stream *st)
+{
+    st->window_cut = 1;
+    h2_abuse_count(h, H2_ABUSE_ZERO_WINDOW);
+}
+
+uint32_t h2_abuse_stalled_code(struct h2_stream *st)
+{
+    if (!st->t || !st->head_submitted || st->window_cut || !window_shut(st->h, st))
+        return NGHTTP2_INTERNAL_ERROR;
+    log_info("http2: stream %d: its client took nothing of its response for timeout client, its window shut: "
+             "RST_STREAM ENHANCE_YOUR_CALM", st->id);
+    window_counted(st->h, st);
+    return NGHTTP2_ENHANCE_YOUR_CALM;
+}
+
+double h2_abuse_window_sweep(struct h2_session *h, double now)
+{
+    double limit = (double)h2_abuse_window_limit_ms(h) / 1000.0, next = 0;
+    for (struct h2_stream *st = h->streams; st; st = st->next) {
+        if (!st->t || !st->head_submitted || st->window_cut)
+            continue;
+        double left = st->sent_at + limit - now;
+        if (left <= 0) {
+            if (window_shut(h, st)) {
+                log_info("http2: stream %d: its response waited on a shut window for %.1f s: RST_STREAM "
+                         "ENHANCE_YOUR_CALM", st->id, now - st->sent_at);
+                window_counted(h, st);
+                txn_mark_cut(st->t, TXN_CUT_CLIENT);
+                nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_ENHANCE_YOUR_CALM);
+                continue;
+            }
+            left = limit / 4; /* waiting on its server, or the socket: look again */
+        }
+        if (next == 0 || left < next)
+            next = left;
+    }
+    return next;
+}

@@ -1,0 +1,465 @@
+#!/usr/bin/python3
+"""h2_abuse.py: the HTTP/2 abuse and conformance cases of h2_abuse.sh.
+
+  h2_abuse.py PORT CASE    runs one case on a new connection to the proxy
+                           and checks the frames it answers with (RFC 9113
+                           error codes); prints "CASE: ok (what came)" and
+                           exits 0, or "CASE: FAIL ..." and exits 1
+  h2_abuse.py PORT get     one ordinary request on a new connection; ok
+                           when it answers 200
+
+Frames are written raw (hyperframe, hpack: they come with python3-h2),
+since most cases break the protocol on purpose and h2's state machine
+would refuse to send them.  The proxy's configuration is h2_abuse.sh's
+(http2 max-streams 10, timeout server 2s).
+"""
+import socket
+import sys
+import time
+
+import h2.errors
+import hpack
+import hyperframe.frame as hf
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+MAX_STREAMS = 10
+
+
+def name(code):
+    try:
+        return h2.errors.ErrorCodes(code).name
+    except ValueError:
+        return str(code)
+
+
+class Raw:
+    """One connection, frames written and read by hand."""
+
+    def __init__(self, port, preface=True, settings=None, rcvbuf=None):
+        self.port = port
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.s.settimeout(5)
+        self.s.connect(("127.0.0.1", port))
+        self.buf = b""
+        self.enc = hpack.Encoder()
+        self.goaway = None
+        self.rst = {}
+        self.closed = False
+        self.got = []
+        if preface:
+            self.send_bytes(PREFACE + hf.SettingsFrame(0, settings=settings or {}).serialize())
+
+    def send_bytes(self, data):
+        try:
+            self.s.sendall(data)
+        except OSError:
+            self.closed = True
+
+    def send(self, *frames):
+        self.send_bytes(b"".join(f.serialize() for f in frames))
+
+    def request(self, sid, path="/", end_stream=True, method="GET", extra=()):
+        f = hf.HeadersFrame(sid)
+        f.data = self.enc.encode([(":method", method), (":path", path), (":scheme", "http"),
+                                  (":authority", "127.0.0.1:%d" % self.port)] + list(extra))
+        f.flags.add("END_HEADERS")
+        if end_stream:
+            f.flags.add("END_STREAM")
+        return f
+
+    def read(self, secs, until=None):
+        """Reads frames for up to secs (until the proxy closes, or until(frame)
+        is true); remembers the GOAWAY, the RST_STREAMs and the rest."""
+        deadline = time.time() + secs
+        while True:
+            frame = self.parse(until)
+            if frame is not None:
+                return frame
+            if time.time() >= deadline or self.closed:
+                return None
+            self.s.settimeout(max(0.01, deadline - time.time()))
+            try:
+                data = self.s.recv(1 << 20)
+            except socket.timeout:
+                return None
+            except OSError:
+                data = b""
+            if not data:
+                self.closed = True
+            self.buf += data
+
+    def parse(self, until):
+        """The whole frames in buf; the first until(frame) is true for."""
+        while len(self.buf) >= 9:
+            frame, length = hf.Frame.parse_frame_header(memoryview(self.buf[:9]))
+            if len(self.buf) < 9 + length:
+                break
+            frame.parse_body(memoryview(self.buf[9:9 + length]))
+            self.buf = self.buf[9 + length:]
+            self.got.append(frame)
+            if isinstance(frame, hf.GoAwayFrame) and self.goaway is None:
+                self.goaway = frame
+            elif isinstance(frame, hf.RstStreamFrame):
+                self.rst.setdefault(frame.stream_id, frame.error_code)
+            if until and until(frame):
+                return frame
+        return None
+
+    def what(self):
+        parts = []
+        if self.goaway is not None:
+            parts.append("goaway %s last=%d" % (name(self.goaway.error_code), self.goaway.last_stream_id))
+        for sid in sorted(self.rst)[:4]:
+            parts.append("rst %d %s" % (sid, name(self.rst[sid])))
+        if len(self.rst) > 4:
+            parts.append("(%d rst in all)" % len(self.rst))
+        parts.append("closed" if self.closed else "open")
+        return ", ".join(parts)
+
+    def settings_acked(self):
+        """Reads the proxy's SETTINGS and answers with an ACK, then waits for
+        the ACK of ours."""
+        self.read(2, until=lambda f: isinstance(f, hf.SettingsFrame) and "ACK" not in f.flags)
+        self.send(hf.SettingsFrame(0, flags=["ACK"]))
+        self.read(2, until=lambda f: isinstance(f, hf.SettingsFrame) and "ACK" in f.flags)
+
+
+def response_done(sid):
+    return lambda f: f.stream_id == sid and "END_STREAM" in f.flags
+
+
+def expect(case, conn, ok, want):
+    """ok: whether what came is right; want: what was expected, for the failure."""
+    if ok:
+        print("%s: ok (%s)" % (case, conn.what()))
+        return 0
+    print("%s: FAIL: expected %s, got %s" % (case, want, conn.what()))
+    return 1
+
+
+def goaway_is(conn, *codes):
+    return conn.goaway is not None and name(conn.goaway.error_code) in codes
+
+
+def error_is(conn, sid, *codes):
+    """A stream error on sid or a connection error, of one of codes."""
+    return goaway_is(conn, *codes) or (sid in conn.rst and name(conn.rst[sid]) in codes)
+
+
+# ---- the cases --------------------------------------------------------------------------------
+
+def case_get(port):
+    c = Raw(port)
+    c.send(c.request(1))
+    c.read(5, until=response_done(1))
+    status = None
+    dec = hpack.Decoder()
+    for f in c.got:
+        if isinstance(f, hf.HeadersFrame) and f.stream_id == 1:
+            status = dict(dec.decode(f.data)).get(":status")
+    if status == "200":
+        print("get: ok (200)")
+        return 0
+    print("get: FAIL: status %s, %s" % (status, c.what()))
+    return 1
+
+
+def case_settings_flood(port):
+    # 1000 SETTINGS frames, their ACKs read as they come: not nghttp2's
+    # unread-answers guard but the proxy's count per 10 s.
+    c = Raw(port)
+    c.send(*[hf.SettingsFrame(0, settings={hf.SettingsFrame.ENABLE_PUSH: 0}) for _ in range(1000)])
+    c.read(5)
+    return expect("settings-flood", c, goaway_is(c, "ENHANCE_YOUR_CALM") and c.closed,
+                  "GOAWAY ENHANCE_YOUR_CALM, then close")
+
+
+def case_settings_entries(port):
+    # One SETTINGS frame of 40 entries (unknown ids, which a receiver must
+    # ignore, RFC 9113 6.5.2): more than nghttp2's 32, cut (ENHANCE_YOUR_CALM).
+    c = Raw(port)
+    body = b"".join((0x10 + i).to_bytes(2, "big") + (1).to_bytes(4, "big") for i in range(40))
+    c.send_bytes(len(body).to_bytes(3, "big") + b"\x04\x00" + (0).to_bytes(4, "big") + body)
+    c.read(3)
+    return expect("settings-entries", c, goaway_is(c, "ENHANCE_YOUR_CALM") and c.closed,
+                  "GOAWAY ENHANCE_YOUR_CALM, then close")
+
+
+def case_settings_few(port):
+    # An honest client's few SETTINGS (and a PING) are answered, not cut.
+    c = Raw(port)
+    c.send(*[hf.SettingsFrame(0, settings={hf.SettingsFrame.ENABLE_PUSH: 0}) for _ in range(20)])
+    c.send(hf.PingFrame(0, opaque_data=b"abcdefgh"))
+    c.read(2, until=lambda f: isinstance(f, hf.PingFrame))
+    acks = sum(1 for f in c.got if isinstance(f, hf.SettingsFrame) and "ACK" in f.flags)
+    # 21: the preface's SETTINGS is answered too.
+    return expect("settings-few", c, c.goaway is None and acks == 21, "21 SETTINGS ACKs, no GOAWAY (%d)" % acks)
+
+
+def case_settings_ack(port):
+    # The proxy acknowledges the client's SETTINGS, and sends its own:
+    # max-streams and the stream window among them.
+    c = Raw(port, settings={hf.SettingsFrame.INITIAL_WINDOW_SIZE: 100000})
+    c.read(2, until=lambda f: isinstance(f, hf.SettingsFrame) and "ACK" in f.flags)
+    ack = any(isinstance(f, hf.SettingsFrame) and "ACK" in f.flags for f in c.got)
+    ours = [f for f in c.got if isinstance(f, hf.SettingsFrame) and "ACK" not in f.flags]
+    limit = ours[0].settings.get(hf.SettingsFrame.MAX_CONCURRENT_STREAMS) if ours else None
+    return expect("settings-ack", c, ack and limit == MAX_STREAMS and c.goaway is None,
+                  "a SETTINGS ACK and SETTINGS with MAX_CONCURRENT_STREAMS %d (got %s)" % (MAX_STREAMS, limit))
+
+
+def case_hpack_table(port):
+    # A dynamic table size update to 65536, over the 4096 the proxy
+    # advertises (SETTINGS_HEADER_TABLE_SIZE default): COMPRESSION_ERROR.
+    c = Raw(port)
+    f = hf.HeadersFrame(1)
+    size = 65536 - 31
+    update = bytearray([0x20 | 31])
+    while size >= 128:
+        update.append((size & 0x7F) | 0x80)
+        size >>= 7
+    update.append(size)
+    f.data = bytes(update) + c.enc.encode([(":method", "GET"), (":path", "/"), (":scheme", "http"),
+                                           (":authority", "x")])
+    f.flags.add("END_HEADERS")
+    f.flags.add("END_STREAM")
+    c.send(f)
+    c.read(3)
+    return expect("hpack-table", c, goaway_is(c, "COMPRESSION_ERROR"), "GOAWAY COMPRESSION_ERROR")
+
+
+def case_zero_window(port):
+    # The client's stream window is 0 from the start and never opens; the
+    # connection stays lively (PINGs answered). The response is held for
+    # timeout server (2s), then the stream is reset ENHANCE_YOUR_CALM.
+    c = Raw(port, settings={hf.SettingsFrame.INITIAL_WINDOW_SIZE: 0})
+    c.send(c.request(1, "/?size=1000000"))
+    t0 = time.time()
+    while time.time() - t0 < 6 and 1 not in c.rst and not c.closed:
+        c.send(hf.PingFrame(0, opaque_data=b"stillhere"[:8]))
+        c.read(0.4)
+    after = time.time() - t0
+    data = sum(len(f.data) for f in c.got if isinstance(f, hf.DataFrame))
+    ok = c.rst.get(1) == h2.errors.ErrorCodes.ENHANCE_YOUR_CALM and 1.5 < after < 4.5 and data == 0
+    print("zero-window: reset after %.1f s, %d DATA bytes" % (after, data))
+    return expect("zero-window", c, ok, "RST_STREAM 1 ENHANCE_YOUR_CALM after about 2 s, no DATA")
+
+
+def case_stream_reuse(port):
+    # Stream 1 done, then HEADERS on stream 1 again: an id not greater than
+    # every one before (RFC 9113 5.1.1): PROTOCOL_ERROR (or STREAM_CLOSED).
+    c = Raw(port)
+    c.send(c.request(1))
+    c.read(5, until=response_done(1))
+    c.send(c.request(1))
+    c.read(3)
+    return expect("stream-reuse", c, goaway_is(c, "PROTOCOL_ERROR", "STREAM_CLOSED"),
+                  "GOAWAY PROTOCOL_ERROR or STREAM_CLOSED")
+
+
+def case_data_closed(port):
+    # DATA on a stream that both sides ended: STREAM_CLOSED (RFC 9113 5.1).
+    c = Raw(port)
+    c.send(c.request(1))
+    c.read(5, until=response_done(1))
+    d = hf.DataFrame(1, data=b"late")
+    c.send(d)
+    c.read(3)
+    return expect("data-closed", c, error_is(c, 1, "STREAM_CLOSED"), "STREAM_CLOSED (RST_STREAM or GOAWAY)")
+
+
+def case_max_streams_refused(port):
+    # 15 slow streams at once, before the client took the proxy's SETTINGS:
+    # the 11th and on are refused (REFUSED_STREAM, RFC 9113 5.1.2), the
+    # first 10 served, the connection kept.
+    c = Raw(port)
+    c.send(*[c.request(2 * i + 1, "/?delay=300") for i in range(MAX_STREAMS + 5)])
+    done = set()
+    deadline = time.time() + 5
+    while len(done) < MAX_STREAMS and time.time() < deadline and not c.closed:
+        f = c.read(deadline - time.time(), until=lambda f: "END_STREAM" in f.flags)
+        if f is None:
+            break
+        done.add(f.stream_id)
+    refused = sorted(sid for sid, code in c.rst.items() if name(code) == "REFUSED_STREAM")
+    ok = c.goaway is None and refused == [2 * i + 1 for i in range(MAX_STREAMS, MAX_STREAMS + 5)] and \
+        len(done) == MAX_STREAMS
+    print("max-streams-refused: %d answered, refused %s" % (len(done), refused))
+    return expect("max-streams-refused", c, ok, "streams 21 to 29 REFUSED_STREAM, 1 to 19 answered, no GOAWAY")
+
+
+def case_max_streams_flood(port):
+    # 40 at once: past 10 refusals the client is cut (GOAWAY
+    # ENHANCE_YOUR_CALM), its queued refusals with it.
+    c = Raw(port)
+    c.send(*[c.request(2 * i + 1, "/?delay=300") for i in range(40)])
+    c.read(4)
+    return expect("max-streams-flood", c, goaway_is(c, "ENHANCE_YOUR_CALM") and c.closed,
+                  "GOAWAY ENHANCE_YOUR_CALM, then close")
+
+
+def case_max_streams_acked(port):
+    # The same once the client acknowledged max-streams: the 11th stream
+    # open at once is a connection error (nghttp2: PROTOCOL_ERROR, RFC 9113
+    # 5.1.2).
+    c = Raw(port)
+    c.settings_acked()
+    c.send(*[c.request(2 * i + 1, "/?delay=1000") for i in range(MAX_STREAMS + 1)])
+    c.read(4, until=lambda f: isinstance(f, hf.GoAwayFrame))
+    return expect("max-streams-acked", c, goaway_is(c, "PROTOCOL_ERROR", "REFUSED_STREAM", "ENHANCE_YOUR_CALM"),
+                  "GOAWAY PROTOCOL_ERROR")
+
+
+def case_max_streams_within(port):
+    # Exactly max-streams at once is served, every one.
+    c = Raw(port)
+    c.settings_acked()
+    c.send(*[c.request(2 * i + 1, "/?delay=200") for i in range(MAX_STREAMS)])
+    done = set()
+    deadline = time.time() + 6
+    while len(done) < MAX_STREAMS and time.time() < deadline and not c.closed:
+        f = c.read(deadline - time.time(), until=lambda f: "END_STREAM" in f.flags)
+        if f is None:
+            break
+        done.add(f.stream_id)
+    return expect("max-streams-within", c, len(done) == MAX_STREAMS and c.goaway is None and not c.rst,
+                  "%d streams answered (%d)" % (MAX_STREAMS, len(done)))
+
+
+def case_frame_size(port):
+    # A frame longer than SETTINGS_MAX_FRAME_SIZE (16384, the default the
+    # proxy keeps): FRAME_SIZE_ERROR (RFC 9113 4.2).
+    c = Raw(port)
+    c.send(c.request(1, "/", end_stream=False, method="POST"))
+    d = hf.DataFrame(1, data=b"x" * 16385)
+    c.send(d)
+    c.read(3)
+    return expect("frame-size", c, goaway_is(c, "FRAME_SIZE_ERROR"), "GOAWAY FRAME_SIZE_ERROR")
+
+
+def case_bad_preface(port):
+    # Not the connection preface: no HTTP/2 (an HTTP/1 answer or a close),
+    # never a hang.
+    c = Raw(port, preface=False)
+    c.send_bytes(b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n" + hf.SettingsFrame(0).serialize())
+    data = b""
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        try:
+            chunk = c.s.recv(65536)
+        except (socket.timeout, OSError):
+            break
+        if not chunk:
+            c.closed = True
+            break
+        data += chunk
+    ok = c.closed and (data == b"" or data.startswith(b"HTTP/1.1 4"))
+    print("bad-preface: %r" % data[:40])
+    return expect("bad-preface", c, ok, "an HTTP/1.1 4xx or a close")
+
+
+def case_preface_no_settings(port):
+    # The preface followed by a PING instead of SETTINGS: PROTOCOL_ERROR
+    # (RFC 9113 3.4).
+    c = Raw(port, preface=False)
+    c.send_bytes(PREFACE + hf.PingFrame(0, opaque_data=b"12345678").serialize())
+    c.read(3)
+    return expect("preface-no-settings", c, goaway_is(c, "PROTOCOL_ERROR"), "GOAWAY PROTOCOL_ERROR")
+
+
+def case_window_zero(port):
+    # WINDOW_UPDATE with an increment of 0 on the connection: PROTOCOL_ERROR
+    # (RFC 9113 6.9).
+    c = Raw(port)
+    c.send(hf.WindowUpdateFrame(0, window_increment=0))
+    c.read(3)
+    return expect("window-update-zero", c, goaway_is(c, "PROTOCOL_ERROR"), "GOAWAY PROTOCOL_ERROR")
+
+
+def case_window_zero_stream(port):
+    # The same on an open stream: a stream error PROTOCOL_ERROR.
+    c = Raw(port)
+    c.send(c.request(1, "/?delay=500"))
+    c.send(hf.WindowUpdateFrame(1, window_increment=0))
+    c.read(3, until=lambda f: isinstance(f, (hf.RstStreamFrame, hf.GoAwayFrame)))
+    return expect("window-update-zero-stream", c, error_is(c, 1, "PROTOCOL_ERROR"), "RST_STREAM 1 PROTOCOL_ERROR")
+
+
+def case_window_overflow(port):
+    # A connection window past 2^31-1: FLOW_CONTROL_ERROR (RFC 9113 6.9.1).
+    c = Raw(port)
+    c.send(hf.WindowUpdateFrame(0, window_increment=0x7FFFFFFF))
+    c.read(3)
+    return expect("window-overflow", c, goaway_is(c, "FLOW_CONTROL_ERROR"), "GOAWAY FLOW_CONTROL_ERROR")
+
+
+def case_window_overflow_stream(port):
+    # A stream window past 2^31-1: RST_STREAM FLOW_CONTROL_ERROR.
+    c = Raw(port)
+    c.send(c.request(1, "/?delay=500"))
+    c.send(hf.WindowUpdateFrame(1, window_increment=0x7FFFFFFF))
+    c.read(3, until=lambda f: isinstance(f, (hf.RstStreamFrame, hf.GoAwayFrame)))
+    return expect("window-overflow-stream", c, error_is(c, 1, "FLOW_CONTROL_ERROR"),
+                  "RST_STREAM 1 FLOW_CONTROL_ERROR")
+
+
+def case_even_stream(port):
+    # HEADERS on stream 2, an id only a server may open: PROTOCOL_ERROR
+    # (RFC 9113 5.1.1).
+    c = Raw(port)
+    c.send(c.request(2))
+    c.read(3)
+    return expect("even-stream", c, goaway_is(c, "PROTOCOL_ERROR"), "GOAWAY PROTOCOL_ERROR")
+
+
+def case_data_over_window(port):
+    # A body sent past the stream's window (64 KiB, http2 window) without
+    # waiting for WINDOW_UPDATE: FLOW_CONTROL_ERROR (RFC 9113 6.9.1).
+    c = Raw(port)
+    c.send(c.request(1, "/", end_stream=False, method="POST", extra=[("content-length", "200000")]))
+    c.send(*[hf.DataFrame(1, data=b"x" * 16384) for _ in range(8)])
+    c.read(3, until=lambda f: isinstance(f, (hf.RstStreamFrame, hf.GoAwayFrame)))
+    return expect("data-over-window", c, error_is(c, 1, "FLOW_CONTROL_ERROR"), "FLOW_CONTROL_ERROR")
+
+
+def case_data_idle(port):
+    # DATA on a stream never opened (idle): PROTOCOL_ERROR (RFC 9113 5.1).
+    c = Raw(port)
+    c.send(hf.DataFrame(5, data=b"nobody"))
+    c.read(3)
+    return expect("data-idle", c, goaway_is(c, "PROTOCOL_ERROR"), "GOAWAY PROTOCOL_ERROR")
+
+
+CASES = {
+    "get": case_get,
+    "settings-flood": case_settings_flood,
+    "settings-entries": case_settings_entries,
+    "settings-few": case_settings_few,
+    "settings-ack": case_settings_ack,
+    "hpack-table": case_hpack_table,
+    "zero-window": case_zero_window,
+    "stream-reuse": case_stream_reuse,
+    "data-closed": case_data_closed,
+    "data-idle": case_data_idle,
+    "max-streams-refused": case_max_streams_refused,
+    "max-streams-flood": case_max_streams_flood,
+    "max-streams-acked": case_max_streams_acked,
+    "max-streams-within": case_max_streams_within,
+    "frame-size": case_frame_size,
+    "bad-preface": case_bad_preface,
+    "preface-no-settings": case_preface_no_settings,
+    "window-update-zero": case_window_zero,
+    "window-update-zero-stream": case_window_zero_stream,
+    "window-overflow": case_window_overflow,
+    "window-overflow-stream": case_window_overflow_stream,
+    "even-stream": case_even_stream,
+    "data-over-window": case_data_over_window,
+}
+
+if __name__ == "__main__":
+    port, case = int(sys.argv[1]), sys.argv[2]
+    if case not in CASES:
+        sys.exit("unknown case %s (one of %s)" % (case, " ".join(CASES)))
+    sys.exit(CASES[case](port))

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# h2_abuse: the HTTP/2 abuse and conformance suite (CONTRACT 8, RFC 9113),
+# python3-h2's hyperframe and hpack writing the frames (h2_abuse.py,
+# h2_client.py).
+#   - abuse, each cut and counted by reason in streams.goaway, in
+#     listeners[].http2_goaway and in proxy_http2_goaway_total{listener,
+#     reason}: rapid reset (resets), a CONTINUATION flood (continuation), a
+#     PING flood whose answers are never read (flood), a SETTINGS flood and
+#     a SETTINGS frame of 40 entries (settings), a dynamic table size
+#     update over the advertised 4096 (hpack, GOAWAY COMPRESSION_ERROR), streams past http2 max-streams
+#     (max_streams: REFUSED_STREAM, then GOAWAY ENHANCE_YOUR_CALM; after the
+#     SETTINGS ACK nghttp2's GOAWAY PROTOCOL_ERROR), a stream whose client
+#     keeps its window shut while answering PINGs (zero_window: reset after
+#     timeout server, or timeout client when shorter, its server let go);
+#   - conformance: stream id reuse, DATA on a closed and on an idle stream,
+#     a frame over SETTINGS_MAX_FRAME_SIZE, the SETTINGS ACK, a bad preface
+#     and a preface without SETTINGS, WINDOW_UPDATE of 0 and past 2^31-1 on
+#     the connection and on a stream, HEADERS on an even stream id, DATA
+#     past the stream window: each answered with the RFC 9113 error code;
+#   - after every case a new connection is served (200), and the floods
+#     leave the proxy's RSS within 20 MiB of where it was;
+#   - a listener that takes no HTTP/2 (redirect https) says so and has no
+#     series; /metrics passes promtool check metrics.
+set -u
+. "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
+PY=python3
+$PY -c 'import h2' 2>/dev/null || PY=/usr/bin/python3
+$PY -c 'import h2' 2>/dev/null || fail "python3-h2 is not installed"
+command -v promtool >/dev/null || fail "promtool is missing (Debian package prometheus)"
+ABUSE=("$PY" "$TOPSRC/tests/scenario/h2_abuse.py")
+CLIENT=("$PY" "$TOPSRC/tests/scenario/h2_client.py")
+
+P=$(free_port); R=$(free_port); S=$(free_port); B=$(free_port)
+start_backend "$B" app
+cat >"$TMPDIR/proxy.conf" <<CONF
+workers 1
+listen 127.0.0.1:$P
+listen 127.0.0.1:$R redirect https
+stats 127.0.0.1:$S
+http2 max-streams 10
+http2 max-resets 50
+timeout server 2s
+timeout keep-alive 5s
+pool web {
+    check off
+    server app 127.0.0.1:$B
+}
+CONF
+start_proxy "$TMPDIR/proxy.conf" "$P" "$S"
+
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$PROXY_PID/status"; }
+alive() {
+    "${ABUSE[@]}" "$P" get >/dev/null || fail "after $1 the proxy does not answer 200 on a new connection"
+    kill -0 "$PROXY_PID" 2>/dev/null || fail "the proxy died after $1"
+}
+run_case() {
+    local out
+    out=$("${ABUSE[@]}" "$P" "$1") || fail "$out"
+    echo "$out"
+    alive "$1"
+}
+flood() {   # NAME COMMAND...: runs a flood, prints the RSS it left
+    local name=$1 before after
+    shift
+    before=$(rss_kib)
+    "$@"
+    alive "$name"
+    after=$(rss_kib)
+    echo "$name: RSS ${before} -> ${after} KiB"
+}
+
+alive "the start"
+# Warm: the buffers an ordinary connection takes are allocated once.
+for _ in 1 2 3; do alive "a request"; done
+rss0=$(rss_kib)
+
+# ---- abuse ------------------------------------------------------------------------------------
+rapid() {
+    local out
+    out=$("${CLIENT[@]}" rapid-reset "$P" 200)
+    echo "rapid reset: $out"
+    echo "$out" | grep -q '^goaway error=ENHANCE_YOUR_CALM' || fail "rapid reset: no GOAWAY ENHANCE_YOUR_CALM: $out"
+}
+continuation() {
+    local out
+    out=$("${CLIENT[@]}" continuation "$P" 100)
+    echo "continuation: $out"
+    echo "$out" | grep -q '^goaway error=ENHANCE_YOUR_CALM' || fail "CONTINUATION flood: no GOAWAY ENHANCE_YOUR_CALM"
+}
+pings() {
+    local out
+    out=$("${CLIENT[@]}" ping-flood "$P" 400000)
+    echo "ping flood: $out"
+    echo "$out" | grep -q '^closed$' || fail "PING flood: the connection stayed open: $out"
+}
+settings() {
+    run_case settings-flood
+}
+flood "rapid reset" rapid
+flood "a CONTINUATION flood" continuation
+flood "a PING flood" pings
+flood "a SETTINGS flood" settings
+run_case settings-entries
+run_case settings-few
+run_case hpack-table
+flood "streams past max-streams" run_case max-streams-flood
+run_case max-streams-refused
+run_case max-streams-acked
+run_case max-streams-within
+run_case zero-window
+wait_for 3 stats_is "$S" 'j["streams"]["active"]' 0 || fail "the zero-window stream is still open"
+wait_for 3 stats_is "$S" 'srv("app")["active"]' 0 || fail "the zero-window stream still holds its server"
+rss1=$(rss_kib)
+echo "RSS over the floods: ${rss0} -> ${rss1} KiB"
+[ $((rss1 - rss0)) -lt 20480 ] || fail "the floods grew the RSS by $((rss1 - rss0)) KiB (limit 20 MiB)"
+
+# ---- conformance ------------------------------------------------------------------------------
+for c in settings-ack stream-reuse data-closed data-idle frame-size bad-preface preface-no-settings \
+    window-update-zero window-update-zero-stream window-overflow window-overflow-stream even-stream \
+    data-over-window; do
+    run_case "$c"
+done
+
+# ---- the counts -------------------------------------------------------------------------------
+# settings: the flood and the 40 entries; max_streams: 11 refusals before
+# the cut, 5 refused, 1 cut after the ACK.
+want='{"resets": 1, "continuation": 1, "flood": 1, "settings": 2, "hpack": 1, "max_streams": 17, "zero_window": 1}'
+got=$(stats_get "$S" 'json.dumps(j["streams"]["goaway"])')
+echo "streams.goaway: $got"
+[ "$got" = "$want" ] || fail "streams.goaway is $got, expected $want"
+got=$(stats_get "$S" 'json.dumps(j["listeners"][0]["http2_goaway"])')
+[ "$got" = "$want" ] || fail "listeners[0].http2_goaway is $got, expected $want"
+[ "$(stats_get "$S" 'j["listeners"][0]["http2"]')" = True ] || fail "listeners[0].http2 is not true"
+[ "$(stats_get "$S" 'j["listeners"][1]["http2"]')" = False ] || fail "a redirect https listener says it takes HTTP/2"
+[ "$(stats_get "$S" 'sum(j["listeners"][1]["http2_goaway"].values())')" = 0 ] ||
+    fail "the redirect listener counts HTTP/2 abuse"
+
+curl -s -m 3 "http://127.0.0.1:$S/metrics" >"$TMPDIR/metrics.txt" || fail "no /metrics"
+lint=$(promtool check metrics <"$TMPDIR/metrics.txt" 2>&1) || fail "promtool check metrics: $lint"
+for r in resets continuation flood hpack zero_window; do
+    grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"$r\"} 1$" "$TMPDIR/metrics.txt" ||
+        fail "/metrics: no proxy_http2_goaway_total{listener=127.0.0.1:$P,reason=$r} 1"
+done
+grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"settings\"} 2$" "$TMPDIR/metrics.txt" ||
+    fail "/metrics: settings is not 2"
+grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"max_streams\"} 17$" "$TMPDIR/metrics.txt" ||
+    fail "/metrics: max_streams is not 17"
+grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$R\"" "$TMPDIR/metrics.txt" &&
+    fail "/metrics: series for a listener that takes no HTTP/2"
+grep -q '^proxy_http2_goaway_total{reason=' "$TMPDIR/metrics.txt" && fail "/metrics: a label-less total beside the listeners'"
+# The same stall with timeout client shorter than timeout server: the
+# txn's slow-client rule resets it, told as zero_window the same way.
+sed -i 's/^timeout server 2s$/timeout server 30s\ntimeout client 2s/' "$TMPDIR/proxy.conf"
+kill -HUP "$PROXY_PID"
+wait_for 5 stats_is "$S" 'j["generation"]' 2 || fail "the reload did not take"
+run_case zero-window
+got=$(stats_get "$S" 'j["streams"]["goaway"]["zero_window"], j["listeners"][0]["http2_goaway"]["zero_window"]')
+[ "$got" = "2 2" ] || fail "zero_window after a stall under timeout client: $got, expected 2 2"
+kill -0 "$PROXY_PID" || fail "the proxy died"
+echo "h2_abuse: every abuse cut and counted by reason, every conformance case answered per RFC 9113"

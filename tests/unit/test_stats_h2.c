@@ -1,0 +1,104 @@
+/*
+ * The HTTP/2 parts of the listeners in /api/stats and /metrics
+ * (stats_tls.c): whether each listener takes HTTP/2, and the abuse cut on
+ * it by reason (CONTRACT 8), one Prometheus series per listener and
+ * reason, never a label-less total beside them.
+ */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "runtime.h"
+#include "stats_buf.h"
+#include "stats_tls.h"
+#include "tls_ctx.h"
+
+static struct config cfg;
+static struct config_listen listens[4];
+static struct listener_counters counters[4];
+static struct listener_counters *counter_ptrs[4];
+static struct ssl_ctx_st *ctxs[4];
+static const struct tls_store *stores[4];
+static struct tls_set set;
+static struct runtime rt;
+
+static void listener(int i, const char *addr, const char *tls, const char *alpn, int redirect)
+{
+    snprintf(listens[i].addr.text, sizeof listens[i].addr.text, "%s", addr);
+    snprintf(listens[i].tls_path, sizeof listens[i].tls_path, "%s", tls);
+    snprintf(listens[i].alpn, sizeof listens[i].alpn, "%s", alpn);
+    listens[i].redirect_https = redirect;
+    snprintf(counters[i].address, sizeof counters[i].address, "%s", addr);
+    counter_ptrs[i] = &counters[i];
+}
+
+static void build(void)
+{
+    memset(listens, 0, sizeof listens);
+    memset(counters, 0, sizeof counters);
+    listener(0, "127.0.0.1:8080", "", "", 0);                    /* prior knowledge */
+    listener(1, "127.0.0.1:8443", "/etc/c.pem", "http/1.1", 0);  /* TLS without h2 */
+    listener(2, "127.0.0.1:9443", "/etc/c.pem", "http/1.1,h2", 0);
+    listener(3, "127.0.0.1:8081", "", "", 1);                    /* redirect https */
+    atomic_store(&counters[0].h2_goaway[H2_ABUSE_SETTINGS], 2);
+    atomic_store(&counters[2].h2_goaway[H2_ABUSE_ZERO_WINDOW], 5);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.listens = listens;
+    cfg.nlistens = 4;
+    set = (struct tls_set){.nlistens = 4, .listen = ctxs, .counters = counter_ptrs, .stores = stores};
+    memset(&rt, 0, sizeof rt);
+    rt.cfg = &cfg;
+    rt.tls = &set;
+}
+
+TestSuite(stats_h2, .init = build);
+
+static char *listeners_json(void)
+{
+    struct stats_buf b;
+    stats_buf_init(&b);
+    stats_json_listeners(&b, &rt);
+    cr_assert_not_null(b.data);
+    return b.data;
+}
+
+Test(stats_h2, listeners_say_whether_they_take_http2)
+{
+    char *j = listeners_json();
+    cr_assert(strstr(j, "{\"address\":\"127.0.0.1:8080\",\"http2\":true,\"http2_goaway\":{\"resets\":0,"
+                        "\"continuation\":0,\"flood\":0,\"settings\":2,\"hpack\":0,\"max_streams\":0,"
+                        "\"zero_window\":0},\"redirect_https\":false"), "%s", j);
+    cr_assert(strstr(j, "{\"address\":\"127.0.0.1:8443\",\"http2\":false,"), "%s", j);
+    cr_assert(strstr(j, "{\"address\":\"127.0.0.1:9443\",\"http2\":true,"), "%s", j);
+    cr_assert(strstr(j, "\"zero_window\":5},\"redirect_https\":false"), "%s", j);
+    cr_assert(strstr(j, "{\"address\":\"127.0.0.1:8081\",\"http2\":false,"), "%s", j);
+    free(j);
+}
+
+Test(stats_h2, goaway_series_per_listener_and_reason)
+{
+    struct stats_buf b;
+    stats_buf_init(&b);
+    stats_prom_listeners(&b, &rt);
+    cr_assert_not_null(b.data);
+    cr_assert(strstr(b.data, "# TYPE proxy_http2_goaway_total counter\n"), "%s", b.data);
+    cr_assert(strstr(b.data, "proxy_http2_goaway_total{listener=\"127.0.0.1:8080\",reason=\"settings\"} 2\n"),
+              "%s", b.data);
+    cr_assert(strstr(b.data, "proxy_http2_goaway_total{listener=\"127.0.0.1:9443\",reason=\"zero_window\"} 5\n"),
+              "%s", b.data);
+    cr_assert(strstr(b.data, "proxy_http2_goaway_total{listener=\"127.0.0.1:8080\",reason=\"hpack\"} 0\n"),
+              "%s", b.data);
+    /* Listeners that take no HTTP/2 have no series, nor is there a total. */
+    cr_assert_null(strstr(b.data, "proxy_http2_goaway_total{listener=\"127.0.0.1:8443\""), "%s", b.data);
+    cr_assert_null(strstr(b.data, "proxy_http2_goaway_total{listener=\"127.0.0.1:8081\""), "%s", b.data);
+    cr_assert_null(strstr(b.data, "proxy_http2_goaway_total{reason="), "%s", b.data);
+    size_t n = 0;
+    for (const char *p = b.data; (p = strstr(p, "\nproxy_http2_goaway_total{")); p++)
+        n++;
+    cr_assert_eq(n, 2 * H2_ABUSE_REASONS, "%zu series", n);
+    stats_buf_free(&b);
+}
