@@ -32,6 +32,7 @@ struct upstream_conn {
     struct worker *w;
     uint64_t idle_since_ms;
     unsigned addr_version;               /* of srv->target when it connected */
+    unsigned idle_iter;                  /* ev_iteration() when parked (upstream_take_idle) */
     unsigned reused : 1;                 /* came from the idle pool */
 };
 
