@@ -15,13 +15,21 @@
  *
  *   data[0]  bits 0-1  the backend: 0 = 200 with a Content-Length body,
  *                      1 = a chunked body with trailers, 2 = a server that
- *                      fails (closes at once, or answers invalid HTTP: 502),
+ *                      fails (data[1] & 3: closes at once, answers invalid
+ *                      HTTP, cuts its body short, sends no status line),
  *                      3 = interim 1xx then 204, or a close-delimited 200
  *            bits 2-3  the configuration (configs[] below)
- *            bit 4     the connection's timer fires once after the input
- *                      (timeout keep-alive: GOAWAY; a header block still
- *                      coming: RST_STREAM)
- *            bit 5     a graceful stop (GOAWAY) half-way through the input
+ *            bit 4     time passes after the input (1.1 s, then 10, 20, 31,
+ *                      61 s more): every timeout of the proxy's fires - the
+ *                      1 s linger, timeout client for a header block that
+ *                      never ends, timeout server for a stream the client's
+ *                      window holds, timeout keep-alive's GOAWAY
+ *            bit 5     half-way through the input: a graceful stop (what
+ *                      worker.c's begin_stop does: an idle connection is
+ *                      closed, another gets GOAWAY); in the routes
+ *                      configuration, server a marked down instead
+ *                      (on-down shutdown); in the large one, a reload
+ *                      (the worker moves to another generation: GOAWAY)
  *            bit 6     the client does not read until the end (a small
  *                      socket buffer: the proxy's output backs up)
  *            bit 7     the input arrives in one piece (else in pieces)
@@ -31,11 +39,13 @@
  * preface, the preface and an empty SETTINGS frame are sent before it, so
  * that most inputs are frames.
  *
- * Deterministic: no timer of the proxy fires (every one is seconds long)
- * but the one the mode byte fires by hand; the loop is run until it is
- * quiet (an idle watcher runs only in a round without another event) and
- * loopback delivers each write before the syscall returns.  Bounded: at
- * most MAX_ROUNDS loop rounds per input.  Besides the sanitizers, it
+ * Deterministic: the harness owns the clock (clock_gettime and
+ * gettimeofday below: libev's and now_ms's time moves only when the harness
+ * says, by whole seconds, so no timeout of the proxy's fires by chance);
+ * the loop is run until it is quiet (an idle watcher runs only in a round
+ * without another event) and loopback delivers each write before the
+ * syscall returns.  Bounded: at most MAX_ROUNDS loop rounds per input.
+ * The access log goes to /dev/null (its code runs, its lines go nowhere).  Besides the sanitizers, it
  * aborts when an invariant breaks:
  *
  *  - the proxy's output is HTTP/2: its SETTINGS first, only frame types a
@@ -65,6 +75,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -100,6 +113,36 @@ static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 #define PREFACE_LEN (sizeof preface - 1)
 static const uint8_t empty_settings[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
 
+/* ---- the clock ------------------------------------------------------------------------ */
+
+/* How far the harness moved time on: added to the monotonic clocks (libev's
+ * timers, now_ms) and to gettimeofday (libev's ev_now), not to
+ * CLOCK_REALTIME, which libFuzzer times its runs with.  Only ever grows. */
+static _Atomic int64_t clock_shift_ns;
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+    long rc = syscall(SYS_clock_gettime, id, ts);
+    if (rc == 0 && (id == CLOCK_MONOTONIC || id == CLOCK_MONOTONIC_COARSE || id == CLOCK_MONOTONIC_RAW ||
+                    id == CLOCK_BOOTTIME)) {
+        int64_t ns = (int64_t)ts->tv_nsec + atomic_load(&clock_shift_ns);
+        ts->tv_sec += (time_t)(ns / 1000000000);
+        ts->tv_nsec = (long)(ns % 1000000000);
+    }
+    return (int)rc;
+}
+
+int gettimeofday(struct timeval *restrict tv, void *restrict tz)
+{
+    long rc = syscall(SYS_gettimeofday, tv, tz);
+    if (rc == 0) {
+        int64_t us = (int64_t)tv->tv_usec + atomic_load(&clock_shift_ns) / 1000;
+        tv->tv_sec += (time_t)(us / 1000000);
+        tv->tv_usec = (suseconds_t)(us % 1000000);
+    }
+    return (int)rc;
+}
+
 /* ---- the configurations --------------------------------------------------------------- */
 
 /* %1$u is the port of backend A (answers as the mode byte says), %2$u of
@@ -116,7 +159,7 @@ static const char *const configs[4] = {
     /* routing: a retry to the other server, sticky cookies, a normalised
      * path, a host route */
     "listen 127.0.0.1:1\nnormalize-path on\n"
-    "pool web {\n check off\n balance round-robin\n retries 1\n"
+    "pool web {\n check off\n balance round-robin\n retries 1\n on-down shutdown\n"
     " server a 127.0.0.1:%1$u\n server b 127.0.0.1:%2$u\n}\n"
     "pool api {\n check off\n sticky cookie SRV\n server a 127.0.0.1:%1$u\n}\n"
     "route host api.example path /api/ pool api\n"
@@ -237,8 +280,12 @@ static void respond(struct backend_conn *b)
         out_str(b, "0\r\nX-T: 1\r\n\r\n");
         break;
     case 2:
-        /* two Content-Lengths: not HTTP a proxy may pass on */
-        out_str(b, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello");
+        if ((cur_seed & 3) == 1) /* two Content-Lengths: not HTTP a proxy may pass on */
+            out_str(b, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello");
+        else if ((cur_seed & 3) == 2) /* the body cut short: the stream is reset mid-response */
+            out_str(b, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nnot all of it");
+        else /* no status line */
+            out_str(b, "HTTP/1.1 2000 Whatever\r\n\r\n");
         b->close_after = 1;
         break;
     default:
@@ -288,6 +335,16 @@ static const char *find(const char *p, size_t n, const char *lit)
     return memmem(p, n, lit, strlen(lit));
 }
 
+/* A field name in a head, in any case (an HTTP/2 client's come lowercase). */
+static const char *find_field(const char *p, size_t n, const char *name)
+{
+    size_t k = strlen(name);
+    for (size_t i = 0; i + k + 3 <= n; i++)
+        if (p[i] == '\r' && p[i + 1] == '\n' && strncasecmp(p + i + 2, name, k) == 0 && p[i + 2 + k] == ':')
+            return p + i + 3 + k;
+    return NULL;
+}
+
 /* Takes the requests in b->in: each head, then its body by its framing
  * (the proxy sends a Content-Length or a chunked body), then answers. */
 static void take_requests(struct backend_conn *b)
@@ -320,14 +377,15 @@ static void take_requests(struct backend_conn *b)
             break;
         size_t head_len = (size_t)(end - (b->in + pos)) + 4;
         const char *head = b->in + pos;
-        const char *cl = find(head, head_len, "\r\nContent-Length:");
-        if (find(head, head_len, "\r\nTransfer-Encoding: chunked\r\n")) {
+        const char *cl = find_field(head, head_len, "content-length");
+        const char *te = find_field(head, head_len, "transfer-encoding");
+        if (te && strncasecmp(te, " chunked\r\n", 10) == 0) {
             b->chunked = 1;
             pos += head_len - 2; /* the chunks start with a size line: keep the CRLF before it */
             continue;
         }
         pos += head_len;
-        b->need = cl ? strtoul(cl + 17, NULL, 10) : 0;
+        b->need = cl ? strtoul(cl, NULL, 10) : 0;
         if (b->need == 0)
             respond(b);
     }
@@ -372,7 +430,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         for (int i = 0; i < BACKEND_CONNS && slot < 0; i++)
             if (!bconns[i])
                 slot = i;
-        if (slot < 0 || (behaviour == 2 && (cur_seed & 1) == 0)) {
+        if (slot < 0 || (behaviour == 2 && (which || (cur_seed & 3) == 0))) {
             close(fd); /* a server that closes at once */
             continue;
         }
@@ -687,6 +745,35 @@ static int client_send(struct client *cl)
     return 1;
 }
 
+/* Half-way through the input: a graceful stop as worker.c's begin_stop
+ * makes one, (routes) server a marked down with on-down shutdown, or
+ * (large) a reload: the worker's generation changes under the
+ * connection, whose streams keep theirs. */
+static void half_way_event(int config)
+{
+    struct conn *c = w.conns;
+    if (!c)
+        return;
+    if (config == 2) {
+        struct server *a = runtimes[2]->pools[0].servers[0];
+        atomic_store(&a->state, SRV_DOWN);
+        conn_server_down(c);
+        return;
+    }
+    if (config == 3) {
+        /* worker.c's apply_update: the new generation, then drain */
+        w.rt = runtimes[0];
+        if (c->proto->drain)
+            c->proto->drain(c);
+        return;
+    }
+    w.stopping = 1;
+    if (conn_idle(c))
+        conn_free(c);
+    else if (c->proto->drain)
+        c->proto->drain(c);
+}
+
 static void on_conn_closed(struct conn *c)
 {
     worker_conn_unregister(c);
@@ -705,6 +792,7 @@ static void setup_once(void)
     signal(SIGPIPE, SIG_IGN);
     setenv("PROXY_IO_URING", "0", 1);
     log_set_level(verbose ? LOG_DEBUG : LOG_ERROR);
+    CHECK(access_log_open(verbose ? "stderr" : "/dev/null") == 0);
     memset(&w, 0, sizeof w);
     w.loop = ev_loop_new(EVFLAG_AUTO);
     CHECK(w.loop != NULL);
@@ -802,9 +890,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (cl.limit == cl.len)
                 break;
             cl.limit = cl.len;
-            w.stopping = 1;
-            if (w.conns->proto->drain)
-                w.conns->proto->drain(w.conns);
+            half_way_event((mode >> 2) & 3);
             settle(&cl, &rounds);
             continue;
         }
@@ -816,10 +902,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         settle(&cl, &rounds);
     }
     settle(&cl, &rounds);
-    if ((mode & 0x10) && w.conns) {
-        /* its deadline passed: keep-alive, or a header block still coming */
-        w.conns->proto->timeout(w.conns);
-        settle(&cl, &rounds);
+    if (mode & 0x10) {
+        static const int64_t steps_ms[] = {1100, 10000, 20000, 31000, 61000};
+        for (size_t i = 0; i < sizeof steps_ms / sizeof steps_ms[0] && w.conns; i++) {
+            atomic_fetch_add(&clock_shift_ns, steps_ms[i] * 1000000);
+            settle(&cl, &rounds);
+        }
     }
     /* A client that did not read reads now, then goes away. */
     cl.reads = 1;
@@ -837,6 +925,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < 4; i++)
         upstream_close_all_idle(&w, runtimes[i]);
     check_all_gone(h2_before, streams_before);
+    atomic_store(&runtimes[2]->pools[0].servers[0]->state, SRV_UP);
     free(stream);
     return 0;
 }

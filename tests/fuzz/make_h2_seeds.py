@@ -268,6 +268,20 @@ def seeds():
     s["drain-with-streams"] = (B_CHUNKED | DRAIN, BODY20K | 54,
                                b"".join(c.headers(1 + 2 * i, req(path="/d%d" % i)) for i in range(6)))
     s["idle-timeout"] = (B_LENGTH | TIMER, BODY0 | 55, ping())
+    c = Client()
+    s["reload-with-streams"] = (B_CHUNKED | C_LARGE | DRAIN, BODY20K | 20,
+                                b"".join(c.headers(1 + 2 * i, req(path="/r%d" % i)) for i in range(6)))
+    c = Client()
+    s["server-down-with-streams"] = (B_INTERIM | C_ROUTES | DRAIN, BODY20K | 21,
+                                     b"".join(c.headers(1 + 2 * i, req(path="/b/%d" % i), end=False) +
+                                              data(1 + 2 * i, b"x" * 10, end=False) for i in range(6)))
+    c = Client()
+    s["answered-early-linger"] = (B_LENGTH | C_SMALL | TIMER, BODY0 | 22,
+                                  c.headers(1, req("POST", "/big"), end=False) + data(1, b"z" * 200, end=False))
+    c = Client()
+    s["server-timeout-upload"] = (B_LENGTH | TIMER, BODY0 | 23,
+                                  c.headers(1, req("POST", "/slow", extra=[("content-length", "100")]), end=False) +
+                                  data(1, b"only part", end=False))
     # padding: too long a pad, a DATA pad on a padded HEADERS
     c = Client()
     s["pad-too-long"] = (B_LENGTH, BODY0 | 56, frame(HEADERS, END_HEADERS | END_STREAM | PADDED, 1,
