@@ -40,7 +40,7 @@ FUZZ_proxy_proto_LL   :=
 FUZZ_h2_headers_SRCS  := src/h2_headers.c
 FUZZ_h2_headers_LL    :=
 
-FUZZ_HDRS      := $(wildcard include/*.h)
+FUZZ_HDRS      := $(wildcard include/*.h) $(wildcard $(FUZZ_DIR)/*.h)
 FUZZ_LF_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_LF_CFLAGS := -O1 -g -fno-omit-frame-pointer $(FUZZ_LF_SAN)
 FUZZ_RP_CFLAGS ?= -O1 -g -fno-omit-frame-pointer
@@ -67,12 +67,14 @@ FUZZ_NAMES              += h2_frames
 FUZZ_h2_frames_SRCS     := $(LIBSRCS)
 FUZZ_h2_frames_LL       := llhttp api http
 FUZZ_h2_frames_LIBS     := $(LDLIBS)
+FUZZ_h2_frames_LOCAL    := h2_fuzz_backend h2_fuzz_view
 
 # objects of one harness, for the libFuzzer (lf) or the replay (rp) build
 fuzz_objs = $(FUZZ_BUILD)/$(2)/fuzz_$(1).o \
             $(patsubst src/%.c,$(FUZZ_BUILD)/$(2)/src/%.o,$(FUZZ_$(1)_SRCS)) \
             $(patsubst %,$(FUZZ_BUILD)/$(2)/llhttp/%.o,$(FUZZ_$(1)_LL)) \
-            $(patsubst %,$(FUZZ_BUILD)/$(2)/unit/%.o,$(FUZZ_$(1)_UNIT))
+            $(patsubst %,$(FUZZ_BUILD)/$(2)/unit/%.o,$(FUZZ_$(1)_UNIT)) \
+            $(patsubst %,$(FUZZ_BUILD)/$(2)/%.o,$(FUZZ_$(1)_LOCAL))
 
 .PHONY: fuzz fuzz-build fuzz-replay fuzz-crashes fuzz-cmin fuzz-tls-seeds fuzz-h2-seeds
 
@@ -86,6 +88,11 @@ $(FUZZ_BUILD)/lf/llhttp/%.o: $(LLHTTP_SRC)/%.c | $(LLHTTP_INC)/llhttp.h
 	$(FUZZ_CLANG) -I$(LLHTTP_INC) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link -std=c11 -w -c -o $@ $<
 
 $(FUZZ_BUILD)/lf/fuzz_%.o: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CLANG) $(CPPFLAGS) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link $(OURFLAGS) -c -o $@ $<
+
+# a harness's own other files (FUZZ_NAME_LOCAL)
+$(FUZZ_BUILD)/lf/%.o: $(FUZZ_DIR)/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CLANG) $(CPPFLAGS) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link $(OURFLAGS) -c -o $@ $<
 

@@ -92,22 +92,12 @@
 #include "upstream.h"
 #include "worker.h"
 
+#include "h2_fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_ROUNDS 100000  /* loop rounds per input: bounds its time */
 #define QUIET_ROUNDS 3     /* rounds without an event: the loop has nothing left to do */
-#define MAX_FRAME 16384    /* SETTINGS_MAX_FRAME_SIZE's floor: the proxy never sends more */
-#define STREAMS_TRACKED 4096
-#define BACKEND_CONNS 64
-
-#define CHECK(c)                                                                              \
-    do {                                                                                      \
-        if (!(c)) {                                                                           \
-            fprintf(stderr, "fuzz_h2_frames: invariant failed: %s (%s:%d)\n", #c, __FILE__,    \
-                    __LINE__);                                                                \
-            abort();                                                                          \
-        }                                                                                     \
-    } while (0)
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 #define PREFACE_LEN (sizeof preface - 1)
@@ -174,32 +164,12 @@ static const char *const configs[4] = {
 
 static const size_t body_sizes[4] = {0, 100, 20000, 70000};
 
-/* ---- the process's state: a worker of ours, two backends ---------------------------------- */
-
-struct backend_conn {
-    ev_io io;
-    int fd;
-    int behaviour;
-    unsigned answered;
-    char in[65536];
-    size_t in_len;
-    size_t need;        /* body bytes still to take before the next head */
-    int chunked;        /* the request's body is chunked: it ends at 0 CRLF CRLF */
-    char *out;
-    size_t out_len, out_sent, out_cap;
-    int close_after;    /* close once out is written */
-};
+/* ---- the process's state: a worker of ours ---------------------------------------------------- */
 
 static struct worker w;
 static struct runtime *runtimes[4];
-static int listen_fd[2];
-static ev_io listen_io[2];
 static ev_idle quiet_watcher;
 static int quiet;
-static struct backend_conn *bconns[BACKEND_CONNS];
-static int cur_behaviour;
-static size_t cur_body;
-static uint32_t cur_seed;
 
 static void on_quiet(struct ev_loop *loop, ev_idle *i, int revents)
 {
@@ -207,472 +177,6 @@ static void on_quiet(struct ev_loop *loop, ev_idle *i, int revents)
     (void)i;
     (void)revents;
     quiet = 1;
-}
-
-/* ---- the backend ------------------------------------------------------------------------ */
-
-static void bconn_close(struct backend_conn *b)
-{
-    for (int i = 0; i < BACKEND_CONNS; i++)
-        if (bconns[i] == b)
-            bconns[i] = NULL;
-    ev_io_stop(w.loop, &b->io);
-    close(b->fd);
-    free(b->out);
-    free(b);
-}
-
-static void out_add(struct backend_conn *b, const char *p, size_t n)
-{
-    if (b->out_len + n > b->out_cap) {
-        size_t cap = b->out_cap ? b->out_cap : 4096;
-        while (cap < b->out_len + n)
-            cap *= 2;
-        char *o = realloc(b->out, cap);
-        CHECK(o != NULL);
-        b->out = o;
-        b->out_cap = cap;
-    }
-    memcpy(b->out + b->out_len, p, n);
-    b->out_len += n;
-}
-
-static void out_str(struct backend_conn *b, const char *s)
-{
-    out_add(b, s, strlen(s));
-}
-
-static void out_body(struct backend_conn *b, size_t n)
-{
-    char chunk[1024];
-    memset(chunk, 'x', sizeof chunk);
-    while (n) {
-        size_t k = n < sizeof chunk ? n : sizeof chunk;
-        out_add(b, chunk, k);
-        n -= k;
-    }
-}
-
-/* One response, as the backend's behaviour says. */
-static void respond(struct backend_conn *b)
-{
-    char line[128];
-    unsigned k = b->answered++;
-
-    switch (b->behaviour) {
-    case 0:
-        snprintf(line, sizeof line, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n", cur_body);
-        out_str(b, line);
-        out_str(b, "X-Backend: a\r\nSet-Cookie: s=1; Path=/\r\nKeep-Alive: timeout=5\r\n\r\n");
-        out_body(b, cur_body);
-        break;
-    case 1:
-        out_str(b, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n"
-                   "Trailer: x-t\r\nX-Upper: Case\r\n\r\n");
-        for (size_t left = cur_body; left;) {
-            size_t n = left < 3000 ? left : 3000;
-            snprintf(line, sizeof line, "%zx;ext=1\r\n", n);
-            out_str(b, line);
-            out_body(b, n);
-            out_str(b, "\r\n");
-            left -= n;
-        }
-        out_str(b, "0\r\nX-T: 1\r\n\r\n");
-        break;
-    case 2:
-        if ((cur_seed & 3) == 1) /* two Content-Lengths: not HTTP a proxy may pass on */
-            out_str(b, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello");
-        else if ((cur_seed & 3) == 2) /* the body cut short: the stream is reset mid-response */
-            out_str(b, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nnot all of it");
-        else /* no status line */
-            out_str(b, "HTTP/1.1 2000 Whatever\r\n\r\n");
-        b->close_after = 1;
-        break;
-    default:
-        if (k % 2 == 0) {
-            out_str(b, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
-                       "HTTP/1.1 204 No Content\r\nX-Empty: 1\r\n\r\n");
-        } else {
-            out_str(b, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n");
-            out_body(b, cur_body);
-            b->close_after = 1;
-        }
-        break;
-    }
-}
-
-static void bconn_write(struct backend_conn *b)
-{
-    while (b->out_sent < b->out_len) {
-        ssize_t n = send(b->fd, b->out + b->out_sent, b->out_len - b->out_sent, MSG_NOSIGNAL);
-        if (n > 0) {
-            b->out_sent += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            ev_io_stop(w.loop, &b->io);
-            ev_io_set(&b->io, b->fd, EV_READ | EV_WRITE);
-            ev_io_start(w.loop, &b->io);
-            return;
-        }
-        bconn_close(b);
-        return;
-    }
-    b->out_len = b->out_sent = 0;
-    if (b->close_after) {
-        bconn_close(b);
-        return;
-    }
-    ev_io_stop(w.loop, &b->io);
-    ev_io_set(&b->io, b->fd, EV_READ);
-    ev_io_start(w.loop, &b->io);
-}
-
-static const char *find(const char *p, size_t n, const char *lit)
-{
-    return memmem(p, n, lit, strlen(lit));
-}
-
-/* A field name in a head, in any case (an HTTP/2 client's come lowercase). */
-static const char *find_field(const char *p, size_t n, const char *name)
-{
-    size_t k = strlen(name);
-    for (size_t i = 0; i + k + 3 <= n; i++)
-        if (p[i] == '\r' && p[i + 1] == '\n' && strncasecmp(p + i + 2, name, k) == 0 && p[i + 2 + k] == ':')
-            return p + i + 3 + k;
-    return NULL;
-}
-
-/* Takes the requests in b->in: each head, then its body by its framing
- * (the proxy sends a Content-Length or a chunked body), then answers. */
-static void take_requests(struct backend_conn *b)
-{
-    size_t pos = 0;
-    while (pos < b->in_len && !b->close_after) {
-        if (b->need) {
-            size_t k = b->in_len - pos < b->need ? b->in_len - pos : b->need;
-            pos += k;
-            b->need -= k;
-            if (b->need == 0)
-                respond(b);
-            continue;
-        }
-        if (b->chunked) {
-            const char *end = find(b->in + pos, b->in_len - pos, "\r\n0\r\n\r\n");
-            if (!end) {
-                /* keep the last bytes: the end may come split */
-                if (b->in_len - pos > 7)
-                    pos = b->in_len - 7;
-                break;
-            }
-            pos = (size_t)(end - b->in) + 7;
-            b->chunked = 0;
-            respond(b);
-            continue;
-        }
-        const char *end = find(b->in + pos, b->in_len - pos, "\r\n\r\n");
-        if (!end)
-            break;
-        size_t head_len = (size_t)(end - (b->in + pos)) + 4;
-        const char *head = b->in + pos;
-        const char *cl = find_field(head, head_len, "content-length");
-        const char *te = find_field(head, head_len, "transfer-encoding");
-        if (te && strncasecmp(te, " chunked\r\n", 10) == 0) {
-            b->chunked = 1;
-            pos += head_len - 2; /* the chunks start with a size line: keep the CRLF before it */
-            continue;
-        }
-        pos += head_len;
-        b->need = cl ? strtoul(cl, NULL, 10) : 0;
-        if (b->need == 0)
-            respond(b);
-    }
-    memmove(b->in, b->in + pos, b->in_len - pos);
-    b->in_len -= pos;
-    if (b->in_len == sizeof b->in)
-        b->in_len = 0; /* a head larger than we read: drop it, the proxy's limits are not ours */
-}
-
-static void bconn_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    struct backend_conn *b = io->data;
-    (void)loop;
-    if (revents & EV_WRITE) {
-        bconn_write(b);
-        return;
-    }
-    ssize_t n = recv(b->fd, b->in + b->in_len, sizeof b->in - b->in_len, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n <= 0) {
-        bconn_close(b);
-        return;
-    }
-    b->in_len += (size_t)n;
-    take_requests(b);
-    if (b->out_len)
-        bconn_write(b);
-}
-
-static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-    int which = io == &listen_io[1];
-    (void)loop;
-    (void)revents;
-    for (;;) {
-        int fd = accept4(listen_fd[which], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return;
-        int behaviour = which ? 2 : cur_behaviour;
-        int slot = -1;
-        for (int i = 0; i < BACKEND_CONNS && slot < 0; i++)
-            if (!bconns[i])
-                slot = i;
-        if (slot < 0 || (behaviour == 2 && (which || (cur_seed & 3) == 0))) {
-            close(fd); /* a server that closes at once */
-            continue;
-        }
-        struct backend_conn *b = calloc(1, sizeof *b);
-        CHECK(b != NULL);
-        b->fd = fd;
-        b->behaviour = behaviour;
-        ev_io_init(&b->io, bconn_cb, fd, EV_READ);
-        b->io.data = b;
-        ev_io_start(w.loop, &b->io);
-        bconns[slot] = b;
-    }
-}
-
-static int backend_listen(unsigned *port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    CHECK(fd >= 0);
-    CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    CHECK(listen(fd, 128) == 0);
-    CHECK(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
-/* ---- the proxy's output, checked as a client reads it ----------------------------------------- */
-
-enum { ST_OPEN = 0, ST_INTERIM, ST_FINAL, ST_ENDED };
-
-struct client_view {
-    uint8_t *buf;               /* bytes of frames not yet whole */
-    size_t len, cap;
-    unsigned frames;
-    nghttp2_hd_inflater *inf;
-    uint8_t *block;             /* a header block across its CONTINUATIONs */
-    size_t block_len, block_cap;
-    int32_t block_stream;       /* 0: no block open */
-    int block_end_stream;
-    int32_t ids[STREAMS_TRACKED];
-    uint8_t state[STREAMS_TRACKED];
-    int untracked;              /* more streams than tracked: stream states unchecked */
-    int broken;                 /* the HPACK state is lost (a block cut at teardown) */
-};
-
-static struct client_view cv;
-static int verbose; /* FUZZ_H2_VERBOSE=1: each frame the client reads, on stderr */
-
-static uint8_t *stream_state(int32_t id)
-{
-    uint32_t h = ((uint32_t)id * 2654435761u) % STREAMS_TRACKED;
-    for (unsigned i = 0; i < STREAMS_TRACKED; i++, h = (h + 1) % STREAMS_TRACKED) {
-        if (cv.ids[h] == id)
-            return &cv.state[h];
-        if (cv.ids[h] == 0) {
-            cv.ids[h] = id;
-            cv.state[h] = ST_OPEN;
-            return &cv.state[h];
-        }
-    }
-    cv.untracked = 1;
-    return NULL;
-}
-
-static int name_is(const nghttp2_nv *nv, const char *lit)
-{
-    return nv->namelen == strlen(lit) && memcmp(nv->name, lit, nv->namelen) == 0;
-}
-
-/* One whole header block: decoded, and a response head checked. */
-static void check_block(void)
-{
-    uint8_t *st = stream_state(cv.block_stream);
-    int first = 1, status = 0;
-    size_t pos = 0;
-    for (;;) {
-        nghttp2_nv nv;
-        int flags = 0;
-        ssize_t n = nghttp2_hd_inflate_hd2(cv.inf, &nv, &flags, cv.block + pos, cv.block_len - pos, 1);
-        CHECK(n >= 0);
-        pos += (size_t)n;
-        if (flags & NGHTTP2_HD_INFLATE_EMIT) {
-            for (size_t i = 0; i < nv.namelen; i++)
-                CHECK(nv.name[i] < 'A' || nv.name[i] > 'Z');
-            CHECK(!name_is(&nv, "connection") && !name_is(&nv, "keep-alive") &&
-                  !name_is(&nv, "proxy-connection") && !name_is(&nv, "transfer-encoding") &&
-                  !name_is(&nv, "upgrade"));
-            if (first && st && *st != ST_FINAL) {
-                /* a response head: :status first, three digits */
-                CHECK(name_is(&nv, ":status") && nv.valuelen == 3);
-                for (int i = 0; i < 3; i++)
-                    CHECK(nv.value[i] >= '0' && nv.value[i] <= '9');
-                status = (nv.value[0] - '0') * 100 + (nv.value[1] - '0') * 10 + (nv.value[2] - '0');
-                if (verbose)
-                    fprintf(stderr, "  stream %d :status %d\n", cv.block_stream, status);
-                CHECK(status >= 100);
-            } else {
-                CHECK(nv.namelen == 0 || nv.name[0] != ':');
-            }
-            first = 0;
-        }
-        if (flags & NGHTTP2_HD_INFLATE_FINAL) {
-            nghttp2_hd_inflate_end_headers(cv.inf);
-            break;
-        }
-        CHECK(n > 0 || (flags & NGHTTP2_HD_INFLATE_EMIT)); /* progress, or a block cut short */
-    }
-    if (st) {
-        if (*st == ST_OPEN || *st == ST_INTERIM)
-            *st = status >= 100 && status < 200 ? ST_INTERIM : ST_FINAL;
-        if (cv.block_end_stream)
-            *st = ST_ENDED;
-    }
-    cv.block_stream = 0;
-    cv.block_len = 0;
-}
-
-static void block_add(const uint8_t *p, size_t n)
-{
-    if (cv.block_len + n > cv.block_cap) {
-        size_t cap = cv.block_cap ? cv.block_cap : 4096;
-        while (cap < cv.block_len + n)
-            cap *= 2;
-        uint8_t *b = realloc(cv.block, cap);
-        CHECK(b != NULL);
-        cv.block = b;
-        cv.block_cap = cap;
-    }
-    memcpy(cv.block + cv.block_len, p, n);
-    cv.block_len += n;
-}
-
-static void check_frame(const uint8_t *f, size_t len)
-{
-    uint8_t type = f[3], flags = f[4];
-    int32_t id = (int32_t)(((uint32_t)(f[5] & 0x7f) << 24) | ((uint32_t)f[6] << 16) | ((uint32_t)f[7] << 8) | f[8]);
-    const uint8_t *payload = f + 9;
-
-    CHECK(len <= MAX_FRAME);
-    if (verbose)
-        fprintf(stderr, "frame type %u flags 0x%02x stream %d length %zu code %u\n", type, flags, id, len,
-                type == NGHTTP2_RST_STREAM && len == 4 ? (unsigned)payload[3]
-                : type == NGHTTP2_GOAWAY && len >= 8   ? (unsigned)payload[7]
-                                                       : 0u);
-    if (cv.frames++ == 0)
-        CHECK(type == NGHTTP2_SETTINGS && id == 0 && !(flags & NGHTTP2_FLAG_ACK)); /* the server preface */
-    if (cv.block_stream)
-        CHECK(type == NGHTTP2_CONTINUATION && id == cv.block_stream);
-    switch (type) {
-    case NGHTTP2_DATA:
-    case NGHTTP2_HEADERS: {
-        CHECK(id > 0 && (id & 1));
-        uint8_t *st = stream_state(id);
-        CHECK(!st || *st != ST_ENDED);
-        if (type == NGHTTP2_DATA) {
-            CHECK(!st || *st == ST_FINAL);
-            if (st && (flags & NGHTTP2_FLAG_END_STREAM))
-                *st = ST_ENDED;
-            break;
-        }
-        size_t off = 0, pad = 0;
-        if (flags & NGHTTP2_FLAG_PADDED) {
-            CHECK(len >= 1);
-            pad = payload[0];
-            off = 1;
-        }
-        if (flags & NGHTTP2_FLAG_PRIORITY)
-            off += 5;
-        CHECK(off + pad <= len);
-        cv.block_stream = id;
-        cv.block_end_stream = (flags & NGHTTP2_FLAG_END_STREAM) != 0;
-        block_add(payload + off, len - off - pad);
-        if (flags & NGHTTP2_FLAG_END_HEADERS)
-            check_block();
-        break;
-    }
-    case NGHTTP2_CONTINUATION:
-        CHECK(cv.block_stream && id == cv.block_stream);
-        block_add(payload, len);
-        if (flags & NGHTTP2_FLAG_END_HEADERS)
-            check_block();
-        break;
-    case NGHTTP2_RST_STREAM:
-        CHECK(id > 0 && (id & 1) && len == 4);
-        break;
-    case NGHTTP2_SETTINGS:
-        CHECK(id == 0 && len % 6 == 0);
-        CHECK(!(flags & NGHTTP2_FLAG_ACK) || len == 0);
-        break;
-    case NGHTTP2_PING:
-        CHECK(id == 0 && len == 8);
-        break;
-    case NGHTTP2_GOAWAY:
-        CHECK(id == 0 && len >= 8);
-        break;
-    case NGHTTP2_WINDOW_UPDATE:
-        CHECK(len == 4);
-        CHECK(id == 0 || (id & 1));
-        break;
-    default:
-        CHECK(!"a frame type a server does not send (PRIORITY, PUSH_PROMISE, unknown)");
-    }
-}
-
-/* Bytes the client read: every whole frame in them checked. */
-static void client_got(const uint8_t *p, size_t n)
-{
-    if (cv.len + n > cv.cap) {
-        size_t cap = cv.cap ? cv.cap : 65536;
-        while (cap < cv.len + n)
-            cap *= 2;
-        uint8_t *b = realloc(cv.buf, cap);
-        CHECK(b != NULL);
-        cv.buf = b;
-        cv.cap = cap;
-    }
-    memcpy(cv.buf + cv.len, p, n);
-    cv.len += n;
-    size_t pos = 0;
-    while (cv.len - pos >= 9) {
-        size_t flen = ((size_t)cv.buf[pos] << 16) | ((size_t)cv.buf[pos + 1] << 8) | cv.buf[pos + 2];
-        CHECK(flen <= MAX_FRAME);
-        if (cv.len - pos < 9 + flen)
-            break;
-        check_frame(cv.buf + pos, flen);
-        pos += 9 + flen;
-    }
-    memmove(cv.buf, cv.buf + pos, cv.len - pos);
-    cv.len -= pos;
-}
-
-static void client_view_reset(void)
-{
-    free(cv.buf);
-    free(cv.block);
-    if (cv.inf)
-        nghttp2_hd_inflate_del(cv.inf);
-    memset(&cv, 0, sizeof cv);
-    CHECK(nghttp2_hd_inflate_new(&cv.inf) == 0);
-    /* whatever table size the input's SETTINGS allowed the proxy */
-    CHECK(nghttp2_hd_inflate_change_table_size(cv.inf, UINT32_MAX) == 0);
 }
 
 /* ---- driving one input ------------------------------------------------------------------------ */
@@ -704,7 +208,7 @@ static void client_read(struct client *cl)
     while (!cl->closed) {
         ssize_t n = recv(cl->fd, buf, sizeof buf, 0);
         if (n > 0) {
-            client_got(buf, (size_t)n);
+            view_got(buf, (size_t)n);
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -788,20 +292,16 @@ static void setup_once(void)
     if (done)
         return;
     done = 1;
-    verbose = getenv("FUZZ_H2_VERBOSE") != NULL;
+    view_verbose = getenv("FUZZ_H2_VERBOSE") != NULL;
     signal(SIGPIPE, SIG_IGN);
     setenv("PROXY_IO_URING", "0", 1);
-    log_set_level(verbose ? LOG_DEBUG : LOG_ERROR);
-    CHECK(access_log_open(verbose ? "stderr" : "/dev/null") == 0);
+    log_set_level(view_verbose ? LOG_DEBUG : LOG_ERROR);
+    CHECK(access_log_open(view_verbose ? "stderr" : "/dev/null") == 0);
     memset(&w, 0, sizeof w);
     w.loop = ev_loop_new(EVFLAG_AUTO);
     CHECK(w.loop != NULL);
     sendq_thread_init(w.loop);
-    for (int i = 0; i < 2; i++) {
-        listen_fd[i] = backend_listen(&ports[i]);
-        ev_io_init(&listen_io[i], accept_cb, listen_fd[i], EV_READ);
-        ev_io_start(w.loop, &listen_io[i]);
-    }
+    backend_start(w.loop, ports);
     for (int i = 0; i < 4; i++) {
         struct config_errors errs = {0};
         int n = snprintf(text, sizeof text, configs[i], ports[0], ports[1]);
@@ -851,12 +351,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     memcpy(stream + extra, in, in_len);
 
-    cur_behaviour = mode & 3;
-    cur_body = body_sizes[data[1] >> 6];
-    cur_seed = data[1];
+    backend_set(mode & 3, body_sizes[data[1] >> 6], data[1]);
     w.rt = runtimes[(mode >> 2) & 3];
     w.stopping = 0;
-    client_view_reset();
+    view_reset();
     uint64_t h2_before = atomic_load(&metrics.connections_http2);
     uint64_t streams_before = atomic_load(&metrics.h2_streams_active);
 
@@ -918,9 +416,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     settle(&cl, &rounds);
     while (w.conns)
         conn_free(w.conns); /* still open (a stream waiting on its server): as a worker's exit does */
-    for (int i = 0; i < BACKEND_CONNS; i++)
-        if (bconns[i])
-            bconn_close(bconns[i]);
+    backend_close_all();
     settle(&cl, &rounds);
     for (int i = 0; i < 4; i++)
         upstream_close_all_idle(&w, runtimes[i]);
