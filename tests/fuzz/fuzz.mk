@@ -67,7 +67,7 @@ FUZZ_NAMES              += h2_frames
 FUZZ_h2_frames_SRCS     := $(LIBSRCS)
 FUZZ_h2_frames_LL       := llhttp api http
 FUZZ_h2_frames_LIBS     := $(LDLIBS)
-FUZZ_h2_frames_LOCAL    := h2_fuzz_backend h2_fuzz_view
+FUZZ_h2_frames_LOCAL    := h2_fuzz_backend h2_fuzz_view h2_fuzz_ops
 
 # objects of one harness, for the libFuzzer (lf) or the replay (rp) build
 fuzz_objs = $(FUZZ_BUILD)/$(2)/fuzz_$(1).o \

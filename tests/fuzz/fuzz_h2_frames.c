@@ -33,7 +33,11 @@
  *            bit 6     the client does not read until the end (a small
  *                      socket buffer: the proxy's output backs up)
  *            bit 7     the input arrives in one piece (else in pieces)
- *   data[1]  seed of the piece sizes; bits 6-7 also the body size
+ *   data[1]  seed of the piece sizes; bits 6-7 also the body size; bit 5:
+ *            the rest is a program of client operations (h2_fuzz_ops.c)
+ *            rather than bytes, made into well-formed frames with marks
+ *            between them (time passes, the proxy answers, the event of
+ *            bit 5 above)
  *
  * The rest is the byte stream; when it does not start with the client
  * preface, the preface and an empty SETTINGS frame are sent before it, so
@@ -146,9 +150,10 @@ static const char *const configs[4] = {
     "limit header-size 1k\nlimit headers 8\nlimit body-size 100\n"
     "http2 max-streams 3\nhttp2 window 1k\nhttp2 max-resets 3\n"
     "pool web {\n check off\n server a 127.0.0.1:%1$u\n}\n",
-    /* routing: a retry to the other server, sticky cookies, a normalised
-     * path, a host route */
-    "listen 127.0.0.1:1\nnormalize-path on\n"
+    /* routing: a retry to the other server, sticky cookies (a fixed
+     * secret: the same cookie in every run), a normalised path, a host
+     * route */
+    "listen 127.0.0.1:1\nnormalize-path on\nsticky secret fuzz-fixed-secret\n"
     "pool web {\n check off\n balance round-robin\n retries 1\n on-down shutdown\n"
     " server a 127.0.0.1:%1$u\n server b 127.0.0.1:%2$u\n}\n"
     "pool api {\n check off\n sticky cookie SRV\n server a 127.0.0.1:%1$u\n}\n"
@@ -331,25 +336,60 @@ static void check_all_gone(uint64_t h2_before, uint64_t streams_before)
                 CHECK(atomic_load(&runtimes[i]->pools[p].servers[s]->active) == 0);
 }
 
+/* The time steps after the input with data[0] bit 4: past the 1 s linger,
+ * timeout client (10 s), timeout server (30 s), timeout keep-alive (60 s). */
+static const unsigned end_steps_ms[] = {1100, 10000, 20000, 31000, 61000};
+
+/* What the client does, from the input: the raw byte stream (preface and
+ * SETTINGS first unless it has them) or the structured program; then the
+ * mode byte's marks. */
+static void make_program(const uint8_t *data, size_t size, struct h2_program *pr)
+{
+    uint8_t mode = data[0];
+    const uint8_t *in = data + 2;
+    size_t in_len = size - 2;
+    int has_preface = in_len >= PREFACE_LEN && memcmp(in, preface, PREFACE_LEN) == 0;
+
+    memset(pr, 0, sizeof *pr);
+    pr->cap = 4096 + in_len;
+    pr->bytes = malloc(pr->cap);
+    CHECK(pr->bytes != NULL);
+    if (!has_preface) {
+        memcpy(pr->bytes, preface, PREFACE_LEN);
+        memcpy(pr->bytes + PREFACE_LEN, empty_settings, sizeof empty_settings);
+        pr->len = PREFACE_LEN + sizeof empty_settings;
+    }
+    if (data[1] & 0x20) {
+        CHECK(h2_ops_compile(in, in_len, pr) == 0);
+    } else {
+        memcpy(pr->bytes + pr->len, in, in_len);
+        pr->len += in_len;
+        if (mode & 0x20)
+            pr->marks[pr->nmarks++] = (struct h2_mark){pr->len / 2, H2_MARK_EVENT, 0};
+    }
+    for (size_t i = 0; (mode & 0x10) && i < sizeof end_steps_ms / sizeof end_steps_ms[0]; i++)
+        if (pr->nmarks < H2_MARKS_MAX)
+            pr->marks[pr->nmarks++] = (struct h2_mark){pr->len, H2_MARK_TIME, end_steps_ms[i]};
+}
+
+/* A mark's action, once the bytes before it went. */
+static void act(const struct h2_mark *m, int config)
+{
+    if (m->action == H2_MARK_TIME)
+        atomic_fetch_add(&clock_shift_ns, (int64_t)m->arg * 1000000);
+    else if (m->action == H2_MARK_EVENT)
+        half_way_event(config);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
     setup_once();
     uint8_t mode = data[0];
-    const uint8_t *in = data + 2;
-    size_t in_len = size - 2;
 
-    /* The byte stream: the preface and SETTINGS first unless it has them. */
-    int has_preface = in_len >= PREFACE_LEN && memcmp(in, preface, PREFACE_LEN) == 0;
-    size_t extra = has_preface ? 0 : PREFACE_LEN + sizeof empty_settings;
-    uint8_t *stream = malloc(in_len + extra);
-    CHECK(stream != NULL);
-    if (!has_preface) {
-        memcpy(stream, preface, PREFACE_LEN);
-        memcpy(stream + PREFACE_LEN, empty_settings, sizeof empty_settings);
-    }
-    memcpy(stream + extra, in, in_len);
+    struct h2_program pr;
+    make_program(data, size, &pr);
 
     backend_set(mode & 3, body_sizes[data[1] >> 6], data[1]);
     w.rt = runtimes[(mode >> 2) & 3];
@@ -362,8 +402,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
     struct client cl = {
         .fd = sv[1],
-        .p = stream,
-        .len = in_len + extra,
+        .p = pr.bytes,
+        .len = pr.len,
         .rng = 0x01000193u * (uint32_t)(data[1] + 1),
         .oneshot = (mode & 0x80) != 0,
         .reads = (mode & 0x40) == 0,
@@ -381,32 +421,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     conn_start(c);
 
     unsigned rounds = 0;
-    /* A graceful stop (or a reload) half-way: what worker.c's begin_stop does. */
-    cl.limit = (mode & 0x20) ? cl.len / 2 : cl.len;
+    int next_mark = 0;
+    cl.limit = pr.nmarks ? pr.marks[0].at : cl.len;
     while (rounds < MAX_ROUNDS && w.conns) {
         if (cl.sent >= cl.limit) {
-            if (cl.limit == cl.len)
+            /* the bytes before the next mark went (or could not): its action */
+            if (next_mark == pr.nmarks)
                 break;
-            cl.limit = cl.len;
-            half_way_event((mode >> 2) & 3);
+            act(&pr.marks[next_mark++], (mode >> 2) & 3);
+            cl.limit = next_mark < pr.nmarks ? pr.marks[next_mark].at : cl.len;
             settle(&cl, &rounds);
             continue;
         }
         if (!client_send(&cl)) {
             settle(&cl, &rounds);
             if (!client_send(&cl))
-                break; /* the proxy takes no more */
+                cl.limit = cl.sent; /* the proxy takes no more: on to the marks */
         }
         settle(&cl, &rounds);
     }
     settle(&cl, &rounds);
-    if (mode & 0x10) {
-        static const int64_t steps_ms[] = {1100, 10000, 20000, 31000, 61000};
-        for (size_t i = 0; i < sizeof steps_ms / sizeof steps_ms[0] && w.conns; i++) {
-            atomic_fetch_add(&clock_shift_ns, steps_ms[i] * 1000000);
-            settle(&cl, &rounds);
-        }
-    }
     /* A client that did not read reads now, then goes away. */
     cl.reads = 1;
     client_read(&cl);
@@ -422,6 +456,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         upstream_close_all_idle(&w, runtimes[i]);
     check_all_gone(h2_before, streams_before);
     atomic_store(&runtimes[2]->pools[0].servers[0]->state, SRV_UP);
-    free(stream);
+    free(pr.bytes);
     return 0;
 }

@@ -1,6 +1,7 @@
 /*
- * h2_fuzz: what fuzz_h2_frames.c shares with its backend (h2_fuzz_backend.c)
- * and its client's view of the proxy's output (h2_fuzz_view.c).
+ * h2_fuzz: what fuzz_h2_frames.c shares with its backend (h2_fuzz_backend.c),
+ * its structured input (h2_fuzz_ops.c) and its client's view of the
+ * proxy's output (h2_fuzz_view.c).
  */
 #ifndef PROXY_FUZZ_H2_FUZZ_H
 #define PROXY_FUZZ_H2_FUZZ_H
@@ -28,6 +29,25 @@ void backend_start(struct ev_loop *loop, unsigned ports[2]);
 void backend_set(int behaviour, size_t body, uint32_t seed);
 /* Closes every connection the backend holds (the end of an input). */
 void backend_close_all(void);
+
+/* What the client does: bytes to send, and what happens between them
+ * (each mark comes once the bytes before its offset went). */
+enum { H2_MARK_SETTLE, H2_MARK_TIME, H2_MARK_EVENT };
+#define H2_MARKS_MAX 64
+struct h2_mark {
+    size_t at;
+    int action;
+    unsigned arg; /* H2_MARK_TIME: milliseconds */
+};
+struct h2_program {
+    uint8_t *bytes;
+    size_t len, cap;
+    struct h2_mark marks[H2_MARKS_MAX];
+    int nmarks;
+};
+/* The structured input (h2_fuzz_ops.c): operations to frames and marks,
+ * appended to pr.  0, or -1 out of memory. */
+int h2_ops_compile(const uint8_t *in, size_t len, struct h2_program *pr);
 
 /* The client's view: the proxy's output checked frame by frame. */
 extern int view_verbose; /* each frame on stderr */

@@ -66,6 +66,8 @@ static void check_block(void)
         CHECK(n >= 0);
         pos += (size_t)n;
         if (flags & NGHTTP2_HD_INFLATE_EMIT) {
+            if (view_verbose)
+                fprintf(stderr, "  %.*s: %.*s\n", (int)nv.namelen, nv.name, (int)nv.valuelen, nv.value);
             for (size_t i = 0; i < nv.namelen; i++)
                 CHECK(nv.name[i] < 'A' || nv.name[i] > 'Z');
             CHECK(!name_is(&nv, "connection") && !name_is(&nv, "keep-alive") &&

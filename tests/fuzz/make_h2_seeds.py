@@ -27,8 +27,10 @@ TIMER = 0x10
 DRAIN = 0x20
 NO_READ = 0x40
 ONESHOT = 0x80
-# byte 1: the piece seed; bits 6-7 the backend's body size (0, 100, 20000, 70000)
+# byte 1: the piece seed; bits 6-7 the backend's body size (0, 100, 20000, 70000);
+# bit 5 the structured input (h2_fuzz_ops.c), clear in the raw seeds
 BODY0, BODY100, BODY20K, BODY70K = 0x00, 0x40, 0x80, 0xC0
+STRUCTURED = 0x20
 
 DATA, HEADERS, PRIORITY, RST, SETTINGS, PUSH, PING, GOAWAY, WINDOW, CONT = range(10)
 END_STREAM, ACK, END_HEADERS, PADDED, PRIO = 0x1, 0x1, 0x4, 0x8, 0x20
@@ -362,6 +364,44 @@ def seeds():
     return s
 
 
+def op(code, a=0, *e):
+    """One operation of the structured input (see h2_fuzz_ops.c)."""
+    return bytes([code << 4 | a]) + bytes(e)
+
+
+# the structured inputs: (mode, byte 1 without STRUCTURED, operations)
+OPS = {
+    "ops-get": (B_LENGTH, BODY100, op(0, 4, 0)),
+    "ops-post-body-trailers": (B_CHUNKED, BODY20K,
+                               op(0, 1, 16) + op(1, 0, 50) + op(9) + op(1, 0, 200) + op(7, 0)),
+    "ops-many-streams-bodies": (B_LENGTH | C_LARGE, BODY20K,
+                                b"".join(op(0, 1, 4 | (i & 3)) for i in range(8)) +
+                                b"".join(op(1, 8 | i, 0) for i in range(8)) + op(3, 8, 255)),
+    "ops-window-dance": (B_CHUNKED, BODY70K,
+                         op(4, 4, 0) + op(0, 4, 0) + op(0, 4, 1) + op(9) + op(3, 0, 3) + op(3, 8, 10) + op(9) +
+                         op(4, 4, 6) + op(3, 1, 100)),
+    "ops-reset-mid-body": (B_CHUNKED, BODY70K, op(0, 4, 0) + op(9) + op(2, 0) + op(0, 4, 0) + op(9) + op(2, 8)),
+    "ops-time-slow-upload": (B_LENGTH, BODY0, op(0, 1, 4) + op(1, 0, 0) + op(8, 3) + op(1, 8, 0) + op(8, 4) + op(8, 5)),
+    "ops-time-zero-window": (B_LENGTH, BODY20K, op(4, 4, 0) + op(0, 4, 0) + op(8, 1) + op(8, 3) + op(3, 0, 1) +
+                             op(8, 4) + op(8, 5)),
+    "ops-drain-mid": (B_CHUNKED, BODY20K, op(0, 4, 0) + op(0, 1, 0) + op(11) + op(1, 8, 10) + op(0, 4, 0)),
+    "ops-reload-mid": (B_CHUNKED | C_LARGE, BODY20K, op(0, 4, 0) + op(0, 1, 0) + op(11) + op(1, 8, 10)),
+    "ops-server-down": (B_INTERIM | C_ROUTES, BODY100, op(0, 1, 1) + op(0, 5, 1) + op(11) + op(1, 8, 3)),
+    "ops-routes-cookies": (B_LENGTH | C_ROUTES, BODY100, op(0, 4, 2 | 8 | 64) + op(0, 4, 3) + op(0, 4, 1)),
+    "ops-continuation-big": (B_LENGTH | C_SMALL, BODY0, op(0, 4, 32 | 128) + op(0, 4, 128)),
+    "ops-hpack-sizes": (B_LENGTH, BODY0, op(14, 0) + op(0, 4, 8) + op(14, 3) + op(0, 4, 8) + op(14, 1) + op(0, 4, 8)),
+    "ops-rapid-reset": (B_LENGTH | C_SMALL, BODY0, b"".join(op(0, 4, 0) + op(2, 0) for _ in range(6))),
+    "ops-reuse-even": (B_LENGTH, BODY0, op(0, 4, 0) + op(13, 0) + op(13, 8)),
+    "ops-padded-priority-ping": (B_LENGTH, BODY100, op(0, 1, 0) + op(15, 8, 40) + op(6, 3, 1) + op(5) + op(5, 1) +
+                                 op(4, 0, 0)),
+    "ops-settings-values": (B_CHUNKED, BODY20K,
+                            op(4, 1, 0) + op(4, 2, 0) + op(4, 3, 13) + op(4, 5, 8) + op(4, 6, 2) + op(0, 4, 0)),
+    "ops-goaway-client": (B_LENGTH, BODY100, op(0, 4, 0) + op(10, 1) + op(0, 4, 0)),
+    "ops-raw-garbage": (B_LENGTH, BODY0, op(0, 4, 0) + op(12, 3, 0, 0, 9, 0)),
+    "ops-head-100-continue": (B_INTERIM, BODY100, op(0, 2 | 4, 0) + op(0, 1, 4) + op(1, 8, 0)),
+}
+
+
 def main():
     os.makedirs(DIR, exist_ok=True)
     for n in os.listdir(DIR):
@@ -369,7 +409,10 @@ def main():
             os.remove(os.path.join(DIR, n))
     for name, (mode, seed, stream) in seeds().items():
         with open(os.path.join(DIR, "seed-" + name), "wb") as f:
-            f.write(bytes([mode, seed]) + stream)
+            f.write(bytes([mode, seed & ~STRUCTURED]) + stream)
+    for name, (mode, seed, ops) in OPS.items():
+        with open(os.path.join(DIR, "seed-" + name), "wb") as f:
+            f.write(bytes([mode, seed | STRUCTURED]) + ops)
 
 
 if __name__ == "__main__":
