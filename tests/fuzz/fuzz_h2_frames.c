@@ -348,7 +348,9 @@ static void make_program(const uint8_t *data, size_t size, struct h2_program *pr
     uint8_t mode = data[0];
     const uint8_t *in = data + 2;
     size_t in_len = size - 2;
-    int has_preface = in_len >= PREFACE_LEN && memcmp(in, preface, PREFACE_LEN) == 0;
+    int structured = (data[1] & 0x20) != 0;
+    /* (a program's bytes are operations, whatever they look like) */
+    int has_preface = !structured && in_len >= PREFACE_LEN && memcmp(in, preface, PREFACE_LEN) == 0;
 
     memset(pr, 0, sizeof *pr);
     pr->cap = 4096 + in_len;
@@ -359,7 +361,7 @@ static void make_program(const uint8_t *data, size_t size, struct h2_program *pr
         memcpy(pr->bytes + PREFACE_LEN, empty_settings, sizeof empty_settings);
         pr->len = PREFACE_LEN + sizeof empty_settings;
     }
-    if (data[1] & 0x20) {
+    if (structured) {
         CHECK(h2_ops_compile(in, in_len, pr) == 0);
     } else {
         memcpy(pr->bytes + pr->len, in, in_len);

@@ -34,7 +34,7 @@
 #include <nghttp2/nghttp2.h>
 #include <string.h>
 
-#define PROGRAM_MAX (1u << 20) /* bytes a program may make */
+#define PROGRAM_MAX (1u << 18) /* bytes a program may make: bounds the time of one input */
 #define IDS_MAX 256
 
 struct ops {
