@@ -62,8 +62,9 @@
  *    upgrade); no HEADERS or DATA on a stream after its END_STREAM;
  *  - once the client has gone, nothing is left: no connection in the
  *    worker, no txn, no stream or HTTP/2 connection counted, no request
- *    in flight on a server, no I/O buffer still mapped (buf.c's buffers
- *    are mmap'ed pages LeakSanitizer does not see: counted here).
+ *    in flight on a server, nothing still mapped (buf.c's buffers and
+ *    slab.c's objects are mmap'ed pages LeakSanitizer does not see:
+ *    counted here).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -142,17 +143,19 @@ int gettimeofday(struct timeval *restrict tv, void *restrict tz)
 
 /* ---- buffers ------------------------------------------------------------------------------------ */
 
-/* The proxy's I/O buffers are pages mapped for themselves (buf.c), which
- * LeakSanitizer does not see: the mappings made through mmap(2) and not
- * yet unmapped are counted here, so that a buffer a stream or connection
- * forgets is found (check_all_gone, with the free lists emptied). */
-static _Atomic long mappings;
+/* The proxy's I/O buffers (buf.c) and its txns and server connections
+ * (slab.c) live in pages mapped for themselves, which LeakSanitizer does
+ * not see: the bytes mapped through mmap(2) and not yet unmapped are
+ * counted here (slab.c trims its mappings: bytes, not calls), so that a
+ * buffer or object a stream or connection forgets is found - with every
+ * free list and spare slab given back first (drop_caches). */
+static _Atomic long long mapped_bytes;
 
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
     void *p = (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
     if (p != MAP_FAILED)
-        atomic_fetch_add(&mappings, 1);
+        atomic_fetch_add(&mapped_bytes, (long long)len);
     return p;
 }
 
@@ -160,8 +163,15 @@ int munmap(void *addr, size_t len)
 {
     int rc = (int)syscall(SYS_munmap, addr, len);
     if (rc == 0)
-        atomic_fetch_sub(&mappings, 1);
+        atomic_fetch_sub(&mapped_bytes, (long long)len);
     return rc;
+}
+
+static void drop_caches(void)
+{
+    h1_cache_clear(); /* the txn cache and spare slab, the splice pipes */
+    upstream_cache_clear();
+    buf_cache_clear();
 }
 
 /* ---- the configurations --------------------------------------------------------------- */
@@ -351,10 +361,10 @@ static void setup_once(void)
 }
 
 /* Nothing of the connection is left once it is gone. */
-static void check_all_gone(uint64_t h2_before, uint64_t streams_before, long mappings_before)
+static void check_all_gone(uint64_t h2_before, uint64_t streams_before, long long mapped_before)
 {
-    buf_cache_clear();
-    CHECK(atomic_load(&mappings) == mappings_before); /* no buffer left behind */
+    drop_caches();
+    CHECK(atomic_load(&mapped_bytes) == mapped_before); /* no buffer, txn or server connection left behind */
     CHECK(w.conns == NULL && w.nconns == 0 && w.nidle == 0);
     CHECK(txn_live_count() == 0);
     CHECK(atomic_load(&metrics.connections_http2) == h2_before);
@@ -428,8 +438,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     view_reset();
     uint64_t h2_before = atomic_load(&metrics.connections_http2);
     uint64_t streams_before = atomic_load(&metrics.h2_streams_active);
-    buf_cache_clear();
-    long mappings_before = atomic_load(&mappings);
+    drop_caches();
+    long long mapped_before = atomic_load(&mapped_bytes);
 
     int sv[2];
     CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
@@ -487,7 +497,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     settle(&cl, &rounds);
     for (int i = 0; i < 4; i++)
         upstream_close_all_idle(&w, runtimes[i]);
-    check_all_gone(h2_before, streams_before, mappings_before);
+    check_all_gone(h2_before, streams_before, mapped_before);
     atomic_store(&runtimes[2]->pools[0].servers[0]->state, SRV_UP);
     free(pr.bytes);
     return 0;
