@@ -170,6 +170,7 @@ int munmap(void *addr, size_t len)
 static void drop_caches(void)
 {
     h1_cache_clear(); /* the txn cache and spare slab, the splice pipes */
+    proto_h2_cache_clear(); /* nghttp2's callbacks, the field list (and where streams have a slab, its spare) */
     upstream_cache_clear();
     buf_cache_clear();
 }
