@@ -37,7 +37,7 @@
  *            the rest is a program of client operations (h2_fuzz_ops.c)
  *            rather than bytes, made into well-formed frames with marks
  *            between them (time passes, the proxy answers, the event of
- *            bit 5 above)
+ *            data[0] bit 5, which then comes where the program says)
  *
  * The rest is the byte stream; when it does not start with the client
  * preface, the preface and an empty SETTINGS frame are sent before it, so
@@ -45,12 +45,12 @@
  *
  * Deterministic: the harness owns the clock (clock_gettime and
  * gettimeofday below: libev's and now_ms's time moves only when the harness
- * says, by whole seconds, so no timeout of the proxy's fires by chance);
- * the loop is run until it is quiet (an idle watcher runs only in a round
- * without another event) and loopback delivers each write before the
- * syscall returns.  Bounded: at most MAX_ROUNDS loop rounds per input.
- * The access log goes to /dev/null (its code runs, its lines go nowhere).  Besides the sanitizers, it
- * aborts when an invariant breaks:
+ * says, in steps far longer than a run takes, so no timeout of the proxy's
+ * fires by chance); the loop is run until it is quiet (an idle watcher runs
+ * only in a round without another event) and loopback delivers each write
+ * before the syscall returns.  Bounded: at most MAX_ROUNDS loop rounds per
+ * input.  The access log goes to /dev/null (its code runs, its lines go
+ * nowhere).  Besides the sanitizers, it aborts when an invariant breaks:
  *
  *  - the proxy's output is HTTP/2: its SETTINGS first, only frame types a
  *    server sends, each on a stream of the right kind (odd, or 0), no
