@@ -16,6 +16,10 @@
 #   make fuzz-cmin            minimises a corpus from scratch (-merge=1)
 #   make fuzz-tls-seeds       rewrites the seed-* files of corpus/tls_handshake
 #                             (real ClientHellos from OpenSSL clients, see make_tls_seeds.c)
+#   make fuzz-h2-seeds        rewrites the seed-* files of corpus/h2_frames
+#                             (frames made by make_h2_seeds.py with python3-h2's hpack)
+#   make fuzz FUZZ_NAMES=h2_frames
+#                             one harness only (any of the names below)
 #
 # Uses the Makefile's BUILD, CC, CPPFLAGS, OURFLAGS, LLHTTP_SRC, LLHTTP_INC.
 
@@ -36,7 +40,7 @@ FUZZ_proxy_proto_LL   :=
 FUZZ_h2_headers_SRCS  := src/h2_headers.c
 FUZZ_h2_headers_LL    :=
 
-FUZZ_HDRS      := $(wildcard include/*.h)
+FUZZ_HDRS      := $(wildcard include/*.h) $(wildcard $(FUZZ_DIR)/*.h)
 FUZZ_LF_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_LF_CFLAGS := -O1 -g -fno-omit-frame-pointer $(FUZZ_LF_SAN)
 FUZZ_RP_CFLAGS ?= -O1 -g -fno-omit-frame-pointer
@@ -55,13 +59,24 @@ FUZZ_tls_handshake_LL   :=
 FUZZ_tls_handshake_UNIT := tls_fixtures
 FUZZ_tls_handshake_LIBS := -lssl -lcrypto
 
+# The HTTP/2 input mode of the request path: client bytes into a real conn
+# of a worker (HTTP/1, handed to proto_h2 on the preface), its streams as
+# txns to a loopback backend the harness answers: links the whole proxy
+# but main.c.
+FUZZ_NAMES              += h2_frames
+FUZZ_h2_frames_SRCS     := $(LIBSRCS)
+FUZZ_h2_frames_LL       := llhttp api http
+FUZZ_h2_frames_LIBS     := $(LDLIBS)
+FUZZ_h2_frames_LOCAL    := h2_fuzz_backend h2_fuzz_view h2_fuzz_ops
+
 # objects of one harness, for the libFuzzer (lf) or the replay (rp) build
 fuzz_objs = $(FUZZ_BUILD)/$(2)/fuzz_$(1).o \
             $(patsubst src/%.c,$(FUZZ_BUILD)/$(2)/src/%.o,$(FUZZ_$(1)_SRCS)) \
             $(patsubst %,$(FUZZ_BUILD)/$(2)/llhttp/%.o,$(FUZZ_$(1)_LL)) \
-            $(patsubst %,$(FUZZ_BUILD)/$(2)/unit/%.o,$(FUZZ_$(1)_UNIT))
+            $(patsubst %,$(FUZZ_BUILD)/$(2)/unit/%.o,$(FUZZ_$(1)_UNIT)) \
+            $(patsubst %,$(FUZZ_BUILD)/$(2)/%.o,$(FUZZ_$(1)_LOCAL))
 
-.PHONY: fuzz fuzz-build fuzz-replay fuzz-crashes fuzz-cmin fuzz-tls-seeds
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-crashes fuzz-cmin fuzz-tls-seeds fuzz-h2-seeds
 
 # ---- libFuzzer build (clang) ----------------------------------------------------------
 $(FUZZ_BUILD)/lf/src/%.o: src/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
@@ -73,6 +88,11 @@ $(FUZZ_BUILD)/lf/llhttp/%.o: $(LLHTTP_SRC)/%.c | $(LLHTTP_INC)/llhttp.h
 	$(FUZZ_CLANG) -I$(LLHTTP_INC) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link -std=c11 -w -c -o $@ $<
 
 $(FUZZ_BUILD)/lf/fuzz_%.o: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CLANG) $(CPPFLAGS) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link $(OURFLAGS) -c -o $@ $<
+
+# a harness's own other files (FUZZ_NAME_LOCAL)
+$(FUZZ_BUILD)/lf/%.o: $(FUZZ_DIR)/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CLANG) $(CPPFLAGS) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link $(OURFLAGS) -c -o $@ $<
 
@@ -95,6 +115,9 @@ $(FUZZ_BUILD)/fuzz_proxy_proto: $(call fuzz_objs,proxy_proto,lf)
 
 $(FUZZ_BUILD)/fuzz_h2_headers: $(call fuzz_objs,h2_headers,lf)
 	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ -lpthread
+
+$(FUZZ_BUILD)/fuzz_h2_frames: $(call fuzz_objs,h2_frames,lf)
+	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_h2_frames_LIBS)
 
 # ---- replay build ($(CC), no libFuzzer) ---------------------------------------------------
 $(FUZZ_BUILD)/rp/src/%.o: src/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
@@ -133,6 +156,9 @@ $(FUZZ_BUILD)/replay_proxy_proto: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,pro
 $(FUZZ_BUILD)/replay_h2_headers: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,h2_headers,rp)
 	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ -lpthread
 
+$(FUZZ_BUILD)/replay_h2_frames: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,h2_frames,rp)
+	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ $(FUZZ_h2_frames_LIBS)
+
 # ---- targets ------------------------------------------------------------------------------
 fuzz-build: $(foreach n,$(FUZZ_NAMES),$(FUZZ_BUILD)/fuzz_$(n))
 
@@ -147,7 +173,8 @@ fuzz: fuzz-build
 	@rc=0; for n in $(FUZZ_NAMES); do \
 	    new=$(FUZZ_BUILD)/new/$$n; rm -rf $$new; mkdir -p $$new $(FUZZ_DIR)/corpus/$$n; \
 	    echo "fuzz_$$n: $(FUZZ_SECONDS)s (log: $(FUZZ_BUILD)/fuzz_$$n.log)"; \
-	    if ! $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -dict=$(FUZZ_DIR)/$$n.dict \
+	    dict=; [ -f $(FUZZ_DIR)/$$n.dict ] && dict=-dict=$(FUZZ_DIR)/$$n.dict; \
+	    if ! $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) $$dict \
 	            -artifact_prefix=$(FUZZ_DIR)/crashes/$$n- -print_final_stats=1 $(FUZZ_OPTS) \
 	            $$new $(FUZZ_DIR)/corpus/$$n >$(FUZZ_BUILD)/fuzz_$$n.log 2>&1; then \
 	        rc=1; tail -n 80 $(FUZZ_BUILD)/fuzz_$$n.log; \
@@ -182,6 +209,12 @@ fuzz-tls-seeds: $(FUZZ_BUILD)/make_tls_seeds
 	@mkdir -p $(FUZZ_DIR)/corpus/tls_handshake
 	$(FUZZ_BUILD)/make_tls_seeds $(FUZZ_DIR)/corpus/tls_handshake
 	@echo "corpus/tls_handshake: $$(ls $(FUZZ_DIR)/corpus/tls_handshake/seed-* | wc -l) seeds"
+
+# The seeds of corpus/h2_frames: python3-h2 is importable by Debian's python only.
+fuzz-h2-seeds:
+	@mkdir -p $(FUZZ_DIR)/corpus/h2_frames
+	/usr/bin/python3 $(FUZZ_DIR)/make_h2_seeds.py
+	@echo "corpus/h2_frames: $$(ls $(FUZZ_DIR)/corpus/h2_frames/seed-* | wc -l) seeds"
 
 # Rebuilds each corpus as the smallest set of its files with the same coverage.
 fuzz-cmin: fuzz-build
