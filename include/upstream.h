@@ -69,8 +69,8 @@ void upstream_close(struct upstream_conn *uc);
 /* Gives back the calling thread's spare memory for connections (thread exit). */
 void upstream_cache_clear(void);
 /* Closes idle connections idle for longer than max_idle_ms (beyond the
- * 128 most recently used of a server, for longer than 2 s: a burst's
- * surplus), those to servers removed by a reload, and those to an address
+ * 128 most recently used of a server and untaken since the last sweep,
+ * for longer than 2 s: a burst's surplus), those to servers removed by a reload, and those to an address
  * the server's host name no longer resolves to (the workers' sweep runs
  * every second). */
 void upstream_sweep(struct worker *w, const struct runtime *rt, uint64_t max_idle_ms);
