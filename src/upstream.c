@@ -105,7 +105,7 @@ static int idle_usable(struct upstream_conn *uc, uint64_t now)
  * response may still be on its way in) and TLS ones are peeked. */
 static int epoll_vouches_idle(struct upstream_conn *uc)
 {
-    return !xprt_is_tls(&uc->x) && uc->idle_iter != ev_iteration(uc->w->loop) &&
+    return !xprt_is_tls(&uc->x) && uc->idle_iter != (uint8_t)ev_iteration(uc->w->loop) &&
            ev_is_active(&uc->io) && !ev_is_pending(&uc->io);
 }
 
@@ -257,7 +257,7 @@ void upstream_park(struct upstream_conn *uc)
         ev_io_start(uc->w->loop, &uc->io);
     }
     uc->idle_since_ms = (uint64_t)(ev_now(uc->w->loop) * 1000);
-    uc->idle_iter = ev_iteration(uc->w->loop);
+    uc->idle_iter = (uint8_t)ev_iteration(uc->w->loop);
     uc->prev = NULL;
     uc->next = list->head;
     if (list->head)
