@@ -47,41 +47,47 @@ struct conn_proto {
     void (*release)(struct conn *c);
 };
 
-typedef void (*conn_closed_fn)(struct conn *c);
-
+/* One per client connection, so its size is most of what an idle
+ * keep-alive client costs (4000 of them: 4000 times it): fields are
+ * ordered to leave no holes, and what only some connections need (the
+ * local address behind a PROXY header) is allocated when they need it. */
 struct conn {
     struct worker *w;
     const struct conn_proto *proto;
-    conn_closed_fn on_closed;      /* the worker's hook, run before the memory goes */
     struct conn *prev, *next;      /* the worker's registry (worker_conn_register) */
     struct conn *idle_prev, *idle_next; /* the worker's idle list, longest idle first */
-    unsigned idle_listed : 1;
-    unsigned redirect_https : 1;   /* came through `listen ADDR redirect https` */
     struct xprt x;
     struct listener_counters *listener; /* of the listen address it came through (may be NULL) */
     ev_io io;
     ev_timer timer;
     double deadline;               /* when the current state times out */
-    double timer_at;               /* when the libev timer is armed to fire */
+    /* The address the client connected to: the PROXY header's destination,
+     * else looked up when first asked (conn_local_addr); NULL until then. */
+    struct sockaddr_in6 *local;
+    uint64_t client_key;           /* counted by limit client-conns (admit.h), or CLIENT_KEY_NONE */
     struct sockaddr_in6 peer;      /* the client's address (v4 or v6); behind a PROXY
                                       protocol header, the header's source */
-    /* The address the client connected to: the PROXY header's destination,
-     * else (sin6_family 0) looked up when asked (conn_local_addr). */
-    struct sockaddr_in6 local;
+    unsigned idle_listed : 1;
+    unsigned redirect_https : 1;   /* came through `listen ADDR redirect https` */
     unsigned proxy_protocol : 1;   /* its listener wants a PROXY header first */
     unsigned proto_fixed : 1;      /* its first bytes chose the protocol (conn_choose_h2) */
-    void (*stage_done)(struct conn *c); /* a stage before the protocol (conn_pp.c): what follows it */
-    uint64_t client_key;           /* counted by limit client-conns (admit.h), or CLIENT_KEY_NONE */
 };
 
 /* A connection for a socket accepted on a listener with bind
  * configuration `bind`, with the protocol chosen for it; not started.
- * Takes fd (closed on failure: NULL). */
+ * Takes fd (closed on failure: NULL).  When it is freed, w->conn_closed
+ * (if set: the worker's registry) is told first. */
 struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, const struct sockaddr *addr,
-                      socklen_t len, conn_closed_fn on_closed);
+                      socklen_t len);
 /* Hands the connection to its protocol, which may read at once (and may
  * close it before returning). */
 void conn_start(struct conn *c);
+/* A stage before the protocol (the PROXY header, conn_pp.c) ended: the
+ * watchers are the conn's again and the protocol starts. */
+void conn_stage_done(struct conn *c);
+/* Records the address the client connected to (a PROXY header's
+ * destination).  Returns 0, or -1 when out of memory. */
+int conn_set_local_addr(struct conn *c, const struct sockaddr_in6 *addr);
 /* The address the client connected to (see struct conn.local), or NULL
  * if the socket cannot say. */
 const struct sockaddr *conn_local_addr(struct conn *c);

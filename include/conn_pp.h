@@ -10,11 +10,11 @@
 
 struct conn;
 
-/* Takes over c's watcher and timer until the header is in (then `done`
- * runs, with the watchers still set to the stage's callbacks for it to
- * take back), or closes c (counted in metrics.proxy_protocol_invalid)
+/* Takes over c's watcher and timer until the header is in (then
+ * conn_stage_done runs, with the watchers still set to the stage's
+ * callbacks for it to take back), or closes c (counted in metrics.proxy_protocol_invalid)
  * when the header is invalid, longer than any valid one, or not whole
  * within `timeout client`.  May finish, or close c, before returning. */
-void conn_pp_start(struct conn *c, void (*done)(struct conn *c));
+void conn_pp_start(struct conn *c);
 
 #endif

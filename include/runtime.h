@@ -41,6 +41,7 @@ enum server_admin { ADMIN_NONE = 0, ADMIN_DRAIN, ADMIN_DISABLE };
 struct idle_list {
     struct upstream_conn *head;
     unsigned count;
+    unsigned low;       /* the fewest it held since the last sweep (upstream.c) */
 };
 
 struct pool_shared;

@@ -159,6 +159,10 @@ struct txn *txn_open(struct worker *w, const struct stream_sink *sink, void *sin
                      const struct txn_upstream_ops *uops);
 /* Frees the calling thread's cache and scratch (thread exit). */
 void txn_cache_clear(void);
+/* Gives the calling thread's cached txns back to their slabs, after a
+ * burst: the last ones freed (up to 256) are spread over the burst's slabs,
+ * and cached they kept every one of those slabs mapped. */
+void txn_cache_trim(void);
 /* Requests in flight on the calling thread. */
 unsigned txn_live_count(void);
 /* Records that t's response was cut short for `why` (the first reason

@@ -32,7 +32,10 @@ struct upstream_conn {
     struct worker *w;
     uint64_t idle_since_ms;
     unsigned addr_version;               /* of srv->target when it connected */
-    unsigned idle_iter;                  /* ev_iteration() when parked (upstream_take_idle) */
+    /* ev_iteration() when parked, its low byte: all upstream_take_idle asks
+     * is whether it is this round's, and a match by wrap-around only costs
+     * a peek (a whole unsigned made the struct 152 bytes, not 144). */
+    uint8_t idle_iter;
     unsigned reused : 1;                 /* came from the idle pool */
 };
 
@@ -68,9 +71,11 @@ int upstream_send_proxy_header(struct upstream_conn *uc, int version, const stru
 void upstream_close(struct upstream_conn *uc);
 /* Gives back the calling thread's spare memory for connections (thread exit). */
 void upstream_cache_clear(void);
-/* Closes idle connections idle for longer than max_idle_ms, those to
- * servers removed by a reload, and those to an address the server's host
- * name no longer resolves to (the workers' sweep runs every second). */
+/* Closes idle connections idle for longer than max_idle_ms (beyond the
+ * 128 most recently used of a server and untaken since the last sweep,
+ * for longer than 2 s: a burst's surplus), those to servers removed by a reload, and those to an address
+ * the server's host name no longer resolves to (the workers' sweep runs
+ * every second). */
 void upstream_sweep(struct worker *w, const struct runtime *rt, uint64_t max_idle_ms);
 /* Closes every idle connection of the worker (shutdown). */
 void upstream_close_all_idle(struct worker *w, const struct runtime *rt);

@@ -84,6 +84,7 @@ struct worker {
     ev_timer accept_resume;              /* after EMFILE or max-conns */
 
     struct conn *conns;                  /* the registry: every live client connection */
+    void (*conn_closed)(struct conn *c); /* told by conn_free (worker_conn_unregister) */
     atomic_uint nconns;                  /* their number: written by the worker, read by all */
     struct conn *idle_head, *idle_tail;  /* idle keep-alive connections, longest idle first (conn.c) */
     atomic_uint nidle;                   /* their number: written by the worker, read by all */

@@ -38,7 +38,6 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     if (ev_now(loop) < c->deadline) {
         /* Armed for an earlier deadline that has since moved. */
         ev_timer_set(&c->timer, c->deadline - ev_now(loop), 0.);
-        c->timer_at = c->deadline;
         ev_timer_start(loop, &c->timer);
         return;
     }
@@ -102,7 +101,7 @@ int conn_choose_h2(struct conn *c, const char *data, size_t len)
 }
 
 struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, const struct sockaddr *addr,
-                      socklen_t len, conn_closed_fn on_closed)
+                      socklen_t len)
 {
     const struct conn_proto *proto = choose_proto(bind);
     uint64_t client;
@@ -121,7 +120,6 @@ struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, 
     c->client_key = client;
     c->w = w;
     c->proto = proto;
-    c->on_closed = on_closed;
     if (bind->tls) {
         if (xprt_tls_init_server(&c->x, fd, bind->tls, bind->counters, proto->sendq, c) < 0) {
             close(fd);
@@ -145,8 +143,7 @@ struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, 
     return c;
 }
 
-/* A stage before the protocol ended: the watchers are the conn's again. */
-static void conn_stage_next(struct conn *c)
+void conn_stage_done(struct conn *c)
 {
     ev_set_cb(&c->io, conn_io_cb);
     ev_set_cb(&c->timer, conn_timer_cb);
@@ -165,20 +162,30 @@ void conn_start(struct conn *c)
     /* The PROXY header comes first on the wire, before anything a
      * transport (TLS) or the protocol reads. */
     if (c->proxy_protocol)
-        conn_pp_start(c, conn_stage_next);
+        conn_pp_start(c);
     else
         c->proto->start(c);
 }
 
+int conn_set_local_addr(struct conn *c, const struct sockaddr_in6 *addr)
+{
+    if (!c->local && !(c->local = malloc(sizeof *c->local)))
+        return -1;
+    *c->local = *addr;
+    return 0;
+}
+
+/* Asked only for `send-proxy` servers: the 28 bytes are not worth
+ * keeping in every connection. */
 const struct sockaddr *conn_local_addr(struct conn *c)
 {
-    socklen_t len = sizeof c->local;
-
-    if (c->local.sin6_family == 0 && getsockname(c->x.fd, (struct sockaddr *)&c->local, &len) < 0) {
-        c->local.sin6_family = 0;
-        return NULL;
+    if (!c->local) {
+        struct sockaddr_in6 a = {0};
+        socklen_t len = sizeof a;
+        if (getsockname(c->x.fd, (struct sockaddr *)&a, &len) < 0 || conn_set_local_addr(c, &a) < 0)
+            return NULL;
     }
-    return (const struct sockaddr *)&c->local;
+    return (const struct sockaddr *)c->local;
 }
 
 void conn_free(struct conn *c)
@@ -197,7 +204,9 @@ void conn_free(struct conn *c)
     if (c->listener)
         atomic_fetch_sub_explicit(&c->listener->active, 1, memory_order_relaxed);
     admit_conn_close(c->client_key);
-    c->on_closed(c);
+    if (c->w->conn_closed)
+        c->w->conn_closed(c);
+    free(c->local);
     free(c);
 }
 
@@ -206,11 +215,11 @@ void conn_timer_set(struct conn *c, uint64_t ms)
     struct ev_loop *loop = c->w->loop;
     double now = ev_now(loop);
     c->deadline = now + (double)ms / 1000.0;
-    if (ev_is_active(&c->timer) && c->timer_at <= c->deadline)
+    /* When the armed timer fires: libev knows, no need to keep it here. */
+    if (ev_is_active(&c->timer) && now + ev_timer_remaining(loop, &c->timer) <= c->deadline)
         return;
     ev_timer_stop(loop, &c->timer);
     ev_timer_set(&c->timer, c->deadline - now, 0.);
-    c->timer_at = c->deadline;
     ev_timer_start(loop, &c->timer);
 }
 

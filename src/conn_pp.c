@@ -58,10 +58,13 @@ static void pp_finish(struct conn *c, const struct pp_header *h, int lowat_set)
      * check): the peer and the local address stay the socket's. */
     if (!h->local) {
         c->peer = h->src;
-        c->local = h->dst;
+        if (conn_set_local_addr(c, &h->dst) < 0) {
+            pp_fail(c, "out of memory");
+            return;
+        }
     }
     ev_timer_stop(c->w->loop, &c->timer);
-    c->stage_done(c);
+    conn_stage_done(c);
 }
 
 /* lowat_maybe_set: an earlier read may have left SO_RCVLOWAT raised. */
@@ -132,9 +135,8 @@ static void pp_timer_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     pp_fail(c, "timeout client before the header ended");
 }
 
-void conn_pp_start(struct conn *c, void (*done)(struct conn *c))
+void conn_pp_start(struct conn *c)
 {
-    c->stage_done = done;
     ev_set_cb(&c->io, pp_io_cb);
     ev_set_cb(&c->timer, pp_timer_cb);
     conn_timer_set(c, c->w->rt->cfg->timeout_client_ms);

@@ -64,8 +64,8 @@ struct h1_session {
     uint8_t state;
     unsigned client_eof : 1;
     unsigned lingering : 1;       /* error sent, write side shut: discarding input until EOF */
+    uint32_t scanned;             /* in: searched for the end of the head (in is at most BUF_LARGE) */
     struct buf *in;               /* request bytes; NULL while idle */
-    size_t scanned;               /* in: searched for the end of the head */
     struct txn *t;
 };
 
@@ -378,7 +378,7 @@ static void handle_head(struct h1_session *s)
             respond_early_error(s, 400);
             return;
         }
-        s->scanned = s->in->len;
+        s->scanned = (uint32_t)s->in->len;
         if (s->in->len >= limit)
             respond_early_error(s, too_large_status(s->in->data, s->in->len, limit));
         return;

@@ -109,7 +109,7 @@ static void txn_cache_put(struct txn *t)
     txn_cache_count++;
 }
 
-void txn_cache_clear(void)
+void txn_cache_trim(void)
 {
     while (txn_cache) {
         struct txn *t = txn_cache;
@@ -117,6 +117,11 @@ void txn_cache_clear(void)
         slab_free(&txn_slabs, t);
     }
     txn_cache_count = 0;
+}
+
+void txn_cache_clear(void)
+{
+    txn_cache_trim();
     slab_release_spare(&txn_slabs);
     free(txn_scratch_fields);
     txn_scratch_fields = NULL;

@@ -116,7 +116,7 @@ static struct worker *least_loaded(struct worker *w)
 static void accept_conn(struct worker *w, const struct listen_bind *bind, int fd, const struct sockaddr *addr,
                         socklen_t len)
 {
-    struct conn *c = conn_new(w, bind, fd, addr, len, worker_conn_unregister);
+    struct conn *c = conn_new(w, bind, fd, addr, len);
     if (c) {
         worker_conn_register(w, c);
         conn_start(c);
@@ -569,6 +569,7 @@ int workers_start(unsigned n, struct runtime *rt, const struct listen_set *set, 
     for (unsigned k = 0; k < n; k++) {
         struct worker *w = &workers[k];
         w->id = (int)k;
+        w->conn_closed = worker_conn_unregister;
         pthread_mutex_init(&w->handoff_lock, NULL);
         w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
         if (!w->loop)

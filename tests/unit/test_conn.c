@@ -86,6 +86,7 @@ static void setup(void)
 {
     setenv("PROXY_IO_URING", "0", 1);
     memset(&w, 0, sizeof w);
+    w.conn_closed = on_closed;
     w.loop = ev_loop_new(EVFLAG_AUTO);
     sendq_thread_init(w.loop);
     started = ios = timeouts = released = closed = 0;
@@ -105,7 +106,7 @@ static struct fake *fake_conn(int *peer)
     struct sockaddr_in6 addr = {.sin6_family = AF_INET6};
     struct listen_bind bind = {.fd = -1, .address = "127.0.0.1:1", .proto = &fake_proto};
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    struct conn *c = conn_new(&w, &bind, sv[0], (struct sockaddr *)&addr, sizeof addr, on_closed);
+    struct conn *c = conn_new(&w, &bind, sv[0], (struct sockaddr *)&addr, sizeof addr);
     cr_assert_not_null(c);
     cr_assert_eq(c->proto, &fake_proto);
     *peer = sv[1];

@@ -112,6 +112,7 @@ static void pair_open(struct tls_pair *p, int read_ahead)
     setenv("PROXY_IO_URING", "0", 1);
     memset(&w, 0, sizeof w);
     memset(p, 0, sizeof *p);
+    w.conn_closed = on_closed;
     w.loop = ev_loop_new(EVFLAG_AUTO);
     sendq_thread_init(w.loop);
 
@@ -128,7 +129,7 @@ static void pair_open(struct tls_pair *p, int read_ahead)
     struct listen_bind bind = {.fd = -1, .address = "test", .proto = &sipper_proto, .tls = p->sctx,
                                .counters = &p->counters};
     struct sockaddr_in6 addr = {.sin6_family = AF_INET6};
-    p->c = conn_new(&w, &bind, p->sv[0], (struct sockaddr *)&addr, sizeof addr, on_closed);
+    p->c = conn_new(&w, &bind, p->sv[0], (struct sockaddr *)&addr, sizeof addr);
     cr_assert_not_null(p->c);
     cr_assert(xprt_is_tls(&p->c->x));
     conn_start(p->c);

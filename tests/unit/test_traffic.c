@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "traffic.h"
 
@@ -37,6 +38,38 @@ Test(traffic_sketch, hll_within_two_percent_from_1e2_to_1e6)
         cr_log_info("%u clients: %.0f (%.2f%%)", sizes[k], est, err * 100);
         cr_assert_lt(err, 0.02, "%u clients estimated %.0f", sizes[k], est);
     }
+}
+
+/* Anonymous memory resident in this process, KiB. */
+static long rss_anon_kib(void)
+{
+    char line[256];
+    long kib = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "RssAnon: %ld", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+/* The per-second ring is cleared ahead of time: clearing HLLs nobody
+ * wrote must not make their pages resident (it made 512 KiB so). */
+Test(traffic_sketch, clearing_an_unwritten_hll_touches_no_page)
+{
+    enum { N = 256 }; /* 4 MiB of registers */
+    struct hll *ring = mmap(NULL, N * sizeof *ring, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(ring, MAP_FAILED);
+    hll_add(&ring[0], sketch_hash("10.0.0.1", 8));
+    long before = rss_anon_kib();
+    for (unsigned i = 0; i < N; i++)
+        hll_clear(&ring[i]);
+    long grew = rss_anon_kib() - before;
+    cr_assert_lt(grew, 512, "clearing %d unwritten HLLs made %ld KiB resident", N, grew);
+    cr_assert_float_eq(hll_estimate(&ring[0]), 0.0, 1e-9, "the written one is cleared");
+    munmap(ring, N * sizeof *ring);
 }
 
 Test(traffic_sketch, hll_merge_is_the_union)

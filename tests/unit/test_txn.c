@@ -15,9 +15,11 @@
 #include <ev.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "balance.h"
 #include "fixtures.h"
+#include "mem_trim.h"
 #include "router.h"
 #include "runtime.h"
 #include "txn.h"
@@ -335,3 +337,52 @@ Test(txn, admission_priority_client_ip_and_limit_rate)
     runtime_release(rt);
     rt = NULL;
 }
+
+#if !defined(__SANITIZE_ADDRESS__) /* there, a txn is a heap block, not in a slab */
+/* How many of the 64 KiB slabs that held txns[0..n) are still mapped:
+ * mincore fails with ENOMEM on an unmapped page. */
+static unsigned slabs_mapped(struct txn **txns, unsigned n)
+{
+    uintptr_t seen[64];
+    unsigned nseen = 0, mapped = 0;
+    unsigned char vec;
+
+    for (unsigned i = 0; i < n; i++) {
+        uintptr_t s = (uintptr_t)txns[i] & ~(uintptr_t)0xffff;
+        unsigned k = 0;
+        while (k < nseen && seen[k] != s)
+            k++;
+        if (k < nseen || nseen == 64)
+            continue;
+        seen[nseen++] = s;
+        if (mincore((void *)s, 4096, &vec) == 0)
+            mapped++;
+    }
+    return mapped;
+}
+
+/* A burst of requests ends: the txns the cache kept pinned the slabs they
+ * sit in (one each for every 61), until the trim a worker does after a
+ * burst gives them back; then every slab empties and only the pool's one
+ * spare stays mapped. */
+Test(txn, trim_after_a_burst_unmaps_its_slabs)
+{
+    enum { BURST = 1000 };
+    static struct txn *txns[BURST];
+
+    for (unsigned i = 0; i < BURST; i++)
+        cr_assert_not_null(txns[i] = txn_cache_get());
+    for (unsigned i = 0; i < BURST; i++)
+        txn_end(txns[i]);
+    unsigned before = slabs_mapped(txns, BURST);
+    cr_assert_geq(before, 4, "the cached txns keep their slabs (%u mapped)", before);
+    /* What the worker's sweep does once the burst has ended. */
+    struct mem_trim m = {0};
+    mem_trim_note(&m, BURST);
+    cr_assert_eq(mem_trim_check(&m, 0), 1);
+    unsigned after = slabs_mapped(txns, BURST);
+    cr_assert_leq(after, 1, "after the trim only the spare slab stays (%u mapped)", after);
+    cr_assert_eq(txn_live_count(), 0);
+    txn_cache_clear();
+}
+#endif
