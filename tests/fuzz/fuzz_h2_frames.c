@@ -342,6 +342,7 @@ static void setup_once(void)
     CHECK(access_log_open(view_verbose ? "stderr" : "/dev/null") == 0);
     memset(&w, 0, sizeof w);
     w.loop = ev_loop_new(EVFLAG_AUTO);
+    w.conn_closed = on_conn_closed;
     CHECK(w.loop != NULL);
     sendq_thread_init(w.loop);
     backend_start(w.loop, ports);
@@ -459,7 +460,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(40000)};
     peer.sin_addr.s_addr = htonl(0xc0000201); /* 192.0.2.1 */
     struct listen_bind bind = {.fd = -1, .address = "127.0.0.1:1", .proto = &h1_proto};
-    struct conn *c = conn_new(&w, &bind, sv[0], (struct sockaddr *)&peer, sizeof peer, on_conn_closed);
+    struct conn *c = conn_new(&w, &bind, sv[0], (struct sockaddr *)&peer, sizeof peer);
     CHECK(c != NULL);
     worker_conn_register(&w, c);
     conn_start(c);
