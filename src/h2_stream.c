@@ -389,7 +389,11 @@ void h2_stream_end(struct h2_stream *st)
 static void compact_request(struct h2_stream *st)
 {
     struct txn *t = st->t;
-    if (!st->req || t->in_sent == 0 || t->in_sent < st->req->len || !t->up || xprt_send_pending(&t->up->x))
+    /* A whole request stays until its answer begins: a server that drops
+     * it unanswered (a stale keep-alive connection) gets it replayed on
+     * another connection when it is idempotent (CONTRACT 3), as on HTTP/1. */
+    if (!st->req || t->req_done || t->in_sent == 0 || t->in_sent < st->req->len || !t->up ||
+        xprt_send_pending(&t->up->x))
         return;
     st->req->len = 0;
     t->in_sent = t->in_fwd = 0;
