@@ -509,7 +509,9 @@ memory() {
         alive "$p" || continue
         log "bench: $case: ${LABEL[$p]}: $IDLE_N connections${mode:+ (burst)}"
         pids=$(server_pids "${PID[$p]}")
-        sleep 0.5
+        # "Before" is the settled process: past the first seconds' one-off
+        # work (ours: the first surge tick maps libm's pages at 1 s).
+        sleep 2
         # shellcheck disable=SC2086
         before=$(rss_kib $pids)
         # shellcheck disable=SC2086
