@@ -56,10 +56,98 @@ static inline __attribute__((always_inline)) void puts_(struct out *o, const cha
     put(o, s, strlen(s));
 }
 
-int h2_request_head(const struct h2_field *f, size_t n, int body_unsized, char *out, size_t cap, size_t *len)
+/* What llhttp takes as a field name (RFC 9110 token characters). */
+static int token_ok(const char *s, size_t n)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+              (c && memchr(extra, c, sizeof extra - 1))))
+            return 0;
+    }
+    return n > 0;
+}
+
+/* What llhttp takes in a field value: no control byte but HTAB, no DEL
+ * (CR, LF and NUL are refused before, as a malformed stream). */
+static int value_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
+/* llhttp's method number for an HTTP/1.1 request line, or -1. */
+static int method_of(const char *s, size_t n)
+{
+    if (n == 3 && memcmp(s, "GET", 3) == 0)
+        return HTTP_GET; /* nearly every request: no walk through the table */
+#define METHOD_IS(num, name, string)                                                                         \
+    if (n == sizeof #string - 1 && memcmp(s, #string, n) == 0)                                               \
+        return num;
+    HTTP_METHOD_MAP(METHOD_IS)
+#undef METHOD_IS
+    return -1;
+}
+
+/* Content-Length as llhttp reads it: digits only, no overflow. */
+static int content_length_of(const char *s, size_t n, uint64_t *v)
+{
+    uint64_t x = 0;
+    if (n == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9' || x > (UINT64_MAX - 9) / 10)
+            return -1;
+        x = x * 10 + (uint64_t)(s[i] - '0');
+    }
+    *v = x;
+    return 0;
+}
+
+/* The view's entry for the field line just written at name_off: offsets
+ * as llhttp gives them (the value without its leading blanks). */
+static int view_field(struct http_head *h, size_t name_off, size_t name_len, const char *value, size_t value_len)
+{
+    if (!h)
+        return 0;
+    if (h->nfields >= h->max_fields)
+        return -1;
+    size_t skip = 0;
+    while (skip < value_len && (value[skip] == ' ' || value[skip] == '\t'))
+        skip++;
+    struct http_field *hf = &h->fields[h->nfields++];
+    hf->name_off = (uint32_t)name_off;
+    hf->name_len = (uint16_t)name_len;
+    hf->value_len = (uint32_t)(value_len - skip);
+    /* llhttp gives a blank value as an empty one where the next line
+     * starts. */
+    hf->value_off = (uint32_t)(name_off + name_len + 2 + (hf->value_len ? skip : value_len + 2));
+    hf->kind = HF_OTHER;
+    return 0;
+}
+
+/* One "Name: value\r\n" line, with its view entry. */
+static int put_field(struct out *o, struct http_head *h, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    size_t at = o->len;
+    put(o, name, nlen);
+    puts_(o, ": ");
+    put(o, value, vlen);
+    puts_(o, "\r\n");
+    return o->over ? 0 : view_field(h, at, nlen, value, vlen);
+}
+
+int h2_request_view(const struct h2_field *f, size_t n, int body_unsized, char *out, size_t cap, size_t *len,
+                    struct http_head *h)
 {
     const struct h2_field *method = NULL, *path = NULL, *authority = NULL, *scheme = NULL, *host = NULL;
-    int cookies = 0;
+    const struct h2_field *clen = NULL;
+    int cookies = 0, bad = 0;
 
     for (size_t i = 0; i < n; i++) {
         if (!text_ok(f[i].name, f[i].name_len) || !text_ok(f[i].value, f[i].value_len) || f[i].name_len == 0)
@@ -81,6 +169,13 @@ int h2_request_head(const struct h2_field *f, size_t n, int body_unsized, char *
             host = &f[i];
         if (name_is(&f[i], "cookie"))
             cookies++;
+        if (h && !(token_ok(f[i].name, f[i].name_len) && value_ok(f[i].value, f[i].value_len)))
+            bad = 1; /* what llhttp refuses in an HTTP/1.1 head: 400, not a stream error */
+        if (h && name_is(&f[i], "content-length")) {
+            if (clen)
+                bad = 1; /* llhttp refuses a repeated Content-Length */
+            clen = &f[i];
+        }
     }
     if (method && method->value_len == 7 && memcmp(method->value, "CONNECT", 7) == 0)
         return H2_HEAD_CONNECT;
@@ -91,27 +186,31 @@ int h2_request_head(const struct h2_field *f, size_t n, int body_unsized, char *
     if (authority && authority->value_len == 0)
         authority = NULL;
 
+    if (h) {
+        struct http_field *fields = h->fields;
+        uint32_t max_fields = h->max_fields;
+        memset(h, 0, sizeof *h);
+        h->fields = fields;
+        h->max_fields = max_fields;
+    }
     struct out o = {out, 0, cap, 0};
     put(&o, method->value, method->value_len);
     puts_(&o, " ");
     put(&o, path->value, path->value_len);
     puts_(&o, " HTTP/1.1\r\n");
-    if (authority) {
-        puts_(&o, "Host: ");
-        put(&o, authority->value, authority->value_len);
-        puts_(&o, "\r\n");
-    }
+    size_t line_len = o.len;
+    int view_over = 0;
+    if (authority)
+        view_over |= put_field(&o, h, "Host", 4, authority->value, authority->value_len);
     for (size_t i = 0; i < n; i++) {
         if (f[i].name[0] == ':' || name_is(&f[i], "host") || name_is(&f[i], "te") || name_is(&f[i], "cookie"))
             continue;
-        put(&o, f[i].name, f[i].name_len);
-        puts_(&o, ": ");
-        put(&o, f[i].value, f[i].value_len);
-        puts_(&o, "\r\n");
+        view_over |= put_field(&o, h, f[i].name, f[i].name_len, f[i].value, f[i].value_len);
     }
     if (cookies) {
         /* HTTP/2 clients split cookies into one field each (better HPACK
          * hits); an HTTP/1.1 server expects one line (RFC 9113 8.2.3). */
+        size_t at = o.len;
         const char *sep = "Cookie: ";
         for (size_t i = 0; i < n; i++) {
             if (!name_is(&f[i], "cookie"))
@@ -121,14 +220,41 @@ int h2_request_head(const struct h2_field *f, size_t n, int body_unsized, char *
             sep = "; ";
         }
         puts_(&o, "\r\n");
+        if (!o.over)
+            view_over |= view_field(h, at, 6, o.p + at + 8, o.len - at - 10);
     }
     if (body_unsized)
-        puts_(&o, "Transfer-Encoding: chunked\r\n");
+        view_over |= put_field(&o, h, "Transfer-Encoding", 17, "chunked", 7);
     puts_(&o, "\r\n");
-    if (o.over)
+    if (o.over || view_over)
         return H2_HEAD_TOO_LARGE;
     *len = o.len;
+    if (!h)
+        return H2_HEAD_OK;
+
+    int m = method_of(method->value, method->value_len);
+    uint64_t content_length = 0;
+    if (bad || m < 0 || (clen && content_length_of(clen->value, clen->value_len, &content_length) < 0))
+        return H2_HEAD_BAD;
+    h->len = (uint32_t)o.len;
+    h->line_len = (uint32_t)line_len;
+    h->uri_off = (uint32_t)method->value_len + 1;
+    h->uri_len = (uint32_t)path->value_len;
+    h->method = (uint8_t)m;
+    h->major = 1;
+    h->minor = 1;
+    h->keep_alive = 1; /* no Connection field in HTTP/2 */
+    h->chunked = body_unsized ? 1 : 0;
+    /* A Content-Length with transfer coding is framed by the coding, as
+     * llhttp reads it (and nghttp2 holds the DATA to the length anyway). */
+    h->has_body = body_unsized || content_length > 0;
+    h->content_length = body_unsized ? 0 : content_length;
     return H2_HEAD_OK;
+}
+
+int h2_request_head(const struct h2_field *f, size_t n, int body_unsized, char *out, size_t cap, size_t *len)
+{
+    return h2_request_view(f, n, body_unsized, out, cap, len, NULL);
 }
 
 /* By length first: a strlen per name per field was 580 instructions a
