@@ -56,29 +56,31 @@ static inline __attribute__((always_inline)) void puts_(struct out *o, const cha
     put(o, s, strlen(s));
 }
 
-/* What llhttp takes as a field name (RFC 9110 token characters). */
-static int token_ok(const char *s, size_t n)
-{
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-              (c && memchr(extra, c, sizeof extra - 1))))
-            return 0;
-    }
-    return n > 0;
-}
+/* What each byte may be, in one table so that a field's bytes are looked
+ * at once (two loops per field were 700 instructions a request): a token
+ * character (a field name, RFC 9110), a byte llhttp takes in a value (HTAB,
+ * visible, obs-text: no other control byte, no DEL), a byte that would
+ * break an HTTP/1.1 line (CR, LF, NUL: a malformed stream). */
+enum { B_TOKEN = 1, B_VALUE = 2, B_BREAK = 4, B_T = B_TOKEN | B_VALUE };
+static const unsigned char byte_kind[256] = {
+    [0] = B_BREAK, ['\t'] = B_VALUE, ['\n'] = B_BREAK, ['\r'] = B_BREAK,
+    [' '] = B_VALUE, ['!'] = B_T, ['"'] = B_VALUE, ['#' ... '\''] = B_T, ['(' ... ')'] = B_VALUE,
+    ['*' ... '+'] = B_T, [','] = B_VALUE, ['-' ... '.'] = B_T, ['/'] = B_VALUE, ['0' ... '9'] = B_T,
+    [':' ... '@'] = B_VALUE, ['A' ... 'Z'] = B_T, ['[' ... ']'] = B_VALUE, ['^' ... 'z'] = B_T,
+    ['{'] = B_VALUE, ['|'] = B_T, ['}'] = B_VALUE, ['~'] = B_T, [0x80 ... 0xff] = B_VALUE,
+};
 
-/* What llhttp takes in a field value: no control byte but HTAB, no DEL
- * (CR, LF and NUL are refused before, as a malformed stream). */
-static int value_ok(const char *s, size_t n)
+/* -1 when s[0..n) has a line-breaking byte, else whether every byte has
+ * the `want` kind (1) or not (0). */
+static int bytes_are(const char *s, size_t n, unsigned want)
 {
+    unsigned any = 0, all = want;
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return 0;
+        unsigned k = byte_kind[(unsigned char)s[i]];
+        any |= k;
+        all &= k;
     }
-    return 1;
+    return (any & B_BREAK) ? -1 : all == want;
 }
 
 /* llhttp's method number for an HTTP/1.1 request line, or -1. */
@@ -150,7 +152,9 @@ int h2_request_view(const struct h2_field *f, size_t n, int body_unsized, char *
     int cookies = 0, bad = 0;
 
     for (size_t i = 0; i < n; i++) {
-        if (!text_ok(f[i].name, f[i].name_len) || !text_ok(f[i].value, f[i].value_len) || f[i].name_len == 0)
+        int name_ok = bytes_are(f[i].name, f[i].name_len, B_TOKEN);
+        int value_ok = bytes_are(f[i].value, f[i].value_len, B_VALUE);
+        if (name_ok < 0 || value_ok < 0 || f[i].name_len == 0)
             return H2_HEAD_MALFORMED;
         if (f[i].name[0] == ':') {
             const struct h2_field **slot = name_is(&f[i], ":method")      ? &method
@@ -161,6 +165,8 @@ int h2_request_view(const struct h2_field *f, size_t n, int body_unsized, char *
             if (!slot || *slot)
                 return H2_HEAD_MALFORMED; /* unknown or repeated pseudo-header */
             *slot = &f[i];
+            if (slot == &authority && !value_ok)
+                bad = 1; /* the Host value */
             continue;
         }
         if (hop_by_hop_request(&f[i]))
@@ -169,7 +175,7 @@ int h2_request_view(const struct h2_field *f, size_t n, int body_unsized, char *
             host = &f[i];
         if (name_is(&f[i], "cookie"))
             cookies++;
-        if (h && !(token_ok(f[i].name, f[i].name_len) && value_ok(f[i].value, f[i].value_len)))
+        if (!name_ok || !value_ok)
             bad = 1; /* what llhttp refuses in an HTTP/1.1 head: 400, not a stream error */
         if (h && name_is(&f[i], "content-length")) {
             if (clen)

@@ -360,6 +360,13 @@ Test(h2_headers, view_refuses_what_llhttp_refuses)
     /* No :authority and no Host: an HTTP/1.1 request needs one. */
     const struct h2_field no_host[] = {F(":method", "GET"), F(":scheme", "https"), F(":path", "/")};
     same_as_parsed(no_host, 3, 0, 0, 400);
+    /* :authority becomes the Host value: the same bytes refused. */
+    const struct h2_field ctl_authority[] = {F(":method", "GET"), F(":scheme", "https"), F(":authority", "a\x01" "b"),
+                                             F(":path", "/")};
+    same_as_parsed(ctl_authority, 4, 0, 0, 400);
+    const struct h2_field ctl_host[] = {F(":method", "GET"), F(":scheme", "https"), F(":path", "/"),
+                                        F("host", "a\x7f" "b")};
+    same_as_parsed(ctl_host, 4, 0, 0, 400);
 }
 
 Test(h2_headers, view_with_too_many_fields_is_too_large)
