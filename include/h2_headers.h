@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http.h"
+
 struct h2_field {
     const char *name;
     size_t name_len;
@@ -31,6 +33,7 @@ enum {
     H2_HEAD_MALFORMED = -1,   /* a protocol error of the stream (RST_STREAM PROTOCOL_ERROR) */
     H2_HEAD_TOO_LARGE = -2,   /* does not fit in cap: 431 */
     H2_HEAD_CONNECT = -3,     /* CONNECT: not proxied (501) */
+    H2_HEAD_BAD = -4,         /* h2_request_view: what an HTTP/1.1 parser refuses (400) */
 };
 
 /* Writes the HTTP/1.1 request head for the n fields of a stream (pseudo
@@ -38,6 +41,18 @@ enum {
  * when the client sends a body and no content-length, which then goes
  * chunked.  Sets *len; returns H2_HEAD_OK or an error above. */
 int h2_request_head(const struct h2_field *f, size_t n, int body_unsized, char *out, size_t cap, size_t *len);
+
+/* The same, and the parsed view of the head written, in h (into the caller's
+ * h->fields[0..max_fields)), as http_parse_request would
+ * give it but without parsing again (h is reset first, but for fields and
+ * max_fields): offsets of the line, the target and
+ * each field, the method, the framing.  Also refuses what an HTTP/1.1
+ * parser would (H2_HEAD_BAD): a field name that is not a token, a control
+ * byte in a value, a method llhttp does not know, a Content-Length that is
+ * repeated or not a number.  More fields than max_fields: H2_HEAD_TOO_LARGE.
+ * http_check_built_request then classifies the fields and checks the rest. */
+int h2_request_view(const struct h2_field *f, size_t n, int body_unsized, char *out, size_t cap, size_t *len,
+                    struct http_head *h);
 
 /* Reads the HTTP/1.1 response head at head[0..len) (CRLF CRLF included):
  * its status, and its fields into out[0..max) pointing into head, whose

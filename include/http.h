@@ -106,6 +106,14 @@ int http_has_bare_lf(const char *buf, size_t from, size_t len);
  * fields, 501 unknown transfer coding, 413 body over m->body_limit. */
 int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, struct http_head *h);
 
+/* For a request head the proxy wrote itself (an HTTP/2 stream's, see
+ * h2_request_view): the line, target, method, framing and fields are
+ * already in h, with every field's bytes checked by the writer.  Classifies
+ * the fields and runs the checks of http_parse_request that are about
+ * meaning rather than syntax (target form, one Host, framing, body_limit).
+ * Returns 0 or the status to answer. */
+int http_check_built_request(const char *buf, struct http_head *h, uint64_t body_limit);
+
 /* The same for a response head.  `head_request` tells that the request was
  * HEAD (no body follows whatever the head says).  Returns 0 or -1 (invalid). */
 int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, int head_request,

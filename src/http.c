@@ -479,6 +479,20 @@ int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, str
     return 0;
 }
 
+int http_check_built_request(const char *buf, struct http_head *h, uint64_t body_limit)
+{
+    classify_fields(buf, h);
+    if (!target_clean(buf, h) || !target_acceptable(buf, h))
+        return 400;
+    if (h->nhost != 1)
+        return 400;
+    if (has_transfer_encoding(h) && !h->chunked)
+        return 501;
+    if (body_limit && h->content_length > body_limit)
+        return 413;
+    return 0;
+}
+
 int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, int head_request,
                         struct http_head *h)
 {

@@ -24,6 +24,7 @@
 #include "proto_h2.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "runtime.h"
+#include "slab.h"
 #include "worker.h"
 #include "xprt.h"
 
@@ -188,12 +190,109 @@ static nghttp2_session_callbacks *callbacks(void)
     return cbs;
 }
 
+/* ---- nghttp2's memory ---------------------------------------------------------------------------
+ * nghttp2 takes about four blocks from its allocator per stream (the
+ * stream, its outbound items, copies of the response fields) and gives
+ * them back as the stream ends.  They come from the worker's slabs by size
+ * class rather than the general heap: a slab pop and push is a fraction of
+ * malloc and free, and a burst's blocks leave no holes between longer-lived
+ * heap objects.  A header before each block keeps its class; blocks over
+ * the largest class (the session's frame buffer, HPACK tables) are heap
+ * blocks.  Sessions live and die on their worker's thread, as the pools. */
+#define H2_MEM_HEADER 16 /* keeps the block 16-byte aligned */
+#define H2_MEM_CLASSES 6 /* 64 to 2048 bytes, header included */
+#define H2_MEM_HEAP 0xff
+
+static _Thread_local struct slab_pool mem_pools[H2_MEM_CLASSES] = {
+    {.size = 64}, {.size = 128}, {.size = 256}, {.size = 512}, {.size = 1024}, {.size = 2048},
+};
+
+static unsigned mem_class(size_t size)
+{
+    if (size > 2048 - H2_MEM_HEADER)
+        return H2_MEM_HEAP;
+    unsigned c = 0;
+    while (mem_pools[c].size - H2_MEM_HEADER < size)
+        c++;
+    return c;
+}
+
+static void *mem_block(size_t size, int zeroed)
+{
+    if (size > SIZE_MAX - H2_MEM_HEADER)
+        return NULL;
+    unsigned c = mem_class(size);
+    unsigned char *p;
+    if (c != H2_MEM_HEAP)
+        p = slab_alloc(&mem_pools[c]); /* zeroed by the slab */
+    else
+        p = zeroed ? calloc(1, size + H2_MEM_HEADER) : malloc(size + H2_MEM_HEADER);
+    if (!p)
+        return NULL;
+    p[0] = (unsigned char)c;
+    return p + H2_MEM_HEADER;
+}
+
+static void *mem_malloc(size_t size, void *mem_user_data)
+{
+    (void)mem_user_data;
+    return mem_block(size, 0);
+}
+
+static void mem_free(void *ptr, void *mem_user_data)
+{
+    (void)mem_user_data;
+    if (!ptr)
+        return;
+    unsigned char *p = (unsigned char *)ptr - H2_MEM_HEADER;
+    if (p[0] == H2_MEM_HEAP)
+        free(p);
+    else
+        slab_free(&mem_pools[p[0]], p);
+}
+
+static void *mem_calloc(size_t n, size_t size, void *mem_user_data)
+{
+    (void)mem_user_data;
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    return mem_block(n * size, 1);
+}
+
+static void *mem_realloc(void *ptr, size_t size, void *mem_user_data)
+{
+    if (!ptr)
+        return mem_malloc(size, mem_user_data);
+    unsigned char *p = (unsigned char *)ptr - H2_MEM_HEADER;
+    if (p[0] == H2_MEM_HEAP) {
+        /* A heap block stays one, whatever its new size. */
+        if (size > SIZE_MAX - H2_MEM_HEADER || !(p = realloc(p, size + H2_MEM_HEADER)))
+            return NULL;
+        return p + H2_MEM_HEADER;
+    }
+    size_t room = mem_pools[p[0]].size - H2_MEM_HEADER;
+    if (size <= room)
+        return ptr;
+    void *bigger = mem_block(size, 0);
+    if (!bigger)
+        return NULL;
+    memcpy(bigger, ptr, room);
+    mem_free(ptr, mem_user_data);
+    return bigger;
+}
+
+static nghttp2_mem session_mem = {
+    .malloc = mem_malloc, .free = mem_free, .calloc = mem_calloc, .realloc = mem_realloc,
+};
+
 void proto_h2_cache_clear(void)
 {
     h2_round_clear();
     nghttp2_session_callbacks_del(cbs);
     cbs = NULL;
     h2_stream_cache_clear();
+    for (unsigned c = 0; c < H2_MEM_CLASSES; c++)
+        slab_release_spare(&mem_pools[c]);
 }
 
 /* ---- output ------------------------------------------------------------------------------------ */
@@ -549,7 +648,7 @@ static int session_setup(struct h2_session *h, const struct config *cfg)
     /* Stream windows go back as the bytes reach the server (h2_stream.c),
      * which is how a slow server slows its client's upload. */
     nghttp2_option_set_no_auto_window_update(opt, 1);
-    int rc = nghttp2_session_server_new2(&h->ng, callbacks(), h, opt);
+    int rc = nghttp2_session_server_new3(&h->ng, callbacks(), h, opt, &session_mem);
     nghttp2_option_del(opt);
     if (rc != 0)
         return -1;
