@@ -199,29 +199,36 @@ X509 *tlsfx_handshake(SSL_CTX *server_ctx, const struct tlsfx_client *opts)
     return tlsfx_handshake_chain(server_ctx, opts, NULL);
 }
 
-X509 *tlsfx_handshake_chain(SSL_CTX *server_ctx, const struct tlsfx_client *opts, int *chain_len)
+/* Connects c and s through a BIO pair and runs the handshake both ways:
+ * 1 when both finished, 0 when either failed or it never ended. */
+static int handshake(SSL *c, SSL *s)
 {
-    SSL *c = client_new(opts);
-    SSL *s = SSL_new(server_ctx);
     BIO *cb = NULL, *sb = NULL;
-    X509 *peer = NULL;
     if (!c || !s || !BIO_new_bio_pair(&cb, 0, &sb, 0))
-        goto out;
+        return 0;
     SSL_set_bio(c, cb, cb);
     SSL_set_bio(s, sb, sb);
     SSL_set_accept_state(s);
     for (int round = 0; round < 32; round++) {
         int rc = step(c), rs = step(s);
         if (rc < 0 || rs < 0)
-            goto out;
-        if (rc == 1 && rs == 1) {
-            peer = SSL_get1_peer_certificate(c);
-            if (chain_len)
-                *chain_len = sk_X509_num(SSL_get_peer_cert_chain(c));
-            goto out;
-        }
+            return 0;
+        if (rc == 1 && rs == 1)
+            return 1;
     }
-out:
+    return 0;
+}
+
+X509 *tlsfx_handshake_chain(SSL_CTX *server_ctx, const struct tlsfx_client *opts, int *chain_len)
+{
+    SSL *c = client_new(opts);
+    SSL *s = SSL_new(server_ctx);
+    X509 *peer = NULL;
+    if (handshake(c, s)) {
+        peer = SSL_get1_peer_certificate(c);
+        if (chain_len)
+            *chain_len = sk_X509_num(SSL_get_peer_cert_chain(c));
+    }
     ERR_clear_error();
     SSL_free(c);
     SSL_free(s);
@@ -232,22 +239,9 @@ SSL_SESSION *tlsfx_resume(SSL_CTX *server_ctx, const struct tlsfx_client *opts, 
 {
     SSL *c = client_new(opts);
     SSL *s = SSL_new(server_ctx);
-    BIO *cb = NULL, *sb = NULL;
     SSL_SESSION *got = NULL;
     *reused = -1;
-    if (!c || !s || !BIO_new_bio_pair(&cb, 0, &sb, 0) || (offer && SSL_set_session(c, offer) != 1))
-        goto out;
-    SSL_set_bio(c, cb, cb);
-    SSL_set_bio(s, sb, sb);
-    SSL_set_accept_state(s);
-    for (int round = 0; round < 32; round++) {
-        int rc = step(c), rs = step(s);
-        if (rc < 0 || rs < 0)
-            goto out;
-        if (rc == 1 && rs == 1)
-            break;
-    }
-    if (!SSL_is_init_finished(c))
+    if (!c || (offer && SSL_set_session(c, offer) != 1) || !handshake(c, s))
         goto out;
     /* TLS 1.3 tickets come after the handshake: let the server write them
      * and the client read them (both reads find nothing else to return). */
