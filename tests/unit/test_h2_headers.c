@@ -307,7 +307,8 @@ static void case_of(const char *method, const char *path, const struct h2_field 
     memcpy(f, get_pseudo, sizeof get_pseudo);
     f[0] = (struct h2_field){":method", 7, method, strlen(method)};
     f[3] = (struct h2_field){":path", 5, path, strlen(path)};
-    memcpy(f + 4, more, nmore * sizeof *more);
+    if (nmore)
+        memcpy(f + 4, more, nmore * sizeof *more);
     same_as_parsed(f, 4 + nmore, unsized, body_limit, want);
 }
 
