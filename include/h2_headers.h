@@ -61,6 +61,12 @@ int h2_request_view(const struct h2_field *f, size_t n, int body_unsized, char *
  * than max fields. */
 int h2_response_fields(char *head, size_t len, unsigned *status, struct h2_field *out, size_t max);
 
+/* The status of the response head at head[0..len) (its status line
+ * "HTTP/1.x NNN"): 0, or -1 when it is not one.  Cheap: it reads 12 bytes,
+ * so an interim head can be told from the final one before its fields
+ * are converted. */
+int h2_response_status(const char *head, size_t len, unsigned *status);
+
 /* The trailer fields of a chunked response, as http_msg keeps them
  * (block[0..len): "name:value\r\n" lines): into out[0..max) as
  * h2_response_fields does, leaving out too the fields that may not trail

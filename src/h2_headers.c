@@ -295,49 +295,60 @@ static int trailer_forbidden(const char *name, size_t n)
     return 0;
 }
 
+/* Lowercase ASCII letters; every other byte as it is. */
+static unsigned char lower_of(unsigned char c)
+{
+    return (unsigned char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+}
+
 /* The "name: value" lines at p[0..end) up to an empty line or the end:
  * names lowercased in place, values without their surrounding blanks,
  * hop-by-hop fields (and, for trailers, the ones that may not trail) left
  * out.  Returns how many went into out, -1 for a line without a name or
- * more than max. */
+ * more than max.  One pass per line: the name is lowercased on the way to
+ * its colon, and the line's end is found from the value on (two memchr
+ * and a second walk over the name were 1.2k instructions a response). */
 static int fields_of_lines(char *p, char *end, int trailers, struct h2_field *out, size_t max)
 {
     int n = 0;
     while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *name = p;
+        while (p < end && *p != ':' && *p != '\n') {
+            *p = (char)lower_of((unsigned char)*p);
+            p++;
+        }
+        if (p == end)
+            return -1;
+        if (*p == '\n') {
+            if (p == name || (p == name + 1 && name[0] == '\r'))
+                break; /* the empty line that ends the head */
+            return -1; /* a line without a colon */
+        }
+        size_t name_len = (size_t)(p - name);
+        if (name_len == 0)
+            return -1;
+        char *v = p + 1;
+        char *nl = memchr(v, '\n', (size_t)(end - v));
         if (!nl)
             return -1;
-        char *line_end = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
-        if (line_end == p)
-            break; /* the empty line that ends the head */
-        char *colon = memchr(p, ':', (size_t)(line_end - p));
-        if (!colon || colon == p)
-            return -1;
-        size_t name_len = (size_t)(colon - p);
-        for (size_t i = 0; i < name_len; i++)
-            if (p[i] >= 'A' && p[i] <= 'Z')
-                p[i] = (char)(p[i] - 'A' + 'a');
-        char *v = colon + 1;
-        while (v < line_end && (*v == ' ' || *v == '\t'))
+        char *ve = nl > v && nl[-1] == '\r' ? nl - 1 : nl;
+        while (v < ve && (*v == ' ' || *v == '\t'))
             v++;
-        char *ve = line_end;
         while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
             ve--;
-        if (!hop_by_hop_response(p, name_len) && !(trailers && trailer_forbidden(p, name_len))) {
+        if (!hop_by_hop_response(name, name_len) && !(trailers && trailer_forbidden(name, name_len))) {
             if ((size_t)n >= max)
                 return -1;
-            out[n++] = (struct h2_field){p, name_len, v, (size_t)(ve - v)};
+            out[n++] = (struct h2_field){name, name_len, v, (size_t)(ve - v)};
         }
         p = nl + 1;
     }
     return n;
 }
 
-int h2_response_fields(char *head, size_t len, unsigned *status, struct h2_field *out, size_t max)
+int h2_response_status(const char *head, size_t len, unsigned *status)
 {
-    char *eol = memchr(head, '\n', len);
-
-    if (!eol || len < 12 || memcmp(head, "HTTP/1.", 7) != 0 || head[8] != ' ')
+    if (len < 12 || memcmp(head, "HTTP/1.", 7) != 0 || head[8] != ' ')
         return -1;
     unsigned st = 0;
     for (int i = 9; i < 12; i++) {
@@ -346,6 +357,15 @@ int h2_response_fields(char *head, size_t len, unsigned *status, struct h2_field
         st = st * 10 + (unsigned)(head[i] - '0');
     }
     *status = st;
+    return 0;
+}
+
+int h2_response_fields(char *head, size_t len, unsigned *status, struct h2_field *out, size_t max)
+{
+    char *eol = memchr(head, '\n', len);
+
+    if (!eol || h2_response_status(head, len, status) < 0)
+        return -1;
     return fields_of_lines(eol + 1, head + len, 0, out, max);
 }
 

@@ -192,6 +192,31 @@ Test(h2_headers, response_not_a_response_or_too_many_fields)
     cr_assert_eq(h2_response_fields(no_colon, strlen(no_colon), &status, f, 2), -1);
 }
 
+Test(h2_headers, response_status_from_the_status_line_alone)
+{
+    unsigned status = 0;
+    /* The fields are not looked at: an interim head is told apart cheaply. */
+    cr_assert_eq(h2_response_status("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", 42, &status), 0);
+    cr_assert_eq(status, 103);
+    cr_assert_eq(h2_response_status("HTTP/1.0 204 \r\n\r\n", 17, &status), 0);
+    cr_assert_eq(status, 204);
+    cr_assert_eq(h2_response_status("HTTP/1.1 20", 11, &status), -1, "too short");
+    cr_assert_eq(h2_response_status("HTTP/1.1 2x0 OK\r\n\r\n", 19, &status), -1, "not digits");
+    cr_assert_eq(h2_response_status("HTTP/2.0 200 OK\r\n\r\n", 19, &status), -1, "not HTTP/1.x");
+}
+
+Test(h2_headers, response_fields_lines_ending_in_lf_alone)
+{
+    char head[] = "HTTP/1.1 200 OK\r\nServer: a\nX-Y:\tb \n\nNot: a field\r\n";
+    struct h2_field f[4];
+    unsigned status = 0;
+    int n = h2_response_fields(head, strlen(head), &status, f, 4);
+    cr_assert_eq(n, 2, "the bare LF line ends the head");
+    cr_assert(f[0].name_len == 6 && memcmp(f[0].name, "server", 6) == 0);
+    cr_assert(f[1].name_len == 3 && memcmp(f[1].name, "x-y", 3) == 0);
+    cr_assert(f[1].value_len == 1 && f[1].value[0] == 'b', "value trimmed of HTAB and SP");
+}
+
 Test(h2_headers, bodiless_responses)
 {
     cr_assert(h2_response_bodiless(204, 0));

@@ -891,6 +891,21 @@ Test(http_rewrite_request, hop_by_hop_fields_removed)
                            "X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: http\r\n\r\n");
 }
 
+/* classify() goes by length, then by the first byte by hand: every name
+ * in an odd case, each beside a near miss of its length that differs in
+ * the first byte, or in the last. */
+Test(http_rewrite_request, hop_by_hop_names_in_any_case_near_misses_kept)
+{
+    expect_rewrite_request("GET /a HTTP/1.1\r\nhOST: example.com\r\ncONNECTION: x-a\r\nX-A: 1\r\n"
+                           "kEEP-ALIVE: 3\r\nKeep-Alivf: 1\r\nPROXY-CONNECTION: k\r\nQroxy-Connection: 2\r\n"
+                           "tE: trailers\r\nUE: 3\r\nTRAILER: X-T\r\nUrailer: 4\r\nX-FORWARDED-PROTO: ftp\r\n"
+                           "Y-Forwarded-Proto: 5\r\nx-fORWARDED-fOR: 10.9.9.9\r\nY-Forwarded-For: 6\r\n\r\n",
+                           "10.0.0.1",
+                           "GET /a HTTP/1.1\r\nhOST: example.com\r\nKeep-Alivf: 1\r\nQroxy-Connection: 2\r\n"
+                           "UE: 3\r\nUrailer: 4\r\nY-Forwarded-Proto: 5\r\nY-Forwarded-For: 6\r\n"
+                           "X-Forwarded-For: 10.9.9.9, 10.0.0.1\r\nX-Forwarded-Proto: http\r\n\r\n");
+}
+
 Test(http_rewrite_request, connection_tokens_with_odd_spacing)
 {
     expect_rewrite_request("GET / HTTP/1.1\r\nHost: a\r\nConnection: ,X-A ,, x-b\t\r\nX-A: 1\r\nX-B: 2\r\n"
