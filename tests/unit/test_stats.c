@@ -212,12 +212,7 @@ static int json_valid(const char *text)
 
 static char *render_json(void)
 {
-    struct stats_buf b;
-
-    stats_buf_init(&b);
-    cr_assert_eq(stats_json_render(&b, &rt, 13500), 0);
-    cr_assert_not_null(b.data);
-    return b.data;
+    return fixture_render(stats_json_render, &rt, 13500);
 }
 
 TestSuite(stats, .init = build_runtime);
@@ -500,12 +495,7 @@ Test(stats, buffer_grows_for_long_output)
 
 static char *render_prom(void)
 {
-    struct stats_buf b;
-
-    stats_buf_init(&b);
-    cr_assert_eq(stats_prom_render(&b, &rt, 13500), 0);
-    cr_assert_not_null(b.data);
-    return b.data;
+    return fixture_render(stats_prom_render, &rt, 13500);
 }
 
 static int name_char(char ch, int first)
