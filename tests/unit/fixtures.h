@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "runtime.h"
 
@@ -26,6 +27,11 @@ void fixture_config_error(const char *file, const char *text, const char *want);
  * test when rendering fails. */
 char *fixture_render(int (*render)(struct stats_buf *, const struct runtime *, uint64_t), const struct runtime *rt,
                      uint64_t now);
+/* Fails the test unless `want` stands in `text` (or, _lacks, unless it
+ * does not), printing both.  Macros (Criterion's cr_assert), so that a
+ * failure names the test's own line. */
+#define fixture_assert_has(text, want) cr_assert(strstr((text), (want)), "no %s in:\n%s", (want), (text))
+#define fixture_assert_lacks(text, want) cr_assert_null(strstr((text), (want)), "%s in:\n%s", (want), (text))
 /* How many times `needle` stands in `text`, one after another (not
  * overlapping). */
 size_t fixture_count(const char *text, const char *needle);
