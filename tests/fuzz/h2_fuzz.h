@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define CHECK(c)                                                                              \
     do {                                                                                      \
@@ -20,6 +21,27 @@
             abort();                                                                          \
         }                                                                                     \
     } while (0)
+
+/* Appends n bytes at p to buf, of which *len are used and *cap allocated
+ * (doubling, from 4 KiB): the buffer, moved when it grew.  The one growable
+ * byte buffer of the harness (its program, the backend's output, the
+ * client's view); out of memory aborts, as an input cannot go on. */
+static inline void *h2_fuzz_append(void *buf, size_t *len, size_t *cap, const void *p, size_t n)
+{
+    if (n == 0)
+        return buf;
+    if (*len + n > *cap) {
+        size_t grown = *cap ? *cap : 4096;
+        while (grown < *len + n)
+            grown *= 2;
+        buf = realloc(buf, grown);
+        CHECK(buf != NULL);
+        *cap = grown;
+    }
+    memcpy((char *)buf + *len, p, n);
+    *len += n;
+    return buf;
+}
 
 /* The backend: two listeners on loopback in the worker's loop.  A answers
  * as `behaviour` says (fuzz_h2_frames.c's data[0] bits 0-1) with bodies of

@@ -55,17 +55,7 @@ static void bconn_close(struct backend_conn *b)
 
 static void out_add(struct backend_conn *b, const char *p, size_t n)
 {
-    if (b->out_len + n > b->out_cap) {
-        size_t cap = b->out_cap ? b->out_cap : 4096;
-        while (cap < b->out_len + n)
-            cap *= 2;
-        char *o = realloc(b->out, cap);
-        CHECK(o != NULL);
-        b->out = o;
-        b->out_cap = cap;
-    }
-    memcpy(b->out + b->out_len, p, n);
-    b->out_len += n;
+    b->out = h2_fuzz_append(b->out, &b->out_len, &b->out_cap, p, n);
 }
 
 static void out_str(struct backend_conn *b, const char *s)

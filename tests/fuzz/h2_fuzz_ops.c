@@ -47,19 +47,8 @@ struct ops {
 
 static void emit(struct h2_program *pr, const void *p, size_t n)
 {
-    if (n == 0 || pr->len + n > PROGRAM_MAX)
-        return;
-    if (pr->len + n > pr->cap) {
-        size_t cap = pr->cap ? pr->cap : 4096;
-        while (cap < pr->len + n)
-            cap *= 2;
-        uint8_t *b = realloc(pr->bytes, cap);
-        CHECK(b != NULL);
-        pr->bytes = b;
-        pr->cap = cap;
-    }
-    memcpy(pr->bytes + pr->len, p, n);
-    pr->len += n;
+    if (pr->len + n <= PROGRAM_MAX)
+        pr->bytes = h2_fuzz_append(pr->bytes, &pr->len, &pr->cap, p, n);
 }
 
 static void frame_head(struct h2_program *pr, size_t len, uint8_t type, uint8_t flags, int32_t id)

@@ -105,17 +105,7 @@ static void check_block(void)
 
 static void block_add(const uint8_t *p, size_t n)
 {
-    if (cv.block_len + n > cv.block_cap) {
-        size_t cap = cv.block_cap ? cv.block_cap : 4096;
-        while (cap < cv.block_len + n)
-            cap *= 2;
-        uint8_t *b = realloc(cv.block, cap);
-        CHECK(b != NULL);
-        cv.block = b;
-        cv.block_cap = cap;
-    }
-    memcpy(cv.block + cv.block_len, p, n);
-    cv.block_len += n;
+    cv.block = h2_fuzz_append(cv.block, &cv.block_len, &cv.block_cap, p, n);
 }
 
 static void check_frame(const uint8_t *f, size_t len)
@@ -193,17 +183,7 @@ static void check_frame(const uint8_t *f, size_t len)
 /* Bytes the client read: every whole frame in them checked. */
 void view_got(const uint8_t *p, size_t n)
 {
-    if (cv.len + n > cv.cap) {
-        size_t cap = cv.cap ? cv.cap : 65536;
-        while (cap < cv.len + n)
-            cap *= 2;
-        uint8_t *b = realloc(cv.buf, cap);
-        CHECK(b != NULL);
-        cv.buf = b;
-        cv.cap = cap;
-    }
-    memcpy(cv.buf + cv.len, p, n);
-    cv.len += n;
+    cv.buf = h2_fuzz_append(cv.buf, &cv.len, &cv.cap, p, n);
     size_t pos = 0;
     while (cv.len - pos >= 9) {
         size_t flen = ((size_t)cv.buf[pos] << 16) | ((size_t)cv.buf[pos + 1] << 8) | cv.buf[pos + 2];

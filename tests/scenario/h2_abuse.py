@@ -125,6 +125,18 @@ class Raw:
         self.send(hf.SettingsFrame(0, flags=["ACK"]))
         self.read(2, until=lambda f: isinstance(f, hf.SettingsFrame) and "ACK" in f.flags)
 
+    def streams_ended(self, secs, most):
+        """The ids of the streams that ended (END_STREAM) within secs, reading
+        until most of them did or the proxy closed."""
+        done = set()
+        deadline = time.time() + secs
+        while len(done) < most and time.time() < deadline and not self.closed:
+            f = self.read(deadline - time.time(), until=lambda f: "END_STREAM" in f.flags)
+            if f is None:
+                break
+            done.add(f.stream_id)
+        return done
+
 
 def response_done(sid):
     return lambda f: f.stream_id == sid and "END_STREAM" in f.flags
@@ -276,13 +288,7 @@ def case_max_streams_refused(port):
     # first 10 served, the connection kept.
     c = Raw(port)
     c.send(*[c.request(2 * i + 1, "/?delay=300") for i in range(MAX_STREAMS + 5)])
-    done = set()
-    deadline = time.time() + 5
-    while len(done) < MAX_STREAMS and time.time() < deadline and not c.closed:
-        f = c.read(deadline - time.time(), until=lambda f: "END_STREAM" in f.flags)
-        if f is None:
-            break
-        done.add(f.stream_id)
+    done = c.streams_ended(5, MAX_STREAMS)
     refused = sorted(sid for sid, code in c.rst.items() if name(code) == "REFUSED_STREAM")
     ok = c.goaway is None and refused == [2 * i + 1 for i in range(MAX_STREAMS, MAX_STREAMS + 5)] and \
         len(done) == MAX_STREAMS
@@ -317,13 +323,7 @@ def case_max_streams_within(port):
     c = Raw(port)
     c.settings_acked()
     c.send(*[c.request(2 * i + 1, "/?delay=200") for i in range(MAX_STREAMS)])
-    done = set()
-    deadline = time.time() + 6
-    while len(done) < MAX_STREAMS and time.time() < deadline and not c.closed:
-        f = c.read(deadline - time.time(), until=lambda f: "END_STREAM" in f.flags)
-        if f is None:
-            break
-        done.add(f.stream_id)
+    done = c.streams_ended(6, MAX_STREAMS)
     return expect("max-streams-within", c, len(done) == MAX_STREAMS and c.goaway is None and not c.rst,
                   "%d streams answered (%d)" % (MAX_STREAMS, len(done)))
 
@@ -369,40 +369,39 @@ def case_preface_no_settings(port):
     return expect("preface-no-settings", c, goaway_is(c, "PROTOCOL_ERROR"), "GOAWAY PROTOCOL_ERROR")
 
 
+def window_update(case, port, sid, increment, code):
+    """A WINDOW_UPDATE of increment on the connection (sid 0: GOAWAY code)
+    or on stream sid, opened first (RST_STREAM code, or a GOAWAY code)."""
+    c = Raw(port)
+    if sid == 0:
+        c.send(hf.WindowUpdateFrame(0, window_increment=increment))
+        c.read(3)
+        return expect(case, c, goaway_is(c, code), "GOAWAY " + code)
+    c.send(c.request(sid, "/?delay=500"))
+    c.send(hf.WindowUpdateFrame(sid, window_increment=increment))
+    c.read(3, until=lambda f: isinstance(f, (hf.RstStreamFrame, hf.GoAwayFrame)))
+    return expect(case, c, error_is(c, sid, code), "RST_STREAM %d %s" % (sid, code))
+
+
 def case_window_zero(port):
     # WINDOW_UPDATE with an increment of 0 on the connection: PROTOCOL_ERROR
     # (RFC 9113 6.9).
-    c = Raw(port)
-    c.send(hf.WindowUpdateFrame(0, window_increment=0))
-    c.read(3)
-    return expect("window-update-zero", c, goaway_is(c, "PROTOCOL_ERROR"), "GOAWAY PROTOCOL_ERROR")
+    return window_update("window-update-zero", port, 0, 0, "PROTOCOL_ERROR")
 
 
 def case_window_zero_stream(port):
     # The same on an open stream: a stream error PROTOCOL_ERROR.
-    c = Raw(port)
-    c.send(c.request(1, "/?delay=500"))
-    c.send(hf.WindowUpdateFrame(1, window_increment=0))
-    c.read(3, until=lambda f: isinstance(f, (hf.RstStreamFrame, hf.GoAwayFrame)))
-    return expect("window-update-zero-stream", c, error_is(c, 1, "PROTOCOL_ERROR"), "RST_STREAM 1 PROTOCOL_ERROR")
+    return window_update("window-update-zero-stream", port, 1, 0, "PROTOCOL_ERROR")
 
 
 def case_window_overflow(port):
     # A connection window past 2^31-1: FLOW_CONTROL_ERROR (RFC 9113 6.9.1).
-    c = Raw(port)
-    c.send(hf.WindowUpdateFrame(0, window_increment=0x7FFFFFFF))
-    c.read(3)
-    return expect("window-overflow", c, goaway_is(c, "FLOW_CONTROL_ERROR"), "GOAWAY FLOW_CONTROL_ERROR")
+    return window_update("window-overflow", port, 0, 0x7FFFFFFF, "FLOW_CONTROL_ERROR")
 
 
 def case_window_overflow_stream(port):
     # A stream window past 2^31-1: RST_STREAM FLOW_CONTROL_ERROR.
-    c = Raw(port)
-    c.send(c.request(1, "/?delay=500"))
-    c.send(hf.WindowUpdateFrame(1, window_increment=0x7FFFFFFF))
-    c.read(3, until=lambda f: isinstance(f, (hf.RstStreamFrame, hf.GoAwayFrame)))
-    return expect("window-overflow-stream", c, error_is(c, 1, "FLOW_CONTROL_ERROR"),
-                  "RST_STREAM 1 FLOW_CONTROL_ERROR")
+    return window_update("window-overflow-stream", port, 1, 0x7FFFFFFF, "FLOW_CONTROL_ERROR")
 
 
 def case_even_stream(port):

@@ -75,31 +75,16 @@ for _ in 1 2 3; do alive "a request"; done
 rss0=$(rss_kib)
 
 # ---- abuse ------------------------------------------------------------------------------------
-rapid() {
+client_flood() {   # MODE COUNT WANT WHAT: an h2_client.py flood; a line WANT (grep) must come back, else WHAT
     local out
-    out=$("${CLIENT[@]}" rapid-reset "$P" 200)
-    echo "rapid reset: $out"
-    echo "$out" | grep -q '^goaway error=ENHANCE_YOUR_CALM' || fail "rapid reset: no GOAWAY ENHANCE_YOUR_CALM: $out"
+    out=$("${CLIENT[@]}" "$1" "$P" "$2")
+    echo "$1: $out"
+    echo "$out" | grep -q "$3" || fail "$1: $4: $out"
 }
-continuation() {
-    local out
-    out=$("${CLIENT[@]}" continuation "$P" 100)
-    echo "continuation: $out"
-    echo "$out" | grep -q '^goaway error=ENHANCE_YOUR_CALM' || fail "CONTINUATION flood: no GOAWAY ENHANCE_YOUR_CALM"
-}
-pings() {
-    local out
-    out=$("${CLIENT[@]}" ping-flood "$P" 400000)
-    echo "ping flood: $out"
-    echo "$out" | grep -q '^closed$' || fail "PING flood: the connection stayed open: $out"
-}
-settings() {
-    run_case settings-flood
-}
-flood "rapid reset" rapid
-flood "a CONTINUATION flood" continuation
-flood "a PING flood" pings
-flood "a SETTINGS flood" settings
+flood "rapid reset" client_flood rapid-reset 200 '^goaway error=ENHANCE_YOUR_CALM' "no GOAWAY ENHANCE_YOUR_CALM"
+flood "a CONTINUATION flood" client_flood continuation 100 '^goaway error=ENHANCE_YOUR_CALM' "no GOAWAY ENHANCE_YOUR_CALM"
+flood "a PING flood" client_flood ping-flood 400000 '^closed$' "the connection stayed open"
+flood "a SETTINGS flood" run_case settings-flood
 run_case settings-entries
 run_case settings-few
 run_case hpack-table

@@ -23,11 +23,8 @@ $PY -c 'import h2' 2>/dev/null || fail "python3-h2 is not installed"
 
 P=$(free_port); T=$(free_port); T1=$(free_port); T2=$(free_port); S=$(free_port); B=$(free_port)
 C=$TMPDIR/certs
-mkdir -p "$C"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 -subj /CN=localhost \
-    -addext subjectAltName=DNS:localhost -keyout "$C/key.pem" -out "$C/cert.pem" 2>/dev/null ||
-    fail "openssl could not make a certificate"
-cat "$C/cert.pem" "$C/key.pem" >"$C/site.pem"
+tls_ca "$C"
+tls_cert "$C/site.pem" localhost
 start_backend "$B" app
 cat >"$TMPDIR/proxy.conf" <<CONF
 workers 2
@@ -50,13 +47,13 @@ v=$("${CURL[@]}" --http2-prior-knowledge -o /dev/null -w '%{http_version} %{http
 [ "$v" = "2 200" ] || fail "prior knowledge on plaintext: got '$v', expected '2 200'"
 v=$("${CURL[@]}" -o /dev/null -w '%{http_version} %{http_code}' "http://127.0.0.1:$P/b")
 [ "$v" = "1.1 200" ] || fail "HTTP/1.1 beside HTTP/2 on the plaintext port: got '$v'"
-v=$("${CURL[@]}" --http2 --cacert "$C/cert.pem" -o /dev/null -w '%{http_version} %{http_code}' "https://localhost:$T/c")
+v=$("${CURL[@]}" --http2 --cacert "$C/ca.pem" -o /dev/null -w '%{http_version} %{http_code}' "https://localhost:$T/c")
 [ "$v" = "2 200" ] || fail "ALPN h2 on the TLS listener listing h2: got '$v'"
-v=$("${CURL[@]}" --http2 --cacert "$C/cert.pem" -o /dev/null -w '%{http_version} %{http_code}' "https://localhost:$T1/d")
+v=$("${CURL[@]}" --http2 --cacert "$C/ca.pem" -o /dev/null -w '%{http_version} %{http_code}' "https://localhost:$T1/d")
 [ "$v" = "1.1 200" ] || fail "a TLS listener without h2 in its alpn list must stay HTTP/1.1: got '$v'"
-v=$("${CURL[@]}" --cacert "$C/cert.pem" -o /dev/null -w '%{http_version} %{http_code}' "https://localhost:$T2/d2")
+v=$("${CURL[@]}" --cacert "$C/ca.pem" -o /dev/null -w '%{http_version} %{http_code}' "https://localhost:$T2/d2")
 [ "$v" = "2 200" ] || fail "a TLS listener with no alpn given offers h2 first (CONTRACT 7): got '$v'"
-v=$("${CURL[@]}" --http1.1 --cacert "$C/cert.pem" -o /dev/null -w '%{http_version} %{http_code}' "https://localhost:$T/e")
+v=$("${CURL[@]}" --http1.1 --cacert "$C/ca.pem" -o /dev/null -w '%{http_version} %{http_code}' "https://localhost:$T/e")
 [ "$v" = "1.1 200" ] || fail "HTTP/1.1 by ALPN on the h2 listener: got '$v'"
 
 # What the server receives (/echo sends the request head back).
@@ -65,7 +62,7 @@ echo "$echo" | grep -q $'^GET /echo?x=1 HTTP/1.1\r$' || fail "request line to th
 echo "$echo" | grep -q $'^Host: 127.0.0.1:'"$P"$'\r$' || fail ":authority did not become Host: $echo"
 echo "$echo" | grep -q $'^Cookie: a=1; b=2\r$' || fail "cookies not joined with '; ': $echo"
 echo "$echo" | grep -qi $'^X-Forwarded-For: 127.0.0.1\r$' || fail "no X-Forwarded-For: $echo"
-tls_echo=$("${CURL[@]}" --http2 --cacert "$C/cert.pem" "https://localhost:$T/echo")
+tls_echo=$("${CURL[@]}" --http2 --cacert "$C/ca.pem" "https://localhost:$T/echo")
 echo "$tls_echo" | grep -qi $'^X-Forwarded-Proto: https\r$' || fail "no X-Forwarded-Proto https over h2: $tls_echo"
 
 # The response head: lowercased, no hop-by-hop fields (the backend sends

@@ -18,11 +18,8 @@ $PY -c 'import h2' 2>/dev/null || fail "python3-h2 is not installed"
 
 P=$(free_port); T=$(free_port); B=$(free_port)
 C=$TMPDIR/certs
-mkdir -p "$C"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 -subj /CN=localhost \
-    -addext subjectAltName=DNS:localhost -keyout "$C/key.pem" -out "$C/cert.pem" 2>/dev/null ||
-    fail "openssl could not make a certificate"
-cat "$C/cert.pem" "$C/key.pem" >"$C/site.pem"
+tls_ca "$C"
+tls_cert "$C/site.pem" localhost
 start_backend "$B" app
 cat >"$TMPDIR/proxy.conf" <<CONF
 workers 1
@@ -42,7 +39,7 @@ for q in "size=5000000" "size=5000000&chunked=1" "size=5000000&close=1"; do
     want=$("${CURL[@]}" "http://127.0.0.1:$B/?$q" | md5sum)
     got=$("${CURL[@]}" --http2-prior-knowledge "http://127.0.0.1:$P/?$q" | md5sum)
     [ "$want" = "$got" ] || fail "download $q differs over HTTP/2 (plaintext)"
-    got=$("${CURL[@]}" --http2 --cacert "$C/cert.pem" "https://localhost:$T/?$q" | md5sum)
+    got=$("${CURL[@]}" --http2 --cacert "$C/ca.pem" "https://localhost:$T/?$q" | md5sum)
     [ "$want" = "$got" ] || fail "download $q differs over HTTP/2 (TLS)"
 done
 # Four large bodies interleaved on one connection (curl multiplexes
@@ -66,10 +63,10 @@ head -c 3000000 /dev/urandom >"$TMPDIR/up.bin"
 for how in sized chunked; do
     for url in "http://127.0.0.1:$P/" "https://localhost:$T/"; do
         if [ "$how" = sized ]; then
-            r=$("${CURL[@]}" --http2-prior-knowledge --cacert "$C/cert.pem" -X POST --data-binary @"$TMPDIR/up.bin" \
+            r=$("${CURL[@]}" --http2-prior-knowledge --cacert "$C/ca.pem" -X POST --data-binary @"$TMPDIR/up.bin" \
                 -D - -o /dev/null "$url")
         else
-            r=$("${CURL[@]}" --http2-prior-knowledge --cacert "$C/cert.pem" -X POST -T - -D - -o /dev/null \
+            r=$("${CURL[@]}" --http2-prior-knowledge --cacert "$C/ca.pem" -X POST -T - -D - -o /dev/null \
                 "$url" <"$TMPDIR/up.bin")
         fi
         echo "$r" | grep -q '^HTTP/2 200' || fail "upload ($how) to $url: not an HTTP/2 200: $r"

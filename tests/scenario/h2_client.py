@@ -174,20 +174,21 @@ def malformed(port):
         print("stream %d %s" % (sid, seen[sid]))
 
 
-def raw_frames(s, deadline):
-    """Prints what the proxy sends on a raw connection until it closes."""
+def raw_read(s, deadline, size=65536):
+    """Yields the frames the proxy sends on a raw connection until the
+    deadline, then "closed" if it closed first."""
     import hyperframe.frame as hf
     buf = b""
     while time.time() < deadline:
         s.settimeout(max(0.01, deadline - time.time()))
         try:
-            data = s.recv(65536)
+            data = s.recv(size)
         except socket.timeout:
-            break
+            return
         except OSError:
             data = b""
         if not data:
-            print("closed after=%.1f" % (time.time() - T0))
+            yield "closed"
             return
         buf += data
         while len(buf) >= 9:
@@ -196,11 +197,21 @@ def raw_frames(s, deadline):
                 break
             frame.parse_body(memoryview(buf[9:9 + length]))
             buf = buf[9 + length:]
-            if isinstance(frame, hf.GoAwayFrame):
-                print("goaway error=%s after=%.1f" % (error_name(frame.error_code), time.time() - T0))
-            elif isinstance(frame, hf.RstStreamFrame):
-                print("rst stream=%d error=%s after=%.1f" % (frame.stream_id, error_name(frame.error_code),
-                                                            time.time() - T0))
+            yield frame
+
+
+def raw_frames(s, deadline):
+    """Prints what the proxy sends on a raw connection until it closes."""
+    import hyperframe.frame as hf
+    for frame in raw_read(s, deadline):
+        if frame == "closed":
+            print("closed after=%.1f" % (time.time() - T0))
+            return
+        if isinstance(frame, hf.GoAwayFrame):
+            print("goaway error=%s after=%.1f" % (error_name(frame.error_code), time.time() - T0))
+        elif isinstance(frame, hf.RstStreamFrame):
+            print("rst stream=%d error=%s after=%.1f" % (frame.stream_id, error_name(frame.error_code),
+                                                        time.time() - T0))
     print("still open")
 
 
@@ -284,27 +295,12 @@ def raw_frames_last(s, deadline):
     which may be lost when the proxy closes a socket the client left full,
     then "closed" or "still open"."""
     import hyperframe.frame as hf
-    buf, goaway, closed = b"", None, False
-    while time.time() < deadline:
-        s.settimeout(max(0.01, deadline - time.time()))
-        try:
-            data = s.recv(1 << 20)
-        except socket.timeout:
-            break
-        except OSError:
-            data = b""
-        if not data:
+    goaway, closed = None, False
+    for frame in raw_read(s, deadline, size=1 << 20):
+        if frame == "closed":
             closed = True
-            break
-        buf += data
-        while len(buf) >= 9:
-            frame, length = hf.Frame.parse_frame_header(memoryview(buf[:9]))
-            if len(buf) < 9 + length:
-                break
-            frame.parse_body(memoryview(buf[9:9 + length]))
-            buf = buf[9 + length:]
-            if isinstance(frame, hf.GoAwayFrame):
-                goaway = frame
+        elif isinstance(frame, hf.GoAwayFrame):
+            goaway = frame
     print("goaway error=%s" % error_name(goaway.error_code) if goaway else "no goaway")
     print("closed" if closed else "still open")
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "stats_buf.h"
 
 struct runtime *fixture_runtime(const char *text)
 {
@@ -44,4 +45,25 @@ void fixture_config_error(const char *file, const char *text, const char *want)
     cr_assert_geq(errs.n, 1);
     cr_assert_str_eq(errs.msgs[0], want);
     config_errors_clear(&errs);
+}
+
+char *fixture_render(int (*render)(struct stats_buf *, const struct runtime *, uint64_t), const struct runtime *rt,
+                     uint64_t now)
+{
+    struct stats_buf b;
+
+    stats_buf_init(&b);
+    cr_assert_eq(render(&b, rt, now), 0);
+    cr_assert_not_null(b.data);
+    return b.data;
+}
+
+size_t fixture_count(const char *text, const char *needle)
+{
+    size_t n = 0, len = strlen(needle);
+
+    cr_assert_gt(len, 0);
+    for (const char *p = text; (p = strstr(p, needle)); p += len)
+        n++;
+    return n;
 }
