@@ -23,9 +23,7 @@
 #     series; /metrics passes promtool check metrics.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
-PY=python3
-$PY -c 'import h2' 2>/dev/null || PY=/usr/bin/python3
-$PY -c 'import h2' 2>/dev/null || fail "python3-h2 is not installed"
+need_python_h2
 command -v promtool >/dev/null || fail "promtool is missing (Debian package prometheus)"
 ABUSE=("$PY" "$TOPSRC/tests/scenario/h2_abuse.py")
 CLIENT=("$PY" "$TOPSRC/tests/scenario/h2_client.py")

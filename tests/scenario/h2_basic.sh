@@ -17,9 +17,7 @@
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 command -v nghttp >/dev/null || fail "nghttp is not installed (Debian package nghttp2-client)"
-PY=python3
-$PY -c 'import h2' 2>/dev/null || PY=/usr/bin/python3
-$PY -c 'import h2' 2>/dev/null || fail "python3-h2 is not installed"
+need_python_h2
 
 P=$(free_port); T=$(free_port); T1=$(free_port); T2=$(free_port); S=$(free_port); B=$(free_port)
 C=$TMPDIR/certs

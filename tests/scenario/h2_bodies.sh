@@ -12,9 +12,7 @@
 #   - the worker's memory stays bounded: nothing buffers a body whole.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
-PY=python3
-$PY -c 'import h2' 2>/dev/null || PY=/usr/bin/python3
-$PY -c 'import h2' 2>/dev/null || fail "python3-h2 is not installed"
+need_python_h2
 
 P=$(free_port); T=$(free_port); B=$(free_port)
 C=$TMPDIR/certs

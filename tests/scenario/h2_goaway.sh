@@ -15,9 +15,7 @@
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 command -v nghttp >/dev/null || fail "nghttp is not installed (Debian package nghttp2-client)"
-PY=python3
-$PY -c 'import h2' 2>/dev/null || PY=/usr/bin/python3
-$PY -c 'import h2' 2>/dev/null || fail "python3-h2 is not installed"
+need_python_h2
 CLIENT=("$PY" "$TOPSRC/tests/scenario/h2_client.py")
 
 P=$(free_port); S=$(free_port); B=$(free_port)

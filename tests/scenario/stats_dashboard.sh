@@ -385,8 +385,8 @@ check "$TMPDIR/dom4.html" 'not removed and "slow/new1" in rows' \
     'rows["web/app1"]["address"].startswith("127.0.0.1:")'
 # An HTTP/2 client holding a stream open (prior knowledge): the summary
 # shows it beside the HTTP/1.1 connections, and its stream.
-PYH2=python3
-$PYH2 -c 'import h2' 2>/dev/null || PYH2=/usr/bin/python3
+need_python_h2
+PYH2=$PY
 $PYH2 "$TOPSRC/tests/scenario/h2_relay.py" hold "$P" "/slow/h2?delay=6000" 8 >"$TMPDIR/h2hold.out" 2>&1 &
 H2HOLD=$!; track "$H2HOLD"
 wait_for 5 stats_is "$S" '(j["connections"]["http2"], j["streams"]["active"])' "1 1" ||

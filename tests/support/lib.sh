@@ -87,6 +87,14 @@ fail() {
     exit 1
 }
 
+# need_python_h2: PY names a python3 that has the h2 module (Debian's
+# python3-h2 is for /usr/bin/python3, which need not be first on PATH).
+need_python_h2() {
+    PY=python3
+    "$PY" -c 'import h2' 2>/dev/null || PY=/usr/bin/python3
+    "$PY" -c 'import h2' 2>/dev/null || fail "python3-h2 is not installed"
+}
+
 track() {
     LIB_PIDS+=("$1")
 }
