@@ -128,6 +128,7 @@ struct config_listen {
     char client_ca[CONFIG_PATH_MAX]; /* "" = no client certificate asked for */
     int redirect_https;              /* every request answered 308 to https:// */
     int proxy_protocol;      /* peers send a PROXY protocol header (v1 or v2) first */
+    int defer_accept;        /* TCP_DEFER_ACCEPT: a connection is taken once its first bytes are in */
     int line;
 };
 

@@ -704,7 +704,7 @@ const struct config_command config_top_commands[] = {
     { "notify", 1, 1, "notify PATH", 0, do_notify },
     { "user", 1, 1, "user NAME", 0, do_user },
     { "sticky", 2, 2, "sticky secret STRING", 0, do_sticky_secret },
-    { "listen", 1, 8, "listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | redirect https] [proxy-protocol]",
+    { "listen", 1, 9, "listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | redirect https] [proxy-protocol] [defer-accept]",
       CFG_CMD_REPEAT, do_listen },
     { "tls", 2, 3, "tls protocols LO HI | ciphers LIST | ciphersuites LIST | tickets on|off | hsts DURATION",
       CFG_CMD_KEYED, config_do_tls },

@@ -192,9 +192,16 @@ int config_listen_options(struct config_parser *p, int line, struct config_liste
             }
             l->proxy_protocol = 1;
             continue; /* a flag: no value follows */
+        } else if (strcmp(w, "defer-accept") == 0) {
+            if (l->defer_accept) {
+                config_perr(p, line, "listen: \"defer-accept\" given twice");
+                return -1;
+            }
+            l->defer_accept = 1;
+            continue;
         } else {
             config_perr(p, line, "listen: unexpected \"%s\" (expected tls PATH, alpn LIST, client-ca FILE, "
-                                 "proxy-protocol or redirect https)",
+                                 "proxy-protocol, defer-accept or redirect https)",
                         w);
             return -1;
         }

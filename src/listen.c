@@ -129,6 +129,22 @@ static int open_addr_wait(struct listen_set *set, size_t i, const struct config_
     return 0;
 }
 
+/* TCP_DEFER_ACCEPT on address i's sockets, or off (a reload may change
+ * it on a socket kept).  The kernel answers the handshake but hands the
+ * connection over only once its first bytes are in: accept and the first
+ * read come in one wake-up, and a connection that never sends costs no
+ * session.  One that stays silent for `timeout client` is then handed
+ * over anyway (and answered 408 as any slow one). */
+static void set_defer_accept(const struct listen_set *set, size_t i, const struct config *cfg)
+{
+    int secs = 0;
+    if (cfg->listens[i].defer_accept)
+        secs = (int)((cfg->timeout_client_ms + 999) / 1000);
+    for (unsigned k = 0; k < set->nworkers; k++)
+        if (setsockopt(set->fds[i * set->nworkers + k], IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof secs) < 0)
+            log_warn("listen %s: defer-accept", cfg->listens[i].addr.text);
+}
+
 int listen_set_open(struct listen_set *set, const struct config *cfg, unsigned nworkers,
                     const struct listen_set *prev)
 {
@@ -162,6 +178,7 @@ int listen_set_open_wait(struct listen_set *set, const struct config *cfg, unsig
             return -1;
         }
         set->naddrs = i + 1;
+        set_defer_accept(set, i, cfg);
     }
     return 0;
 }

@@ -538,10 +538,10 @@ Test(config_errors, wrong_argument_counts)
                  "t.conf:1: workers: wrong number of arguments (expected \"workers N|auto\")");
     expect_error("listen" TAIL,
                  "t.conf:1: listen: wrong number of arguments (expected \"listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | "
-                 "redirect https] [proxy-protocol]\")");
+                 "redirect https] [proxy-protocol] [defer-accept]\")");
     expect_error("listen 127.0.0.1:1 127.0.0.1:2" TAIL,
                  "t.conf:1: listen: unexpected \"127.0.0.1:2\" (expected tls PATH, alpn LIST, client-ca FILE, "
-                 "proxy-protocol or redirect https)");
+                 "proxy-protocol, defer-accept or redirect https)");
     expect_error("timeout client" TAIL,
                  "t.conf:1: timeout: wrong number of arguments (expected \"timeout "
                  "connect|client|keep-alive|server|queue|shutdown DURATION\")");
@@ -718,7 +718,7 @@ Test(config_errors, unexpected_braces)
     expect_error("{\n workers 3\n}" TAIL, "t.conf:1: unexpected \"{\"");
     expect_error("listen 127.0.0.1:8081 {\n}" TAIL,
                  "t.conf:1: listen: unexpected \"{\" (expected \"listen ADDR [tls PATH [alpn LIST] [client-ca FILE] | "
-                 "redirect https] [proxy-protocol]\")");
+                 "redirect https] [proxy-protocol] [defer-accept]\")");
     expect_error("pool web\n" TAIL,
                  "t.conf:1: pool: missing \"{\" at the end of the line (expected \"pool NAME {\")");
 }
@@ -1040,11 +1040,26 @@ Test(config, listen_proxy_protocol_and_send_proxy)
     config_free(cfg);
 }
 
+Test(config, listen_defer_accept)
+{
+    struct config *cfg = parse_ok("listen 127.0.0.1:8080 defer-accept\n"
+                                  "listen 127.0.0.1:8081 proxy-protocol defer-accept\n"
+                                  "listen 127.0.0.1:8082\n"
+                                  "pool a {\n    server a1 127.0.0.1:9001\n}\n");
+    cr_assert_eq(cfg->listens[0].defer_accept, 1);
+    cr_assert_eq(cfg->listens[1].defer_accept, 1);
+    cr_assert_eq(cfg->listens[1].proxy_protocol, 1);
+    cr_assert_eq(cfg->listens[2].defer_accept, 0, "off unless asked for");
+    config_free(cfg);
+    expect_error("listen 127.0.0.1:8081 defer-accept defer-accept" TAIL,
+                 "t.conf:1: listen: \"defer-accept\" given twice");
+}
+
 Test(config_errors, listen_options_and_send_proxy)
 {
     expect_error("listen 127.0.0.1:8081 proxy" TAIL,
-                 "t.conf:1: listen: unexpected \"proxy\" (expected tls PATH, alpn LIST, client-ca FILE, proxy-protocol or "
-                 "redirect https)");
+                 "t.conf:1: listen: unexpected \"proxy\" (expected tls PATH, alpn LIST, client-ca FILE, proxy-protocol, "
+                 "defer-accept or redirect https)");
     expect_error("listen 127.0.0.1:8081 proxy-protocol proxy-protocol" TAIL,
                  "t.conf:1: listen: \"proxy-protocol\" given twice");
     expect_error("listen 127.0.0.1:8080\npool p {\n send-proxy v3\n server s 127.0.0.1:9000\n}\n",

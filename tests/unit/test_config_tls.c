@@ -48,7 +48,7 @@ Test(config_tls, listen_option_errors)
 {
     fixture_config_error(CONF, "listen 127.0.0.1:8443 tls" POOL,
                  "/etc/proxy/t.conf:1: listen: unexpected \"tls\" (expected tls PATH, alpn LIST, client-ca FILE, "
-                 "proxy-protocol or redirect https)");
+                 "proxy-protocol, defer-accept or redirect https)");
     fixture_config_error(CONF, "listen 127.0.0.1:8443 alpn http/1.1" POOL,
                  "/etc/proxy/t.conf:1: listen: alpn needs tls PATH on the same line");
     fixture_config_error(CONF, "listen 127.0.0.1:8443 tls a.pem alpn spdy/3" POOL,
@@ -57,7 +57,7 @@ Test(config_tls, listen_option_errors)
                  "/etc/proxy/t.conf:1: listen: redirect https on a TLS listener would redirect to itself");
     fixture_config_error(CONF, "listen 127.0.0.1:8080 redirect http" POOL,
                  "/etc/proxy/t.conf:1: listen: unexpected \"redirect\" (expected tls PATH, alpn LIST, client-ca FILE, "
-                 "proxy-protocol or redirect https)");
+                 "proxy-protocol, defer-accept or redirect https)");
 }
 
 Test(config_tls, global_settings)
