@@ -5,6 +5,9 @@
 #    a defer-accept listener (the kernel holds it for up to `timeout
 #    client`, 2s): it holds no connection in the stats; its request, sent
 #    a second later, is answered 200;
+#  - a client that never sends is still cut: the kernel hands it over
+#    once its defer time is out, and `timeout client` then closes it
+#    (about 5 s in all: 3 s of SYN-ACK retries + 2 s), never left open;
 #  - on a plain listener beside it, the same silent client is taken at
 #    once (connections.active 1);
 #  - a TLS listener with defer-accept serves as usual (curl);
@@ -69,6 +72,31 @@ PY
 out=$(silent "$P" 1)
 [ "$(echo "$out" | head -1)" = "active 0" ] || fail "defer-accept: a silent client was taken at once: $out"
 [ "$(echo "$out" | tail -1)" = "HTTP/1.1 200 OK" ] || fail "defer-accept: its late request got: $out"
+# mute PORT: connects and never sends; prints how the connection ended
+# ("closed", "reset", or "open" if still open after 15 s) and when.
+mute() {
+    python3 - "$1" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=15)
+t0 = time.monotonic()
+try:
+    what = "closed" if not s.recv(4096) else "data"
+except socket.timeout:
+    what = "open"
+except OSError:
+    what = "reset"
+print("%s %.1f" % (what, time.monotonic() - t0))
+PY
+}
+out=$(mute "$P")
+case $out in
+    closed\ *|reset\ *) ;;
+    *) fail "defer-accept: a client that never sent was not cut: $out" ;;
+esac
+secs=${out#* }
+awk -v s="$secs" 'BEGIN { exit !(s >= 2 && s <= 10) }' ||
+    fail "defer-accept: the mute client was cut after ${secs}s (want 2-10 s: defer time + timeout client)"
+
 out=$(silent "$Q" 0)
 [ "$(echo "$out" | head -1)" = "active 1" ] || fail "plain listener: a silent client was not taken: $out"
 [ "$(echo "$out" | tail -1)" = "HTTP/1.1 200 OK" ] || fail "plain listener: the request got: $out"
