@@ -80,7 +80,9 @@ struct conn {
 struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, const struct sockaddr *addr,
                       socklen_t len);
 /* Hands the connection to its protocol, which may read at once (and may
- * close it before returning). */
+ * close it before returning).  A connection whose listener wants a PROXY
+ * header (c->proxy_protocol) goes through conn_pp_start instead: the
+ * accept path chooses, so that this file knows nothing of that stage. */
 void conn_start(struct conn *c);
 /* A stage before the protocol (the PROXY header, conn_pp.c) ended: the
  * watchers are the conn's again and the protocol starts. */

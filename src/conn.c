@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "admit.h"
-#include "conn_pp.h"
 #include "log.h"
 #include "metrics.h"
 #include "tls_ctx.h"
@@ -159,12 +158,7 @@ void conn_stage_done(struct conn *c)
 
 void conn_start(struct conn *c)
 {
-    /* The PROXY header comes first on the wire, before anything a
-     * transport (TLS) or the protocol reads. */
-    if (c->proxy_protocol)
-        conn_pp_start(c);
-    else
-        c->proto->start(c);
+    c->proto->start(c);
 }
 
 int conn_set_local_addr(struct conn *c, const struct sockaddr_in6 *addr)

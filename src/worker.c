@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "sendq.h"
 #include "conn.h"
+#include "conn_pp.h"
 #include "proto_h1.h"
 #include "proto_h2.h"
 #include "txn.h"
@@ -119,7 +120,12 @@ static void accept_conn(struct worker *w, const struct listen_bind *bind, int fd
     struct conn *c = conn_new(w, bind, fd, addr, len);
     if (c) {
         worker_conn_register(w, c);
-        conn_start(c);
+        /* The PROXY header comes first on the wire, before anything a
+         * transport (TLS) or the protocol reads. */
+        if (c->proxy_protocol)
+            conn_pp_start(c);
+        else
+            conn_start(c);
     }
     mem_trim_note(&w->trim, w->nconns);
 }
