@@ -20,7 +20,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "tls_ctx.h"
-#include "worker.h"
+#include "worker_ctx.h"
 
 static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {

@@ -44,7 +44,7 @@
 #include "runtime.h"
 #include "tls_ctx.h"
 #include "txn.h"
-#include "worker.h"
+#include "worker_ctx.h"
 
 /* Counts are kept over windows of this length (CONTRACT 8: per 10 s). */
 #define H2_ABUSE_WINDOW_S 10.0

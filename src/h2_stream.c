@@ -34,7 +34,7 @@
 #include "txn.h"
 #include "upstream.h"
 #include "upstream_h1.h"
-#include "worker.h"
+#include "worker_ctx.h"
 
 #define ROUTE_PATH_MAX 8192
 #define H2_RESPONSE_FIELDS_MAX 256

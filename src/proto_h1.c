@@ -42,7 +42,7 @@
 #include "sticky.h"
 #include "txn.h"
 #include "upstream_h1.h"
-#include "worker.h"
+#include "worker_ctx.h"
 #include "xprt.h"
 
 #define LINGER_MS 1000

@@ -35,7 +35,7 @@
 #include "metrics.h"
 #include "runtime.h"
 #include "slab.h"
-#include "worker.h"
+#include "worker_ctx.h"
 #include "xprt.h"
 
 /* The connection window: large enough that one upload is not held to the

@@ -21,7 +21,7 @@
 #include "token_bucket.h"
 #include "traffic.h"
 #include "upstream.h"
-#include "worker.h"
+#include "worker_ctx.h"
 #include "xprt.h"
 
 /* Transactions come from a per-thread free list: one per request. */

@@ -27,7 +27,7 @@
 #include "sticky.h"
 #include "tls_ctx.h"
 #include "upstream.h"
-#include "worker.h"
+#include "worker_ctx.h"
 
 /* ---- the txn's server side (txn_upstream_ops) -------------------------------------------------- */
 
