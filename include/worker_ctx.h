@@ -64,6 +64,7 @@ struct listener {
 
 struct worker {
     int id;
+    unsigned nworkers;                   /* how many workers run, this one among them */
     struct ev_loop *loop;
     pthread_t thread;
     ev_async wake;                       /* updates, queue hand-offs, stop */

@@ -575,6 +575,7 @@ int workers_start(unsigned n, struct runtime *rt, const struct listen_set *set, 
     for (unsigned k = 0; k < n; k++) {
         struct worker *w = &workers[k];
         w->id = (int)k;
+        w->nworkers = n;
         w->conn_closed = worker_conn_unregister;
         pthread_mutex_init(&w->handoff_lock, NULL);
         w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
