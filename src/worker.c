@@ -433,8 +433,8 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     /* A burst of requests on connections that stay (keep-alive clients
      * that all asked at once) leaves their buffers' memory behind as a
      * flood of connections does. */
-    if (!mem_trim_check(&w->trim, w->nconns))
-        mem_trim_check(&w->trim_requests, txn_live_count());
+    if (!mem_trim_check(&w->trim, w->nconns, txn_cache_trim))
+        mem_trim_check(&w->trim_requests, txn_live_count(), txn_cache_trim);
 }
 
 /* The round's sends must be out before we yield, so the readers they wake
