@@ -109,6 +109,10 @@ void conn_free(struct conn *c);
  * the one armed (a timer that fires early re-arms itself), so most
  * requests cost no timer heap operation. */
 void conn_timer_set(struct conn *c, uint64_t ms);
+/* Sets the deadline to ms from now only if the current one is later or
+ * no timer runs: a multiplexed connection's streams (HTTP/2) each bring
+ * a deadline, and the soonest wins. */
+void conn_timer_at_most(struct conn *c, uint64_t ms);
 /* Changes what a watcher over transport x waits for (no epoll call when
  * the mask is unchanged).  Bytes TLS already holds are delivered as a
  * readiness of their own, since the fd will not show them. */

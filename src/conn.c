@@ -204,6 +204,12 @@ void conn_free(struct conn *c)
     free(c);
 }
 
+void conn_timer_at_most(struct conn *c, uint64_t ms)
+{
+    if (!ev_is_active(&c->timer) || c->deadline > ev_now(c->w->loop) + (double)ms / 1000.0)
+        conn_timer_set(c, ms);
+}
+
 void conn_timer_set(struct conn *c, uint64_t ms)
 {
     struct ev_loop *loop = c->w->loop;

@@ -87,7 +87,7 @@ struct h2_stream *h2_stream_new(struct h2_session *h, int32_t id)
     st->h = h;
     st->id = id;
     st->opened_at = ev_now(h->c->w->loop);
-    h2_session_timer_at_most(h, h->c->w->rt->cfg->timeout_client_ms); /* its header block's deadline */
+    conn_timer_at_most(h->c, h->c->w->rt->cfg->timeout_client_ms); /* its header block's deadline */
     ev_timer_init(&st->timer, timer_cb, 0., 0.);
     st->timer.data = st;
     st->next = h->streams;
