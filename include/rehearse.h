@@ -71,7 +71,6 @@ enum rh_err {
     RH_ERR_4XX,
     RH_ERR_KINDS
 };
-extern const char *const rh_err_names[RH_ERR_KINDS];
 
 /* What --stats saw of one server during one step. */
 struct rh_server_step {

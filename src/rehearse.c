@@ -35,9 +35,6 @@
 #define RH_SLACK_NS 20000ull
 #define RH_MIN_GAP_NS 100000ull
 
-const char *const rh_err_names[RH_ERR_KINDS] = { "connect", "timeout", "closed", "bad", "5xx",
-                                                 "4xx" };
-
 enum { PH_WARM, PH_RUN, PH_DRAIN };
 
 /* Connections opened before the first step: a handful, so that its first
