@@ -209,7 +209,4 @@ struct server *pool_find_server(const struct pool *pool, const char *name);
 void server_ref(struct server *srv);
 void server_unref(struct server *srv);
 
-/* Monotonic milliseconds (CLOCK_MONOTONIC). */
-uint64_t now_ms(void);
-
 #endif

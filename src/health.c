@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "balance.h"
 #include "event.h"
 #include "health_settings.h"

@@ -21,14 +21,6 @@
 
 static _Atomic(struct runtime *) current;
 
-uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 void server_ref(struct server *srv)
 {
     atomic_fetch_add_explicit(&srv->refs, 1, memory_order_relaxed);

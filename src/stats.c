@@ -13,6 +13,7 @@
  */
 #include "stats.h"
 
+#include "clock.h"
 #include "balance.h"
 
 #include <errno.h>

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "admit.h"
 #include "balance.h"
 #include "health.h"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "balance.h"
 #include "config.h"
 #include "runtime.h"

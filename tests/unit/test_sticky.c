@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "balance.h"
 #include "config.h"
 #include "fixtures.h"

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "clock.h"
 #include "balance.h"
 #include "fixtures.h"
 #include "mem_trim.h"
