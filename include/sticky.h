@@ -20,8 +20,8 @@
  * take it), and counts hits and re-sticks per pool.
  *
  * The Cookie codec is sticky_cookie.h (pure: unit tests and the request
- * fuzzer use it alone); here are the ids, a pool's table of them and the
- * txn glue.
+ * fuzzer use it alone); here are the ids and a pool's table of them (built
+ * with the runtime, below the txn); the txn glue is sticky_txn.h.
  */
 #ifndef PROXY_STICKY_H
 #define PROXY_STICKY_H
@@ -34,8 +34,6 @@
 
 #define STICKY_ID_LEN 16     /* base64url of 12 bytes of HMAC-SHA256 */
 #define STICKY_SECRET_LEN 32 /* the random per-process key */
-
-struct txn;
 
 /* ---- ids ---------------------------------------------------------------------------------- */
 
@@ -56,20 +54,5 @@ void sticky_pool_free(struct pool *pool);
 struct server *sticky_pool_lookup(const struct pool *pool, const char *value, size_t len);
 /* The id of srv in pool, or NULL when it is not one of pool's servers. */
 const char *sticky_pool_id(const struct pool *pool, const struct server *srv);
-
-/* ---- a request (txn) ------------------------------------------------------------------- */
-
-/* The request head of t at buf[0..h->len) (followed by more bytes up to
- * *buf_len) was routed to a pool: when that pool is sticky, notes which
- * server its cookie names (t->sticky_srv, for the first pick) and strips
- * the cookie from the head (*buf_len and h updated). */
-void sticky_request(struct txn *t, char *buf, size_t *buf_len, struct http_head *h);
-
-/* The edited response head of t at out[0..len), ending with its blank
- * line: adds the Set-Cookie line when the pool is sticky and the server
- * that answered is not the one the request's cookie named, and counts a
- * hit or a re-stick.  Returns the new length, len when nothing was added,
- * 0 when it does not fit in cap (or len was 0). */
-size_t sticky_response(struct txn *t, char *out, size_t len, size_t cap);
 
 #endif

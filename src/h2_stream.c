@@ -31,7 +31,7 @@
 #include "metrics.h"
 #include "slab.h"
 #include "router.h"
-#include "sticky.h"
+#include "sticky_txn.h"
 #include "txn.h"
 #include "upstream.h"
 #include "upstream_h1.h"

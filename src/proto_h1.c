@@ -40,7 +40,7 @@
 #include "proto_h2.h"
 #include "router.h"
 #include "sendq.h"
-#include "sticky.h"
+#include "sticky_txn.h"
 #include "txn.h"
 #include "upstream_h1.h"
 #include "worker_ctx.h"

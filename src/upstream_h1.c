@@ -24,7 +24,7 @@
 #include "conn.h"
 #include "log.h"
 #include "metrics.h"
-#include "sticky.h"
+#include "sticky_txn.h"
 #include "tls_ctx.h"
 #include "upstream.h"
 #include "worker_ctx.h"
