@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 #include "metrics.h"
-#include "proto_h2.h"
 
 struct buf;
+struct conn;
 struct txn;
 
 struct h2_session {

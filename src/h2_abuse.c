@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "conn.h"
 #include "h2_session.h"
 #include "log.h"
 #include "metrics.h"

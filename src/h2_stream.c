@@ -20,9 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
+#include "conn.h"
 #include "error_page.h"
 #include "h2_headers.h"
 #include "h2_session.h"
