@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "balance.h"
+#include "clock.h"
 #include "event.h"
 #include "health_settings.h"
 #include "health_state.h"

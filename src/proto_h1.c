@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "buf.h"
+#include "clock.h"
 #include "error_page.h"
 #include "http.h"
 #include "log.h"

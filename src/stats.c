@@ -13,8 +13,8 @@
  */
 #include "stats.h"
 
-#include "clock.h"
 #include "balance.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <netinet/in.h>

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
 #include "admit.h"
 #include "balance.h"
+#include "clock.h"
 #include "health.h"
 #include "log.h"
 #include "metrics.h"

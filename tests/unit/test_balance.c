@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "clock.h"
 #include "balance.h"
+#include "clock.h"
 #include "config.h"
 #include "runtime.h"
 #include "fixtures.h"

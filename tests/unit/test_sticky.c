@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "clock.h"
 #include "balance.h"
+#include "clock.h"
 #include "config.h"
 #include "fixtures.h"
 #include "http.h"

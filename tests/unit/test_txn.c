@@ -17,8 +17,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "clock.h"
 #include "balance.h"
+#include "clock.h"
 #include "fixtures.h"
 #include "mem_trim.h"
 #include "router.h"
