@@ -154,7 +154,7 @@ struct pool {
     size_t nservers;
     size_t nprimaries;
     char *sticky_ids;                    /* with `sticky cookie`: each server's cookie value,
-                                            STICKY_ID_LEN + 1 bytes apiece (sticky.h); else NULL */
+                                            STICKY_ID_LEN + 1 bytes apiece (sticky.h, made by runtime_build); else NULL */
 };
 
 struct route {

@@ -1,8 +1,10 @@
 /*
  * sticky_txn: a request's side of sticky sessions (see sticky.h) - the
  * cookie noted and stripped from the request head, Set-Cookie added to the
- * response.  Apart from sticky.c because it reads the txn, while the ids
- * are built with the runtime, which the txn stands on.
+ * response, and the look-ups in a pool's table of ids (pool->sticky_ids,
+ * built by runtime_build with sticky.h's ids).  Apart from sticky.c
+ * because it reads the txn and the runtime, while sticky.c, which the
+ * runtime calls, reads neither.
  */
 #ifndef PROXY_STICKY_TXN_H
 #define PROXY_STICKY_TXN_H
@@ -11,7 +13,14 @@
 
 #include "http.h"
 
+struct pool;
+struct server;
 struct txn;
+
+/* The server whose id is value[0..len) in pool, or NULL. */
+struct server *sticky_pool_lookup(const struct pool *pool, const char *value, size_t len);
+/* The id of srv in pool, or NULL when it is not one of pool's servers. */
+const char *sticky_pool_id(const struct pool *pool, const struct server *srv);
 
 /* The request head of t at buf[0..h->len) (followed by more bytes up to
  * *buf_len) was routed to a pool: when that pool is sticky, notes which

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "log.h"
-#include "sticky_cookie.h"
 
 /* ---- ids --------------------------------------------------------------------------------- */
 
@@ -58,7 +58,7 @@ void sticky_id_make(const void *key, size_t key_len, const char *pool, const cha
     base64url(md, STICKY_ID_BYTES, out);
 }
 
-/* ---- a pool's ids ------------------------------------------------------------------------- */
+/* ---- the key ------------------------------------------------------------------------------ */
 
 /* The per-process key: made once, so reloads keep every cookie valid. */
 static unsigned char process_secret[STICKY_SECRET_LEN];
@@ -70,53 +70,17 @@ static void process_secret_make(void)
     process_secret_ok = RAND_bytes(process_secret, sizeof process_secret) == 1;
 }
 
-int sticky_pool_init(struct pool *pool, const struct config *cfg)
+const void *sticky_key(const char *configured, size_t *key_len)
 {
-    const void *key = cfg->sticky_secret;
-    size_t key_len = strlen(cfg->sticky_secret);
-
-    pool->sticky_ids = NULL;
-    if (!pool->cfg->sticky_cookie[0])
-        return 0;
-    if (key_len == 0) {
-        pthread_once(&process_secret_once, process_secret_make);
-        if (!process_secret_ok) {
-            log_warnx("sticky: no random bytes for the cookie key");
-            return -1;
-        }
-        key = process_secret;
-        key_len = sizeof process_secret;
+    if (configured[0]) {
+        *key_len = strlen(configured);
+        return configured;
     }
-    pool->sticky_ids = malloc((pool->nservers ? pool->nservers : 1) * (STICKY_ID_LEN + 1));
-    if (!pool->sticky_ids)
-        return -1;
-    for (size_t i = 0; i < pool->nservers; i++)
-        sticky_id_make(key, key_len, pool->cfg->name, pool->servers[i]->name,
-                       pool->sticky_ids + i * (STICKY_ID_LEN + 1));
-    return 0;
-}
-
-void sticky_pool_free(struct pool *pool)
-{
-    free(pool->sticky_ids);
-    pool->sticky_ids = NULL;
-}
-
-struct server *sticky_pool_lookup(const struct pool *pool, const char *value, size_t len)
-{
-    if (!pool->sticky_ids || len != STICKY_ID_LEN)
+    pthread_once(&process_secret_once, process_secret_make);
+    if (!process_secret_ok) {
+        log_warnx("sticky: no random bytes for the cookie key");
         return NULL;
-    /* A linear scan of 16-byte compares: pools are tens of servers. */
-    for (size_t i = 0; i < pool->nservers; i++)
-        if (CRYPTO_memcmp(pool->sticky_ids + i * (STICKY_ID_LEN + 1), value, STICKY_ID_LEN) == 0)
-            return pool->servers[i];
-    return NULL;
-}
-
-const char *sticky_pool_id(const struct pool *pool, const struct server *srv)
-{
-    for (size_t i = 0; pool->sticky_ids && i < pool->nservers; i++)
-        if (pool->servers[i] == srv)
-            return pool->sticky_ids + i * (STICKY_ID_LEN + 1);
-    return NULL;
+    }
+    *key_len = sizeof process_secret;
+    return process_secret;
 }

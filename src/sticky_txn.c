@@ -3,11 +3,31 @@
  */
 #include "sticky_txn.h"
 
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "sticky.h"
 #include "sticky_cookie.h"
 #include "txn.h"
+
+struct server *sticky_pool_lookup(const struct pool *pool, const char *value, size_t len)
+{
+    if (!pool->sticky_ids || len != STICKY_ID_LEN)
+        return NULL;
+    /* A linear scan of 16-byte compares: pools are tens of servers. */
+    for (size_t i = 0; i < pool->nservers; i++)
+        if (CRYPTO_memcmp(pool->sticky_ids + i * (STICKY_ID_LEN + 1), value, STICKY_ID_LEN) == 0)
+            return pool->servers[i];
+    return NULL;
+}
+
+const char *sticky_pool_id(const struct pool *pool, const struct server *srv)
+{
+    for (size_t i = 0; pool->sticky_ids && i < pool->nservers; i++)
+        if (pool->servers[i] == srv)
+            return pool->sticky_ids + i * (STICKY_ID_LEN + 1);
+    return NULL;
+}
 
 void sticky_request(struct txn *t, char *buf, size_t *buf_len, struct http_head *h)
 {

@@ -20,6 +20,7 @@
 #include "runtime.h"
 #include "stats_json.h"
 #include "sticky.h"
+#include "sticky_txn.h"
 #include "sticky_cookie.h"
 
 #define SECRET "0123456789abcdef-shared"
