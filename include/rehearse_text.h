@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "rehearse.h"
+#include "rehearse_types.h"
 #include "rehearse_verdict.h"
 
 /* One run, as every output describes it. */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "rehearse.h"
+#include "rehearse_types.h"
 #include "rehearse_client.h"
 #include "rehearse_opts.h"
 #include "rehearse_report.h"
