@@ -16,11 +16,11 @@
  * entry in between (sendq waking an owner from its own prepare, after
  * ours) writes at once rather than wait for a round that may not come.
  */
-#include "conn.h"
 #include "h2_session.h"
 
 #include <string.h>
 
+#include "conn.h"
 #include "worker_ctx.h"
 
 static _Thread_local struct {
