@@ -15,24 +15,16 @@
 #include <sys/socket.h>
 
 #include "client_addr.h"
+#include "config_addr.h"
 
 #define CONFIG_NAME_MAX 64       /* pool and server names */
-#define CONFIG_ADDR_TEXT_MAX 64  /* "[ffff:...]:65535" as written */
 #define CONFIG_PATH_MAX 1024
-#define CONFIG_HOST_MAX 256      /* a DNS name: 253 characters, a final dot */
 #define CONFIG_MAX_WORKERS 64    /* same as runtime.h's MAX_WORKERS */
 
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 enum balance_algo { BALANCE_LEAST_CONN = 0, BALANCE_ROUND_ROBIN };
 enum check_kind { CHECK_TCP = 0, CHECK_HTTP, CHECK_OFF };
 enum server_role { ROLE_PRIMARY = 0, ROLE_STANDBY };
-
-/* A socket address as parsed from "HOST:PORT" or "[V6]:PORT". */
-struct config_addr {
-    struct sockaddr_storage sa;
-    socklen_t len;
-    char text[CONFIG_ADDR_TEXT_MAX]; /* normalised "127.0.0.1:9001" / "[::1]:9001" */
-};
 
 struct config_server {
     char name[CONFIG_NAME_MAX];

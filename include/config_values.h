@@ -1,7 +1,8 @@
 /*
  * config_values: value syntaxes of the configuration language with the
  * reason a value is refused, for the config module's messages.  Other modules use the
- * 0/-1 config_parse_* helpers of config.h instead.
+ * 0/-1 config_parse_* helpers of config.h instead.  Below config.h: it
+ * knows only the address type (config_addr.h).
  */
 #ifndef PROXY_CONFIG_VALUES_H
 #define PROXY_CONFIG_VALUES_H
@@ -9,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "config_addr.h"
 
 enum config_value {
     CONFIG_VALUE_OK = 0,

@@ -80,7 +80,9 @@ struct conn {
 struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, const struct sockaddr *addr,
                       socklen_t len);
 /* Hands the connection to its protocol, which may read at once (and may
- * close it before returning). */
+ * close it before returning).  A connection whose listener wants a PROXY
+ * header (c->proxy_protocol) goes through conn_pp_start instead: the
+ * accept path chooses, so that this file knows nothing of that stage. */
 void conn_start(struct conn *c);
 /* A stage before the protocol (the PROXY header, conn_pp.c) ended: the
  * watchers are the conn's again and the protocol starts. */
@@ -107,6 +109,10 @@ void conn_free(struct conn *c);
  * the one armed (a timer that fires early re-arms itself), so most
  * requests cost no timer heap operation. */
 void conn_timer_set(struct conn *c, uint64_t ms);
+/* Sets the deadline to ms from now only if the current one is later or
+ * no timer runs: a multiplexed connection's streams (HTTP/2) each bring
+ * a deadline, and the soonest wins. */
+void conn_timer_at_most(struct conn *c, uint64_t ms);
 /* Changes what a watcher over transport x waits for (no epoll call when
  * the mask is unchanged).  Bytes TLS already holds are delivered as a
  * readiness of their own, since the fd will not show them. */

@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 #include "metrics.h"
-#include "proto_h2.h"
 
 struct buf;
+struct conn;
 struct txn;
 
 struct h2_session {
@@ -40,6 +40,7 @@ struct h2_session {
     const void *rt_start;        /* the generation it started on: a reload sends GOAWAY */
     struct h2_session *round_next; /* queued to write at the end of the loop round */
     struct h2_session **round_link; /* where it is linked from; NULL when not queued */
+    void (*leave)(struct h2_session *h); /* proto_h2.c's: see h2_session_leave */
 };
 
 struct h2_stream {
@@ -106,13 +107,20 @@ uint32_t h2_abuse_stalled_code(struct h2_stream *st);
 /* How long a response may wait on a shut window, in ms. */
 uint64_t h2_abuse_window_limit_ms(const struct h2_session *h);
 
-/* proto_h2.c: entering and leaving the connection from outside its own
- * watcher (a stream's timer, a server connection's callback): the
- * outermost leave writes what nghttp2 has and frees a finished one. */
-void h2_session_enter(struct h2_session *h);
-void h2_session_leave(struct h2_session *h);
-/* Arms the connection's timer for ms from now unless it fires sooner. */
-void h2_session_timer_at_most(struct h2_session *h, uint64_t ms);
+/* Entering and leaving the connection from outside its own watcher (a
+ * stream's timer, a server connection's callback, the round's end): the
+ * outermost leave writes what nghttp2 has and frees a finished one.  The
+ * leave is proto_h2.c's, reached through h->leave, so that h2_stream.c and
+ * h2_round.c, which proto_h2.c calls, do not call it back by name. */
+static inline void h2_session_enter(struct h2_session *h)
+{
+    h->busy++;
+}
+
+static inline void h2_session_leave(struct h2_session *h)
+{
+    h->leave(h);
+}
 
 /* h2_round.c: one write per loop round.  h2_round_queue returns 1 when h
  * was queued for the round's end (its leave then only drives its streams),

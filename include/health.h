@@ -17,12 +17,10 @@
 
 #include <stdint.h>
 
+#include "health_state.h"
 #include "runtime.h"
 
 struct ev_loop;
-
-/* Result of the last active check, stored in server->check_status. */
-enum check_status { CHECK_NONE = 0, CHECK_PASS, CHECK_FAIL };
 
 /* Main thread.  Starts the checker on `main_loop` (also starts the event
  * module's child reaper there).  Returns 0, or -1 when called twice. */
@@ -56,12 +54,6 @@ void health_report_failure(const struct pool *pool, struct server *srv, const ch
 /* Any worker thread: a good response from srv resets its passive failure
  * count (a load and no store in the common case). */
 void health_report_success(struct server *srv);
-
-/* Any thread, hot path (no locks, no syscalls): srv's weight at `now`,
- * scaled by 16.  Full weight w gives 16*w; for slow_start_ms after
- * srv->up_since_ms it ramps linearly from max(1, 16*w/20) to 16*w.  A server
- * with up_since_ms 0 (up since start-up) has full weight. */
-unsigned health_effective_weight(const struct server *srv, uint64_t slow_start_ms, uint64_t now);
 
 /* Main thread (stats port admin actions): ADMIN_DRAIN stops new requests,
  * ADMIN_DISABLE also stops its checks, ADMIN_NONE (enable) checks it again

@@ -11,6 +11,9 @@
 
 #include "runtime.h"
 
+/* Result of the last active check, stored in server->check_status. */
+enum check_status { CHECK_NONE = 0, CHECK_PASS, CHECK_FAIL };
+
 enum health_transition { HEALTH_SAME = 0, HEALTH_WENT_UP, HEALTH_WENT_DOWN };
 
 /* Main thread: folds one active check result into srv's counters
@@ -46,6 +49,12 @@ int health_errno_local(int err);
 
 /* May srv take new requests: up and neither draining nor disabled. */
 int health_state_usable(const struct server *srv);
+
+/* Any thread, hot path (no locks, no syscalls): srv's weight at `now`,
+ * scaled by 16.  Full weight w gives 16*w; for slow_start_ms after
+ * srv->up_since_ms it ramps linearly from max(1, 16*w/20) to 16*w.  A server
+ * with up_since_ms 0 (up since start-up) has full weight. */
+unsigned health_effective_weight(const struct server *srv, uint64_t slow_start_ms, uint64_t now);
 
 /* What a pool's servers say about the pool. */
 struct health_pool_view {

@@ -9,7 +9,6 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "runtime.h"
 
 /* Listen addresses one configuration may have. */
 #define LISTEN_ADDRS_MAX 32

@@ -28,7 +28,10 @@ static inline void mem_trim_note(struct mem_trim *m, unsigned conns)
 }
 
 /* From the worker's thread, periodically: trims when the count has fallen
- * far enough below the peak.  Returns 1 if it trimmed. */
-int mem_trim_check(struct mem_trim *m, unsigned conns);
+ * far enough below the peak.  Before the arenas are walked, `release` (if
+ * not NULL) gives back what a layer above caches for the burst (the
+ * worker passes txn_cache_trim): a hook, so that this file, below every
+ * layer, calls none of them.  Returns 1 if it trimmed. */
+int mem_trim_check(struct mem_trim *m, unsigned conns, void (*release)(void));
 
 #endif

@@ -14,7 +14,7 @@
 #include <ev.h>
 #include <stdint.h>
 
-#include "rehearse.h"
+#include "rehearse_types.h"
 
 /* What the requests of the current step added up to. */
 struct rh_acc {

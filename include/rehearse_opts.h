@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "rehearse.h"
+#include "rehearse_types.h"
 
 /* Parses argv (argv[0] is "rehearse") into o.  Returns 0, 1 for a bad
  * value (err says which option and why), 2 for bad usage (an unknown

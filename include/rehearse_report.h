@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "rehearse.h"
+#include "rehearse_types.h"
 #include "rehearse_text.h"
 #include "rehearse_verdict.h"
 

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rehearse.h"
+#include "rehearse_types.h"
 
 /* Each server's last failures counter, so that a step counts its own. */
 struct rh_seen {

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "rehearse.h"
+#include "rehearse_types.h"
 #include "rehearse_verdict.h"
 
 /* One run, as every output describes it. */
@@ -24,6 +24,8 @@ struct rh_run_info {
     int interrupted;
 };
 
+/* The error kinds' names (enum rh_err), as every output writes them. */
+extern const char *const rh_err_names[RH_ERR_KINDS];
 /* Shared by the text and the HTML: "21.3ms" / "1.3s"; "12 (5xx 10, timeout
  * 2)"; the suggested settings as commented configuration lines. */
 void rh_fmt_ms(char *out, size_t cap, double ms);

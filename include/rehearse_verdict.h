@@ -6,7 +6,7 @@
 #ifndef PROXY_REHEARSE_VERDICT_H
 #define PROXY_REHEARSE_VERDICT_H
 
-#include "rehearse.h"
+#include "rehearse_types.h"
 
 /* A step held when it sent something, its p99 is within the SLO and its
  * errors are within the SLO's share of what it sent. */

@@ -154,7 +154,7 @@ struct pool {
     size_t nservers;
     size_t nprimaries;
     char *sticky_ids;                    /* with `sticky cookie`: each server's cookie value,
-                                            STICKY_ID_LEN + 1 bytes apiece (sticky.h); else NULL */
+                                            STICKY_ID_LEN + 1 bytes apiece (sticky.h, made by runtime_build); else NULL */
 };
 
 struct route {
@@ -208,8 +208,5 @@ struct server *pool_find_server(const struct pool *pool, const char *name);
 
 void server_ref(struct server *srv);
 void server_unref(struct server *srv);
-
-/* Monotonic milliseconds (CLOCK_MONOTONIC). */
-uint64_t now_ms(void);
 
 #endif

@@ -20,8 +20,9 @@
  * take it), and counts hits and re-sticks per pool.
  *
  * The Cookie codec is sticky_cookie.h (pure: unit tests and the request
- * fuzzer use it alone); here are the ids, a pool's table of them and the
- * txn glue.
+ * fuzzer use it alone); here are the ids and their key, below the runtime
+ * (which builds each pool's table of them); the look-ups and the txn glue
+ * are sticky_txn.h.
  */
 #ifndef PROXY_STICKY_H
 #define PROXY_STICKY_H
@@ -29,13 +30,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http.h"
-#include "runtime.h"
 
 #define STICKY_ID_LEN 16     /* base64url of 12 bytes of HMAC-SHA256 */
 #define STICKY_SECRET_LEN 32 /* the random per-process key */
-
-struct txn;
 
 /* ---- ids ---------------------------------------------------------------------------------- */
 
@@ -44,32 +41,13 @@ struct txn;
 void sticky_id_make(const void *key, size_t key_len, const char *pool, const char *server,
                     char out[STICKY_ID_LEN + 1]);
 
-/* ---- a pool's ids (runtime) --------------------------------------------------------------- */
+/* ---- the key ---------------------------------------------------------------------------- */
 
-/* Main thread (runtime_build): computes the ids of pool's servers when its
- * configuration has `sticky cookie`, with cfg's secret or the process's
- * random one (made at the first call).  0, or -1 when out of memory or
- * without randomness. */
-int sticky_pool_init(struct pool *pool, const struct config *cfg);
-void sticky_pool_free(struct pool *pool);
-/* The server whose id is value[0..len) in pool, or NULL. */
-struct server *sticky_pool_lookup(const struct pool *pool, const char *value, size_t len);
-/* The id of srv in pool, or NULL when it is not one of pool's servers. */
-const char *sticky_pool_id(const struct pool *pool, const struct server *srv);
-
-/* ---- a request (txn) ------------------------------------------------------------------- */
-
-/* The request head of t at buf[0..h->len) (followed by more bytes up to
- * *buf_len) was routed to a pool: when that pool is sticky, notes which
- * server its cookie names (t->sticky_srv, for the first pick) and strips
- * the cookie from the head (*buf_len and h updated). */
-void sticky_request(struct txn *t, char *buf, size_t *buf_len, struct http_head *h);
-
-/* The edited response head of t at out[0..len), ending with its blank
- * line: adds the Set-Cookie line when the pool is sticky and the server
- * that answered is not the one the request's cookie named, and counts a
- * hit or a re-stick.  Returns the new length, len when nothing was added,
- * 0 when it does not fit in cap (or len was 0). */
-size_t sticky_response(struct txn *t, char *out, size_t len, size_t cap);
+/* The key the ids are made under: `configured` (the config's sticky
+ * secret) when not empty, else the process's random one (made at the
+ * first call, so a reload keeps every cookie valid); its length into
+ * *key_len.  NULL (logged) without randomness.  The runtime makes each
+ * pool's table of ids with it (runtime_build). */
+const void *sticky_key(const char *configured, size_t *key_len);
 
 #endif

@@ -26,21 +26,12 @@
 
 #include <openssl/ssl.h>
 
+#include "tls_cert_info.h"
+
 struct tls_store;
 
 /* Days before not_after from which a certificate counts as expiring. */
 #define TLS_CERT_EXPIRY_WARN_DAYS 14
-
-/* What stats, metrics and events show of one certificate; owned by the
- * store, valid as long as it is. */
-struct tls_cert_info {
-    const char *path;          /* the file holding the certificate (.pem or .crt) */
-    const char *const *names;  /* its DNS names, lowercased, as matched against SNI */
-    size_t nnames;
-    const char *key_type;      /* "RSA 2048", "ECDSA P-256", "Ed25519", ... */
-    time_t not_after;          /* end of validity, Unix time */
-    int is_default;            /* served without SNI or when no name matches */
-};
 
 /* Loads every certificate under `path` (see above).  Gives back a store
  * holding one reference, or NULL with err = "FILE: what is wrong" (the

@@ -12,7 +12,7 @@
 
 #include <openssl/ssl.h>
 
-#include "tls_certs.h"
+#include "tls_cert_info.h"
 
 /* Where a certificate goes among the ones sharing a name: the ECDSA one for
  * clients that take it, the other (RSA, usually) for everyone. */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 struct admit_counters admit_counters;
@@ -51,9 +52,7 @@ struct client_table *admit_table_peek(void)
 
 uint64_t admit_now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return now_ns();
 }
 
 /* ---- connections ------------------------------------------------------------------ */

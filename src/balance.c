@@ -5,7 +5,6 @@
 
 #include <pthread.h>
 
-#include "health.h"
 #include "health_state.h"
 
 /* One lock for every pool queue and worker mailbox: it is taken only when

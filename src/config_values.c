@@ -5,9 +5,9 @@
  *
  * The config_value_* functions say *why* a value is bad (enum config_value)
  * so the parser can tell the operator what was expected; the config_parse_*
- * wrappers of config.h only say whether it is.
+ * wrappers of config.h (in config.c, which calls down to these) only say
+ * whether it is.
  */
-#include "config.h"
 #include "config_values.h"
 
 #include <arpa/inet.h>
@@ -261,50 +261,4 @@ int config_addr_is_wildcard(const struct config_addr *a)
         return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
     }
     return 0;
-}
-
-/* ---- the public helpers of config.h ---------------------------------- */
-
-int config_parse_duration(const char *word, uint64_t *out_ms)
-{
-    return config_value_duration(word, out_ms) == CONFIG_VALUE_OK ? 0 : -1;
-}
-
-int config_parse_size(const char *word, uint64_t *out)
-{
-    return config_value_size(word, out) == CONFIG_VALUE_OK ? 0 : -1;
-}
-
-int config_parse_addr(const char *word, struct config_addr *out)
-{
-    return config_value_addr(word, out) == CONFIG_VALUE_OK ? 0 : -1;
-}
-
-int config_addr_equal(const struct config_addr *a, const struct config_addr *b)
-{
-    return a->len == b->len && memcmp(&a->sa, &b->sa, a->len) == 0;
-}
-
-const char *config_log_level_name(enum log_level level)
-{
-    static const char *names[] = { "error", "warn", "info", "debug" };
-    return (unsigned)level < 4 ? names[level] : "unknown";
-}
-
-const char *config_balance_name(enum balance_algo algo)
-{
-    static const char *names[] = { "least-conn", "round-robin" };
-    return (unsigned)algo < 2 ? names[algo] : "unknown";
-}
-
-const char *config_check_name(enum check_kind kind)
-{
-    static const char *names[] = { "tcp", "http", "off" };
-    return (unsigned)kind < 3 ? names[kind] : "unknown";
-}
-
-const char *config_role_name(enum server_role role)
-{
-    static const char *names[] = { "primary", "standby" };
-    return (unsigned)role < 2 ? names[role] : "unknown";
 }

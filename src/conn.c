@@ -17,11 +17,10 @@
 #include <unistd.h>
 
 #include "admit.h"
-#include "conn_pp.h"
 #include "log.h"
 #include "metrics.h"
 #include "tls_ctx.h"
-#include "worker.h"
+#include "worker_ctx.h"
 
 static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
@@ -159,12 +158,7 @@ void conn_stage_done(struct conn *c)
 
 void conn_start(struct conn *c)
 {
-    /* The PROXY header comes first on the wire, before anything a
-     * transport (TLS) or the protocol reads. */
-    if (c->proxy_protocol)
-        conn_pp_start(c);
-    else
-        c->proto->start(c);
+    c->proto->start(c);
 }
 
 int conn_set_local_addr(struct conn *c, const struct sockaddr_in6 *addr)
@@ -208,6 +202,12 @@ void conn_free(struct conn *c)
         c->w->conn_closed(c);
     free(c->local);
     free(c);
+}
+
+void conn_timer_at_most(struct conn *c, uint64_t ms)
+{
+    if (!ev_is_active(&c->timer) || c->deadline > ev_now(c->w->loop) + (double)ms / 1000.0)
+        conn_timer_set(c, ms);
 }
 
 void conn_timer_set(struct conn *c, uint64_t ms)

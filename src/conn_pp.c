@@ -25,7 +25,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "proxy_proto.h"
-#include "worker.h"
+#include "worker_ctx.h"
 
 static void pp_fail(struct conn *c, const char *why)
 {

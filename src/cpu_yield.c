@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 static void start_window(struct yield_policy *p)
@@ -51,9 +52,7 @@ enum yield_verdict yield_policy_record(struct yield_policy *p, uint64_t took_us,
 
 static uint64_t monotonic_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    return now_ns() / 1000u;
 }
 
 void cpu_yield_round(struct yield_policy *p, int id)

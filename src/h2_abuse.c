@@ -38,13 +38,14 @@
 #include <string.h>
 
 #include "config.h"
+#include "conn.h"
 #include "h2_session.h"
 #include "log.h"
 #include "metrics.h"
 #include "runtime.h"
 #include "tls_ctx.h"
 #include "txn.h"
-#include "worker.h"
+#include "worker_ctx.h"
 
 /* Counts are kept over windows of this length (CONTRACT 8: per 10 s). */
 #define H2_ABUSE_WINDOW_S 10.0

@@ -20,8 +20,8 @@
 
 #include <string.h>
 
-#include "proto_h2.h"
-#include "worker.h"
+#include "conn.h"
+#include "worker_ctx.h"
 
 static _Thread_local struct {
     struct ev_loop *loop;

@@ -21,7 +21,9 @@
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
+#include "conn.h"
 #include "error_page.h"
 #include "h2_headers.h"
 #include "h2_session.h"
@@ -30,11 +32,11 @@
 #include "metrics.h"
 #include "slab.h"
 #include "router.h"
-#include "sticky.h"
+#include "sticky_txn.h"
 #include "txn.h"
 #include "upstream.h"
 #include "upstream_h1.h"
-#include "worker.h"
+#include "worker_ctx.h"
 
 #define ROUTE_PATH_MAX 8192
 #define H2_RESPONSE_FIELDS_MAX 256
@@ -87,7 +89,7 @@ struct h2_stream *h2_stream_new(struct h2_session *h, int32_t id)
     st->h = h;
     st->id = id;
     st->opened_at = ev_now(h->c->w->loop);
-    h2_session_timer_at_most(h, h->c->w->rt->cfg->timeout_client_ms); /* its header block's deadline */
+    conn_timer_at_most(h->c, h->c->w->rt->cfg->timeout_client_ms); /* its header block's deadline */
     ev_timer_init(&st->timer, timer_cb, 0., 0.);
     st->timer.data = st;
     st->next = h->streams;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "balance.h"
+#include "clock.h"
 #include "event.h"
 #include "health_settings.h"
 #include "health_state.h"

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 
-#include "health.h"
 
 /* Counts a result of kind `status`: one more of the same, or the first of a
  * new run. */

@@ -7,7 +7,6 @@
 
 #include "buf.h"
 #include "log.h"
-#include "txn.h"
 
 /* A fall of at least this many connections, and of a quarter of the peak,
  * is a flood ending; the ordinary ebb and flow of clients is not worth a
@@ -18,7 +17,7 @@
  * them kept 320 KiB resident after a burst of 4000 requests. */
 #define MEM_TRIM_KEEP_BUFS 4
 
-int mem_trim_check(struct mem_trim *m, unsigned conns)
+int mem_trim_check(struct mem_trim *m, unsigned conns, void (*release)(void))
 {
     if (conns > m->peak)
         m->peak = conns;
@@ -30,7 +29,8 @@ int mem_trim_check(struct mem_trim *m, unsigned conns)
     buf_cache_trim(MEM_TRIM_KEEP_BUFS);
     /* The burst's cached requests kept its request slabs mapped (384 KiB
      * after 4000 at once): given back, those slabs empty and go. */
-    txn_cache_trim();
+    if (release)
+        release();
     malloc_trim(0);
     return 1;
 }

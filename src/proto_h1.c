@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "error_page.h"
 #include "http.h"
 #include "log.h"
@@ -39,10 +40,10 @@
 #include "proto_h2.h"
 #include "router.h"
 #include "sendq.h"
-#include "sticky.h"
+#include "sticky_txn.h"
 #include "txn.h"
 #include "upstream_h1.h"
-#include "worker.h"
+#include "worker_ctx.h"
 #include "xprt.h"
 
 #define LINGER_MS 1000

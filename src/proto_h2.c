@@ -35,7 +35,7 @@
 #include "metrics.h"
 #include "runtime.h"
 #include "slab.h"
-#include "worker.h"
+#include "worker_ctx.h"
 #include "xprt.h"
 
 /* The connection window: large enough that one upload is not held to the
@@ -158,7 +158,7 @@ static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *
     }
     /* More of the response to come: watched for a window kept shut. */
     st->sent_at = ev_now(h->c->w->loop);
-    h2_session_timer_at_most(h, h2_abuse_window_limit_ms(h));
+    conn_timer_at_most(h->c, h2_abuse_window_limit_ms(h));
     return 0;
 }
 
@@ -362,18 +362,6 @@ static void send_goaway(struct h2_session *h)
 
 /* ---- the driver ------------------------------------------------------------------------------- */
 
-void h2_session_enter(struct h2_session *h)
-{
-    h->busy++;
-}
-
-void h2_session_timer_at_most(struct h2_session *h, uint64_t ms)
-{
-    struct conn *c = h->c;
-    if (!ev_is_active(&c->timer) || c->deadline > ev_now(c->w->loop) + (double)ms / 1000.0)
-        conn_timer_set(c, ms);
-}
-
 static void drive_streams(struct h2_session *h)
 {
     for (struct h2_stream *st = h->streams, *next; st; st = next) {
@@ -385,7 +373,8 @@ static void drive_streams(struct h2_session *h)
     }
 }
 
-void h2_session_leave(struct h2_session *h)
+/* h->leave: the outermost leave writes and frees (h2_session.h). */
+static void session_leave(struct h2_session *h)
 {
     struct conn *c = h->c;
 
@@ -506,7 +495,7 @@ static void h2_io(struct conn *c, int revents)
     }
     if ((revents & EV_READ) && !h->dead)
         client_read(h);
-    h2_session_leave(h);
+    session_leave(h);
 }
 
 static void h2_timeout(struct conn *c)
@@ -543,7 +532,7 @@ static void h2_timeout(struct conn *c)
         if (next > 0)
             conn_timer_set(c, (uint64_t)(next * 1000.0) + 1);
     }
-    h2_session_leave(h);
+    session_leave(h);
 }
 
 static int h2_idle(const struct conn *c)
@@ -563,7 +552,7 @@ static void h2_server_down(struct conn *c)
         next = st->next;
         h2_stream_server_down(st);
     }
-    h2_session_leave(h);
+    session_leave(h);
 }
 
 static void h2_drain(struct conn *c)
@@ -574,7 +563,7 @@ static void h2_drain(struct conn *c)
         return;
     h2_session_enter(h);
     send_goaway(h);
-    h2_session_leave(h);
+    session_leave(h);
 }
 
 static void h2_release(struct conn *c)
@@ -616,7 +605,7 @@ static void h2_woke(void *owner)
 {
     struct h2_session *h = sess(owner);
     h2_session_enter(h);
-    h2_session_leave(h);
+    session_leave(h);
 }
 
 static const struct sendq_ops h2_sendq = {h2_sent, h2_woke};
@@ -684,6 +673,7 @@ void proto_h2_adopt(struct conn *c, struct buf *in)
         return;
     }
     h->c = c;
+    h->leave = session_leave;
     h->in = in;
     h->rt_start = c->w->rt;
     h->counted = 1;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "rehearse.h"
+#include "rehearse_types.h"
 #include "rehearse_client.h"
 #include "rehearse_opts.h"
 #include "rehearse_report.h"
@@ -34,9 +35,6 @@
  * wake-up per request would cost more than the 20 us they are early. */
 #define RH_SLACK_NS 20000ull
 #define RH_MIN_GAP_NS 100000ull
-
-const char *const rh_err_names[RH_ERR_KINDS] = { "connect", "timeout", "closed", "bad", "5xx",
-                                                 "4xx" };
 
 enum { PH_WARM, PH_RUN, PH_DRAIN };
 

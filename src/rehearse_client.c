@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "http.h"
 #include "rehearse_client.h"
 
@@ -52,9 +53,7 @@ static struct http_field scratch_fields[RH_FIELDS_MAX];
 
 uint64_t rh_now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return now_ns();
 }
 
 static void conn_cb(struct ev_loop *loop, ev_io *w, int revents);

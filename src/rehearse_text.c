@@ -6,6 +6,11 @@
 
 #include <stdio.h>
 
+/* Here, with the writers that name them, not in rehearse.c: the report
+ * and the text are below the run, which calls them. */
+const char *const rh_err_names[RH_ERR_KINDS] = { "connect", "timeout", "closed", "bad", "5xx",
+                                                 "4xx" };
+
 void rh_fmt_ms(char *out, size_t cap, double ms)
 {
     if (ms >= 10000)

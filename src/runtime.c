@@ -21,14 +21,6 @@
 
 static _Atomic(struct runtime *) current;
 
-uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 void server_ref(struct server *srv)
 {
     atomic_fetch_add_explicit(&srv->refs, 1, memory_order_relaxed);
@@ -163,6 +155,29 @@ static void route_carry_counts(struct route *r, const struct runtime *prev)
     }
 }
 
+/* The ids of pool's servers when its configuration has `sticky cookie`
+ * (sticky.h), under cfg's secret or the process's random one: computed
+ * once per generation, so a request only compares 16 bytes per server.
+ * 0, or -1 when out of memory or without randomness. */
+static int pool_sticky_ids(struct pool *pool, const struct config *cfg)
+{
+    size_t key_len;
+    const void *key;
+
+    pool->sticky_ids = NULL;
+    if (!pool->cfg->sticky_cookie[0])
+        return 0;
+    if (!(key = sticky_key(cfg->sticky_secret, &key_len)))
+        return -1;
+    pool->sticky_ids = malloc((pool->nservers ? pool->nservers : 1) * (STICKY_ID_LEN + 1));
+    if (!pool->sticky_ids)
+        return -1;
+    for (size_t i = 0; i < pool->nservers; i++)
+        sticky_id_make(key, key_len, pool->cfg->name, pool->servers[i]->name,
+                       pool->sticky_ids + i * (STICKY_ID_LEN + 1));
+    return 0;
+}
+
 static void runtime_free(struct runtime *rt)
 {
     if (!rt)
@@ -172,7 +187,7 @@ static void runtime_free(struct runtime *rt)
         for (size_t j = 0; j < pool->nservers; j++)
             server_unref(pool->servers[j]);
         free(pool->servers);
-        sticky_pool_free(pool);
+        free(pool->sticky_ids);
         pool_shared_unref(pool->shared);
     }
     free(rt->pools);
@@ -199,7 +214,7 @@ struct runtime *runtime_build(struct config *cfg, const struct runtime *prev)
         goto fail;
     for (size_t i = 0; i < cfg->npools; i++) {
         rt->npools++;
-        if (pool_build(&rt->pools[i], &cfg->pools[i], prev) < 0 || sticky_pool_init(&rt->pools[i], cfg) < 0)
+        if (pool_build(&rt->pools[i], &cfg->pools[i], prev) < 0 || pool_sticky_ids(&rt->pools[i], cfg) < 0)
             goto fail;
     }
     for (size_t i = 0; i < cfg->nroutes; i++) {

@@ -14,6 +14,7 @@
 #include "stats.h"
 
 #include "balance.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <netinet/in.h>

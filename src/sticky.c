@@ -13,9 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "log.h"
-#include "sticky_cookie.h"
-#include "txn.h"
 
 /* ---- ids --------------------------------------------------------------------------------- */
 
@@ -59,7 +58,7 @@ void sticky_id_make(const void *key, size_t key_len, const char *pool, const cha
     base64url(md, STICKY_ID_BYTES, out);
 }
 
-/* ---- a pool's ids ------------------------------------------------------------------------- */
+/* ---- the key ------------------------------------------------------------------------------ */
 
 /* The per-process key: made once, so reloads keep every cookie valid. */
 static unsigned char process_secret[STICKY_SECRET_LEN];
@@ -71,98 +70,17 @@ static void process_secret_make(void)
     process_secret_ok = RAND_bytes(process_secret, sizeof process_secret) == 1;
 }
 
-int sticky_pool_init(struct pool *pool, const struct config *cfg)
+const void *sticky_key(const char *configured, size_t *key_len)
 {
-    const void *key = cfg->sticky_secret;
-    size_t key_len = strlen(cfg->sticky_secret);
-
-    pool->sticky_ids = NULL;
-    if (!pool->cfg->sticky_cookie[0])
-        return 0;
-    if (key_len == 0) {
-        pthread_once(&process_secret_once, process_secret_make);
-        if (!process_secret_ok) {
-            log_warnx("sticky: no random bytes for the cookie key");
-            return -1;
-        }
-        key = process_secret;
-        key_len = sizeof process_secret;
+    if (configured[0]) {
+        *key_len = strlen(configured);
+        return configured;
     }
-    pool->sticky_ids = malloc((pool->nservers ? pool->nservers : 1) * (STICKY_ID_LEN + 1));
-    if (!pool->sticky_ids)
-        return -1;
-    for (size_t i = 0; i < pool->nservers; i++)
-        sticky_id_make(key, key_len, pool->cfg->name, pool->servers[i]->name,
-                       pool->sticky_ids + i * (STICKY_ID_LEN + 1));
-    return 0;
-}
-
-void sticky_pool_free(struct pool *pool)
-{
-    free(pool->sticky_ids);
-    pool->sticky_ids = NULL;
-}
-
-struct server *sticky_pool_lookup(const struct pool *pool, const char *value, size_t len)
-{
-    if (!pool->sticky_ids || len != STICKY_ID_LEN)
+    pthread_once(&process_secret_once, process_secret_make);
+    if (!process_secret_ok) {
+        log_warnx("sticky: no random bytes for the cookie key");
         return NULL;
-    /* A linear scan of 16-byte compares: pools are tens of servers. */
-    for (size_t i = 0; i < pool->nservers; i++)
-        if (CRYPTO_memcmp(pool->sticky_ids + i * (STICKY_ID_LEN + 1), value, STICKY_ID_LEN) == 0)
-            return pool->servers[i];
-    return NULL;
-}
-
-const char *sticky_pool_id(const struct pool *pool, const struct server *srv)
-{
-    for (size_t i = 0; pool->sticky_ids && i < pool->nservers; i++)
-        if (pool->servers[i] == srv)
-            return pool->sticky_ids + i * (STICKY_ID_LEN + 1);
-    return NULL;
-}
-
-/* ---- a request ------------------------------------------------------------------------- */
-
-void sticky_request(struct txn *t, char *buf, size_t *buf_len, struct http_head *h)
-{
-    const char *name = t->pool->cfg->sticky_cookie;
-    char found[STICKY_ID_LEN + 1];
-    int present;
-
-    if (!name[0])
-        return;
-    *buf_len = sticky_head_strip(buf, *buf_len, h, name, found, sizeof found, &present);
-    t->sticky_seen = (uint8_t)present;
-    t->sticky_srv = present ? sticky_pool_lookup(t->pool, found, strlen(found)) : NULL;
-    if (t->sticky_srv)
-        memcpy(t->sticky_id, found, sizeof t->sticky_id);
-}
-
-size_t sticky_response(struct txn *t, char *out, size_t len, size_t cap)
-{
-    const struct config_pool *pc = t->pool->cfg;
-    char line[64 + CONFIG_NAME_MAX + STICKY_ID_LEN + 40];
-
-    if (len < 2 || !pc->sticky_cookie[0] || !t->srv)
-        return len;
-    const char *id = sticky_pool_id(t->pool, t->srv);
-    if (!id)
-        return len;
-    /* Its cookie already names the server that answered: nothing to set,
-     * whichever way the request got there. */
-    if (t->sticky_id[0] && memcmp(t->sticky_id, id, STICKY_ID_LEN) == 0) {
-        atomic_fetch_add_explicit(&t->pool->shared->sticky_hits, 1, memory_order_relaxed);
-        return len;
     }
-    size_t n = sticky_set_cookie(line, sizeof line, pc->sticky_cookie, id, pc->sticky_max_age_ms / 1000,
-                                 txn_client_is_tls(t));
-    if (n == 0 || len + n > cap)
-        return 0;
-    /* Before the blank line that ends the head. */
-    memcpy(out + len - 2, line, n);
-    memcpy(out + len - 2 + n, "\r\n", 2);
-    if (t->sticky_seen)
-        atomic_fetch_add_explicit(&t->pool->shared->sticky_resticks, 1, memory_order_relaxed);
-    return len + n;
+    *key_len = sizeof process_secret;
+    return process_secret;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "event.h"
 #include "metrics.h"
 #include "runtime.h"

@@ -12,6 +12,7 @@
 
 #include "admit.h"
 #include "balance.h"
+#include "clock.h"
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
@@ -21,7 +22,7 @@
 #include "token_bucket.h"
 #include "traffic.h"
 #include "upstream.h"
-#include "worker.h"
+#include "worker_ctx.h"
 #include "xprt.h"
 
 /* Transactions come from a per-thread free list: one per request. */

@@ -17,7 +17,7 @@
 #include "metrics.h"
 #include "proxy_proto.h"
 #include "slab.h"
-#include "worker.h"
+#include "worker_ctx.h"
 
 /* Idle connections kept per server and worker: as many as the worker can
  * have requests in flight (its share of max-conns; at least 128), so that
@@ -45,7 +45,7 @@ static _Thread_local struct slab_pool conn_slabs = SLAB_POOL_INIT(struct upstrea
 
 static unsigned idle_cap(const struct worker *w)
 {
-    unsigned n = workers_count() ? workers_count() : 1;
+    unsigned n = w->nworkers ? w->nworkers : 1;
     unsigned share = w->rt->cfg->max_conns / n;
     return share > IDLE_MIN_PER_SERVER ? share : IDLE_MIN_PER_SERVER;
 }

@@ -24,10 +24,10 @@
 #include "conn.h"
 #include "log.h"
 #include "metrics.h"
-#include "sticky.h"
+#include "sticky_txn.h"
 #include "tls_ctx.h"
 #include "upstream.h"
-#include "worker.h"
+#include "worker_ctx.h"
 
 /* ---- the txn's server side (txn_upstream_ops) -------------------------------------------------- */
 

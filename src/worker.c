@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "sendq.h"
 #include "conn.h"
+#include "conn_pp.h"
 #include "proto_h1.h"
 #include "proto_h2.h"
 #include "txn.h"
@@ -119,7 +120,12 @@ static void accept_conn(struct worker *w, const struct listen_bind *bind, int fd
     struct conn *c = conn_new(w, bind, fd, addr, len);
     if (c) {
         worker_conn_register(w, c);
-        conn_start(c);
+        /* The PROXY header comes first on the wire, before anything a
+         * transport (TLS) or the protocol reads. */
+        if (c->proxy_protocol)
+            conn_pp_start(c);
+        else
+            conn_start(c);
     }
     mem_trim_note(&w->trim, w->nconns);
 }
@@ -427,8 +433,8 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     /* A burst of requests on connections that stay (keep-alive clients
      * that all asked at once) leaves their buffers' memory behind as a
      * flood of connections does. */
-    if (!mem_trim_check(&w->trim, w->nconns))
-        mem_trim_check(&w->trim_requests, txn_live_count());
+    if (!mem_trim_check(&w->trim, w->nconns, txn_cache_trim))
+        mem_trim_check(&w->trim_requests, txn_live_count(), txn_cache_trim);
 }
 
 /* The round's sends must be out before we yield, so the readers they wake
@@ -569,6 +575,7 @@ int workers_start(unsigned n, struct runtime *rt, const struct listen_set *set, 
     for (unsigned k = 0; k < n; k++) {
         struct worker *w = &workers[k];
         w->id = (int)k;
+        w->nworkers = n;
         w->conn_closed = worker_conn_unregister;
         pthread_mutex_init(&w->handoff_lock, NULL);
         w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "balance.h"
+#include "clock.h"
 #include "config.h"
 #include "runtime.h"
 #include "fixtures.h"

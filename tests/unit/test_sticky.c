@@ -13,12 +13,14 @@
 #include <string.h>
 
 #include "balance.h"
+#include "clock.h"
 #include "config.h"
 #include "fixtures.h"
 #include "http.h"
 #include "runtime.h"
 #include "stats_json.h"
 #include "sticky.h"
+#include "sticky_txn.h"
 #include "sticky_cookie.h"
 
 #define SECRET "0123456789abcdef-shared"
