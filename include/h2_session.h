@@ -36,6 +36,8 @@ struct h2_session {
     unsigned block_frames;
     double settings_since;       /* the start of the current 10 s window of SETTINGS frames */
     unsigned settings;
+    double pings_since;          /* the start of the current 10 s window of PINGs (not ACKs) */
+    unsigned pings;
     unsigned refused;            /* streams refused for opening past http2 max-streams */
     const void *rt_start;        /* the generation it started on: a reload sends GOAWAY */
     struct h2_session *round_next; /* queued to write at the end of the loop round */
@@ -89,8 +91,8 @@ void h2_stream_cache_clear(void);
 void h2_abuse_count(struct h2_session *h, enum h2_abuse why);
 /* Counts, logs and cuts the connection with GOAWAY ENHANCE_YOUR_CALM. */
 void h2_abuse_cut(struct h2_session *h, enum h2_abuse why, const char *what);
-/* A frame begins (nghttp2's on_begin_frame): a header block's CONTINUATIONs
- * and the SETTINGS frames are counted.  -1 when that cut the connection. */
+/* A frame begins (nghttp2's on_begin_frame): a header block's CONTINUATIONs,
+ * the SETTINGS frames and the PINGs are counted.  -1 when that cut the connection. */
 int h2_abuse_frame_begins(struct h2_session *h, const nghttp2_frame_hd *hd);
 void h2_abuse_reset_received(struct h2_session *h);
 /* A frame nghttp2 refused (on_invalid_frame_recv): streams past max-streams. */

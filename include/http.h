@@ -80,10 +80,14 @@ struct http_msg {
      * head) for a client that gets them apart from the body (HTTP/2): one
      * "name:value\r\n" line each, in a buffer taken when the first one
      * comes and given back by the message's owner (buf_put).  More than
-     * trailers_max bytes of them is invalid framing. */
+     * trailers_max bytes of them is invalid framing.  For a client that
+     * gets the chunked stream as it came (HTTP/1.1), trailer_at is where
+     * the section began in the bytes of the last http_msg_body call (NULL:
+     * not in them), so that they can be held back and rewritten. */
     uint8_t keep_trailers;
     uint32_t trailers_max;
     struct buf *trailers;
+    const char *trailer_at;
 };
 
 /* Looks for the end of a head in buf[0..len).  Returns the head length

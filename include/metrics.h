@@ -48,7 +48,7 @@ void rate_ring_history(const struct rate_ring *r, uint64_t now_ms, uint32_t *out
 
 /* The HTTP/2 abuse the proxy cuts (CONTRACT 8), as counted per listener
  * (struct listener_counters) and in total (metrics.h2_goaway): for the
- * first five a connection cut with GOAWAY, for max_streams a stream
+ * first five and ping a connection cut with GOAWAY, for max_streams a stream
  * refused (REFUSED_STREAM) or a connection cut for opening past the limit,
  * for zero_window a stream reset because its client kept its window shut. */
 enum h2_abuse {
@@ -59,6 +59,7 @@ enum h2_abuse {
     H2_ABUSE_HPACK,        /* a bad header block: a table size over the advertised one (COMPRESSION_ERROR) */
     H2_ABUSE_MAX_STREAMS,  /* a stream over http2 max-streams */
     H2_ABUSE_ZERO_WINDOW,  /* a response held by a shut window for timeout server */
+    H2_ABUSE_PING,         /* PINGs over H2_PINGS_MAX per 10 s, their answers read or not */
     H2_ABUSE_REASONS
 };
 /* Their names in the stats and /metrics, in enum order. */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 struct ev_loop;
+struct ev_timer;
 struct tls_set;
 
 #define TLS_EXPIRY_WARN_DAYS 14
@@ -18,5 +19,11 @@ void tls_watch_start(struct ev_loop *loop);
 void tls_watch_stop(void);
 /* Checks the certificates of `set` now (main thread): after start and reload. */
 void tls_watch_check(const struct tls_set *set, time_t now);
+
+/* The two timers tls_watch_start arms (the 12 h ticket key rotation, the
+ * daily expiry check), for a test to fire them with ev_feed_event: their
+ * periods are too long to wait for. */
+struct ev_timer *tls_watch_rotate_timer(void);
+struct ev_timer *tls_watch_expiry_timer(void);
 
 #endif

@@ -10,7 +10,13 @@
  *   continuation  a header block in more CONTINUATION frames than
  *                 `limit header-size` needs (CVE-2024-27316): the same;
  *   flood         PINGs whose answers are not read (nghttp2's guard, 1000
- *                 answers queued: proto_h2.c's feed);
+ *                 answers queued: proto_h2.c's feed); PINGs meet the
+ *                 ping count first, so this is the backstop for the other
+ *                 answers nghttp2 queues (SETTINGS ACKs, RST_STREAMs);
+ *   ping          more than H2_PINGS_MAX PINGs in 10 s, their answers read
+ *                 or not (a client that reads them is never flooded in
+ *                 nghttp2's sense, yet each PING costs a read and an ACK):
+ *                 GOAWAY ENHANCE_YOUR_CALM;
  *   settings      more than H2_SETTINGS_MAX SETTINGS frames in 10 s (each
  *                 costs an ACK and a settings pass, unlike a PING which
  *                 nghttp2 bounds only by its unread answers), or one with
@@ -54,6 +60,9 @@
 /* SETTINGS frames a client may send per 10 s: one at the start and a few
  * changes is what browsers and libraries send. */
 #define H2_SETTINGS_MAX 100u
+/* PINGs a client may send per 10 s: a liveness or RTT probe every few
+ * seconds is what browsers and libraries send. */
+#define H2_PINGS_MAX 100u
 /* Refused streams a connection may collect before it is cut, whatever
  * max-streams is: a client that opens its first streams before it read
  * the setting may overshoot a small limit once. */
@@ -116,17 +125,37 @@ static int continuation_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
     return 0;
 }
 
+/* One more event in a 10 s window that starts at *since: 1 when that makes
+ * more than max in the window. */
+static int over_in_window(struct h2_session *h, double *since, unsigned *n, unsigned max)
+{
+    double now = ev_now(h->c->w->loop);
+    if (now - *since >= H2_ABUSE_WINDOW_S) {
+        *since = now;
+        *n = 0;
+    }
+    return ++*n > max;
+}
+
 static int settings_begin(struct h2_session *h, const nghttp2_frame_hd *hd)
 {
     if (hd->flags & NGHTTP2_FLAG_ACK)
         return 0; /* the answer to ours: nothing to do for us */
-    double now = ev_now(h->c->w->loop);
-    if (now - h->settings_since >= H2_ABUSE_WINDOW_S) {
-        h->settings_since = now;
-        h->settings = 0;
-    }
-    if (++h->settings > H2_SETTINGS_MAX && !h->goaway) {
+    if (over_in_window(h, &h->settings_since, &h->settings, H2_SETTINGS_MAX) && !h->goaway) {
         h2_abuse_cut(h, H2_ABUSE_SETTINGS, "more than 100 SETTINGS frames in 10 s from a client");
+        return -1;
+    }
+    return 0;
+}
+
+/* nghttp2 answers every PING and stops only when the answers pile up
+ * unread: a client that reads them could ping without end. */
+static int ping_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
+{
+    if (hd->flags & NGHTTP2_FLAG_ACK)
+        return 0; /* the answer to ours */
+    if (over_in_window(h, &h->pings_since, &h->pings, H2_PINGS_MAX) && !h->goaway) {
+        h2_abuse_cut(h, H2_ABUSE_PING, "more than 100 PINGs in 10 s from a client");
         return -1;
     }
     return 0;
@@ -140,6 +169,8 @@ int h2_abuse_frame_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
         return continuation_begins(h, hd);
     case NGHTTP2_SETTINGS:
         return settings_begin(h, hd);
+    case NGHTTP2_PING:
+        return ping_begins(h, hd);
     default:
         return 0;
     }
@@ -149,12 +180,7 @@ int h2_abuse_frame_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
  * request each time and itself almost nothing. */
 void h2_abuse_reset_received(struct h2_session *h)
 {
-    double now = ev_now(h->c->w->loop);
-    if (now - h->resets_since >= H2_ABUSE_WINDOW_S) {
-        h->resets_since = now;
-        h->resets = 0;
-    }
-    if (++h->resets > cfg_of(h)->h2_max_resets && !h->goaway) {
+    if (over_in_window(h, &h->resets_since, &h->resets, cfg_of(h)->h2_max_resets) && !h->goaway) {
         log_info("http2: more than %u stream resets in 10 s", cfg_of(h)->h2_max_resets);
         h2_abuse_cut(h, H2_ABUSE_RESETS, "a client resets streams faster than http2 max-resets");
     }

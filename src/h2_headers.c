@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_trailer.h"
+
 static int name_is(const struct h2_field *f, const char *name)
 {
     size_t n = strlen(name);
@@ -284,7 +286,7 @@ static int hop_by_hop_response(const char *name, size_t n)
 }
 
 /* Fields that may not come after the body (RFC 9110 6.5.1: framing,
- * routing), beside the hop-by-hop ones. */
+ * routing), beside the hop-by-hop ones (http_trailer.c). */
 static int trailer_forbidden(const char *name, size_t n)
 {
     static const char *const names[] = {"content-length", "host", "content-encoding", "content-type",
@@ -303,14 +305,16 @@ static unsigned char lower_of(unsigned char c)
 
 /* The "name: value" lines at p[0..end) up to an empty line or the end:
  * names lowercased in place, values without their surrounding blanks,
- * hop-by-hop fields (and, for trailers, the ones that may not trail) left
- * out.  Returns how many went into out, -1 for a line without a name or
+ * hop-by-hop fields (and, for trailers, those the section's Connection
+ * names and the ones that may not trail) left out.  Returns how many went into out, -1 for a line without a name or
  * more than max.  One pass per line: the name is lowercased on the way to
  * its colon, and the line's end is found from the value on (two memchr
  * and a second walk over the name were 1.2k instructions a response). */
 static int fields_of_lines(char *p, char *end, int trailers, struct h2_field *out, size_t max)
 {
     int n = 0;
+    const char *section = p;
+    size_t section_len = (size_t)(end - p);
     while (p < end) {
         char *name = p;
         while (p < end && *p != ':' && *p != '\n') {
@@ -336,7 +340,10 @@ static int fields_of_lines(char *p, char *end, int trailers, struct h2_field *ou
             v++;
         while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
             ve--;
-        if (!hop_by_hop_response(name, name_len) && !(trailers && trailer_forbidden(name, name_len))) {
+        int goes = trailers ? http_trailer_forwarded(name, name_len, section, section_len) &&
+                                  !trailer_forbidden(name, name_len)
+                            : !hop_by_hop_response(name, name_len);
+        if (goes) {
             if ((size_t)n >= max)
                 return -1;
             out[n++] = (struct h2_field){name, name_len, v, (size_t)(ve - v)};
@@ -378,7 +385,7 @@ int h2_request_trailer_ok(const struct h2_field *f)
 {
     if (f->name_len == 0 || f->name[0] == ':' || !text_ok(f->name, f->name_len) || !text_ok(f->value, f->value_len))
         return 0;
-    return !hop_by_hop_response(f->name, f->name_len) && !trailer_forbidden(f->name, f->name_len);
+    return http_trailer_forwarded(f->name, f->name_len, NULL, 0) && !trailer_forbidden(f->name, f->name_len);
 }
 
 int h2_response_bodiless(unsigned status, int head)

@@ -59,8 +59,12 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     struct http_msg *m = msg_of(p);
     struct http_head *h = m->h;
 
-    if (!h)
+    if (!h) {
+        /* The section's first byte: its first field's name. */
+        if (m->keep_trailers && !m->trailer_at && (!m->trailers || m->trailers->len == 0))
+            m->trailer_at = at;
         return trailer_put(m, at, len);
+    }
     if (h->nfields >= h->max_fields) {
         m->too_many = 1;
         return -1;
@@ -530,6 +534,7 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
 
 int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *consumed)
 {
+    m->trailer_at = NULL;
     llhttp_errno_t err = llhttp_execute(&m->parser, data, len);
 
     if (err == HPE_OK) {

@@ -6,7 +6,7 @@
 struct metrics metrics;
 
 const char *const metrics_h2_abuse_names[H2_ABUSE_REASONS] = {
-    "resets", "continuation", "flood", "settings", "hpack", "max_streams", "zero_window",
+    "resets", "continuation", "flood", "settings", "hpack", "max_streams", "zero_window", "ping",
 };
 
 const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS] = {

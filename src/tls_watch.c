@@ -70,6 +70,16 @@ void tls_watch_start(struct ev_loop *loop)
     ev_unref(loop);
 }
 
+ev_timer *tls_watch_rotate_timer(void)
+{
+    return &rotate_timer;
+}
+
+ev_timer *tls_watch_expiry_timer(void)
+{
+    return &expiry_timer;
+}
+
 void tls_watch_stop(void)
 {
     if (!watch_loop)

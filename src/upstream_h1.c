@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "conn.h"
+#include "http_trailer.h"
 #include "log.h"
 #include "metrics.h"
 #include "sticky_txn.h"
@@ -176,6 +177,13 @@ static int forward_response_head(struct txn *t, size_t base, struct http_head *h
     int client_close = !t->client_keep_alive || h->body_to_eof || t->w->stopping ||
                        (t->req_upgrade && h->status != 101) || t->dechunk || t->client_eof;
     h->drop_te = t->dechunk;
+    /* A chunked body that goes on as it came: its trailer section is kept
+     * apart and rewritten without its hop-by-hop fields (response_body),
+     * within the bound of a head. */
+    if (!t->dechunk && h->chunked && h->has_body) {
+        t->resp.keep_trailers = 1;
+        t->resp.trailers_max = (uint32_t)t->rt->cfg->limit_response_header_size;
+    }
     char extra[TXN_HSTS_MAX];
     size_t extra_len = txn_hsts_line(t, extra, sizeof extra);
     size_t out_len = http_rewrite_response_with(t->rin->data + base, h, client_close, t->http10, extra, extra_len,
@@ -210,6 +218,40 @@ static void grow_rin(struct txn *t)
     t->rin = big;
 }
 
+/* The trailer section of a chunked body relayed as it came: its bytes in
+ * at[0..*consumed) from where it began (or from at, when it began in an
+ * earlier read) are kept in t->resp.trailers by then, so they are taken out
+ * of rin; once the body ended (done) the section goes back in rewritten
+ * (http_trailer_write).  -1 when it does not fit in rin. */
+static int trailers_rewritten(struct txn *t, char *at, size_t *consumed, int began_before, int done)
+{
+    const char *from = began_before ? at : t->resp.trailer_at;
+    if (!from)
+        return 0;
+    size_t keep = (size_t)(from - at), held = *consumed - keep;
+    size_t after = (size_t)(t->rin->data + t->rin->len - (at + *consumed));
+    memmove(at + keep, at + *consumed, after);
+    t->rin->len -= held;
+    t->rscanned = 0;
+    *consumed = keep;
+    if (!done)
+        return 0;
+    const struct buf *tr = t->resp.trailers;
+    size_t tl = tr ? tr->len : 0;
+    /* The rewritten section is never longer than the kept lines plus a
+     * blank after each colon and the final CRLF. */
+    if (txn_scratch_reserve(0, 2 * tl + 2) < 0)
+        return -1;
+    size_t n = http_trailer_write(tr ? tr->data : "", tl, txn_scratch_out, txn_scratch_out_cap);
+    if (n == 0 || n > t->rin->cap - t->rin->len)
+        return -1;
+    memmove(at + keep + n, at + keep, after); /* a server's stray bytes after the message, if any */
+    memcpy(at + keep, txn_scratch_out, n);
+    t->rin->len += n;
+    *consumed = keep + n;
+    return 0;
+}
+
 static void response_body(struct txn *t)
 {
     size_t consumed;
@@ -227,6 +269,15 @@ static void response_body(struct txn *t)
         t->rin->len -= consumed - produced;
         t->rscanned = 0;
         consumed = produced;
+    } else if (t->resp.keep_trailers) {
+        char *at = t->rin->data + t->rin_fwd;
+        int began_before = t->resp.trailers && t->resp.trailers->len > 0;
+        rc = http_msg_body(&t->resp, at, t->rin->len - t->rin_fwd, &consumed);
+        if (rc >= 0 && trailers_rewritten(t, at, &consumed, began_before, rc == 1) < 0) {
+            log_info("response from %s/%s: a trailer section that does not fit a buffer", t->pool->cfg->name,
+                     t->srv->name);
+            rc = -1;
+        }
     } else {
         rc = http_msg_body(&t->resp, t->rin->data + t->rin_fwd, t->rin->len - t->rin_fwd, &consumed);
     }
@@ -235,7 +286,11 @@ static void response_body(struct txn *t)
         txn_response_end(t);
     } else if (rc < 0) {
         /* Invalid framing after the head went out: cut the client off
-         * after what was valid, and never reuse that server connection. */
+         * after what was valid, and never reuse that server connection.
+         * A trailer section over limit response-header-size is one. */
+        if (rc == -2)
+            log_info("response from %s/%s: trailers over %zu KiB (limit response-header-size)", t->pool->cfg->name,
+                     t->srv->name, t->rt->cfg->limit_response_header_size / 1024);
         t->resp_keep_alive = 0;
         t->close_after = 1;
         t->resp_done = 1;

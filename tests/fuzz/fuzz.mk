@@ -37,7 +37,7 @@ FUZZ_config_SRCS  := $(sort $(wildcard src/config*.c)) src/client_addr.c src/hos
 FUZZ_config_LL    :=
 FUZZ_proxy_proto_SRCS := src/proxy_proto.c
 FUZZ_proxy_proto_LL   :=
-FUZZ_h2_headers_SRCS  := src/h2_headers.c
+FUZZ_h2_headers_SRCS  := src/h2_headers.c src/http_trailer.c
 FUZZ_h2_headers_LL    :=
 
 FUZZ_HDRS      := $(wildcard include/*.h) $(wildcard $(FUZZ_DIR)/*.h)

@@ -210,6 +210,38 @@ def case_settings_few(port):
     return expect("settings-few", c, c.goaway is None and acks == 21, "21 SETTINGS ACKs, no GOAWAY (%d)" % acks)
 
 
+def case_ping_flood_read(port):
+    # PINGs sent in small batches, each batch's answers read before the
+    # next: nghttp2's unread-answers guard never trips, the proxy's count
+    # per 10 s (100) does.
+    c = Raw(port)
+    sent = 0
+    while sent < 1000 and not c.closed and c.goaway is None:
+        c.send(*[hf.PingFrame(0, opaque_data=b"%08d" % (sent + i)) for i in range(10)])
+        sent += 10
+        c.read(0.5, until=lambda f, last=b"%08d" % (sent - 1): isinstance(f, hf.PingFrame) and f.opaque_data == last)
+    c.read(3)
+    acks = sum(1 for f in c.got if isinstance(f, hf.PingFrame) and "ACK" in f.flags)
+    print("ping-flood-read: %d PINGs sent, %d answered" % (sent, acks))
+    return expect("ping-flood-read", c, goaway_is(c, "ENHANCE_YOUR_CALM") and c.closed and 90 <= acks <= 100,
+                  "90 to 100 PING ACKs, then GOAWAY ENHANCE_YOUR_CALM and close (%d ACKs)" % acks)
+
+
+def case_ping_few(port):
+    # A client that pings now and then (50 in all, under the 100 per 10 s)
+    # has every one answered and its connection still serves.
+    c = Raw(port)
+    for i in range(50):
+        c.send(hf.PingFrame(0, opaque_data=b"%08d" % i))
+    c.read(2, until=lambda f: isinstance(f, hf.PingFrame) and f.opaque_data == b"%08d" % 49)
+    acks = sum(1 for f in c.got if isinstance(f, hf.PingFrame) and "ACK" in f.flags)
+    c.send(c.request(1))
+    c.read(5, until=response_done(1))
+    served = any(response_done(1)(f) for f in c.got)
+    return expect("ping-few", c, c.goaway is None and not c.closed and acks == 50 and served,
+                  "50 PING ACKs, no GOAWAY, stream 1 answered (%d ACKs, answered: %s)" % (acks, served))
+
+
 def case_settings_ack(port):
     # The proxy acknowledges the client's SETTINGS, and sends its own:
     # max-streams and the stream window among them.
@@ -437,6 +469,8 @@ CASES = {
     "settings-entries": case_settings_entries,
     "settings-few": case_settings_few,
     "settings-ack": case_settings_ack,
+    "ping-flood-read": case_ping_flood_read,
+    "ping-few": case_ping_few,
     "hpack-table": case_hpack_table,
     "zero-window": case_zero_window,
     "stream-reuse": case_stream_reuse,

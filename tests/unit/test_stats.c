@@ -244,7 +244,7 @@ Test(stats, json_process_fields)
     fixture_assert_has(j, "\"connections\":{\"active\":3,\"total\":120,\"per_worker\":[],\"idle_closed_for_room\":0,"
                           "\"http2\":0,\"http2_total\":0}");
     fixture_assert_has(j, "\"streams\":{\"active\":0,\"total\":0,\"goaway\":{\"resets\":0,\"continuation\":0,\"flood\":0,"
-                          "\"settings\":0,\"hpack\":0,\"max_streams\":0,\"zero_window\":0}}");
+                          "\"settings\":0,\"hpack\":0,\"max_streams\":0,\"zero_window\":0,\"ping\":0}}");
     fixture_assert_has(j, "\"faults\":{\"server_conns_stray\":9,\"requests_not_replayed\":4,"
                           "\"requests_abandoned\":0,\"interim_over_limit\":0,\"cut_client\":0,\"cut_server\":0,\"cut_shutdown\":0,\"proxy_protocol_invalid\":0}");
     fixture_assert_has(j, "\"requests\":{\"total\":0,\"rate\":0.000,\"rate_history\":[0,0,");

@@ -46,6 +46,7 @@ static void build(void)
     listener(3, "127.0.0.1:8081", "", "", 1);                    /* redirect https */
     atomic_store(&counters[0].h2_goaway[H2_ABUSE_SETTINGS], 2);
     atomic_store(&counters[2].h2_goaway[H2_ABUSE_ZERO_WINDOW], 5);
+    atomic_store(&counters[2].h2_goaway[H2_ABUSE_PING], 3);
     memset(&cfg, 0, sizeof cfg);
     cfg.listens = listens;
     cfg.nlistens = 4;
@@ -62,10 +63,10 @@ Test(stats_h2, listeners_say_whether_they_take_http2)
     char *j = fixture_render(stats_json_render, &rt, 1000);
     fixture_assert_has(j, "{\"address\":\"127.0.0.1:8080\",\"http2\":true,\"http2_goaway\":{\"resets\":0,"
                           "\"continuation\":0,\"flood\":0,\"settings\":2,\"hpack\":0,\"max_streams\":0,"
-                          "\"zero_window\":0},\"redirect_https\":false");
+                          "\"zero_window\":0,\"ping\":0},\"redirect_https\":false");
     fixture_assert_has(j, "{\"address\":\"127.0.0.1:8443\",\"http2\":false,");
     fixture_assert_has(j, "{\"address\":\"127.0.0.1:9443\",\"http2\":true,");
-    fixture_assert_has(j, "\"zero_window\":5},\"redirect_https\":false");
+    fixture_assert_has(j, "\"zero_window\":5,\"ping\":3},\"redirect_https\":false");
     fixture_assert_has(j, "{\"address\":\"127.0.0.1:8081\",\"http2\":false,");
     free(j);
 }
@@ -76,6 +77,7 @@ Test(stats_h2, goaway_series_per_listener_and_reason)
     fixture_assert_has(t, "# TYPE proxy_http2_goaway_total counter\n");
     fixture_assert_has(t, "proxy_http2_goaway_total{listener=\"127.0.0.1:8080\",reason=\"settings\"} 2\n");
     fixture_assert_has(t, "proxy_http2_goaway_total{listener=\"127.0.0.1:9443\",reason=\"zero_window\"} 5\n");
+    fixture_assert_has(t, "proxy_http2_goaway_total{listener=\"127.0.0.1:9443\",reason=\"ping\"} 3\n");
     fixture_assert_has(t, "proxy_http2_goaway_total{listener=\"127.0.0.1:8080\",reason=\"hpack\"} 0\n");
     /* Listeners that take no HTTP/2 have no series, nor is there a total. */
     fixture_assert_lacks(t, "proxy_http2_goaway_total{listener=\"127.0.0.1:8443\"");

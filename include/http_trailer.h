@@ -1,0 +1,29 @@
+/*
+ * http_trailer: which fields of a chunked body's trailer section go on to
+ * the client, whatever it speaks (CONTRACT 3: hop-by-hop fields are not
+ * forwarded, in a trailer section no more than in a head).  Shared by the
+ * HTTP/1.1 path (upstream_h1.c, the section rewritten in the raw chunked
+ * stream) and the HTTP/2 one (h2_headers.c, the section as a HEADERS frame).
+ */
+#ifndef PROXY_HTTP_TRAILER_H
+#define PROXY_HTTP_TRAILER_H
+
+#include <stddef.h>
+
+/* Whether the field named name[0..n) (any case) is hop-by-hop: Connection,
+ * Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Proxy-*. */
+int http_trailer_hop_by_hop(const char *name, size_t n);
+
+/* Whether the field named name[0..n) of a trailer section goes on: not
+ * hop-by-hop, nor named by a Connection field of the section, given as
+ * http_msg keeps it (section[0..len): "name:value\r\n" lines; NULL, 0 for
+ * a field seen alone). */
+int http_trailer_forwarded(const char *name, size_t n, const char *section, size_t len);
+
+/* The trailer section to send an HTTP/1.1 client, from the kept one
+ * (section[0..len) as above): the fields that go on as "name: value\r\n"
+ * lines, then the empty line that ends the message.  Returns the length
+ * written to out[0..cap), or 0 when it does not fit. */
+size_t http_trailer_write(const char *section, size_t len, char *out, size_t cap);
+
+#endif

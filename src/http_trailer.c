@@ -1,0 +1,114 @@
+/*
+ * http_trailer: the trailer fields that go on to a client (see
+ * http_trailer.h).  Pure functions over the section as http_msg keeps it.
+ */
+#include "http_trailer.h"
+
+#include <string.h>
+#include <strings.h>
+
+static int name_eq(const char *name, size_t n, const char *lit)
+{
+    return strlen(lit) == n && strncasecmp(name, lit, n) == 0;
+}
+
+int http_trailer_hop_by_hop(const char *name, size_t n)
+{
+    /* By length first: nearly every name is ruled out without a compare. */
+    switch (n) {
+    case 2:
+        return name_eq(name, n, "te");
+    case 7:
+        return name_eq(name, n, "trailer") || name_eq(name, n, "upgrade");
+    case 10:
+        return name_eq(name, n, "connection") || name_eq(name, n, "keep-alive");
+    case 17:
+        return name_eq(name, n, "transfer-encoding");
+    default:
+        /* Proxy-Connection, Proxy-Authenticate, Proxy-Authorization...:
+         * each meant for the next hop only. */
+        return n > 6 && strncasecmp(name, "proxy-", 6) == 0;
+    }
+}
+
+/* One "name:value\r\n" line of a kept section at p (p < end): its name and
+ * value (the value's blanks trimmed); returns the next line, or NULL when
+ * the line has no colon or no end. */
+static const char *line_of(const char *p, const char *end, const char **name, size_t *nlen, const char **value,
+                           size_t *vlen)
+{
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *colon = nl ? memchr(p, ':', (size_t)(nl - p)) : NULL;
+    if (!colon)
+        return NULL;
+    const char *v = colon + 1, *ve = nl > v && nl[-1] == '\r' ? nl - 1 : nl;
+    while (v < ve && (*v == ' ' || *v == '\t'))
+        v++;
+    while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+        ve--;
+    *name = p;
+    *nlen = (size_t)(colon - p);
+    *value = v;
+    *vlen = (size_t)(ve - v);
+    return nl + 1;
+}
+
+/* Whether the comma-separated list v[0..len) holds the token name[0..n). */
+static int list_has(const char *v, size_t len, const char *name, size_t n)
+{
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < len && v[i] != ',')
+            i++;
+        size_t e = i;
+        while (e > start && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+            e--;
+        if (e - start == n && strncasecmp(v + start, name, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int http_trailer_forwarded(const char *name, size_t n, const char *section, size_t len)
+{
+    if (http_trailer_hop_by_hop(name, n))
+        return 0;
+    const char *p = section, *end = section ? section + len : NULL;
+    while (p && p < end) {
+        const char *fn, *fv;
+        size_t fnl, fvl;
+        p = line_of(p, end, &fn, &fnl, &fv, &fvl);
+        if (p && name_eq(fn, fnl, "connection") && list_has(fv, fvl, name, n))
+            return 0;
+    }
+    return 1;
+}
+
+size_t http_trailer_write(const char *section, size_t len, char *out, size_t cap)
+{
+    const char *p = section, *end = section + len;
+    size_t o = 0;
+    while (p < end) {
+        const char *name, *value;
+        size_t nlen, vlen;
+        p = line_of(p, end, &name, &nlen, &value, &vlen);
+        if (!p)
+            break; /* http_msg writes whole lines: nothing after one without an end */
+        if (!http_trailer_forwarded(name, nlen, section, len))
+            continue;
+        if (cap - o < nlen + vlen + 4)
+            return 0;
+        memcpy(out + o, name, nlen);
+        memcpy(out + o + nlen, ": ", 2);
+        memcpy(out + o + nlen + 2, value, vlen);
+        memcpy(out + o + nlen + 2 + vlen, "\r\n", 2);
+        o += nlen + vlen + 4;
+    }
+    if (cap - o < 2)
+        return 0;
+    memcpy(out + o, "\r\n", 2);
+    return o + 2;
+}
