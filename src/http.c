@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "http_list.h"
 
 /* ---- llhttp callbacks ----------------------------------------------------- */
 
@@ -206,24 +207,6 @@ static uint8_t classify(const char *name, size_t len)
     }
 }
 
-/* Calls fn for each comma-separated token of a field value, trimmed. */
-static void for_each_token(const char *v, size_t len, void (*fn)(const char *, size_t, void *), void *arg)
-{
-    size_t i = 0;
-    while (i < len) {
-        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        size_t start = i;
-        while (i < len && v[i] != ',')
-            i++;
-        size_t end = i;
-        while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
-            end--;
-        if (end > start)
-            fn(v + start, end - start, arg);
-    }
-}
-
 struct conn_tokens {
     const char *buf;
     struct http_head *h;
@@ -275,7 +258,7 @@ static void classify_fields(const char *buf, struct http_head *h)
     struct conn_tokens ct = { buf, h };
     for (uint32_t i = 0; i < h->nfields; i++)
         if (h->fields[i].kind == HF_CONNECTION)
-            for_each_token(buf + h->fields[i].value_off, h->fields[i].value_len, mark_named_hop, &ct);
+            http_for_each_token(buf + h->fields[i].value_off, h->fields[i].value_len, mark_named_hop, &ct);
 }
 
 /* ---- parsing ---------------------------------------------------------------- */

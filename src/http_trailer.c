@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_list.h"
+
 static int name_eq(const char *name, size_t n, const char *lit)
 {
     return strlen(lit) == n && strncasecmp(name, lit, n) == 0;
@@ -53,23 +55,24 @@ static const char *line_of(const char *p, const char *end, const char **name, si
     return nl + 1;
 }
 
+struct token_search {
+    const char *name;
+    size_t n;
+    int found;
+};
+
+static void token_matches(const char *t, size_t len, void *arg)
+{
+    struct token_search *ts = arg;
+    ts->found |= len == ts->n && strncasecmp(t, ts->name, len) == 0;
+}
+
 /* Whether the comma-separated list v[0..len) holds the token name[0..n). */
 static int list_has(const char *v, size_t len, const char *name, size_t n)
 {
-    size_t i = 0;
-    while (i < len) {
-        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        size_t start = i;
-        while (i < len && v[i] != ',')
-            i++;
-        size_t e = i;
-        while (e > start && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-            e--;
-        if (e - start == n && strncasecmp(v + start, name, n) == 0)
-            return 1;
-    }
-    return 0;
+    struct token_search ts = {name, n, 0};
+    http_for_each_token(v, len, token_matches, &ts);
+    return ts.found;
 }
 
 int http_trailer_forwarded(const char *name, size_t n, const char *section, size_t len)
