@@ -5,10 +5,14 @@
 
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
+#include <openssl/ssl.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "stats_buf.h"
+#include "tls_fixtures.h"
+#include "tls_tickets.h"
 
 struct runtime *fixture_runtime(const char *text)
 {
@@ -66,4 +70,20 @@ size_t fixture_count(const char *text, const char *needle)
     for (const char *p = text; (p = strstr(p, needle)); p += len)
         n++;
     return n;
+}
+
+SSL_CTX *fixture_tls_server_with_tickets(void)
+{
+    SSL_CTX *ctx = tlsfx_server_ctx();
+    EVP_PKEY *key = tlsfx_key_ec("prime256v1");
+    const char *const sans[] = { "DNS:shop.example", NULL };
+    X509 *cert = tlsfx_cert(key, "shop.example", sans, time(NULL) + 86400);
+    cr_assert(ctx && key && cert);
+    cr_assert_eq(SSL_CTX_use_certificate(ctx, cert), 1);
+    cr_assert_eq(SSL_CTX_use_PrivateKey(ctx, key), 1);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    cr_assert_eq(tls_tickets_init(), 0);
+    tls_tickets_attach(ctx);
+    return ctx;
 }

@@ -36,4 +36,8 @@ char *fixture_render(int (*render)(struct stats_buf *, const struct runtime *, u
  * overlapping). */
 size_t fixture_count(const char *text, const char *needle);
 
+/* A TLS server context with an ECDSA certificate for shop.example (a day
+ * left) and the process's session-ticket keys attached (tls_tickets). */
+struct ssl_ctx_st *fixture_tls_server_with_tickets(void);
+
 #endif

@@ -12,24 +12,9 @@
 #include <openssl/ssl.h>
 #include <time.h>
 
+#include "fixtures.h"
 #include "tls_fixtures.h"
 #include "tls_tickets.h"
-
-static SSL_CTX *server_with_tickets(void)
-{
-    SSL_CTX *ctx = tlsfx_server_ctx();
-    EVP_PKEY *key = tlsfx_key_ec("prime256v1");
-    const char *const sans[] = { "DNS:shop.example", NULL };
-    X509 *cert = tlsfx_cert(key, "shop.example", sans, time(NULL) + 86400);
-    cr_assert(ctx && key && cert);
-    cr_assert_eq(SSL_CTX_use_certificate(ctx, cert), 1);
-    cr_assert_eq(SSL_CTX_use_PrivateKey(ctx, key), 1);
-    X509_free(cert);
-    EVP_PKEY_free(key);
-    cr_assert_eq(tls_tickets_init(), 0);
-    tls_tickets_attach(ctx);
-    return ctx;
-}
 
 /* A handshake offering `offer`; returns whether it resumed, and hands the
  * client's new session to *next (freed by the caller). */
@@ -55,7 +40,7 @@ ParameterizedTestParameters(tls_tickets, previous_key_accepted)
 
 ParameterizedTest(int *version, tls_tickets, previous_key_accepted)
 {
-    SSL_CTX *ctx = server_with_tickets();
+    SSL_CTX *ctx = fixture_tls_server_with_tickets();
     SSL_SESSION *first = NULL, *renewed = NULL;
 
     cr_assert_eq(resumes(ctx, *version, NULL, &first), 0, "a first handshake cannot resume");
@@ -83,7 +68,7 @@ ParameterizedTest(int *version, tls_tickets, previous_key_accepted)
  * reload) share the keys: a ticket from one resumes on the other. */
 Test(tls_tickets, shared_by_contexts)
 {
-    SSL_CTX *a = server_with_tickets(), *b = server_with_tickets();
+    SSL_CTX *a = fixture_tls_server_with_tickets(), *b = fixture_tls_server_with_tickets();
     SSL_SESSION *s = NULL;
     cr_assert_eq(resumes(a, TLS1_3_VERSION, NULL, &s), 0);
     cr_assert_eq(resumes(b, TLS1_3_VERSION, s, NULL), 1, "a ticket from one context does not resume on another");

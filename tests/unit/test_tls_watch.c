@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "fixtures.h"
 #include "runtime.h"
 #include "tls_certs.h"
 #include "tls_ctx.h"
@@ -49,22 +50,6 @@ static void fire(ev_timer *t)
     ev_invoke_pending(loop);
 }
 
-static SSL_CTX *server_with_tickets(void)
-{
-    SSL_CTX *ctx = tlsfx_server_ctx();
-    EVP_PKEY *key = tlsfx_key_ec("prime256v1");
-    const char *const sans[] = { "DNS:shop.example", NULL };
-    X509 *cert = tlsfx_cert(key, "shop.example", sans, time(NULL) + 86400);
-    cr_assert(ctx && key && cert);
-    cr_assert_eq(SSL_CTX_use_certificate(ctx, cert), 1);
-    cr_assert_eq(SSL_CTX_use_PrivateKey(ctx, key), 1);
-    X509_free(cert);
-    EVP_PKEY_free(key);
-    cr_assert_eq(tls_tickets_init(), 0);
-    tls_tickets_attach(ctx);
-    return ctx;
-}
-
 static int resumes(SSL_CTX *ctx, SSL_SESSION *offer, SSL_SESSION **next)
 {
     struct tlsfx_client opts = { .max_version = TLS1_3_VERSION };
@@ -80,7 +65,7 @@ static int resumes(SSL_CTX *ctx, SSL_SESSION *offer, SSL_SESSION **next)
 
 Test(tls_watch, rotation_timer_rotates_the_ticket_key)
 {
-    SSL_CTX *ctx = server_with_tickets();
+    SSL_CTX *ctx = fixture_tls_server_with_tickets();
     SSL_SESSION *first = NULL;
     cr_assert_eq(resumes(ctx, NULL, &first), 0);
     cr_assert(SSL_SESSION_has_ticket(first), "the server sent no ticket");
