@@ -18,8 +18,7 @@
  *                 nghttp2's sense, yet each PING costs a read and an ACK):
  *                 GOAWAY ENHANCE_YOUR_CALM;
  *   settings      more than H2_SETTINGS_MAX SETTINGS frames in 10 s (each
- *                 costs an ACK and a settings pass, unlike a PING which
- *                 nghttp2 bounds only by its unread answers), or one with
+ *                 costs an ACK and a settings pass), or one with
  *                 more than 32 entries (nghttp2's max_settings, counted as
  *                 its GOAWAY goes): GOAWAY ENHANCE_YOUR_CALM;
  *   hpack         a header block nghttp2 cannot decode, a dynamic table
@@ -137,25 +136,18 @@ static int over_in_window(struct h2_session *h, double *since, unsigned *n, unsi
     return ++*n > max;
 }
 
-static int settings_begin(struct h2_session *h, const nghttp2_frame_hd *hd)
+/* A SETTINGS or PING frame from the client, of which max per 10 s are
+ * allowed: nghttp2 answers each (an ACK, and for SETTINGS a settings pass)
+ * and stops only when the answers pile up unread, so a client that reads
+ * them could send them without end.  Their own ACKs (answers to ours) are
+ * not counted. */
+static int limited_frame(struct h2_session *h, const nghttp2_frame_hd *hd, double *since, unsigned *n, unsigned max,
+                         enum h2_abuse why, const char *what)
 {
     if (hd->flags & NGHTTP2_FLAG_ACK)
-        return 0; /* the answer to ours: nothing to do for us */
-    if (over_in_window(h, &h->settings_since, &h->settings, H2_SETTINGS_MAX) && !h->goaway) {
-        h2_abuse_cut(h, H2_ABUSE_SETTINGS, "more than 100 SETTINGS frames in 10 s from a client");
-        return -1;
-    }
-    return 0;
-}
-
-/* nghttp2 answers every PING and stops only when the answers pile up
- * unread: a client that reads them could ping without end. */
-static int ping_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
-{
-    if (hd->flags & NGHTTP2_FLAG_ACK)
-        return 0; /* the answer to ours */
-    if (over_in_window(h, &h->pings_since, &h->pings, H2_PINGS_MAX) && !h->goaway) {
-        h2_abuse_cut(h, H2_ABUSE_PING, "more than 100 PINGs in 10 s from a client");
+        return 0;
+    if (over_in_window(h, since, n, max) && !h->goaway) {
+        h2_abuse_cut(h, why, what);
         return -1;
     }
     return 0;
@@ -168,9 +160,11 @@ int h2_abuse_frame_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
     case NGHTTP2_CONTINUATION:
         return continuation_begins(h, hd);
     case NGHTTP2_SETTINGS:
-        return settings_begin(h, hd);
+        return limited_frame(h, hd, &h->settings_since, &h->settings, H2_SETTINGS_MAX, H2_ABUSE_SETTINGS,
+                             "more than 100 SETTINGS frames in 10 s from a client");
     case NGHTTP2_PING:
-        return ping_begins(h, hd);
+        return limited_frame(h, hd, &h->pings_since, &h->pings, H2_PINGS_MAX, H2_ABUSE_PING,
+                             "more than 100 PINGs in 10 s from a client");
     default:
         return 0;
     }
