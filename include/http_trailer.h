@@ -14,11 +14,24 @@
  * Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Proxy-*. */
 int http_trailer_hop_by_hop(const char *name, size_t n);
 
+/* The Connection fields of a trailer section, found once so that each
+ * field's test does not walk the section again. */
+#define HTTP_TRAILER_CONN_MAX 8
+struct http_trailer_conn {
+    const char *value[HTTP_TRAILER_CONN_MAX];
+    size_t len[HTTP_TRAILER_CONN_MAX];
+    unsigned n;
+};
+
+/* The Connection fields of section[0..len), as http_msg keeps it
+ * ("name:value\r\n" lines).  Returns 0, or -1 for a section with more
+ * than HTTP_TRAILER_CONN_MAX of them (refused as malformed). */
+int http_trailer_conn_of(const char *section, size_t len, struct http_trailer_conn *conn);
+
 /* Whether the field named name[0..n) of a trailer section goes on: not
- * hop-by-hop, nor named by a Connection field of the section, given as
- * http_msg keeps it (section[0..len): "name:value\r\n" lines; NULL, 0 for
- * a field seen alone). */
-int http_trailer_forwarded(const char *name, size_t n, const char *section, size_t len);
+ * hop-by-hop, nor named by one of the section's Connection fields (conn;
+ * NULL for a field seen alone). */
+int http_trailer_forwarded(const char *name, size_t n, const struct http_trailer_conn *conn);
 
 /* The trailer section to send an HTTP/1.1 client, from the kept one
  * (section[0..len) as above): the fields that go on as "name: value\r\n"

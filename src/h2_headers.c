@@ -313,8 +313,9 @@ static unsigned char lower_of(unsigned char c)
 static int fields_of_lines(char *p, char *end, int trailers, struct h2_field *out, size_t max)
 {
     int n = 0;
-    const char *section = p;
-    size_t section_len = (size_t)(end - p);
+    struct http_trailer_conn conn;
+    if (trailers && http_trailer_conn_of(p, (size_t)(end - p), &conn) < 0)
+        return -1;
     while (p < end) {
         char *name = p;
         while (p < end && *p != ':' && *p != '\n') {
@@ -340,7 +341,7 @@ static int fields_of_lines(char *p, char *end, int trailers, struct h2_field *ou
             v++;
         while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
             ve--;
-        int goes = trailers ? http_trailer_forwarded(name, name_len, section, section_len) &&
+        int goes = trailers ? http_trailer_forwarded(name, name_len, &conn) &&
                                   !trailer_forbidden(name, name_len)
                             : !hop_by_hop_response(name, name_len);
         if (goes) {
@@ -385,7 +386,7 @@ int h2_request_trailer_ok(const struct h2_field *f)
 {
     if (f->name_len == 0 || f->name[0] == ':' || !text_ok(f->name, f->name_len) || !text_ok(f->value, f->value_len))
         return 0;
-    return http_trailer_forwarded(f->name, f->name_len, NULL, 0) && !trailer_forbidden(f->name, f->name_len);
+    return http_trailer_forwarded(f->name, f->name_len, NULL) && !trailer_forbidden(f->name, f->name_len);
 }
 
 int h2_response_bodiless(unsigned status, int head)

@@ -75,23 +75,41 @@ static int list_has(const char *v, size_t len, const char *name, size_t n)
     return ts.found;
 }
 
-int http_trailer_forwarded(const char *name, size_t n, const char *section, size_t len)
+int http_trailer_conn_of(const char *section, size_t len, struct http_trailer_conn *conn)
 {
-    if (http_trailer_hop_by_hop(name, n))
-        return 0;
-    const char *p = section, *end = section ? section + len : NULL;
-    while (p && p < end) {
+    const char *p = section, *end = section + len;
+    conn->n = 0;
+    while (p < end) {
         const char *fn, *fv;
         size_t fnl, fvl;
         p = line_of(p, end, &fn, &fnl, &fv, &fvl);
-        if (p && name_eq(fn, fnl, "connection") && list_has(fv, fvl, name, n))
-            return 0;
+        if (!p)
+            break;
+        if (!name_eq(fn, fnl, "connection"))
+            continue;
+        if (conn->n == HTTP_TRAILER_CONN_MAX)
+            return -1;
+        conn->value[conn->n] = fv;
+        conn->len[conn->n++] = fvl;
     }
+    return 0;
+}
+
+int http_trailer_forwarded(const char *name, size_t n, const struct http_trailer_conn *conn)
+{
+    if (http_trailer_hop_by_hop(name, n))
+        return 0;
+    for (unsigned i = 0; conn && i < conn->n; i++)
+        if (list_has(conn->value[i], conn->len[i], name, n))
+            return 0;
     return 1;
 }
 
 size_t http_trailer_write(const char *section, size_t len, char *out, size_t cap)
 {
+    struct http_trailer_conn conn;
+    if (http_trailer_conn_of(section, len, &conn) < 0)
+        return 0;
     const char *p = section, *end = section + len;
     size_t o = 0;
     while (p < end) {
@@ -100,7 +118,7 @@ size_t http_trailer_write(const char *section, size_t len, char *out, size_t cap
         p = line_of(p, end, &name, &nlen, &value, &vlen);
         if (!p)
             break; /* http_msg writes whole lines: nothing after one without an end */
-        if (!http_trailer_forwarded(name, nlen, section, len))
+        if (!http_trailer_forwarded(name, nlen, &conn))
             continue;
         if (cap - o < nlen + vlen + 4)
             return 0;

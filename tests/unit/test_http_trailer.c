@@ -24,12 +24,29 @@ Test(http_trailer, hop_by_hop_names_in_any_case)
 Test(http_trailer, names_listed_in_the_sections_connection_fields)
 {
     const char section[] = "X-A:1\r\nConnection: x-private , X-Other\r\nX-Private:s\r\nConnection:x-third\r\n";
-    cr_assert_not(http_trailer_forwarded(S("X-Private"), section, strlen(section)));
-    cr_assert_not(http_trailer_forwarded(S("x-other"), section, strlen(section)));
-    cr_assert_not(http_trailer_forwarded(S("X-Third"), section, strlen(section)), "a second Connection field");
-    cr_assert(http_trailer_forwarded(S("X-A"), section, strlen(section)));
-    cr_assert(http_trailer_forwarded(S("X-Priv"), section, strlen(section)), "a prefix of a listed name");
-    cr_assert(http_trailer_forwarded(S("X-Private"), NULL, 0), "a field seen alone");
+    struct http_trailer_conn conn;
+    cr_assert_eq(http_trailer_conn_of(section, strlen(section), &conn), 0);
+    cr_assert_eq(conn.n, 2);
+    cr_assert_not(http_trailer_forwarded(S("X-Private"), &conn));
+    cr_assert_not(http_trailer_forwarded(S("x-other"), &conn));
+    cr_assert_not(http_trailer_forwarded(S("X-Third"), &conn), "a second Connection field");
+    cr_assert(http_trailer_forwarded(S("X-A"), &conn));
+    cr_assert(http_trailer_forwarded(S("X-Priv"), &conn), "a prefix of a listed name");
+    cr_assert(http_trailer_forwarded(S("X-Private"), NULL), "a field seen alone");
+}
+
+/* Each field's test looks at the Connection fields found once: a section
+ * with more of them than are kept is refused, not read again per field. */
+Test(http_trailer, too_many_connection_fields_refused)
+{
+    char kept[512] = "";
+    for (int i = 0; i <= HTTP_TRAILER_CONN_MAX; i++)
+        strcat(kept, "Connection:x\r\n");
+    char out[1024];
+    cr_assert_eq(http_trailer_write(kept, strlen(kept), out, sizeof out), 0);
+    kept[strlen(kept) - strlen("Connection:x\r\n")] = '\0';
+    cr_assert_eq(http_trailer_write(kept, strlen(kept), out, sizeof out), 2, "%d Connection fields are read",
+                 HTTP_TRAILER_CONN_MAX);
 }
 
 Test(http_trailer, section_for_an_http11_client)
