@@ -282,8 +282,10 @@ grep -qi '^www-authenticate: bearer' "$TMPDIR/post.head" || fail "401 without WW
 [ "$(server_field web app1 state)" = up ] || fail "a refused action changed app1"
 
 # Drain app1 while a slow request is in flight on it: that request finishes,
-# and no new request goes to app1.
-curl -s -o "$TMPDIR/slow.out" -w '%{http_code}' "http://127.0.0.1:$P/slow?delay=1500" \
+# and no new request goes to app1.  The request lasts 5 s: finding its
+# server takes readings that a loaded machine (make test beside other
+# work) stretched past an earlier 1.5 s, and the drain then found it done.
+curl -s -o "$TMPDIR/slow.out" -w '%{http_code}' "http://127.0.0.1:$P/slow?delay=5000" \
     >"$TMPDIR/slow.code" &
 SLOW=$!
 # The server with the slow request is the one that holds one request for
