@@ -227,19 +227,35 @@ def case_ping_flood_read(port):
                   "90 to 100 PING ACKs, then GOAWAY ENHANCE_YOUR_CALM and close (%d ACKs)" % acks)
 
 
-def case_ping_few(port):
-    # A client that pings now and then (50 in all, under the 100 per 10 s)
-    # has every one answered and its connection still serves.
+def pings_answered(c, first, count):
+    """Sends PINGs first..first+count-1 in batches of 10, each batch's
+    answers read before the next; returns how many of them were answered."""
+    for i in range(first, first + count, 10):
+        n = min(10, first + count - i)
+        c.send(*[hf.PingFrame(0, opaque_data=b"%08d" % (i + k)) for k in range(n)])
+        last = b"%08d" % (i + n - 1)
+        c.read(2, until=lambda f: isinstance(f, hf.PingFrame) and "ACK" in f.flags and f.opaque_data == last)
+    want = set(b"%08d" % i for i in range(first, first + count))
+    return sum(1 for f in c.got if isinstance(f, hf.PingFrame) and "ACK" in f.flags and f.opaque_data in want)
+
+
+def case_ping_limit(port):
+    # The edge of the count (100 PINGs per 10 s): exactly 100 are all
+    # answered and the connection still serves a request; the 101st, in
+    # the same 10 s, gets GOAWAY ENHANCE_YOUR_CALM and the close.
     c = Raw(port)
-    for i in range(50):
-        c.send(hf.PingFrame(0, opaque_data=b"%08d" % i))
-    c.read(2, until=lambda f: isinstance(f, hf.PingFrame) and f.opaque_data == b"%08d" % 49)
-    acks = sum(1 for f in c.got if isinstance(f, hf.PingFrame) and "ACK" in f.flags)
+    acks = pings_answered(c, 0, 100)
     c.send(c.request(1))
     c.read(5, until=response_done(1))
     served = any(response_done(1)(f) for f in c.got)
-    return expect("ping-few", c, c.goaway is None and not c.closed and acks == 50 and served,
-                  "50 PING ACKs, no GOAWAY, stream 1 answered (%d ACKs, answered: %s)" % (acks, served))
+    if c.goaway is not None or c.closed or acks != 100 or not served:
+        return expect("ping-limit", c, False, "100 PINGs answered, no GOAWAY, stream 1 answered "
+                      "(%d answered, stream 1 answered: %s)" % (acks, served))
+    over = pings_answered(c, 100, 1)
+    c.read(3)
+    print("ping-limit: 100 PINGs answered, then the 101st %s" % ("answered" if over else "not answered"))
+    return expect("ping-limit", c, goaway_is(c, "ENHANCE_YOUR_CALM") and c.closed and over == 0,
+                  "after 100 PINGs the 101st unanswered, GOAWAY ENHANCE_YOUR_CALM and close")
 
 
 def case_settings_ack(port):
@@ -470,7 +486,7 @@ CASES = {
     "settings-few": case_settings_few,
     "settings-ack": case_settings_ack,
     "ping-flood-read": case_ping_flood_read,
-    "ping-few": case_ping_few,
+    "ping-limit": case_ping_limit,
     "hpack-table": case_hpack_table,
     "zero-window": case_zero_window,
     "stream-reuse": case_stream_reuse,

@@ -6,7 +6,8 @@
 #     listeners[].http2_goaway and in proxy_http2_goaway_total{listener,
 #     reason}: rapid reset (resets), a CONTINUATION flood (continuation),
 #     PING floods whose answers are read and whose answers are never read
-#     (ping: more than 100 in 10 s; a few PINGs are answered), a SETTINGS flood and
+#     (ping: more than 100 in 10 s; 100 are all answered, the 101st is
+#     cut and counted at once), a SETTINGS flood and
 #     a SETTINGS frame of 40 entries (settings), a dynamic table size
 #     update over the advertised 4096 (hpack, GOAWAY COMPRESSION_ERROR), streams past http2 max-streams
 #     (max_streams: REFUSED_STREAM, then GOAWAY ENHANCE_YOUR_CALM; after the
@@ -84,7 +85,13 @@ flood "rapid reset" client_flood rapid-reset 200 '^goaway error=ENHANCE_YOUR_CAL
 flood "a CONTINUATION flood" client_flood continuation 100 '^goaway error=ENHANCE_YOUR_CALM' "no GOAWAY ENHANCE_YOUR_CALM"
 flood "a PING flood" client_flood ping-flood 400000 '^closed$' "the connection stayed open"
 flood "a PING flood, its answers read" run_case ping-flood-read
-run_case ping-few
+# The edge of the PING count, and its cut counted as ping at once.
+pings_counted() { stats_get "$S" 'j["streams"]["goaway"]["ping"], j["listeners"][0]["http2_goaway"]["ping"]'; }
+before=$(pings_counted)
+run_case ping-limit
+after=$(pings_counted)
+[ "$after" = "$((${before% *} + 1)) $((${before#* } + 1))" ] ||
+    fail "ping-limit: streams.goaway.ping, listeners[0].http2_goaway.ping went from $before to $after, expected one more each"
 flood "a SETTINGS flood" run_case settings-flood
 run_case settings-entries
 run_case settings-few
@@ -109,10 +116,10 @@ done
 
 # ---- the counts -------------------------------------------------------------------------------
 # settings: the flood and the 40 entries; max_streams: 11 refusals before
-# the cut, 5 refused, 1 cut after the ACK; ping: both PING floods (the one
-# whose answers are never read meets the count of 100 before nghttp2's
-# 1000 unread answers, so flood stays 0).
-want='{"resets": 1, "continuation": 1, "flood": 0, "settings": 2, "hpack": 1, "max_streams": 17, "zero_window": 1, "ping": 2}'
+# the cut, 5 refused, 1 cut after the ACK; ping: both PING floods and the
+# 101st PING (the flood whose answers are never read meets the count of 100
+# before nghttp2's 1000 unread answers, so flood stays 0).
+want='{"resets": 1, "continuation": 1, "flood": 0, "settings": 2, "hpack": 1, "max_streams": 17, "zero_window": 1, "ping": 3}'
 got=$(stats_get "$S" 'json.dumps(j["streams"]["goaway"])')
 echo "streams.goaway: $got"
 [ "$got" = "$want" ] || fail "streams.goaway is $got, expected $want"
@@ -129,10 +136,10 @@ for r in resets continuation hpack zero_window; do
     grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"$r\"} 1$" "$TMPDIR/metrics.txt" ||
         fail "/metrics: no proxy_http2_goaway_total{listener=127.0.0.1:$P,reason=$r} 1"
 done
-for r in settings ping; do
-    grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"$r\"} 2$" "$TMPDIR/metrics.txt" ||
-        fail "/metrics: $r is not 2"
-done
+grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"settings\"} 2$" "$TMPDIR/metrics.txt" ||
+    fail "/metrics: settings is not 2"
+grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"ping\"} 3$" "$TMPDIR/metrics.txt" ||
+    fail "/metrics: ping is not 3"
 grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"max_streams\"} 17$" "$TMPDIR/metrics.txt" ||
     fail "/metrics: max_streams is not 17"
 grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$R\"" "$TMPDIR/metrics.txt" &&
