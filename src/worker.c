@@ -41,7 +41,8 @@
  * wrk -c50 and a new TLS connection per request, p99 was 29-38 ms at 64,
  * 10-13 ms at 1, at the same requests/s.  The rest wait in the listen
  * backlog for the next round (nginx, with multi_accept off, also takes
- * one per wake-up). */
+ * one per wake-up).  tests/scenario/ops_accept_batch.sh watches both in
+ * the worker's accept4 calls. */
 #define ACCEPT_BATCH 64
 #define ACCEPT_BATCH_TLS 1
 /* Idle connections another worker is asked to close when this one is at
