@@ -10,7 +10,8 @@
 #    (about 5 s in all: 3 s of SYN-ACK retries + 2 s), never left open;
 #  - on a plain listener beside it, the same silent client is taken at
 #    once (connections.active 1);
-#  - a TLS listener with defer-accept serves as usual (curl);
+#  - a TLS listener with defer-accept does not take a silent client
+#    either, and serves as usual (curl);
 #  - a reload that takes defer-accept off the listener (the socket is kept)
 #    makes a silent client taken at once again;
 #  - "defer-accept" twice on one line is a configuration error with its
@@ -65,7 +66,7 @@ try:
         data += chunk
 except OSError:
     data = b""
-print(data.split(b"\r\n")[0].decode() if data else "closed")
+print(data.split(b"\r\n")[0].decode(errors="replace") if data else "closed")
 PY
 }
 
@@ -101,6 +102,10 @@ out=$(silent "$Q" 0)
 [ "$(echo "$out" | head -1)" = "active 1" ] || fail "plain listener: a silent client was not taken: $out"
 [ "$(echo "$out" | tail -1)" = "HTTP/1.1 200 OK" ] || fail "plain listener: the request got: $out"
 
+# The TLS listener's own defer-accept: a silent client is not taken there
+# either (what its late plain-text request gets does not matter here).
+out=$(silent "$T" 0)
+[ "$(echo "$out" | head -1)" = "active 0" ] || fail "TLS listener with defer-accept: a silent client was taken at once: $out"
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$C/ca.pem" --resolve "localhost:$T:127.0.0.1" \
     "https://localhost:$T/")
 [ "$code" = 200 ] || fail "TLS listener with defer-accept: curl got $code"
