@@ -33,6 +33,8 @@ pool web {
 CONF
 start_proxy "$TMPDIR/proxy.conf" "$P" "$S"
 FA=$(tls_fingerprint "$C/a.pem"); FB=$(tls_fingerprint "$C/b.pem")
+# Two fingerprints that differ, or every "served X" check below holds for nothing.
+[ -n "$FA" ] && [ -n "$FB" ] && [ "$FA" != "$FB" ] || fail "the fingerprints of a.pem and b.pem: '$FA', '$FB'"
 
 # served: the fingerprint of the certificate a new connection gets.
 served() {
