@@ -9,10 +9,12 @@
  *                 rapid reset, CVE-2023-44487): GOAWAY ENHANCE_YOUR_CALM;
  *   continuation  a header block in more CONTINUATION frames than
  *                 `limit header-size` needs (CVE-2024-27316): the same;
- *   flood         PINGs whose answers are not read (nghttp2's guard, 1000
- *                 answers queued: proto_h2.c's feed); PINGs meet the
- *                 ping count first, so this is the backstop for the other
- *                 answers nghttp2 queues (SETTINGS ACKs, RST_STREAMs);
+ *   flood         answers not read (nghttp2's guard, 1000 PING and
+ *                 SETTINGS ACKs queued: proto_h2.c's feed; nghttp2 counts
+ *                 no other frame there).  The ping and settings counts
+ *                 cut a flood of either first, so this takes a client that
+ *                 keeps under both for five 10 s windows with its socket
+ *                 full (tests/scenario/h2_flood_unread.bash);
  *   ping          more than H2_PINGS_MAX PINGs in 10 s, their answers read
  *                 or not (a client that reads them is never flooded in
  *                 nghttp2's sense, yet each PING costs a read and an ACK):

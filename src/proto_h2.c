@@ -440,11 +440,11 @@ static void feed(struct h2_session *h, const char *data, size_t len)
     ssize_t n = nghttp2_session_mem_recv(h->ng, (const uint8_t *)data, len);
     if (n < 0) {
         log_debug("http2: %s: closing the connection", nghttp2_strerror((int)n));
-        /* Answers the client does not read: nghttp2 counts those queued
-         * (1000 at most; PINGs and SETTINGS are cut before, by their own
-         * counts in h2_abuse.c). */
+        /* Answers the client does not read: nghttp2 counts the PING and
+         * SETTINGS ACKs queued (1000 at most); a flood of either is cut
+         * before, by its own count in h2_abuse.c. */
         if (n == NGHTTP2_ERR_FLOODED)
-            h2_abuse_cut(h, H2_ABUSE_FLOOD, "a client floods the connection with PINGs to answer");
+            h2_abuse_cut(h, H2_ABUSE_FLOOD, "a client floods the connection with PINGs and SETTINGS to answer");
         /* nghttp2 queued a GOAWAY for most errors: let it out, then close. */
         if (!h->goaway)
             nghttp2_session_terminate_session(h->ng, NGHTTP2_PROTOCOL_ERROR);

@@ -13,9 +13,13 @@ since most cases break the protocol on purpose and h2's state machine
 would refuse to send them.  The proxy's configuration is h2_abuse.sh's
 (http2 max-streams 10, timeout server 2s).
 """
+import fcntl
+import json
 import socket
 import sys
+import termios
 import time
+import urllib.request
 
 import h2.errors
 import hpack
@@ -258,6 +262,47 @@ def case_ping_limit(port):
                   "after 100 PINGs the 101st unanswered, GOAWAY ENHANCE_YOUR_CALM and close")
 
 
+def case_flood_unread(port):
+    # nghttp2's own guard (reason flood): 1000 answers queued and not yet
+    # written.  The proxy holds PINGs and SETTINGS to 100 each per 10 s, so
+    # a client reaches it only with its socket full (a large response it
+    # never reads, its windows wide open) and 190 frames in each of six
+    # windows: about 55 s, and only under a `timeout keep-alive` longer
+    # than that.  Not run by h2_abuse.sh (its keep-alive is 5 s, and the
+    # time): h2_flood_unread.bash runs it by hand, with the stats port as a
+    # third argument, so that streams.goaway.flood is checked too.
+    stats = int(sys.argv[3]) if len(sys.argv) > 3 else None
+    floods = lambda: json.load(urllib.request.urlopen(
+        "http://127.0.0.1:%d/api/stats" % stats, timeout=5))["streams"]["goaway"]["flood"]
+    before = floods() if stats else None
+    c = Raw(port, rcvbuf=4096, settings={hf.SettingsFrame.INITIAL_WINDOW_SIZE: 2**31 - 1})
+    c.send(hf.WindowUpdateFrame(0, window_increment=2**31 - 1 - 65535))
+    c.send(c.request(1, "/?size=268435456"))
+    # The proxy's output is stuck once the bytes waiting here stop growing.
+    waiting, still = -1, 0
+    for _ in range(100):
+        time.sleep(0.1)
+        now = int.from_bytes(fcntl.ioctl(c.s, termios.FIONREAD, b"\0\0\0\0"), "little")
+        still = still + 1 if now == waiting and now > 0 else 0
+        waiting = now
+        if still >= 5:
+            break
+    print("flood-unread: %d bytes unread, the proxy's output stuck: %s" % (waiting, still >= 5))
+    for burst in range(6):
+        t0 = time.monotonic()
+        c.send(*[hf.PingFrame(0, opaque_data=b"%08d" % (burst * 100 + i)) for i in range(100)])
+        c.send(*[hf.SettingsFrame(0) for _ in range(90)])
+        if c.closed:
+            break
+        if burst < 5:
+            time.sleep(max(0, 10.05 - (time.monotonic() - t0)))  # the next 10 s window
+    c.read(10)  # drains what was sent until the close
+    after = floods() if stats else None
+    print("flood-unread: streams.goaway.flood %s -> %s" % (before, after))
+    return expect("flood-unread", c, c.closed and (stats is None or after == before + 1),
+                  "the connection closed after 1000 answers queued, counted as flood")
+
+
 def case_settings_ack(port):
     # The proxy acknowledges the client's SETTINGS, and sends its own:
     # max-streams and the stream window among them.
@@ -487,6 +532,7 @@ CASES = {
     "settings-ack": case_settings_ack,
     "ping-flood-read": case_ping_flood_read,
     "ping-limit": case_ping_limit,
+    "flood-unread": case_flood_unread,
     "hpack-table": case_hpack_table,
     "zero-window": case_zero_window,
     "stream-reuse": case_stream_reuse,
