@@ -214,6 +214,28 @@ def case_settings_few(port):
     return expect("settings-few", c, c.goaway is None and acks == 21, "21 SETTINGS ACKs, no GOAWAY (%d)" % acks)
 
 
+def case_settings_limit(port):
+    # The edge of the SETTINGS count (100 per 10 s, the preface's among
+    # them): 99 more are all answered and the connection still serves; the
+    # 101st in all gets GOAWAY ENHANCE_YOUR_CALM and the close.
+    c = Raw(port)
+    acked = lambda: sum(1 for f in c.got if isinstance(f, hf.SettingsFrame) and "ACK" in f.flags)
+    for _ in range(9):
+        c.send(*[hf.SettingsFrame(0, settings={hf.SettingsFrame.ENABLE_PUSH: 0}) for _ in range(11)])
+    c.read(3, until=lambda f: acked() == 100)
+    acks = acked()
+    c.send(c.request(1))
+    c.read(5, until=response_done(1))
+    served = any(response_done(1)(f) for f in c.got)
+    if c.goaway is not None or c.closed or acks != 100 or not served:
+        return expect("settings-limit", c, False, "100 SETTINGS ACKs, no GOAWAY, stream 1 answered "
+                      "(%d ACKs, stream 1 answered: %s)" % (acks, served))
+    c.send(hf.SettingsFrame(0, settings={hf.SettingsFrame.ENABLE_PUSH: 0}))
+    c.read(3)
+    return expect("settings-limit", c, goaway_is(c, "ENHANCE_YOUR_CALM") and c.closed and acked() == 100,
+                  "after 100 SETTINGS the 101st unanswered, GOAWAY ENHANCE_YOUR_CALM and close (%d ACKs)" % acked())
+
+
 def case_ping_flood_read(port):
     # PINGs sent in small batches, each batch's answers read before the
     # next: nghttp2's unread-answers guard never trips, the proxy's count
@@ -529,6 +551,7 @@ CASES = {
     "settings-flood": case_settings_flood,
     "settings-entries": case_settings_entries,
     "settings-few": case_settings_few,
+    "settings-limit": case_settings_limit,
     "settings-ack": case_settings_ack,
     "ping-flood-read": case_ping_flood_read,
     "ping-limit": case_ping_limit,

@@ -8,7 +8,8 @@
 #     PING floods whose answers are read and whose answers are never read
 #     (ping: more than 100 in 10 s; 100 are all answered, the 101st is
 #     cut and counted at once), a SETTINGS flood and
-#     a SETTINGS frame of 40 entries (settings), a dynamic table size
+#     a SETTINGS frame of 40 entries (settings; 100 SETTINGS are all
+#     answered, the 101st is cut), a dynamic table size
 #     update over the advertised 4096 (hpack, GOAWAY COMPRESSION_ERROR), streams past http2 max-streams
 #     (max_streams: REFUSED_STREAM, then GOAWAY ENHANCE_YOUR_CALM; after the
 #     SETTINGS ACK nghttp2's GOAWAY PROTOCOL_ERROR), a stream whose client
@@ -95,6 +96,7 @@ after=$(pings_counted)
 flood "a SETTINGS flood" run_case settings-flood
 run_case settings-entries
 run_case settings-few
+run_case settings-limit
 run_case hpack-table
 flood "streams past max-streams" run_case max-streams-flood
 run_case max-streams-refused
@@ -115,12 +117,12 @@ for c in settings-ack stream-reuse data-closed data-idle frame-size bad-preface 
 done
 
 # ---- the counts -------------------------------------------------------------------------------
-# settings: the flood and the 40 entries; max_streams: 11 refusals before
+# settings: the flood, the 40 entries and the 101st; max_streams: 11 refusals before
 # the cut, 5 refused, 1 cut after the ACK; ping: both PING floods and the
 # 101st PING (the flood whose answers are never read meets the count of 100
 # before nghttp2's 1000 unread answers, so flood stays 0: only
 # h2_flood_unread.bash, by hand, reaches it).
-want='{"resets": 1, "continuation": 1, "flood": 0, "settings": 2, "hpack": 1, "max_streams": 17, "zero_window": 1, "ping": 3}'
+want='{"resets": 1, "continuation": 1, "flood": 0, "settings": 3, "hpack": 1, "max_streams": 17, "zero_window": 1, "ping": 3}'
 got=$(stats_get "$S" 'json.dumps(j["streams"]["goaway"])')
 echo "streams.goaway: $got"
 [ "$got" = "$want" ] || fail "streams.goaway is $got, expected $want"
@@ -137,8 +139,8 @@ for r in resets continuation hpack zero_window; do
     grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"$r\"} 1$" "$TMPDIR/metrics.txt" ||
         fail "/metrics: no proxy_http2_goaway_total{listener=127.0.0.1:$P,reason=$r} 1"
 done
-grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"settings\"} 2$" "$TMPDIR/metrics.txt" ||
-    fail "/metrics: settings is not 2"
+grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"settings\"} 3$" "$TMPDIR/metrics.txt" ||
+    fail "/metrics: settings is not 3"
 grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"ping\"} 3$" "$TMPDIR/metrics.txt" ||
     fail "/metrics: ping is not 3"
 grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"max_streams\"} 17$" "$TMPDIR/metrics.txt" ||
