@@ -214,6 +214,14 @@ def case_settings_few(port):
     return expect("settings-few", c, c.goaway is None and acks == 21, "21 SETTINGS ACKs, no GOAWAY (%d)" % acks)
 
 
+def serves(c, sid):
+    """Sends a GET on stream sid and reads until its response is done (5 s
+    at most); whether it was."""
+    c.send(c.request(sid))
+    c.read(5, until=response_done(sid))
+    return any(response_done(sid)(f) for f in c.got)
+
+
 def case_settings_limit(port):
     # The edge of the SETTINGS count (100 per 10 s, the preface's among
     # them): 99 more are all answered and the connection still serves; the
@@ -224,9 +232,7 @@ def case_settings_limit(port):
         c.send(*[hf.SettingsFrame(0, settings={hf.SettingsFrame.ENABLE_PUSH: 0}) for _ in range(11)])
     c.read(3, until=lambda f: acked() == 100)
     acks = acked()
-    c.send(c.request(1))
-    c.read(5, until=response_done(1))
-    served = any(response_done(1)(f) for f in c.got)
+    served = serves(c, 1)
     if c.goaway is not None or c.closed or acks != 100 or not served:
         return expect("settings-limit", c, False, "100 SETTINGS ACKs, no GOAWAY, stream 1 answered "
                       "(%d ACKs, stream 1 answered: %s)" % (acks, served))
@@ -271,9 +277,7 @@ def case_ping_limit(port):
     # the same 10 s, gets GOAWAY ENHANCE_YOUR_CALM and the close.
     c = Raw(port)
     acks = pings_answered(c, 0, 100)
-    c.send(c.request(1))
-    c.read(5, until=response_done(1))
-    served = any(response_done(1)(f) for f in c.got)
+    served = serves(c, 1)
     if c.goaway is not None or c.closed or acks != 100 or not served:
         return expect("ping-limit", c, False, "100 PINGs answered, no GOAWAY, stream 1 answered "
                       "(%d answered, stream 1 answered: %s)" % (acks, served))
