@@ -21,8 +21,7 @@ need_python_h2
 
 P=$(free_port); T=$(free_port); T1=$(free_port); T2=$(free_port); S=$(free_port); B=$(free_port)
 C=$TMPDIR/certs
-tls_ca "$C"
-tls_cert "$C/site.pem" localhost
+tls_site "$C"
 start_backend "$B" app
 cat >"$TMPDIR/proxy.conf" <<CONF
 workers 2

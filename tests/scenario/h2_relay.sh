@@ -30,8 +30,7 @@ H2="$PY $TOPSRC/tests/scenario/h2_relay.py"
 P=$(free_port); T=$(free_port); B=$(free_port); MI=$(free_port); MC=$(free_port)
 C=$TMPDIR/certs
 mkdir -p "$C"
-tls_ca "$C"
-tls_cert "$C/site.pem" localhost
+tls_site "$C"
 start_backend "$B" app
 start_misbehave "$MI" interim --count 9
 start_misbehave "$MC" cut-chunked

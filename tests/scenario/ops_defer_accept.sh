@@ -21,8 +21,7 @@ set -u
 
 P=$(free_port); Q=$(free_port); T=$(free_port); S=$(free_port); B=$(free_port)
 C=$TMPDIR/certs
-tls_ca "$C"
-tls_cert "$C/site.pem" localhost
+tls_site "$C"
 start_backend "$B" app
 write_conf() {  # DEFER: "defer-accept" or "" for the first listener
     cat >"$TMPDIR/proxy.conf" <<CONF

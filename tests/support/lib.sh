@@ -56,6 +56,7 @@
 #                                the default) or RSA 2048, valid DAYS (30;
 #                                negative: expired that many days ago);
 #                                OUT.pem holds the certificate then its key
+#   tls_site DIR                 tls_ca DIR, then DIR/site.pem for localhost
 #   tls_fingerprint PEM          the SHA-256 fingerprint of PEM's first
 #                                certificate (to tell served certificates apart)
 #
@@ -314,6 +315,13 @@ tls_cert() {
         fail "tls_cert: openssl could not sign $out"
     cat "$key" >>"$out"
     rm -f "$key" "$csr"
+}
+
+# A CA of its own in DIR and a certificate for localhost signed by it, in
+# DIR/site.pem (key appended): what most TLS scenarios serve.
+tls_site() {
+    tls_ca "$1"
+    tls_cert "$1/site.pem" localhost
 }
 
 tls_fingerprint() {
