@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "buf.h"
 #include "http_list.h"
@@ -333,13 +336,52 @@ static llhttp_errno_t msg_head(struct http_msg *m, const char *buf, size_t head_
     return err;
 }
 
-/* One pass over the line ends of a head: every LF follows a CR, no CR
- * stands alone (as many CRs as LFs), no line starts with a blank (obs-fold:
- * servers disagree on it), and the head starts with its start line, not a
- * blank line.  llhttp ends a head at "\r" plus any byte, so a lone CR could
- * hide a second request inside the first.  memchr keeps it cheap: this runs
- * on every head, both ways. */
-static int line_ends_clean(const char *buf, size_t len)
+/* The line ends of a head are clean: every LF follows a CR, no CR stands
+ * alone (every CR is followed by an LF), no line starts with a blank
+ * (obs-fold: servers disagree on it), and the head starts with its start
+ * line, not a blank line.  llhttp ends a head at "\r" plus any byte, so a
+ * lone CR could hide a second request inside the first.  This runs on
+ * every head, both ways: 16 bytes at a time, as bit masks of where the CRs,
+ * LFs and blanks are (a memchr per line for LFs and again for CRs was 880
+ * instructions of the 13.1k of a keep-alive request). */
+#ifdef __SSE2__
+/* One 16-byte chunk at p, given whether the byte before it was a CR and
+ * an LF (bit 0 of *cr_before, *lf_before), which it updates for the next. */
+static int chunk_ends_clean(const char *p, uint32_t *cr_before, uint32_t *lf_before)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    uint32_t cr = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')));
+    uint32_t lf = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+    uint32_t blank = (uint32_t)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
+    /* Where the byte before is a CR must be exactly where the LFs are. */
+    int clean = lf == (((cr << 1) | *cr_before) & 0xffffu) && !(blank & (((lf << 1) | *lf_before) & 0xffffu));
+    *cr_before = cr >> 15;
+    *lf_before = lf >> 15;
+    return clean;
+}
+
+int http_line_ends_clean(const char *buf, size_t len)
+{
+    uint32_t cr_before = 0, lf_before = 0;
+    size_t i = 0;
+
+    if (len == 0 || buf[0] == '\r' || buf[0] == '\n')
+        return 0;
+    for (; i + 16 <= len; i += 16)
+        if (!chunk_ends_clean(buf + i, &cr_before, &lf_before))
+            return 0;
+    if (i < len) {
+        /* The tail padded with NULs: a CR that ends the head is then
+         * followed by a byte that is not an LF. */
+        char tail[16] = {0};
+        memcpy(tail, buf + i, len - i);
+        return chunk_ends_clean(tail, &cr_before, &lf_before);
+    }
+    return !cr_before;
+}
+#else
+int http_line_ends_clean(const char *buf, size_t len)
 {
     size_t lfs = 0, crs = 0;
 
@@ -354,8 +396,9 @@ static int line_ends_clean(const char *buf, size_t len)
     }
     for (const char *p = buf, *end = buf + len; (p = memchr(p, '\r', (size_t)(end - p))); p++)
         crs++;
-    return crs == lfs;
+    return crs == lfs; /* with every LF after a CR: no CR alone */
 }
+#endif
 
 /* llhttp stopped exactly at the end of the head. */
 static int head_consumed_exactly(const struct http_msg *m, const char *buf, size_t head_len,
@@ -377,6 +420,22 @@ static int target_clean(const char *buf, const struct http_head *h)
             return 0;
     }
     return h->uri_len > 0;
+}
+
+/* Two spaces in a row in the request line (servers split it differently).
+ * The target was found clean (no blank), so only the stretches before and
+ * after it are looked at (memmem over the whole line was 160 instructions
+ * a request). */
+static int line_has_double_space(const char *buf, const struct http_head *h)
+{
+    size_t after = (size_t)h->uri_off + h->uri_len;
+    for (size_t i = 1; i < h->uri_off; i++)
+        if (buf[i] == ' ' && buf[i - 1] == ' ')
+            return 1;
+    for (size_t i = after + 1; i < h->line_len; i++)
+        if (buf[i] == ' ' && buf[i - 1] == ' ')
+            return 1;
+    return 0;
 }
 
 static int has_transfer_encoding(const struct http_head *h)
@@ -450,14 +509,14 @@ int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, str
         return 501;
     if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE)
         return 400;
-    if (!line_ends_clean(buf, head_len) || !head_consumed_exactly(m, buf, head_len, err) ||
+    if (!http_line_ends_clean(buf, head_len) || !head_consumed_exactly(m, buf, head_len, err) ||
         !target_clean(buf, h))
         return 400;
     if (err == HPE_OK && h->body_to_eof)
         return 400; /* a request body cannot run to EOF */
     if (h->major != 1 || h->minor > 1)
         return 400; /* HTTP/0.9 lines, HTTP/2 prefaces: not ours to guess */
-    if (memmem(buf, h->line_len, "  ", 2) || !field_names_clean(buf, h))
+    if (line_has_double_space(buf, h) || !field_names_clean(buf, h))
         return 400;
     if (!target_acceptable(buf, h))
         return 400;
@@ -506,7 +565,7 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
     if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE)
         return -1;
     if (h->major != 1 || !field_names_clean(buf, h) ||
-        !line_ends_clean(buf, head_len) || !head_consumed_exactly(m, buf, head_len, err) ||
+        !http_line_ends_clean(buf, head_len) || !head_consumed_exactly(m, buf, head_len, err) ||
         h->status < 100)
         return -1;
     /* llhttp reports a 101 as an upgrade only when the headers agree. */

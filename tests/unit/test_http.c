@@ -98,6 +98,70 @@ Test(http_head_end, finds_the_end_of_a_whole_head)
     cr_assert_eq(http_head_end(s, strlen(s), 0), strlen(s));
 }
 
+/* The rule of http_line_ends_clean, byte by byte: the reference the
+ * 16-bytes-at-a-time version must agree with. */
+static int line_ends_clean_reference(const char *buf, size_t len)
+{
+    if (len == 0 || buf[0] == '\r' || buf[0] == '\n')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '\n' && buf[i - 1] != '\r')
+            return 0; /* an LF without its CR */
+        if (buf[i] == '\r' && (i + 1 == len || buf[i + 1] != '\n'))
+            return 0; /* a CR alone */
+        if (buf[i] == '\n' && i + 1 < len && (buf[i + 1] == ' ' || buf[i + 1] == '\t'))
+            return 0; /* obs-fold */
+    }
+    return 1;
+}
+
+Test(http_line_ends_clean, heads)
+{
+    cr_assert(http_line_ends_clean("GET / HTTP/1.1\r\nHost: a\r\n\r\n", 27));
+    cr_assert_not(http_line_ends_clean("GET / HTTP/1.1\r\nHost: a\n\r\n", 26), "an LF alone");
+    cr_assert_not(http_line_ends_clean("GET / HTTP/1.1\r\nX-A: o\rne\r\n\r\n", 29), "a CR alone");
+    cr_assert_not(http_line_ends_clean("GET / HTTP/1.1\r\nX-A: a\r\n b\r\n\r\n", 30), "obs-fold");
+    cr_assert_not(http_line_ends_clean("GET / HTTP/1.1\r\nX-A: a\r\n\tb\r\n\r\n", 30), "obs-fold by a tab");
+    cr_assert_not(http_line_ends_clean("\r\nGET / HTTP/1.1\r\n\r\n", 20), "a blank line first");
+    cr_assert_not(http_line_ends_clean("GET / HTTP/1.1\r\n\r", 17), "a CR at the very end");
+    cr_assert_not(http_line_ends_clean("", 0));
+}
+
+/* Every place a CR, LF or blank can fall relative to the 16-byte chunks:
+ * random heads from a small alphabet, and each clean head with one byte
+ * changed, agree with the reference at every length. */
+Test(http_line_ends_clean, agrees_with_the_byte_rule)
+{
+    static const char alphabet[] = "ab: \t\r\n\r\n";
+    char buf[80];
+    unsigned seed = 12345;
+    int clean = 0;
+
+    for (int round = 0; round < 200000; round++) {
+        size_t len = (size_t)(rand_r(&seed) % sizeof buf);
+        for (size_t i = 0; i < len; i++)
+            buf[i] = alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
+        int want = line_ends_clean_reference(buf, len);
+        clean += want;
+        cr_assert_eq(http_line_ends_clean(buf, len), want, "round %d, %zu bytes", round, len);
+    }
+    /* Clean heads of every length up to 70, then each with a CR, an LF
+     * or a blank put at each position. */
+    for (size_t len = 1; len <= 70; len++) {
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (i % 6 == 4) ? '\r' : (i % 6 == 5) ? '\n' : 'x';
+        for (size_t at = 0; at < len; at++)
+            for (const char *c = "\r\n \t"; *c; c++) {
+                char keep = buf[at];
+                buf[at] = *c;
+                cr_assert_eq(http_line_ends_clean(buf, len), line_ends_clean_reference(buf, len),
+                             "%zu bytes, %d at %zu", len, *c, at);
+                buf[at] = keep;
+            }
+    }
+    cr_assert_gt(clean, 100, "the random heads hold clean ones too (%d)", clean);
+}
+
 Test(http_head_end, incomplete_heads_give_zero)
 {
     const char *s = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -427,6 +491,9 @@ Test(http_request_errors, http2_version_in_a_request_line_is_400)
 Test(http_request_errors, double_space_in_request_line_is_400)
 {
     expect_req_status("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    expect_req_status("GET /a  HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    expect_req_status("GET /a HTTP/1.1  \r\nHost: a\r\n\r\n", 400);
+    expect_req_status("GET /a HTTP/1.1\r\nHost: a\r\n\r\n", 0);
 }
 
 Test(http_request_errors, request_body_to_eof_cannot_happen)
