@@ -176,7 +176,7 @@ static int name_is(const char *name, const char *lit, size_t n)
     return (name[0] | 0x20) == lit[0] && strncasecmp(name + 1, lit + 1, n - 1) == 0;
 }
 
-static uint8_t classify(const char *name, size_t len)
+uint8_t http_hop_kind(const char *name, size_t len)
 {
     /* By length first: most fields match none of these, and the length
      * alone rules out nearly all of them (a table walk with strncasecmp
@@ -184,24 +184,35 @@ static uint8_t classify(const char *name, size_t len)
     switch (len) {
     case 2:
         return name_is(name, "te", 2) ? HF_HOP : HF_OTHER;
-    case 4:
-        return name_is(name, "host", 4) ? HF_HOST : HF_OTHER;
-    case 6:
-        return name_is(name, "expect", 6) ? HF_EXPECT : HF_OTHER;
     case 7:
         return name_is(name, "trailer", 7) ? HF_HOP : name_is(name, "upgrade", 7) ? HF_UPGRADE : HF_OTHER;
     case 10:
         return name_is(name, "connection", 10) ? HF_CONNECTION : name_is(name, "keep-alive", 10) ? HF_HOP : HF_OTHER;
+    case 16:
+        return name_is(name, "proxy-connection", 16) ? HF_HOP : HF_OTHER;
+    case 17:
+        return name_is(name, "transfer-encoding", 17) ? HF_TRANSFER_ENCODING : HF_OTHER;
+    default:
+        return HF_OTHER;
+    }
+}
+
+static uint8_t classify(const char *name, size_t len)
+{
+    uint8_t hop = http_hop_kind(name, len);
+    if (hop != HF_OTHER)
+        return hop;
+    switch (len) {
+    case 4:
+        return name_is(name, "host", 4) ? HF_HOST : HF_OTHER;
+    case 6:
+        return name_is(name, "expect", 6) ? HF_EXPECT : HF_OTHER;
     case 14:
         return name_is(name, "content-length", 14) ? HF_CONTENT_LENGTH : HF_OTHER;
     case 15:
         return name_is(name, "x-forwarded-for", 15) ? HF_XFF : HF_OTHER;
-    case 16:
-        return name_is(name, "proxy-connection", 16) ? HF_HOP : HF_OTHER;
     case 17:
-        return name_is(name, "transfer-encoding", 17)   ? HF_TRANSFER_ENCODING
-               : name_is(name, "x-forwarded-proto", 17) ? HF_XFP
-                                                        : HF_OTHER;
+        return name_is(name, "x-forwarded-proto", 17) ? HF_XFP : HF_OTHER;
     default:
         return HF_OTHER;
     }
