@@ -206,19 +206,30 @@ static int forward_response_head(struct txn *t, size_t base, struct http_head *h
     return 0;
 }
 
-/* A body larger than a small buffer is coming: move to a large one, so it
- * flows in a quarter of the reads and writes. */
-static void grow_rin(struct txn *t)
+/* Moves rin's bytes to a buffer of at least cap bytes, unless a send
+ * still points into it: 0, or -1 when rin stays as it is. */
+static int move_rin(struct txn *t, size_t cap)
 {
-    if (t->rin->cap >= BUF_LARGE || xprt_send_pending(t->sink->xprt(t->sink_ctx)))
-        return;
-    struct buf *big = buf_get(BUF_LARGE);
+    if (t->rin->cap >= cap)
+        return 0;
+    if (xprt_send_pending(t->sink->xprt(t->sink_ctx)))
+        return -1;
+    struct buf *big = buf_get(cap);
     if (!big)
-        return; /* the small one works, only slower */
+        return -1;
     memcpy(big->data, t->rin->data, t->rin->len);
     big->len = t->rin->len;
     buf_put(t->rin);
     t->rin = big;
+    return 0;
+}
+
+/* A body larger than a small buffer is coming: move to a large one, so it
+ * flows in a quarter of the reads and writes (the small one works too,
+ * only slower). */
+static void grow_rin(struct txn *t)
+{
+    (void)move_rin(t, BUF_LARGE);
 }
 
 /* Where the trailer section begins in the bytes at[0..) of the last
@@ -254,8 +265,18 @@ static int trailers_rewritten(struct txn *t, char *at, size_t *consumed, int beg
     if (txn_scratch_reserve(0, 2 * tl + 2) < 0)
         return -1;
     size_t n = http_trailer_write(tr ? tr->data : "", tl, txn_scratch_out, txn_scratch_out_cap);
-    if (n == 0 || n > t->rin->cap - t->rin->len)
+    if (n == 0)
         return -1;
+    if (n > t->rin->cap - t->rin->len) {
+        /* The rewrite is longer than what it replaces (a blank after each
+         * colon, the section's earlier reads put back) and rin is full of
+         * body bytes the client has not taken: a larger buffer, kept for
+         * the rest of the response.  Offsets, not pointers, cross the move. */
+        size_t at_off = (size_t)(at - t->rin->data);
+        if (move_rin(t, t->rin->len + n + EDIT_SLACK) < 0)
+            return -1;
+        at = t->rin->data + at_off;
+    }
     memmove(at + keep + n, at + keep, after); /* a server's stray bytes after the message, if any */
     memcpy(at + keep, txn_scratch_out, n);
     t->rin->len += n;
