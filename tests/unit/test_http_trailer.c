@@ -114,7 +114,8 @@ Test(http_trailer, too_small_an_output_is_refused)
 Test(http_trailer, the_http2_path_drops_the_same_fields)
 {
     /* h2_trailer_fields (response trailers as a HEADERS frame) takes the
-     * same rule: Proxy-* and the names Connection lists are left out too. */
+     * same rule: Proxy-Authenticate (which may not trail) and the names
+     * Connection lists are left out too. */
     char block[] = "X-Checksum:abc\r\nConnection:X-Private\r\nX-Private:secret\r\nProxy-Authenticate:Basic\r\n";
     struct h2_field f[8];
     int n = h2_trailer_fields(block, strlen(block), f, 8);
