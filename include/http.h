@@ -192,17 +192,6 @@ const char *http_error_body(int status);
 /* True for GET, HEAD, OPTIONS, PUT, DELETE (and TRACE): safe to retry. */
 int http_method_idempotent(uint8_t method);
 
-/* The one list of HTTP/1.1's hop-by-hop fields (CONTRACT 3, RFC 9110
- * 7.6.1), by name in any case: HF_CONNECTION, HF_UPGRADE (kept for a 101),
- * HF_TRANSFER_ENCODING (kept when the body goes on chunked), HF_HOP for
- * Keep-Alive, Proxy-Connection, TE and Trailer; HF_OTHER for any other
- * name.  Heads (here), trailer sections (http_trailer.c) and HTTP/2's
- * header lists (h2_headers.c) all leave out what it names.  Proxy-
- * Authenticate and Proxy-Authorization are not in it: forwarded in a head
- * (a gateway may pass credentials on, RFC 9110 11.7), they may not trail
- * a body (http_trailer.c). */
-uint8_t http_hop_kind(const char *name, size_t len);
-
 /* Case-insensitive comparison of a token with a NUL-terminated literal. */
 int http_token_eq(const char *s, size_t len, const char *lit);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_hop.h"
 #include "http_trailer.h"
 
 static int name_is(const struct h2_field *f, const char *name)

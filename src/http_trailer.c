@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http.h"
+#include "http_hop.h"
 #include "http_list.h"
 
 static int name_eq(const char *name, size_t n, const char *lit)

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "h2_headers.h"
 #include "http.h"
+#include "http_hop.h"
 #include "http_trailer.h"
 
 #define S(lit) lit, sizeof(lit) - 1
