@@ -80,15 +80,33 @@ struct http_msg {
      * head) for a client that gets them apart from the body (HTTP/2): one
      * "name:value\r\n" line each, in a buffer taken when the first one
      * comes and given back by the message's owner (buf_put).  More than
-     * trailers_max bytes of them is invalid framing.  For a client that
-     * gets the chunked stream as it came (HTTP/1.1), trailer_at is where
-     * the section began in the bytes of the last http_msg_body call (NULL:
-     * not in them), so that they can be held back and rewritten. */
+     * trailers_max bytes of them is invalid framing.  The buffer starts
+     * with trailers_head bytes that are not the section's: the names the
+     * head's Connection fields list, as one "connection:..." line
+     * (http_msg_keep_trailers), so that whoever reads the section drops
+     * them with it.  For a client that gets the chunked stream as it came
+     * (HTTP/1.1), trailer_here tells that the section began in the bytes
+     * of the last http_msg_body call, trailer_off bytes in (an offset, not
+     * a pointer: it stays right when the caller's buffer moves), so that
+     * they can be held back and rewritten. */
     uint8_t keep_trailers;
+    uint8_t trailer_here;
     uint32_t trailers_max;
+    uint32_t trailers_head;
+    uint32_t trailer_off;
     struct buf *trailers;
-    const char *trailer_at;
 };
+
+/* Whether bytes of the trailer section itself have been kept (not only
+ * the head's Connection names). */
+int http_msg_trailers_begun(const struct http_msg *m);
+
+/* After a response head (buf[0..) as parsed into h) whose chunked body's
+ * trailer section goes on to the client: keep that section's fields, at
+ * most max bytes of them, and the names the head's Connection fields list,
+ * which are hop-by-hop in the section too (RFC 9110 7.6.1).  Returns 0, or
+ * -1 when those names do not fit a buffer (or none is left). */
+int http_msg_keep_trailers(struct http_msg *m, uint32_t max, const char *buf, const struct http_head *h);
 
 /* Looks for the end of a head in buf[0..len).  Returns the head length
  * (CRLF CRLF included) or 0 when it is not complete yet.  `scanned` is where

@@ -10,9 +10,11 @@
 
 #include <stddef.h>
 
-/* Whether the field named name[0..n) (any case) is hop-by-hop: Connection,
- * Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Proxy-*. */
-int http_trailer_hop_by_hop(const char *name, size_t n);
+/* Whether the field named name[0..n) (any case) may not trail a body
+ * (RFC 9110 6.5.1): Content-Length, Host, Content-Type, Set-Cookie, the
+ * authentication fields...  Beside the hop-by-hop ones (http_hop_kind),
+ * these are left out of every trailer section the proxy passes on. */
+int http_trailer_forbidden(const char *name, size_t n);
 
 /* The Connection fields of a trailer section, found once so that each
  * field's test does not walk the section again. */
@@ -29,8 +31,8 @@ struct http_trailer_conn {
 int http_trailer_conn_of(const char *section, size_t len, struct http_trailer_conn *conn);
 
 /* Whether the field named name[0..n) of a trailer section goes on: not
- * hop-by-hop, nor named by one of the section's Connection fields (conn;
- * NULL for a field seen alone). */
+ * hop-by-hop (http_hop_kind), not forbidden in trailers, nor named by one
+ * of the section's Connection fields (conn; NULL for a field seen alone). */
 int http_trailer_forwarded(const char *name, size_t n, const struct http_trailer_conn *conn);
 
 /* The trailer section to send an HTTP/1.1 client, from the kept one

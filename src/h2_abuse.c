@@ -54,20 +54,28 @@
 #include "txn.h"
 #include "worker_ctx.h"
 
-/* Counts are kept over windows of this length (CONTRACT 8: per 10 s). */
-#define H2_ABUSE_WINDOW_S 10.0
+/* Counts are kept over windows of this length (CONTRACT 8: per 10 s).
+ * The limits below are plain integer literals: the log texts that name
+ * them are built from them (LIMIT_TEXT), so a text cannot say another
+ * number than the one enforced. */
+#define H2_ABUSE_WINDOW_S 10
 /* Below nghttp2's own cut (8 CONTINUATIONs in Debian's 1.52). */
 #define H2_CONTINUATIONS_MAX 6u
 /* SETTINGS frames a client may send per 10 s: one at the start and a few
  * changes is what browsers and libraries send. */
-#define H2_SETTINGS_MAX 100u
+#define H2_SETTINGS_MAX 100
 /* PINGs a client may send per 10 s: a liveness or RTT probe every few
  * seconds is what browsers and libraries send. */
-#define H2_PINGS_MAX 100u
+#define H2_PINGS_MAX 100
 /* Refused streams a connection may collect before it is cut, whatever
  * max-streams is: a client that opens its first streams before it read
  * the setting may overshoot a small limit once. */
 #define H2_REFUSED_MIN 10u
+
+#define TEXT_OF_(x) #x
+#define TEXT_OF(x) TEXT_OF_(x)
+/* "more than N WHAT in W s from a client", N and W from the constants. */
+#define LIMIT_TEXT(max, what) "more than " TEXT_OF(max) " " what " in " TEXT_OF(H2_ABUSE_WINDOW_S) " s from a client"
 
 static const struct config *cfg_of(const struct h2_session *h)
 {
@@ -163,10 +171,10 @@ int h2_abuse_frame_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
         return continuation_begins(h, hd);
     case NGHTTP2_SETTINGS:
         return limited_frame(h, hd, &h->settings_since, &h->settings, H2_SETTINGS_MAX, H2_ABUSE_SETTINGS,
-                             "more than 100 SETTINGS frames in 10 s from a client");
+                             LIMIT_TEXT(H2_SETTINGS_MAX, "SETTINGS frames"));
     case NGHTTP2_PING:
         return limited_frame(h, hd, &h->pings_since, &h->pings, H2_PINGS_MAX, H2_ABUSE_PING,
-                             "more than 100 PINGs in 10 s from a client");
+                             LIMIT_TEXT(H2_PINGS_MAX, "PINGs"));
     default:
         return 0;
     }
@@ -177,7 +185,7 @@ int h2_abuse_frame_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
 void h2_abuse_reset_received(struct h2_session *h)
 {
     if (over_in_window(h, &h->resets_since, &h->resets, cfg_of(h)->h2_max_resets) && !h->goaway) {
-        log_info("http2: more than %u stream resets in 10 s", cfg_of(h)->h2_max_resets);
+        log_info("http2: more than %u stream resets in %d s", cfg_of(h)->h2_max_resets, H2_ABUSE_WINDOW_S);
         h2_abuse_cut(h, H2_ABUSE_RESETS, "a client resets streams faster than http2 max-resets");
     }
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_hop.h"
 #include "http_trailer.h"
 
 static int name_is(const struct h2_field *f, const char *name)
@@ -16,13 +17,15 @@ static int name_is(const struct h2_field *f, const char *name)
 }
 
 /* HTTP/1.1 connection-specific fields: meaningless and forbidden in
- * HTTP/2 (RFC 9113 8.2.2); `te` is allowed with "trailers" only. */
+ * HTTP/2 (RFC 9113 8.2.2): the hop-by-hop list but for Trailer, which
+ * HTTP/2 keeps end to end; `te` is allowed with "trailers" only. */
 static int hop_by_hop_request(const struct h2_field *f)
 {
+    if (http_hop_kind(f->name, f->name_len) == HF_OTHER || name_is(f, "trailer"))
+        return 0;
     if (name_is(f, "te"))
         return !(f->value_len == 8 && strncasecmp(f->value, "trailers", 8) == 0);
-    return name_is(f, "connection") || name_is(f, "keep-alive") || name_is(f, "proxy-connection") ||
-           name_is(f, "transfer-encoding") || name_is(f, "upgrade");
+    return 1;
 }
 
 /* No byte that would end a line or the head early in HTTP/1.1 (nghttp2
@@ -265,38 +268,6 @@ int h2_request_head(const struct h2_field *f, size_t n, int body_unsized, char *
     return h2_request_view(f, n, body_unsized, out, cap, len, NULL);
 }
 
-/* By length first: a strlen per name per field was 580 instructions a
- * request. */
-static int hop_by_hop_response(const char *name, size_t n)
-{
-    switch (n) {
-    case 2:
-        return memcmp(name, "te", 2) == 0;
-    case 7:
-        return memcmp(name, "upgrade", 7) == 0 || memcmp(name, "trailer", 7) == 0;
-    case 10:
-        return memcmp(name, "connection", 10) == 0 || memcmp(name, "keep-alive", 10) == 0;
-    case 16:
-        return memcmp(name, "proxy-connection", 16) == 0;
-    case 17:
-        return memcmp(name, "transfer-encoding", 17) == 0;
-    default:
-        return 0;
-    }
-}
-
-/* Fields that may not come after the body (RFC 9110 6.5.1: framing,
- * routing), beside the hop-by-hop ones (http_trailer.c). */
-static int trailer_forbidden(const char *name, size_t n)
-{
-    static const char *const names[] = {"content-length", "host", "content-encoding", "content-type",
-                                        "content-range", "authorization", "set-cookie", "cookie"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0)
-            return 1;
-    return 0;
-}
-
 /* Lowercase ASCII letters; every other byte as it is. */
 static unsigned char lower_of(unsigned char c)
 {
@@ -341,9 +312,8 @@ static int fields_of_lines(char *p, char *end, int trailers, struct h2_field *ou
             v++;
         while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
             ve--;
-        int goes = trailers ? http_trailer_forwarded(name, name_len, &conn) &&
-                                  !trailer_forbidden(name, name_len)
-                            : !hop_by_hop_response(name, name_len);
+        int goes = trailers ? http_trailer_forwarded(name, name_len, &conn)
+                            : http_hop_kind(name, name_len) == HF_OTHER;
         if (goes) {
             if ((size_t)n >= max)
                 return -1;
@@ -386,7 +356,7 @@ int h2_request_trailer_ok(const struct h2_field *f)
 {
     if (f->name_len == 0 || f->name[0] == ':' || !text_ok(f->name, f->name_len) || !text_ok(f->value, f->value_len))
         return 0;
-    return http_trailer_forwarded(f->name, f->name_len, NULL) && !trailer_forbidden(f->name, f->name_len);
+    return http_trailer_forwarded(f->name, f->name_len, NULL);
 }
 
 int h2_response_bodiless(unsigned status, int head)

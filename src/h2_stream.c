@@ -611,9 +611,10 @@ static void submit_head(struct h2_stream *st)
     int bodiless = h2_response_bodiless(status, t->method == HTTP_HEAD) || zero_length;
     st->head_submitted = 1;
     /* A chunked body's trailer fields go out as a HEADERS frame of their
-     * own after the DATA (read_body): llhttp keeps them as it decodes. */
-    t->resp.keep_trailers = t->dechunk && !bodiless;
-    t->resp.trailers_max = (uint32_t)st_cfg(st)->limit_response_header_size;
+     * own after the DATA (read_body): llhttp keeps them as it decodes
+     * (asked for with the head, upstream_h1.c), unless no body goes. */
+    if (bodiless)
+        t->resp.keep_trailers = 0;
     /* nghttp2 copies the fields: rin may move after this, not before. */
     if (nghttp2_submit_response(st->h->ng, st->id, nv, (size_t)n, bodiless ? NULL : &prd) != 0)
         stream_reset(st, NGHTTP2_INTERNAL_ERROR);

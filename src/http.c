@@ -12,6 +12,7 @@
 #endif
 
 #include "buf.h"
+#include "http_hop.h"
 #include "http_list.h"
 
 /* ---- llhttp callbacks ----------------------------------------------------- */
@@ -38,7 +39,9 @@ static int trailer_put(struct http_msg *m, const char *at, size_t len)
     if (!m->trailers && !(m->trailers = buf_get(BUF_SIZE)))
         return -1;
     struct buf *b = m->trailers;
-    size_t max = m->trailers_max && m->trailers_max < b->cap ? m->trailers_max : b->cap;
+    /* trailers_max bounds the section, not the head's names before it. */
+    size_t max = m->trailers_max && m->trailers_head + m->trailers_max < b->cap ? m->trailers_head + m->trailers_max
+                                                                                : b->cap;
     if (len > max - b->len) {
         m->over_limit = 1;
         return -1;
@@ -65,8 +68,10 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 
     if (!h) {
         /* The section's first byte: its first field's name. */
-        if (m->keep_trailers && !m->trailer_at && (!m->trailers || m->trailers->len == 0))
-            m->trailer_at = at;
+        if (m->keep_trailers && !m->trailer_here && !http_msg_trailers_begun(m)) {
+            m->trailer_here = 1;
+            m->trailer_off = (uint32_t)(at - m->base);
+        }
         return trailer_put(m, at, len);
     }
     if (h->nfields >= h->max_fields) {
@@ -181,30 +186,20 @@ static int name_is(const char *name, const char *lit, size_t n)
 
 static uint8_t classify(const char *name, size_t len)
 {
-    /* By length first: most fields match none of these, and the length
-     * alone rules out nearly all of them (a table walk with strncasecmp
-     * was 700 instructions a response). */
+    uint8_t hop = http_hop_kind(name, len);
+    if (hop != HF_OTHER)
+        return hop;
     switch (len) {
-    case 2:
-        return name_is(name, "te", 2) ? HF_HOP : HF_OTHER;
     case 4:
         return name_is(name, "host", 4) ? HF_HOST : HF_OTHER;
     case 6:
         return name_is(name, "expect", 6) ? HF_EXPECT : HF_OTHER;
-    case 7:
-        return name_is(name, "trailer", 7) ? HF_HOP : name_is(name, "upgrade", 7) ? HF_UPGRADE : HF_OTHER;
-    case 10:
-        return name_is(name, "connection", 10) ? HF_CONNECTION : name_is(name, "keep-alive", 10) ? HF_HOP : HF_OTHER;
     case 14:
         return name_is(name, "content-length", 14) ? HF_CONTENT_LENGTH : HF_OTHER;
     case 15:
         return name_is(name, "x-forwarded-for", 15) ? HF_XFF : HF_OTHER;
-    case 16:
-        return name_is(name, "proxy-connection", 16) ? HF_HOP : HF_OTHER;
     case 17:
-        return name_is(name, "transfer-encoding", 17)   ? HF_TRANSFER_ENCODING
-               : name_is(name, "x-forwarded-proto", 17) ? HF_XFP
-                                                        : HF_OTHER;
+        return name_is(name, "x-forwarded-proto", 17) ? HF_XFP : HF_OTHER;
     default:
         return HF_OTHER;
     }
@@ -302,6 +297,7 @@ static void msg_begin(struct http_msg *m, llhttp_type_t type, const char *buf, s
     m->over_limit = 0;
     m->head_overrun = 0;
     m->keep_trailers = 0;
+    m->trailers_head = 0;
     if (m->trailers)
         m->trailers->len = 0;
 }
@@ -576,8 +572,10 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
 
 int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *consumed)
 {
-    m->trailer_at = NULL;
+    m->trailer_here = 0;
+    m->base = data; /* for trailer_off */
     llhttp_errno_t err = llhttp_execute(&m->parser, data, len);
+    m->base = NULL;
 
     if (err == HPE_OK) {
         *consumed = len;
@@ -600,6 +598,61 @@ int http_msg_body_dechunk(struct http_msg *m, char *data, size_t len, size_t *co
     *produced = (size_t)(m->dechunk_dst - data);
     m->dechunk = 0;
     return rc;
+}
+
+int http_msg_trailers_begun(const struct http_msg *m)
+{
+    return m->trailers && m->trailers->len > m->trailers_head;
+}
+
+struct named_copy {
+    struct http_msg *m;
+    int failed;
+};
+
+/* One name a head's Connection field lists, onto the kept line; those that
+ * are hop-by-hop anyway and "close" (the usual ones) take no buffer. */
+static void copy_named(const char *tok, size_t len, void *arg)
+{
+    struct named_copy *nc = arg;
+    struct http_msg *m = nc->m;
+    if (nc->failed || http_hop_kind(tok, len) != HF_OTHER || http_token_eq(tok, len, "close"))
+        return;
+    if (!m->trailers && !(m->trailers = buf_get(BUF_SIZE))) {
+        nc->failed = 1;
+        return;
+    }
+    struct buf *b = m->trailers;
+    const char *lead = b->len ? ", " : "connection:";
+    size_t ll = strlen(lead);
+    if (b->cap - b->len < ll + len + 2) { /* and the line's CRLF */
+        nc->failed = 1;
+        return;
+    }
+    memcpy(b->data + b->len, lead, ll);
+    memcpy(b->data + b->len + ll, tok, len);
+    b->len += ll + len;
+}
+
+int http_msg_keep_trailers(struct http_msg *m, uint32_t max, const char *buf, const struct http_head *h)
+{
+    m->keep_trailers = 1;
+    m->trailers_max = max;
+    m->trailers_head = 0;
+    if (m->trailers)
+        m->trailers->len = 0;
+    struct named_copy nc = {m, 0};
+    for (uint32_t i = 0; i < h->nfields; i++)
+        if (h->fields[i].kind == HF_CONNECTION)
+            http_for_each_token(buf + h->fields[i].value_off, h->fields[i].value_len, copy_named, &nc);
+    if (nc.failed)
+        return -1;
+    if (m->trailers && m->trailers->len) {
+        memcpy(m->trailers->data + m->trailers->len, "\r\n", 2);
+        m->trailers->len += 2;
+        m->trailers_head = (uint32_t)m->trailers->len;
+    }
+    return 0;
 }
 
 int http_msg_eof(struct http_msg *m)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_hop.h"
 #include "http_list.h"
 
 static int name_eq(const char *name, size_t n, const char *lit)
@@ -14,23 +15,18 @@ static int name_eq(const char *name, size_t n, const char *lit)
     return strlen(lit) == n && strncasecmp(name, lit, n) == 0;
 }
 
-int http_trailer_hop_by_hop(const char *name, size_t n)
+int http_trailer_forbidden(const char *name, size_t n)
 {
-    /* By length first: nearly every name is ruled out without a compare. */
-    switch (n) {
-    case 2:
-        return name_eq(name, n, "te");
-    case 7:
-        return name_eq(name, n, "trailer") || name_eq(name, n, "upgrade");
-    case 10:
-        return name_eq(name, n, "connection") || name_eq(name, n, "keep-alive");
-    case 17:
-        return name_eq(name, n, "transfer-encoding");
-    default:
-        /* Proxy-Connection, Proxy-Authenticate, Proxy-Authorization...:
-         * each meant for the next hop only. */
-        return n > 6 && strncasecmp(name, "proxy-", 6) == 0;
-    }
+    /* RFC 9110 6.5.1: framing, routing, authentication, controls and the
+     * content's format are needed before the content, and may not come
+     * after it. */
+    static const char *const names[] = {"content-length", "host", "content-encoding", "content-type",
+                                        "content-range", "authorization", "proxy-authorization",
+                                        "www-authenticate", "proxy-authenticate", "set-cookie", "cookie"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (name_eq(name, n, names[i]))
+            return 1;
+    return 0;
 }
 
 /* One "name:value\r\n" line of a kept section at p (p < end): its name and
@@ -97,7 +93,7 @@ int http_trailer_conn_of(const char *section, size_t len, struct http_trailer_co
 
 int http_trailer_forwarded(const char *name, size_t n, const struct http_trailer_conn *conn)
 {
-    if (http_trailer_hop_by_hop(name, n))
+    if (http_hop_kind(name, n) != HF_OTHER || http_trailer_forbidden(name, n))
         return 0;
     for (unsigned i = 0; conn && i < conn->n; i++)
         if (list_has(conn->value[i], conn->len[i], name, n))

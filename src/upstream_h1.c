@@ -177,13 +177,16 @@ static int forward_response_head(struct txn *t, size_t base, struct http_head *h
     int client_close = !t->client_keep_alive || h->body_to_eof || t->w->stopping ||
                        (t->req_upgrade && h->status != 101) || t->dechunk || t->client_eof;
     h->drop_te = t->dechunk;
-    /* A chunked body that goes on as it came: its trailer section is kept
-     * apart and rewritten without its hop-by-hop fields (response_body),
-     * within the bound of a head. */
-    if (!t->dechunk && h->chunked && h->has_body) {
-        t->resp.keep_trailers = 1;
-        t->resp.trailers_max = (uint32_t)t->rt->cfg->limit_response_header_size;
-    }
+    /* A chunked body whose trailer section goes on: as it came (HTTP/1.1),
+     * the section is kept apart and rewritten without its hop-by-hop
+     * fields (response_body); decoded for a sink that frames it (HTTP/2),
+     * the sink sends the kept fields.  Within the bound of a head, and
+     * without the fields the head's Connection names, which are read from
+     * the head here, before its edit drops them. */
+    if (h->chunked && h->has_body && (!t->dechunk || !(t->sink->caps & SINK_RAW_H1)) &&
+        http_msg_keep_trailers(&t->resp, (uint32_t)t->rt->cfg->limit_response_header_size, t->rin->data + base,
+                               h) < 0)
+        return -1;
     char extra[TXN_HSTS_MAX];
     size_t extra_len = txn_hsts_line(t, extra, sizeof extra);
     size_t out_len = http_rewrite_response_with(t->rin->data + base, h, client_close, t->http10, extra, extra_len,
@@ -203,19 +206,38 @@ static int forward_response_head(struct txn *t, size_t base, struct http_head *h
     return 0;
 }
 
-/* A body larger than a small buffer is coming: move to a large one, so it
- * flows in a quarter of the reads and writes. */
-static void grow_rin(struct txn *t)
+/* Moves rin's bytes to a buffer of at least cap bytes, unless a send
+ * still points into it: 0, or -1 when rin stays as it is. */
+static int move_rin(struct txn *t, size_t cap)
 {
-    if (t->rin->cap >= BUF_LARGE || xprt_send_pending(t->sink->xprt(t->sink_ctx)))
-        return;
-    struct buf *big = buf_get(BUF_LARGE);
+    if (t->rin->cap >= cap)
+        return 0;
+    if (xprt_send_pending(t->sink->xprt(t->sink_ctx)))
+        return -1;
+    struct buf *big = buf_get(cap);
     if (!big)
-        return; /* the small one works, only slower */
+        return -1;
     memcpy(big->data, t->rin->data, t->rin->len);
     big->len = t->rin->len;
     buf_put(t->rin);
     t->rin = big;
+    return 0;
+}
+
+/* A body larger than a small buffer is coming: move to a large one, so it
+ * flows in a quarter of the reads and writes (the small one works too,
+ * only slower). */
+static void grow_rin(struct txn *t)
+{
+    (void)move_rin(t, BUF_LARGE);
+}
+
+/* Where the trailer section begins in the bytes at[0..) of the last
+ * http_msg_body call: at 0 when it began in an earlier read, or -1 when
+ * not in them (all body). */
+static long trailer_start(const struct txn *t, int began_before)
+{
+    return began_before ? 0 : t->resp.trailer_here ? (long)t->resp.trailer_off : -1;
 }
 
 /* The trailer section of a chunked body relayed as it came: its bytes in
@@ -225,10 +247,10 @@ static void grow_rin(struct txn *t)
  * (http_trailer_write).  -1 when it does not fit in rin. */
 static int trailers_rewritten(struct txn *t, char *at, size_t *consumed, int began_before, int done)
 {
-    const char *from = began_before ? at : t->resp.trailer_at;
-    if (!from)
+    long from = trailer_start(t, began_before);
+    if (from < 0)
         return 0;
-    size_t keep = (size_t)(from - at), held = *consumed - keep;
+    size_t keep = (size_t)from, held = *consumed - keep;
     size_t after = (size_t)(t->rin->data + t->rin->len - (at + *consumed));
     memmove(at + keep, at + *consumed, after);
     t->rin->len -= held;
@@ -243,8 +265,18 @@ static int trailers_rewritten(struct txn *t, char *at, size_t *consumed, int beg
     if (txn_scratch_reserve(0, 2 * tl + 2) < 0)
         return -1;
     size_t n = http_trailer_write(tr ? tr->data : "", tl, txn_scratch_out, txn_scratch_out_cap);
-    if (n == 0 || n > t->rin->cap - t->rin->len)
+    if (n == 0)
         return -1;
+    if (n > t->rin->cap - t->rin->len) {
+        /* The rewrite is longer than what it replaces (a blank after each
+         * colon, the section's earlier reads put back) and rin is full of
+         * body bytes the client has not taken: a larger buffer, kept for
+         * the rest of the response.  Offsets, not pointers, cross the move. */
+        size_t at_off = (size_t)(at - t->rin->data);
+        if (move_rin(t, t->rin->len + n + EDIT_SLACK) < 0)
+            return -1;
+        at = t->rin->data + at_off;
+    }
     memmove(at + keep + n, at + keep, after); /* a server's stray bytes after the message, if any */
     memcpy(at + keep, txn_scratch_out, n);
     t->rin->len += n;
@@ -263,17 +295,31 @@ static void response_body(struct txn *t)
         size_t produced;
         char *at = t->rin->data + t->rin_fwd;
         rc = http_msg_body_dechunk(&t->resp, at, t->rin->len - t->rin_fwd, &consumed, &produced);
-        /* Close the gap the framing left between the decoded bytes and
-         * whatever follows the consumed part. */
-        memmove(at + produced, at + consumed, t->rin->len - t->rin_fwd - consumed);
-        t->rin->len -= consumed - produced;
+        if (rc < 0) {
+            /* The bytes decoded before the fault go to the client before
+             * the cut; what follows them is never sent (consumed is 0
+             * then: moving the rest behind the decoded bytes would write
+             * past the buffer). */
+            t->rin->len = t->rin_fwd + produced;
+        } else {
+            /* Close the gap the framing left between the decoded bytes and
+             * whatever follows the consumed part. */
+            memmove(at + produced, at + consumed, t->rin->len - t->rin_fwd - consumed);
+            t->rin->len -= consumed - produced;
+        }
         t->rscanned = 0;
         consumed = produced;
     } else if (t->resp.keep_trailers) {
         char *at = t->rin->data + t->rin_fwd;
-        int began_before = t->resp.trailers && t->resp.trailers->len > 0;
+        int began_before = http_msg_trailers_begun(&t->resp);
         rc = http_msg_body(&t->resp, at, t->rin->len - t->rin_fwd, &consumed);
-        if (rc >= 0 && trailers_rewritten(t, at, &consumed, began_before, rc == 1) < 0) {
+        if (rc < 0) {
+            /* The body bytes of this read before its trailer section
+             * (over the limit, or malformed) were valid: they go to the
+             * client before the cut, the section does not. */
+            long from = trailer_start(t, began_before);
+            consumed = from > 0 ? (size_t)from : 0;
+        } else if (trailers_rewritten(t, at, &consumed, began_before, rc == 1) < 0) {
             log_info("response from %s/%s: a trailer section that does not fit a buffer", t->pool->cfg->name,
                      t->srv->name);
             rc = -1;

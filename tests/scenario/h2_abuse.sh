@@ -148,6 +148,12 @@ grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"max_stream
 grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$R\"" "$TMPDIR/metrics.txt" &&
     fail "/metrics: series for a listener that takes no HTTP/2"
 grep -q '^proxy_http2_goaway_total{reason=' "$TMPDIR/metrics.txt" && fail "/metrics: a label-less total beside the listeners'"
+# The log says the limits that cut (100 of each per 10 s), numbers that
+# come from the same constants the counts are held to.
+for what in "100 PINGs" "100 SETTINGS frames"; do
+    grep -q "http2: more than $what in 10 s from a client: GOAWAY ENHANCE_YOUR_CALM" "$TMPDIR/proxy.log" ||
+        fail "the log does not say: more than $what in 10 s"
+done
 # The same stall with timeout client shorter than timeout server: the
 # txn's slow-client rule resets it, told as zero_window the same way.
 sed -i 's/^timeout server 2s$/timeout server 30s\ntimeout client 2s/' "$TMPDIR/proxy.conf"

@@ -10,7 +10,8 @@
 #   - a chunked response's trailers arrive as a HEADERS frame with
 #     END_STREAM after the DATA (also after 300 kB of body), names
 #     lowercased, without the Keep-Alive and Content-Length the server put
-#     there; a HEAD of it ends with the HEADERS frame;
+#     there nor the field its head's Connection names; a HEAD of it ends
+#     with the HEADERS frame;
 #   - request trailers (te: trailers, gRPC style): the server gets them in
 #     its chunked body's trailer section (not the authorization field,
 #     which may not trail); with content-length they are dropped;
@@ -134,6 +135,7 @@ v=$("${CURL[@]}" --http2-prior-knowledge -I -o /dev/null -w '%{http_code} %{size
 [ "$v" = "200 0" ] || fail "HEAD of a chunked response with trailers: '$v'"
 h=$("${CURL[@]}" --http1.1 -D - -o /dev/null "http://127.0.0.1:$P/?chunked=1&trailers=1" | tr -d '\r')
 echo "$h" | grep -q '^Grpc-Status: 0$' || fail "an HTTP/1.1 client lost the trailers: $h"
+echo "$h" | grep -qi '^x-backend-private' && fail "an HTTP/1.1 client got a trailer the head's Connection names: $h"
 
 # A chunked body cut short by the server: the stream is reset, not ended.
 out=$($H2 get "$P" /cut/x)

@@ -20,7 +20,8 @@
  *                 trailers=1  with chunked=1: trailer fields after the
  *                             last chunk (Grpc-Status, X-Checksum, and a
  *                             Keep-Alive and a Content-Length that must
- *                             not trail)
+ *                             not trail, and X-Backend-Private, which
+ *                             the head's Connection field names)
  *
  * Every response carries X-Server: NAME, X-Conn-Seq (the request's number
  * on its TCP connection, so tests can see connection reuse) and
@@ -317,13 +318,14 @@ static int start_linger(struct conn *c)
 /* ---- responses ---------------------------------------------------------- */
 
 /* The end of a chunked body, with ?trailers=1 its trailer section: two
- * fields a client should get, two a proxy must drop. */
+ * fields a client should get, three a proxy must drop (the last one named
+ * by the head's Connection field). */
 static int last_chunk(struct conn *c)
 {
     if (!c->gen_trailers)
         return out_append(&c->out, "0\r\n\r\n", 5);
     return out_printf(&c->out, "0\r\nGrpc-Status: 0\r\nX-Checksum: %s-sum\r\nKeep-Alive: timeout=5\r\n"
-                               "Content-Length: 12\r\n\r\n", opt.name);
+                               "Content-Length: 12\r\nX-Backend-Private: secret\r\n\r\n", opt.name);
 }
 
 static void log_request(const struct conn *c, int status)
@@ -383,7 +385,7 @@ static int build_response(struct conn *c)
     if (r->trailers_len)
         e |= out_printf(o, "X-Request-Trailers: %.*s\r\n", (int)r->trailers_len, r->trailers);
     if (chunked && r->resp_trailers)
-        e |= out_printf(o, "Trailer: Grpc-Status, X-Checksum\r\n");
+        e |= out_printf(o, "Trailer: Grpc-Status, X-Checksum\r\nConnection: X-Backend-Private\r\n");
     if (no_body || r->resp_close)
         ;   /* no framing header: none needed, or close-delimited */
     else if (chunked)

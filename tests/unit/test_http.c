@@ -12,6 +12,8 @@
 
 #include "buf.h"
 #include "http.h"
+#include "h2_headers.h"
+#include "http_trailer.h"
 
 #define T_MAX_FIELDS 64
 
@@ -656,6 +658,66 @@ Test(http_body, trailers_kept_whole)
 Test(http_body, trailers_kept_byte_by_byte)
 {
     expect_trailers_kept(1);
+}
+
+/* The names the head's Connection fields list are hop-by-hop in the
+ * trailer section too (RFC 9110 7.6.1): http_msg_keep_trailers keeps them
+ * before the section, where both trailer writers find them and drop them
+ * with the section's own Connection names. */
+Test(http_body, trailers_without_the_names_the_heads_connection_lists)
+{
+    struct t_msg t;
+    const char *s = "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Private\r\nConnection: X-Other,close\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n"
+                    "5\r\nhello\r\n0\r\nX-Private: a\r\nX-Sum: 1\r\nx-other: b\r\nX-Late: c\r\n\r\n";
+    size_t head = head_len_of(s, strlen(s)), consumed;
+
+    cr_assert_eq(t_resp(&t, s, 0), 0);
+    cr_assert_eq(http_msg_keep_trailers(&t.m, 1024, s, &t.h), 0);
+    cr_assert_not(http_msg_trailers_begun(&t.m), "the head's names are not the section");
+    cr_assert_eq(http_msg_body(&t.m, s + head, strlen(s) - head, &consumed), 1);
+    cr_assert(t.m.trailer_here);
+    cr_assert_eq(t.m.trailer_off, strlen("5\r\nhello\r\n0\r\n"), "the section begins after the last chunk");
+    cr_assert(http_msg_trailers_begun(&t.m));
+    char out[256];
+    size_t n = http_trailer_write(t.m.trailers->data, t.m.trailers->len, out, sizeof out);
+    const char want[] = "X-Sum: 1\r\nX-Late: c\r\n\r\n";
+    cr_assert_eq(n, strlen(want), "%.*s", (int)n, out);
+    cr_assert(memcmp(out, want, n) == 0, "%.*s", (int)n, out);
+    struct h2_field f[8];
+    int nf = h2_trailer_fields(t.m.trailers->data, t.m.trailers->len, f, 8);
+    cr_assert_eq(nf, 2);
+    cr_assert(f[0].name_len == 5 && memcmp(f[0].name, "x-sum", 5) == 0);
+    cr_assert(f[1].name_len == 6 && memcmp(f[1].name, "x-late", 6) == 0);
+    buf_put(t.m.trailers);
+}
+
+/* A head whose Connection names only hop-by-hop fields (the usual
+ * "keep-alive" or "close") takes no buffer for them; the limit is the
+ * section's own, whatever the head's names take. */
+Test(http_body, trailers_head_names_take_nothing_usual_nor_the_limit)
+{
+    struct t_msg t;
+    const char *s = "HTTP/1.1 200 OK\r\nConnection: keep-alive, close, Upgrade\r\nTransfer-Encoding: chunked\r\n\r\n";
+    cr_assert_eq(t_resp(&t, s, 0), 0);
+    cr_assert_eq(http_msg_keep_trailers(&t.m, 16, s, &t.h), 0);
+    cr_assert_null(t.m.trailers);
+
+    /* "X-Eighteen-Byte:\r\n" is kept as 18 bytes: a limit of 18 takes
+     * it, one of 17 does not, the head's longer names before it aside. */
+    const char *s2 = "HTTP/1.1 200 OK\r\nConnection: X-A-Long-Private-Name\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "0\r\nX-Eighteen-Byte:\r\n\r\n";
+    size_t head = head_len_of(s2, strlen(s2)), consumed;
+    for (uint32_t max = 17; max <= 18; max++) {
+        cr_assert_eq(t_resp(&t, s2, 0), 0);
+        cr_assert_eq(http_msg_keep_trailers(&t.m, max, s2, &t.h), 0);
+        cr_assert_gt(t.m.trailers_head, 18);
+        int rc = http_msg_body(&t.m, s2 + head, strlen(s2) - head, &consumed);
+        cr_assert_eq(rc, max == 18 ? 1 : -2, "limit %u: %d", max, rc);
+        if (max == 18)
+            cr_assert_eq(t.m.trailers->len - t.m.trailers_head, 18);
+        buf_put(t.m.trailers);
+    }
 }
 
 Test(http_body, trailers_not_kept_unless_asked_or_over_the_limit)
