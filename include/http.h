@@ -113,12 +113,6 @@ int http_msg_keep_trailers(struct http_msg *m, uint32_t max, const char *buf, co
  * a previous call stopped, so each byte is looked at about once. */
 size_t http_head_end(const char *buf, size_t len, size_t scanned);
 
-/* Whether the line ends of the head buf[0..len) are clean: every LF
- * after a CR, no CR alone, no line starting with a blank (obs-fold), no
- * blank line first.  http_parse_request and http_parse_response check it;
- * public for its unit test. */
-int http_line_ends_clean(const char *buf, size_t len);
-
 /* Splits an absolute-form target ("http://host:port/path?q") into the
  * authority and the rest ("/path?q", possibly empty or starting with '?').
  * Returns 1, or 0 for a target that is not http(s) absolute-form. */

@@ -7,13 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "buf.h"
 #include "http_hop.h"
 #include "http_list.h"
+#include "http_strict.h"
 
 /* ---- llhttp callbacks ----------------------------------------------------- */
 
@@ -176,14 +174,6 @@ int http_token_eq(const char *s, size_t len, const char *lit)
     return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
 }
 
-/* Whether name[0..n) is the lowercase literal lit of length n, in any
- * case: the first byte by hand, as most names that share a length with
- * one of the names below differ there. */
-static int name_is(const char *name, const char *lit, size_t n)
-{
-    return (name[0] | 0x20) == lit[0] && strncasecmp(name + 1, lit + 1, n - 1) == 0;
-}
-
 static uint8_t classify(const char *name, size_t len)
 {
     uint8_t hop = http_hop_kind(name, len);
@@ -191,15 +181,15 @@ static uint8_t classify(const char *name, size_t len)
         return hop;
     switch (len) {
     case 4:
-        return name_is(name, "host", 4) ? HF_HOST : HF_OTHER;
+        return http_name_is(name, "host", 4) ? HF_HOST : HF_OTHER;
     case 6:
-        return name_is(name, "expect", 6) ? HF_EXPECT : HF_OTHER;
+        return http_name_is(name, "expect", 6) ? HF_EXPECT : HF_OTHER;
     case 14:
-        return name_is(name, "content-length", 14) ? HF_CONTENT_LENGTH : HF_OTHER;
+        return http_name_is(name, "content-length", 14) ? HF_CONTENT_LENGTH : HF_OTHER;
     case 15:
-        return name_is(name, "x-forwarded-for", 15) ? HF_XFF : HF_OTHER;
+        return http_name_is(name, "x-forwarded-for", 15) ? HF_XFF : HF_OTHER;
     case 17:
-        return name_is(name, "x-forwarded-proto", 17) ? HF_XFP : HF_OTHER;
+        return http_name_is(name, "x-forwarded-proto", 17) ? HF_XFP : HF_OTHER;
     default:
         return HF_OTHER;
     }
@@ -222,21 +212,6 @@ static void mark_named_hop(const char *tok, size_t len, void *arg)
             strncasecmp(ct->buf + f->name_off, tok, len) == 0)
             f->kind = HF_HOP;
     }
-}
-
-/* Each field name must be followed by its colon at once: "Host : x" is
- * read as a different field by different servers. */
-static int field_names_clean(const char *buf, const struct http_head *h)
-{
-    for (uint32_t i = 0; i < h->nfields; i++) {
-        const struct http_field *f = &h->fields[i];
-        /* llhttp checks the name's characters but lets a blank between the
-         * name and the colon through, as part of the name. */
-        char last = f->name_len ? buf[f->name_off + f->name_len - 1] : ' ';
-        if (last == ' ' || last == '\t' || buf[f->name_off + f->name_len] != ':')
-            return 0;
-    }
-    return 1;
 }
 
 static void classify_fields(const char *buf, struct http_head *h)
@@ -332,70 +307,6 @@ static llhttp_errno_t msg_head(struct http_msg *m, const char *buf, size_t head_
     return err;
 }
 
-/* The line ends of a head are clean: every LF follows a CR, no CR stands
- * alone (every CR is followed by an LF), no line starts with a blank
- * (obs-fold: servers disagree on it), and the head starts with its start
- * line, not a blank line.  llhttp ends a head at "\r" plus any byte, so a
- * lone CR could hide a second request inside the first.  This runs on
- * every head, both ways: 16 bytes at a time, as bit masks of where the CRs,
- * LFs and blanks are (a memchr per line for LFs and again for CRs was 880
- * instructions of the 13.1k of a keep-alive request). */
-#ifdef __SSE2__
-/* One 16-byte chunk at p, given whether the byte before it was a CR and
- * an LF (bit 0 of *cr_before, *lf_before), which it updates for the next. */
-static int chunk_ends_clean(const char *p, uint32_t *cr_before, uint32_t *lf_before)
-{
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    uint32_t cr = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')));
-    uint32_t lf = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
-    uint32_t blank = (uint32_t)_mm_movemask_epi8(
-        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
-    /* Where the byte before is a CR must be exactly where the LFs are. */
-    int clean = lf == (((cr << 1) | *cr_before) & 0xffffu) && !(blank & (((lf << 1) | *lf_before) & 0xffffu));
-    *cr_before = cr >> 15;
-    *lf_before = lf >> 15;
-    return clean;
-}
-
-int http_line_ends_clean(const char *buf, size_t len)
-{
-    uint32_t cr_before = 0, lf_before = 0;
-    size_t i = 0;
-
-    if (len == 0 || buf[0] == '\r' || buf[0] == '\n')
-        return 0;
-    for (; i + 16 <= len; i += 16)
-        if (!chunk_ends_clean(buf + i, &cr_before, &lf_before))
-            return 0;
-    if (i < len) {
-        /* The tail padded with NULs: a CR that ends the head is then
-         * followed by a byte that is not an LF. */
-        char tail[16] = {0};
-        memcpy(tail, buf + i, len - i);
-        return chunk_ends_clean(tail, &cr_before, &lf_before);
-    }
-    return !cr_before;
-}
-#else
-int http_line_ends_clean(const char *buf, size_t len)
-{
-    size_t lfs = 0, crs = 0;
-
-    if (len == 0 || buf[0] == '\r' || buf[0] == '\n')
-        return 0;
-    for (const char *p = buf, *end = buf + len; (p = memchr(p, '\n', (size_t)(end - p))); p++) {
-        if (p[-1] != '\r')
-            return 0;
-        if (p + 1 < end && (p[1] == ' ' || p[1] == '\t'))
-            return 0;
-        lfs++;
-    }
-    for (const char *p = buf, *end = buf + len; (p = memchr(p, '\r', (size_t)(end - p))); p++)
-        crs++;
-    return crs == lfs; /* with every LF after a CR: no CR alone */
-}
-#endif
-
 /* llhttp stopped exactly at the end of the head. */
 static int head_consumed_exactly(const struct http_msg *m, const char *buf, size_t head_len,
                                  llhttp_errno_t err)
@@ -405,33 +316,6 @@ static int head_consumed_exactly(const struct http_msg *m, const char *buf, size
     if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE)
         return llhttp_get_error_pos(&m->parser) == buf + head_len;
     return 1;
-}
-
-/* The request target is visible ASCII only (no blank, no control). */
-static int target_clean(const char *buf, const struct http_head *h)
-{
-    for (uint32_t i = 0; i < h->uri_len; i++) {
-        unsigned char c = (unsigned char)buf[h->uri_off + i];
-        if (c <= 0x20 || c >= 0x7f)
-            return 0;
-    }
-    return h->uri_len > 0;
-}
-
-/* Two spaces in a row in the request line (servers split it differently).
- * The target was found clean (no blank), so only the stretches before and
- * after it are looked at (memmem over the whole line was 160 instructions
- * a request). */
-static int line_has_double_space(const char *buf, const struct http_head *h)
-{
-    size_t after = (size_t)h->uri_off + h->uri_len;
-    for (size_t i = 1; i < h->uri_off; i++)
-        if (buf[i] == ' ' && buf[i - 1] == ' ')
-            return 1;
-    for (size_t i = after + 1; i < h->line_len; i++)
-        if (buf[i] == ' ' && buf[i - 1] == ' ')
-            return 1;
-    return 0;
 }
 
 static int has_transfer_encoding(const struct http_head *h)
@@ -506,13 +390,13 @@ int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, str
     if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE)
         return 400;
     if (!http_line_ends_clean(buf, head_len) || !head_consumed_exactly(m, buf, head_len, err) ||
-        !target_clean(buf, h))
+        !http_target_clean(buf, h))
         return 400;
     if (err == HPE_OK && h->body_to_eof)
         return 400; /* a request body cannot run to EOF */
     if (h->major != 1 || h->minor > 1)
         return 400; /* HTTP/0.9 lines, HTTP/2 prefaces: not ours to guess */
-    if (line_has_double_space(buf, h) || !field_names_clean(buf, h))
+    if (http_line_has_double_space(buf, h) || !http_field_names_clean(buf, h))
         return 400;
     if (!target_acceptable(buf, h))
         return 400;
@@ -537,7 +421,7 @@ int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, str
 int http_check_built_request(const char *buf, struct http_head *h, uint64_t body_limit)
 {
     classify_fields(buf, h);
-    if (!target_clean(buf, h) || !target_acceptable(buf, h))
+    if (!http_target_clean(buf, h) || !target_acceptable(buf, h))
         return 400;
     if (h->nhost != 1)
         return 400;
@@ -560,7 +444,7 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
         return -1;
     if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE)
         return -1;
-    if (h->major != 1 || !field_names_clean(buf, h) ||
+    if (h->major != 1 || !http_field_names_clean(buf, h) ||
         !http_line_ends_clean(buf, head_len) || !head_consumed_exactly(m, buf, head_len, err) ||
         h->status < 100)
         return -1;

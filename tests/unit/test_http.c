@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "http_strict.h"
 #include "h2_headers.h"
 #include "http_trailer.h"
 

@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -35,6 +36,33 @@ Test(http_trailer, hop_by_hop_names_in_any_case)
                                 "Content-Length", "X-Forwarded-For", "Connections", "Keep-Alives"};
     for (size_t i = 0; i < sizeof end_to_end / sizeof end_to_end[0]; i++)
         cr_assert_eq(http_hop_kind(end_to_end[i], strlen(end_to_end[i])), HF_OTHER, "%s", end_to_end[i]);
+}
+
+/* http_name_is against strncasecmp, for every length of literal up to 24:
+ * each literal in random cases matches; each with one byte changed to
+ * another token byte does not (its words overlap: a change anywhere must
+ * show). */
+Test(http_trailer, name_compare_agrees_with_strncasecmp)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyz-";
+    static const char token[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-!#$%&'*+.^_`|~";
+    unsigned seed = 7;
+    char lit[25], name[25];
+
+    for (size_t n = 1; n <= 24; n++) {
+        for (int round = 0; round < 2000; round++) {
+            for (size_t i = 0; i < n; i++)
+                lit[i] = letters[rand_r(&seed) % (sizeof letters - 1)];
+            lit[n] = '\0';
+            for (size_t i = 0; i < n; i++)
+                name[i] = (rand_r(&seed) & 1) && lit[i] != '-' ? (char)(lit[i] - 32) : lit[i];
+            cr_assert(http_name_is(name, lit, n), "%.*s is %s", (int)n, name, lit);
+            size_t at = (size_t)rand_r(&seed) % n;
+            name[at] = token[rand_r(&seed) % (sizeof token - 1)];
+            cr_assert_eq(http_name_is(name, lit, n), strncasecmp(name, lit, n) == 0, "%.*s against %s", (int)n,
+                         name, lit);
+        }
+    }
 }
 
 /* The fields that may not trail a body, left out beside the hop-by-hop
