@@ -1161,6 +1161,20 @@ Test(http_rewrite_response, hop_by_hop_removed)
                             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nServer: s\r\n\r\n");
 }
 
+/* "Connection: keep-alive" alone (the value most servers send, taken
+ * without walking its list) still removes Keep-Alive and nothing else;
+ * "keep-alive" as one name of a longer list, or in other case, too. */
+Test(http_rewrite_response, connection_keep_alive_alone)
+{
+    expect_rewrite_response("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: Keep-Alive\r\n"
+                            "Keep-Alive: timeout=5\r\nKeep-Alivf: 1\r\nServer: s\r\n\r\n",
+                            0, 0, 0,
+                            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alivf: 1\r\nServer: s\r\n\r\n");
+    expect_rewrite_response("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alivf\r\n"
+                            "Keep-Alivf: 1\r\nServer: s\r\n\r\n",
+                            0, 0, 0, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nServer: s\r\n\r\n");
+}
+
 Test(http_rewrite_response, kept_bytes_are_as_they_came)
 {
     expect_rewrite_response("HTTP/1.1 404 Nope Nope\r\nset-cookie: a=b; Path=/\r\nX-Sp:  v  \r\n"
