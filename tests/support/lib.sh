@@ -122,6 +122,7 @@ cleanup() {
         stop_pid "$pid"
     done
     LIB_PIDS=()
+    rm -f "${TMPDIR:-/tmp}/ports-given.$$"
 }
 
 # True when something accepts connections on 127.0.0.1:PORT.
@@ -143,18 +144,27 @@ wait_port() {
     return 1
 }
 
-# The kernel picks a free port for us; fall back to probing when python3 is
-# missing.
+# A port that is free now and not handed out before in this scenario (the
+# list in $TMPDIR/ports-given): a test asks for all its ports before it
+# binds any, and two of them had once come out the same.  Falls back to
+# probing when python3 is missing.
 free_port() {   # [LO HI]: a port in [LO, HI) (e.g. under 1024 for a root test)
+    local given=${TMPDIR:-/tmp}/ports-given.$$
     if command -v python3 >/dev/null 2>&1; then
         # Below the kernel's ephemeral range (32768-60999 here): a port the
         # kernel hands out could be taken by an outgoing connection before
         # the test binds it.
-        python3 - "${1:-20000}" "${2:-32000}" <<'PY'
+        python3 - "${1:-20000}" "${2:-32000}" "$given" <<'PY'
 import random, socket, sys
-lo, hi = int(sys.argv[1]), int(sys.argv[2])
+lo, hi, given = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+try:
+    taken = set(int(x) for x in open(given).read().split())
+except OSError:
+    taken = set()
 for _ in range(200):
     p = random.randrange(lo, hi)
+    if p in taken:
+        continue
     s = socket.socket()
     try:
         s.bind(("127.0.0.1", p))
@@ -162,6 +172,8 @@ for _ in range(200):
         continue
     finally:
         s.close()
+    with open(given, "a") as f:
+        f.write("%d\n" % p)
     print(p)
     break
 PY
@@ -170,7 +182,8 @@ PY
     local port
     while :; do
         port=$((20000 + RANDOM % 10000))
-        port_open "$port" || { echo "$port"; return; }
+        grep -qx "$port" "$given" 2>/dev/null && continue
+        port_open "$port" || { echo "$port" >>"$given"; echo "$port"; return; }
     done
 }
 
