@@ -12,19 +12,35 @@
 
 #include <stddef.h>
 
-struct buf;
-struct http_msg;
+#include "buf.h"
+#include "http.h"
+
+/* Whether a send still points into the buffer, so that it may not move
+ * (asked only when a rewrite needs a larger one). */
+typedef int (*trailer_relay_busy)(const void *owner);
+
+/* The body of a message with kept trailers (trailer_relay_body). */
+int trailer_relay_section(struct http_msg *m, struct buf **b, size_t from, size_t *consumed, trailer_relay_busy busy,
+                          const void *owner, int *in_section);
 
 /* http_msg_body over (*b)->data[from..len), for a message parsed with
- * keep_trailers (http_msg_keep_trailers) or not (then only that).  *consumed is what may go on:
- * the body bytes, and once the body ended its rewritten section; after a
- * fault, the valid body bytes before it.  Bytes after the message stay
- * after it.  A rewrite longer than the room left moves *b to a larger
- * buffer, when may_move (nothing points into it).  Returns as
+ * keep_trailers (http_msg_keep_trailers) or not (then only that: inline,
+ * so a body without a section to hold costs no more than before).
+ * *consumed is what may go on: the body bytes, and once the body ended
+ * its rewritten section; after a fault, the valid body bytes before it.
+ * Bytes after the message stay after it.  A rewrite longer than the room
+ * left moves *b to a larger buffer, unless busy(owner).  Returns as
  * http_msg_body, or -3 when the rewrite does not fit; *in_section (when
  * not NULL) tells whether the trailer section had begun, so whether a
  * fault was the section's. */
-int trailer_relay_body(struct http_msg *m, struct buf **b, size_t from, size_t *consumed, int may_move,
-                       int *in_section);
+static inline int trailer_relay_body(struct http_msg *m, struct buf **b, size_t from, size_t *consumed,
+                                     trailer_relay_busy busy, const void *owner, int *in_section)
+{
+    if (m->keep_trailers)
+        return trailer_relay_section(m, b, from, consumed, busy, owner, in_section);
+    if (in_section)
+        *in_section = 0;
+    return http_msg_body(m, (*b)->data + from, (*b)->len - from, consumed);
+}
 
 #endif

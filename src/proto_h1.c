@@ -43,7 +43,6 @@
 #include "sticky_txn.h"
 #include "trailer_relay.h"
 #include "txn.h"
-#include "upstream.h" /* a send to the server still pointing into s->in */
 #include "upstream_h1.h"
 #include "worker_ctx.h"
 #include "xprt.h"
@@ -476,8 +475,7 @@ static void parse_request_body(struct h1_session *s)
     if (t->req_done || t->in_fwd >= s->in->len)
         return;
     int in_section;
-    int rc = trailer_relay_body(&t->req, &s->in, t->in_fwd, &consumed, !t->up || !xprt_send_pending(&t->up->x),
-                                &in_section);
+    int rc = trailer_relay_body(&t->req, &s->in, t->in_fwd, &consumed, upstream_h1_sending, t, &in_section);
     t->reqbuf = s->in; /* moved when a trailer section's rewrite did not fit */
     if (in_section && rc < -1 && txn_request_cut(t)) {
         h1_mark_closed(s); /* the section over limit header-size (or no room to rewrite it): the client's fault */

@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-#include "buf.h"
-#include "http.h"
 #include "http_trailer.h"
 #include "txn.h" /* the thread's scratch buffer, EDIT_SLACK */
 
@@ -22,7 +20,7 @@ static long section_start(const struct http_msg *m, int began_before)
 /* The section's bytes in at[keep..*consumed) (kept in m->trailers by now)
  * out of *b; once done, the rewritten section in their place. */
 static int rewrite(struct http_msg *m, struct buf **b, char *at, size_t keep, size_t *consumed, int done,
-                   int may_move)
+                   trailer_relay_busy busy, const void *owner)
 {
     struct buf *in = *b;
     size_t held = *consumed - keep;
@@ -48,7 +46,7 @@ static int rewrite(struct http_msg *m, struct buf **b, char *at, size_t keep, si
          * for the rest of the message.  Offsets, not pointers, cross the
          * move. */
         size_t at_off = (size_t)(at - in->data);
-        if (!may_move || buf_grow(b, in->len + n + EDIT_SLACK) < 0)
+        if (busy(owner) || buf_grow(b, in->len + n + EDIT_SLACK) < 0)
             return -1;
         in = *b;
         at = in->data + at_off;
@@ -60,14 +58,9 @@ static int rewrite(struct http_msg *m, struct buf **b, char *at, size_t keep, si
     return 0;
 }
 
-int trailer_relay_body(struct http_msg *m, struct buf **b, size_t from, size_t *consumed, int may_move,
-                       int *in_section)
+int trailer_relay_section(struct http_msg *m, struct buf **b, size_t from, size_t *consumed, trailer_relay_busy busy,
+                          const void *owner, int *in_section)
 {
-    if (!m->keep_trailers) { /* no section to hold back (a body not chunked) */
-        if (in_section)
-            *in_section = 0;
-        return http_msg_body(m, (*b)->data + from, (*b)->len - from, consumed);
-    }
     char *at = (*b)->data + from;
     int began_before = http_msg_trailers_begun(m);
     int rc = http_msg_body(m, at, (*b)->len - from, consumed);
@@ -78,7 +71,7 @@ int trailer_relay_body(struct http_msg *m, struct buf **b, size_t from, size_t *
         *consumed = start > 0 ? (size_t)start : 0;
         return rc;
     }
-    if (start >= 0 && rewrite(m, b, at, (size_t)start, consumed, rc == 1, may_move) < 0)
+    if (start >= 0 && rewrite(m, b, at, (size_t)start, consumed, rc == 1, busy, owner) < 0)
         return -3;
     return rc;
 }

@@ -152,7 +152,8 @@ void txn_end(struct txn *t)
         balance_release(t->srv);
     buf_put(t->rin);
     buf_put(t->resp.trailers);
-    buf_put(t->req.trailers);
+    if (t->req.trailers) /* a chunked request's Connection names or section */
+        buf_put(t->req.trailers);
     if (t->splicing)
         splice_pipe_put(&t->pipe);
     runtime_release(t->rt);

@@ -225,6 +225,19 @@ static void grow_rin(struct txn *t)
     (void)move_rin(t, BUF_LARGE);
 }
 
+/* trailer_relay's busy for a response: a send to the client points into rin. */
+static int client_sending(const void *txn)
+{
+    const struct txn *t = txn;
+    return xprt_send_pending(t->sink->xprt(t->sink_ctx));
+}
+
+int upstream_h1_sending(const void *txn)
+{
+    const struct txn *t = txn;
+    return t->up && xprt_send_pending(&t->up->x);
+}
+
 static void response_body(struct txn *t)
 {
     size_t consumed;
@@ -254,8 +267,7 @@ static void response_body(struct txn *t)
         /* The body bytes before a faulty section (over the limit,
          * malformed) were valid: they go to the client before the cut,
          * the section does not. */
-        rc = trailer_relay_body(&t->resp, &t->rin, t->rin_fwd, &consumed,
-                                !xprt_send_pending(t->sink->xprt(t->sink_ctx)), NULL);
+        rc = trailer_relay_section(&t->resp, &t->rin, t->rin_fwd, &consumed, client_sending, t, NULL);
         t->rscanned = 0; /* the section's bytes moved out of rin and back */
         if (rc == -3) {
             log_info("response from %s/%s: a trailer section that does not fit a buffer", t->pool->cfg->name,
