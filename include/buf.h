@@ -28,6 +28,10 @@ struct buf {
 struct buf *buf_get(size_t cap);
 /* Gives a buffer back (NULL-safe). */
 void buf_put(struct buf *b);
+/* Moves *b's bytes to a buffer of at least cap bytes, unless it has that
+ * room already (nothing may point into the old one: the caller knows).
+ * Returns 0, or -1 when memory is exhausted (*b left as it was). */
+int buf_grow(struct buf **b, size_t cap);
 /* Drops the first n bytes, moving the rest to the front. */
 void buf_consume(struct buf *b, size_t n);
 /* Frees the calling thread's spare buffers beyond `keep` of each size

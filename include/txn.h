@@ -168,6 +168,12 @@ unsigned txn_live_count(void);
 /* Records that t's response was cut short for `why` (the first reason
  * given wins; counted once in faults.cut_*). */
 void txn_mark_cut(struct txn *t, enum txn_cut why);
+/* A fault of the client's in a request body under way (a trailer section
+ * over the limit): 0 while none of the request reached a server (the
+ * caller answers it, 400); else 1, after closing the server side (its
+ * server holds the start of a request that will never end well) and
+ * counting the cut as the client's: the caller closes the client. */
+int txn_request_cut(struct txn *t);
 /* Lets go of everything t holds (queue place, server connection, server
  * slot, buffers, generation) and gives it back to the cache.  NULL-safe. */
 void txn_end(struct txn *t);

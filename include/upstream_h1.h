@@ -9,4 +9,8 @@
 
 extern const struct txn_upstream_ops upstream_h1_ops;
 
+/* Whether a send to the server still points into the request's bytes
+ * (t->reqbuf, a txn passed as trailer_relay's owner): they may not move. */
+int upstream_h1_sending(const void *txn);
+
 #endif

@@ -94,6 +94,20 @@ void buf_put(struct buf *b)
     buf_unmap(b);
 }
 
+int buf_grow(struct buf **b, size_t cap)
+{
+    if ((*b)->cap >= cap)
+        return 0;
+    struct buf *big = buf_get(cap);
+    if (!big)
+        return -1;
+    memcpy(big->data, (*b)->data, (*b)->len);
+    big->len = (*b)->len;
+    buf_put(*b);
+    *b = big;
+    return 0;
+}
+
 void buf_consume(struct buf *b, size_t n)
 {
     if (n >= b->len) {

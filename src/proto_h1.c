@@ -41,6 +41,7 @@
 #include "router.h"
 #include "sendq.h"
 #include "sticky_txn.h"
+#include "trailer_relay.h"
 #include "txn.h"
 #include "upstream_h1.h"
 #include "worker_ctx.h"
@@ -441,6 +442,12 @@ static void handle_head(struct h1_session *s)
         h1_respond_error(s, status);
         return;
     }
+    /* A trailer section goes on without hop-by-hop fields, those the head's
+     * Connection lists included: read here, before the head's edits. */
+    if (h.chunked && h.has_body && http_msg_keep_trailers(&t->req, (uint32_t)limit, s->in->data, &h) < 0) {
+        h1_respond_error(s, 431);
+        return;
+    }
     sticky_request(t, s->in->data, &s->in->len, &h); /* the pool's sticky cookie: noted, stripped */
     if (cfg->normalize_path && route.path == path_buf) {
         h.target_out = route.path;
@@ -458,7 +465,8 @@ static void handle_head(struct h1_session *s)
     txn_start_server(t);
 }
 
-/* Advances t->in_fwd over the body bytes that have arrived. */
+/* Advances t->in_fwd over the body bytes that have arrived (a trailer
+ * section held back until whole, then rewritten: trailer_relay). */
 static void parse_request_body(struct h1_session *s)
 {
     struct txn *t = s->t;
@@ -466,11 +474,17 @@ static void parse_request_body(struct h1_session *s)
 
     if (t->req_done || t->in_fwd >= s->in->len)
         return;
-    int rc = http_msg_body(&t->req, s->in->data + t->in_fwd, s->in->len - t->in_fwd, &consumed);
+    int in_section;
+    int rc = trailer_relay_body(&t->req, &s->in, t->in_fwd, &consumed, upstream_h1_sending, t, &in_section);
+    t->reqbuf = s->in; /* moved when a trailer section's rewrite did not fit */
+    if (in_section && rc < -1 && txn_request_cut(t)) {
+        h1_mark_closed(s); /* the section over limit header-size (or no room to rewrite it): the client's fault */
+        return;
+    }
     t->in_fwd += consumed;
     if (rc == 1)
         t->req_done = 1;
-    else if (rc == -2)
+    else if (rc == -2 && !in_section)
         h1_respond_error(s, 413);
     else if (rc < 0)
         h1_respond_error(s, 400);

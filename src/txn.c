@@ -152,6 +152,8 @@ void txn_end(struct txn *t)
         balance_release(t->srv);
     buf_put(t->rin);
     buf_put(t->resp.trailers);
+    if (t->req.trailers) /* a chunked request's Connection names or section */
+        buf_put(t->req.trailers);
     if (t->splicing)
         splice_pipe_put(&t->pipe);
     runtime_release(t->rt);
@@ -175,6 +177,16 @@ void txn_mark_cut(struct txn *t, enum txn_cut why)
         return;
     t->aborted_counted = 1;
     atomic_fetch_add_explicit(counters[t->aborted], 1, memory_order_relaxed);
+}
+
+int txn_request_cut(struct txn *t)
+{
+    if (!t->uops->may_have_reached(t))
+        return 0;
+    txn_mark_cut(t, TXN_CUT_CLIENT);
+    if (t->up)
+        t->uops->abort(t);
+    return 1;
 }
 
 /* The server that answered, or for the proxy's own error the one tried

@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 
 #include "conn.h"
-#include "http_trailer.h"
+#include "trailer_relay.h"
 #include "log.h"
 #include "metrics.h"
 #include "sticky_txn.h"
@@ -214,14 +214,7 @@ static int move_rin(struct txn *t, size_t cap)
         return 0;
     if (xprt_send_pending(t->sink->xprt(t->sink_ctx)))
         return -1;
-    struct buf *big = buf_get(cap);
-    if (!big)
-        return -1;
-    memcpy(big->data, t->rin->data, t->rin->len);
-    big->len = t->rin->len;
-    buf_put(t->rin);
-    t->rin = big;
-    return 0;
+    return buf_grow(&t->rin, cap);
 }
 
 /* A body larger than a small buffer is coming: move to a large one, so it
@@ -232,56 +225,17 @@ static void grow_rin(struct txn *t)
     (void)move_rin(t, BUF_LARGE);
 }
 
-/* Where the trailer section begins in the bytes at[0..) of the last
- * http_msg_body call: at 0 when it began in an earlier read, or -1 when
- * not in them (all body). */
-static long trailer_start(const struct txn *t, int began_before)
+/* trailer_relay's busy for a response: a send to the client points into rin. */
+static int client_sending(const void *txn)
 {
-    return began_before ? 0 : t->resp.trailer_here ? (long)t->resp.trailer_off : -1;
+    const struct txn *t = txn;
+    return xprt_send_pending(t->sink->xprt(t->sink_ctx));
 }
 
-/* The trailer section of a chunked body relayed as it came: its bytes in
- * at[0..*consumed) from where it began (or from at, when it began in an
- * earlier read) are kept in t->resp.trailers by then, so they are taken out
- * of rin; once the body ended (done) the section goes back in rewritten
- * (http_trailer_write).  -1 when it does not fit in rin. */
-static int trailers_rewritten(struct txn *t, char *at, size_t *consumed, int began_before, int done)
+int upstream_h1_sending(const void *txn)
 {
-    long from = trailer_start(t, began_before);
-    if (from < 0)
-        return 0;
-    size_t keep = (size_t)from, held = *consumed - keep;
-    size_t after = (size_t)(t->rin->data + t->rin->len - (at + *consumed));
-    memmove(at + keep, at + *consumed, after);
-    t->rin->len -= held;
-    t->rscanned = 0;
-    *consumed = keep;
-    if (!done)
-        return 0;
-    const struct buf *tr = t->resp.trailers;
-    size_t tl = tr ? tr->len : 0;
-    /* The rewritten section is never longer than the kept lines plus a
-     * blank after each colon and the final CRLF. */
-    if (txn_scratch_reserve(0, 2 * tl + 2) < 0)
-        return -1;
-    size_t n = http_trailer_write(tr ? tr->data : "", tl, txn_scratch_out, txn_scratch_out_cap);
-    if (n == 0)
-        return -1;
-    if (n > t->rin->cap - t->rin->len) {
-        /* The rewrite is longer than what it replaces (a blank after each
-         * colon, the section's earlier reads put back) and rin is full of
-         * body bytes the client has not taken: a larger buffer, kept for
-         * the rest of the response.  Offsets, not pointers, cross the move. */
-        size_t at_off = (size_t)(at - t->rin->data);
-        if (move_rin(t, t->rin->len + n + EDIT_SLACK) < 0)
-            return -1;
-        at = t->rin->data + at_off;
-    }
-    memmove(at + keep + n, at + keep, after); /* a server's stray bytes after the message, if any */
-    memcpy(at + keep, txn_scratch_out, n);
-    t->rin->len += n;
-    *consumed = keep + n;
-    return 0;
+    const struct txn *t = txn;
+    return t->up && xprt_send_pending(&t->up->x);
 }
 
 static void response_body(struct txn *t)
@@ -310,16 +264,12 @@ static void response_body(struct txn *t)
         t->rscanned = 0;
         consumed = produced;
     } else if (t->resp.keep_trailers) {
-        char *at = t->rin->data + t->rin_fwd;
-        int began_before = http_msg_trailers_begun(&t->resp);
-        rc = http_msg_body(&t->resp, at, t->rin->len - t->rin_fwd, &consumed);
-        if (rc < 0) {
-            /* The body bytes of this read before its trailer section
-             * (over the limit, or malformed) were valid: they go to the
-             * client before the cut, the section does not. */
-            long from = trailer_start(t, began_before);
-            consumed = from > 0 ? (size_t)from : 0;
-        } else if (trailers_rewritten(t, at, &consumed, began_before, rc == 1) < 0) {
+        /* The body bytes before a faulty section (over the limit,
+         * malformed) were valid: they go to the client before the cut,
+         * the section does not. */
+        rc = trailer_relay_section(&t->resp, &t->rin, t->rin_fwd, &consumed, client_sending, t, NULL);
+        t->rscanned = 0; /* the section's bytes moved out of rin and back */
+        if (rc == -3) {
             log_info("response from %s/%s: a trailer section that does not fit a buffer", t->pool->cfg->name,
                      t->srv->name);
             rc = -1;
