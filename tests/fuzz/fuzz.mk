@@ -21,7 +21,7 @@
 #   make fuzz FUZZ_NAMES=h2_frames
 #                             one harness only (any of the names below)
 #
-# Uses the Makefile's BUILD, CC, CPPFLAGS, OURFLAGS, LLHTTP_SRC, LLHTTP_INC.
+# Uses the Makefile's BUILD, CC, CPPFLAGS, OURFLAGS, LLFLAGS, LLHTTP_SRC, LLHTTP_INC.
 
 FUZZ_DIR       := tests/fuzz
 FUZZ_BUILD      = $(BUILD)/fuzz
@@ -83,9 +83,9 @@ $(FUZZ_BUILD)/lf/src/%.o: src/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CLANG) $(CPPFLAGS) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link $(OURFLAGS) -c -o $@ $<
 
-$(FUZZ_BUILD)/lf/llhttp/%.o: $(LLHTTP_SRC)/%.c | $(LLHTTP_INC)/llhttp.h
+$(FUZZ_BUILD)/lf/llhttp/%.o: $(LLHTTP_SRC)/%.c Makefile | $(LLHTTP_INC)/llhttp.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CLANG) -I$(LLHTTP_INC) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link -std=c11 -w -c -o $@ $<
+	$(FUZZ_CLANG) -I$(LLHTTP_INC) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer-no-link $(LLFLAGS) -c -o $@ $<
 
 $(FUZZ_BUILD)/lf/fuzz_%.o: $(FUZZ_DIR)/fuzz_%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
 	@mkdir -p $(dir $@)
@@ -124,9 +124,9 @@ $(FUZZ_BUILD)/rp/src/%.o: src/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) $(OURFLAGS) -c -o $@ $<
 
-$(FUZZ_BUILD)/rp/llhttp/%.o: $(LLHTTP_SRC)/%.c | $(LLHTTP_INC)/llhttp.h
+$(FUZZ_BUILD)/rp/llhttp/%.o: $(LLHTTP_SRC)/%.c Makefile | $(LLHTTP_INC)/llhttp.h
 	@mkdir -p $(dir $@)
-	$(CC) -I$(LLHTTP_INC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -std=c11 -w -c -o $@ $<
+	$(CC) -I$(LLHTTP_INC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) $(LLFLAGS) -c -o $@ $<
 
 $(FUZZ_BUILD)/rp/%.o: $(FUZZ_DIR)/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
 	@mkdir -p $(dir $@)

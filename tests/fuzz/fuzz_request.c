@@ -29,7 +29,10 @@
  *  - the rewritten head, parsed again by a second parser, gives the same
  *    method, target, Host, version, status and framing (Content-Length,
  *    chunked, body to EOF, upgrade), and the body bytes that follow end at
- *    the same byte for both parsers (the anti-smuggling invariant);
+ *    the same byte for both parsers (the anti-smuggling invariant), and a
+ *    chunked body at the byte where a reader by the book ends it
+ *    (strict_chunked_end: CRLF after each chunk-size line, each chunk's
+ *    data and each trailer line), since the server may be that reader;
  *  - taking a sticky cookie (SRV) out of a request head in place
  *    (sticky_head_strip) leaves no SRV pair in any Cookie field, moves the
  *    bytes after the head intact, leaves offsets that a second parse of
@@ -328,6 +331,59 @@ static size_t read_head(struct feed *f, size_t pos)
     }
 }
 
+/* A chunked body read by the book (RFC 9112 7.1), independently of llhttp:
+ * each chunk-size line, each chunk's data and each trailer line ends in
+ * CRLF exactly (the extensions are taken as they come: anything but CR and
+ * LF).  Returns the body's length, 0 when p[0..len) does not hold all of
+ * it yet, -1 when it is not valid chunked framing. */
+static long strict_chunked_end(const char *p, size_t len)
+{
+    size_t i = 0;
+    for (;;) {
+        size_t s = i;
+        uint64_t size = 0;
+        while (i < len && strchr("0123456789abcdefABCDEF", p[i]) && p[i]) {
+            if (i - s >= 15)
+                return -1; /* larger than any body here */
+            char c = p[i++];
+            size = size * 16 + (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        }
+        if (i == len)
+            return 0;
+        if (i == s)
+            return -1;
+        while (i < len && p[i] != '\r' && p[i] != '\n')
+            i++;
+        if (i + 2 > len)
+            return 0;
+        if (p[i] != '\r' || p[i + 1] != '\n')
+            return -1;
+        i += 2;
+        if (size == 0)
+            break;
+        if (len - i < size + 2)
+            return len - i >= size && p[i + size] != '\r' ? -1 : 0;
+        i += size;
+        if (p[i] != '\r' || p[i + 1] != '\n')
+            return -1;
+        i += 2;
+    }
+    /* The trailer section: field lines, then the empty line. */
+    for (;;) {
+        if (i + 2 > len)
+            return 0;
+        if (p[i] == '\r' && p[i + 1] == '\n')
+            return (long)(i + 2);
+        while (i < len && p[i] != '\r' && p[i] != '\n')
+            i++;
+        if (i + 2 > len)
+            return 0;
+        if (p[i] != '\r' || p[i + 1] != '\n')
+            return -1;
+        i += 2;
+    }
+}
+
 /* Feeds the body after a head through two parsers that must agree on where
  * it ends.  Returns the stream offset after the message, or 0 when the
  * connection ends (invalid body, EOF). */
@@ -335,6 +391,7 @@ static size_t read_body(struct feed *f, size_t fwd, struct http_msg *m, struct h
                         const struct http_head *h, int request)
 {
     uint64_t total = 0;
+    const size_t start = fwd;
 
     for (;;) {
         if (fwd >= f->avail) {
@@ -373,6 +430,10 @@ static size_t read_body(struct feed *f, size_t fwd, struct http_msg *m, struct h
                 CHECK(total == h->content_length);
             else if (m->body_limit)
                 CHECK(m->chunk_total <= m->body_limit);
+            /* A chunked body whose end a reader by the book puts elsewhere
+             * (or nowhere) smuggles: the server may be that reader. */
+            if (h->chunked)
+                CHECK(strict_chunked_end(f->p + start, f->len - start) == (long)(fwd - start));
             return fwd;
         }
     }

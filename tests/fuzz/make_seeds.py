@@ -104,6 +104,13 @@ REQUESTS = {
     "smuggle-cl-negative": crlf("POST / HTTP/1.1\nHost: a\nContent-Length: -1\n\n"),
     "smuggle-cl-huge": crlf("POST / HTTP/1.1\nHost: a\nContent-Length: 99999999999999999999999\n\n"),
     "smuggle-cl-hex": crlf("POST / HTTP/1.1\nHost: a\nContent-Length: 0x10\n\n"),
+    # llhttp's loose mode: any two bytes after a chunk's data, CR + any byte as a line end
+    "smuggle-chunk-data-lf": crlf("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n3\n") + "abc\n10"
+                             + crlf("\n\nGET /smuggled HTTP/1.1\nHost: a\n\n"),
+    "smuggle-chunk-data-any": crlf("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n3\n") + "abcXX0"
+                              + crlf("\n\n"),
+    "smuggle-chunk-size-cr": crlf("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n3\nabc\n") + "0\r8"
+                             + crlf("\n\n"),
     "smuggle-te-http10": crlf("POST / HTTP/1.0\nHost: a\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n"),
     "smuggle-te-not-last": crlf("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked, gzip\n\n3\nabc\n0\n\n"),
     "smuggle-te-identity": crlf("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: identity\nContent-Length: 3\n\nabc"),
