@@ -69,6 +69,15 @@ FUZZ_h2_frames_LL       := llhttp api http
 FUZZ_h2_frames_LIBS     := $(LDLIBS)
 FUZZ_h2_frames_LOCAL    := h2_fuzz_backend h2_fuzz_view h2_fuzz_ops
 
+# A server's response read as upstream_h1.c reads it, a chunked body's
+# trailer section above all: upstream_h1.c is compiled into the harness
+# (the glue that holds the section back and rewrites it is static there),
+# the rest of the proxy but main.c linked as for h2_frames.
+FUZZ_NAMES              += trailer
+FUZZ_trailer_SRCS       := $(filter-out src/upstream_h1.c,$(LIBSRCS))
+FUZZ_trailer_LL         := llhttp api http
+FUZZ_trailer_LIBS       := $(LDLIBS)
+
 # objects of one harness, for the libFuzzer (lf) or the replay (rp) build
 fuzz_objs = $(FUZZ_BUILD)/$(2)/fuzz_$(1).o \
             $(patsubst src/%.c,$(FUZZ_BUILD)/$(2)/src/%.o,$(FUZZ_$(1)_SRCS)) \
@@ -119,6 +128,12 @@ $(FUZZ_BUILD)/fuzz_h2_headers: $(call fuzz_objs,h2_headers,lf)
 $(FUZZ_BUILD)/fuzz_h2_frames: $(call fuzz_objs,h2_frames,lf)
 	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_h2_frames_LIBS)
 
+$(FUZZ_BUILD)/fuzz_trailer: $(call fuzz_objs,trailer,lf)
+	$(FUZZ_CLANG) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_trailer_LIBS)
+
+# The source it includes.
+$(FUZZ_BUILD)/lf/fuzz_trailer.o $(FUZZ_BUILD)/rp/fuzz_trailer.o: src/upstream_h1.c
+
 # ---- replay build ($(CC), no libFuzzer) ---------------------------------------------------
 $(FUZZ_BUILD)/rp/src/%.o: src/%.c $(FUZZ_HDRS) | $(LLHTTP_INC)/llhttp.h
 	@mkdir -p $(dir $@)
@@ -158,6 +173,9 @@ $(FUZZ_BUILD)/replay_h2_headers: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,h2_h
 
 $(FUZZ_BUILD)/replay_h2_frames: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,h2_frames,rp)
 	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ $(FUZZ_h2_frames_LIBS)
+
+$(FUZZ_BUILD)/replay_trailer: $(FUZZ_BUILD)/rp/replay.o $(call fuzz_objs,trailer,rp)
+	$(CC) $(FUZZ_RP_CFLAGS) $(FUZZ_RP_SAN) -o $@ $^ $(FUZZ_trailer_LIBS)
 
 # ---- targets ------------------------------------------------------------------------------
 fuzz-build: $(foreach n,$(FUZZ_NAMES),$(FUZZ_BUILD)/fuzz_$(n))

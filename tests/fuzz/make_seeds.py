@@ -16,6 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 REQ_DIR = os.path.join(HERE, "corpus", "request")
 CONF_DIR = os.path.join(HERE, "corpus", "config")
 PP_DIR = os.path.join(HERE, "corpus", "proxy_proto")
+TRAILER_DIR = os.path.join(HERE, "corpus", "trailer")
 
 # byte 0 flags
 RESP = 0x01
@@ -311,6 +312,51 @@ PROXY_HEADERS = {
     "garbage-http": b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
 }
 
+# fuzz_trailer.c: byte 0 is the client (bits 0-1) and the options, byte 1
+# seeds the piece sizes; a body without a head gets a chunked 200 head.
+T_H11, T_H10, T_H2, T_H11_CLOSE = 0, 1, 2, 3
+T_LIMIT512, T_LIMIT2K, T_LIMIT64K = 0x04, 0x08, 0x0C
+T_HEAD_REQ, T_SERVER_CLOSES, T_SLOW, T_ONESHOT = 0x10, 0x20, 0x40, 0x80
+T_ALL_CLIENTS = [T_H11, T_H10, T_H2, T_H11_CLOSE]
+
+CHUNKED_HEAD = "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n"
+TRAILERS = {
+    # name: (modes, server bytes: LF for CRLF)
+    "plain": (T_ALL_CLIENTS, "5\nhello\n0\nX-Checksum: abc\n\n"),
+    "none": (T_ALL_CLIENTS, "3\nabc\n0\n\n"),
+    "hop-by-hop": (T_ALL_CLIENTS + [T_SLOW],
+                   "4\nbody\n0\nConnection: X-Drop, close\nX-Drop: 1\nKeep-Alive: 5\nTE: trailers\n"
+                   "Trailer: X-Keep\nUpgrade: h2c\nProxy-Connection: close\nTransfer-Encoding: gzip\n"
+                   "X-Keep: 2\n\n"),
+    "connection-lists": ([T_H11, T_H2],
+                         "0\nconnection: a\nConnection: B , c,,\nA: 1\nb: 2\nC: 3\nd: 4\n\n"),
+    "connection-nine": ([T_H11],
+                        "0\n" + "".join("Connection: x%d\n" % i for i in range(9)) + "Y: 1\n\n"),
+    "head-connection": ([T_H11, T_H2],
+                        "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\nConnection: X-Named, keep-alive\n"
+                        "Trailer: X-Named, X-Other\n\n2\nok\n0\nX-Named: 1\nX-Other: 2\n\n"),
+    "forbidden": ([T_H11, T_H2],
+                  "0\nContent-Length: 5\nHost: a\nSet-Cookie: a=b\nContent-Type: text/plain\n"
+                  "Authorization: x\nProxy-Authenticate: y\nX-Fine: z\n\n"),
+    "ows": ([T_H11, T_H11 | T_ONESHOT], "1\na\n0\nX-A:   spaced value \t\nX-Empty:\nX-B:c\n\n"),
+    "extensions": ([T_H11, T_H10], "5;ext=1\nhello\n0;last=\"q\"\nX-A: b\n\n"),
+    "stray-after": ([T_H11, T_H11_CLOSE],
+                    "0\nX-A: b\n\nHTTP/1.1 200 OK\nContent-Length: 2\n\nhi"),
+    "interim": ([T_H11, T_H2],
+                "HTTP/1.1 100 Continue\n\nHTTP/1.1 103 Early Hints\nLink: </a>\n\n" + CHUNKED_HEAD +
+                "1\nx\n0\nX-A: b\n\n"),
+    "over-limit": ([T_H11 | T_LIMIT512, T_H2 | T_LIMIT512],
+                   "3\nabc\n0\n" + "".join("X-Long-%02d: %s\n" % (i, "v" * 40) for i in range(16)) + "\n"),
+    "large-body": ([T_H11, T_H11 | T_SLOW, T_H10 | T_SLOW],
+                   "".join("%x\n%s\n" % (900, chr(97 + i) * 900) for i in range(24)) + "0\nX-End: 1\n\n"),
+    "malformed": ([T_H11], "0\nBad Header\n\n"),
+    "cut-in-trailers": ([T_H11 | T_SERVER_CLOSES, T_H10 | T_SERVER_CLOSES], "2\nab\n0\nX-A: b\nX-"),
+    "cut-in-chunk": ([T_H11 | T_SERVER_CLOSES, T_H10 | T_SERVER_CLOSES], "a\nabc"),
+    "head-request": ([T_H11 | T_HEAD_REQ], ""),
+    "content-length": ([T_H11, T_H10], "HTTP/1.1 200 OK\nContent-Length: 5\n\nhelloEXTRA"),
+    "to-eof": ([T_H11 | T_SERVER_CLOSES], "HTTP/1.0 200 OK\n\nuntil the end"),
+}
+
 
 def write(dirname, name, data):
     if name in KNOWN_BUGS:
@@ -326,7 +372,8 @@ def main():
     os.makedirs(REQ_DIR, exist_ok=True)
     os.makedirs(CONF_DIR, exist_ok=True)
     os.makedirs(PP_DIR, exist_ok=True)
-    for d in (REQ_DIR, CONF_DIR, PP_DIR, CRASH_DIR):
+    os.makedirs(TRAILER_DIR, exist_ok=True)
+    for d in (REQ_DIR, CONF_DIR, PP_DIR, TRAILER_DIR, CRASH_DIR):
         for n in os.listdir(d) if os.path.isdir(d) else []:
             if n.startswith("seed-") or "-seed-" in n:
                 os.remove(os.path.join(d, n))
@@ -341,6 +388,10 @@ def main():
         write(CONF_DIR, name, text.encode("latin-1"))
     for name, data in PROXY_HEADERS.items():
         write(PP_DIR, name, data)
+    for name, (modes, text) in TRAILERS.items():
+        raw = crlf(text).encode("latin-1")
+        for i, flags in enumerate(modes):
+            write(TRAILER_DIR, "%s-%d" % (name, i), bytes([flags, 0x41 + i]) + raw)
     for name in ("proxy.conf", "demo.conf"):
         shutil.copyfile(os.path.join(ROOT, "conf", name), os.path.join(CONF_DIR, "seed-" + name))
 
