@@ -278,6 +278,7 @@ static void msg_begin(struct http_msg *m, llhttp_type_t type, const char *buf, s
     m->too_many = 0;
     m->over_limit = 0;
     m->head_overrun = 0;
+    m->last_byte = 0;
     m->keep_trailers = 0;
     m->trailers_head = 0;
     if (m->trailers)
@@ -465,15 +466,26 @@ int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *cons
 {
     m->trailer_here = 0;
     m->base = data; /* for trailer_off */
+    /* Before llhttp runs: a decoded body's bytes move over the data. */
+    char prev = m->last_byte, last = len ? data[len - 1] : prev;
     llhttp_errno_t err = llhttp_execute(&m->parser, data, len);
     m->base = NULL;
+    m->last_byte = last;
 
     if (err == HPE_OK) {
         *consumed = len;
         return 0;
     }
     if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
-        *consumed = (size_t)(llhttp_get_error_pos(&m->parser) - data);
+        size_t n = (size_t)(llhttp_get_error_pos(&m->parser) - data);
+        /* llhttp, even strict, ends a chunked body's last line (the empty
+         * one after the trailer section) at a bare LF: a server that ends
+         * lines at CRLF only reads on, into what follows (smuggling). */
+        if ((m->parser.flags & F_CHUNKED) && n > 0 && (n >= 2 ? data[n - 2] : prev) != '\r') {
+            *consumed = 0;
+            return -1;
+        }
+        *consumed = n;
         return 1;
     }
     *consumed = 0;

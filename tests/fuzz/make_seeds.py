@@ -112,6 +112,8 @@ REQUESTS = {
                               + crlf("\n\n"),
     "smuggle-chunk-size-cr": crlf("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n3\nabc\n") + "0\r8"
                              + crlf("\n\n"),
+    "smuggle-trailer-end-lf": crlf("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n0\nX-T: 1\n") + "\n"
+                              + crlf("GET /smuggled HTTP/1.1\nHost: a\n\n"),
     "smuggle-te-http10": crlf("POST / HTTP/1.0\nHost: a\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n"),
     "smuggle-te-not-last": crlf("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked, gzip\n\n3\nabc\n0\n\n"),
     "smuggle-te-identity": crlf("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: identity\nContent-Length: 3\n\nabc"),

@@ -74,6 +74,26 @@ Test(http_chunked, chunk_size_line_ends_in_crlf)
     expect_invalid_body(RESP "3\rXabc\r\n0\r\n\r\n");
 }
 
+/* llhttp, even strict, ends a trailer section (or the empty one after the
+ * last chunk) at a bare LF: a server that reads lines to CRLF only takes
+ * what follows as more trailer lines, the next request among them. */
+Test(http_chunked, the_last_line_ends_in_crlf)
+{
+    expect_invalid_body(REQ "0\r\n\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect_invalid_body(REQ "3\r\nabc\r\n0\r\nX-T: 1\r\n\nGET /smuggled HTTP/1.1\r\n\r\n");
+    expect_invalid_body(RESP "3\r\nabc\r\n0\r\n\n");
+}
+
+Test(http_chunked, the_last_crlf_split_over_two_reads)
+{
+    struct t_msg t;
+    const char *s = RESP "3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n";
+    size_t consumed, head = t_head(&t, s), len = strlen(s) - head;
+    cr_assert_eq(http_msg_body(&t.m, s + head, len - 1, &consumed), 0);
+    cr_assert_eq(http_msg_body(&t.m, s + head + len - 1, 1, &consumed), 1);
+    cr_assert_eq(consumed, 1);
+}
+
 Test(http_chunked, well_framed_body_still_ends_where_it_ends)
 {
     struct t_msg t;
