@@ -37,9 +37,10 @@
  *  - an HTTP/1.1 client reads an edited head, then the same body (the
  *    bytes a reference parse of the server's message decodes) and, when
  *    the response ended, exactly the server's trailer fields that go on,
- *    in order: none hop-by-hop, none a Connection field of the section
- *    names; the message ends at the last byte it gets (nothing of what a
- *    server sends after its message);
+ *    in order: none hop-by-hop, none that may not trail a body (RFC 9110
+ *    6.5.1), none a Connection field of the section or of the head names;
+ *    the message ends at the last byte it gets (nothing of what a server
+ *    sends after its message);
  *  - a response cut short never looks whole to that client, and no byte
  *    of a trailer section reaches it before the section is complete;
  *  - an HTTP/1.0 client or an HTTP/2 stream gets a prefix of the decoded
@@ -105,10 +106,11 @@ static void sink_send_head(void *ctx)
     sk.heads++;
     if (sk.client == CLIENT_H2) {
         /* h2_stream.c's submit_head: a decoded body's trailer fields are
-         * kept for the HEADERS frame after the DATA. */
+         * kept (upstream_h1.c asked for them with the head) for the
+         * HEADERS frame after the DATA, unless no body goes. */
         int bodiless = t->method == HTTP_HEAD || t->status == 204 || t->status == 304;
-        t->resp.keep_trailers = t->dechunk && !bodiless;
-        t->resp.trailers_max = (uint32_t)cfg.limit_response_header_size;
+        if (bodiless)
+            t->resp.keep_trailers = 0;
     }
 }
 
@@ -244,11 +246,28 @@ static int name_is(const struct field *f, const char *lit)
     return strlen(lit) == f->nlen && strncasecmp(f->name, lit, f->nlen) == 0;
 }
 
+static int same_name(const struct field *a, const struct field *b)
+{
+    return a->nlen == b->nlen && strncasecmp(a->name, b->name, a->nlen) == 0;
+}
+
 static int hop_by_hop(const struct field *f)
 {
-    return name_is(f, "connection") || name_is(f, "keep-alive") || name_is(f, "transfer-encoding") ||
-           name_is(f, "te") || name_is(f, "trailer") || name_is(f, "upgrade") ||
-           (f->nlen > 6 && strncasecmp(f->name, "proxy-", 6) == 0);
+    return name_is(f, "connection") || name_is(f, "keep-alive") || name_is(f, "proxy-connection") ||
+           name_is(f, "transfer-encoding") || name_is(f, "te") || name_is(f, "trailer") || name_is(f, "upgrade");
+}
+
+/* What may not trail a body (RFC 9110 6.5.1): framing, routing,
+ * authentication, controls, the content's format. */
+static int forbidden(const struct field *f)
+{
+    static const char *const names[] = {"content-length", "host", "content-encoding", "content-type",
+                                        "content-range", "authorization", "proxy-authorization",
+                                        "www-authenticate", "proxy-authenticate", "set-cookie", "cookie"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (name_is(f, names[i]))
+            return 1;
+    return 0;
 }
 
 /* Whether a Connection field among f[0..n) lists the name of g. */
@@ -275,12 +294,17 @@ static int named_by_connection(const struct field *f, int n, const struct field 
     return 0;
 }
 
-/* The fields of the server's section that go on, in order. */
-static int forwarded_of(const struct field *f, int n, struct field *out)
+/* The fields of the server's section that go on, in order: not
+ * hop-by-hop, not forbidden, not named by a Connection field of the
+ * section or of the head (head[0..nhead): its Connection fields; a
+ * "close" there is the connection's, not a field's name). */
+static int forwarded_of(const struct field *f, int n, const struct field *head, int nhead, struct field *out)
 {
+    static const struct field close_field = {"close", "", 5, 0};
     int k = 0;
     for (int i = 0; i < n; i++)
-        if (!hop_by_hop(&f[i]) && !named_by_connection(f, n, &f[i]))
+        if (!hop_by_hop(&f[i]) && !forbidden(&f[i]) && !named_by_connection(f, n, &f[i]) &&
+            (same_name(&f[i], &close_field) || !named_by_connection(head, nhead, &f[i])))
             out[k++] = f[i];
     return k;
 }
@@ -302,6 +326,7 @@ struct reference {
     int rc;               /* http_msg_body's over the whole body (chunked) */
     struct bytes body;    /* the decoded body */
     struct bytes trailers; /* the kept section ("name:value\r\n" lines) */
+    struct bytes head_conn; /* the final head's Connection fields, as such lines */
 };
 
 static void reference_of(const char *s, size_t len, int head_request, size_t limit, struct reference *r)
@@ -327,6 +352,14 @@ static void reference_of(const char *s, size_t len, int head_request, size_t lim
         if (h.status >= 100 && h.status < 200 && h.status != 101) {
             pos += end;
             continue;
+        }
+        for (uint32_t i = 0; i < h.nfields; i++) {
+            const struct http_field *hf = &h.fields[i];
+            if (hf->name_len != 10 || strncasecmp(s + pos + hf->name_off, "connection", 10) != 0)
+                continue;
+            bytes_add(&r->head_conn, "connection:", 11);
+            bytes_add(&r->head_conn, s + pos + hf->value_off, hf->value_len);
+            bytes_add(&r->head_conn, "\r\n", 2);
         }
         r->head_ok = 1;
         r->status = h.status;
@@ -393,7 +426,7 @@ static int is_prefix(const struct bytes *a, const char *p, size_t n)
 static void check_h11_chunked(const struct reference *r, const char *body, size_t blen, int ended,
                               struct http_msg *cm)
 {
-    static struct field sf[MAX_LINES], fwd[MAX_LINES], cf[MAX_LINES];
+    static struct field sf[MAX_LINES], hf[MAX_LINES], fwd[MAX_LINES], cf[MAX_LINES];
     cm->keep_trailers = 1;
     cm->trailers_max = 0;
     char *copy = dup_bytes(body, blen);
@@ -405,13 +438,14 @@ static void check_h11_chunked(const struct reference *r, const char *body, size_
         CHECK(r->rc == 1);
         CHECK(produced == r->body.len && is_prefix(&r->body, copy, produced));
         int sn = fields_of(r->trailers.p, r->trailers.len, sf, MAX_LINES);
-        int fn = forwarded_of(sf, sn, fwd);
+        int hn = fields_of(r->head_conn.p, r->head_conn.len, hf, MAX_LINES);
+        int fn = forwarded_of(sf, sn, hf, hn, fwd);
         int cn = cm->trailers ? fields_of(cm->trailers->data, cm->trailers->len, cf, MAX_LINES) : 0;
         CHECK(cn == fn);
         for (int i = 0; i < cn; i++)
             CHECK(same_field(&fwd[i], cf[i].name, cf[i].nlen, cf[i].value, cf[i].vlen, 0));
         for (int i = 0; i < cn; i++)
-            CHECK(!hop_by_hop(&cf[i]) && !named_by_connection(cf, cn, &cf[i]));
+            CHECK(!hop_by_hop(&cf[i]) && !forbidden(&cf[i]) && !named_by_connection(cf, cn, &cf[i]));
     } else {
         /* A cut: never whole, the body so far, no trailer field yet. */
         CHECK(rc != 1);
@@ -477,10 +511,11 @@ static void check_client(const struct reference *r, const struct bytes *out, con
     if (ended) {
         CHECK(r->rc == 1 && blen == r->body.len);
         if (sk.client == CLIENT_H2 && t->resp.trailers && t->resp.trailers->len) {
-            static struct field sf[MAX_LINES], fwd[MAX_LINES];
+            static struct field sf[MAX_LINES], cf[MAX_LINES], fwd[MAX_LINES];
             static struct h2_field hf[H2_FIELDS];
             int sn = fields_of(r->trailers.p, r->trailers.len, sf, MAX_LINES);
-            int fn = forwarded_of(sf, sn, fwd);
+            int cn = fields_of(r->head_conn.p, r->head_conn.len, cf, MAX_LINES);
+            int fn = forwarded_of(sf, sn, cf, cn, fwd);
             char *tr = dup_bytes(t->resp.trailers->data, t->resp.trailers->len);
             int n = h2_trailer_fields(tr, t->resp.trailers->len, hf, H2_FIELDS);
             /* Those that go on, in order (HTTP/2 leaves out a few more). */
@@ -608,5 +643,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(out.p);
     free(r.body.p);
     free(r.trailers.p);
+    free(r.head_conn.p);
     return 0;
 }
