@@ -340,13 +340,13 @@ static long strict_chunked_end(const char *p, size_t len)
 {
     size_t i = 0;
     for (;;) {
-        size_t s = i;
+        size_t s = i, digits = 0;
         uint64_t size = 0;
         while (i < len && strchr("0123456789abcdefABCDEF", p[i]) && p[i]) {
-            if (i - s >= 15)
-                return -1; /* larger than any body here */
             char c = p[i++];
             size = size * 16 + (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+            if (size && ++digits > 15)
+                return 0; /* leading zeros aside, larger than any input: never whole here */
         }
         if (i == len)
             return 0;
