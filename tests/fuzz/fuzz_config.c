@@ -72,7 +72,13 @@ static void check_config(const struct config *cfg)
             CHECK(TERMINATED(s->name) && s->name[0]);
             CHECK(s->role == ROLE_PRIMARY || s->role == ROLE_STANDBY);
             CHECK(s->weight >= 1 && s->weight <= 256);
-            check_addr(&s->addr);
+            /* A literal IP, or NAME:PORT for resolve.c, its address unset
+             * until then (server_address). */
+            CHECK(TERMINATED(s->host));
+            if (s->host[0])
+                CHECK(s->addr.len == 0 && s->port >= 1 && s->port <= 65535);
+            else
+                check_addr(&s->addr);
         }
     }
     CHECK(cfg->nroutes >= 1 && cfg->routes);
