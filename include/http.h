@@ -75,6 +75,7 @@ struct http_msg {
     uint8_t over_limit;
     uint8_t head_overrun;      /* body callbacks fired while reading the head */
     uint8_t dechunk;           /* move decoded body bytes to dechunk_dst */
+    uint8_t chunked;           /* the head's framing (llhttp's flag may change in trailers) */
     char last_byte;            /* the last byte given to the previous http_msg_body */
     char *dechunk_dst;
     /* A chunked body's trailer fields, kept (keep_trailers, set after the

@@ -275,6 +275,7 @@ static void msg_begin(struct http_msg *m, llhttp_type_t type, const char *buf, s
     m->base = buf;
     m->body_limit = limit;
     m->chunk_total = 0;
+    m->chunked = 0;
     m->too_many = 0;
     m->over_limit = 0;
     m->head_overrun = 0;
@@ -304,6 +305,7 @@ static llhttp_errno_t msg_head(struct http_msg *m, const char *buf, size_t head_
          * parser's flag rather than in HPE_PAUSED_UPGRADE. */
         h->upgrade = err == HPE_PAUSED_UPGRADE || (err == HPE_PAUSED && m->parser.upgrade);
         h->chunked = (m->parser.flags & F_CHUNKED) ? 1 : 0;
+        m->chunked = h->chunked;
         h->has_body = err == HPE_OK;
         h->body_to_eof = h->has_body && llhttp_message_needs_eof(&m->parser);
         if (m->parser.flags & F_CONTENT_LENGTH)
@@ -480,8 +482,10 @@ int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *cons
         size_t n = (size_t)(llhttp_get_error_pos(&m->parser) - data);
         /* llhttp, even strict, ends a chunked body's last line (the empty
          * one after the trailer section) at a bare LF: a server that ends
-         * lines at CRLF only reads on, into what follows (smuggling). */
-        if ((m->parser.flags & F_CHUNKED) && n > 0 && (n >= 2 ? data[n - 2] : prev) != '\r') {
+         * lines at CRLF only reads on, into what follows (smuggling).  By
+         * the head's framing: a Transfer-Encoding trailer field changes
+         * llhttp's flags. */
+        if (m->chunked && n > 0 && (n >= 2 ? data[n - 2] : prev) != '\r') {
             *consumed = 0;
             return -1;
         }

@@ -82,6 +82,10 @@ Test(http_chunked, the_last_line_ends_in_crlf)
     expect_invalid_body(REQ "0\r\n\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n");
     expect_invalid_body(REQ "3\r\nabc\r\n0\r\nX-T: 1\r\n\nGET /smuggled HTTP/1.1\r\n\r\n");
     expect_invalid_body(RESP "3\r\nabc\r\n0\r\n\n");
+    /* A Transfer-Encoding trailer field changes llhttp's framing flags:
+     * the check goes by the head's. */
+    expect_invalid_body(RESP "0\r\nTransfer-Encoding: h\r\n\n");
+    expect_invalid_body(REQ "0\r\nTransfer-Encoding: gzip\r\n\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n");
 }
 
 Test(http_chunked, the_last_crlf_split_over_two_reads)
