@@ -404,7 +404,10 @@ int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, str
         return 400;
     if (err == HPE_OK && h->body_to_eof)
         return 400; /* a request body cannot run to EOF */
-    if (h->major != 1 || h->minor > 1)
+    /* PRI whatever its version: llhttp takes "PRI / HTTP/1.0" for the
+     * start of an HTTP/2 preface and waits for its "SM" as if for a body,
+     * and refuses the same line once the head has a field. */
+    if (h->major != 1 || h->minor > 1 || h->method == HTTP_PRI)
         return 400; /* HTTP/0.9 lines, HTTP/2 prefaces: not ours to guess */
     if (http_line_has_double_space(buf, h) || !http_field_names_clean(buf, h))
         return 400;

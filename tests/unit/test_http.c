@@ -488,6 +488,14 @@ Test(http_request_errors, http2_version_in_a_request_line_is_400)
     expect_req_status("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 400);
 }
 
+/* The HTTP/2 preface's method in an HTTP/1 request line: the head as
+ * forwarded (with X-Forwarded-For) would not parse again. */
+Test(http_request_errors, pri_method_is_400)
+{
+    expect_req_status("PRI / HTTP/1.0\r\n\r\n", 400);
+    expect_req_status("PRI * HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+}
+
 /* Strict parsing: one SP between the parts of the request line (RFC 9112
  * 3; a lenient parser here lets the proxy and a server split it
  * differently, and the line is forwarded as it came). */
