@@ -55,6 +55,7 @@
 #include "buf.h"
 #include "http.h"
 #include "sticky_cookie.h"
+#include "fuzz_list.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -183,20 +184,10 @@ static int connection_names(const struct line *lines, int n, const char *name, s
         if (!name_is(&lines[i], "connection"))
             continue;
         const char *v;
-        size_t vlen, j = 0;
+        size_t vlen;
         line_value(&lines[i], &v, &vlen);
-        while (j < vlen) {
-            while (j < vlen && (v[j] == ' ' || v[j] == '\t' || v[j] == ','))
-                j++;
-            size_t s = j;
-            while (j < vlen && v[j] != ',')
-                j++;
-            size_t e = j;
-            while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-                e--;
-            if (e - s == name_len && strncasecmp(v + s, name, name_len) == 0)
-                return 1;
-        }
+        if (fuzz_list_names(v, vlen, name, name_len))
+            return 1;
     }
     return 0;
 }

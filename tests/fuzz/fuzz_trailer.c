@@ -64,6 +64,7 @@
 
 #include "h2_headers.h"
 #include "log.h"
+#include "fuzz_list.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -278,20 +279,8 @@ static int named_by_connection(const struct field *f, int n, const struct field 
     for (int i = 0; i < n; i++) {
         if (!name_is(&f[i], "connection"))
             continue;
-        const char *v = f[i].value;
-        size_t j = 0, vlen = f[i].vlen;
-        while (j < vlen) {
-            while (j < vlen && (v[j] == ' ' || v[j] == '\t' || v[j] == ','))
-                j++;
-            size_t s = j;
-            while (j < vlen && v[j] != ',')
-                j++;
-            size_t e = j;
-            while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-                e--;
-            if (e > s && e - s == g->nlen && strncasecmp(v + s, g->name, g->nlen) == 0)
-                return 1;
-        }
+        if (fuzz_list_names(f[i].value, f[i].vlen, g->name, g->nlen))
+            return 1;
     }
     return 0;
 }
