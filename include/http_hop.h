@@ -12,17 +12,6 @@
 
 #include "http.h" /* enum http_field_kind */
 
-/* The one list of HTTP/1.1's hop-by-hop fields (CONTRACT 3, RFC 9110
- * 7.6.1), by name in any case: HF_CONNECTION, HF_UPGRADE (kept for a 101),
- * HF_TRANSFER_ENCODING (kept when the body goes on chunked), HF_HOP for
- * Keep-Alive, Proxy-Connection, TE and Trailer; HF_OTHER for any other
- * name.  Heads (http.c), trailer sections (http_trailer.c) and HTTP/2's
- * header lists (h2_headers.c) all leave out what it names.  Proxy-
- * Authenticate and Proxy-Authorization are not in it: forwarded in a head
- * (a gateway may pass credentials on, RFC 9110 11.7), they may not trail
- * a body (http_trailer.c). */
-static inline uint8_t http_hop_kind(const char *name, size_t len);
-
 /* The n bytes at p (n <= 8) as a little word. */
 static inline uint64_t http_word_of(const char *p, size_t n)
 {
@@ -54,9 +43,17 @@ static inline int http_name_is(const char *name, const char *lit, size_t n)
     return n <= 16 || (http_word_of(name + 8, 8) | lower) == http_word_of(lit + 8, 8);
 }
 
-/* Inline: it runs for every field of every head, and most names are ruled
- * out by their length alone (a call per field was 170 instructions a
- * keep-alive request). */
+/* The one list of HTTP/1.1's hop-by-hop fields (CONTRACT 3, RFC 9110
+ * 7.6.1), by name in any case: HF_CONNECTION, HF_UPGRADE (kept for a 101),
+ * HF_TRANSFER_ENCODING (kept when the body goes on chunked), HF_HOP for
+ * Keep-Alive, Proxy-Connection, TE and Trailer; HF_OTHER for any other
+ * name.  Heads (http.c), trailer sections (http_trailer.c) and HTTP/2's
+ * header lists (h2_headers.c) all leave out what it names.  Proxy-
+ * Authenticate and Proxy-Authorization are not in it: forwarded in a head
+ * (a gateway may pass credentials on, RFC 9110 11.7), they may not trail
+ * a body (http_trailer.c).  Inline: it runs for every field of every head,
+ * and most names are ruled out by their length alone (a call per field was
+ * 170 instructions a keep-alive request). */
 static inline uint8_t http_hop_kind(const char *name, size_t len)
 {
     switch (len) {

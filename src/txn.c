@@ -152,8 +152,7 @@ void txn_end(struct txn *t)
         balance_release(t->srv);
     buf_put(t->rin);
     buf_put(t->resp.trailers);
-    if (t->req.trailers) /* a chunked request's Connection names or section */
-        buf_put(t->req.trailers);
+    buf_put(t->req.trailers); /* a chunked request's Connection names or section, if any */
     if (t->splicing)
         splice_pipe_put(&t->pipe);
     runtime_release(t->rt);
