@@ -97,17 +97,23 @@ struct http_msg {
     uint32_t trailers_head;
     uint32_t trailer_off;
     struct buf *trailers;
+    /* Whether the trailer section has begun, kept or not, and where in the
+     * bytes of the call it began in: what http_msg_body looks at for a
+     * folded line. */
+    uint8_t in_section;
+    uint32_t section_off;
 };
 
 /* Whether bytes of the trailer section itself have been kept (not only
  * the head's Connection names). */
 int http_msg_trailers_begun(const struct http_msg *m);
 
-/* After a response head (buf[0..) as parsed into h) whose chunked body's
- * trailer section goes on to the client: keep that section's fields, at
- * most max bytes of them, and the names the head's Connection fields list,
- * which are hop-by-hop in the section too (RFC 9110 7.6.1).  Returns 0, or
- * -1 when those names do not fit a buffer (or none is left). */
+/* After a head (buf[0..) as parsed into h) whose chunked body's trailer
+ * section goes on: keep that section's fields, at most max bytes of them,
+ * and the names the head's Connection fields list, which are hop-by-hop in
+ * the section too (RFC 9110 7.6.1).  Returns 0, -1 when those names do not
+ * fit a buffer (the head's fault), or -2 when no buffer is left for them
+ * (the proxy's). */
 int http_msg_keep_trailers(struct http_msg *m, uint32_t max, const char *buf, const struct http_head *h);
 
 /* Looks for the end of a head in buf[0..len).  Returns the head length
@@ -146,7 +152,9 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
 /* Feeds body bytes that follow a parsed head.  Sets *consumed to the bytes
  * that belong to this message.  Returns 1 when the message is complete, 0
  * when more is needed, -1 on invalid framing, -2 when a chunked body passed
- * body_limit (or its kept trailers trailers_max). */
+ * body_limit (or its kept trailers trailers_max), -4 when a line of its
+ * trailer section is folded (obs-fold, refused as in a head; -3 is
+ * trailer_relay's). */
 int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *consumed);
 /* The same, decoding a chunked body in place for a client that does not
  * know chunked (HTTP/1.0): the decoded bytes end up at data[0..*produced),

@@ -21,5 +21,11 @@ int http_target_clean(const char *buf, const struct http_head *h);
 /* Two spaces in a row in the request line (after http_target_clean:
  * only the stretches around the target are looked at).  1 when there are. */
 int http_line_has_double_space(const char *buf, const struct http_head *h);
+/* Whether a line of a trailer section's bytes p[0..len) starts with a
+ * blank (obs-fold), `prev` being the byte before p (the end of the
+ * previous read's bytes of the section, or 0 at its first field): llhttp
+ * joins such a line to the field before it, as it does in a head, where
+ * http_line_ends_clean refuses it.  1 when one does. */
+int http_section_folded(const char *p, size_t len, char prev);
 
 #endif

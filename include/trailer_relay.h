@@ -30,7 +30,8 @@ int trailer_relay_section(struct http_msg *m, struct buf **b, size_t from, size_
  * its rewritten section; after a fault, the valid body bytes before it.
  * Bytes after the message stay after it.  A rewrite longer than the room
  * left moves *b to a larger buffer, unless busy(owner).  Returns as
- * http_msg_body, or -3 when the rewrite does not fit; *in_section (when
+ * http_msg_body (-4 for a folded line), or -3 when the rewrite does not
+ * fit; *in_section (when
  * not NULL) tells whether the trailer section had begun, so whether a
  * fault was the section's. */
 static inline int trailer_relay_body(struct http_msg *m, struct buf **b, size_t from, size_t *consumed,

@@ -65,6 +65,10 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     struct http_head *h = m->h;
 
     if (!h) {
+        if (!m->in_section) {
+            m->in_section = 1;
+            m->section_off = (uint32_t)(at - m->base);
+        }
         /* The section's first byte: its first field's name. */
         if (m->keep_trailers && !m->trailer_here && !http_msg_trailers_begun(m)) {
             m->trailer_here = 1;
@@ -282,6 +286,7 @@ static void msg_begin(struct http_msg *m, llhttp_type_t type, const char *buf, s
     m->last_byte = 0;
     m->keep_trailers = 0;
     m->trailers_head = 0;
+    m->in_section = 0;
     if (m->trailers)
         m->trailers->len = 0;
 }
@@ -467,16 +472,37 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
     return 0;
 }
 
+/* Whether the trailer section's bytes among those llhttp read in this
+ * call, data[..stop), have a folded line.  llhttp joins one to the field
+ * before it (it refuses a fold only on the section's first line), so the
+ * section would go on with it, or its fields be read differently by the
+ * next hop.  The section's bytes are never under a decoded body's: they
+ * come after its last chunk. */
+static int section_folded(const struct http_msg *m, int began_before, char prev, const char *data, size_t stop)
+{
+    if (!m->in_section)
+        return 0;
+    size_t from = began_before ? 0 : m->section_off;
+    return from < stop && http_section_folded(data + from, stop - from, began_before ? prev : 0);
+}
+
 int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *consumed)
 {
     m->trailer_here = 0;
-    m->base = data; /* for trailer_off */
+    m->base = data; /* for trailer_off, section_off */
+    int began_before = m->in_section;
     /* Before llhttp runs: a decoded body's bytes move over the data. */
     char prev = m->last_byte, last = len ? data[len - 1] : prev;
     llhttp_errno_t err = llhttp_execute(&m->parser, data, len);
     m->base = NULL;
     m->last_byte = last;
 
+    const char *pos = llhttp_get_error_pos(&m->parser);
+    size_t stop = err == HPE_OK || !pos || pos < data || pos > data + len ? len : (size_t)(pos - data);
+    if (section_folded(m, began_before, prev, data, stop)) {
+        *consumed = 0;
+        return -4;
+    }
     if (err == HPE_OK) {
         *consumed = len;
         return 0;
@@ -529,14 +555,14 @@ static void copy_named(const char *tok, size_t len, void *arg)
     if (nc->failed || http_hop_kind(tok, len) != HF_OTHER || http_token_eq(tok, len, "close"))
         return;
     if (!m->trailers && !(m->trailers = buf_get(BUF_SIZE))) {
-        nc->failed = 1;
+        nc->failed = -2;
         return;
     }
     struct buf *b = m->trailers;
     const char *lead = b->len ? ", " : "connection:";
     size_t ll = strlen(lead);
     if (b->cap - b->len < ll + len + 2) { /* and the line's CRLF */
-        nc->failed = 1;
+        nc->failed = -1;
         return;
     }
     memcpy(b->data + b->len, lead, ll);
@@ -556,7 +582,7 @@ int http_msg_keep_trailers(struct http_msg *m, uint32_t max, const char *buf, co
         if (h->fields[i].kind == HF_CONNECTION)
             http_for_each_token(buf + h->fields[i].value_off, h->fields[i].value_len, copy_named, &nc);
     if (nc.failed)
-        return -1;
+        return nc.failed;
     if (m->trailers && m->trailers->len) {
         memcpy(m->trailers->data + m->trailers->len, "\r\n", 2);
         m->trailers->len += 2;

@@ -114,3 +114,15 @@ int http_line_has_double_space(const char *buf, const struct http_head *h)
             return 1;
     return 0;
 }
+
+int http_section_folded(const char *p, size_t len, char prev)
+{
+    if (len == 0)
+        return 0;
+    if (prev == '\n' && (p[0] == ' ' || p[0] == '\t'))
+        return 1;
+    for (const char *q = p, *end = p + len; (q = memchr(q, '\n', (size_t)(end - q))) && ++q < end;)
+        if (*q == ' ' || *q == '\t')
+            return 1;
+    return 0;
+}

@@ -443,9 +443,12 @@ static void handle_head(struct h1_session *s)
         return;
     }
     /* A trailer section goes on without hop-by-hop fields, those the head's
-     * Connection lists included: read here, before the head's edits. */
-    if (h.chunked && h.has_body && http_msg_keep_trailers(&t->req, (uint32_t)limit, s->in->data, &h) < 0) {
-        h1_respond_error(s, 431);
+     * Connection lists included: read here, before the head's edits.  The
+     * names over a buffer are the head's excess (431); no buffer for them
+     * is the proxy's want of resources (503), as for the scratch above. */
+    int kept = h.chunked && h.has_body ? http_msg_keep_trailers(&t->req, (uint32_t)limit, s->in->data, &h) : 0;
+    if (kept < 0) {
+        h1_respond_error(s, kept == -2 ? 503 : 431);
         return;
     }
     sticky_request(t, s->in->data, &s->in->len, &h); /* the pool's sticky cookie: noted, stripped */
@@ -478,7 +481,9 @@ static void parse_request_body(struct h1_session *s)
     int rc = trailer_relay_body(&t->req, &s->in, t->in_fwd, &consumed, upstream_h1_sending, t, &in_section);
     t->reqbuf = s->in; /* moved when a trailer section's rewrite did not fit */
     if (in_section && rc < -1 && txn_request_cut(t)) {
-        h1_mark_closed(s); /* the section over limit header-size (or no room to rewrite it): the client's fault */
+        /* The section over limit header-size, folded (obs-fold), or no
+         * room to rewrite it: the client's fault. */
+        h1_mark_closed(s);
         return;
     }
     t->in_fwd += consumed;

@@ -283,10 +283,13 @@ static void response_body(struct txn *t)
     } else if (rc < 0) {
         /* Invalid framing after the head went out: cut the client off
          * after what was valid, and never reuse that server connection.
-         * A trailer section over limit response-header-size is one. */
+         * A trailer section over limit response-header-size is one, a
+         * folded one (obs-fold) another, whatever the client speaks. */
         if (rc == -2)
             log_info("response from %s/%s: trailers over %zu KiB (limit response-header-size)", t->pool->cfg->name,
                      t->srv->name, t->rt->cfg->limit_response_header_size / 1024);
+        else if (rc == -4)
+            log_info("response from %s/%s: a folded trailer line (obs-fold)", t->pool->cfg->name, t->srv->name);
         t->resp_keep_alive = 0;
         t->close_after = 1;
         t->resp_done = 1;
