@@ -481,9 +481,7 @@ static void parse_request_body(struct h1_session *s)
     int rc = trailer_relay_body(&t->req, &s->in, t->in_fwd, &consumed, upstream_h1_sending, t, &in_section);
     t->reqbuf = s->in; /* moved when a trailer section's rewrite did not fit */
     if (in_section && rc < -1 && txn_request_cut(t)) {
-        /* The section over limit header-size, folded (obs-fold), or no
-         * room to rewrite it: the client's fault. */
-        h1_mark_closed(s);
+        h1_mark_closed(s); /* the section over limit header-size, folded, or without room: the client's fault */
         return;
     }
     t->in_fwd += consumed;
