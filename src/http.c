@@ -473,15 +473,17 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
 }
 
 /* Whether the trailer section's bytes among those llhttp read in this
- * call, data[..stop), have a folded line.  llhttp joins one to the field
- * before it (it refuses a fold only on the section's first line), so the
- * section would go on with it, or its fields be read differently by the
- * next hop.  The section's bytes are never under a decoded body's: they
- * come after its last chunk. */
-static int section_folded(const struct http_msg *m, int began_before, char prev, const char *data, size_t stop)
+ * call (data[0..len), up to where it stopped on an error) have a folded
+ * line.  llhttp joins one to the field before it (it refuses a fold only
+ * on the section's first line), so the section would go on with it, or its
+ * fields be read differently by the next hop.  The section's bytes are
+ * never under a decoded body's: they come after its last chunk.  Called
+ * only once the section has begun: no cost on any other body bytes. */
+static int section_folded(const struct http_msg *m, int began_before, char prev, const char *data, size_t len,
+                          llhttp_errno_t err)
 {
-    if (!m->in_section)
-        return 0;
+    const char *pos = err == HPE_OK ? NULL : llhttp_get_error_pos(&m->parser);
+    size_t stop = !pos || pos < data || pos > data + len ? len : (size_t)(pos - data);
     size_t from = began_before ? 0 : m->section_off;
     return from < stop && http_section_folded(data + from, stop - from, began_before ? prev : 0);
 }
@@ -497,9 +499,7 @@ int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *cons
     m->base = NULL;
     m->last_byte = last;
 
-    const char *pos = llhttp_get_error_pos(&m->parser);
-    size_t stop = err == HPE_OK || !pos || pos < data || pos > data + len ? len : (size_t)(pos - data);
-    if (section_folded(m, began_before, prev, data, stop)) {
+    if (m->in_section && section_folded(m, began_before, prev, data, len, err)) {
         *consumed = 0;
         return -4;
     }
