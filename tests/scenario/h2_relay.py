@@ -27,6 +27,11 @@ prints one line per event of its stream, in the order the frames came:
   h2_relay.py hold PORT PATH SECS  a GET of PATH, read for SECS seconds
                                    while the connection stays open (prints
                                    "holding" once sent)
+  h2_relay.py beside PORT BAD GOOD on one connection, a GET of GOOD and one
+                                   of BAD at once (streams 1 and 3), then,
+                                   once both are done, another GET of GOOD
+                                   (stream 5); each line starts with
+                                   "good:", "bad:" or "after:"
 """
 import socket
 import sys
@@ -53,15 +58,19 @@ def fields(hs, names=SHOWN):
 class Stream:
     """Prints the events of one stream; `on_interim` runs at each 1xx."""
 
-    def __init__(self, s, conn, sid, on_interim=None):
+    def __init__(self, s, conn, sid, on_interim=None, tag=""):
         self.s, self.conn, self.sid, self.on_interim = s, conn, sid, on_interim
+        self.tag = tag + ": " if tag else ""
         self.final = False
         self.data = 0
         self.done = False
 
+    def out(self, line):
+        print(self.tag + line)
+
     def flush_data(self):
         if self.data:
-            print("data bytes=%d" % self.data)
+            self.out("data bytes=%d" % self.data)
             self.data = 0
 
     def handle(self, ev):
@@ -69,27 +78,27 @@ class Stream:
             return
         if isinstance(ev, h2.events.InformationalResponseReceived):
             status = dict(ev.headers)[":status"]
-            print(("informational status=%s %s" % (status, fields(ev.headers))).rstrip())
+            self.out(("informational status=%s %s" % (status, fields(ev.headers))).rstrip())
             if self.on_interim:
                 self.on_interim(status)
         elif isinstance(ev, h2.events.ResponseReceived):
             self.final = True
             end = 1 if ev.stream_ended else 0
-            print("response status=%s end=%d %s" % (dict(ev.headers)[":status"], end, fields(ev.headers)))
+            self.out("response status=%s end=%d %s" % (dict(ev.headers)[":status"], end, fields(ev.headers)))
         elif isinstance(ev, h2.events.DataReceived):
             self.data += len(ev.data)
             self.conn.acknowledge_received_data(ev.flow_controlled_length, self.sid)
         elif isinstance(ev, h2.events.TrailersReceived):
             self.flush_data()
             end = 1 if ev.stream_ended else 0
-            print("trailers end=%d %s" % (end, " ".join("%s=%s" % (k, v) for k, v in ev.headers)))
+            self.out("trailers end=%d %s" % (end, " ".join("%s=%s" % (k, v) for k, v in ev.headers)))
         elif isinstance(ev, h2.events.StreamEnded):
             self.flush_data()
-            print("ended")
+            self.out("ended")
             self.done = True
         elif isinstance(ev, h2.events.StreamReset):
             self.flush_data()
-            print("reset error=%s" % h2.errors.ErrorCodes(ev.error_code).name)
+            self.out("reset error=%s" % h2.errors.ErrorCodes(ev.error_code).name)
             self.done = True
 
     def run(self, seconds, until=None):
@@ -102,7 +111,7 @@ class Stream:
             except socket.timeout:
                 break
             if not data:
-                print("closed")
+                self.out("closed")
                 return
             for ev in self.conn.receive_data(data):
                 self.handle(ev)
@@ -110,7 +119,7 @@ class Stream:
             if out:
                 self.s.sendall(out)
         if not self.done and not (until and until()):
-            print("timeout")
+            self.out("timeout")
 
 
 def mode_get(port, path):
@@ -171,6 +180,40 @@ def mode_hold(port, path, secs):
     Stream(s, conn, sid).run(secs)
 
 
+def mode_beside(port, bad, good):
+    s, conn = connect(port)
+    streams = []
+    for tag, path in (("good", good), ("bad", bad)):
+        sid = conn.get_next_available_stream_id()
+        conn.send_headers(sid, base_headers(port, "GET", path), end_stream=True)
+        streams.append(Stream(s, conn, sid, tag=tag))
+    s.sendall(conn.data_to_send())
+    # One reader for both streams: each takes the events of its own.
+    deadline = time.time() + 10
+    while not all(st.done for st in streams) and time.time() < deadline:
+        s.settimeout(max(0.01, deadline - time.time()))
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            break
+        if not data:
+            print("closed")
+            return
+        for ev in conn.receive_data(data):
+            for st in streams:
+                st.handle(ev)
+        out = conn.data_to_send()
+        if out:
+            s.sendall(out)
+    for st in streams:
+        if not st.done:
+            st.out("timeout")
+    sid = conn.get_next_available_stream_id()
+    conn.send_headers(sid, base_headers(port, "GET", good), end_stream=True)
+    s.sendall(conn.data_to_send())
+    Stream(s, conn, sid, tag="after").run(10)
+
+
 def main():
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "get":
@@ -179,6 +222,8 @@ def main():
         mode_continue(port, int(sys.argv[3]))
     elif mode == "hold":
         mode_hold(port, sys.argv[3], float(sys.argv[4]))
+    elif mode == "beside":
+        mode_beside(port, sys.argv[3], sys.argv[4])
     elif mode == "trailers":
         mode_trailers(port, sys.argv[3])
     else:

@@ -20,6 +20,10 @@
 #     never reaches the client (502);
 #   - a chunked body the server cuts short resets the stream
 #     (INTERNAL_ERROR) instead of ending it as if whole;
+#   - so does a trailer section with a folded line (obs-fold): its body
+#     arrives, not its trailer fields; a stream beside it on the same
+#     connection ends whole, with its trailers, and the connection takes
+#     another stream after;
 #   - an HTTP/1.1 client gets the same 103 and trailers;
 #   - the access log writes HTTP/2.0 for these streams, plaintext and TLS.
 set -u
@@ -28,13 +32,14 @@ command -v nghttp >/dev/null || fail "nghttp is not installed (Debian package ng
 need_python_h2
 H2="$PY $TOPSRC/tests/scenario/h2_relay.py"
 
-P=$(free_port); T=$(free_port); B=$(free_port); MI=$(free_port); MC=$(free_port)
+P=$(free_port); T=$(free_port); B=$(free_port); MI=$(free_port); MC=$(free_port); MF=$(free_port)
 C=$TMPDIR/certs
 mkdir -p "$C"
 tls_site "$C"
 start_backend "$B" app
 start_misbehave "$MI" interim --count 9
 start_misbehave "$MC" cut-chunked
+start_misbehave "$MF" folded-trailer
 cat >"$TMPDIR/proxy.conf" <<CONF
 workers 1
 access-log stderr
@@ -42,6 +47,7 @@ listen 127.0.0.1:$P
 listen 127.0.0.1:$T tls $C/site.pem
 route path /interim/ pool interim
 route path /cut/ pool cut
+route path /fold/ pool fold
 route default pool web
 pool web {
     check off
@@ -55,6 +61,11 @@ pool cut {
     check off
     retries 0
     server mis 127.0.0.1:$MC
+}
+pool fold {
+    check off
+    retries 0
+    server mis 127.0.0.1:$MF
 }
 CONF
 start_proxy "$TMPDIR/proxy.conf" "$P" "$T"
@@ -144,6 +155,26 @@ echo "$out" | grep -q '^response status=200 end=0' || fail "the cut response's h
 [ "$(echo "$out" | tail -n 1)" = "reset error=INTERNAL_ERROR" ] ||
     fail "a body cut short by the server ended its stream as if whole: $out"
 
+# A folded line (obs-fold) in the trailer section: the stream is reset
+# after the body, the folded field never sent; the stream beside it (300 kB
+# and trailers from the app server) and the connection are not hurt.
+out=$($H2 beside "$P" /fold/x '/?size=300000&chunked=1&trailers=1')
+echo "$out"
+echo "$out" | grep -q '^bad: response status=200 end=0' || fail "the folded response's head did not arrive: $out"
+echo "$out" | grep -q '^bad: data bytes=5$' || fail "the folded response's body did not arrive: $out"
+echo "$out" | grep -q '^bad: trailers' && fail "a folded trailer section reached the HTTP/2 client: $out"
+echo "$out" | grep -qi 'x-sum\|folded' && fail "the folded field reached the HTTP/2 client: $out"
+[ "$(echo "$out" | grep '^bad: ' | tail -n 1)" = "bad: reset error=INTERNAL_ERROR" ] ||
+    fail "a folded trailer section ended its stream as if whole: $out"
+echo "$out" | grep -q '^good: data bytes=300000$' || fail "the stream beside the folded one lost its body: $out"
+echo "$out" | grep -q '^good: trailers end=1 grpc-status=0 x-checksum=app-sum$' ||
+    fail "the stream beside the folded one lost its trailers: $out"
+[ "$(echo "$out" | grep '^good: ' | tail -n 1)" = "good: ended" ] || fail "the stream beside the folded one did not end: $out"
+[ "$(echo "$out" | grep '^after: ' | tail -n 1)" = "after: ended" ] ||
+    fail "the connection did not take a stream after the folded one: $out"
+grep -q 'response from fold/mis: a folded trailer line (obs-fold)' "$TMPDIR/proxy.log" ||
+    fail "the folded trailer line is not logged as the server's fault"
+
 # ---- request trailers -----------------------------------------------------------------------------
 out=$($H2 trailers "$P" chunked)
 echo "$out"
@@ -159,4 +190,4 @@ grep -q '"GET /?hints=1&delay=300 HTTP/2.0" 200' "$TMPDIR/proxy.log" || fail "no
 grep -q '"GET /?hints=1 HTTP/2.0" 200 .* tls=TLSv1.3' "$TMPDIR/proxy.log" || fail "no HTTP/2.0 line for the TLS stream"
 grep -q '"POST / HTTP/2.0" 200' "$TMPDIR/proxy.log" || fail "no HTTP/2.0 line for the uploads"
 grep -q '"GET /?hints=1 HTTP/1.1" 200' "$TMPDIR/proxy.log" || fail "the HTTP/1.1 request is not logged as HTTP/1.1"
-echo "h2_relay: 103 and 100 relayed before the final response, trailers both ways, HTTP/2.0 in the access log"
+echo "h2_relay: 103 and 100 relayed before the final response, trailers both ways (a folded section reset), HTTP/2.0 in the access log"

@@ -22,6 +22,10 @@ Modes:
   cut-chunked
         a chunked 200 with one chunk ("hello"), then the connection closed
         before the last chunk (a body cut short).
+  folded-trailer
+        a chunked 200 with one chunk ("hello") and the last chunk, whose
+        trailer section has a folded line (obs-fold: "X-Sum: 1" then
+        "  folded"); then the next request on the connection, if any.
 Threads, one per connection: the tests need a server whose faults are
 obvious, not a fast one.
 """
@@ -120,6 +124,9 @@ class Handler(socketserver.BaseRequestHandler):
                 time.sleep(0.2)
                 sock.close()
                 return
+            elif mode == "folded-trailer":
+                sock.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+                             b"0\r\nX-Sum: 1\r\n  folded\r\n\r\n")
             elif mode == "interim":
                 link = "Link: </style.css>; rel=preload; as=style; x=" + "y" * 1000 + "\r\n"
                 for _ in range(ARGS.count):
@@ -138,7 +145,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--mode", required=True,
-                   choices=["drop-fin", "drop-rst", "drop-rst-late", "stray", "hold", "interim", "cut-chunked"])
+                   choices=["drop-fin", "drop-rst", "drop-rst-late", "stray", "hold", "interim", "cut-chunked",
+                            "folded-trailer"])
     p.add_argument("--log")
     p.add_argument("--size", type=int, default=0)
     p.add_argument("--count", type=int, default=20)
