@@ -31,8 +31,9 @@
  *    chunked, body to EOF, upgrade), and the body bytes that follow end at
  *    the same byte for both parsers (the anti-smuggling invariant), and a
  *    chunked body at the byte where a reader by the book ends it
- *    (strict_chunked_end: CRLF after each chunk-size line, each chunk's
- *    data and each trailer line), since the server may be that reader;
+ *    (strict_chunked_end, fuzz_chunked.h: CRLF after each chunk-size
+ *    line, each chunk's data and each trailer line, no folded trailer
+ *    line), since the server may be that reader;
  *  - taking a sticky cookie (SRV) out of a request head in place
  *    (sticky_head_strip) leaves no SRV pair in any Cookie field, moves the
  *    bytes after the head intact, leaves offsets that a second parse of
@@ -55,6 +56,7 @@
 #include "buf.h"
 #include "http.h"
 #include "sticky_cookie.h"
+#include "fuzz_chunked.h"
 #include "fuzz_list.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -319,59 +321,6 @@ static size_t read_head(struct feed *f, size_t pos)
             CHECK(ref_head_end(f->p + pos, f->len - pos) == 0);
             return 0;
         }
-    }
-}
-
-/* A chunked body read by the book (RFC 9112 7.1), independently of llhttp:
- * each chunk-size line, each chunk's data and each trailer line ends in
- * CRLF exactly (the extensions are taken as they come: anything but CR and
- * LF).  Returns the body's length, 0 when p[0..len) does not hold all of
- * it yet, -1 when it is not valid chunked framing. */
-static long strict_chunked_end(const char *p, size_t len)
-{
-    size_t i = 0;
-    for (;;) {
-        size_t s = i, digits = 0;
-        uint64_t size = 0;
-        while (i < len && strchr("0123456789abcdefABCDEF", p[i]) && p[i]) {
-            char c = p[i++];
-            size = size * 16 + (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-            if (size && ++digits > 15)
-                return 0; /* leading zeros aside, larger than any input: never whole here */
-        }
-        if (i == len)
-            return 0;
-        if (i == s)
-            return -1;
-        while (i < len && p[i] != '\r' && p[i] != '\n')
-            i++;
-        if (i + 2 > len)
-            return 0;
-        if (p[i] != '\r' || p[i + 1] != '\n')
-            return -1;
-        i += 2;
-        if (size == 0)
-            break;
-        if (len - i < size + 2)
-            return len - i >= size && p[i + size] != '\r' ? -1 : 0;
-        i += size;
-        if (p[i] != '\r' || p[i + 1] != '\n')
-            return -1;
-        i += 2;
-    }
-    /* The trailer section: field lines, then the empty line. */
-    for (;;) {
-        if (i + 2 > len)
-            return 0;
-        if (p[i] == '\r' && p[i + 1] == '\n')
-            return (long)(i + 2);
-        while (i < len && p[i] != '\r' && p[i] != '\n')
-            i++;
-        if (i + 2 > len)
-            return 0;
-        if (p[i] != '\r' || p[i + 1] != '\n')
-            return -1;
-        i += 2;
     }
 }
 

@@ -47,7 +47,10 @@
  *    body (all of it once the response ended), no framing; the HTTP/2
  *    stream's trailer fields are among those that go on, in order;
  *  - a complete message with no trailer section and room to flow always
- *    ends (never cut for nothing).
+ *    ends (never cut for nothing);
+ *  - a chunked response ends, for any client, only when a reader by the
+ *    book (strict_chunked_end, fuzz_chunked.h) finds its body whole and
+ *    valid: a folded trailer line (obs-fold) among others is a cut.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -64,6 +67,7 @@
 
 #include "h2_headers.h"
 #include "log.h"
+#include "fuzz_chunked.h"
 #include "fuzz_list.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -314,6 +318,7 @@ struct reference {
     int head_ok;          /* a final head was found and parsed */
     int status, chunked, has_body, body_to_eof;
     uint64_t content_length;
+    size_t body_off;      /* where the final head's body begins */
     int rc;               /* http_msg_body's over the whole body (chunked) */
     struct bytes body;    /* the decoded body */
     struct bytes trailers; /* the kept section ("name:value\r\n" lines) */
@@ -361,6 +366,7 @@ static void reference_of(const char *s, size_t len, int head_request, int keep, 
         r->body_to_eof = h.body_to_eof;
         r->content_length = h.content_length;
         pos += end;
+        r->body_off = pos;
         if (!h.has_body || h.status == 101)
             return;
         if (!h.chunked) {
@@ -629,6 +635,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r.head_ok && r.chunked && r.has_body && r.status != 101 && r.rc == 1 && r.trailers.len == 0 && !slow &&
         t->resp_head_done)
         CHECK(ended);
+    /* Never whole for the proxy when not for the book. */
+    if (ended && r.head_ok && r.chunked && r.has_body && r.status != 101)
+        CHECK(strict_chunked_end(s.p + r.body_off, s.len - r.body_off) > 0);
 
     buf_put(t->resp.trailers);
     free(t->rin);

@@ -112,6 +112,12 @@ REQUESTS = {
                               + crlf("\n\n"),
     "smuggle-chunk-size-cr": crlf("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n3\nabc\n") + "0\r8"
                              + crlf("\n\n"),
+    # a folded trailer line (obs-fold): llhttp joins it to the field before
+    "smuggle-trailer-obs-fold": crlf("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n"
+                                     "5\nhello\n0\nX-Sum: 1\n  folded\nX-After: 2\n\n"),
+    "smuggle-trailer-obs-fold-tab": crlf("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n"
+                                         "0\nX-Sum: 1\n\tTransfer-Encoding: chunked\n\nGET /smuggled HTTP/1.1\n"
+                                         "Host: a\n\n"),
     "smuggle-trailer-end-lf": crlf("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n0\nX-T: 1\n") + "\n"
                               + crlf("GET /smuggled HTTP/1.1\nHost: a\n\n"),
     "smuggle-te-http10": crlf("POST / HTTP/1.0\nHost: a\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n"),
@@ -160,6 +166,7 @@ REQUESTS = {
 REQUEST_MODES = {
     "post-chunked": [LIMIT16, LIMIT1K],
     "put-chunked-big": [LIMIT16],
+    "smuggle-trailer-obs-fold": [LIMIT1K, LIMIT1K],
     "post-cl-split": [LIMIT16],
     "get": [ONESHOT, V6],
     "pipelined-post-get": [ONESHOT],
@@ -209,6 +216,8 @@ RESPONSES = {
     "obs-fold": (CLIENT_KA, crlf("HTTP/1.1 200 OK\nX: a\n b\nContent-Length: 0\n\n")),
     "many-fields": (CLIENT_KA, "HTTP/1.1 200 OK\r\n" + "".join("X-%d: v\r\n" % i for i in range(257)) + "\r\n"),
     "cut-short": (CLIENT_KA, crlf("HTTP/1.1 200 OK\nContent-Length: 100\n\n") + "partial"),
+    "chunked-trailer-obs-fold": (CLIENT_KA, crlf("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n"
+                                                 "5\nhello\n0\nX-Sum: 1\n  folded\n\n")),
     "chunked-bad": (CLIENT_KA, crlf("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n") + "zz\r\n"),
     "oneshot": (CLIENT_KA | ONESHOT, crlf("HTTP/1.1 500 Internal Server Error\nContent-Length: 3\n\n") + "err"),
 }
@@ -352,6 +361,9 @@ TRAILERS = {
     "large-body": ([T_H11, T_H11 | T_SLOW, T_H10 | T_SLOW],
                    "".join("%x\n%s\n" % (900, chr(97 + i) * 900) for i in range(24)) + "0\nX-End: 1\n\n"),
     "malformed": ([T_H11], "0\nBad Header\n\n"),
+    "obs-fold": (T_ALL_CLIENTS + [T_H11 | T_SLOW, T_H2 | T_ONESHOT],
+                 "5\nhello\n0\nX-Sum: 1\n  folded\nX-After: 2\n\n"),
+    "obs-fold-tab": ([T_H11, T_H10, T_H2], "3\nabc\n0\nX-A: 1\n\tX-B: 2\n\n"),
     "cut-in-trailers": ([T_H11 | T_SERVER_CLOSES, T_H10 | T_SERVER_CLOSES], "2\nab\n0\nX-A: b\nX-"),
     "cut-in-chunk": ([T_H11 | T_SERVER_CLOSES, T_H10 | T_SERVER_CLOSES], "a\nabc"),
     "head-request": ([T_H11 | T_HEAD_REQ], ""),
