@@ -149,18 +149,24 @@ int http_check_built_request(const char *buf, struct http_head *h, uint64_t body
 int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, int head_request,
                         struct http_head *h);
 
+/* What http_msg_body (and trailer_relay_body, dechunking or not) tells. */
+enum http_body_status {
+    HTTP_BODY_FOLDED = -4,    /* a line of its trailer section is folded (obs-fold, refused as in a head) */
+    HTTP_BODY_NO_ROOM = -3,   /* trailer_relay only: the rewritten trailer section does not fit */
+    HTTP_BODY_TOO_LARGE = -2, /* a chunked body passed body_limit, or its kept trailers trailers_max */
+    HTTP_BODY_INVALID = -1,   /* invalid framing */
+    HTTP_BODY_MORE = 0,       /* more is needed */
+    HTTP_BODY_DONE = 1,       /* the message is complete */
+};
+
 /* Feeds body bytes that follow a parsed head.  Sets *consumed to the bytes
- * that belong to this message.  Returns 1 when the message is complete, 0
- * when more is needed, -1 on invalid framing, -2 when a chunked body passed
- * body_limit (or its kept trailers trailers_max), -4 when a line of its
- * trailer section is folded (obs-fold, refused as in a head; -3 is
- * trailer_relay's). */
-int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *consumed);
+ * that belong to this message. */
+enum http_body_status http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *consumed);
 /* The same, decoding a chunked body in place for a client that does not
  * know chunked (HTTP/1.0): the decoded bytes end up at data[0..*produced),
  * the framing is dropped.  Returns as http_msg_body. */
-int http_msg_body_dechunk(struct http_msg *m, char *data, size_t len, size_t *consumed,
-                          size_t *produced);
+enum http_body_status http_msg_body_dechunk(struct http_msg *m, char *data, size_t len, size_t *consumed,
+                                            size_t *produced);
 
 /* The peer closed: 1 when that completes the message (a body to EOF). */
 int http_msg_eof(struct http_msg *m);

@@ -20,8 +20,8 @@
 typedef int (*trailer_relay_busy)(const void *owner);
 
 /* The body of a message with kept trailers (trailer_relay_body). */
-int trailer_relay_section(struct http_msg *m, struct buf **b, size_t from, size_t *consumed, trailer_relay_busy busy,
-                          const void *owner, int *in_section);
+enum http_body_status trailer_relay_section(struct http_msg *m, struct buf **b, size_t from, size_t *consumed,
+                                            trailer_relay_busy busy, const void *owner, int *in_section);
 
 /* http_msg_body over (*b)->data[from..len), for a message parsed with
  * keep_trailers (http_msg_keep_trailers) or not (then only that: inline,
@@ -30,11 +30,10 @@ int trailer_relay_section(struct http_msg *m, struct buf **b, size_t from, size_
  * its rewritten section; after a fault, the valid body bytes before it.
  * Bytes after the message stay after it.  A rewrite longer than the room
  * left moves *b to a larger buffer, unless busy(owner).  Returns as
- * http_msg_body (-4 for a folded line), or -3 when the rewrite does not
- * fit; *in_section (when
- * not NULL) tells whether the trailer section had begun, so whether a
- * fault was the section's. */
-static inline int trailer_relay_body(struct http_msg *m, struct buf **b, size_t from, size_t *consumed,
+ * http_msg_body, or HTTP_BODY_NO_ROOM when the rewrite does not fit;
+ * *in_section (when not NULL) tells whether the trailer section had begun,
+ * so whether a fault was the section's. */
+static inline enum http_body_status trailer_relay_body(struct http_msg *m, struct buf **b, size_t from, size_t *consumed,
                                      trailer_relay_busy busy, const void *owner, int *in_section)
 {
     if (m->keep_trailers)

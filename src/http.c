@@ -488,7 +488,7 @@ static int section_folded(const struct http_msg *m, int began_before, char prev,
     return from < stop && http_section_folded(data + from, stop - from, began_before ? prev : 0);
 }
 
-int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *consumed)
+enum http_body_status http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *consumed)
 {
     m->trailer_here = 0;
     m->base = data; /* for trailer_off, section_off */
@@ -501,11 +501,11 @@ int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *cons
 
     if (m->in_section && section_folded(m, began_before, prev, data, len, err)) {
         *consumed = 0;
-        return -4;
+        return HTTP_BODY_FOLDED;
     }
     if (err == HPE_OK) {
         *consumed = len;
-        return 0;
+        return HTTP_BODY_MORE;
     }
     if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
         size_t n = (size_t)(llhttp_get_error_pos(&m->parser) - data);
@@ -516,21 +516,21 @@ int http_msg_body(struct http_msg *m, const char *data, size_t len, size_t *cons
          * llhttp's flags. */
         if (m->chunked && n > 0 && (n >= 2 ? data[n - 2] : prev) != '\r') {
             *consumed = 0;
-            return -1;
+            return HTTP_BODY_INVALID;
         }
         *consumed = n;
-        return 1;
+        return HTTP_BODY_DONE;
     }
     *consumed = 0;
-    return m->over_limit ? -2 : -1;
+    return m->over_limit ? HTTP_BODY_TOO_LARGE : HTTP_BODY_INVALID;
 }
 
-int http_msg_body_dechunk(struct http_msg *m, char *data, size_t len, size_t *consumed,
-                          size_t *produced)
+enum http_body_status http_msg_body_dechunk(struct http_msg *m, char *data, size_t len, size_t *consumed,
+                                            size_t *produced)
 {
     m->dechunk = 1;
     m->dechunk_dst = data;
-    int rc = http_msg_body(m, data, len, consumed);
+    enum http_body_status rc = http_msg_body(m, data, len, consumed);
     *produced = (size_t)(m->dechunk_dst - data);
     m->dechunk = 0;
     return rc;

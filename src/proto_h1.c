@@ -478,16 +478,16 @@ static void parse_request_body(struct h1_session *s)
     if (t->req_done || t->in_fwd >= s->in->len)
         return;
     int in_section;
-    int rc = trailer_relay_body(&t->req, &s->in, t->in_fwd, &consumed, upstream_h1_sending, t, &in_section);
+    enum http_body_status rc = trailer_relay_body(&t->req, &s->in, t->in_fwd, &consumed, upstream_h1_sending, t, &in_section);
     t->reqbuf = s->in; /* moved when a trailer section's rewrite did not fit */
-    if (in_section && rc < -1 && txn_request_cut(t)) {
+    if (in_section && (rc == HTTP_BODY_TOO_LARGE || rc == HTTP_BODY_NO_ROOM || rc == HTTP_BODY_FOLDED) && txn_request_cut(t)) {
         h1_mark_closed(s); /* the section over limit header-size, folded, or without room: the client's fault */
         return;
     }
     t->in_fwd += consumed;
-    if (rc == 1)
+    if (rc == HTTP_BODY_DONE)
         t->req_done = 1;
-    else if (rc == -2 && !in_section)
+    else if (rc == HTTP_BODY_TOO_LARGE && !in_section)
         h1_respond_error(s, 413);
     else if (rc < 0)
         h1_respond_error(s, 400);

@@ -369,10 +369,10 @@ static int body_bytes(struct rh_conn *k, const char *p, size_t n, int *extra)
     *extra = 0;
     if (k->to_eof)
         return 0;
-    int rc = http_msg_body(&k->msg, p, n, &used);
+    enum http_body_status rc = http_msg_body(&k->msg, p, n, &used);
     if (rc < 0)
         return -1;
-    if (rc == 1 && used < n)
+    if (rc == HTTP_BODY_DONE && used < n)
         *extra = 1;
     return rc;
 }

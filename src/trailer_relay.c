@@ -58,12 +58,12 @@ static int rewrite(struct http_msg *m, struct buf **b, char *at, size_t keep, si
     return 0;
 }
 
-int trailer_relay_section(struct http_msg *m, struct buf **b, size_t from, size_t *consumed, trailer_relay_busy busy,
-                          const void *owner, int *in_section)
+enum http_body_status trailer_relay_section(struct http_msg *m, struct buf **b, size_t from, size_t *consumed,
+                                            trailer_relay_busy busy, const void *owner, int *in_section)
 {
     char *at = (*b)->data + from;
     int began_before = http_msg_trailers_begun(m);
-    int rc = http_msg_body(m, at, (*b)->len - from, consumed);
+    enum http_body_status rc = http_msg_body(m, at, (*b)->len - from, consumed);
     long start = section_start(m, began_before);
     if (in_section)
         *in_section = start >= 0;
@@ -71,7 +71,7 @@ int trailer_relay_section(struct http_msg *m, struct buf **b, size_t from, size_
         *consumed = start > 0 ? (size_t)start : 0;
         return rc;
     }
-    if (start >= 0 && rewrite(m, b, at, (size_t)start, consumed, rc == 1, busy, owner) < 0)
-        return -3;
+    if (start >= 0 && rewrite(m, b, at, (size_t)start, consumed, rc == HTTP_BODY_DONE, busy, owner) < 0)
+        return HTTP_BODY_NO_ROOM;
     return rc;
 }

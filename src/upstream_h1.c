@@ -244,7 +244,7 @@ static void response_body(struct txn *t)
 
     if (t->resp_done || t->rin_fwd >= t->rin->len)
         return;
-    int rc;
+    enum http_body_status rc;
     if (t->dechunk) {
         size_t produced;
         char *at = t->rin->data + t->rin_fwd;
@@ -269,26 +269,26 @@ static void response_body(struct txn *t)
          * the section does not. */
         rc = trailer_relay_section(&t->resp, &t->rin, t->rin_fwd, &consumed, client_sending, t, NULL);
         t->rscanned = 0; /* the section's bytes moved out of rin and back */
-        if (rc == -3) {
+        if (rc == HTTP_BODY_NO_ROOM) {
             log_info("response from %s/%s: a trailer section that does not fit a buffer", t->pool->cfg->name,
                      t->srv->name);
-            rc = -1;
+            rc = HTTP_BODY_INVALID;
         }
     } else {
         rc = http_msg_body(&t->resp, t->rin->data + t->rin_fwd, t->rin->len - t->rin_fwd, &consumed);
     }
     t->rin_fwd += consumed;
-    if (rc == 1) {
+    if (rc == HTTP_BODY_DONE) {
         txn_response_end(t);
     } else if (rc < 0) {
         /* Invalid framing after the head went out: cut the client off
          * after what was valid, and never reuse that server connection.
          * A trailer section over limit response-header-size is one, a
          * folded one (obs-fold) another, whatever the client speaks. */
-        if (rc == -2)
+        if (rc == HTTP_BODY_TOO_LARGE)
             log_info("response from %s/%s: trailers over %zu KiB (limit response-header-size)", t->pool->cfg->name,
                      t->srv->name, t->rt->cfg->limit_response_header_size / 1024);
-        else if (rc == -4)
+        else if (rc == HTTP_BODY_FOLDED)
             log_info("response from %s/%s: a folded trailer line (obs-fold)", t->pool->cfg->name, t->srv->name);
         t->resp_keep_alive = 0;
         t->close_after = 1;

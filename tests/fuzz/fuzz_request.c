@@ -348,16 +348,18 @@ static size_t read_body(struct feed *f, size_t fwd, struct http_msg *m, struct h
         }
         size_t n = f->avail - fwd, c1 = (size_t)-1, c2 = (size_t)-1;
         char *buf = dup_bytes(f->p + fwd, n);
-        int rc1 = http_msg_body(m, buf, n, &c1);
-        int rc2 = http_msg_body(m2, buf, n, &c2);
+        enum http_body_status rc1 = http_msg_body(m, buf, n, &c1);
+        enum http_body_status rc2 = http_msg_body(m2, buf, n, &c2);
         free(buf);
-        /* -4: a folded trailer line, which only a chunked body has. */
-        CHECK((rc1 >= -2 && rc1 <= 1) || (rc1 == -4 && h->chunked));
+        /* NO_ROOM is trailer_relay's alone; a folded trailer line only a
+         * chunked body has. */
+        CHECK(rc1 != HTTP_BODY_NO_ROOM && (rc1 != HTTP_BODY_FOLDED || h->chunked));
+        CHECK(rc1 >= HTTP_BODY_FOLDED && rc1 <= HTTP_BODY_DONE);
         CHECK(rc1 == rc2 && c1 == c2);
         CHECK(c1 <= n);
-        if (rc1 == 0)
+        if (rc1 == HTTP_BODY_MORE)
             CHECK(c1 == n);
-        if (rc1 == -2)
+        if (rc1 == HTTP_BODY_TOO_LARGE)
             CHECK((request && h->chunked && m->body_limit) || (!request && h->chunked && m->keep_trailers));
         if (rc1 < 0)
             return 0;
@@ -365,7 +367,7 @@ static size_t read_body(struct feed *f, size_t fwd, struct http_msg *m, struct h
         total += c1;
         if (!h->chunked && !h->body_to_eof)
             CHECK(total <= h->content_length);
-        if (rc1 == 1) {
+        if (rc1 == HTTP_BODY_DONE) {
             CHECK(!h->body_to_eof);
             if (!h->chunked)
                 CHECK(total == h->content_length);
