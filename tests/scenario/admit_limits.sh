@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # admit_limits.sh: the per-client limits of CONTRACT section 9 with many
 # client addresses (127.0.0.2 ... 127.0.0.21) and 2 workers: `limit rate`
 # gives each client exactly its burst then 429 with Retry-After, whichever

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # admit_priority.sh: `route ... priority` under a full pool.  The only
 # server takes one request at a time (max-conns 1) and answers slowly; six
 # browsing requests queue, then one checkout (priority high) and one feed

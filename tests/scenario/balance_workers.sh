@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # balance_workers.sh: client connections are spread evenly over the worker
 # threads.  Each worker has its own SO_REUSEPORT socket and the kernel picks
 # one by a hash, uneven by chance; a worker that accepts while another holds

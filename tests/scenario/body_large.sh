@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # body_large.sh: large response bodies (relayed with splice(2) past 64 KiB
 # of Content-Length) arrive byte for byte, the server connection is reused
 # after them, chunked and close-delimited large bodies still go through the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # deb_package.sh: what `make deb` builds (conf/deb/build.sh on the proxy
 # under test).  The package holds the binary, the man page proxy(8), the
 # unit, /etc/proxy/proxy.conf as a conffile, copyright and changelog; its

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # demo_make: `make demo` on ports given on the make line, as a new user runs
 # it (issue 14, item 10).  Started in the background with DEMO_PORT,
 # DEMO_STATS_PORT and DEMO_BACKEND_PORT on free ports, it must:

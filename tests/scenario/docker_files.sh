@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # docker_files: docker/ checked without a Docker engine (issue 14, item 11).
 # tests/scenario/docker_files.py parses docker/compose.yaml as YAML and reads
 # the Dockerfile it builds, the .dockerignore of the build context and the

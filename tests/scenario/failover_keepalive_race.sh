@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # failover_keepalive_race.sh: the keep-alive race.  The only server closes
 # idle keep-alive connections after 300 ms (backend -i 300).  GETs and POSTs
 # (with bodies) are sent through the proxy on reused client connections,

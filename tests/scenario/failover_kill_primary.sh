@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # failover_kill_primary.sh: one of three primaries is SIGKILLed in the middle
 # of a steady keep-alive load; clients must not notice: zero failed requests
 # (no non-2xx, no connection errors), and the dead server is marked down.

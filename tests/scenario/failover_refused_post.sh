@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # failover_refused_post.sh: a refused POST is sent elsewhere.  The pool's
 # first server's port refuses connections (nothing listens there); checks are
 # off and the balance is round-robin so it keeps being picked (fall 100 keeps

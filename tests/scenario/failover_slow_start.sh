@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # failover_slow_start.sh: two servers, least-conn, slow-start 3s.  app2 is
 # killed under load (marked down), then restarted: once it is up again, its
 # share of the requests over successive 1 s windows must grow, and in the

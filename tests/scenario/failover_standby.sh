@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # failover_standby.sh: two primaries and a standby under keep-alive load.
 # Both primaries are SIGKILLed: the standby must serve within fall x interval
 # (+ slack) and at most a handful (5) of requests may fail in the switch.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # fault_slow_reader.sh: a slow but steady reader is not cut; a stalled one
 # is, by timeout client.  timeout server is 6s, timeout client 1s.  A client
 # reads a 50 MB body at about 100 KB/s for 8 s (eight times timeout client):

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # h2_abuse: the HTTP/2 abuse and conformance suite (CONTRACT 8, RFC 9113),
 # python3-h2's hyperframe and hpack writing the frames (h2_abuse.py,
 # h2_client.py).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # h2_bodies: large bodies both ways over HTTP/2, streamed under flow control.
 #   - downloads of 5 MB framed by Content-Length, chunked and delimited by
 #     the server's close arrive byte for byte (md5) as DATA frames, over

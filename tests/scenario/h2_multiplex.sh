@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # h2_multiplex: streams of one HTTP/2 connection run at once, each its own
 # request to the servers.
 #   - nghttp sends 50 requests that each take 1 s on ONE connection: they

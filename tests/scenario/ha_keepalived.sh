@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # ha_keepalived.sh: a balancer pair.  In network namespaces this test makes
 # (and removes): a LAN bridge, a client, two balancers A and B each running
 # the proxy and keepalived with conf/keepalived.conf (A priority 150, B 100),

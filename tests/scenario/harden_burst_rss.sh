@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # harden_burst_rss.sh: what a burst of requests leaves behind (issue 20).
 #
 # tests/bench/idleconns -b opens 3000 keep-alive client connections, then

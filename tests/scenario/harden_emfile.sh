@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # harden_emfile.sh: running out of file descriptors, and max-conns
 # (issue 5 item 5; CONTRACT.md section 2 `max-conns`).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # harden_emfile_checks.sh: health checks while the proxy is out of fds
 # (issue 11 item 3).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # harden_flood_rss.sh: memory comes back after floods (issue 11 item 7).
 #
 # Four rounds of 3000 slowloris connections (a partial request head each, so

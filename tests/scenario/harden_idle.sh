@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # harden_idle.sh: thousands of idle keep-alive clients never delay an active
 # one (issue 5 item 3, "How it is shown": 3000+ idle connections).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # harden_idle_room.sh: idle keep-alive clients do not lock out new ones at
 # max-conns (issue 11 item 4).
 #

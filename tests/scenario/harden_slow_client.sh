@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # harden_slow_client.sh: slow and idle clients (issue 5 item 3).
 #
 # One proxy with `timeout server 1s`, `timeout client 1s`,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # ops_accept_batch.sh: a worker accepts one connection per loop round on a
 # TLS listener (each costs a handshake before its first request), up to 64
 # on a plain one (worker.c, ACCEPT_BATCH_TLS and ACCEPT_BATCH).  Seen in

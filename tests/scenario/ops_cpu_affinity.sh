@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # ops_cpu_affinity.sh: `cpu-affinity auto` runs worker k on the k-th CPU the
 # process may use; `cpu-affinity off` (the default) leaves every thread free;
 # more workers than CPUs are not pinned; `workers auto` counts the cpuset.

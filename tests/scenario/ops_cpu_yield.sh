@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # ops_cpu_yield.sh: `cpu-yield auto` (the default) gives the CPU up after a
 # round that sent, and stops doing so while that hands the CPU to something
 # slow.  Two busy loops share CPU 0 with a 1-worker proxy; the backend and

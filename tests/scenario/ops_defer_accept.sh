@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # ops_defer_accept.sh: `listen ADDR defer-accept` (TCP_DEFER_ACCEPT).
 #
 #  - a client that connects and stays silent is not taken by the proxy on

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # perf_syscalls_keepalive.sh: the keep-alive request path costs few system
 # calls.  One client sends 300 requests, one after the other, on one
 # keep-alive connection through a 1-worker proxy, under `strace -c`; the

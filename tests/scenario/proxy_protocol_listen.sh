@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # proxy_protocol_listen.sh: `listen ADDR proxy-protocol` behind an L4
 # balancer (issue 15 item 3 and its "Bad input"), with a python client.
 #

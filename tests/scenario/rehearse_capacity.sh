@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # rehearse_capacity.sh: `proxy rehearse` finds a pool's capacity through the
 # real proxy (CONTRACT.md section 11).
 #

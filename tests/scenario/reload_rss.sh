@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # reload_rss.sh: 1000 reloads do not leak.
 # Three pools, routes, checks; every reload alternately adds and removes a
 # server (so generations differ and servers are dropped), each reload waited

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # reload_storm.sh: a storm of reloads under steady keep-alive load.
 # wrk -t2 -c20 -d8s against servers a, b (always kept) and c (added and
 # removed by turns); each response is delayed 2ms by the backend, so

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # reload_workers.sh: a change of `workers` by SIGHUP is kept for the next
 # start (the documented choice), with a warning in the log saying so; the
 # rest of the file is applied (server c added) and the proxy keeps serving

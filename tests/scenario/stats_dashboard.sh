@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # stats_dashboard.sh: the stats port's dashboard (GET /) in a real browser.
 #
 # Loads the page in headless Chromium against a running proxy and reads the

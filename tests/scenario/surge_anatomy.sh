@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # surge_anatomy.sh: surge detection and the traffic's anatomy with real
 # clients from many loopback source addresses (surge_clients.py).
 #   quiet:        5 clients, 10 requests/s (the baseline learns it)

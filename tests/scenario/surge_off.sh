@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # surge_off.sh: `surge off` turns surge detection off: requests from
 # several clients leave the traffic's anatomy empty (the workers skip it:
 # no distinct clients, no top lists) and

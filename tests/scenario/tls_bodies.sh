@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # tls_bodies: keep-alive and large bodies over TLS with a Python `ssl`
 # client (tls_client.py; issue 13, "large uploads and downloads").
 #   - 300 GETs on one TLS connection: all 200, the connection kept

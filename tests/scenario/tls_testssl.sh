@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # tls_testssl: testssl.sh (the Debian package's `testssl`) against the HTTPS
 # listener of the demo (issue 13: "no finding rated HIGH or CRITICAL").
 # tests/support/demo.sh runs as `make demo` runs it, on free ports, with

@@ -122,7 +122,7 @@ cleanup() {
         stop_pid "$pid"
     done
     LIB_PIDS=()
-    rm -f "${TMPDIR:-/tmp}/ports-given.$$"
+    [ -n "${PORTS_GIVEN:-}" ] || rm -f "${TMPDIR:-/tmp}/ports-given.$$"
 }
 
 # True when something accepts connections on 127.0.0.1:PORT.
@@ -146,10 +146,11 @@ wait_port() {
 
 # A port that is free now and not handed out before in this scenario (the
 # list in $TMPDIR/ports-given): a test asks for all its ports before it
-# binds any, and two of them had once come out the same.  Falls back to
-# probing when python3 is missing.
+# binds any, and two of them had once come out the same.  The runner sets
+# PORTS_GIVEN, one list for the scenarios it runs side by side.  Falls back
+# to probing when python3 is missing.
 free_port() {   # [LO HI]: a port in [LO, HI) (e.g. under 1024 for a root test)
-    local given=${TMPDIR:-/tmp}/ports-given.$$
+    local given=${PORTS_GIVEN:-${TMPDIR:-/tmp}/ports-given.$$}
     if command -v python3 >/dev/null 2>&1; then
         # Below the kernel's ephemeral range (32768-60999 here): a port the
         # kernel hands out could be taken by an outgoing connection before
