@@ -10,6 +10,20 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Past the rest of a line at p[*i]: 1 and *i after its CRLF, 0 when the
+ * line's end has not arrived, -1 when it ends otherwise than in CRLF. */
+static inline int line_end(const char *p, size_t len, size_t *i)
+{
+    while (*i < len && p[*i] != '\r' && p[*i] != '\n')
+        (*i)++;
+    if (*i + 2 > len)
+        return 0;
+    if (p[*i] != '\r' || p[*i + 1] != '\n')
+        return -1;
+    *i += 2;
+    return 1;
+}
+
 /* A chunked body read by the book, independently of llhttp: each
  * chunk-size line, each chunk's data and each trailer line ends in CRLF
  * exactly (the extensions are taken as they come: anything but CR and
@@ -32,13 +46,9 @@ static inline long strict_chunked_end(const char *p, size_t len)
             return 0;
         if (i == s)
             return -1;
-        while (i < len && p[i] != '\r' && p[i] != '\n')
-            i++;
-        if (i + 2 > len)
-            return 0;
-        if (p[i] != '\r' || p[i + 1] != '\n')
-            return -1;
-        i += 2;
+        int ended = line_end(p, len, &i);
+        if (ended <= 0)
+            return ended;
         if (size == 0)
             break;
         if (len - i < size + 2)
@@ -56,13 +66,9 @@ static inline long strict_chunked_end(const char *p, size_t len)
             return 0;
         if (p[i] == '\r' && p[i + 1] == '\n')
             return (long)(i + 2);
-        while (i < len && p[i] != '\r' && p[i] != '\n')
-            i++;
-        if (i + 2 > len)
-            return 0;
-        if (p[i] != '\r' || p[i + 1] != '\n')
-            return -1;
-        i += 2;
+        int ended = line_end(p, len, &i);
+        if (ended <= 0)
+            return ended;
     }
 }
 
