@@ -243,6 +243,7 @@ static void add_implicit_route(struct config_parser *p)
     if ((r = config_append(p, &cfg->routes, &cfg->nroutes, sizeof(*r)))) {
         r->is_default = 1;
         r->pool = 0;
+        r->priority = PRIO_NORMAL; /* as an explicit route's (PRIO_LOW is 0) */
     }
 }
 

@@ -510,6 +510,23 @@ Test(error_page, a_page_is_served_as_html_with_retry_after)
 
 /* ---- stats ------------------------------------------------------------------------------- */
 
+/* CONTRACT 9: a route's priority is normal unless it says otherwise, the
+ * route a file with one pool and no `route` gets included: in its queue
+ * class and in /api/stats. */
+Test(stats_admit, the_implicit_route_of_a_single_pool_is_normal)
+{
+    struct runtime *rt = fixture_runtime(POOL);
+    cr_assert_eq(rt->cfg->nroutes, 1);
+    cr_assert_eq(rt->cfg->routes[0].priority, PRIO_NORMAL);
+    struct stats_buf b;
+    stats_buf_init(&b);
+    stats_admit_json(&b, rt);
+    cr_assert(strstr(b.data, ",\"routes\":[{\"match\":\"default\",\"pool\":\"web\",\"priority\":\"normal\","),
+              "%s", b.data);
+    stats_buf_free(&b);
+    runtime_release(rt);
+}
+
 Test(stats_admit, routes_with_their_priority_requests_and_limited)
 {
     struct runtime *rt = fixture_runtime(POOL "route host shop.example path /checkout/ pool web priority high\n"
@@ -632,6 +649,18 @@ Test(stats_admit, the_table_is_made_with_limit_clients_and_counts_its_clients)
     client_table_stats(admit_table_peek(), &st);
     cr_assert_leq(st.tracked, 2048, "bounded");
     cr_assert_geq(st.evictions, 3000 - 2048, "3000 /64s in a table of 2048");
+    /* CONTRACT 13: the table's size and evictions under their names, in
+     * /api/stats and in /metrics, as the table counts them. */
+    char want[160];
+    snprintf(want, sizeof want, "\"limits\":{\"clients_tracked\":%llu,\"capacity\":2048,\"evictions\":%llu,",
+             (unsigned long long)st.tracked, (unsigned long long)st.evictions);
+    cr_assert(strstr(b.data, want), "no %s in %s", want, b.data);
+    stats_buf_reset(&b);
+    stats_admit_prom(&b, rt);
+    snprintf(want, sizeof want, "\nproxy_clients_tracked %llu\n", (unsigned long long)st.tracked);
+    cr_assert(strstr(b.data, want), "no %s in %s", want, b.data);
+    snprintf(want, sizeof want, "\nproxy_client_evictions_total %llu\n", (unsigned long long)st.evictions);
+    cr_assert(strstr(b.data, want), "no %s in %s", want, b.data);
     stats_buf_free(&b);
     runtime_release(rt);
 }
