@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# h2_limits: what CONTRACT 8 says of the http2 settings and of
+# `limit header-size` on a stream (python3-h2, raw frames).
+#   - a proxy with no `http2` line advertises the defaults in its SETTINGS:
+#     MAX_CONCURRENT_STREAMS 100 (http2 max-streams 100) and
+#     INITIAL_WINDOW_SIZE 65536 (http2 window 64k), and `limit header-size`
+#     as MAX_HEADER_LIST_SIZE;
+#   - `http2 window 1m` and `http2 max-streams 7` (a second proxy) are
+#     what its SETTINGS say;
+#   - a stream whose decoded header list is over `limit header-size` (one
+#     2000-byte field, limit 1k) is answered 431 on that stream, nothing of
+#     it reaches the server, and the next stream of the same connection
+#     gets its 200.
+set -u
+. "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
+need_python_h2
+
+P=$(free_port); Q=$(free_port); S=$(free_port); B=$(free_port)
+start_backend "$B" app
+cat >"$TMPDIR/p.conf" <<CONF
+workers 1
+access-log stderr
+limit header-size 1k
+listen 127.0.0.1:$P
+stats 127.0.0.1:$S
+pool web {
+    check off
+    server app 127.0.0.1:$B
+}
+CONF
+cat >"$TMPDIR/q.conf" <<CONF
+workers 1
+access-log off
+http2 window 1m
+http2 max-streams 7
+listen 127.0.0.1:$Q
+pool web {
+    check off
+    server app 127.0.0.1:$B
+}
+CONF
+start_proxy "$TMPDIR/p.conf" "$P" "$S"
+P_PID=$PROXY_PID
+"$PROXY" -c "$TMPDIR/q.conf" >"$TMPDIR/q.log" 2>&1 &
+Q_PID=$!
+track "$Q_PID"
+wait_port "$Q" 5 "$Q_PID" || fail "the second proxy did not start: $(cat "$TMPDIR/q.log")"
+
+# settings PORT: prints the server's first SETTINGS as "max_streams=N
+# window=N header_list=N".  big PORT: stream 1 with a 2000-byte field,
+# stream 3 a plain GET; prints "stream ID status=N" or "stream ID reset=NAME".
+cat >"$TMPDIR/h2lim.py" <<'PY'
+import socket, sys, time
+import h2.config, h2.connection, h2.events, h2.settings
+
+def connect(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+    c.initiate_connection()
+    s.sendall(c.data_to_send())
+    return s, c
+
+def pump(s, c, until, secs=5):
+    deadline = time.time() + secs
+    while time.time() < deadline and not until():
+        s.settimeout(max(0.01, deadline - time.time()))
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            break
+        if not data:
+            break
+        for ev in c.receive_data(data):
+            yield ev
+        out = c.data_to_send()
+        if out:
+            s.sendall(out)
+
+def req(port, path, extra=()):
+    return [(":method", "GET"), (":path", path), (":scheme", "http"),
+            (":authority", "127.0.0.1:%d" % port)] + list(extra)
+
+cmd, port = sys.argv[1], int(sys.argv[2])
+s, c = connect(port)
+if cmd == "settings":
+    got = {}
+    for ev in pump(s, c, lambda: bool(got)):
+        if isinstance(ev, h2.events.RemoteSettingsChanged):
+            got = {k: v.new_value for k, v in ev.changed_settings.items()}
+    S = h2.settings.SettingCodes
+    print("max_streams=%s window=%s header_list=%s" % (got.get(S.MAX_CONCURRENT_STREAMS),
+          got.get(S.INITIAL_WINDOW_SIZE), got.get(S.MAX_HEADER_LIST_SIZE)))
+elif cmd == "big":
+    # Sent at once, before the server's SETTINGS are read: the client does
+    # not hold itself to MAX_HEADER_LIST_SIZE, the proxy must.
+    c.send_headers(1, req(port, "/big", [("x-big", "b" * 2000)]), end_stream=True)
+    c.send_headers(3, req(port, "/after"), end_stream=True)
+    s.sendall(c.data_to_send())
+    done = {}
+    for ev in pump(s, c, lambda: len(done) == 2):
+        if isinstance(ev, h2.events.ResponseReceived):
+            done[ev.stream_id] = "status=" + dict(ev.headers).get(":status", "?")
+        elif isinstance(ev, h2.events.StreamReset):
+            done[ev.stream_id] = "reset=" + getattr(ev.error_code, "name", str(ev.error_code))
+        elif isinstance(ev, h2.events.ConnectionTerminated):
+            done.setdefault(1, "goaway"); done.setdefault(3, "goaway")
+    for sid in (1, 3):
+        print("stream %d %s" % (sid, done.get(sid, "nothing")))
+s.close()
+PY
+
+got=$("$PY" "$TMPDIR/h2lim.py" settings "$P") || fail "settings: $got"
+echo "measured: defaults: $got"
+[ "$got" = "max_streams=100 window=65536 header_list=1024" ] ||
+    fail "SETTINGS of a proxy with no http2 line: '$got', expected max_streams=100 window=65536 header_list=1024"
+got=$("$PY" "$TMPDIR/h2lim.py" settings "$Q") || fail "settings: $got"
+echo "measured: http2 window 1m, max-streams 7: $got"
+case "$got" in "max_streams=7 window=1048576 "*) ;; *)
+    fail "SETTINGS with http2 window 1m and max-streams 7: '$got'" ;; esac
+
+got=$("$PY" "$TMPDIR/h2lim.py" big "$P") || fail "big: $got"
+echo "measured: $(echo "$got" | tr '\n' ';')"
+[ "$got" = $'stream 1 status=431\nstream 3 status=200' ] ||
+    fail "a stream over limit header-size: got '$got', expected stream 1 status=431 and stream 3 status=200"
+wait_for 3 grep -q '"GET /after HTTP/2.0" 200' "$TMPDIR/proxy.log" || fail "no access-log line for GET /after"
+served=$(stats_get "$S" 'j["pools"][0]["servers"][0]["requests"]')
+[ "$served" = 1 ] || fail "the server was sent $served requests, expected 1 (GET /after only)"
+
+stop_pid "$Q_PID"
+stop_pid "$P_PID"
+echo "PASS: http2 defaults and settings advertised, 431 on a stream over limit header-size, the next stream served"
