@@ -4,6 +4,8 @@
 # closes after each response, so every request is a new handshake:
 #  - verified by name (tls sni) and by address (no sni): 200, and from the
 #    second connection on the proxy resumes its TLS session with the server;
+#  - a server given by host name (backend.test, from a hosts file of the
+#    test's) and no `tls sni`: that name is sent as SNI and verified;
 #  - against the wrong CA: 502 for the client with the reason in the log,
 #    and (with checks on) the server marked down by its TLS health check
 #    with "certificate verify failed" in the event;
@@ -18,7 +20,7 @@ set -u
 C=$TMPDIR/certs
 tls_ca "$C" testca
 tls_ca "$C" otherca
-tls_cert "$C/server-full.pem" "localhost,127.0.0.1" ec 30 "$C/testca"
+tls_cert "$C/server-full.pem" "localhost,127.0.0.1,backend.test" ec 30 "$C/testca"
 tls_cert "$C/client-full.pem" "proxy-client" ec 30 "$C/testca"
 
 B=$(free_port); BC=$(free_port); BK=$(free_port); P=$(free_port); ST=$(free_port)
@@ -32,6 +34,11 @@ wait_port "$B" 5 "$TB" || fail "TLS backend did not start"
 wait_port "$BK" 5 "$TBK" || fail "TLS backend (keep-alive) did not start"
 wait_port "$BC" 5 "$TBC" || fail "TLS backend (client certificates) did not start"
 
+# backend.test comes from this file alone (CARES_HOSTS in place of
+# /etc/hosts; DNS pointed at a closed loopback port: nothing leaves).
+echo "127.0.0.1 backend.test" >"$TMPDIR/hosts"
+echo "nameserver 127.0.0.1" >"$TMPDIR/resolv.conf"
+export CARES_HOSTS=$TMPDIR/hosts PROXY_RESOLV_CONF=$TMPDIR/resolv.conf PROXY_DNS_SERVERS=127.0.0.1:$(free_port)
 cat >"$TMPDIR/proxy.conf" <<CONF
 workers 1
 listen 127.0.0.1:$P
@@ -48,6 +55,12 @@ pool byaddr {
     interval 200ms
     tls ca $C/testca.pem
     server s1 127.0.0.1:$B
+}
+pool byhostname {
+    check tcp
+    interval 200ms
+    tls ca $C/testca.pem
+    server s1 backend.test:$B
 }
 pool wrongca {
     check off
@@ -83,6 +96,7 @@ pool mtls {
 }
 route path /byname pool byname
 route path /byaddr pool byaddr
+route path /byhostname pool byhostname
 route path /wrongca pool wrongca
 route path /wrongcheck pool wrongcheck
 route path /mtls pool mtls
@@ -106,6 +120,12 @@ case "$b2" in *"reused=True"*) ;; *) echo "FAIL: the second connection did not r
 code=$(get /byaddr); echo "verified by address: $code '$(cat "$TMPDIR/body")'"
 [ "$code" = 200 ] || { echo "FAIL: server verified by its IP address not served"; bad=1; }
 case "$(cat "$TMPDIR/body")" in *"sni=None"*|*"sni=-"*) ;; *) echo "FAIL: an SNI was sent for a literal address"; bad=1 ;; esac
+
+wait_for 5 stats_is "$ST" 'next(p for p in j["pools"] if p["name"]=="byhostname")["servers"][0]["state"]' up ||
+    { echo "FAIL: byhostname/s1 (backend.test) did not come up"; bad=1; }
+code=$(get /byhostname); echo "by host name, no tls sni: $code '$(cat "$TMPDIR/body")'"
+[ "$code" = 200 ] || { echo "FAIL: a server given by host name, verified against that name, not served"; bad=1; }
+case "$(cat "$TMPDIR/body")" in *"sni=backend.test "*) ;; *) echo "FAIL: the server's host name was not sent as SNI"; bad=1 ;; esac
 
 code=$(get /open); echo "tls ca none: $code"
 [ "$code" = 200 ] || { echo "FAIL: tls ca none not served"; bad=1; }
