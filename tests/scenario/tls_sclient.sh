@@ -19,7 +19,7 @@
 #     resumption brings a new ticket), with tickets on and off; a full
 #     TLS 1.3 handshake brings one ticket, not OpenSSL's default two;
 #   - `tls protocols 1.3 1.3` refuses -tls1_2; `tls ciphers` limits TLS 1.2 to
-#     the suite named.
+#     the suite named, `tls ciphersuites` TLS 1.3 to the one named.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
@@ -173,4 +173,16 @@ c2=$(sc "$P" -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256)
 echo "measured: tls ciphers CHACHA20 only: '$c1'; a client offering only AES128-GCM: $(echo "$c2" | grep -o 'alert [a-z ]*' | head -n1)"
 [ "$c1" = "Cipher is ECDHE-ECDSA-CHACHA20-POLY1305" ] || fail "tls ciphers: got '$c1'"
 echo "$c2" | grep -q '^HTTP/1.1 200' && fail "tls ciphers: a suite outside the list was accepted"
-echo "PASS: TLS 1.2 and 1.3 accepted, 1.1 refused and counted, ALPN http/1.1, resumption by ticket and by the shared cache counted, a TLS 1.3 resumption renews its ticket, one ticket per full handshake, tls protocols and tls ciphers obeyed"
+stop_pid "$PROXY_PID"
+
+# tls ciphersuites: TLS 1.3's own list (the client offers OpenSSL's three
+# by default, AES-256-GCM first).
+P=$(free_port); S=$(free_port)
+conf "$TMPDIR/proxy5.conf" "$P" "$S" 'tls ciphersuites "TLS_CHACHA20_POLY1305_SHA256"'
+start_proxy "$TMPDIR/proxy5.conf" "$P" "$S"
+c1=$(sc "$P" -tls1_3 | grep -o 'Cipher is [^ ]*')
+c2=$(sc "$P" -tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256)
+echo "measured: tls ciphersuites CHACHA20 only: '$c1'; a client offering only TLS_AES_128_GCM_SHA256: $(echo "$c2" | grep -o 'alert [a-z ]*' | head -n1)"
+[ "$c1" = "Cipher is TLS_CHACHA20_POLY1305_SHA256" ] || fail "tls ciphersuites: got '$c1'"
+echo "$c2" | grep -q '^HTTP/1.1 200' && fail "tls ciphersuites: a TLS 1.3 suite outside the list was accepted"
+echo "PASS: TLS 1.2 and 1.3 accepted, 1.1 refused and counted, ALPN http/1.1, resumption by ticket and by the shared cache counted, a TLS 1.3 resumption renews its ticket, one ticket per full handshake, tls protocols, tls ciphers and tls ciphersuites obeyed"
