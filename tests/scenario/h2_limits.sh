@@ -10,12 +10,18 @@
 #   - a stream whose decoded header list is over `limit header-size` (one
 #     2000-byte field, limit 1k) is answered 431 on that stream, nothing of
 #     it reaches the server, and the next stream of the same connection
-#     gets its 200.
+#     gets its 200;
+#   - streams are retried and limited as HTTP/1.1 requests are: on one
+#     connection to a proxy with `limit rate 1/m burst 2` and a pool whose
+#     round-robin sends one of the first two streams to a closed port
+#     (retries 1), streams 1 and 3 get the live server's 200, stream 5 a
+#     429 with retry-after (about 60 s) and the `error-page 429` page as
+#     text/html.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 need_python_h2
 
-P=$(free_port); Q=$(free_port); S=$(free_port); B=$(free_port)
+P=$(free_port); Q=$(free_port); R=$(free_port); S=$(free_port); B=$(free_port); DEAD=$(free_port)
 start_backend "$B" app
 cat >"$TMPDIR/p.conf" <<CONF
 workers 1
@@ -39,16 +45,37 @@ pool web {
     server app 127.0.0.1:$B
 }
 CONF
+printf '<html><body>slow down</body></html>\n' >"$TMPDIR/busy.html"
+cat >"$TMPDIR/r.conf" <<CONF
+workers 1
+access-log off
+limit rate 1/m burst 2
+error-page 429 busy.html
+listen 127.0.0.1:$R
+pool web {
+    check off
+    balance round-robin
+    retries 1
+    server gone 127.0.0.1:$DEAD
+    server app 127.0.0.1:$B
+}
+CONF
 start_proxy "$TMPDIR/p.conf" "$P" "$S"
 P_PID=$PROXY_PID
 "$PROXY" -c "$TMPDIR/q.conf" >"$TMPDIR/q.log" 2>&1 &
 Q_PID=$!
 track "$Q_PID"
 wait_port "$Q" 5 "$Q_PID" || fail "the second proxy did not start: $(cat "$TMPDIR/q.log")"
+"$PROXY" -c "$TMPDIR/r.conf" >"$TMPDIR/r.log" 2>&1 &
+R_PID=$!
+track "$R_PID"
+wait_port "$R" 5 "$R_PID" || fail "the third proxy did not start: $(cat "$TMPDIR/r.log")"
 
 # settings PORT: prints the server's first SETTINGS as "max_streams=N
 # window=N header_list=N".  big PORT: stream 1 with a 2000-byte field,
 # stream 3 a plain GET; prints "stream ID status=N" or "stream ID reset=NAME".
+# seq PORT N: N GETs one after the other on one connection; prints "stream
+# ID status=N retry-after=V type=V body=B" for each.
 cat >"$TMPDIR/h2lim.py" <<'PY'
 import socket, sys, time
 import h2.config, h2.connection, h2.events, h2.settings
@@ -106,6 +133,22 @@ elif cmd == "big":
             done.setdefault(1, "goaway"); done.setdefault(3, "goaway")
     for sid in (1, 3):
         print("stream %d %s" % (sid, done.get(sid, "nothing")))
+elif cmd == "seq":
+    for i in range(int(sys.argv[3])):
+        sid = 1 + 2 * i
+        c.send_headers(sid, req(port, "/r%d" % i), end_stream=True)
+        s.sendall(c.data_to_send())
+        head, body, ended = {}, b"", []
+        for ev in pump(s, c, lambda: bool(ended)):
+            if isinstance(ev, h2.events.ResponseReceived):
+                head = dict(ev.headers)
+            elif isinstance(ev, h2.events.DataReceived):
+                body += ev.data
+                c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+            elif isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset, h2.events.ConnectionTerminated)):
+                ended.append(ev)
+        print("stream %d status=%s retry-after=%s type=%s body=%s" % (sid, head.get(":status"),
+              head.get("retry-after", "-"), head.get("content-type", "-"), body.decode().strip()))
 s.close()
 PY
 
@@ -126,6 +169,14 @@ wait_for 3 grep -q '"GET /after HTTP/2.0" 200' "$TMPDIR/proxy.log" || fail "no a
 served=$(stats_get "$S" 'j["pools"][0]["servers"][0]["requests"]')
 [ "$served" = 1 ] || fail "the server was sent $served requests, expected 1 (GET /after only)"
 
+got=$("$PY" "$TMPDIR/h2lim.py" seq "$R" 3) || fail "seq: $got"
+echo "measured: $(echo "$got" | tr '\n' ';')"
+echo "$got" | sed -n 1p | grep -q '^stream 1 status=200 .* body=app' || fail "stream 1 (retried or not): '$got'"
+echo "$got" | sed -n 2p | grep -q '^stream 3 status=200 .* body=app' || fail "stream 3 (retried or not): '$got'"
+echo "$got" | sed -n 3p | grep -Eq '^stream 5 status=429 retry-after=(5[0-9]|60) type=text/html body=<html><body>slow down</body></html>$' ||
+    fail "stream 5 past limit rate: '$(echo "$got" | sed -n 3p)', expected 429, retry-after about 60, the error page"
+
+stop_pid "$R_PID"
 stop_pid "$Q_PID"
 stop_pid "$P_PID"
-echo "PASS: http2 defaults and settings advertised, 431 on a stream over limit header-size, the next stream served"
+echo "PASS: http2 defaults and settings advertised, 431 on a stream over limit header-size, the next stream served, streams retried and limited"
