@@ -14,7 +14,8 @@
 #   - `listen ... redirect https` answers 308 with Location
 #     https://HOST/PATH?QUERY, the plaintext port dropped;
 #   - /api/stats lists both listeners, `tls` counts on the TLS one only,
-#     and /metrics has proxy_tls_handshakes_total for it.
+#     and /metrics has proxy_tls_handshakes_total for it (ok, and failed as
+#     many as tls.failed).
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
@@ -98,6 +99,10 @@ read -r addr hs failed <<<"$tls_tls"
 metrics=$(curl -s --max-time 5 "http://127.0.0.1:$S/metrics")
 printf '%s\n' "$metrics" | grep -q "^proxy_tls_handshakes_total{listener=\"127.0.0.1:$P\",result=\"ok\"} [1-9]" ||
     fail "no proxy_tls_handshakes_total{listener=\"127.0.0.1:$P\",result=\"ok\"} in /metrics"
+# The failed handshakes too, the same count as listeners[0].tls.failed.
+mfailed=$(printf '%s\n' "$metrics" | sed -n "s/^proxy_tls_handshakes_total{listener=\"127.0.0.1:$P\",result=\"failed\"} //p")
+[ "$mfailed" = "$failed" ] ||
+    fail "proxy_tls_handshakes_total{listener=\"127.0.0.1:$P\",result=\"failed\"} is '$mfailed', listeners[0].tls.failed $failed"
 printf '%s\n' "$metrics" | grep -q "^proxy_tls_handshakes_total{listener=\"127.0.0.1:$R\"" &&
     fail "proxy_tls_handshakes_total for the plaintext listener"
 echo "PASS: curl over TLS verified, X-Forwarded-Proto https, HSTS, tls= in the access log, plaintext 400, 308 redirect, listener stats"
