@@ -87,3 +87,26 @@ Test(stats_h2, goaway_series_per_listener_and_reason)
     cr_assert_eq(n, 2 * H2_ABUSE_REASONS, "%zu series", n);
     free(t);
 }
+
+/* CONTRACT 8 and 13: the HTTP/2 figures and each listener's connections,
+ * under their names in both documents (a renamed field breaks dashboards). */
+Test(stats_h2, http2_connections_streams_and_listener_connections_in_both_documents)
+{
+    uint64_t h2 = atomic_load(&metrics.connections_http2), streams = atomic_load(&metrics.h2_streams_active);
+    atomic_store(&metrics.connections_http2, 3);
+    atomic_store(&metrics.h2_streams_active, 7);
+    atomic_store(&counters[2].active, 4);
+    atomic_store(&counters[2].total, 9);
+    char *j = fixture_render(stats_json_render, &rt, 1000);
+    char *t = fixture_render(stats_prom_render, &rt, 1000);
+    atomic_store(&metrics.connections_http2, h2);
+    atomic_store(&metrics.h2_streams_active, streams);
+    fixture_assert_has(j, "\"http2\":3,");
+    fixture_assert_has(j, "\"streams\":{\"active\":7,");
+    fixture_assert_has(j, "\"connections\":{\"active\":4,\"total\":9}");
+    fixture_assert_has(t, "\nproxy_connections_http2 3\n");
+    fixture_assert_has(t, "\nproxy_http2_streams_active 7\n");
+    fixture_assert_has(t, "\nproxy_listener_connections{listener=\"127.0.0.1:9443\"} 4\n");
+    free(j);
+    free(t);
+}
