@@ -5,7 +5,8 @@
 #     and verify against the scenario's CA; -tls1_1 (offered with
 #     @SECLEVEL=0, so that the client really sends it) is refused with a
 #     protocol_version alert and counted as a failed handshake;
-#   - TLS 1.2 uses a forward-secret AEAD suite of the default list;
+#   - TLS 1.2 uses a forward-secret AEAD suite of the default list; no
+#     Strict-Transport-Security with the default `tls hsts 0s`;
 #   - ALPN (the default list, h2,http/1.1): `-alpn http/1.1` gets http/1.1,
 #     `-alpn h2,http/1.1` and `-alpn http/1.1,h2` get h2 (the listener's
 #     preference), an unknown protocol alone gets no ALPN but a working
@@ -72,6 +73,8 @@ echo "measured: -tls1_2 '$(echo "$v12" | proto)' $(echo "$v12" | grep -o 'Cipher
 for v in "$v12" "$v13"; do
     echo "$v" | grep -q 'Verify return code: 0 (ok)' || fail "the certificate did not verify: $(echo "$v" | grep 'Verify')"
     echo "$v" | grep -q '^HTTP/1.1 200 OK' || fail "no 200 through s_client"
+    # The default `tls hsts 0s`: no Strict-Transport-Security at all.
+    echo "$v" | grep -qi '^strict-transport-security' && fail "HSTS sent with the default tls hsts 0s: $(echo "$v" | grep -i '^strict')"
 done
 echo "$v12" | grep -Eq 'Cipher is ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)' ||
     fail "TLS 1.2 cipher is not a forward-secret AEAD one: $(echo "$v12" | grep -o 'Cipher is.*')"
