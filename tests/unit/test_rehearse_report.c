@@ -103,6 +103,12 @@ Test(rehearse_report, html_is_self_contained_with_its_charts)
     cr_assert_null(strstr(html, "href="), "nothing to fetch");
     cr_assert(strstr(html, "Capacity found: <b>100 requests/s</b>"));
     cr_assert(strstr(html, "max-conns 3"));
+    /* CONTRACT 11: the settings it suggests, limit rate among them (90%
+     * of the capacity found). */
+    char want[64];
+    snprintf(want, sizeof want, "limit rate %u/s burst %u", sg.limit_rate, sg.limit_burst);
+    cr_assert_eq(sg.limit_rate, 90);
+    cr_assert(strstr(html, want), "no \"%s\" in report.html", want);
     cr_assert(strstr(html, "app&quot;1"), "names are escaped");
     unlink(path);
     snprintf(path, sizeof path, "%s/report.json", dir);
