@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# scenario: alone
 # h2_limits: what CONTRACT 8 says of the http2 settings and of
 # `limit header-size` on a stream (python3-h2, raw frames).
 #   - a proxy with no `http2` line advertises the defaults in its SETTINGS:
@@ -16,7 +17,10 @@
 #     round-robin sends one of the first two streams to a closed port
 #     (retries 1), streams 1 and 3 get the live server's 200, stream 5 a
 #     429 with retry-after (about 60 s) and the `error-page 429` page as
-#     text/html.
+#     text/html;
+#   - and queued: streams to a server with max-conns 1 wait in its pool's
+#     queue (two 300 ms requests at once: both 200, the second after the
+#     first), and past `timeout queue` a waiting stream gets 503.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 need_python_h2
@@ -39,10 +43,17 @@ workers 1
 access-log off
 http2 window 1m
 http2 max-streams 7
+timeout queue 500ms
 listen 127.0.0.1:$Q
+route path /q/ pool one
+route default pool web
 pool web {
     check off
     server app 127.0.0.1:$B
+}
+pool one {
+    check off
+    server app1 127.0.0.1:$B max-conns 1
 }
 CONF
 printf '<html><body>slow down</body></html>\n' >"$TMPDIR/busy.html"
@@ -74,6 +85,8 @@ wait_port "$R" 5 "$R_PID" || fail "the third proxy did not start: $(cat "$TMPDIR
 # settings PORT: prints the server's first SETTINGS as "max_streams=N
 # window=N header_list=N".  big PORT: stream 1 with a 2000-byte field,
 # stream 3 a plain GET; prints "stream ID status=N" or "stream ID reset=NAME".
+# par PORT N PATH: N GETs of PATH at once on one connection; prints "stream
+# ID status=N ms=M" for each in stream order (M since they were sent).
 # seq PORT N: N GETs one after the other on one connection; prints "stream
 # ID status=N retry-after=V type=V body=B" for each.
 cat >"$TMPDIR/h2lim.py" <<'PY'
@@ -133,6 +146,20 @@ elif cmd == "big":
             done.setdefault(1, "goaway"); done.setdefault(3, "goaway")
     for sid in (1, 3):
         print("stream %d %s" % (sid, done.get(sid, "nothing")))
+elif cmd == "par":
+    n, path = int(sys.argv[3]), sys.argv[4]
+    t0 = time.time()
+    for i in range(n):
+        c.send_headers(1 + 2 * i, req(port, "%s&n=%d" % (path, i)), end_stream=True)
+    s.sendall(c.data_to_send())
+    got = {}
+    for ev in pump(s, c, lambda: len(got) == n, 10):
+        if isinstance(ev, h2.events.ResponseReceived):
+            got[ev.stream_id] = "status=%s ms=%d" % (dict(ev.headers).get(":status"), (time.time() - t0) * 1000)
+        elif isinstance(ev, h2.events.DataReceived):
+            c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+    for i in range(n):
+        print("stream %d %s" % (1 + 2 * i, got.get(1 + 2 * i, "nothing")))
 elif cmd == "seq":
     for i in range(int(sys.argv[3])):
         sid = 1 + 2 * i
@@ -176,7 +203,21 @@ echo "$got" | sed -n 2p | grep -q '^stream 3 status=200 .* body=app' || fail "st
 echo "$got" | sed -n 3p | grep -Eq '^stream 5 status=429 retry-after=(5[0-9]|60) type=text/html body=<html><body>slow down</body></html>$' ||
     fail "stream 5 past limit rate: '$(echo "$got" | sed -n 3p)', expected 429, retry-after about 60, the error page"
 
+# Queued: max-conns 1, two streams of 300 ms at once.
+got=$("$PY" "$TMPDIR/h2lim.py" par "$Q" 2 "/q/?delay=300") || fail "par: $got"
+echo "measured: queued: $(echo "$got" | tr '\n' ';')"
+read -r _ _ st1 ms1 _ _ st2 ms2 <<<"$(echo "$got" | tr '\n' ' ' | sed 's/status=//g; s/ms=//g')"
+[ "$st1 $st2" = "200 200" ] || fail "two streams to a server with max-conns 1: '$got', expected both 200"
+a=$ms1; [ "$ms2" -lt "$a" ] && a=$ms2; z=$((ms1 + ms2 - a))
+[ "$z" -ge 550 ] || fail "the second stream ended after $z ms: it did not wait for the first (max-conns 1)"
+# Past timeout queue (500 ms): three streams of 1500 ms, the first is
+# served, the two waiting get 503.
+got=$("$PY" "$TMPDIR/h2lim.py" par "$Q" 3 "/q/?delay=1500") || fail "par: $got"
+echo "measured: timeout queue: $(echo "$got" | tr '\n' ';')"
+n200=$(echo "$got" | grep -c 'status=200'); n503=$(echo "$got" | grep -c 'status=503')
+[ "$n200 $n503" = "1 2" ] || fail "three 1.5 s streams, max-conns 1, timeout queue 500ms: '$got', expected one 200 and two 503"
+
 stop_pid "$R_PID"
 stop_pid "$Q_PID"
 stop_pid "$P_PID"
-echo "PASS: http2 defaults and settings advertised, 431 on a stream over limit header-size, the next stream served, streams retried and limited"
+echo "PASS: http2 defaults and settings advertised, 431 on a stream over limit header-size, the next stream served, streams retried, limited and queued"
