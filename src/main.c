@@ -77,8 +77,10 @@ static unsigned resolve_workers(unsigned configured)
     return n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
 }
 
-/* Loads and validates; prints every error.  NULL on failure. */
-static struct config *load_config(void)
+/* Loads and validates; prints every error.  NULL on failure, and then `why`
+ * (when not NULL) gets the first error and how many more there are, for
+ * the reload-failed event: a notify program sees no log. */
+static struct config *load_config(char *why, size_t whysize)
 {
     struct config_errors errs = { 0 };
     struct config *cfg = config_load(config_path, &errs);
@@ -88,6 +90,12 @@ static struct config *load_config(void)
             log_errorx("%s", errs.msgs[i]);
         if (errs.n == 0)
             log_errorx("%s: cannot load the configuration", config_path);
+        if (why && errs.n > 1)
+            snprintf(why, whysize, "%s (and %zu more errors)", errs.msgs[0], errs.n - 1);
+        else if (why && errs.n == 1)
+            snprintf(why, whysize, "%s", errs.msgs[0]);
+        else if (why)
+            snprintf(why, whysize, "%s: cannot load the configuration", config_path);
     }
     config_errors_clear(&errs);
     return cfg;
@@ -137,8 +145,9 @@ static void reload(void)
     struct runtime *cur = runtime_current();
 
     log_info("reloading %s", config_path);
-    if (!(cfg = load_config())) {
-        reload_failed("configuration errors (see above)");
+    char reason[CONFIG_PATH_MAX + 512];
+    if (!(cfg = load_config(reason, sizeof reason))) {
+        reload_failed(reason);
         return;
     }
     char tls_err[TLS_ERR_MAX];
@@ -339,7 +348,7 @@ int main(int argc, char **argv)
     metrics.start_ms = now_ms();
     main_loop = ev_default_loop(EVFLAG_AUTO);
 
-    struct config *cfg = load_config();
+    struct config *cfg = load_config(NULL, 0);
     if (!cfg)
         return 1;
     if (apply_process_settings(cfg) < 0) {
