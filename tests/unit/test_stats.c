@@ -714,3 +714,55 @@ Test(stats, server_given_by_name)
     stats_buf_free(&b);
     runtime_release(r);
 }
+
+/* CONTRACT section 4: a server that stays across a reload (same pool, name
+ * and address) keeps its state, health counters and statistics, whatever
+ * else its line changes (weight); one whose address changed is a new server
+ * (up, counters at 0), and so is a new name. */
+Test(stats, reload_keeps_a_staying_server_and_its_counters)
+{
+    struct runtime *r1 = fixture_runtime("listen 127.0.0.1:8080\npool web {\n server a 127.0.0.1:1\n"
+                                         " server b 127.0.0.1:2\n}\n");
+    runtime_publish(r1);
+    struct server *a = pool_find_server(&r1->pools[0], "a");
+    struct server *b = pool_find_server(&r1->pools[0], "b");
+    atomic_store(&a->state, SRV_DOWN);
+    atomic_store(&a->requests, 600);
+    atomic_store(&a->responses[1], 590);
+    atomic_store(&a->failures, 5);
+    a->check_status = CHECK_FAIL;
+    a->check_consecutive = 4;
+    atomic_store(&b->requests, 70);
+
+    const char *text = "listen 127.0.0.1:8080\npool web {\n server a 127.0.0.1:1 weight 3\n"
+                       " server b 127.0.0.1:3\n server c 127.0.0.1:4\n}\n";
+    struct config *cfg = fixture_config("t.conf", text);
+    struct runtime *r2 = runtime_build(cfg, r1);
+    cr_assert_not_null(r2);
+    runtime_publish(r2);
+
+    struct server *a2 = pool_find_server(&r2->pools[0], "a");
+    struct server *b2 = pool_find_server(&r2->pools[0], "b");
+    struct server *c2 = pool_find_server(&r2->pools[0], "c");
+    cr_assert_not_null(a2);
+    cr_assert_eq(atomic_load(&a2->state), SRV_DOWN, "a kept server stays down");
+    cr_assert_eq(atomic_load(&a2->requests), 600);
+    cr_assert_eq(atomic_load(&a2->responses[1]), 590);
+    cr_assert_eq(atomic_load(&a2->failures), 5);
+    cr_assert_eq(a2->check_status, CHECK_FAIL);
+    cr_assert_eq(a2->check_consecutive, 4);
+    cr_assert_eq(atomic_load(&a2->weight), 3, "the new weight applies");
+    cr_assert_not_null(b2);
+    cr_assert_eq(atomic_load(&b2->requests), 0, "b moved to another address: a new server");
+    cr_assert_eq(atomic_load(&b2->state), SRV_UP);
+    cr_assert_not_null(c2);
+    cr_assert_eq(atomic_load(&c2->requests), 0);
+    cr_assert_eq(atomic_load(&c2->state), SRV_UP);
+
+    char *j = fixture_render(stats_json_render, r2, 5000);
+    fixture_assert_has(j, "\"name\":\"a\",\"address\":\"127.0.0.1:1\",\"role\":\"primary\","
+                          "\"state\":\"down\",\"weight\":3,");
+    fixture_assert_has(j, "\"requests\":600,");
+    free(j);
+    runtime_publish(NULL);
+}
