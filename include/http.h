@@ -132,8 +132,9 @@ int http_has_bare_lf(const char *buf, size_t from, size_t len);
 
 /* Parses a complete request head (buf[0..head_len)) with a strict llhttp
  * parser into `h`, and leaves `parser` ready to frame the body that follows.
- * Returns 0, or the status code to answer: 400 bad request, 431 too many
- * fields, 501 unknown transfer coding, 413 body over m->body_limit. */
+ * Returns 0, or the status code to answer: 400 bad request (a
+ * Transfer-Encoding that does not end in chunked among them), 431 too many
+ * fields, 413 body over m->body_limit. */
 int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, struct http_head *h);
 
 /* For a request head the proxy wrote itself (an HTTP/2 stream's, see

@@ -400,8 +400,10 @@ int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, str
 
     if (m->too_many)
         return 431;
+    /* A request whose Transfer-Encoding does not end in chunked has no
+     * length to read: 400 and close (RFC 9112 6.3, CONTRACT section 3). */
     if (err == HPE_INVALID_TRANSFER_ENCODING)
-        return 501;
+        return 400;
     if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE)
         return 400;
     if (!http_line_ends_clean(buf, head_len) || !head_consumed_exactly(m, buf, head_len, err) ||
@@ -428,7 +430,7 @@ int http_parse_request(struct http_msg *m, const char *buf, size_t head_len, str
     /* llhttp lets an upgrade through before checking its coding: any
      * Transfer-Encoding must end in chunked, which the proxy can frame. */
     if (has_transfer_encoding(h) && !h->chunked)
-        return 501;
+        return 400;
     if (m->body_limit && h->content_length > m->body_limit)
         return 413;
     if (h->upgrade && h->method == HTTP_CONNECT)
@@ -444,7 +446,7 @@ int http_check_built_request(const char *buf, struct http_head *h, uint64_t body
     if (h->nhost != 1)
         return 400;
     if (has_transfer_encoding(h) && !h->chunked)
-        return 501;
+        return 400;
     if (body_limit && h->content_length > body_limit)
         return 413;
     return 0;
@@ -845,7 +847,7 @@ const char *http_error_body(int status)
     case 414: return "request URI too long\n";
     case 429: return "too many requests: retry later\n";
     case 431: return "request headers too large\n";
-    case 501: return "transfer coding not implemented\n";
+    case 501: return "method not implemented\n";
     case 502: return "server failed or answered invalid HTTP\n";
     case 503: return "no server available\n";
     case 504: return "server did not answer in time\n";
