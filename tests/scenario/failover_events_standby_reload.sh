@@ -9,12 +9,14 @@
 #   4. SIGHUP with a broken file: reload-failed, whose PROXY_DETAIL names
 #      the file and line of the first error (a notify program has no log
 #      to look "above" in), and the running configuration stays.
+# The notify program's path has a blank in it: it runs only if it is not
+# given to a shell (CONTRACT: "not through a shell").
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
 P=$(free_port); B1=$(free_port); B2=$(free_port)
 EV=$TMPDIR/events.txt
-NOTIFY=$TMPDIR/on-event
+NOTIFY="$TMPDIR/on event"
 cat >"$NOTIFY" <<SH
 #!/bin/sh
 printf '%s|%s|%s|%s\n' "\$PROXY_EVENT" "\$PROXY_POOL" "\$PROXY_SERVER" "\$PROXY_DETAIL" >>"$EV"
@@ -26,7 +28,7 @@ write_conf() { # [EXTRA LINE]
 workers 2
 log-level info
 access-log off
-notify $NOTIFY
+notify "$NOTIFY"
 listen 127.0.0.1:$P
 pool shop {
     check http /healthz
