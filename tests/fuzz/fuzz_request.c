@@ -618,7 +618,7 @@ static size_t one_request(struct feed *f, size_t pos, uint64_t body_limit, const
     h.max_fields = REQ_FIELDS;
     m.body_limit = body_limit;
     int bad = http_parse_request(&m, head, end, &h);
-    CHECK(bad == 0 || bad == 400 || bad == 413 || bad == 431 || bad == 501);
+    CHECK(bad == 0 || bad == 400 || bad == 413 || bad == 431);
     if (bad) {
         free(head);
         return 0;

@@ -1,6 +1,6 @@
 /*
  * Unit tests of http.c: finding the end of a head, strict request and
- * response parsing (every 400/431/413/501 case of CONTRACT section 3),
+ * response parsing (every 400/431/413 case of CONTRACT section 3),
  * body framing fed in pieces, the exact bytes of the forwarded heads, and
  * the proxy's own error responses.  No sockets.
  */
