@@ -53,28 +53,18 @@ print("chunked %s %s" % answer())
 PY
 
 MIB=128
-rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$PROXY_PID/status"; }
-rss0=$(rss)
 python3 "$TMPDIR/upload.py" "$P" "$MIB" >"$TMPDIR/upload.out" 2>&1 &
-CPID=$!
-track "$CPID"
-peak=$rss0
-while kill -0 "$CPID" 2>/dev/null; do
-    r=$(rss)
-    [ "${r:-0}" -gt "$peak" ] && peak=$r
-    sleep 0.1
-done
-wait "$CPID"
-rc=$?
+peak_rss_while $!
+rc=$PID_RC
 out=$(cat "$TMPDIR/upload.out")
-growth=$(((peak - rss0) / 1024))
-echo "measured: $MIB MiB up with Content-Length, then chunked: $(echo "$out" | tr '\n' ';') (exit $rc); RSS $((rss0 / 1024)) MiB, peak +$growth MiB"
+growth=$(((PEAK_RSS - RSS_START) / 1024))
+echo "measured: $MIB MiB up with Content-Length, then chunked: $(echo "$out" | tr '\n' ';') (exit $rc); RSS $((RSS_START / 1024)) MiB, peak +$growth MiB"
 [ "$rc" = 0 ] || fail "the uploads failed: $out"
 want=$((MIB * 1024 * 1024))
 [ "$(sed -n 1p "$TMPDIR/upload.out")" = "content-length 200 $want" ] || fail "Content-Length upload: $out"
 [ "$(sed -n 2p "$TMPDIR/upload.out")" = "chunked 200 $want" ] || fail "chunked upload: $out"
 # Not under AddressSanitizer: its quarantine keeps freed memory.
-if ldd "$PROXY" 2>/dev/null | grep -q libasan; then
+if proxy_has_asan; then
     echo "RSS not checked: $PROXY is built with AddressSanitizer"
 else
     [ "$growth" -lt 32 ] || fail "the proxy's RSS grew by $growth MiB while streaming $MIB MiB uploads (held whole?)"

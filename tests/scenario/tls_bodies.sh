@@ -42,29 +42,19 @@ echo "measured: keep-alive: $ka; connections.total $t0 -> $t1, handshakes $h0 ->
 [ "$t1" = $((t0 + 1)) ] || fail "300 requests took $((t1 - t0)) connections, expected 1"
 [ "$h1" = $((h0 + 1)) ] || fail "300 requests took $((h1 - h0)) handshakes, expected 1"
 
-rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$PROXY_PID/status"; }
-rss0=$(rss)
 MiB50=$((50 * 1024 * 1024))
 "${CLIENT[@]}" --parallel 2 "upload:$MiB50" "download:$MiB50" get:20 >"$TMPDIR/big.out" 2>&1 &
-CPID=$!
-track "$CPID"
-peak=$rss0
-while kill -0 "$CPID" 2>/dev/null; do
-    r=$(rss)
-    [ "${r:-0}" -gt "$peak" ] && peak=$r
-    sleep 0.1
-done
-wait "$CPID"
-rc=$?
+peak_rss_while $!
+rc=$PID_RC
 big=$(cat "$TMPDIR/big.out")
-growth=$(((peak - rss0) / 1024))
-echo "measured: two connections, each 50 MiB up, 50 MiB down, 20 GETs: $big (exit $rc); RSS $((rss0 / 1024)) MiB, peak +$growth MiB"
+growth=$(((PEAK_RSS - RSS_START) / 1024))
+echo "measured: two connections, each 50 MiB up, 50 MiB down, 20 GETs: $big (exit $rc); RSS $((RSS_START / 1024)) MiB, peak +$growth MiB"
 [ "$rc" = 0 ] || fail "large bodies over TLS: $big"
 [ "$(field ok "$big")" = 44 ] || fail "expected 44 answers (2 x (upload + download + 20 GETs)): $big"
 [ "$(field bytes_down "$big")" = $((2 * MiB50)) ] || fail "downloaded $(field bytes_down "$big") bytes"
 # 200 MiB crossed the proxy; holding a body whole would show as 50 MiB or
 # more.  Not under AddressSanitizer: its quarantine keeps freed memory.
-if ldd "$PROXY" 2>/dev/null | grep -q libasan; then
+if proxy_has_asan; then
     echo "RSS not checked: $PROXY is built with AddressSanitizer"
 else
     [ "$growth" -lt 32 ] || fail "the proxy's RSS grew by $growth MiB while streaming 50 MiB bodies (held whole?)"

@@ -26,6 +26,13 @@
 #                                exec CMD with RLIMIT_NOFILE SOFT/HARD that it
 #                                cannot raise past HARD (run it with `&`)
 #   fail MSG                     print FAIL: MSG (and the proxy log tail), exit 1
+#   proxy_rss                    the VmRSS of PROXY_PID, in KiB
+#   peak_rss_while PID           track PID (started with &) and wait for it,
+#                                sampling proxy_rss every 0.1 s: sets
+#                                RSS_START, PEAK_RSS (KiB) and PID_RC
+#   proxy_has_asan               true when $PROXY is built with
+#                                AddressSanitizer (whose quarantine keeps
+#                                freed memory: RSS bounds do not hold)
 #   proxy_conf_basic FILE PORT SERVER [DIRECTIVE...]
 #                                write the simplest configuration: workers 2,
 #                                access-log off, listen 127.0.0.1:PORT, the
@@ -232,6 +239,28 @@ proxy_conf_basic() {
         echo "    server $server"
         echo "}"
     } >"$file"
+}
+
+proxy_rss() {
+    awk '/^VmRSS:/ { print $2 }' "/proc/$PROXY_PID/status"
+}
+
+peak_rss_while() {
+    local pid=$1 r
+    track "$pid"
+    RSS_START=$(proxy_rss)
+    PEAK_RSS=$RSS_START
+    while kill -0 "$pid" 2>/dev/null; do
+        r=$(proxy_rss)
+        [ "${r:-0}" -gt "$PEAK_RSS" ] && PEAK_RSS=$r
+        sleep 0.1
+    done
+    wait "$pid"
+    PID_RC=$?
+}
+
+proxy_has_asan() {
+    ldd "$PROXY" 2>/dev/null | grep -q libasan
 }
 
 start_misbehave() {

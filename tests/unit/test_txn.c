@@ -209,28 +209,25 @@ Test(txn, refused_at_once_retried_then_502)
 /* `retries N` bounds the attempts to 1 + N even when more servers are left
  * untried: with three servers refusing, retries 1 is two attempts and
  * retries 0 is one, then 502. */
+static void expect_attempts_of(int retries)
+{
+    char conf[160];
+    snprintf(conf, sizeof conf,
+             "    retries %d\n    server a 127.0.0.1:1\n    server b 127.0.0.1:2\n    server c 127.0.0.1:3\n", retries);
+    fx_setup(conf);
+    struct txn *t = fx_txn(HTTP_GET);
+    start_rc = -1;
+    txn_start_server(t);
+    cr_assert_eq(nattempts, 1 + retries, "retries %d: %d attempts, not %d", retries, nattempts, 1 + retries);
+    cr_assert_eq(nerrors, 1);
+    cr_assert_eq(errors[0], 502);
+    fx_teardown(t);
+}
+
 Test(txn, retries_bound_the_attempts_with_servers_left)
 {
-    fx_setup("    retries 1\n    server a 127.0.0.1:1\n    server b 127.0.0.1:2\n"
-             "    server c 127.0.0.1:3\n");
-    struct txn *t = fx_txn(HTTP_GET);
-
-    start_rc = -1;
-    txn_start_server(t);
-    cr_assert_eq(nattempts, 2, "retries 1: %d attempts, not 2", nattempts);
-    cr_assert_eq(nerrors, 1);
-    cr_assert_eq(errors[0], 502);
-    fx_teardown(t);
-
-    fx_setup("    retries 0\n    server a 127.0.0.1:1\n    server b 127.0.0.1:2\n"
-             "    server c 127.0.0.1:3\n");
-    t = fx_txn(HTTP_GET);
-    start_rc = -1;
-    txn_start_server(t);
-    cr_assert_eq(nattempts, 1, "retries 0: %d attempts, not 1", nattempts);
-    cr_assert_eq(nerrors, 1);
-    cr_assert_eq(errors[0], 502);
-    fx_teardown(t);
+    expect_attempts_of(1);
+    expect_attempts_of(0);
 }
 
 Test(txn, sent_post_not_replayed)
