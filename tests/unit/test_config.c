@@ -77,6 +77,41 @@ Test(config, defaults)
     cr_assert_eq(cfg->limit_header_size, 16384);
     cr_assert_eq(cfg->limit_headers, 100);
     cr_assert_eq(cfg->limit_body_size, 0);
+    /* The rest of README's configuration reference, default by default. */
+    cr_assert_eq(cfg->cpu_affinity, 0);
+    cr_assert_eq(cfg->cpu_yield, 1);
+    cr_assert_eq(cfg->normalize_path, 0);
+    cr_assert_str_eq(cfg->user, "");
+    cr_assert_str_eq(cfg->sticky_secret, "");
+    cr_assert_eq(cfg->resolve_interval_ms, 30000);
+    cr_assert_eq(cfg->limit_response_header_size, 16384);
+    cr_assert_eq(cfg->h2_max_streams, 100);
+    cr_assert_eq(cfg->h2_window, 65536);
+    cr_assert_eq(cfg->h2_max_resets, 200);
+    cr_assert_eq(cfg->tls.min_version, 0x0303);
+    cr_assert_eq(cfg->tls.max_version, 0x0304);
+    cr_assert_str_eq(cfg->tls.ciphersuites, "", "TLS 1.3 suites: OpenSSL's");
+    cr_assert_eq(cfg->tls.tickets, 1);
+    cr_assert_eq(cfg->tls.hsts_ms, 0);
+    cr_assert_eq(cfg->admit.rate_interval_ns, 0, "limit rate: off");
+    cr_assert_eq(cfg->admit.client_conns, 0, "limit client-conns: off");
+    cr_assert_eq(cfg->admit.clients, 65536, "limit clients");
+    cr_assert_eq(cfg->admit.ntrust, 0);
+    cr_assert_str_eq(cfg->admit.client_ip_header, "");
+    cr_assert_eq(cfg->admit.nclient_ip_from, 0);
+    for (int i = 0; i < CONFIG_ERROR_PAGES; i++)
+        cr_assert_eq(cfg->admit.error_pages[i].status, 0, "no error page: the short text");
+    cr_assert_eq(cfg->surge.enabled, 1);
+    cr_assert_float_eq(cfg->surge.threshold, 3.0, 1e-9);
+    cr_assert_eq(cfg->surge.hold_ms, 10000);
+    cr_assert_float_eq(cfg->surge.min_rate, 20.0, 1e-9);
+    cr_assert_eq(cfg->surge.baseline_ms, 1800000);
+    cr_assert_eq(cfg->nlistens, 1);
+    cr_assert_str_eq(cfg->listens[0].tls_path, "");
+    cr_assert_str_eq(cfg->listens[0].alpn, "");
+    cr_assert_eq(cfg->listens[0].redirect_https, 0);
+    cr_assert_eq(cfg->listens[0].proxy_protocol, 0);
+    cr_assert_eq(cfg->listens[0].defer_accept, 0);
 
     cr_assert_eq(cfg->npools, 1);
     struct config_pool *p = &cfg->pools[0];
@@ -98,6 +133,10 @@ Test(config, defaults)
     cr_assert_eq(p->max_queue, 1000);
     cr_assert_eq(p->ignore_client_abort, 0);
     cr_assert_eq(p->on_down_shutdown, 0);
+    cr_assert_str_eq(p->sticky_cookie, "");
+    cr_assert_eq(p->sticky_max_age_ms, 0);
+    cr_assert_eq(p->send_proxy, 0);
+    cr_assert_eq(p->tls.on, 0, "no tls line: plaintext to the servers");
     cr_assert_eq(p->nservers, 1);
     cr_assert_str_eq(p->servers[0].name, "a");
     cr_assert_str_eq(p->servers[0].addr.text, "127.0.0.1:9001");
@@ -112,6 +151,7 @@ Test(config, defaults)
     cr_assert_eq(cfg->routes[0].pool, 0);
     cr_assert_str_eq(cfg->routes[0].host, "");
     cr_assert_str_eq(cfg->routes[0].path, "");
+    cr_assert_eq(cfg->routes[0].priority, PRIO_NORMAL);
     config_free(cfg);
 }
 
@@ -704,6 +744,42 @@ Test(config_errors, route_host_wildcards)
     }
     snprintf(text, sizeof text, "%sroute host *.example.com pool web\nroute host .example.org pool web\n", pools);
     config_free(parse_ok(text));
+}
+
+/* The ranges README's configuration reference gives, at their edges: the
+ * last value taken and the first refused. */
+Test(config, documented_range_edges)
+{
+    struct config *cfg = parse_ok("http2 max-resets 1000000\nsurge baseline 30d\nsurge hold 1h\n"
+                                  "limit rate 1000000/s burst 1000000\nlimit client-conns 1000000\n"
+                                  "timeout connect 1d\nlimit header-size 64M\nmax-conns 10000000" TAIL);
+    cr_assert_eq(cfg->h2_max_resets, 1000000);
+    cr_assert_eq(cfg->surge.baseline_ms, 30ull * 86400 * 1000);
+    cr_assert_eq(cfg->surge.hold_ms, 3600000);
+    cr_assert_eq(cfg->admit.rate_burst, 1000000);
+    cr_assert_eq(cfg->admit.client_conns, 1000000);
+    cr_assert_eq(cfg->timeout_connect_ms, 86400000, "d is a unit: days");
+    cr_assert_eq(cfg->limit_header_size, 64u * 1024 * 1024, "size suffixes in either case");
+    cr_assert_eq(cfg->max_conns, 10000000);
+    config_free(cfg);
+
+    expect_error("http2 max-resets 0" TAIL, "t.conf:1: http2 max-resets: expected a number 1-1000000, got \"0\"");
+    expect_error("http2 max-resets 1000001" TAIL,
+                 "t.conf:1: http2 max-resets: expected a number 1-1000000, got \"1000001\"");
+    expect_error("http2 max-streams 10001" TAIL,
+                 "t.conf:1: http2 max-streams: expected a number 1-10000, got \"10001\"");
+    expect_error("surge baseline 31d" TAIL,
+                 "t.conf:1: surge baseline: 31d is out of range (1s to 2592000s; the rate is looked at once a second)");
+    expect_error("surge hold 61m" TAIL,
+                 "t.conf:1: surge hold: 61m is out of range (1s to 3600s; the rate is looked at once a second)");
+    expect_error("limit rate 1000001/s" TAIL,
+                 "t.conf:1: limit rate: expected a rate such as 50/s or 600/m (1-1000000), got \"1000001/s\"");
+    expect_error("limit client-conns 1000001" TAIL,
+                 "t.conf:1: limit client-conns: expected a number 1-1000000, got \"1000001\"");
+    expect_error("timeout connect 1.5s" TAIL,
+                 "t.conf:1: timeout connect: expected a duration, got \"1.5s\" (e.g. 250ms, 2s, 5m, 1h)");
+    expect_error("listen 127.0.0.1:8080\npool p {\n server s 127.0.0.1:9000\n check-timeout 0s\n}\n",
+                 "t.conf:4: check-timeout: must be more than 0");
 }
 
 Test(config_errors, unclosed_block)
