@@ -116,8 +116,18 @@ int config_do_tls(struct config_parser *p, int line, int argc, char **argv)
                                  sizeof tls->ciphersuites);
     if (strcmp(key, "tickets") == 0)
         return get_on_off(p, line, "tls tickets", argv[2], &tls->tickets);
-    if (strcmp(key, "hsts") == 0)
-        return config_get_duration(p, line, "tls hsts", argv[2], &tls->hsts_ms);
+    if (strcmp(key, "hsts") == 0) {
+        if (config_get_duration(p, line, "tls hsts", argv[2], &tls->hsts_ms) < 0)
+            return -1;
+        /* max-age counts whole seconds: under one would be sent as
+         * max-age=0, which tells browsers to forget HSTS, not to keep it. */
+        if (tls->hsts_ms > 0 && tls->hsts_ms < 1000) {
+            config_perr(p, line, "tls hsts: %s is under a second (max-age=0 would clear HSTS); give 1s or more, or 0s "
+                        "for none", argv[2]);
+            return -1;
+        }
+        return 0;
+    }
     config_perr(p, line, "tls: unknown setting \"%s\" (expected protocols, ciphers, ciphersuites, tickets or hsts)",
                 key);
     return -1;

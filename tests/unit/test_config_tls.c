@@ -87,6 +87,9 @@ Test(config_tls, global_setting_errors)
                  "tickets or hsts)");
     fixture_config_error(CONF, "tls hsts 1.5d\nlisten 127.0.0.1:8080" POOL,
                  "/etc/proxy/t.conf:1: tls hsts: expected a duration, got \"1.5d\" (e.g. 250ms, 2s, 5m, 1h)");
+    fixture_config_error(CONF, "tls hsts 500ms\nlisten 127.0.0.1:8080" POOL,
+                 "/etc/proxy/t.conf:1: tls hsts: 500ms is under a second (max-age=0 would clear HSTS); give 1s or "
+                 "more, or 0s for none");
 }
 
 Test(config_tls, pool_settings)
