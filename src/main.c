@@ -88,14 +88,14 @@ static struct config *load_config(char *why, size_t whysize)
     if (!cfg) {
         for (size_t i = 0; i < errs.n; i++)
             log_errorx("%s", errs.msgs[i]);
+        char none[CONFIG_PATH_MAX + 64];
+        snprintf(none, sizeof none, "%s: cannot load the configuration", config_path);
         if (errs.n == 0)
-            log_errorx("%s: cannot load the configuration", config_path);
+            log_errorx("%s", none);
         if (why && errs.n > 1)
             snprintf(why, whysize, "%s (and %zu more errors)", errs.msgs[0], errs.n - 1);
-        else if (why && errs.n == 1)
-            snprintf(why, whysize, "%s", errs.msgs[0]);
         else if (why)
-            snprintf(why, whysize, "%s: cannot load the configuration", config_path);
+            snprintf(why, whysize, "%s", errs.n ? errs.msgs[0] : none);
     }
     config_errors_clear(&errs);
     return cfg;
