@@ -23,6 +23,13 @@ typedef int (*trailer_relay_busy)(const void *owner);
 enum http_body_status trailer_relay_section(struct http_msg *m, struct buf **b, size_t from, size_t *consumed,
                                             trailer_relay_busy busy, const void *owner, int *in_section);
 
+/* A fault of the trailer section itself (over its limit, folded, or no
+ * room for its rewrite), as against the body's framing. */
+static inline int trailer_relay_section_fault(enum http_body_status rc)
+{
+    return rc == HTTP_BODY_TOO_LARGE || rc == HTTP_BODY_NO_ROOM || rc == HTTP_BODY_FOLDED;
+}
+
 /* http_msg_body over (*b)->data[from..len), for a message parsed with
  * keep_trailers (http_msg_keep_trailers) or not (then only that: inline,
  * so a body without a section to hold costs no more than before).

@@ -480,7 +480,7 @@ static void parse_request_body(struct h1_session *s)
     int in_section;
     enum http_body_status rc = trailer_relay_body(&t->req, &s->in, t->in_fwd, &consumed, upstream_h1_sending, t, &in_section);
     t->reqbuf = s->in; /* moved when a trailer section's rewrite did not fit */
-    if (in_section && (rc == HTTP_BODY_TOO_LARGE || rc == HTTP_BODY_NO_ROOM || rc == HTTP_BODY_FOLDED) && txn_request_cut(t)) {
+    if (in_section && trailer_relay_section_fault(rc) && txn_request_cut(t)) {
         h1_mark_closed(s); /* the section over limit header-size, folded, or without room: the client's fault */
         return;
     }
