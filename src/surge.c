@@ -133,8 +133,11 @@ size_t surge_describe(const struct surge_status *st, char *out, size_t cap)
     add_list(out, cap, &len, "clients", v->clients, v->nclients < TRAFFIC_TOP ? v->nclients : TRAFFIC_TOP);
     /* How the rate spreads over clients, over the last complete window:
      * a flood's max far above its p50, a campaign's p99 low. */
-    add(out, cap, &len, "; per-client rate p50 %.1f/s, p99 %.1f/s, max %.1f/s", v->rates.p50, v->rates.p99,
-        v->rates.max);
+    if (v->rates.clients == 0) /* in the first window after a start or a reset: nothing measured */
+        add(out, cap, &len, "; per-client rate not known yet (no complete %d s window)", RATES_WINDOW_S);
+    else
+        add(out, cap, &len, "; per-client rate p50 %.1f/s, p99 %.1f/s, max %.1f/s", v->rates.p50, v->rates.p99,
+            v->rates.max);
     return len;
 }
 

@@ -258,6 +258,8 @@ Test(surge, tick_reads_the_process_rate)
     char text[600];
     surge_describe(surge_status(), text, sizeof text);
     cr_assert(strstr(text, "rate 100/s, baseline ") == text, "%s", text);
+    /* No client was noted: no window measured, not a rate of 0/s. */
+    cr_assert(strstr(text, "; per-client rate not known yet (no complete 10 s window)"), "%s", text);
     /* Two ticks in one second count it once; a late one catches up. */
     uint64_t below = surge_status()->det.below_s;
     surge_tick(&c, sec * 1000 + 400, (time_t)sec);
