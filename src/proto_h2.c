@@ -42,6 +42,13 @@
  * 64 KiB stream window per round trip on the whole connection. */
 #define H2_CONN_WINDOW (1 << 20)
 #define H2_READ_CHUNK 16384
+/* How long the final GOAWAY of a reload or a stop waits for the ACK of the
+ * notice's PING (a client that never answers still gets it). */
+#define H2_NOTICE_MAX_MS 1000
+
+/* The notice's PING: its ACK says the client has read the notice. */
+static const uint8_t notice_ping[8] = {'g', 'o', 'a', 'w', 'a', 'y', '?', '!'};
+static void send_goaway(struct h2_session *h);
 
 static struct h2_session *sess(const struct conn *c)
 {
@@ -121,6 +128,12 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
         break;
     case NGHTTP2_RST_STREAM:
         h2_abuse_reset_received(h);
+        break;
+    case NGHTTP2_PING:
+        /* The client has read the notice: whatever it sent before is in. */
+        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) && h->notice &&
+            memcmp(frame->ping.opaque_data, notice_ping, sizeof notice_ping) == 0)
+            send_goaway(h);
         break;
     default:
         break;
@@ -360,6 +373,36 @@ static void send_goaway(struct h2_session *h)
                           NGHTTP2_NO_ERROR, NULL, 0);
 }
 
+/* A reload or a graceful stop, in two steps (RFC 9113 6.8): a GOAWAY with
+ * the largest stream id and a PING first, so that the streams the client
+ * sent before it read them are still served, not refused (a client that
+ * does not retry would see them fail); the GOAWAY with the real last
+ * stream id when the PING's ACK comes back, one round trip later, or
+ * after H2_NOTICE_MAX_MS. */
+static void begin_goaway(struct h2_session *h)
+{
+    if (h->goaway || h->notice)
+        return;
+    if (nghttp2_submit_shutdown_notice(h->ng) != 0 ||
+        nghttp2_submit_ping(h->ng, NGHTTP2_FLAG_NONE, notice_ping) != 0) {
+        send_goaway(h);
+        return;
+    }
+    h->notice = 1;
+    h->notice_at = ev_now(h->c->w->loop);
+    conn_timer_at_most(h->c, H2_NOTICE_MAX_MS);
+}
+
+/* Milliseconds until the notice's final GOAWAY is due (0: it is), or -1
+ * when none waits. */
+static int64_t notice_left_ms(const struct h2_session *h)
+{
+    if (!h->notice || h->goaway)
+        return -1;
+    double left = h->notice_at + H2_NOTICE_MAX_MS / 1000.0 - ev_now(h->c->w->loop);
+    return left > 0 ? (int64_t)(left * 1000.0) + 1 : 0;
+}
+
 /* ---- the driver ------------------------------------------------------------------------------- */
 
 static void drive_streams(struct h2_session *h)
@@ -384,7 +427,7 @@ static void session_leave(struct h2_session *h)
     /* A graceful stop, or a reload: the client opens no more streams here
      * and comes back on a new connection (to the new settings). */
     if (!h->goaway && (c->w->stopping || (const void *)c->w->rt != h->rt_start))
-        send_goaway(h);
+        begin_goaway(h);
     if (!h->dead && h2_round_queue(h)) {
         /* The server side moves in this round; the frames, the idle and
          * the watcher's events are the round's end's (h2_round.c). */
@@ -421,6 +464,8 @@ static void session_leave(struct h2_session *h)
     if (h->nstreams == 0 && !c->idle_listed) {
         conn_idle_enter(c);
         conn_timer_set(c, h2_cfg(h)->timeout_keep_alive_ms);
+        if (notice_left_ms(h) >= 0)
+            conn_timer_at_most(c, (uint64_t)notice_left_ms(h));
     } else if (h->nstreams > 0) {
         conn_idle_leave(c);
     }
@@ -508,9 +553,12 @@ static void h2_timeout(struct conn *c)
     }
     h2_session_enter(h);
     if (h->nstreams == 0) {
-        /* timeout keep-alive: nothing asked for that long. */
+        /* timeout keep-alive: nothing asked for that long (or a notice's
+         * PING not answered in time). */
         send_goaway(h);
     } else {
+        if (notice_left_ms(h) == 0)
+            send_goaway(h); /* the notice's PING not answered in time */
         /* timeout client for a header block still coming (a slowloris on
          * HTTP/2 holds a stream open with a HEADERS frame that never
          * ends); a stream with its request is timed by its txn. */
@@ -529,6 +577,9 @@ static void h2_timeout(struct conn *c)
         double window_next = h2_abuse_window_sweep(h, now);
         if (window_next > 0 && (next == 0 || window_next < next))
             next = window_next;
+        int64_t notice_ms = notice_left_ms(h);
+        if (notice_ms > 0 && (next == 0 || notice_ms / 1000.0 < next))
+            next = notice_ms / 1000.0;
         if (next > 0)
             conn_timer_set(c, (uint64_t)(next * 1000.0) + 1);
     }
@@ -562,7 +613,7 @@ static void h2_drain(struct conn *c)
     if (!h)
         return;
     h2_session_enter(h);
-    send_goaway(h);
+    begin_goaway(h);
     session_leave(h);
 }
 

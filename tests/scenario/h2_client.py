@@ -26,6 +26,14 @@
                                     bytes=N ended" and "stream 1 bytes=N"
   h2_client.py ping-flood PORT N     N PINGs, reading nothing until they are
                                     all sent; prints what came back
+  h2_client.py reload-race PORT     a request served, then "ready" (the test
+                                    reloads the proxy); when the first GOAWAY
+                                    comes, stream 3 is sent as if it had left
+                                    before the GOAWAY arrived, then the PING is
+                                    answered; prints each GOAWAY ("goaway
+                                    error=NAME last=ID"), "ping" for a PING,
+                                    "stream 3 served" or "stream 3 not
+                                    served", then "closed" or "still open"
   h2_client.py slow-headers PORT S  a HEADERS frame without END_HEADERS, then
                                     nothing for S seconds; prints the same
 """
@@ -290,6 +298,41 @@ def ping_flood(port, n):
     raw_frames_last(s, time.time() + 5)
 
 
+def reload_race(port):
+    import hyperframe.frame as hf
+    from h2_abuse import Raw, response_done
+    c = Raw(port)
+    c.settings_acked()
+    c.send(c.request(1))
+    if c.read(5, until=response_done(1)) is None:
+        print("stream 1 not served: %s" % c.what())
+        return
+    print("ready", flush=True)
+    first = c.read(10, until=lambda f: isinstance(f, hf.GoAwayFrame))
+    if first is None:
+        print("no goaway: %s" % c.what())
+        return
+    # A request already on its way when the GOAWAY came: a client reads
+    # the GOAWAY only after it sent it.
+    c.send(c.request(3))
+    seen = len(c.got)
+    deadline = time.time() + 5
+    while not c.closed and time.time() < deadline:
+        f = c.read(deadline - time.time(), until=lambda f: isinstance(f, hf.PingFrame) and "ACK" not in f.flags)
+        if f is not None:
+            c.send(hf.PingFrame(0, opaque_data=f.opaque_data, flags=["ACK"]))
+    served = False
+    for f in c.got:
+        if isinstance(f, hf.GoAwayFrame):
+            print("goaway error=%s last=%d" % (error_name(f.error_code), f.last_stream_id))
+        elif isinstance(f, hf.PingFrame) and "ACK" not in f.flags:
+            print("ping")
+        elif f.stream_id == 3 and "END_STREAM" in f.flags and 3 not in c.rst:
+            served = True
+    print("stream 3 served" if served else "stream 3 not served (%d frames after the first GOAWAY)" % (len(c.got) - seen))
+    print("closed" if c.closed else "still open")
+
+
 def raw_frames_last(s, deadline):
     """Reads until the proxy closes; prints its GOAWAY (not the PING ACKs),
     which may be lost when the proxy closes a socket the client left full,
@@ -324,6 +367,8 @@ if __name__ == "__main__":
         slow_headers(port, float(sys.argv[3]))
     elif cmd == "malformed":
         malformed(port)
+    elif cmd == "reload-race":
+        reload_race(port)
     elif cmd == "inflight":
         inflight(port, sys.argv[3])
     else:

@@ -11,7 +11,9 @@
 #     `timeout client`;
 #   - `timeout keep-alive`: an idle connection gets GOAWAY NO_ERROR;
 #   - a reload sends GOAWAY at once to a connection with a stream in
-#     flight, and that stream still finishes;
+#     flight, and that stream still finishes; the GOAWAY is a notice (last
+#     stream 2^31-1) with a PING, and a stream the client sent before it
+#     read them is served; the final GOAWAY follows the PING's ACK;
 #   - a graceful stop: the same, then the proxy exits.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
@@ -94,6 +96,27 @@ stream_across() {   # SIGNAL WHAT: sends SIGNAL to the proxy 0.4 s into a stream
 }
 stream_across HUP "the reload"
 grep -q 'error_code=NO_ERROR' "$TMPDIR/HUP.out" || fail "the reload's GOAWAY is not NO_ERROR"
+# Two GOAWAYs (RFC 9113 6.8): the first names no last stream, the final one
+# the stream that was in flight.
+goaways=$(grep -A1 'recv GOAWAY' "$TMPDIR/HUP.out" | sed -n 's/.*(last_stream_id=\([0-9]*\), error_code=\([A-Z_]*\).*/\1 \2/p' | tr '\n' ' ')
+[ "$goaways" = "2147483647 NO_ERROR 13 NO_ERROR " ] ||
+    fail "the reload's GOAWAYs (last stream, code) are '$goaways', expected the notice (2^31-1), then stream 13"
+
+# A stream the client sent before it read the reload's GOAWAY is served,
+# not refused: the notice comes with a PING, and the final GOAWAY waits for
+# its ACK.
+"${CLIENT[@]}" reload-race "$P" >"$TMPDIR/race.out" 2>&1 &
+race=$!
+track "$race"
+wait_for 5 grep -q '^ready$' "$TMPDIR/race.out" || fail "reload-race: no first response: $(cat "$TMPDIR/race.out")"
+kill -HUP "$PROXY_PID"
+wait "$race"
+echo "reload race: $(tr '\n' ' ' <"$TMPDIR/race.out")"
+grep -q '^goaway error=NO_ERROR last=2147483647$' "$TMPDIR/race.out" || fail "reload-race: no notice GOAWAY"
+grep -q '^ping$' "$TMPDIR/race.out" || fail "reload-race: the notice came without a PING"
+grep -q '^goaway error=NO_ERROR last=3$' "$TMPDIR/race.out" || fail "reload-race: the final GOAWAY does not name stream 3"
+grep -q '^stream 3 served$' "$TMPDIR/race.out" || fail "reload-race: the stream in flight was not served"
+grep -q '^closed$' "$TMPDIR/race.out" || fail "reload-race: the connection was not closed after its last stream"
 stream_across TERM "a graceful stop"
 for _ in $(seq 30); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$PROXY_PID" 2>/dev/null && fail "the proxy did not exit after its last stream"
