@@ -468,6 +468,11 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
         !http_line_ends_clean(buf, head_len) || !head_consumed_exactly(m, buf, head_len, err) ||
         h->status < 100)
         return -1;
+    /* A Transfer-Encoding beside a Content-Length, even an empty one that
+     * llhttp lets through and frames by the length: the client could
+     * frame the body by the coding instead (RFC 9112 6.3).  502. */
+    if ((m->parser.flags & F_CONTENT_LENGTH) && has_transfer_encoding(h))
+        return -1;
     /* llhttp reports a 101 as an upgrade only when the headers agree. */
     if (h->status == 101)
         h->upgrade = 1;

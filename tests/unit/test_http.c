@@ -989,6 +989,12 @@ Test(http_response, invalid_responses_are_minus_1)
     cr_assert_eq(t_resp(&t, "SMTP ready\r\n\r\n", 0), -1);
     cr_assert_eq(t_resp(&t, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 0), -1);
     cr_assert_eq(t_resp(&t, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 0), -1);
+    /* Any Transfer-Encoding beside a Content-Length, an empty one too
+     * (llhttp frames that by the length): the client might frame it by
+     * the coding (RFC 9112 6.3). */
+    cr_assert_eq(t_resp(&t, "HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\nContent-Length: 9\r\n\r\n", 0), -1);
+    cr_assert_eq(t_resp(&t, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: \r\n\r\n", 0), -1);
+    cr_assert_eq(t_resp(&t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 9\r\n\r\n", 0), -1);
 }
 
 /* RFC 9112 5.2: a proxy that receives obs-fold in a response must replace
