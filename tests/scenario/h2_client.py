@@ -26,14 +26,17 @@
                                     bytes=N ended" and "stream 1 bytes=N"
   h2_client.py ping-flood PORT N     N PINGs, reading nothing until they are
                                     all sent; prints what came back
-  h2_client.py reload-race PORT     a request served, then "ready" (the test
+  h2_client.py reload-race PORT [noack]
+                                    a request served, then "ready" (the test
                                     reloads the proxy); when the first GOAWAY
                                     comes, stream 3 is sent as if it had left
                                     before the GOAWAY arrived, then the PING is
                                     answered; prints each GOAWAY ("goaway
                                     error=NAME last=ID"), "ping" for a PING,
                                     "stream 3 served" or "stream 3 not
-                                    served", then "closed" or "still open"
+                                    served", then "closed" or "still open";
+                                    "final goaway after=S" (S from the first);
+                                    noack: the PING is never answered
   h2_client.py slow-headers PORT S  a HEADERS frame without END_HEADERS, then
                                     nothing for S seconds; prints the same
 """
@@ -298,7 +301,7 @@ def ping_flood(port, n):
     raw_frames_last(s, time.time() + 5)
 
 
-def reload_race(port):
+def reload_race(port, ack=True):
     import hyperframe.frame as hf
     from h2_abuse import Raw, response_done
     c = Raw(port)
@@ -315,12 +318,24 @@ def reload_race(port):
     # A request already on its way when the GOAWAY came: a client reads
     # the GOAWAY only after it sent it.
     c.send(c.request(3))
+    t_notice = time.time()
     seen = len(c.got)
-    deadline = time.time() + 5
-    while not c.closed and time.time() < deadline:
-        f = c.read(deadline - time.time(), until=lambda f: isinstance(f, hf.PingFrame) and "ACK" not in f.flags)
-        if f is not None:
+    final_after = None
+
+    def answer(f):
+        if isinstance(f, hf.PingFrame) and "ACK" not in f.flags and ack:
             c.send(hf.PingFrame(0, opaque_data=f.opaque_data, flags=["ACK"]))
+
+    for f in list(c.got):  # the PING may have come before the GOAWAY
+        answer(f)
+    deadline = t_notice + 5
+    while not c.closed and time.time() < deadline:
+        f = c.read(deadline - time.time(), until=lambda f: isinstance(f, (hf.PingFrame, hf.GoAwayFrame)))
+        answer(f)
+        if isinstance(f, hf.GoAwayFrame) and final_after is None:
+            final_after = time.time() - t_notice
+    if final_after is not None:
+        print("final goaway after=%.1f" % final_after)
     served = False
     for f in c.got:
         if isinstance(f, hf.GoAwayFrame):
@@ -368,7 +383,7 @@ if __name__ == "__main__":
     elif cmd == "malformed":
         malformed(port)
     elif cmd == "reload-race":
-        reload_race(port)
+        reload_race(port, ack=len(sys.argv) < 4 or sys.argv[3] != "noack")
     elif cmd == "inflight":
         inflight(port, sys.argv[3])
     else:

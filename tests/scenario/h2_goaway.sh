@@ -117,6 +117,18 @@ grep -q '^ping$' "$TMPDIR/race.out" || fail "reload-race: the notice came withou
 grep -q '^goaway error=NO_ERROR last=3$' "$TMPDIR/race.out" || fail "reload-race: the final GOAWAY does not name stream 3"
 grep -q '^stream 3 served$' "$TMPDIR/race.out" || fail "reload-race: the stream in flight was not served"
 grep -q '^closed$' "$TMPDIR/race.out" || fail "reload-race: the connection was not closed after its last stream"
+grep -Eq '^final goaway after=0\.[0-4]$' "$TMPDIR/race.out" || fail "reload-race: the final GOAWAY did not follow the PING's ACK"
+# A client that never answers the PING gets the final GOAWAY after 1 s.
+"${CLIENT[@]}" reload-race "$P" noack >"$TMPDIR/race2.out" 2>&1 &
+race=$!
+track "$race"
+wait_for 5 grep -q '^ready$' "$TMPDIR/race2.out" || fail "reload-race noack: no first response: $(cat "$TMPDIR/race2.out")"
+kill -HUP "$PROXY_PID"
+wait "$race"
+echo "reload race, PING unanswered: $(tr '\n' ' ' <"$TMPDIR/race2.out")"
+grep -q '^stream 3 served$' "$TMPDIR/race2.out" || fail "reload-race noack: the stream in flight was not served"
+grep -Eq '^final goaway after=(0\.9|1\.[0-4])$' "$TMPDIR/race2.out" ||
+    fail "reload-race noack: the final GOAWAY did not come 1 s after the notice"
 stream_across TERM "a graceful stop"
 for _ in $(seq 30); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$PROXY_PID" 2>/dev/null && fail "the proxy did not exit after its last stream"
