@@ -104,30 +104,26 @@ goaways=$(grep -A1 'recv GOAWAY' "$TMPDIR/HUP.out" | sed -n 's/.*(last_stream_id
 
 # A stream the client sent before it read the reload's GOAWAY is served,
 # not refused: the notice comes with a PING, and the final GOAWAY waits for
-# its ACK.
-"${CLIENT[@]}" reload-race "$P" >"$TMPDIR/race.out" 2>&1 &
-race=$!
-track "$race"
-wait_for 5 grep -q '^ready$' "$TMPDIR/race.out" || fail "reload-race: no first response: $(cat "$TMPDIR/race.out")"
-kill -HUP "$PROXY_PID"
-wait "$race"
-echo "reload race: $(tr '\n' ' ' <"$TMPDIR/race.out")"
-grep -q '^goaway error=NO_ERROR last=2147483647$' "$TMPDIR/race.out" || fail "reload-race: no notice GOAWAY"
-grep -q '^ping$' "$TMPDIR/race.out" || fail "reload-race: the notice came without a PING"
-grep -q '^goaway error=NO_ERROR last=3$' "$TMPDIR/race.out" || fail "reload-race: the final GOAWAY does not name stream 3"
-grep -q '^stream 3 served$' "$TMPDIR/race.out" || fail "reload-race: the stream in flight was not served"
-grep -q '^closed$' "$TMPDIR/race.out" || fail "reload-race: the connection was not closed after its last stream"
-grep -Eq '^final goaway after=0\.[0-4]$' "$TMPDIR/race.out" || fail "reload-race: the final GOAWAY did not follow the PING's ACK"
-# A client that never answers the PING gets the final GOAWAY after 1 s.
-"${CLIENT[@]}" reload-race "$P" noack >"$TMPDIR/race2.out" 2>&1 &
-race=$!
-track "$race"
-wait_for 5 grep -q '^ready$' "$TMPDIR/race2.out" || fail "reload-race noack: no first response: $(cat "$TMPDIR/race2.out")"
-kill -HUP "$PROXY_PID"
-wait "$race"
-echo "reload race, PING unanswered: $(tr '\n' ' ' <"$TMPDIR/race2.out")"
-grep -q '^stream 3 served$' "$TMPDIR/race2.out" || fail "reload-race noack: the stream in flight was not served"
-grep -Eq '^final goaway after=(0\.9|1\.[0-4])$' "$TMPDIR/race2.out" ||
+# its ACK (1 s at most).
+reload_race() {   # [noack]: the client's output in $TMPDIR/race$1.out, set in $RACE
+    RACE=$TMPDIR/race${1:-}.out
+    "${CLIENT[@]}" reload-race "$P" ${1:-} >"$RACE" 2>&1 &
+    local race=$!
+    track "$race"
+    wait_for 5 grep -q '^ready$' "$RACE" || fail "reload-race ${1:-}: no first response: $(cat "$RACE")"
+    kill -HUP "$PROXY_PID"
+    wait "$race"
+    echo "reload race ${1:-}: $(tr '\n' ' ' <"$RACE")"
+    grep -q '^goaway error=NO_ERROR last=2147483647$' "$RACE" || fail "reload-race ${1:-}: no notice GOAWAY"
+    grep -q '^ping$' "$RACE" || fail "reload-race ${1:-}: the notice came without a PING"
+    grep -q '^goaway error=NO_ERROR last=3$' "$RACE" || fail "reload-race ${1:-}: the final GOAWAY does not name stream 3"
+    grep -q '^stream 3 served$' "$RACE" || fail "reload-race ${1:-}: the stream in flight was not served"
+    grep -q '^closed$' "$RACE" || fail "reload-race ${1:-}: the connection was not closed after its last stream"
+}
+reload_race
+grep -Eq '^final goaway after=0\.[0-4]$' "$RACE" || fail "reload-race: the final GOAWAY did not follow the PING's ACK"
+reload_race noack
+grep -Eq '^final goaway after=(0\.9|1\.[0-4])$' "$RACE" ||
     fail "reload-race noack: the final GOAWAY did not come 1 s after the notice"
 stream_across TERM "a graceful stop"
 for _ in $(seq 30); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
