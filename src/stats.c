@@ -37,7 +37,7 @@
 #include "runtime.h"
 #include "stats_json.h"
 
-#define STATS_MAX_CONNS 512      /* beyond it new connections are closed at once */
+#define STATS_MAX_CONNS 512      /* beyond it one that waits makes room */
 #define STATS_IN_SIZE 4096       /* one read; unparsed pipelined bytes wait here */
 #define STATS_URL_MAX 1024       /* longer targets cannot name a route: 404 */
 #define STATS_AUTH_MAX 512
@@ -164,6 +164,21 @@ static void stats_conn_close(struct stats_conn *c)
     nconns--;
     stats_buf_free(&c->out);
     free(c);
+}
+
+/* Room at STATS_MAX_CONNS: closes the oldest connection kept alive after
+ * an answer, else the oldest yet to send (all of) a request, never one
+ * being answered: idle or slow floods cannot lock monitoring out.  0: none. */
+static int stats_conn_make_room(void)
+{
+    struct stats_conn *slow = NULL, *c;
+    for (c = conns.next; c != &conns && !(c->phase == PHASE_IDLE ? c->requests : c->phase == PHASE_LINGER); c = c->next)
+        if (c->phase != PHASE_WRITE && !slow)
+            slow = c;
+    if (c == &conns && !(c = slow))
+        return 0;
+    stats_conn_close(c);
+    return 1;
 }
 
 /* ---- llhttp callbacks: collect what routing needs, enforce the limits ------ */
@@ -759,7 +774,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
             ev_timer_start(loop, &l->backoff);
             return;
         }
-        if (nconns >= STATS_MAX_CONNS) {
+        if (nconns >= STATS_MAX_CONNS && !stats_conn_make_room()) {
             close(fd);
             continue;
         }
