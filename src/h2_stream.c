@@ -658,8 +658,7 @@ static void answer(struct h2_stream *st, int status)
     t->proxy_made = 1;
     t->resp_any = t->resp_head_done = t->resp_done = 1;
     t->phase = TXN_DONE;
-    if (t->srv && status >= 500)
-        atomic_fetch_add_explicit(&t->srv->responses[4], 1, memory_order_relaxed);
+    /* Counted in its server's responses once sent, by txn_complete. */
     submit_head(st);
 }
 
