@@ -50,6 +50,8 @@ size_t listener_counters_all(struct listener_counters *const **out)
 }
 
 /* The first OpenSSL error as text, after "what". */
+#define TLS_WHERE_MAX (CONFIG_PATH_MAX + CONFIG_NAME_MAX + 64)
+
 static void ssl_err(char *err, size_t errlen, const char *what)
 {
     unsigned long code = ERR_get_error();
@@ -58,6 +60,19 @@ static void ssl_err(char *err, size_t errlen, const char *what)
         ERR_error_string_n(code, why, sizeof why);
     ERR_clear_error();
     snprintf(err, errlen, "%s: %s", what, why);
+}
+
+/* "WHERE: " (the configuration's FILE:LINE and what it names) before a
+ * message that does not begin with it: a certificate that cannot be
+ * loaded is named with the line that asked for it. */
+static void err_where(char *err, size_t errlen, const char *where)
+{
+    size_t n = strlen(where);
+    if (strncmp(err, where, n) == 0)
+        return;
+    char what[TLS_WHERE_MAX + CONFIG_PATH_MAX + 256];
+    snprintf(what, sizeof what, "%s", err);
+    snprintf(err, errlen, "%s: %s", where, what);
 }
 
 /* ALPN, in the listener's order of preference (its alpn list): "h2"
@@ -133,11 +148,11 @@ static int set_common(SSL_CTX *ctx, const struct config_tls *t, char *err, size_
 static SSL_CTX *listener_ctx(const struct config *cfg, const struct config_listen *l, const struct tls_store **out,
                              char *err, size_t errlen)
 {
-    char where[128];
+    char where[TLS_WHERE_MAX];
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     struct tls_store *store = NULL;
 
-    snprintf(where, sizeof where, "%s:%d", cfg->file ? cfg->file : "config", l->line);
+    snprintf(where, sizeof where, "%s:%d: listen %s", cfg->file ? cfg->file : "config", l->line, l->addr.text);
     if (!ctx) {
         ssl_err(err, errlen, where);
         return NULL;
@@ -188,6 +203,7 @@ static SSL_CTX *listener_ctx(const struct config *cfg, const struct config_liste
     }
     return ctx;
 fail:
+    err_where(err, errlen, where);
     tls_store_free(store);
     SSL_CTX_free(ctx);
     return NULL;
@@ -195,7 +211,7 @@ fail:
 
 static SSL_CTX *pool_ctx(const struct config *cfg, const struct config_pool *p, char *err, size_t errlen)
 {
-    char where[CONFIG_NAME_MAX + 64];
+    char where[TLS_WHERE_MAX];
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
     snprintf(where, sizeof where, "%s:%d: pool %s", cfg->file ? cfg->file : "config", p->tls.line, p->name);
@@ -228,6 +244,7 @@ static SSL_CTX *pool_ctx(const struct config *cfg, const struct config_pool *p, 
     }
     return ctx;
 fail:
+    err_where(err, errlen, where);
     SSL_CTX_free(ctx);
     return NULL;
 }

@@ -222,6 +222,24 @@ Test(conn_tls, listener_contexts_read_ahead)
     tlsfx_rmtree(dir);
 }
 
+/* A certificate that cannot be loaded is named with the configuration
+ * line that asked for it (a listener's, a pool's). */
+Test(conn_tls, unusable_certificates_name_their_configuration_line)
+{
+    char err[1024] = "";
+    struct config *cfg = fixture_config("/etc/proxy/t.conf", "listen 127.0.0.1:8443 tls /nonexistent/site.pem\n"
+                                                              "pool p {\n server a 127.0.0.1:9000\n}\n");
+    cr_assert_null(tls_set_build(cfg, err, sizeof err));
+    cr_assert_str_eq(err, "/etc/proxy/t.conf:1: listen 127.0.0.1:8443: /nonexistent/site.pem: cannot read: "
+                          "No such file or directory");
+    config_free(cfg);
+    cfg = fixture_config("/etc/proxy/t.conf", "listen 127.0.0.1:8080\npool p {\n tls ca /nonexistent/ca.pem\n"
+                                              " server a 127.0.0.1:9000\n}\n");
+    cr_assert_null(tls_set_build(cfg, err, sizeof err));
+    cr_assert(strstr(err, "/etc/proxy/t.conf:3: pool p: /nonexistent/ca.pem: ") == err, "%s", err);
+    config_free(cfg);
+}
+
 Test(conn_tls, bytes_held_inside_openssl_reach_a_protocol_that_reads_little)
 {
     struct tls_pair p;
