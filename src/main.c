@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <ev.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,8 +61,8 @@ static void usage(FILE *out)
             "  -c FILE   configuration file (default: " DEFAULT_CONFIG ")\n"
             "  -p FILE   write the process id there once listening (removed at exit)\n"
             "  -t        check the configuration and exit\n"
-            "  -V        print the version and exit\n"
-            "  -h        this help\n");
+            "  -V        print the version and exit (also --version)\n"
+            "  -h        this help (also --help)\n");
 }
 
 static unsigned resolve_workers(unsigned configured)
@@ -311,7 +312,14 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "rehearse") == 0)
         return rehearse_main(argc - 1, argv + 1);
-    while ((opt = getopt(argc, argv, "c:p:tVh")) != -1) {
+    /* The long names an operator tries first (nginx and HAProxy take
+     * neither, and answer with an error). */
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    while ((opt = getopt_long(argc, argv, "c:p:tVh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c': config_path = optarg; break;
         case 'p': pid_path = optarg; break;
