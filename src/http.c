@@ -341,6 +341,22 @@ static int has_transfer_encoding(const struct http_head *h)
     return 0;
 }
 
+static void count_chunked(const char *token, size_t n, void *arg)
+{
+    if (n == 7 && strncasecmp(token, "chunked", 7) == 0)
+        ++*(unsigned *)arg;
+}
+
+/* How many times chunked is applied, over every Transfer-Encoding field. */
+static unsigned chunked_codings(const char *buf, const struct http_head *h)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < h->nfields; i++)
+        if (h->fields[i].kind == HF_TRANSFER_ENCODING)
+            http_for_each_token(buf + h->fields[i].value_off, h->fields[i].value_len, count_chunked, &n);
+    return n;
+}
+
 int http_has_bare_lf(const char *buf, size_t from, size_t len)
 {
     const char *p = buf + from;
@@ -472,6 +488,11 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
      * llhttp lets through and frames by the length: the client could
      * frame the body by the coding instead (RFC 9112 6.3).  502. */
     if ((m->parser.flags & F_CONTENT_LENGTH) && has_transfer_encoding(h))
+        return -1;
+    /* Transfer-Encoding in an HTTP/1.0 response (faulty framing, RFC 9112
+     * 6.1, as in a request), or chunked applied twice, which llhttp
+     * decodes once and a client might twice: 502 as well. */
+    if (has_transfer_encoding(h) && (h->minor == 0 || chunked_codings(buf, h) > 1))
         return -1;
     /* llhttp reports a 101 as an upgrade only when the headers agree. */
     if (h->status == 101)

@@ -995,6 +995,18 @@ Test(http_response, invalid_responses_are_minus_1)
     cr_assert_eq(t_resp(&t, "HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\nContent-Length: 9\r\n\r\n", 0), -1);
     cr_assert_eq(t_resp(&t, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: \r\n\r\n", 0), -1);
     cr_assert_eq(t_resp(&t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 9\r\n\r\n", 0), -1);
+    /* chunked twice (llhttp decodes it once), in one field or two, and any
+     * Transfer-Encoding in an HTTP/1.0 response (RFC 9112 6.1). */
+    cr_assert_eq(t_resp(&t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 0), -1);
+    cr_assert_eq(t_resp(&t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked, chunked\r\n\r\n", 0), -1);
+    cr_assert_eq(t_resp(&t, "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 0), -1);
+    cr_assert_eq(t_resp(&t, "HTTP/1.0 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 0), -1);
+    /* ... while one chunked, last, or a coding without chunked (read to
+     * the close) is framing the client reads alike. */
+    cr_assert_eq(t_resp(&t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 0), 0);
+    cr_assert_eq(t.h.chunked, 1);
+    cr_assert_eq(t_resp(&t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 0), 0);
+    cr_assert_eq(t.h.body_to_eof, 1);
 }
 
 /* RFC 9112 5.2: a proxy that receives obs-fold in a response must replace
