@@ -179,6 +179,33 @@ static int value_is(const struct line *l, const char *lit)
     return strlen(lit) == n && strncasecmp(v, lit, n) == 0;
 }
 
+/* How many "chunked" elements the Transfer-Encoding lines among
+ * lines[1..n) list (a walk of its own, not the proxy's list helper). */
+static int chunked_elements(const struct line *lines, int n)
+{
+    int count = 0;
+    for (int i = 1; i < n; i++) {
+        if (!name_is(&lines[i], "transfer-encoding"))
+            continue;
+        const char *v;
+        size_t len, at = 0;
+        line_value(&lines[i], &v, &len);
+        while (at < len) {
+            size_t end = at;
+            while (end < len && v[end] != ',')
+                end++;
+            size_t s = at, e = end;
+            while (s < e && (v[s] == ' ' || v[s] == '\t'))
+                s++;
+            while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+                e--;
+            count += e - s == 7 && strncasecmp(v + s, "chunked", 7) == 0;
+            at = end + 1;
+        }
+    }
+    return count;
+}
+
 /* True when the Connection fields among lines[1..n) name `name`. */
 static int connection_names(const struct line *lines, int n, const char *name, size_t name_len)
 {
@@ -709,6 +736,9 @@ static void check_response_rewrite(const char *head, size_t len, const struct ht
     }
     CHECK(ncl <= 1);
     CHECK(!(ncl && nte));
+    /* Nor chunked twice, nor a Transfer-Encoding from an HTTP/1.0 server. */
+    CHECK(chunked_elements(in, n) <= 1);
+    CHECK(!(nte && h->minor == 0));
 
     int k = 1;
     for (int i = 1; i < n; i++) {
