@@ -10,18 +10,8 @@ set -u
 
 P=$(free_port); S=$(free_port); B=$(free_port)
 start_backend "$B" app
-cat >"$TMPDIR/proxy.conf" <<CONF
-workers 1
-access-log off
-listen 127.0.0.1:$P
-stats 127.0.0.1:$S
-timeout client 30s
-timeout keep-alive 30s
-pool web {
-    check off
-    server app 127.0.0.1:$B
-}
-CONF
+proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app 127.0.0.1:$B" "workers 1" "stats 127.0.0.1:$S" \
+    "timeout client 30s" "timeout keep-alive 30s"
 start_proxy "$TMPDIR/proxy.conf" "$P" "$S"
 
 # MODE idle: connections that send nothing; slow: each sends half a request.
