@@ -49,9 +49,11 @@ size_t listener_counters_all(struct listener_counters *const **out)
     return ncounters;
 }
 
-/* The first OpenSSL error as text, after "what". */
+/* "FILE:LINE: listen ADDR" or "FILE:LINE: pool NAME": what a context
+ * builder's message begins with. */
 #define TLS_WHERE_MAX (CONFIG_PATH_MAX + CONFIG_NAME_MAX + 64)
 
+/* The first OpenSSL error as text, after "what". */
 static void ssl_err(char *err, size_t errlen, const char *what)
 {
     unsigned long code = ERR_get_error();
@@ -62,14 +64,11 @@ static void ssl_err(char *err, size_t errlen, const char *what)
     snprintf(err, errlen, "%s: %s", what, why);
 }
 
-/* "WHERE: " (the configuration's FILE:LINE and what it names) before a
- * message that does not begin with it: a certificate that cannot be
- * loaded is named with the line that asked for it. */
+/* "WHERE: " before what failed: the builders' failures say only what
+ * (a setting, a file), and their one way out names the configuration line
+ * that asked for it. */
 static void err_where(char *err, size_t errlen, const char *where)
 {
-    size_t n = strlen(where);
-    if (strncmp(err, where, n) == 0)
-        return;
     char what[TLS_WHERE_MAX + CONFIG_PATH_MAX + 256];
     snprintf(what, sizeof what, "%s", err);
     snprintf(err, errlen, "%s: %s", where, what);
@@ -120,7 +119,7 @@ static const unsigned char *alpn_offer(const char *list)
     return h2 < h1x ? h2_first : h1_first;
 }
 
-static int set_common(SSL_CTX *ctx, const struct config_tls *t, char *err, size_t errlen, const char *where)
+static int set_common(SSL_CTX *ctx, const struct config_tls *t, char *err, size_t errlen)
 {
     char what[CONFIG_PATH_MAX + 64];
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
@@ -128,17 +127,17 @@ static int set_common(SSL_CTX *ctx, const struct config_tls *t, char *err, size_
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     if (!SSL_CTX_set_min_proto_version(ctx, (int)t->min_version) ||
         !SSL_CTX_set_max_proto_version(ctx, (int)t->max_version)) {
-        snprintf(what, sizeof what, "%s: tls protocols", where);
+        snprintf(what, sizeof what, "tls protocols");
         ssl_err(err, errlen, what);
         return -1;
     }
     if (t->ciphers[0] && !SSL_CTX_set_cipher_list(ctx, t->ciphers)) {
-        snprintf(what, sizeof what, "%s: tls ciphers \"%s\"", where, t->ciphers);
+        snprintf(what, sizeof what, "tls ciphers \"%s\"", t->ciphers);
         ssl_err(err, errlen, what);
         return -1;
     }
     if (t->ciphersuites[0] && !SSL_CTX_set_ciphersuites(ctx, t->ciphersuites)) {
-        snprintf(what, sizeof what, "%s: tls ciphersuites \"%s\"", where, t->ciphersuites);
+        snprintf(what, sizeof what, "tls ciphersuites \"%s\"", t->ciphersuites);
         ssl_err(err, errlen, what);
         return -1;
     }
@@ -157,7 +156,7 @@ static SSL_CTX *listener_ctx(const struct config *cfg, const struct config_liste
         ssl_err(err, errlen, where);
         return NULL;
     }
-    if (set_common(ctx, &cfg->tls, err, errlen, where) < 0)
+    if (set_common(ctx, &cfg->tls, err, errlen) < 0)
         goto fail;
     if (!(store = tls_store_load(l->tls_path, err, errlen)))
         goto fail;
@@ -221,7 +220,7 @@ static SSL_CTX *pool_ctx(const struct config *cfg, const struct config_pool *p, 
     }
     /* Servers are ours to configure: the listener's suites, not stricter. */
     struct config_tls t = cfg->tls;
-    if (set_common(ctx, &t, err, errlen, where) < 0)
+    if (set_common(ctx, &t, err, errlen) < 0)
         goto fail;
     if (p->tls.verify) {
         int ok = p->tls.ca[0] ? SSL_CTX_load_verify_locations(ctx, p->tls.ca, NULL)
