@@ -484,15 +484,14 @@ int http_parse_response(struct http_msg *m, const char *buf, size_t head_len, in
         !http_line_ends_clean(buf, head_len) || !head_consumed_exactly(m, buf, head_len, err) ||
         h->status < 100)
         return -1;
-    /* A Transfer-Encoding beside a Content-Length, even an empty one that
-     * llhttp lets through and frames by the length: the client could
-     * frame the body by the coding instead (RFC 9112 6.3).  502. */
-    if ((m->parser.flags & F_CONTENT_LENGTH) && has_transfer_encoding(h))
-        return -1;
-    /* Transfer-Encoding in an HTTP/1.0 response (faulty framing, RFC 9112
-     * 6.1, as in a request), or chunked applied twice, which llhttp
-     * decodes once and a client might twice: 502 as well. */
-    if (has_transfer_encoding(h) && (h->minor == 0 || chunked_codings(buf, h) > 1))
+    /* A Transfer-Encoding the client could frame otherwise than llhttp
+     * did, 502: beside a Content-Length (an empty one too, which llhttp
+     * frames by the length; RFC 9112 6.3), in an HTTP/1.0 response (faulty
+     * framing, RFC 9112 6.1, as in a request), or with chunked twice
+     * (llhttp decodes it once, a client might twice).  One walk of the
+     * fields for a response without one. */
+    if (has_transfer_encoding(h) &&
+        ((m->parser.flags & F_CONTENT_LENGTH) || h->minor == 0 || chunked_codings(buf, h) > 1))
         return -1;
     /* llhttp reports a 101 as an upgrade only when the headers agree. */
     if (h->status == 101)
