@@ -166,15 +166,17 @@ static void stats_conn_close(struct stats_conn *c)
     free(c);
 }
 
-/* Room at STATS_MAX_CONNS: closes the oldest connection kept alive after
- * an answer, else the oldest yet to send (all of) a request, never one
- * being answered: idle or slow floods cannot lock monitoring out.  0: none. */
+/* Room at STATS_MAX_CONNS: closes the oldest connection kept alive after an answer, else the oldest
+ * yet to send (all of) a request, never one being answered: no flood locks monitoring out.  0: none. */
 static int stats_conn_make_room(void)
 {
     struct stats_conn *slow = NULL, *c;
-    for (c = conns.next; c != &conns && !(c->phase == PHASE_IDLE ? c->requests : c->phase == PHASE_LINGER); c = c->next)
+    for (c = conns.next; c != &conns; c = c->next) { /* oldest first */
+        if ((c->phase == PHASE_IDLE && c->requests > 0) || c->phase == PHASE_LINGER)
+            break; /* kept alive after an answer */
         if (c->phase != PHASE_WRITE && !slow)
-            slow = c;
+            slow = c; /* a new one, or one whose request is still arriving */
+    }
     if (c == &conns && !(c = slow))
         return 0;
     stats_conn_close(c);
@@ -484,8 +486,7 @@ static void admin_apply(struct stats_conn *c, const char *pool_name,
         return;
     }
     health_server_admin(srv, admin);
-    log_info("stats: %s of server %s/%s requested on the stats port",
-             action, pool_name, server_name);
+    log_info("stats: %s of server %s/%s requested on the stats port", action, pool_name, server_name);
     stats_buf_reset(&scratch);
     stats_json_server(&scratch, srv, now_ms());
     stats_buf_puts(&scratch, "\n");
@@ -499,8 +500,7 @@ static void route_admin(struct stats_conn *c, char *path)
     char *pool, *server, *action;
     enum server_admin admin;
 
-    if (stats_admin_path_split(path, &pool, &server, &action) < 0 ||
-        stats_admin_action(action, &admin) < 0) {
+    if (stats_admin_path_split(path, &pool, &server, &action) < 0 || stats_admin_action(action, &admin) < 0) {
         reply_text(c, 404, "not found\n", "");
     } else if (llhttp_get_method(&c->parser) != HTTP_POST) {
         reply_text(c, 405, "method not allowed: use POST\n", "Allow: POST\r\n");
