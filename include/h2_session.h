@@ -28,7 +28,6 @@ struct h2_session {
     unsigned busy;               /* entry points on the stack: flush and free at the outermost */
     unsigned dead : 1;           /* the connection failed or is finished: freed at the outermost */
     unsigned goaway : 1;         /* GOAWAY sent: no new streams, close when the last ends */
-    unsigned notice : 1;         /* a reload's or a stop's first GOAWAY (and its PING) went: the final one follows */
     unsigned counted : 1;        /* in metrics.connections_http2 */
     unsigned cut_here : 1;       /* the abuse GOAWAY is ours (h2_abuse.c), counted already */
     double resets_since;         /* the start of the current 10 s window of RST_STREAMs */
@@ -37,7 +36,8 @@ struct h2_session {
     unsigned block_frames;
     double settings_since;       /* the start of the current 10 s window of SETTINGS frames */
     unsigned settings;
-    double notice_at;            /* when the notice went: the final GOAWAY goes H2_NOTICE_MAX_MS later at the latest */
+    double notice_at;            /* a reload's or a stop's first GOAWAY and its PING went then (0: not yet);
+                                    the final one follows, H2_NOTICE_MAX_MS later at the latest */
     double pings_since;          /* the start of the current 10 s window of PINGs (not ACKs) */
     unsigned pings;
     unsigned refused;            /* streams refused for opening past http2 max-streams */

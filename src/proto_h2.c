@@ -131,7 +131,7 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
         break;
     case NGHTTP2_PING:
         /* The client has read the notice: whatever it sent before is in. */
-        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) && h->notice &&
+        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) && h->notice_at > 0 &&
             memcmp(frame->ping.opaque_data, notice_ping, sizeof notice_ping) == 0)
             send_goaway(h);
         break;
@@ -381,14 +381,13 @@ static void send_goaway(struct h2_session *h)
  * after H2_NOTICE_MAX_MS. */
 static void begin_goaway(struct h2_session *h)
 {
-    if (h->goaway || h->notice)
+    if (h->goaway || h->notice_at > 0)
         return;
     if (nghttp2_submit_shutdown_notice(h->ng) != 0 ||
         nghttp2_submit_ping(h->ng, NGHTTP2_FLAG_NONE, notice_ping) != 0) {
         send_goaway(h);
         return;
     }
-    h->notice = 1;
     h->notice_at = ev_now(h->c->w->loop);
     conn_timer_at_most(h->c, H2_NOTICE_MAX_MS);
 }
@@ -397,7 +396,7 @@ static void begin_goaway(struct h2_session *h)
  * when none waits. */
 static int64_t notice_left_ms(const struct h2_session *h)
 {
-    if (!h->notice || h->goaway)
+    if (h->notice_at == 0 || h->goaway)
         return -1;
     double left = h->notice_at + H2_NOTICE_MAX_MS / 1000.0 - ev_now(h->c->w->loop);
     return left > 0 ? (int64_t)(left * 1000.0) + 1 : 0;
@@ -464,8 +463,9 @@ static void session_leave(struct h2_session *h)
     if (h->nstreams == 0 && !c->idle_listed) {
         conn_idle_enter(c);
         conn_timer_set(c, h2_cfg(h)->timeout_keep_alive_ms);
-        if (notice_left_ms(h) >= 0)
-            conn_timer_at_most(c, (uint64_t)notice_left_ms(h));
+        int64_t notice_ms = notice_left_ms(h);
+        if (notice_ms >= 0)
+            conn_timer_at_most(c, (uint64_t)notice_ms);
     } else if (h->nstreams > 0) {
         conn_idle_leave(c);
     }
@@ -557,7 +557,8 @@ static void h2_timeout(struct conn *c)
          * PING not answered in time). */
         send_goaway(h);
     } else {
-        if (notice_left_ms(h) == 0)
+        int64_t notice_ms = notice_left_ms(h);
+        if (notice_ms == 0)
             send_goaway(h); /* the notice's PING not answered in time */
         /* timeout client for a header block still coming (a slowloris on
          * HTTP/2 holds a stream open with a HEADERS frame that never
@@ -577,7 +578,6 @@ static void h2_timeout(struct conn *c)
         double window_next = h2_abuse_window_sweep(h, now);
         if (window_next > 0 && (next == 0 || window_next < next))
             next = window_next;
-        int64_t notice_ms = notice_left_ms(h);
         if (notice_ms > 0 && (next == 0 || notice_ms / 1000.0 < next))
             next = notice_ms / 1000.0;
         if (next > 0)
