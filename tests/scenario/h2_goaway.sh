@@ -98,7 +98,10 @@ stream_across HUP "the reload"
 grep -q 'error_code=NO_ERROR' "$TMPDIR/HUP.out" || fail "the reload's GOAWAY is not NO_ERROR"
 # Two GOAWAYs (RFC 9113 6.8): the first names no last stream, the final one
 # the stream that was in flight.
-goaways=$(grep -A1 'recv GOAWAY' "$TMPDIR/HUP.out" | sed -n 's/.*(last_stream_id=\([0-9]*\), error_code=\([A-Z_]*\).*/\1 \2/p' | tr '\n' ' ')
+goaways_of() {   # SIGNAL: the GOAWAYs nghttp got across it, "LAST CODE " each
+    grep -A1 'recv GOAWAY' "$TMPDIR/$1.out" | sed -n 's/.*(last_stream_id=\([0-9]*\), error_code=\([A-Z_]*\).*/\1 \2/p' | tr '\n' ' '
+}
+goaways=$(goaways_of HUP)
 [ "$goaways" = "2147483647 NO_ERROR 13 NO_ERROR " ] ||
     fail "the reload's GOAWAYs (last stream, code) are '$goaways', expected the notice (2^31-1), then stream 13"
 
@@ -126,6 +129,9 @@ reload_race noack
 grep -Eq '^final goaway after=(0\.9|1\.[0-4])$' "$RACE" ||
     fail "reload-race noack: the final GOAWAY did not come 1 s after the notice"
 stream_across TERM "a graceful stop"
+goaways=$(goaways_of TERM)
+[ "$goaways" = "2147483647 NO_ERROR 13 NO_ERROR " ] ||
+    fail "the graceful stop's GOAWAYs (last stream, code) are '$goaways', expected the notice (2^31-1), then stream 13"
 for _ in $(seq 30); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$PROXY_PID" 2>/dev/null && fail "the proxy did not exit after its last stream"
 echo "h2_goaway: rapid reset cut, keep-alive, reload and stop GOAWAYs ok"
