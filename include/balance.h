@@ -60,6 +60,9 @@ void balance_release(struct server *srv);
 int balance_queue(struct pool_shared *ps, struct queue_waiter *w, unsigned max_queue, int requeue);
 /* Takes w out of the queue or a worker's mailbox, wherever it is. */
 void balance_dequeue(struct pool_shared *ps, struct queue_waiter *w);
+/* A woken waiter that will not pick (answered, or gone, meanwhile) hands
+ * its wake-up to the next one in the queue, if any. */
+void balance_pass_wake(struct pool_shared *ps);
 
 /* Worker side: `notify(worker)` wakes a worker's loop (an ev_async); the
  * worker then calls balance_mailbox_run to call the wake() of its waiters. */

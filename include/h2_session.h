@@ -82,6 +82,9 @@ void h2_stream_trailer(struct h2_stream *st, const uint8_t *name, size_t nlen, c
 void h2_stream_end(struct h2_stream *st);
 void h2_stream_response_sent(struct h2_stream *st);
 void h2_stream_closed(struct h2_stream *st, uint32_t error_code);
+/* The proxy resets the stream (RST_STREAM code), cut on the client's
+ * side: its txn lets its server go at once (txn_drop_server). */
+void h2_stream_cut(struct h2_stream *st, uint32_t code);
 /* Makes the server side move (send request bytes, wait for the right
  * events) after bytes arrived or left. */
 void h2_stream_drive(struct h2_stream *st);

@@ -174,6 +174,15 @@ void txn_mark_cut(struct txn *t, enum txn_cut why);
  * server holds the start of a request that will never end well) and
  * counting the cut as the client's: the caller closes the client. */
 int txn_request_cut(struct txn *t);
+/* The request is answered while it waits in its pool's queue: its place
+ * goes now (it counts against max-queue, and a wake-up given to it would
+ * be a slot nobody takes). */
+void txn_leave_queue(struct txn *t);
+/* The client's side is cut by the proxy (a stream reset): its queue place,
+ * server connection and server slot go now, not when the cut reaches the
+ * client (a client that reads nothing would hold them); the rest stays
+ * for txn_end.  Leaves t done. */
+void txn_drop_server(struct txn *t);
 /* Lets go of everything t holds (queue place, server connection, server
  * slot, buffers, generation) and gives it back to the cache.  NULL-safe. */
 void txn_end(struct txn *t);

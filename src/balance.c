@@ -279,6 +279,7 @@ int balance_queue(struct pool_shared *ps, struct queue_waiter *w, unsigned max_q
 
 void balance_dequeue(struct pool_shared *ps, struct queue_waiter *w)
 {
+    int was_woken = 0;
     pthread_mutex_lock(&queue_lock);
     if (w->where == QW_QUEUED) {
         w->prev->next = w->next;
@@ -288,11 +289,21 @@ void balance_dequeue(struct pool_shared *ps, struct queue_waiter *w)
         struct queue_waiter **pp = &mailbox[w->worker];
         while (*pp && *pp != w)
             pp = &(*pp)->next;
-        if (*pp)
+        if (*pp) {
             *pp = w->next;
+            was_woken = 1;
+        }
     }
     w->where = QW_NONE;
     pthread_mutex_unlock(&queue_lock);
+    if (was_woken)
+        balance_pass_wake(ps); /* the slot it was woken for */
+}
+
+void balance_pass_wake(struct pool_shared *ps)
+{
+    if (atomic_load_explicit(&ps->queued, memory_order_seq_cst) > 0)
+        wake_oldest(ps, 1);
 }
 
 void balance_wake_queue(const struct pool *pool)

@@ -272,7 +272,9 @@ double h2_abuse_window_sweep(struct h2_session *h, double now)
                 log_info("http2: stream %d: its response waited on a shut window for %.1f s: RST_STREAM "
                          "ENHANCE_YOUR_CALM", st->id, now - st->sent_at);
                 window_counted(h, st);
+                /* As h2_stream_cut (which calls this file, not the other way round). */
                 txn_mark_cut(st->t, TXN_CUT_CLIENT);
+                txn_drop_server(st->t);
                 nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_ENHANCE_YOUR_CALM);
                 continue;
             }

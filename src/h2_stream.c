@@ -630,9 +630,15 @@ static void answer(struct h2_stream *st, int status)
 {
     struct txn *t = st->t;
     if (st->head_submitted) {
+        /* Too late for an answer: the stream is reset, and its server
+         * goes now, not once the reset is written. */
+        txn_drop_server(t);
         stream_reset(st, NGHTTP2_INTERNAL_ERROR);
         return;
     }
+    /* A body over its limit while queued: the place in the queue goes
+     * now (a wake-up given to it would be a slot nobody takes). */
+    txn_leave_queue(t);
     /* Interim heads the server sent before it failed go first, as on
      * HTTP/1.1. */
     if (!t->resp_head_done && relay_interim(st) < 0)
@@ -734,12 +740,29 @@ static void sink_more(void *ctx)
     }
 }
 
+void h2_stream_cut(struct h2_stream *st, uint32_t code)
+{
+    if (st->t) {
+        txn_mark_cut(st->t, TXN_CUT_CLIENT);
+        txn_drop_server(st->t);
+    }
+    stream_reset(st, code);
+}
+
+/* The client took nothing of this stream's response for timeout client
+ * (forward_timeout). */
 static void sink_reset(void *ctx)
 {
     struct h2_stream *st = ctx;
-    if (st->t)
-        txn_mark_cut(st->t, TXN_CUT_CLIENT);
-    stream_reset(st, h2_abuse_stalled_code(st)); /* a shut window: zero_window */
+    struct h2_session *h = st->h;
+    h2_stream_cut(st, h2_abuse_stalled_code(st)); /* a shut window: zero_window */
+    /* Frames the socket has not taken while its queue did not shrink for
+     * that long: the client reads nothing of the connection at all, and
+     * would never read the RST_STREAM either.  Closed, as HTTP/1.1's. */
+    if (h->out && h->out_sent < h->out->len) {
+        log_info("http2: the client took nothing of the connection for timeout client: closing it");
+        h->dead = 1;
+    }
 }
 
 static void sink_respond_error(void *ctx, int status)

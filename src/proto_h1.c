@@ -158,6 +158,7 @@ static void h1_respond(struct h1_session *s, int status, const char *location, s
         h1_mark_closed(s);
         return;
     }
+    txn_leave_queue(t); /* a body over its limit while queued */
     if (t->up)
         t->uops->abort(t);
     xprt_settle(&s->c.x); /* a queued interim response goes before rin is rewritten */

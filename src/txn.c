@@ -144,8 +144,7 @@ void txn_end(struct txn *t)
         atomic_fetch_add_explicit(&t->pool->shared->responses[t->proxy_made ? RESP_FROM_PROXY : RESP_FROM_SERVER]
                                                                 [status_class(t->status)],
                                   1, memory_order_relaxed);
-    if (t->qw.where != QW_NONE)
-        balance_dequeue(t->pool->shared, &t->qw);
+    txn_leave_queue(t);
     if (t->up)
         upstream_close(t->up);
     if (t->srv)
@@ -186,6 +185,23 @@ int txn_request_cut(struct txn *t)
     if (t->up)
         t->uops->abort(t);
     return 1;
+}
+
+void txn_leave_queue(struct txn *t)
+{
+    if (t->qw.where != QW_NONE)
+        balance_dequeue(t->pool->shared, &t->qw);
+}
+
+void txn_drop_server(struct txn *t)
+{
+    txn_leave_queue(t);
+    if (t->up)
+        t->uops->abort(t);
+    if (t->srv)
+        balance_release(t->srv);
+    t->srv = NULL;
+    t->phase = TXN_DONE;
 }
 
 /* The server that answered, or for the proxy's own error the one tried
@@ -391,8 +407,12 @@ static void queue_wake(struct queue_waiter *qw)
 {
     struct txn *t = (struct txn *)((char *)qw - offsetof(struct txn, qw));
 
-    if (t->phase != TXN_QUEUED)
+    if (t->phase != TXN_QUEUED) {
+        /* Answered while its wake-up was on its way: the slot it was
+         * woken for goes to the next waiter, or nobody would take it. */
+        balance_pass_wake(t->pool->shared);
         return;
+    }
     txn_start_server(t);
     t->sink->proceed(t->sink_ctx);
 }

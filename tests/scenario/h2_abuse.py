@@ -329,6 +329,35 @@ def case_flood_unread(port):
                   "the connection closed after 1000 answers queued, counted as flood")
 
 
+def case_unread_hold(port):
+    # A client that reads nothing of the connection at all: a large
+    # response it never reads, its windows wide open, held for argv[3]
+    # seconds (h2_unread_client.sh checks what the proxy does meanwhile).
+    hold = float(sys.argv[3]) if len(sys.argv) > 3 else 10
+    c = Raw(port, rcvbuf=4096, settings={hf.SettingsFrame.INITIAL_WINDOW_SIZE: 2**31 - 1})
+    c.send(hf.WindowUpdateFrame(0, window_increment=2**31 - 1 - 65535))
+    c.send(c.request(1, "/?size=268435456"))
+    time.sleep(hold)
+    print("unread-hold: held %.0f s without reading" % hold)
+    return 0
+
+
+def case_answered_unread(port):
+    # A POST whose body goes over limit body-size (queue_answered_waiter.sh:
+    # while it waits in its pool's queue): the 413's HEADERS come, its DATA
+    # cannot (the client's windows are shut), and the client holds the
+    # stream open for argv[3] seconds.
+    hold = float(sys.argv[3]) if len(sys.argv) > 3 else 3
+    c = Raw(port, settings={hf.SettingsFrame.INITIAL_WINDOW_SIZE: 0})
+    c.send(c.request(1, "/upload", end_stream=False, method="POST"))
+    c.send(hf.DataFrame(1, data=b"x" * 2048))
+    head = c.read(2, until=lambda f: isinstance(f, hf.HeadersFrame) and f.stream_id == 1)
+    status = hpack.Decoder().decode(head.data) if head is not None else []
+    print("answered-unread: %s" % dict(status).get(":status", "no answer"))
+    time.sleep(hold)
+    return 0
+
+
 def case_settings_ack(port):
     # The proxy acknowledges the client's SETTINGS, and sends its own:
     # max-streams and the stream window among them.
@@ -560,6 +589,8 @@ CASES = {
     "ping-flood-read": case_ping_flood_read,
     "ping-limit": case_ping_limit,
     "flood-unread": case_flood_unread,
+    "unread-hold": case_unread_hold,
+    "answered-unread": case_answered_unread,
     "hpack-table": case_hpack_table,
     "zero-window": case_zero_window,
     "stream-reuse": case_stream_reuse,
