@@ -510,6 +510,13 @@ static int waiting_on_client(const struct txn *t)
            (t->splicing && t->pipe.held > 0);
 }
 
+/* The request's body is still to come, and its server has every byte of
+ * it that came: the server waits on the client, not the other way round. */
+static int waiting_on_request_body(const struct txn *t)
+{
+    return !t->req_done && !t->resp_any && t->in_sent >= t->in_fwd && !(t->up && xprt_send_pending(&t->up->x));
+}
+
 /* Whether the client has taken nothing for timeout client.  A slow reader
  * empties its socket's send queue a little at a time without the socket
  * ever becoming writable (the kernel wakes a writer only once a third of
@@ -555,6 +562,16 @@ static void forward_timeout(struct txn *t)
     if (t->phase == TXN_TUNNEL) {
         t->phase = TXN_DONE;
         t->sink->reset(t->sink_ctx);
+        return;
+    }
+    if (waiting_on_request_body(t)) {
+        /* Not the server's failure: a client that stalls its uploads
+         * would mark healthy servers down.  408, as nginx's
+         * client_body_timeout answers. */
+        log_info("%s/%s: the client sent nothing more of its request body for %llu ms: 408", t->pool->cfg->name,
+                 t->srv->name, (unsigned long long)limit);
+        txn_mark_cut(t, TXN_CUT_CLIENT);
+        txn_respond_error(t, 408);
         return;
     }
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);

@@ -358,6 +358,18 @@ def case_answered_unread(port):
     return 0
 
 
+def case_upload_stall(port):
+    # A POST that announces 1000 bytes and sends 3: after timeout server
+    # (2 s) the stream is answered 408, the client's stall, not the
+    # server's (h2_abuse.sh checks its failures stayed as they were).
+    c = Raw(port)
+    c.send(c.request(1, "/upload", end_stream=False, method="POST", extra=[("content-length", "1000")]))
+    c.send(hf.DataFrame(1, data=b"abc"))
+    head = c.read(5, until=lambda f: isinstance(f, hf.HeadersFrame) and f.stream_id == 1)
+    status = dict(hpack.Decoder().decode(head.data)).get(":status") if head is not None else None
+    return expect("upload-stall", c, status == "408", "408 on stream 1 (got %s)" % status)
+
+
 def case_settings_ack(port):
     # The proxy acknowledges the client's SETTINGS, and sends its own:
     # max-streams and the stream window among them.
@@ -591,6 +603,7 @@ CASES = {
     "flood-unread": case_flood_unread,
     "unread-hold": case_unread_hold,
     "answered-unread": case_answered_unread,
+    "upload-stall": case_upload_stall,
     "hpack-table": case_hpack_table,
     "zero-window": case_zero_window,
     "stream-reuse": case_stream_reuse,

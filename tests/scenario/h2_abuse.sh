@@ -106,6 +106,10 @@ run_case max-streams-within
 run_case zero-window
 wait_for 3 stats_is "$S" 'j["streams"]["active"]' 0 || fail "the zero-window stream is still open"
 wait_for 3 stats_is "$S" 'srv("app")["active"]' 0 || fail "the zero-window stream still holds its server"
+failures=$(stats_get "$S" 'srv("app")["failures"]')
+run_case upload-stall
+[ "$(stats_get "$S" 'srv("app")["failures"]')" = "$failures" ] ||
+    fail "upload-stall: a client's stalled upload counted as a failure of its server"
 rss1=$(rss_kib)
 echo "RSS over the floods: ${rss0} -> ${rss1} KiB"
 [ $((rss1 - rss0)) -lt 20480 ] || fail "the floods grew the RSS by $((rss1 - rss0)) KiB (limit 20 MiB)"
