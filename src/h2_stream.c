@@ -90,6 +90,10 @@ struct h2_stream *h2_stream_new(struct h2_session *h, int32_t id)
     st->id = id;
     st->opened_at = ev_now(h->c->w->loop);
     conn_timer_at_most(h->c, h->c->w->rt->cfg->timeout_client_ms); /* its header block's deadline */
+    /* Busy now, even if the stream ends in this round (an answer of the
+     * proxy's own): the round's end lists it idle again, for timeout
+     * keep-alive, not with the header block's deadline. */
+    conn_idle_leave(h->c);
     ev_timer_init(&st->timer, timer_cb, 0., 0.);
     st->timer.data = st;
     st->next = h->streams;

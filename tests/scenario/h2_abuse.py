@@ -370,6 +370,23 @@ def case_upload_stall(port):
     return expect("upload-stall", c, status == "408", "408 on stream 1 (got %s)" % status)
 
 
+def case_answered_keepalive(port):
+    # A request the proxy answers itself (h2_keepalive_answered.sh: one no
+    # route takes, 503) on a connection idle before it: the connection
+    # is then idle for timeout keep-alive, not for timeout client (the
+    # deadline of the header block that came).  Prints the seconds from
+    # the answer to the GOAWAY.
+    c = Raw(port)
+    c.settings_acked()
+    c.send(c.request(1, "/unrouted"))
+    if c.read(3, until=response_done(1)) is None:
+        return expect("answered-keepalive", c, False, "an answer on stream 1")
+    t0 = time.monotonic()
+    c.read(10, until=lambda f: isinstance(f, hf.GoAwayFrame))
+    print("answered-keepalive: GOAWAY %.1f s after the answer" % (time.monotonic() - t0))
+    return 0 if c.goaway is not None else expect("answered-keepalive", c, False, "a GOAWAY")
+
+
 def case_settings_ack(port):
     # The proxy acknowledges the client's SETTINGS, and sends its own:
     # max-streams and the stream window among them.
@@ -604,6 +621,7 @@ CASES = {
     "unread-hold": case_unread_hold,
     "answered-unread": case_answered_unread,
     "upload-stall": case_upload_stall,
+    "answered-keepalive": case_answered_keepalive,
     "hpack-table": case_hpack_table,
     "zero-window": case_zero_window,
     "stream-reuse": case_stream_reuse,
