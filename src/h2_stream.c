@@ -82,7 +82,10 @@ struct h2_stream *h2_stream_new(struct h2_session *h, int32_t id)
     struct h2_stream *st = slab_alloc(&stream_slabs);
     if (!st)
         return NULL;
-    if (!(st->hdrs = buf_get(BUF_SIZE))) {
+    /* Room for every field limit header-size lets through: packed, a
+     * field takes 8 bytes beside its name and value, the limit counts 32. */
+    size_t hdrs_cap = h->c->w->rt->cfg->limit_header_size + 32 * 16;
+    if (!(st->hdrs = buf_get(hdrs_cap > BUF_SIZE ? hdrs_cap : BUF_SIZE))) {
         slab_free(&stream_slabs, st);
         return NULL;
     }
