@@ -95,11 +95,12 @@ static void cut(struct h2_session *h, const char *what)
     h->cut_here = 1;
     nghttp2_session_terminate_session(h->ng, NGHTTP2_ENHANCE_YOUR_CALM);
     h->goaway = 1;
+    h->cut = 1;
 }
 
 void h2_abuse_cut(struct h2_session *h, enum h2_abuse why, const char *what)
 {
-    if (h->goaway)
+    if (h->cut)
         return; /* already going: one cut, one count */
     h2_abuse_count(h, why);
     cut(h, what);
@@ -126,7 +127,7 @@ static int continuation_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
     unsigned max_frames = (unsigned)(max_bytes / 16384) + 1;
     if (max_frames > H2_CONTINUATIONS_MAX)
         max_frames = H2_CONTINUATIONS_MAX;
-    if ((h->block_bytes > max_bytes || h->block_frames > max_frames) && !h->goaway) {
+    if ((h->block_bytes > max_bytes || h->block_frames > max_frames) && !h->cut) {
         log_info("http2: a header block in %u frames, %zu bytes", h->block_frames, h->block_bytes);
         h2_abuse_cut(h, H2_ABUSE_CONTINUATION, "a header block in too many CONTINUATION frames");
         return -1;
@@ -156,7 +157,7 @@ static int limited_frame(struct h2_session *h, const nghttp2_frame_hd *hd, doubl
 {
     if (hd->flags & NGHTTP2_FLAG_ACK)
         return 0;
-    if (over_in_window(h, since, n, max) && !h->goaway) {
+    if (over_in_window(h, since, n, max) && !h->cut) {
         h2_abuse_cut(h, why, what);
         return -1;
     }
@@ -184,7 +185,7 @@ int h2_abuse_frame_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
  * request each time and itself almost nothing. */
 void h2_abuse_reset_received(struct h2_session *h)
 {
-    if (over_in_window(h, &h->resets_since, &h->resets, cfg_of(h)->h2_max_resets) && !h->goaway) {
+    if (over_in_window(h, &h->resets_since, &h->resets, cfg_of(h)->h2_max_resets) && !h->cut) {
         log_info("http2: more than %u stream resets in %d s", cfg_of(h)->h2_max_resets, H2_ABUSE_WINDOW_S);
         h2_abuse_cut(h, H2_ABUSE_RESETS, "a client resets streams faster than http2 max-resets");
     }
@@ -206,6 +207,7 @@ void h2_abuse_invalid_frame(struct h2_session *h, const nghttp2_frame *frame, in
         log_info("http2: a client opened more than %u streams at once: GOAWAY PROTOCOL_ERROR", max);
         h2_abuse_count(h, H2_ABUSE_MAX_STREAMS);
         h->goaway = 1;
+        h->cut = 1;
     }
 }
 

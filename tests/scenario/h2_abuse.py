@@ -387,6 +387,33 @@ def case_answered_keepalive(port):
     return 0 if c.goaway is not None else expect("answered-keepalive", c, False, "a GOAWAY")
 
 
+def case_ping_after_goaway(port):
+    # The limits hold after a reload's GOAWAY too (h2_goaway.sh sends the
+    # SIGHUP once "ready" is printed): a stream in flight keeps the
+    # connection open, the notice's PING is answered, and once the final
+    # GOAWAY came, 150 PINGs (the limit is 100 per 10 s) are cut.
+    c = Raw(port)
+    c.settings_acked()
+    c.send(c.request(1, "/?delay=4000"))
+    print("ready", flush=True)
+    final = None
+    deadline = time.time() + 5
+    while final is None and time.time() < deadline and not c.closed:
+        f = c.read(deadline - time.time(), until=lambda f: isinstance(f, (hf.GoAwayFrame, hf.PingFrame)))
+        if isinstance(f, hf.PingFrame) and "ACK" not in f.flags:
+            c.send(hf.PingFrame(0, flags=["ACK"], opaque_data=f.opaque_data))
+        elif isinstance(f, hf.GoAwayFrame) and f.last_stream_id != 2**31 - 1:
+            final = f
+    if final is None:
+        return expect("ping-after-goaway", c, False, "the reload's final GOAWAY")
+    c.send(*[hf.PingFrame(0, opaque_data=b"%08d" % i) for i in range(150)])
+    cut = c.read(3, until=lambda f: isinstance(f, hf.GoAwayFrame) and f.error_code != 0)
+    print("ping-after-goaway: final GOAWAY last=%d, then %s" % (
+        final.last_stream_id, "GOAWAY " + name(cut.error_code) if cut is not None else "no cut"))
+    return expect("ping-after-goaway", c, cut is not None and name(cut.error_code) == "ENHANCE_YOUR_CALM",
+                  "GOAWAY ENHANCE_YOUR_CALM after 150 PINGs")
+
+
 def case_settings_ack(port):
     # The proxy acknowledges the client's SETTINGS, and sends its own:
     # max-streams and the stream window among them.
@@ -622,6 +649,7 @@ CASES = {
     "answered-unread": case_answered_unread,
     "upload-stall": case_upload_stall,
     "answered-keepalive": case_answered_keepalive,
+    "ping-after-goaway": case_ping_after_goaway,
     "hpack-table": case_hpack_table,
     "zero-window": case_zero_window,
     "stream-reuse": case_stream_reuse,

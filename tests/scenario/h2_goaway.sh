@@ -13,7 +13,8 @@
 #   - a reload sends GOAWAY at once to a connection with a stream in
 #     flight, and that stream still finishes; the GOAWAY is a notice (last
 #     stream 2^31-1) with a PING, and a stream the client sent before it
-#     read them is served; the final GOAWAY follows the PING's ACK;
+#     read them is served; the final GOAWAY follows the PING's ACK; past
+#     it the abuse limits still hold (150 PINGs: cut, counted);
 #   - a graceful stop: the same, then the proxy exits.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
@@ -128,6 +129,19 @@ grep -Eq '^final goaway after=0\.[0-4]$' "$RACE" || fail "reload-race: the final
 reload_race noack
 grep -Eq '^final goaway after=(0\.9|1\.[0-4])$' "$RACE" ||
     fail "reload-race noack: the final GOAWAY did not come 1 s after the notice"
+# The abuse limits hold on a connection past its reload's GOAWAY (before,
+# the GOAWAY turned them off: a stream in flight kept a connection open for
+# PINGs and SETTINGS without limit).
+pings=$(stats_get "$S" 'j["streams"]["goaway"]["ping"]')
+"$PY" "$TOPSRC/tests/scenario/h2_abuse.py" "$P" ping-after-goaway >"$TMPDIR/pag.out" 2>&1 &
+pag=$!
+track "$pag"
+wait_for 5 grep -q '^ready$' "$TMPDIR/pag.out" || fail "ping-after-goaway: not ready: $(cat "$TMPDIR/pag.out")"
+kill -HUP "$PROXY_PID"
+wait "$pag" || fail "$(tr '\n' ' ' <"$TMPDIR/pag.out")"
+grep ping-after-goaway: "$TMPDIR/pag.out"
+[ "$(stats_get "$S" 'j["streams"]["goaway"]["ping"]')" = $((pings + 1)) ] ||
+    fail "ping-after-goaway: streams.goaway.ping did not go up by one"
 stream_across TERM "a graceful stop"
 goaways=$(goaways_of TERM)
 [ "$goaways" = "2147483647 NO_ERROR 13 NO_ERROR " ] ||
