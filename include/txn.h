@@ -64,6 +64,13 @@ struct txn_upstream_ops {
 /* Room kept free at the end of a buffer so an edited head (which may grow
  * by a few fields) fits in place. */
 #define EDIT_SLACK 512
+
+/* What a read may add to b and keep EDIT_SLACK free: 0 once an edited head
+ * reached into the slack (cap - EDIT_SLACK - len would wrap around). */
+static inline size_t txn_read_room(const struct buf *b)
+{
+    return b->len + EDIT_SLACK < b->cap ? b->cap - EDIT_SLACK - b->len : 0;
+}
 /* Interim (1xx) responses relayed before the final one; more is a 502. */
 #define INTERIM_MAX 8
 

@@ -595,7 +595,7 @@ static void client_read(struct h1_session *s)
         return;
     }
     for (;;) {
-        size_t space = s->in->cap - EDIT_SLACK - s->in->len;
+        size_t space = txn_read_room(s->in);
         if (space == 0)
             return;
         ssize_t n = xprt_recv(&s->c.x, s->in->data + s->in->len, space);

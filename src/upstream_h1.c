@@ -431,7 +431,7 @@ static void up_read(struct txn *t)
     if (splice_soon(t))
         return;
     for (;;) {
-        size_t space = t->rin->cap - EDIT_SLACK - t->rin->len;
+        size_t space = txn_read_room(t->rin);
         if (space == 0)
             return;
         ssize_t n = xprt_recv(&t->up->x, t->rin->data + t->rin->len, space);

@@ -411,3 +411,18 @@ Test(txn, trim_after_a_burst_unmaps_its_slabs)
     txn_cache_clear();
 }
 #endif
+
+/* A read keeps EDIT_SLACK free, and once an edited head grew into the
+ * slack it may add nothing (the unsigned room does not wrap around). */
+Test(txn, read_room_keeps_the_slack_and_never_wraps)
+{
+    struct buf b = {.cap = BUF_SIZE};
+    b.len = 0;
+    cr_assert_eq(txn_read_room(&b), BUF_SIZE - EDIT_SLACK);
+    b.len = BUF_SIZE - EDIT_SLACK - 1;
+    cr_assert_eq(txn_read_room(&b), 1);
+    b.len = BUF_SIZE - EDIT_SLACK;
+    cr_assert_eq(txn_read_room(&b), 0);
+    b.len = BUF_SIZE - EDIT_SLACK + 40; /* an edit added 40 bytes past it */
+    cr_assert_eq(txn_read_room(&b), 0);
+}
