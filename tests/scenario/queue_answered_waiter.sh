@@ -22,13 +22,9 @@ proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app 127.0.0.1:$B max-conns 1" "worke
     "limit body-size 1k" "timeout queue 6s"
 start_proxy "$TMPDIR/proxy.conf" "$P"
 
-curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$P/?delay=800" >"$TMPDIR/a.code" &
-A=$!
-track "$A"
-sleep 0.2
-# B: the head, then 2 KiB of chunks; reads its answer, then goes on
-# sending for 2 s.
-python3 - "$P" >"$TMPDIR/b.out" 2>&1 <<'PY' &
+# B over HTTP/1.1: the head, then 2 KiB of chunks; reads its answer, then
+# goes on sending for 2 s.
+cat >"$TMPDIR/b1.py" <<'PY'
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
 s.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -45,39 +41,35 @@ try:
 except OSError:
     pass
 PY
-BQ=$!
-track "$BQ"
-sleep 0.3
-t0=$(date +%s.%N)
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$P/") || true
-secs=$(echo "$(date +%s.%N) - $t0" | bc)
-wait "$A"
-wait "$BQ"
-echo "A: $(cat "$TMPDIR/a.code"); B: $(cat "$TMPDIR/b.out"); C: $code after ${secs}s"
-[ "$(cat "$TMPDIR/a.code")" = 200 ] || fail "A got $(cat "$TMPDIR/a.code"), expected 200"
-grep -q "^HTTP/1.1 413" "$TMPDIR/b.out" || fail "B got $(cat "$TMPDIR/b.out"), expected a 413 while queued"
-[ "$code" = 200 ] || fail "C, queued behind the answered B, got $code after ${secs}s, expected 200"
-awk -v s="$secs" 'BEGIN { exit !(s < 2) }' || fail "C took ${secs}s: A's slot freed at about 0.5s"
 
-# The same over HTTP/2, where the answered stream lives on until its 413
-# is sent, which its client's shut window holds back (before, 6 s:
-# timeout queue).
-curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$P/?delay=800" >"$TMPDIR/a.code" &
-A=$!
-track "$A"
-sleep 0.2
-"$PY" "$TOPSRC/tests/scenario/h2_abuse.py" "$P" answered-unread 3 >"$TMPDIR/b2.out" 2>&1 &
-BQ=$!
-track "$BQ"
-sleep 0.3
-t0=$(date +%s.%N)
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$P/") || true
-secs=$(echo "$(date +%s.%N) - $t0" | bc)
-wait "$A"
-wait "$BQ"
-echo "HTTP/2: A: $(cat "$TMPDIR/a.code"); B: $(cat "$TMPDIR/b2.out"); C: $code after ${secs}s"
-grep -q "answered-unread: 413" "$TMPDIR/b2.out" || fail "B over HTTP/2 got $(cat "$TMPDIR/b2.out"), expected 413"
-[ "$code" = 200 ] || fail "C, queued behind the answered HTTP/2 stream, got $code after ${secs}s, expected 200"
-awk -v s="$secs" 'BEGIN { exit !(s < 2) }' || fail "C took ${secs}s behind the answered HTTP/2 stream"
+# answered_waiter WHAT B_WANT B_COMMAND...: A holds the slot for 0.8 s, B
+# (the command, its output in $TMPDIR/b.out, which must hold B_WANT) queues
+# and is answered, C queues behind B and must be served within 2 s.
+answered_waiter() {
+    local what=$1 want=$2 a b t0 code secs
+    shift 2
+    curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$P/?delay=800" >"$TMPDIR/a.code" &
+    a=$!
+    track "$a"
+    sleep 0.2
+    "$@" >"$TMPDIR/b.out" 2>&1 &
+    b=$!
+    track "$b"
+    sleep 0.3
+    t0=$(date +%s.%N)
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$P/") || true
+    secs=$(echo "$(date +%s.%N) - $t0" | bc)
+    wait "$a"
+    wait "$b"
+    echo "$what: A: $(cat "$TMPDIR/a.code"); B: $(cat "$TMPDIR/b.out"); C: $code after ${secs}s"
+    [ "$(cat "$TMPDIR/a.code")" = 200 ] || fail "$what: A got $(cat "$TMPDIR/a.code"), expected 200"
+    grep -q "$want" "$TMPDIR/b.out" || fail "$what: B got $(cat "$TMPDIR/b.out"), expected a 413 while queued"
+    [ "$code" = 200 ] || fail "$what: C, queued behind the answered B, got $code after ${secs}s, expected 200"
+    awk -v s="$secs" 'BEGIN { exit !(s < 2) }' || fail "$what: C took ${secs}s: A's slot freed at about 0.5s"
+}
+answered_waiter HTTP/1.1 "^HTTP/1.1 413" python3 "$TMPDIR/b1.py" "$P"
+# Over HTTP/2 the answered stream lives on until its 413 is sent, which
+# its client's shut window holds back (before, C got 503 after 6 s).
+answered_waiter HTTP/2 "answered-unread: 413" "$PY" "$TOPSRC/tests/scenario/h2_abuse.py" "$P" answered-unread 3
 kill -0 "$PROXY_PID" || fail "the proxy died"
 echo "ok: a waiter answered in the queue left it; the next one took the slot"
