@@ -333,9 +333,10 @@ void txn_start_server(struct txn *t)
     uint64_t now = now_ms(); /* the clock of up_since_ms (slow start) */
     int was_queued = t->phase == TXN_QUEUED;
 
-    /* A reload while it waited: pick among the pool's servers as they are
-     * now (the queue is the pool's, shared by the generations). */
-    if (was_queued && t->rt != w->rt) {
+    /* A reload while it waited, or before this retry: pick among the
+     * pool's servers as they are now (the queue is the pool's, shared by
+     * the generations). */
+    if (t->rt != w->rt) {
         struct pool *now_pool = runtime_find_pool(w->rt, t->pool->cfg->name);
         if (now_pool && now_pool->shared == t->pool->shared) {
             runtime_ref(w->rt);
@@ -354,7 +355,13 @@ void txn_start_server(struct txn *t)
     result = PICK_OK;
     if (!t->srv)
         t->srv = balance_pick(t->pool, now, t->tried, t->ntried, was_queued, &result);
-    if (!t->srv && result == PICK_FULL) {
+    /* A reload published a generation this worker has yet to take (it does
+     * within a loop round, and wakes the queue then: apply_update) and none
+     * of this one's servers is usable any more (the reload replaced them):
+     * the request waits in the queue for the switch, not a 503. */
+    const struct runtime *published = runtime_current();
+    int switching = published && published != t->rt;
+    if (!t->srv && (result == PICK_FULL || switching)) {
         t->qw.wake = queue_wake;
         int first = balance_queue(t->pool->shared, &t->qw, pc->max_queue, was_queued);
         if (first < 0) {
@@ -364,7 +371,7 @@ void txn_start_server(struct txn *t)
         /* A slot freed since the pick may have woken nobody. */
         if (first)
             t->srv = balance_pick(t->pool, now, t->tried, t->ntried, 1, &result);
-        if (!t->srv && result == PICK_FULL) {
+        if (!t->srv && (result == PICK_FULL || switching)) {
             if (!was_queued) {
                 t->phase = TXN_QUEUED;
                 txn_arm(t, txn_cfg(t)->timeout_queue_ms);
