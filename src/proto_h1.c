@@ -65,7 +65,7 @@ struct h1_session {
     struct conn c;
     uint8_t state;
     unsigned client_eof : 1;
-    unsigned lingering : 1;       /* error sent, write side shut: discarding input until EOF */
+    unsigned lingering : 1;       /* answered, write side shut: discarding input until EOF */
     uint32_t scanned;             /* in: searched for the end of the head (in is at most BUF_LARGE) */
     struct buf *in;               /* request bytes; NULL while idle */
     struct txn *t;
@@ -105,12 +105,10 @@ void h1_cache_clear(void)
 /* 414 when the request line alone is over the limit, else 431. */
 static int too_large_status(const char *buf, size_t len, size_t limit)
 {
-    const char *eol = memchr(buf, '\n', len < limit ? len : limit);
-    return eol ? 431 : 414;
+    return memchr(buf, '\n', len < limit ? len : limit) ? 431 : 414;
 }
 
 /* ---- lifecycle --------------------------------------------------------------- */
-
 
 static void h1_mark_closed(struct h1_session *s)
 {
@@ -141,7 +139,6 @@ static void h1_release(struct conn *c)
     buf_put(s->in);
     s->in = NULL;
 }
-
 
 /* ---- proxy-made responses ------------------------------------------------------------ */
 
@@ -284,7 +281,6 @@ static void h1_flush_client(struct h1_session *s)
     compact_rin(s);
 }
 
-
 static void h1_splice_out(struct h1_session *s)
 {
     struct txn *t = s->t;
@@ -310,14 +306,9 @@ static void h1_splice_out(struct h1_session *s)
 
 /* ---- request head ---------------------------------------------------------------------- */
 
-static size_t head_limit(const struct config *cfg)
-{
-    return cfg->limit_header_size;
-}
-
 static size_t in_capacity(const struct config *cfg)
 {
-    size_t want = head_limit(cfg) + EDIT_SLACK;
+    size_t want = cfg->limit_header_size + EDIT_SLACK;
     return want > BUF_SIZE ? want : BUF_SIZE;
 }
 
@@ -365,7 +356,7 @@ static void parse_request_body(struct h1_session *s);
 static void handle_head(struct h1_session *s)
 {
     const struct config *cfg = s->c.w->rt->cfg;
-    size_t limit = head_limit(cfg);
+    size_t limit = cfg->limit_header_size;
 
     /* Empty lines before a request line are ignored (RFC 9112 2.2), e.g.
      * a CRLF a client added after a body. */
@@ -496,6 +487,30 @@ static void parse_request_body(struct h1_session *s)
 
 /* ---- the end of a request ---------------------------------------------------------------- */
 
+/* After an answer to a request still coming: a close now, the client still
+ * sending, would be a reset that can destroy the answer before it is read. */
+static void linger_close(struct h1_session *s)
+{
+    s->lingering = 1;
+    xprt_shutdown_write(&s->c.x);
+    conn_timer_set(&s->c, LINGER_MS);
+}
+
+/* After an error response: read and drop until the client closes. */
+static void linger_read(struct h1_session *s)
+{
+    char sink[4096];
+    for (int i = 0; i < 16; i++) {
+        ssize_t n = xprt_recv(&s->c.x, sink, sizeof sink);
+        if (n > 0)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        h1_mark_closed(s);
+        return;
+    }
+}
+
 /* The response went out whole: account, give the server connection back
  * or close it, and go on with the next request or close. */
 static void request_complete(struct h1_session *s)
@@ -510,8 +525,14 @@ static void request_complete(struct h1_session *s)
                        s->client_eof;
     if (s->in)
         buf_consume(s->in, t->req_done ? t->in_fwd : s->in->len);
+    int body_coming = !t->req_done;
     txn_end(t);
     s->t = NULL;
+    if (close_client && body_coming) {
+        s->state = H1_ERROR; /* answered before the request ended: a server's early 413 */
+        linger_close(s);
+        return;
+    }
     if (close_client) {
         h1_mark_closed(s);
         return;
@@ -565,21 +586,6 @@ static void client_eof(struct h1_session *s, int reset)
                   t->srv ? t->srv->name : "-");
     }
     h1_mark_closed(s);
-}
-
-/* After an error response: read and drop until the client closes. */
-static void linger_read(struct h1_session *s)
-{
-    char sink[4096];
-    for (int i = 0; i < 16; i++) {
-        ssize_t n = xprt_recv(&s->c.x, sink, sizeof sink);
-        if (n > 0)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            return;
-        h1_mark_closed(s);
-        return;
-    }
 }
 
 static void client_read(struct h1_session *s)
@@ -764,14 +770,8 @@ static void h1_step(struct h1_session *s)
                 break;
         }
         int flushed = (!t->rin || t->rin_sent >= t->rin_fwd) && (!t->splicing || t->pipe.held == 0);
-        if (s->state == H1_ERROR && flushed && !s->lingering) {
-            /* Closing at once while the client still sends would reset the
-             * connection and could destroy the response before it is read:
-             * shut the write side and discard what comes for a moment. */
-            s->lingering = 1;
-            xprt_shutdown_write(&s->c.x);
-            conn_timer_set(&s->c, LINGER_MS);
-        }
+        if (s->state == H1_ERROR && flushed && !s->lingering)
+            linger_close(s);
         if (h1_in(s, TXN_TUNNEL) && flushed && t->resp_done && !t->client_shut) {
             xprt_shutdown_write(&s->c.x); /* the server's half-close, after its bytes */
             t->client_shut = 1;

@@ -146,11 +146,32 @@ static void warn_tls_failure(const struct txn *t, const char *why)
     log_warnx("%s/%s %s", t->pool->cfg->name, t->srv->name, why);
 }
 
+static void up_read(struct txn *t);
+
 static void up_send(struct txn *t)
 {
     if (!t->up || t->in_sent >= t->in_fwd)
         return;
     if (xprt_send(&t->up->x, t->reqbuf->data, &t->in_sent, t->in_fwd) < 0) {
+        /* A server that answers early and closes with the request unread
+         * resets the connection: the reset cuts this send, and its answer
+         * may be waiting to be read.  Read before judging. */
+        if (!t->resp_any && t->phase == TXN_FORWARD) {
+            up_read(t);
+            if (!t->up || t->phase != TXN_FORWARD)
+                return; /* nothing was there: up_read's end of stream failed the attempt */
+        }
+        if (t->resp_any && t->phase == TXN_FORWARD) {
+            /* The server answered before the request's end and stopped
+             * reading it (an early 413 or 401, then its close): not a
+             * failure of the server's.  The rest of the request has
+             * nowhere to go; the client is closed after the answer. */
+            t->resp_keep_alive = 0;
+            t->close_after = 1;
+            xprt_cancel(&t->up->x);
+            t->in_sent = t->in_fwd;
+            return;
+        }
         /* A reused connection that fails on its first write was closed by
          * the server while idle: not the server's fault. */
         int race = t->up->reused && !t->sent_any;

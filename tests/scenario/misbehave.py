@@ -26,6 +26,11 @@ Modes:
         a chunked 200 with one chunk ("hello") and the last chunk, whose
         trailer section has a folded line (obs-fold: "X-Sum: 1" then
         "  folded"); then the next request on the connection, if any.
+  early-413, early-413-unread
+        answers 413 (Connection: close) as soon as it has the request's
+        head (early-413) or its first 100 bytes (early-413-unread), reads
+        none of the body and closes: the unread bytes make the close a
+        reset, which cuts the proxy's upload to it.
 Threads, one per connection: the tests need a server whose faults are
 obvious, not a fast one.
 """
@@ -90,6 +95,16 @@ class Handler(socketserver.BaseRequestHandler):
         pending = b""
         seq = 0
         mode = ARGS.mode
+        if mode.startswith("early-413"):
+            while b"\r\n\r\n" not in pending and (mode == "early-413" or len(pending) < 100):
+                data = sock.recv(100 if mode != "early-413" else 65536)
+                if not data:
+                    return
+                pending += data
+            log("early 413")
+            sock.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\ntoo large")
+            sock.close()
+            return
         while True:
             req = read_request(sock, pending)
             if req is None:
@@ -146,7 +161,7 @@ def main():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--mode", required=True,
                    choices=["drop-fin", "drop-rst", "drop-rst-late", "stray", "hold", "interim", "cut-chunked",
-                            "folded-trailer"])
+                            "folded-trailer", "early-413", "early-413-unread"])
     p.add_argument("--log")
     p.add_argument("--size", type=int, default=0)
     p.add_argument("--count", type=int, default=20)
