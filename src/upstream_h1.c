@@ -155,8 +155,9 @@ static void up_send(struct txn *t)
     if (xprt_send(&t->up->x, t->reqbuf->data, &t->in_sent, t->in_fwd) < 0) {
         /* A server that answers early and closes with the request unread
          * resets the connection: the reset cuts this send, and its answer
-         * may be waiting to be read.  Read before judging. */
-        if (!t->resp_any && t->phase == TXN_FORWARD) {
+         * may be waiting to be read.  Read before judging (not after a
+         * TLS failure: its reason is the one to give). */
+        if (!t->resp_any && t->sent_any && t->phase == TXN_FORWARD && !xprt_tls_failure(&t->up->x)) {
             up_read(t);
             if (!t->up || t->phase != TXN_FORWARD)
                 return; /* nothing was there: up_read's end of stream failed the attempt */
