@@ -351,12 +351,18 @@ int xprt_tls_init_client(struct xprt *x, int fd, SSL_CTX *ctx, const char *sni, 
     return 0;
 }
 
+/* A connection to a server keeps its session slot (upstream.c: its
+ * server's, for this worker) in an ex_data index of its own: the app data
+ * is a listener's counters (client connections; none here), which
+ * handshake_done counts into. */
+static int session_slot_index = -1;
+
 /* A session (TLS 1.3: a ticket after the handshake) came from a server:
  * the connection's slot keeps the newest (returning 1 keeps our
  * reference on it). */
 static int new_client_session(SSL *ssl, SSL_SESSION *sess)
 {
-    SSL_SESSION **slot = SSL_get_app_data(ssl);
+    SSL_SESSION **slot = SSL_get_ex_data(ssl, session_slot_index);
     if (!slot)
         return 0;
     SSL_SESSION_free(*slot);
@@ -366,13 +372,16 @@ static int new_client_session(SSL *ssl, SSL_SESSION *sess)
 
 void xprt_tls_client_ctx_init(SSL_CTX *ctx)
 {
+    /* Created by the main thread, before any connection to a server. */
+    if (session_slot_index < 0)
+        session_slot_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(ctx, new_client_session);
 }
 
 void xprt_tls_resume_from(struct xprt *x, SSL_SESSION **slot)
 {
-    SSL_set_app_data(x->ssl, slot);
+    SSL_set_ex_data(x->ssl, session_slot_index, slot);
     if (*slot && SSL_SESSION_is_resumable(*slot))
         SSL_set_session(x->ssl, *slot);
 }
