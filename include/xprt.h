@@ -213,16 +213,20 @@ int xprt_tls_alpn_h2(const struct xprt *x);
 int xprt_tls_has_pending(const struct xprt *x);
 
 /* The events to poll the fd for when the owner wants `events`: a TLS read
- * that must first write waits for EV_WRITE, and the other way round. */
+ * that must first write waits for EV_WRITE, and the other way round.  A
+ * write that waits to read does not poll for EV_WRITE as well: the socket
+ * is writable, and SSL_write would be tried in a busy loop until the peer's
+ * bytes come (a handshake to a server: a round trip and its answer's time). */
 static inline int xprt_poll_events(const struct xprt *x, int events)
 {
     if (!x->tls_flags)
         return events;
-    if ((events & EV_READ) && (x->tls_flags & XPRT_TLS_READ_WANTS_WRITE))
-        events |= EV_WRITE;
+    int poll = events;
     if ((events & EV_WRITE) && (x->tls_flags & XPRT_TLS_WRITE_WANTS_READ))
-        events |= EV_READ;
-    return events;
+        poll = (poll & ~EV_WRITE) | EV_READ;
+    if ((events & EV_READ) && (x->tls_flags & XPRT_TLS_READ_WANTS_WRITE))
+        poll |= EV_WRITE;
+    return poll;
 }
 
 /* What the owner is told of the fd's readiness `revents`: the direction a

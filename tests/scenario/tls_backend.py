@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A TLS test server: tls_backend.py PORT CERT_PEM [CLIENT_CA|-] [keepalive].
+"""A TLS test server: tls_backend.py PORT CERT_PEM [CLIENT_CA|-] [keepalive|slow-handshake].
 
 Answers every request with "tls-backend reused=True|False sni=NAME conns=N"
 (whether the client resumed a TLS session, the server name it asked for,
@@ -7,16 +7,19 @@ the connections accepted so far) and closes the connection after each
 response, so each request is a new handshake: what tls_backend.sh needs to
 see resumption and verification from the proxy's side.  With CLIENT_CA it
 asks for and verifies a client certificate; with `keepalive` it keeps
-connections open (to see the proxy reuse them).
+connections open (to see the proxy reuse them); with `slow-handshake` it
+answers each TLS handshake 0.3 s late (a slow or distant server).
 """
 import http.server
 import socketserver
 import ssl
 import sys
+import time
 
 port, cert = int(sys.argv[1]), sys.argv[2]
 client_ca = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] != "-" else None
 keepalive = len(sys.argv) > 4 and sys.argv[4] == "keepalive"
+slow_handshake = len(sys.argv) > 4 and sys.argv[4] == "slow-handshake"
 names = {}
 conns = [0]
 
@@ -48,6 +51,13 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        if slow_handshake:
+            time.sleep(0.3)
+            sock = ctx.wrap_socket(sock, server_side=True)
+        return sock, addr
+
 
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert)
@@ -62,5 +72,6 @@ def remember_sni(sock, name, _ctx):
 
 ctx.sni_callback = remember_sni
 httpd = Server(("127.0.0.1", port), Handler)
-httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+if not slow_handshake:
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
 httpd.serve_forever()
