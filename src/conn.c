@@ -121,6 +121,7 @@ struct conn *conn_new(struct worker *w, const struct listen_bind *bind, int fd, 
     c->proto = proto;
     if (bind->tls) {
         if (xprt_tls_init_server(&c->x, fd, bind->tls, bind->counters, proto->sendq, c) < 0) {
+            admit_conn_close(client); /* as when calloc fails, above */
             close(fd);
             free(c);
             return NULL;
