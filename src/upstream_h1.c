@@ -425,6 +425,12 @@ static void up_eof(struct txn *t, int err)
         t->resp_keep_alive = 0;
         return;
     }
+    if (t->resp_done) {
+        /* Closed, or reset, after a whole response (one that came before
+         * the request's end: its rest left unread): no failure. */
+        t->resp_keep_alive = 0;
+        return;
+    }
     /* Cut short: a 502 if the client has seen nothing, else a cut. */
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
     t->resp_keep_alive = 0;
