@@ -10,6 +10,7 @@
 #include "tls_ctx.h"
 
 #include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -185,7 +186,14 @@ static SSL_CTX *listener_ctx(const struct config *cfg, const struct config_liste
     /* One cache for every worker (the context is shared), bounded. */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_sess_set_cache_size(ctx, SESSION_CACHE_SIZE);
-    SSL_CTX_set_session_id_context(ctx, (const unsigned char *)l->addr.text, (unsigned)strlen(l->addr.text));
+    /* The listener's address names its sessions: as a digest, since the
+     * context takes 32 bytes at most and "[IPv6]:port" can be longer. */
+    unsigned char sid_ctx[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)l->addr.text, strlen(l->addr.text), sid_ctx);
+    if (SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx) != 1) {
+        ssl_err(err, errlen, "session id context");
+        goto fail;
+    }
     if (cfg->tls.tickets)
         tls_tickets_attach(ctx);
     else

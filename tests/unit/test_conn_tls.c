@@ -10,8 +10,11 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
-#include <stdio.h>
 #include <ev.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -266,4 +269,89 @@ Test(conn_tls, bytes_held_inside_openssl_reach_a_protocol_that_reads_little)
     cr_assert_eq(atomic_load(&p.counters.handshakes), 1);
     cr_assert_eq(atomic_load(&p.counters.failed), 0);
     pair_close(&p);
+}
+
+/* One in-memory handshake of a client (its certificate and key, a
+ * session to resume or NULL) with a listener's context: whether it
+ * finished, and the client's session after it in *out (the caller frees). */
+static int memory_handshake(SSL_CTX *sctx, X509 *cert, EVP_PKEY *key, SSL_SESSION *resume, SSL_SESSION **out,
+                            int *reused)
+{
+    SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_use_certificate(cctx, cert);
+    SSL_CTX_use_PrivateKey(cctx, key);
+    SSL *cl = SSL_new(cctx), *sv = SSL_new(sctx);
+    BIO *b1, *b2;
+    BIO_new_bio_pair(&b1, 0, &b2, 0);
+    SSL_set_bio(cl, b1, b1);
+    SSL_set_bio(sv, b2, b2);
+    SSL_set_connect_state(cl);
+    SSL_set_accept_state(sv);
+    if (resume)
+        SSL_set_session(cl, resume);
+    int cdone = 0, sdone = 0, failed = 0;
+    for (int i = 0; i < 50 && !(cdone && sdone) && !failed; i++) {
+        int rc = SSL_do_handshake(cl);
+        cdone = cdone || rc == 1;
+        failed = rc <= 0 && SSL_get_error(cl, rc) != SSL_ERROR_WANT_READ;
+        rc = SSL_do_handshake(sv);
+        sdone = sdone || rc == 1;
+        failed = failed || (rc <= 0 && SSL_get_error(sv, rc) != SSL_ERROR_WANT_READ);
+    }
+    /* TLS 1.3 tickets come after the handshake: a read takes them in. */
+    char byte;
+    SSL_write(sv, "x", 1);
+    SSL_read(cl, &byte, 1);
+    *reused = SSL_session_reused(cl);
+    *out = SSL_get1_session(cl);
+    /* Ended cleanly: OpenSSL makes the session of an SSL freed otherwise
+     * not resumable. */
+    SSL_set_shutdown(cl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    SSL_set_shutdown(sv, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    SSL_free(cl);
+    SSL_free(sv);
+    SSL_CTX_free(cctx);
+    ERR_clear_error();
+    return cdone && sdone && !failed;
+}
+
+/* A listener with client-ca resumes its clients' sessions whatever the
+ * length of its address: the session id context is at most 32 bytes, and
+ * a long IPv6 address with its port is 40 (refused, it left the context
+ * empty, and no session with a client certificate was resumed: a full
+ * handshake every time). */
+Test(conn_tls, client_ca_listener_on_a_long_address_resumes)
+{
+    char *dir = tlsfx_mkdtemp();
+    cr_assert_not_null(dir);
+    EVP_PKEY *key = tlsfx_key_ec("P-256"), *ckey = tlsfx_key_ec("P-256");
+    const char *sans[] = {"localhost", NULL};
+    cr_assert_eq(tlsfx_make_pem(dir, "site.pem", key, "localhost", sans, time(NULL) + 86400), 0);
+    const char *csans[] = {"client", NULL};
+    X509 *ccert = tlsfx_cert(ckey, "client", csans, time(NULL) + 86400);
+    char *ca = tlsfx_path(dir, "clients.pem");
+    cr_assert_eq(tlsfx_write_cert(ca, ccert), 0);
+    char text[1024];
+    snprintf(text, sizeof text,
+             "listen [2001:db8:1234:5678:9abc:def0:1:2]:8443 tls %s/site.pem client-ca %s\n"
+             "pool p {\n server a 127.0.0.1:9000\n}\n", dir, ca);
+    struct config *cfg = fixture_config("/etc/proxy/t.conf", text);
+    char err[512] = "";
+    struct tls_set *set = tls_set_build(cfg, err, sizeof err);
+    cr_assert_not_null(set, "%s", err);
+    SSL_SESSION *s1 = NULL, *s2 = NULL;
+    int reused = 0;
+    cr_assert(memory_handshake(set->listen[0], ccert, ckey, NULL, &s1, &reused), "the full handshake failed");
+    cr_assert_not_null(s1);
+    cr_assert(memory_handshake(set->listen[0], ccert, ckey, s1, &s2, &reused), "the resumption failed");
+    cr_assert_eq(reused, 1, "the session was not resumed");
+    SSL_SESSION_free(s1);
+    SSL_SESSION_free(s2);
+    tls_set_free(set);
+    config_free(cfg);
+    X509_free(ccert);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(ckey);
+    free(ca);
+    tlsfx_rmtree(dir);
 }
