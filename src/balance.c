@@ -227,8 +227,7 @@ void balance_release(struct server *srv)
     /* seq_cst against the fence in balance_queue: either this sees the
      * waiter just queued, or its second look sees the freed slot. */
     atomic_fetch_sub_explicit(&srv->active, 1, memory_order_seq_cst);
-    if (atomic_load_explicit(&srv->pool->queued, memory_order_seq_cst) > 0)
-        wake_oldest(srv->pool, 1);
+    balance_pass_wake(srv->pool);
 }
 
 /* Whether a is served before b: a higher priority, or the same one and
