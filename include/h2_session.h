@@ -29,9 +29,8 @@ struct h2_session {
     unsigned dead : 1;           /* the connection failed or is finished: freed at the outermost */
     unsigned goaway : 1;         /* GOAWAY sent: no new streams, close when the last ends */
     unsigned counted : 1;        /* in metrics.connections_http2 */
-    unsigned cut_here : 1;       /* the abuse GOAWAY is ours (h2_abuse.c), counted already */
-    unsigned cut : 1;            /* ended for abuse or a protocol error: one cut, one count (a
-                                    reload's GOAWAY before it does not turn the limits off) */
+    unsigned cut : 1;            /* ended for abuse or a protocol error, counted already (h2_abuse.c):
+                                    one cut, one count (a reload's GOAWAY does not turn the limits off) */
     double resets_since;         /* the start of the current 10 s window of RST_STREAMs */
     unsigned resets;
     size_t block_bytes;          /* the header block being received, CONTINUATIONs included */

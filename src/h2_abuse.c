@@ -92,7 +92,6 @@ void h2_abuse_count(struct h2_session *h, enum h2_abuse why)
 static void cut(struct h2_session *h, const char *what)
 {
     log_info("http2: %s: GOAWAY ENHANCE_YOUR_CALM", what);
-    h->cut_here = 1;
     nghttp2_session_terminate_session(h->ng, NGHTTP2_ENHANCE_YOUR_CALM);
     h->goaway = 1;
     h->cut = 1;
@@ -221,7 +220,7 @@ void h2_abuse_frame_sent(struct h2_session *h, const nghttp2_frame *frame)
     if (g->error_code == NGHTTP2_COMPRESSION_ERROR) {
         log_info("http2: a header block that does not decode (HPACK): GOAWAY COMPRESSION_ERROR");
         h2_abuse_count(h, H2_ABUSE_HPACK);
-    } else if (g->error_code == NGHTTP2_ENHANCE_YOUR_CALM && !h->cut_here && g->opaque_data_len >= 9 &&
+    } else if (g->error_code == NGHTTP2_ENHANCE_YOUR_CALM && !h->cut && g->opaque_data_len >= 9 &&
                memcmp(g->opaque_data, "SETTINGS:", 9) == 0) {
         log_info("http2: %.*s: GOAWAY ENHANCE_YOUR_CALM", (int)g->opaque_data_len, (const char *)g->opaque_data);
         h2_abuse_count(h, H2_ABUSE_SETTINGS);
