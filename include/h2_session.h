@@ -9,6 +9,7 @@
 #include <nghttp2/nghttp2.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "metrics.h"
 
 struct buf;
@@ -47,6 +48,12 @@ struct h2_session {
     struct h2_session **round_link; /* where it is linked from; NULL when not queued */
     void (*leave)(struct h2_session *h); /* proto_h2.c's: see h2_session_leave */
 };
+
+/* Frames in the output buffer the socket has not taken yet. */
+static inline int h2_out_unsent(const struct h2_session *h)
+{
+    return h->out && h->out_sent < h->out->len;
+}
 
 struct h2_stream {
     struct h2_session *h;

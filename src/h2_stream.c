@@ -766,7 +766,7 @@ static void sink_reset(void *ctx)
     /* Frames the socket has not taken while its queue did not shrink for
      * that long: the client reads nothing of the connection at all, and
      * would never read the RST_STREAM either.  Closed, as HTTP/1.1's. */
-    if (h->out && h->out_sent < h->out->len) {
+    if (h2_out_unsent(h)) {
         log_info("http2: the client took nothing of the connection for timeout client: closing it");
         h->dead = 1;
     }

@@ -354,14 +354,9 @@ static void flush(struct h2_session *h)
     }
 }
 
-static int unsent(const struct h2_session *h)
-{
-    return h->out && h->out_sent < h->out->len;
-}
-
 static int output_waiting(const struct h2_session *h)
 {
-    return unsent(h) || h->pend_len > 0 || nghttp2_session_want_write(h->ng);
+    return h2_out_unsent(h) || h->pend_len > 0 || nghttp2_session_want_write(h->ng);
 }
 
 static void send_goaway(struct h2_session *h)
@@ -445,7 +440,7 @@ static void session_leave(struct h2_session *h)
             break;
     }
     h->busy = 0;
-    int out_idle = !unsent(h) && !h->pend_len && !xprt_send_pending(&c->x);
+    int out_idle = !h2_out_unsent(h) && !h->pend_len && !xprt_send_pending(&c->x);
     if (out_idle && h->out) {
         /* An idle connection holds no output buffer (DESIGN: memory). */
         buf_put(h->out);
@@ -474,7 +469,7 @@ static void session_leave(struct h2_session *h)
         ev |= EV_READ;
     /* More than one turn's worth of frames waits: go on when the socket
      * takes more (a queued send wakes us by itself). */
-    if ((unsent(h) || h->pend_len || nghttp2_session_want_write(h->ng)) &&
+    if ((h2_out_unsent(h) || h->pend_len || nghttp2_session_want_write(h->ng)) &&
         !xprt_send_pending(&c->x))
         ev |= EV_WRITE;
     conn_io_want(c->w->loop, &c->io, &c->x, ev);
