@@ -359,7 +359,7 @@ void txn_start_server(struct txn *t)
      * within a loop round, and wakes the queue then: apply_update) and none
      * of this one's servers is usable any more (the reload replaced them):
      * the request waits in the queue for the switch, not a 503. */
-    const struct runtime *published = runtime_current();
+    const struct runtime *published = t->srv ? NULL : runtime_current(); /* looked at only when no pick */
     int switching = published && published != t->rt;
     if (!t->srv && (result == PICK_FULL || switching)) {
         t->qw.wake = queue_wake;
