@@ -148,6 +148,16 @@ static void warn_tls_failure(const struct txn *t, const char *why)
 
 static void up_read(struct txn *t);
 
+/* The server will take no more of the request: what is queued for it is
+ * cancelled, the rest counts as sent, and the client is closed after its
+ * answer. */
+static void drop_rest_of_request(struct txn *t)
+{
+    t->close_after = 1;
+    xprt_cancel(&t->up->x);
+    t->in_sent = t->in_fwd;
+}
+
 static void up_send(struct txn *t)
 {
     if (!t->up || t->in_sent >= t->in_fwd)
@@ -168,9 +178,7 @@ static void up_send(struct txn *t)
              * failure of the server's.  The rest of the request has
              * nowhere to go; the client is closed after the answer. */
             t->resp_keep_alive = 0;
-            t->close_after = 1;
-            xprt_cancel(&t->up->x);
-            t->in_sent = t->in_fwd;
+            drop_rest_of_request(t);
             return;
         }
         /* A reused connection that fails on its first write was closed by
@@ -438,12 +446,10 @@ static void up_eof(struct txn *t, int err)
         txn_respond_error(t, 502);
         return;
     }
-    t->close_after = 1;
     t->resp_done = 1;
     t->req_done = 1;
     t->aborted = TXN_CUT_SERVER;
-    xprt_cancel(&t->up->x); /* the rest of the request has nowhere to go */
-    t->in_sent = t->in_fwd;
+    drop_rest_of_request(t);
 }
 
 static int splice_soon(const struct txn *t);
