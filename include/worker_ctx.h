@@ -45,6 +45,12 @@ struct worker_update {
     struct runtime *rt;
     struct listen_bind binds[MAX_LISTENERS];
     size_t nbinds;
+    /* Listening sockets of updates this one superseded before the worker
+     * saw them, and not in binds: the worker closes those it does not
+     * watch (a socket a superseded update added would stay bound, its
+     * backlog filling with clients nobody accepts). */
+    int *orphans;
+    size_t norphans;
 };
 
 /* An accepted connection on its way to another worker. */

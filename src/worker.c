@@ -322,11 +322,61 @@ static void listeners_set(struct worker *w, const struct listen_bind *binds, siz
 
 /* ---- hand-over from the main thread -------------------------------------------- */
 
+static int update_holds(const struct worker_update *u, int fd)
+{
+    for (size_t i = 0; i < u->nbinds; i++)
+        if (u->binds[i].fd == fd)
+            return 1;
+    return 0;
+}
+
+static void update_free(struct worker_update *u)
+{
+    runtime_release(u->rt);
+    free(u->orphans);
+    free(u);
+}
+
+/* u supersedes prev, which its worker never took: prev's sockets that u
+ * does not keep become u's orphans.  Returns -1 when out of memory (then
+ * they stay open: a bound socket leaked, no fd closed twice). */
+static int update_adopt_orphans(struct worker_update *u, const struct worker_update *prev)
+{
+    size_t most = prev->nbinds + prev->norphans;
+    int *all = realloc(u->orphans, (u->norphans + most) * sizeof *all);
+    if (!all)
+        return -1;
+    u->orphans = all;
+    for (size_t i = 0; i < most; i++) {
+        int fd = i < prev->nbinds ? prev->binds[i].fd : prev->orphans[i - prev->nbinds];
+        int known = update_holds(u, fd);
+        for (size_t k = 0; k < u->norphans && !known; k++)
+            known = u->orphans[k] == fd;
+        if (!known)
+            u->orphans[u->norphans++] = fd;
+    }
+    return 0;
+}
+
+/* Closes u's orphans that w does not watch (listeners_set closes those it
+ * does, being absent from u). */
+static void close_orphans(struct worker *w, const struct worker_update *u)
+{
+    for (size_t k = 0; k < u->norphans; k++) {
+        int watched = 0;
+        for (size_t i = 0; i < w->nlisteners; i++)
+            watched |= w->listeners[i].bind.fd == u->orphans[k];
+        if (!watched)
+            close(u->orphans[k]);
+    }
+}
+
 static void apply_update(struct worker *w, struct worker_update *u)
 {
     struct runtime *old = w->rt;
 
     w->rt = u->rt;
+    close_orphans(w, u);
     listeners_set(w, u->binds, u->nbinds);
     if (old) {
         /* Idle connections to servers the new generation dropped. */
@@ -344,6 +394,7 @@ static void apply_update(struct worker *w, struct worker_update *u)
                 c->proto->drain(c);
         }
     }
+    free(u->orphans);
     free(u);
 }
 
@@ -610,6 +661,10 @@ int workers_start(unsigned n, struct runtime *rt, const struct listen_set *set, 
             log_error("cannot start worker %u", k);
             return -1;
         }
+        /* For top -H, perf and /proc/PID/task/TID/comm. */
+        char name[16];
+        snprintf(name, sizeof name, "worker %u", k % (CONFIG_MAX_WORKERS + 1u)); /* bound for -Wformat-truncation */
+        pthread_setname_np(workers[k].thread, name);
     }
     if (rt->cfg->cpu_affinity)
         pin_workers(n);
@@ -624,13 +679,16 @@ void workers_update(struct runtime *rt, const struct listen_set *set)
             log_errorx("worker %u: no memory for a configuration update", k);
             continue;
         }
-        struct worker_update *prev = atomic_exchange(&workers[k].pending, u);
+        /* Taken back first, so that u is whole once the worker can see it:
+         * only this thread stores a pending update. */
+        struct worker_update *prev = atomic_exchange(&workers[k].pending, NULL);
         if (prev) {
-            /* Superseded before the worker saw it (SIGHUP storm): its
-             * sockets are in the newer update if they stayed. */
-            runtime_release(prev->rt);
-            free(prev);
+            /* Superseded before the worker saw it (SIGHUP storm). */
+            if (update_adopt_orphans(u, prev) < 0)
+                log_errorx("worker %u: no memory to track the listening sockets a superseded update added", k);
+            update_free(prev);
         }
+        atomic_store(&workers[k].pending, u);
         notify_worker((int)k);
     }
 }
@@ -669,10 +727,8 @@ void workers_join(void)
         handoff_drain(&workers[k]);
         pthread_mutex_destroy(&workers[k].handoff_lock);
         struct worker_update *u = atomic_exchange(&workers[k].pending, NULL);
-        if (u) {
-            runtime_release(u->rt);
-            free(u);
-        }
+        if (u)
+            update_free(u);
         runtime_release(workers[k].rt);
         ev_loop_destroy(workers[k].loop);
     }
