@@ -10,7 +10,6 @@
 #include "tls_ctx.h"
 
 #include <openssl/err.h>
-#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -145,6 +144,34 @@ static int set_common(SSL_CTX *ctx, const struct config_tls *t, char *err, size_
     return 0;
 }
 
+/* What names a listener's sessions: its address and the client CAs it
+ * trusts, as one digest (the context takes 32 bytes at most, and
+ * "[IPv6]:port" can be longer).  OpenSSL resumes only a session made under
+ * the same context, and a resumed handshake asks for no certificate: a
+ * reload that adds client-ca or changes its CAs must not let a session
+ * from before in (the ticket keys outlive reloads).  Each CA counts by
+ * its whole DER, so a new CA with the old one's subject differs too. */
+static int set_session_id_context(SSL_CTX *ctx, const struct config_listen *l)
+{
+    unsigned char sid_ctx[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+             EVP_DigestUpdate(md, l->addr.text, strlen(l->addr.text) + 1);
+    STACK_OF(X509_OBJECT) *cas = l->client_ca[0] ? X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx)) : NULL;
+    for (int i = 0; ok && i < sk_X509_OBJECT_num(cas); i++) {
+        X509 *ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(cas, i));
+        unsigned char der_md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        if (ca)
+            ok = X509_digest(ca, EVP_sha256(), der_md, &len) && EVP_DigestUpdate(md, der_md, len);
+    }
+    ok = ok && EVP_DigestFinal_ex(md, sid_ctx, &n) && n <= SSL_MAX_SID_CTX_LENGTH &&
+         SSL_CTX_set_session_id_context(ctx, sid_ctx, n) == 1;
+    EVP_MD_CTX_free(md);
+    return ok ? 0 : -1;
+}
+
 static SSL_CTX *listener_ctx(const struct config *cfg, const struct config_listen *l, const struct tls_store **out,
                              char *err, size_t errlen)
 {
@@ -186,14 +213,6 @@ static SSL_CTX *listener_ctx(const struct config *cfg, const struct config_liste
     /* One cache for every worker (the context is shared), bounded. */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_sess_set_cache_size(ctx, SESSION_CACHE_SIZE);
-    /* The listener's address names its sessions: as a digest, since the
-     * context takes 32 bytes at most and "[IPv6]:port" can be longer. */
-    unsigned char sid_ctx[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)l->addr.text, strlen(l->addr.text), sid_ctx);
-    if (SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx) != 1) {
-        ssl_err(err, errlen, "session id context");
-        goto fail;
-    }
     if (cfg->tls.tickets)
         tls_tickets_attach(ctx);
     else
@@ -207,6 +226,10 @@ static SSL_CTX *listener_ctx(const struct config *cfg, const struct config_liste
         }
         SSL_CTX_set_client_CA_list(ctx, names);
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    }
+    if (set_session_id_context(ctx, l) < 0) {
+        ssl_err(err, errlen, "session id context");
+        goto fail;
     }
     return ctx;
 fail:

@@ -355,3 +355,82 @@ Test(conn_tls, client_ca_listener_on_a_long_address_resumes)
     free(ca);
     tlsfx_rmtree(dir);
 }
+
+static struct tls_set *listener_set(const char *dir, const char *client_ca, struct config **cfg)
+{
+    char text[1024], ca_part[300] = "";
+    if (client_ca)
+        snprintf(ca_part, sizeof ca_part, " client-ca %s", client_ca);
+    snprintf(text, sizeof text, "listen 127.0.0.1:8443 tls %s/site.pem%s\npool p {\n server a 127.0.0.1:9000\n}\n",
+             dir, ca_part);
+    *cfg = fixture_config("/etc/proxy/t.conf", text);
+    char err[512] = "";
+    struct tls_set *set = tls_set_build(*cfg, err, sizeof err);
+    cr_assert_not_null(set, "%s", err);
+    return set;
+}
+
+/* A reload that adds client-ca to a listener, or changes its CA, must not
+ * let a session from before it in: a resumed handshake asks for no
+ * certificate, and the ticket keys outlive reloads.  The session id
+ * context names the client CAs too, so such a session is refused and the
+ * client goes through a full handshake; a reload that changes nothing
+ * keeps resumption. */
+Test(conn_tls, sessions_from_before_a_client_ca_change_are_not_resumed)
+{
+    char *dir = tlsfx_mkdtemp();
+    cr_assert_not_null(dir);
+    EVP_PKEY *key = tlsfx_key_ec("P-256"), *k1 = tlsfx_key_ec("P-256"), *k2 = tlsfx_key_ec("P-256");
+    const char *sans[] = {"localhost", NULL}, *csans[] = {"client", NULL};
+    cr_assert_eq(tlsfx_make_pem(dir, "site.pem", key, "localhost", sans, time(NULL) + 86400), 0);
+    /* Two client CAs with the same subject: only their keys differ. */
+    X509 *c1 = tlsfx_cert(k1, "client", csans, time(NULL) + 86400);
+    X509 *c2 = tlsfx_cert(k2, "client", csans, time(NULL) + 86400);
+    char *ca1 = tlsfx_path(dir, "ca1.pem"), *ca2 = tlsfx_path(dir, "ca2.pem");
+    cr_assert_eq(tlsfx_write_cert(ca1, c1), 0);
+    cr_assert_eq(tlsfx_write_cert(ca2, c2), 0);
+    struct config *cfg0, *cfg1, *cfg2, *cfg2b;
+    SSL_SESSION *s0 = NULL, *s1 = NULL, *s2 = NULL, *out = NULL;
+    int reused = 0;
+
+    struct tls_set *open = listener_set(dir, NULL, &cfg0);
+    cr_assert(memory_handshake(open->listen[0], NULL, NULL, NULL, &s0, &reused), "handshake without client-ca");
+    struct tls_set *with_ca1 = listener_set(dir, ca1, &cfg1);
+    int ok = memory_handshake(with_ca1->listen[0], NULL, NULL, s0, &out, &reused);
+    cr_assert(!ok, "after client-ca was added, a session from before let a client in without a certificate (%s)",
+              reused ? "resumed" : "full handshake");
+    SSL_SESSION_free(out);
+
+    cr_assert(memory_handshake(with_ca1->listen[0], c1, k1, NULL, &s1, &reused), "handshake with ca1's client");
+    struct tls_set *with_ca2 = listener_set(dir, ca2, &cfg2);
+    ok = memory_handshake(with_ca2->listen[0], c1, k1, s1, &out, &reused);
+    cr_assert(!ok, "after the client CA changed, a client of the old CA got in (%s)",
+              reused ? "resumed" : "full handshake");
+    SSL_SESSION_free(out);
+
+    cr_assert(memory_handshake(with_ca2->listen[0], c2, k2, NULL, &s2, &reused), "handshake with ca2's client");
+    struct tls_set *same = listener_set(dir, ca2, &cfg2b);
+    cr_assert(memory_handshake(same->listen[0], c2, k2, s2, &out, &reused), "resumption after an unchanged reload");
+    cr_assert_eq(reused, 1, "a reload that changed nothing lost resumption");
+    SSL_SESSION_free(out);
+
+    SSL_SESSION_free(s0);
+    SSL_SESSION_free(s1);
+    SSL_SESSION_free(s2);
+    tls_set_free(open);
+    tls_set_free(with_ca1);
+    tls_set_free(with_ca2);
+    tls_set_free(same);
+    config_free(cfg0);
+    config_free(cfg1);
+    config_free(cfg2);
+    config_free(cfg2b);
+    X509_free(c1);
+    X509_free(c2);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(k1);
+    EVP_PKEY_free(k2);
+    free(ca1);
+    free(ca2);
+    tlsfx_rmtree(dir);
+}
