@@ -23,6 +23,7 @@
 #include "config.h"
 #include "metrics.h"
 #include "server_addr.h"
+#include "xprt.h"
 
 #define MAX_WORKERS 64
 #define CACHE_LINE 64
@@ -104,7 +105,7 @@ struct server {
      * resume the next connection with (an abbreviated handshake costs the
      * server and us a fraction of a full one).  Each touched only by its
      * worker; freed with the server. */
-    struct ssl_session_st *tls_session[MAX_WORKERS];
+    struct tls_session_slot tls_session[MAX_WORKERS];
 };
 
 /* A queued request waiting for a free server slot (struct txn embeds it). */

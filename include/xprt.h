@@ -187,11 +187,24 @@ int xprt_tls_init_server(struct xprt *x, int fd, struct ssl_ctx_st *ctx, struct 
                          const struct sendq_ops *sops, void *owner);
 int xprt_tls_init_client(struct xprt *x, int fd, struct ssl_ctx_st *ctx, const char *sni, const char *ip,
                          int verify);
-/* Resumes with *slot's session when there is one, and keeps the newest
- * session the server sends in *slot (which must outlive the connection).
- * The context must have been set up by xprt_tls_client_ctx_init. */
-void xprt_tls_resume_from(struct xprt *x, struct ssl_session_st **slot);
-void xprt_tls_client_ctx_init(struct ssl_ctx_st *ctx);
+/* A server's last session, kept for the next connection, and the
+ * fingerprint of the context it was made under. */
+struct tls_session_slot {
+    struct ssl_session_st *session;
+    uintptr_t fingerprint;
+};
+/* Resumes with slot's session when it was made under settings with x's
+ * context's fingerprint, and keeps the newest session the server sends in
+ * slot (which must outlive the connection).  The context must have been
+ * set up by xprt_tls_client_ctx_init. */
+void xprt_tls_resume_from(struct xprt *x, struct tls_session_slot *slot);
+/* fingerprint: nonzero, equal for contexts that trust the same servers the
+ * same way (a reload rebuilds the context: its sessions and connections
+ * carry over only when this stays). */
+void xprt_tls_client_ctx_init(struct ssl_ctx_st *ctx, uintptr_t fingerprint);
+uintptr_t xprt_tls_ctx_fingerprint(const struct ssl_ctx_st *ctx);
+/* The fingerprint of x's context; 0 for a plaintext connection. */
+uintptr_t xprt_tls_fingerprint(const struct xprt *x);
 /* Drives a client handshake on its own (a health check's): 1 done, 0 to
  * be called again when the fd is ready for *want (EV_READ or EV_WRITE),
  * -1 failed (xprt_tls_failure says why). */

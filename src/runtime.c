@@ -37,7 +37,7 @@ void server_unref(struct server *srv)
 {
     if (srv && atomic_fetch_sub_explicit(&srv->refs, 1, memory_order_acq_rel) == 1) {
         for (size_t i = 0; i < MAX_WORKERS; i++)
-            SSL_SESSION_free(srv->tls_session[i]);
+            SSL_SESSION_free(srv->tls_session[i].session);
         pool_shared_unref(srv->pool);
         free(srv);
     }

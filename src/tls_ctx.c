@@ -151,25 +151,56 @@ static int set_common(SSL_CTX *ctx, const struct config_tls *t, char *err, size_
  * reload that adds client-ca or changes its CAs must not let a session
  * from before in (the ticket keys outlive reloads).  Each CA counts by
  * its whole DER, so a new CA with the old one's subject differs too. */
+/* Adds a certificate to a digest by its whole DER. */
+static int digest_cert(EVP_MD_CTX *md, const X509 *cert)
+{
+    unsigned char der_md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    return !cert || (X509_digest(cert, EVP_sha256(), der_md, &len) && EVP_DigestUpdate(md, der_md, len));
+}
+
+/* Adds the CAs ctx's store holds (loaded from a file) to a digest. */
+static int digest_cas(EVP_MD_CTX *md, SSL_CTX *ctx)
+{
+    STACK_OF(X509_OBJECT) *cas = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+    int ok = 1;
+    for (int i = 0; ok && i < sk_X509_OBJECT_num(cas); i++)
+        ok = digest_cert(md, X509_OBJECT_get0_X509(sk_X509_OBJECT_value(cas, i)));
+    return ok;
+}
+
 static int set_session_id_context(SSL_CTX *ctx, const struct config_listen *l)
 {
     unsigned char sid_ctx[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
-             EVP_DigestUpdate(md, l->addr.text, strlen(l->addr.text) + 1);
-    STACK_OF(X509_OBJECT) *cas = l->client_ca[0] ? X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx)) : NULL;
-    for (int i = 0; ok && i < sk_X509_OBJECT_num(cas); i++) {
-        X509 *ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(cas, i));
-        unsigned char der_md[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        if (ca)
-            ok = X509_digest(ca, EVP_sha256(), der_md, &len) && EVP_DigestUpdate(md, der_md, len);
-    }
+             EVP_DigestUpdate(md, l->addr.text, strlen(l->addr.text) + 1) && (!l->client_ca[0] || digest_cas(md, ctx));
     ok = ok && EVP_DigestFinal_ex(md, sid_ctx, &n) && n <= SSL_MAX_SID_CTX_LENGTH &&
          SSL_CTX_set_session_id_context(ctx, sid_ctx, n) == 1;
     EVP_MD_CTX_free(md);
     return ok ? 0 : -1;
+}
+
+/* A pool context's fingerprint (xprt.h): what decides which servers it
+ * trusts and how it shows itself to them: verify, the SNI, the CAs of a
+ * `tls ca` file (the system's bundle counts by name only), the client
+ * certificate.  0 when out of memory. */
+static uintptr_t pool_fingerprint(SSL_CTX *ctx, const struct config_pool *p)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    char verify = p->tls.verify ? (p->tls.ca[0] ? 'f' : 's') : 'n';
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) && EVP_DigestUpdate(md, &verify, 1) &&
+             EVP_DigestUpdate(md, p->tls.sni, strlen(p->tls.sni) + 1) && (verify != 'f' || digest_cas(md, ctx)) &&
+             digest_cert(md, SSL_CTX_get0_certificate(ctx)) && EVP_DigestFinal_ex(md, d, &n);
+    EVP_MD_CTX_free(md);
+    uintptr_t fp = 0;
+    if (!ok || n < sizeof fp)
+        return 0;
+    memcpy(&fp, d, sizeof fp);
+    return fp | 1; /* never 0, plaintext's */
 }
 
 static SSL_CTX *listener_ctx(const struct config *cfg, const struct config_listen *l, const struct tls_store **out,
@@ -264,7 +295,6 @@ static SSL_CTX *pool_ctx(const struct config *cfg, const struct config_pool *p, 
     } else {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     }
-    xprt_tls_client_ctx_init(ctx); /* resumption with each server */
     if (p->tls.cert[0]) {
         if (!SSL_CTX_use_certificate_chain_file(ctx, p->tls.cert) ||
             !SSL_CTX_use_PrivateKey_file(ctx, p->tls.cert, SSL_FILETYPE_PEM) || !SSL_CTX_check_private_key(ctx)) {
@@ -272,6 +302,12 @@ static SSL_CTX *pool_ctx(const struct config *cfg, const struct config_pool *p, 
             goto fail;
         }
     }
+    uintptr_t fingerprint = pool_fingerprint(ctx, p);
+    if (!fingerprint) {
+        ssl_err(err, errlen, "fingerprint");
+        goto fail;
+    }
+    xprt_tls_client_ctx_init(ctx, fingerprint); /* resumption with each server */
     return ctx;
 fail:
     err_where(err, errlen, where);

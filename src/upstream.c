@@ -136,9 +136,11 @@ struct upstream_conn *upstream_take_idle(struct worker *w, struct server *srv, u
         if (max_idle_ms != UPSTREAM_ANY_AGE && now - uc->idle_since_ms > max_idle_ms)
             return NULL;
         idle_unlink(uc);
-        /* After a reload that turned the pool's TLS on or off, connections
-         * of the other kind are not this pool's any more. */
-        if (xprt_is_tls(&uc->x) != (tls->ctx != NULL)) {
+        /* After a reload that turned the pool's TLS on or off, or changed
+         * whom it trusts (its CA, SNI, verify, client certificate), a
+         * connection made under the old settings is not this pool's any
+         * more: it was verified by rules that no longer hold. */
+        if (xprt_tls_fingerprint(&uc->x) != (tls->ctx ? xprt_tls_ctx_fingerprint(tls->ctx) : 0)) {
             upstream_close(uc);
             continue;
         }

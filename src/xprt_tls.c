@@ -360,30 +360,56 @@ static int session_slot_index = -1;
 /* A session (TLS 1.3: a ticket after the handshake) came from a server:
  * the connection's slot keeps the newest (returning 1 keeps our
  * reference on it). */
+static int ctx_fingerprint_index = -1;
+
+uintptr_t xprt_tls_ctx_fingerprint(const SSL_CTX *ctx)
+{
+    return ctx_fingerprint_index < 0 ? 0 : (uintptr_t)SSL_CTX_get_ex_data(ctx, ctx_fingerprint_index);
+}
+
+uintptr_t xprt_tls_fingerprint(const struct xprt *x)
+{
+    return x->ssl ? xprt_tls_ctx_fingerprint(SSL_get_SSL_CTX(x->ssl)) : 0;
+}
+
 static int new_client_session(SSL *ssl, SSL_SESSION *sess)
 {
-    SSL_SESSION **slot = SSL_get_ex_data(ssl, session_slot_index);
-    if (!slot)
+    struct tls_session_slot *slot = SSL_get_ex_data(ssl, session_slot_index);
+    /* A connection of the generation before a reload that changed the
+     * settings: its session is not for the new connections. */
+    if (!slot || slot->fingerprint != xprt_tls_ctx_fingerprint(SSL_get_SSL_CTX(ssl)))
         return 0;
-    SSL_SESSION_free(*slot);
-    *slot = sess;
+    SSL_SESSION_free(slot->session);
+    slot->session = sess;
     return 1;
 }
 
-void xprt_tls_client_ctx_init(SSL_CTX *ctx)
+void xprt_tls_client_ctx_init(SSL_CTX *ctx, uintptr_t fingerprint)
 {
     /* Created by the main thread, before any connection to a server. */
     if (session_slot_index < 0)
         session_slot_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    if (ctx_fingerprint_index < 0)
+        ctx_fingerprint_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    SSL_CTX_set_ex_data(ctx, ctx_fingerprint_index, (void *)fingerprint);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(ctx, new_client_session);
 }
 
-void xprt_tls_resume_from(struct xprt *x, SSL_SESSION **slot)
+void xprt_tls_resume_from(struct xprt *x, struct tls_session_slot *slot)
 {
+    uintptr_t fingerprint = xprt_tls_fingerprint(x);
     SSL_set_ex_data(x->ssl, session_slot_index, slot);
-    if (*slot && SSL_SESSION_is_resumable(*slot))
-        SSL_set_session(x->ssl, *slot);
+    if (slot->fingerprint != fingerprint) {
+        /* Made before a reload changed whom the pool trusts (its CA, its
+         * SNI, verify on or off, its client certificate): resuming would
+         * skip the checks the new settings make. */
+        SSL_SESSION_free(slot->session);
+        slot->session = NULL;
+        slot->fingerprint = fingerprint;
+    }
+    if (slot->session && SSL_SESSION_is_resumable(slot->session))
+        SSL_set_session(x->ssl, slot->session);
 }
 
 const char *xprt_tls_version(const struct xprt *x)
