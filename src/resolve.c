@@ -253,25 +253,129 @@ static void unresolved(struct server *srv, int status)
     health_server_moved(srv, was_up);
 }
 
+static int gone_status(int status)
+{
+    return status == ARES_ENOTFOUND || status == ARES_ENODATA;
+}
+
+static int cancelled(const struct server *srv, int status)
+{
+    /* Shutting down, or a reload removed it meanwhile. */
+    return status == ARES_EDESTRUCTION || status == ARES_ECANCELLED || atomic_load(&srv->removed);
+}
+
+/* The end of a query round for srv (its reference and the count of
+ * queries in flight go). */
+static void round_done(struct server *srv)
+{
+    srv->resolving = 0;
+    res.pending--;
+    server_unref(srv);
+}
+
+/* A server with an address got "no such name" or "no address" for both
+ * families at once.  c-ares asks for A and AAAA together and reports the
+ * status of whichever answered last: an A lookup that failed (SERVFAIL, a
+ * timeout) behind an empty AAAA answer reads as "no address", and taking
+ * that for gone would put a healthy server down for a resolver's hiccup.
+ * So each family is asked on its own before the address goes. */
+struct confirm {
+    struct server *srv;
+    int pending;
+    int status[2];             /* AF_INET's, AF_INET6's */
+    int picked[2];             /* addr[i] holds that family's pick */
+    struct config_addr addr[2];
+    struct confirm_query {
+        struct confirm *c;
+        int i;
+    } q[2];                    /* each query's callback argument */
+};
+
+/* Both answers in: the address in use if still there, else IPv4's, else
+ * IPv6's (as pick); with none, a failure of either keeps the address, and
+ * only two answers of "none" take it. */
+static void confirm_decide(const struct confirm *c)
+{
+    struct server *srv = c->srv;
+    int use = c->picked[0] ? 0 : 1;
+    if (c->picked[1] && config_addr_equal(&c->addr[1], &srv->addr))
+        use = 1;
+    if (c->picked[use])
+        resolved(srv, &c->addr[use]);
+    else if (!gone_status(c->status[0]) || !gone_status(c->status[1]))
+        unresolved(srv, gone_status(c->status[0]) ? c->status[1] : c->status[0]);
+    else
+        unresolved(srv, c->status[0] == ARES_ENOTFOUND ? c->status[1] : c->status[0]);
+}
+
+static void confirm_end(struct confirm *c)
+{
+    if (!cancelled(c->srv, c->status[0]) && !cancelled(c->srv, c->status[1]))
+        confirm_decide(c);
+    round_done(c->srv);
+    free(c);
+}
+
+static void on_confirm(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
+{
+    struct confirm_query *q = arg;
+    struct confirm *c = q->c;
+    int i = q->i;
+    (void)timeouts;
+    c->status[i] = status;
+    c->picked[i] = status == ARES_SUCCESS && pick(c->srv, ai, &c->addr[i]) == 0;
+    if (status == ARES_SUCCESS && !c->picked[i])
+        c->status[i] = ARES_ENODATA;
+    if (ai)
+        ares_freeaddrinfo(ai);
+    if (--c->pending == 0)
+        confirm_end(c);
+}
+
+/* Returns 0 when the confirmation is under way (it ends the round). */
+static int confirm_start(struct server *srv)
+{
+    struct confirm *c = calloc(1, sizeof *c);
+    if (!c)
+        return -1;
+    c->srv = srv;
+    c->pending = 2;
+    static const int families[2] = {AF_INET, AF_INET6};
+    for (int i = 0; i < 2; i++)
+        c->q[i] = (struct confirm_query){c, i};
+    /* An answer may come before ares_getaddrinfo returns (the hosts file),
+     * the last one freeing c: nothing of c is read after the last call. */
+    for (int i = 0; i < 2; i++) {
+        struct ares_addrinfo_hints hints = {
+            .ai_flags = ARES_AI_ENVHOSTS | ARES_AI_NOSORT,
+            .ai_family = families[i],
+            .ai_socktype = SOCK_STREAM,
+        };
+        ares_getaddrinfo(res.channel, srv->host, NULL, &hints, on_confirm, &c->q[i]);
+    }
+    return 0;
+}
+
 static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
 {
     struct server *srv = arg;
     struct config_addr addr;
+    int picked = status == ARES_SUCCESS && pick(srv, ai, &addr) == 0;
 
     (void)timeouts;
-    srv->resolving = 0;
-    res.pending--;
-    if (status == ARES_EDESTRUCTION || status == ARES_ECANCELLED ||
-        atomic_load(&srv->removed)) {
-        /* Shutting down, or a reload removed it meanwhile. */
-    } else if (status == ARES_SUCCESS && pick(srv, ai, &addr) == 0) {
-        resolved(srv, &addr);
-    } else {
-        unresolved(srv, status == ARES_SUCCESS ? ARES_ENODATA : status);
-    }
     if (ai)
         ares_freeaddrinfo(ai);
-    server_unref(srv);
+    if (status == ARES_SUCCESS && !picked)
+        status = ARES_ENODATA;
+    if (!cancelled(srv, status)) {
+        if (picked)
+            resolved(srv, &addr);
+        else if (gone_status(status) && srv->resolve_state == RESOLVE_OK && confirm_start(srv) == 0)
+            return; /* the round goes on */
+        else
+            unresolved(srv, status);
+    }
+    round_done(srv);
 }
 
 /* ---- queries ------------------------------------------------------------------ */

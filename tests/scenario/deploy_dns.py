@@ -9,7 +9,10 @@ rewriting it (write a new file and rename it over the old one).  Each
 line is "NAME ADDRESS" ('#' starts a comment): an IPv4 address is an A
 record, an IPv6 one AAAA; a name may have several lines.  A name that is
 not in the file gets NXDOMAIN; a name without an address of the type asked
-gets an empty answer (NODATA).  TTL 0: nothing is cached.
+gets an empty answer (NODATA).  TTL 0: nothing is cached.  A line
+"NAME servfail:TYPE" (TYPE A or AAAA) answers that type SERVFAIL (a
+resolver's failure), "NAME delay:TYPE:SECONDS" sends that type's answer
+late (the others are not held up).
 
 Prints "ready" once listening, then one line per query:
 "query NAME TYPE -> ANSWER".
@@ -19,9 +22,11 @@ import ipaddress
 import socket
 import struct
 import sys
+import threading
 
 TYPE_A, TYPE_AAAA = 1, 28
-RCODE_NXDOMAIN = 3
+TYPES = {"A": TYPE_A, "AAAA": TYPE_AAAA}
+RCODE_SERVFAIL, RCODE_NXDOMAIN = 2, 3
 
 
 def read_zone(path):
@@ -33,7 +38,12 @@ def read_zone(path):
                 if len(words) != 2:
                     continue
                 name = words[0].rstrip(".").lower()
-                zone.setdefault(name, []).append(ipaddress.ip_address(words[1]))
+                value = words[1]
+                if value.startswith(("servfail:", "delay:")):
+                    value = tuple(value.split(":"))
+                else:
+                    value = ipaddress.ip_address(value)
+                zone.setdefault(name, []).append(value)
     except FileNotFoundError:
         pass
     return zone
@@ -62,20 +72,26 @@ def answer(msg, zone):
     qid, flags, qname, qtype, qend = parse_question(msg)
     question = msg[12:qend]
     addrs = zone.get(qname)
-    rcode, records = 0, []
+    rcode, records, delay = 0, [], 0.0
     if addrs is None:
         rcode = RCODE_NXDOMAIN
     else:
         want = 4 if qtype == TYPE_A else 6 if qtype == TYPE_AAAA else 0
-        records = [a for a in addrs if a.version == want]
+        records = [a for a in addrs if not isinstance(a, tuple) and a.version == want]
+        for rule in (a for a in addrs if isinstance(a, tuple) and TYPES.get(a[1]) == qtype):
+            if rule[0] == "servfail":
+                rcode, records = RCODE_SERVFAIL, []
+            else:
+                delay = float(rule[2])
     # QR, AA, RD as asked, RA.
     rflags = 0x8000 | 0x0400 | (flags & 0x0100) | 0x0080 | rcode
     out = struct.pack("!HHHHHH", qid, rflags, 1, len(records), 0, 0) + question
     for a in records:
         rdata = a.packed
         out += struct.pack("!HHHIH", 0xC00C, qtype, 1, 0, len(rdata)) + rdata
-    shown = "NXDOMAIN" if rcode else (" ".join(str(a) for a in records) or "NODATA")
-    return out, f"query {qname} {qtype} -> {shown}"
+    shown = {RCODE_NXDOMAIN: "NXDOMAIN", RCODE_SERVFAIL: "SERVFAIL"}.get(rcode) or \
+        (" ".join(str(a) for a in records) or "NODATA")
+    return out, f"query {qname} {qtype} -> {shown}" + (f" (after {delay}s)" if delay else ""), delay
 
 
 def main():
@@ -90,11 +106,14 @@ def main():
     while True:
         msg, peer = sock.recvfrom(4096)
         try:
-            out, line = answer(msg, read_zone(args.zone))
+            out, line, delay = answer(msg, read_zone(args.zone))
         except (ValueError, IndexError, struct.error) as e:
             print(f"bad query from {peer}: {e}", flush=True)
             continue
-        sock.sendto(out, peer)
+        if delay:
+            threading.Timer(delay, sock.sendto, (out, peer)).start()
+        else:
+            sock.sendto(out, peer)
         print(line, flush=True)
 
 

@@ -16,7 +16,9 @@
 #  - `resolve interval 1s` (reloaded): a new answer is taken within it;
 #    later.test appears: its server comes up through its checks;
 #  - app.test vanishes (NXDOMAIN): down, with the reason and an event;
-#    it resolves again: back up.
+#    it resolves again: back up;
+#  - A answered SERVFAIL while AAAA is empty: the address stays (a
+#    resolver's failure); no address of either family: down.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
@@ -151,4 +153,27 @@ zone "app.test 127.0.0.3" "later.test 127.0.0.2"
 wait_for 5 stats_is "$ST" "srv('web', 'app')['state']" up || fail "app.test resolves again, its server stays down"
 [ "$(answers)" = B ] || fail "app.test -> 127.0.0.3 again: answers from '$(answers)'"
 echo "app.test resolves again: up, traffic to B"
+
+# A resolver's failure is not an answer.  c-ares asks for A and AAAA at
+# once and reports the status of the last to answer: a SERVFAIL for A
+# behind an empty AAAA answer read as "no address", and the server went
+# down (503) for a hiccup of the resolver.  Each family is asked again on
+# its own before an address goes.
+downs=$(grep -c "event server-down pool=web server=app" "$LOG")
+zone "app.test servfail:A" "app.test delay:AAAA:0.3" "later.test 127.0.0.2"
+wait_for 5 grep -q "app.test: .*; it keeps 127.0.0.3:$B" "$LOG" ||
+    fail "A SERVFAIL + AAAA NODATA: the server did not keep its address: $(app "['state']") $(app "['address']")"
+sleep 1.2 # another round or two of the same answers
+grep -q "query app.test 1 -> SERVFAIL" "$TMPDIR/dns.log" || fail "the DNS server was not asked for app.test's A"
+[ "$(app "['state']") $(app "['address']")" = "up 127.0.0.3:$B" ] ||
+    fail "A SERVFAIL + AAAA NODATA: app is $(app "['state']") at '$(app "['address']")'"
+[ "$(grep -c "event server-down pool=web server=app" "$LOG")" = "$downs" ] || fail "a server-down event for a SERVFAIL"
+[ "$(answers)" = B ] || fail "during the SERVFAIL: answers from '$(answers)', not B"
+echo "A SERVFAIL behind an empty AAAA answer: app keeps 127.0.0.3, up, traffic to B"
+
+# A name left with no address of either family is gone, as before.
+zone "app.test delay:AAAA:0.3" "later.test 127.0.0.2"
+wait_for 5 stats_is "$ST" "srv('web', 'app')['state']" down || fail "app.test has no address, its server stays $(app "['state']")"
+[ "$(app "['address']")" = "" ] || fail "an address that no longer is: $(app "['address']")"
+echo "no A and no AAAA (NODATA for both): down"
 echo "PASS: servers given by host name follow their names"
