@@ -221,20 +221,28 @@ static inline void txn_client_progress(struct txn *t, double now)
     t->outq_seen = -1;
 }
 
+/* Works out who the client is, before the route (whose traffic anatomy
+ * counts it) and the admission: the peer (a struct sockaddr), or the
+ * address a trusted proxy put in the `client-ip header` of the head (buf,
+ * h), which then replaces t->client_ip for the anatomy, the log and
+ * X-Forwarded-For.  *client is for txn_admit. */
+void txn_client(struct txn *t, const void *peer, const char *buf, const struct http_head *h,
+                struct in6_addr *client);
 /* Routes t by its Host and target (router_resolve, on the normalized
  * path, normalized into path_buf): sets t->pool and *route; returns 0, or
  * the status to answer (400, 414, 503 for no route). */
 struct route_result;
 int txn_route(struct txn *t, const char *host, size_t host_len, const char *target, size_t target_len,
               char *path_buf, size_t cap, struct route_result *route);
-/* The admission step, after the route (admit.h): works out who the client
- * is - the peer (a struct sockaddr), or the address a trusted proxy put in
- * the `client-ip header` of the head (buf, h), which then replaces
- * t->client_ip for the log and X-Forwarded-For - counts the request at its
- * route, gives it the route's queue priority, and applies `limit rate`.
- * Returns 0, or 429 (with t->retry_after set) to answer. */
-int txn_admit(struct txn *t, const void *peer, const char *buf, const struct http_head *h,
-              const struct route_result *route);
+/* The admission step, after the route (admit.h): counts the request at
+ * its route, gives it the route's queue priority, and applies `limit
+ * rate` to client (txn_client's).  Returns 0, or 429 (with t->retry_after
+ * set) to answer. */
+int txn_admit(struct txn *t, const struct in6_addr *client, const struct route_result *route);
+/* The three in their order, for a parsed request head in buf: 0, or the
+ * status to answer. */
+int txn_route_admit(struct txn *t, const void *peer, const char *buf, const struct http_head *h, char *path_buf,
+                    size_t cap, struct route_result *route);
 /* Picks a server and starts the attempt on it (t->uops->start), or queues
  * the request, or answers 503 (or how the last attempt failed). */
 void txn_start_server(struct txn *t);

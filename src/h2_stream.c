@@ -253,10 +253,7 @@ static int prepare_request(struct h2_stream *st, int end_stream)
     metrics_request_started(now_ms());
     char path_buf[ROUTE_PATH_MAX];
     struct route_result route;
-    int status = txn_route(t, st->req->data + h.host_off, h.host_len, st->req->data + h.uri_off, h.uri_len,
-                           path_buf, sizeof path_buf, &route);
-    if (!status)
-        status = txn_admit(t, &st->h->c->peer, st->req->data, &h, &route);
+    int status = txn_route_admit(t, &st->h->c->peer, st->req->data, &h, path_buf, sizeof path_buf, &route);
     if (status)
         return status;
     sticky_request(t, st->req->data, &st->req->len, &h);

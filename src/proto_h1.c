@@ -426,10 +426,7 @@ static void handle_head(struct h1_session *s)
 
     char path_buf[ROUTE_PATH_MAX]; /* like nginx's 8k: a longer target that needs normalizing is a 414 */
     struct route_result route;
-    int status = txn_route(t, s->in->data + h.host_off, h.host_len, s->in->data + h.uri_off, h.uri_len,
-                           path_buf, sizeof path_buf, &route);
-    if (!status)
-        status = txn_admit(t, &s->c.peer, s->in->data, &h, &route);
+    int status = txn_route_admit(t, &s->c.peer, s->in->data, &h, path_buf, sizeof path_buf, &route);
     if (status) {
         h1_respond_error(s, status);
         return;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "client_addr.h"
 #include "config.h"
 
 #define RELAXED memory_order_relaxed
@@ -165,14 +166,30 @@ static struct shard_buf *my_buffer(void)
     return &my_shard->buf[my_have & 1];
 }
 
+/* A client as admission counts one (client_addr.h): an IPv4 address, or
+ * an IPv6 /64 ("2001:db8:1:2::/64"), since one host may rotate through
+ * its /64 (privacy addresses): counted by address, it would look like a
+ * crowd of new clients, each with a trickle of requests. */
+static const char *client_name(const char *client_ip, size_t *len, char *buf, size_t cap)
+{
+    struct in6_addr a;
+    if (!memchr(client_ip, ':', *len) || inet_pton(AF_INET6, client_ip, &a) != 1)
+        return client_ip;
+    client_key_format(client_key(&a), buf, cap);
+    *len = strlen(buf);
+    return buf;
+}
+
 void traffic_note(const char *client_ip, const char *path, size_t path_len, uint64_t now_ms)
 {
     uint64_t sec = now_ms / 1000;
     size_t ip_len = strlen(client_ip);
+    char name_buf[INET6_ADDRSTRLEN + 4];
 
     if (ip_len == 0)
         return;
-    uint64_t client = sketch_hash(client_ip, ip_len);
+    const char *name = client_name(client_ip, &ip_len, name_buf, sizeof name_buf);
+    uint64_t client = sketch_hash(name, ip_len);
     unsigned slot = (unsigned)(sec % HLL_SLOTS);
     hll_add(&hll_all[slot], client);
     if (!seen_check_and_mark(&seen, client, sec, TRAFFIC_NEW_WINDOW_S))
@@ -184,7 +201,7 @@ void traffic_note(const char *client_ip, const char *path, size_t path_len, uint
         return;
     char prefix[64];
     size_t prefix_len = traffic_prefix(client_ip, prefix, sizeof prefix);
-    topk_add(&b->clients, client_ip, ip_len, client, 1);
+    topk_add(&b->clients, name, ip_len, client, 1);
     if (prefix_len)
         topk_add(&b->prefixes, prefix, prefix_len, sketch_hash(prefix, prefix_len), 1);
     if (path) {

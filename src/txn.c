@@ -286,28 +286,42 @@ int txn_route(struct txn *t, const char *host, size_t host_len, const char *targ
     return 0;
 }
 
-int txn_admit(struct txn *t, const void *peer, const char *buf, const struct http_head *h,
-              const struct route_result *route)
+void txn_client(struct txn *t, const void *peer, const char *buf, const struct http_head *h,
+                struct in6_addr *client)
+{
+    struct in6_addr peer_addr;
+
+    client_addr_from_sockaddr(peer, &peer_addr);
+    if (admit_client_of(txn_cfg(t), &peer_addr, buf, h, client))
+        client_addr_format(client, t->client_ip, sizeof t->client_ip);
+}
+
+int txn_admit(struct txn *t, const struct in6_addr *client, const struct route_result *route)
 {
     const struct config *cfg = txn_cfg(t);
-    struct in6_addr peer_addr, client;
 
     t->route = route->route;
     t->qw.priority = t->route ? (uint8_t)t->route->cfg->priority : PRIO_NORMAL;
     if (t->route)
         atomic_fetch_add_explicit(&t->route->requests, 1, memory_order_relaxed);
-    client_addr_from_sockaddr(peer, &peer_addr);
-    if (admit_client_of(cfg, &peer_addr, buf, h, &client))
-        client_addr_format(&client, t->client_ip, sizeof t->client_ip);
     /* The request's start (ev_now, already read): no clock call per
      * request; the bucket copes with a wall clock set back. */
-    uint64_t wait = admit_rate(cfg, &client, (uint64_t)(t->t_start * 1e9));
+    uint64_t wait = admit_rate(cfg, client, (uint64_t)(t->t_start * 1e9));
     if (!wait)
         return 0;
     t->retry_after = token_bucket_retry_after_s(wait);
     if (t->route)
         atomic_fetch_add_explicit(&t->route->limited, 1, memory_order_relaxed);
     return 429;
+}
+
+int txn_route_admit(struct txn *t, const void *peer, const char *buf, const struct http_head *h, char *path_buf,
+                    size_t cap, struct route_result *route)
+{
+    struct in6_addr client;
+    txn_client(t, peer, buf, h, &client);
+    int status = txn_route(t, buf + h->host_off, h->host_len, buf + h->uri_off, h->uri_len, path_buf, cap, route);
+    return status ? status : txn_admit(t, &client, route);
 }
 
 void txn_respond_error(struct txn *t, int status)

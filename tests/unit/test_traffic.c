@@ -325,3 +325,24 @@ Test(traffic, handover_then_tick)
     traffic_tick(1002000, &v);
     cr_assert_eq(v.requests, 101);
 }
+
+/* One host rotating through its IPv6 /64 is one client, as admission
+ * counts it: not 60 new clients of one request each. */
+static void one_v6_host(unsigned sec, unsigned k, char *ip, size_t cap, const char **path)
+{
+    (void)sec;
+    snprintf(ip, cap, "2001:db8:1:2::%x", 1 + k);
+    *path = "/";
+}
+
+Test(traffic, an_ipv6_client_is_its_64)
+{
+    struct traffic_view v;
+    traffic_reset();
+    feed(2000, 2003, 60, one_v6_host, &v);
+    cr_assert_lt(v.distinct, 1.5, "distinct %.1f", v.distinct);
+    cr_assert_geq(v.nclients, 1);
+    cr_assert_str_eq(v.clients[0].key, "2001:db8:1:2::/64");
+    cr_assert_float_eq(v.clients[0].share, 1.0, 1e-9);
+    cr_assert_eq(v.shape, TRAFFIC_CONCENTRATED);
+}

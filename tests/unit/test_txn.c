@@ -23,6 +23,7 @@
 #include "mem_trim.h"
 #include "router.h"
 #include "runtime.h"
+#include "traffic.h"
 #include "txn.h"
 #include "worker.h"
 
@@ -303,8 +304,8 @@ Test(txn, no_server_up_503)
 
 /* ---- admission: the step between the route and the pick ---------------------------------- */
 
-/* Routes and admits one request from `peer` through txn_route and
- * txn_admit, as proto_h1 does; returns txn_admit's answer (the txn in *out). */
+/* Routes and admits one request from `peer` through txn_route_admit,
+ * as proto_h1 does; returns txn_admit's answer (the txn in *out). */
 static int fx_admit(const char *peer, const char *req, struct txn **out)
 {
     struct http_field fields[16];
@@ -323,9 +324,8 @@ static int fx_admit(const char *peer, const char *req, struct txn **out)
     h.fields = fields;
     h.max_fields = 16;
     cr_assert_eq(http_parse_request(&m, req, strlen(req), &h), 0);
-    cr_assert_eq(txn_route(t, req + h.host_off, h.host_len, req + h.uri_off, h.uri_len, path, sizeof path, &route), 0);
     *out = t;
-    return txn_admit(t, &sa, req, &h, &route);
+    return txn_route_admit(t, &sa, req, &h, path, sizeof path, &route);
 }
 
 Test(txn, admission_priority_client_ip_and_limit_rate)
@@ -359,6 +359,39 @@ Test(txn, admission_priority_client_ip_and_limit_rate)
     cr_assert_eq(atomic_load(&rt->routes[1].requests), 3);
     cr_assert_eq(atomic_load(&rt->routes[1].limited), 1);
     cr_assert_eq(atomic_load(&rt->routes[0].limited), 0);
+    runtime_release(rt);
+    rt = NULL;
+}
+
+/* Behind a trusted CDN, the traffic's anatomy (surge detection) counts
+ * the clients the CDN names, not the CDN: it saw the peer before, and
+ * every surge through a CDN looked like one client's flood. */
+Test(txn, the_traffic_anatomy_counts_the_client_a_trusted_proxy_names)
+{
+    rt = fixture_runtime("listen 127.0.0.1:8080\n"
+                         "client-ip header X-Forwarded-For from 10.0.0.0/8\n"
+                         "pool web {\n check off\n server a 127.0.0.1:1\n}\n");
+    memset(&w, 0, sizeof w);
+    w.loop = ev_default_loop(0);
+    w.rt = rt;
+    cr_assert(rt->cfg->surge.enabled, "surge detection is on by default");
+    traffic_reset();
+    for (unsigned i = 0; i < 31; i++) {
+        char req[160];
+        struct txn *t;
+        /* The worker hands its top lists over at its next request. */
+        if (i == 30)
+            traffic_handover();
+        snprintf(req, sizeof req, "GET /p HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.%u\r\n\r\n", 1 + i);
+        cr_assert_eq(fx_admit("10.0.0.9", req, &t), 0);
+        txn_end(t);
+    }
+    struct traffic_view v;
+    traffic_tick(now_ms() + 1000, &v);
+    cr_assert_gt(v.nclients, 0, "nothing reached the anatomy");
+    for (unsigned i = 0; i < v.nclients; i++)
+        cr_assert_str_neq(v.clients[i].key, "10.0.0.9", "the CDN's address counted as a client");
+    cr_assert_gt(v.distinct, 25, "distinct clients %.1f, not the 30 the CDN named", v.distinct);
     runtime_release(rt);
     rt = NULL;
 }
