@@ -56,8 +56,14 @@ struct traffic_view {
  * for `path` (the query is left out here) at monotonic `now_ms`. */
 void traffic_note(const char *client_ip, const char *path, size_t path_len, uint64_t now_ms);
 
+/* Worker side, once a second: answers a handover the main thread asked
+ * for even when no request comes (else the last requests before a quiet
+ * spell stayed out of the top lists until the next one, or for good). */
+void traffic_worker_tick(void);
+
 /* Main thread, once a second, shortly before traffic_tick: asks each
- * worker to move to its other buffer at its next request. */
+ * worker to move to its other buffer at its next request (or its next
+ * traffic_worker_tick). */
 void traffic_handover(void);
 /* Main thread, once a second: takes in the buffers the workers handed
  * over since traffic_handover (what they counted until then) and

@@ -180,6 +180,12 @@ static const char *client_name(const char *client_ip, size_t *len, char *buf, si
     return buf;
 }
 
+void traffic_worker_tick(void)
+{
+    if (my_shard)
+        (void)my_buffer();
+}
+
 void traffic_note(const char *client_ip, const char *path, size_t path_len, uint64_t now_ms)
 {
     uint64_t sec = now_ms / 1000;

@@ -28,6 +28,7 @@
 #include "txn.h"
 #include "upstream.h"
 #include "tls_ctx.h"
+#include "traffic.h"
 
 /* How long accepting pauses when out of file descriptors or at max-conns:
  * long enough not to spin, short enough that the backlog drains soon. */
@@ -492,6 +493,7 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *tm, int revents)
     (void)loop;
     (void)revents;
     upstream_sweep(w, w->rt, UPSTREAM_IDLE_MAX_MS);
+    traffic_worker_tick();
     /* A burst of requests on connections that stay (keep-alive clients
      * that all asked at once) leaves their buffers' memory behind as a
      * flood of connections does. */
