@@ -151,6 +151,7 @@ struct config {
     unsigned max_conns;      /* default 10000 */
     enum log_level log_level; /* default LOG_INFO */
     char access_log[CONFIG_PATH_MAX]; /* path, "stderr" (default) or "off" */
+    int access_log_line;              /* its line, 0 for the default */
     char notify[CONFIG_PATH_MAX];     /* "" = none */
     char user[CONFIG_NAME_MAX];       /* "" = stay as started; else drop to it after binding */
     char sticky_secret[256];          /* "" = a random one per process (sticky.h) */

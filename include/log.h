@@ -24,6 +24,10 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Returns 0, or -1 with errno set when the file cannot be opened (the
  * previous destination is then kept). */
 int access_log_open(const char *where);
+/* Whether access_log_open(where) would succeed: the file is opened
+ * (created when missing, as access_log_open would) and closed.  0, or -1
+ * with errno set. */
+int access_log_check(const char *where);
 int access_log_enabled(void);
 /* Writes one complete line (the caller formats it, newline included). */
 void access_log_write(const char *line, size_t len);

@@ -110,6 +110,7 @@ static int do_access_log(struct config_parser *p, int line, int argc, char **arg
         config_perr(p, line, "access-log: expected a file path, stderr or off");
         return -1;
     }
+    p->cfg->access_log_line = line;
     return config_get_string(p, line, "access-log", argv[1], p->cfg->access_log,
                              sizeof(p->cfg->access_log));
 }

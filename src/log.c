@@ -100,6 +100,17 @@ int access_log_open(const char *where)
     return 0;
 }
 
+int access_log_check(const char *where)
+{
+    if (strcmp(where, "off") == 0 || strcmp(where, "stderr") == 0)
+        return 0;
+    int fd = open(where, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
 int access_log_enabled(void)
 {
     /* A racy read is fine: it only decides whether to format a line. */

@@ -118,7 +118,19 @@ static struct tls_set *load_tls(const struct config *cfg, FILE *out, char *err)
     return tls;
 }
 
-/* Settings that apply to the whole process, at start and each reload. */
+/* Whether cfg's access log can be written: 0, or -1 with why set to
+ * "FILE:LINE: access-log PATH: reason". */
+static int check_access_log(const struct config *cfg, char *why, size_t cap)
+{
+    if (access_log_check(cfg->access_log) == 0)
+        return 0;
+    snprintf(why, cap, "%s:%d: access-log %s: %s", cfg->file ? cfg->file : config_path, cfg->access_log_line,
+             cfg->access_log, strerror(errno));
+    return -1;
+}
+
+/* Settings that apply to the whole process, at start and each reload
+ * (the access log checked before: check_access_log). */
 static int apply_process_settings(const struct config *cfg)
 {
     log_set_level(cfg->log_level);
@@ -148,6 +160,12 @@ static void reload(void)
     log_info("reloading %s", config_path);
     char reason[CONFIG_PATH_MAX + 512];
     if (!(cfg = load_config(reason, sizeof reason))) {
+        reload_failed(reason);
+        return;
+    }
+    if (check_access_log(cfg, reason, sizeof reason) < 0) {
+        config_free(cfg);
+        log_errorx("%s", reason);
         reload_failed(reason);
         return;
     }
@@ -342,11 +360,16 @@ int main(int argc, char **argv)
         config_errors_clear(&errs);
         if (!cfg)
             return 1;
-        char tls_err[TLS_ERR_MAX];
+        char tls_err[TLS_ERR_MAX], why[CONFIG_PATH_MAX * 2 + 64];
+        int log_ok = check_access_log(cfg, why, sizeof why) == 0;
+        if (!log_ok)
+            fprintf(stderr, "%s\n", why);
         struct tls_set *tls = load_tls(cfg, stderr, tls_err);
         config_free(cfg);
-        if (!tls)
+        if (!tls || !log_ok) {
+            tls_set_free(tls);
             return 1;
+        }
         tls_set_free(tls);
         printf("configuration OK\n");
         return 0;
@@ -359,6 +382,12 @@ int main(int argc, char **argv)
     struct config *cfg = load_config(NULL, 0);
     if (!cfg)
         return 1;
+    char why[CONFIG_PATH_MAX * 2 + 64];
+    if (check_access_log(cfg, why, sizeof why) < 0) {
+        log_errorx("%s", why);
+        config_free(cfg);
+        return 1;
+    }
     if (apply_process_settings(cfg) < 0) {
         config_free(cfg);
         return 1;

@@ -7,6 +7,8 @@
 #   3. file renamed away + SIGHUP: logged (names the file), failed == 2,
 #      still serving.  (chmod 000 does not stop root, so rename instead.)
 #   4. a directory where the file was + SIGHUP: logged, failed == 3, serving.
+#   4b. an access-log path that cannot be opened: proxy -t and the reload
+#      name FILE:LINE and the reason, failed == 4, serving.
 #   5. fixed file (with c) + SIGHUP: reload succeeds, c serves.
 # Ports 25120-25129.
 set -u
@@ -99,6 +101,26 @@ kill -0 "$PROXY_PID" 2>/dev/null || fail "4. the proxy died on a directory"
 serving_ab "4. after the reload with a directory"
 rmdir "$CONF"
 
+# 4b. an access log that cannot be opened (its directory is missing): the
+#     reload fails as a whole, named by file and line (it counted as a
+#     success before, the log going on into the old file for good, and
+#     `proxy -t` passed it)
+good_conf "a 127.0.0.1:$A" "b 127.0.0.1:$B" "c 127.0.0.1:$C"
+sed -i "s|^access-log off|access-log $TMPDIR/no-such-dir/access.log|" "$CONF"
+out=$("$PROXY" -t -c "$CONF" 2>&1) && fail "4b. proxy -t passed an access log it cannot open: $out"
+echo "4b. proxy -t: $out"
+echo "$out" | grep -q "$CONF:2: access-log $TMPDIR/no-such-dir/access.log: No such file or directory" ||
+    fail "4b. proxy -t does not say which line and why: $out"
+log_mark
+hup_fail
+sleep 0.2
+echo "--- log of the reload with an access log that cannot be opened:"; log_since
+log_since | grep -q "$CONF:2: access-log .*No such file or directory" || fail "4b. the log does not name $CONF:2 and the reason"
+[ "$(stat reloads.failed)" = 4 ] || fail "4b. reloads.failed=$(stat reloads.failed), want 4"
+[ "$(stat reloads.ok)" = 0 ] || fail "4b. reloads.ok=$(stat reloads.ok): the reload counted as a success"
+[ "$(gen)" = "$g0" ] || fail "4b. generation moved on a failed reload"
+serving_ab "4b. after the reload with an access log that cannot be opened"
+
 # 5. fixed
 rm -f "$CONF.away"
 good_conf "a 127.0.0.1:$A" "b 127.0.0.1:$B" "c 127.0.0.1:$C"
@@ -110,5 +132,5 @@ r=$(hits $P 30); echo "5. fixed: $r"
 [ "$(gen)" = $((g0 + 1)) ] || fail "5. generation $(gen), want $((g0 + 1))"
 echo "reloads: $(stat reloads)"
 [ "$(stat reloads.ok)" = 1 ] || fail "5. reloads.ok=$(stat reloads.ok), want 1"
-[ "$(stat reloads.failed)" = 3 ] || fail "5. reloads.failed=$(stat reloads.failed), want 3"
+[ "$(stat reloads.failed)" = 4 ] || fail "5. reloads.failed=$(stat reloads.failed), want 4"
 echo "PASS: broken, missing and unreadable files leave the proxy serving; the fix reloads"
