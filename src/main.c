@@ -376,6 +376,17 @@ int main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
+    /* A SIGHUP or SIGUSR1 during the start (which may wait seconds for a
+     * listen address or the resolver: logrotate's postrotate, a deploy
+     * script's reload) would kill the process by their default action.
+     * Held until the loop watches them, and then acted on; the worker
+     * threads, started meanwhile, keep them blocked, so they reach the
+     * main thread. */
+    sigset_t held;
+    sigemptyset(&held);
+    sigaddset(&held, SIGHUP);
+    sigaddset(&held, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &held, NULL);
     metrics.start_ms = now_ms();
     main_loop = ev_default_loop(EVFLAG_AUTO);
 
@@ -449,6 +460,8 @@ int main(int argc, char **argv)
     ev_signal_start(main_loop, &sig_int);
     ev_signal_start(main_loop, &sig_hup);
     ev_signal_start(main_loop, &sig_usr1);
+    /* Watched now: what came during the start is acted on. */
+    pthread_sigmask(SIG_UNBLOCK, &held, NULL);
 
     for (size_t i = 0; i < rt->cfg->nlistens; i++)
         log_info("listening on %s", rt->cfg->listens[i].addr.text);

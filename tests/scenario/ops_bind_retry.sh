@@ -7,7 +7,9 @@
 # log, before it gives up with the error.
 #
 # Part 1: a python listener holds the port and lets go after 1s: the proxy
-#         logs that it waits for that address, then starts and serves.
+#         logs that it waits for that address, then starts and serves; a
+#         SIGHUP and a SIGUSR1 sent while it waits are acted on once it
+#         has started (they killed it before).
 # Part 2: the port stays held for longer than the retry window: the start
 #         fails (exit 1) after about 5s, not at once and not later than 8s,
 #         with "Address already in use" and the address in the log.
@@ -47,6 +49,12 @@ launch() {
 # ---- part 1: released after 1s ----
 hold_port "$P" 1
 launch
+# A SIGHUP and a SIGUSR1 while it waits (logrotate, a deploy's reload):
+# they killed it by their default action; now they wait for the start and
+# are acted on then.
+wait_for 3 grep -q "address in use, waiting" "$TMPDIR/proxy.log" || fail "part 1: no 'waiting' in the log"
+kill -HUP "$PROXY_PID"
+kill -USR1 "$PROXY_PID"
 started_or_gone() { grep -q 'started' "$TMPDIR/proxy.log" || ! kill -0 "$PROXY_PID" 2>/dev/null; }
 wait_for 8 started_or_gone
 kill -0 "$PROXY_PID" 2>/dev/null || fail "part 1: the proxy exited instead of waiting for the port"
@@ -58,6 +66,10 @@ n=$(grep -c "listen 127.0.0.1:$P: address in use, waiting" "$TMPDIR/proxy.log")
 grep "listen 127.0.0.1:$P" "$TMPDIR/proxy.log" | sed 's/^/  part 1: /'
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$P/")
 [ "$code" = 200 ] || fail "part 1: got $code from the proxy, expected 200"
+wait_for 3 grep -q "reload done: generation 2" "$TMPDIR/proxy.log" ||
+    fail "part 1: the SIGHUP sent during the start was not acted on once started"
+grep -q "access log reopened" "$TMPDIR/proxy.log" || fail "part 1: the SIGUSR1 sent during the start was not acted on"
+echo "  part 1: SIGHUP and SIGUSR1 during the start: a reload and a reopen once started"
 stop_pid "$PROXY_PID"
 
 # ---- part 2: held for longer than the retry window ----
