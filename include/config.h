@@ -216,6 +216,9 @@ int config_parse_size(const char *word, uint64_t *out);
 int config_parse_addr(const char *word, struct config_addr *out);
 /* 1 when a and b are the same socket address (family, address, port). */
 int config_addr_equal(const struct config_addr *a, const struct config_addr *b);
+/* Whether two sockets bound to a and b would take the same port: equal,
+ * or the same family and port with one of them the wildcard address. */
+int config_addr_overlaps(const struct config_addr *a, const struct config_addr *b);
 const char *config_log_level_name(enum log_level level);
 const char *config_balance_name(enum balance_algo algo);
 const char *config_check_name(enum check_kind kind);    /* "tcp" | "http" | "off" */

@@ -218,6 +218,27 @@ int config_addr_equal(const struct config_addr *a, const struct config_addr *b)
     return a->len == b->len && memcmp(&a->sa, &b->sa, a->len) == 0;
 }
 
+/* The port, and whether the address is the family's wildcard. */
+static unsigned addr_port(const struct config_addr *a, int *any)
+{
+    if (a->sa.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&a->sa;
+        *any = in->sin_addr.s_addr == htonl(INADDR_ANY);
+        return ntohs(in->sin_port);
+    }
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->sa;
+    *any = IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr);
+    return ntohs(in6->sin6_port);
+}
+
+int config_addr_overlaps(const struct config_addr *a, const struct config_addr *b)
+{
+    int a_any, b_any;
+    if (a->sa.ss_family != b->sa.ss_family || addr_port(a, &a_any) != addr_port(b, &b_any))
+        return 0; /* IPv6 sockets are IPV6_V6ONLY: the families never meet */
+    return a_any || b_any || config_addr_equal(a, b);
+}
+
 const char *config_log_level_name(enum log_level level)
 {
     static const char *names[] = { "error", "warn", "info", "debug" };

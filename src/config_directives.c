@@ -180,6 +180,12 @@ static int do_listen(struct config_parser *p, int line, int argc, char **argv)
                         addr.text, cfg->listens[i].line);
             return -1;
         }
+        if (config_addr_overlaps(&cfg->listens[i].addr, &addr)) {
+            config_perr(p, line, "listen \"%s\" takes the same port as listen \"%s\" (line %d): "
+                        "a wildcard address listens on every address of its family",
+                        addr.text, cfg->listens[i].addr.text, cfg->listens[i].line);
+            return -1;
+        }
     }
     if (!(l = config_append(p, &cfg->listens, &cfg->nlistens, sizeof(*l))))
         return -1;

@@ -226,6 +226,9 @@ static void validate(struct config_parser *p)
         if (strcmp(cfg->listens[i].addr.text, cfg->stats_addr.text) == 0)
             config_perr(p, p->stats_line, "stats: address \"%s\" is also a listen address (line %d)",
                         cfg->stats_addr.text, cfg->listens[i].line);
+        else if (config_addr_overlaps(&cfg->listens[i].addr, &cfg->stats_addr))
+            config_perr(p, p->stats_line, "stats: address \"%s\" takes the same port as listen \"%s\" (line %d)",
+                        cfg->stats_addr.text, cfg->listens[i].addr.text, cfg->listens[i].line);
     if (cfg->npools == 0)
         config_perr(p, 0, "no pool defined (expected \"pool NAME { server NAME ADDR }\")");
     else if (cfg->npools > 1 && cfg->nroutes == 0)

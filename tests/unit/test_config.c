@@ -623,6 +623,27 @@ Test(config_errors, addresses)
                  "t.conf:2: duplicate listen address \"[::]:8080\" (first defined at line 1)");
     expect_error("stats 127.0.0.1:8080" TAIL,
                  "t.conf:1: stats: address \"127.0.0.1:8080\" is also a listen address (line 2)");
+    /* A wildcard takes the port on every address of its family: passed
+     * by the check, the start failed with "Address already in use". */
+    expect_error("listen 0.0.0.0:8090\nlisten 127.0.0.1:8090" TAIL,
+                 "t.conf:2: listen \"127.0.0.1:8090\" takes the same port as listen \"0.0.0.0:8090\" (line 1): "
+                 "a wildcard address listens on every address of its family");
+    expect_error("listen [::1]:8080\nlisten [::]:8080" TAIL,
+                 "t.conf:2: listen \"[::]:8080\" takes the same port as listen \"[::1]:8080\" (line 1): "
+                 "a wildcard address listens on every address of its family");
+    expect_error("stats 0.0.0.0:8080" TAIL,
+                 "t.conf:1: stats: address \"0.0.0.0:8080\" takes the same port as listen \"127.0.0.1:8080\" (line 2)");
+}
+
+/* The families are apart (IPv6 sockets are IPV6_V6ONLY), and so are
+ * other ports and other specific addresses. */
+Test(config, listen_addresses_that_do_not_overlap)
+{
+    const char *text = "listen 0.0.0.0:8080\nlisten [::]:8080\nlisten 127.0.0.1:8081\nlisten 127.0.0.2:8081\n"
+                       "stats 127.0.0.3:8081\npool p {\n server a 127.0.0.1:9000\n}\n";
+    struct config *cfg = parse_ok(text);
+    cr_assert_eq(cfg->nlistens, 4);
+    config_free(cfg);
 }
 
 Test(config_errors, duplicates_of_single_settings)
