@@ -193,6 +193,18 @@ static void reload(void)
         reload_failed("cannot open a listen address");
         return;
     }
+    /* The stats port next, so that an address it cannot take fails the
+     * reload as a listen address does (the old one serves on). */
+    if (stats_apply(cfg) < 0) {
+        char why[CONFIG_ADDR_TEXT_MAX + 64];
+        snprintf(why, sizeof why, "stats: cannot listen on %s", cfg->stats_addr.text);
+        listen_set_close_unused(&next, &listeners);
+        listen_set_free(&next);
+        config_free(cfg);
+        tls_set_free(tls);
+        reload_failed(why);
+        return;
+    }
     if (strcmp(cfg->user, cur->cfg->user) != 0)
         log_warnx("user: the change takes effect at the next start");
     if (cfg->cpu_affinity != running_affinity)
@@ -209,8 +221,6 @@ static void reload(void)
         return;
     }
     rt->tls = tls;
-    if (stats_apply(rt->cfg) < 0)
-        log_warnx("stats port: kept as it was");
     apply_process_settings(rt->cfg);
     runtime_publish(rt);
     /* Workers close the sockets they no longer get. */

@@ -845,13 +845,13 @@ int stats_start(struct ev_loop *loop, const struct config *cfg)
     return listener ? 0 : -1;
 }
 
-int stats_apply(const struct config *cfg)
+/* The listening socket for cfg's stats address: the one open when it
+ * stays, else a new one (the old one closed).  -1 when the new address
+ * cannot be bound; the old socket then serves on. */
+static int listener_move(const struct config *cfg)
 {
     struct stats_listener *l;
 
-    if (!stats_loop)
-        return -1;
-    settings_take(cfg);
     if (!cfg->has_stats) {
         if (listener)
             log_info("stats: no longer serving on %s", listener->addr.text);
@@ -863,15 +863,18 @@ int stats_apply(const struct config *cfg)
         return 0;
     /* Bind the new address first: when it fails the old one keeps serving. */
     l = listener_open(&cfg->stats_addr, listener != NULL);
-    if (!l && errno == EADDRINUSE && listener) {
-        /* The old socket may be what holds the port (127.0.0.1:P moving to
-         * 0.0.0.0:P): let it go, and take it back if the new one fails. */
+    if (!l && errno == EADDRINUSE && listener && config_addr_overlaps(&listener->addr, &cfg->stats_addr)) {
+        /* The old socket is what holds the port (127.0.0.1:P moving to
+         * 0.0.0.0:P): let it go, and take it back if the new one fails.
+         * Only then: a port another process holds leaves it alone (its
+         * backlog would be lost). */
         struct config_addr old = listener->addr;
         listener_close(listener);
         listener = NULL;
         l = listener_open(&cfg->stats_addr, 0);
         if (!l) {
-            listener = listener_open(&old, 0);
+            if (!(listener = listener_open(&old, 0)))
+                log_error("stats: cannot listen on %s again: the stats port is closed", old.text);
             return -1;
         }
     }
@@ -885,6 +888,14 @@ int stats_apply(const struct config *cfg)
         log_info("stats: moved from %s to %s", listener->addr.text, l->addr.text);
     listener_close(listener);
     listener = l;
+    return 0;
+}
+
+int stats_apply(const struct config *cfg)
+{
+    if (!stats_loop || listener_move(cfg) < 0)
+        return -1;
+    settings_take(cfg);
     return 0;
 }
 
