@@ -154,6 +154,7 @@ struct config {
     int access_log_line;              /* its line, 0 for the default */
     char notify[CONFIG_PATH_MAX];     /* "" = none */
     char user[CONFIG_NAME_MAX];       /* "" = stay as started; else drop to it after binding */
+    int user_line;
     char sticky_secret[256];          /* "" = a random one per process (sticky.h) */
     uint64_t resolve_interval_ms;     /* servers' host names resolved again this often: 30s */
 

@@ -118,6 +118,7 @@ static int do_access_log(struct config_parser *p, int line, int argc, char **arg
 static int do_user(struct config_parser *p, int line, int argc, char **argv)
 {
     (void)argc;
+    p->cfg->user_line = line;
     return config_get_string(p, line, "user", argv[1], p->cfg->user, sizeof(p->cfg->user));
 }
 

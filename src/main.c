@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <ev.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,17 @@ static int check_access_log(const struct config *cfg, char *why, size_t cap)
         return 0;
     snprintf(why, cap, "%s:%d: access-log %s: %s", cfg->file ? cfg->file : config_path, cfg->access_log_line,
              cfg->access_log, strerror(errno));
+    return -1;
+}
+
+/* Whether cfg's `user` exists (the start drops to it after binding, too
+ * late to say so before the listeners opened): 0, or -1 with why set. */
+static int check_user(const struct config *cfg, char *why, size_t cap)
+{
+    if (!cfg->user[0] || getpwnam(cfg->user))
+        return 0;
+    snprintf(why, cap, "%s:%d: user %s: no such user", cfg->file ? cfg->file : config_path, cfg->user_line,
+             cfg->user);
     return -1;
 }
 
@@ -371,12 +383,16 @@ int main(int argc, char **argv)
         if (!cfg)
             return 1;
         char tls_err[TLS_ERR_MAX], why[CONFIG_PATH_MAX * 2 + 64];
-        int log_ok = check_access_log(cfg, why, sizeof why) == 0;
-        if (!log_ok)
+        int checks_ok = check_access_log(cfg, why, sizeof why) == 0;
+        if (!checks_ok)
             fprintf(stderr, "%s\n", why);
+        if (check_user(cfg, why, sizeof why) < 0) {
+            fprintf(stderr, "%s\n", why);
+            checks_ok = 0;
+        }
         struct tls_set *tls = load_tls(cfg, stderr, tls_err);
         config_free(cfg);
-        if (!tls || !log_ok) {
+        if (!tls || !checks_ok) {
             tls_set_free(tls);
             return 1;
         }
@@ -404,7 +420,7 @@ int main(int argc, char **argv)
     if (!cfg)
         return 1;
     char why[CONFIG_PATH_MAX * 2 + 64];
-    if (check_access_log(cfg, why, sizeof why) < 0) {
+    if (check_access_log(cfg, why, sizeof why) < 0 || check_user(cfg, why, sizeof why) < 0) {
         log_errorx("%s", why);
         config_free(cfg);
         return 1;

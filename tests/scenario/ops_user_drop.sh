@@ -44,6 +44,10 @@ stop_pid "$PROXY_PID"
 proxy_conf_basic "$TMPDIR/bad.conf" "$(free_port)" "app1 127.0.0.1:$B" "user no-such-user-here"
 "$PROXY" -c "$TMPDIR/bad.conf" >"$TMPDIR/bad.log" 2>&1; rc=$?
 [ "$rc" = 1 ] || fail "an unknown user: exit $rc, want 1"
-grep -q 'user no-such-user-here: no such user' "$TMPDIR/bad.log" || fail "an unknown user is not named: $(cat "$TMPDIR/bad.log")"
-echo "an unknown user: exit 1 with the reason"
+grep -q "$TMPDIR/bad.conf:4: user no-such-user-here: no such user" "$TMPDIR/bad.log" ||
+    fail "an unknown user is not named with its file and line: $(cat "$TMPDIR/bad.log")"
+grep -q "listening on" "$TMPDIR/bad.log" && fail "an unknown user was found out only after the listeners opened"
+out=$("$PROXY" -t -c "$TMPDIR/bad.conf" 2>&1) && fail "proxy -t passed an unknown user: $out"
+echo "$out" | grep -q "$TMPDIR/bad.conf:4: user no-such-user-here: no such user" || fail "proxy -t on an unknown user said: $out"
+echo "an unknown user: exit 1 with FILE:LINE and the reason, before binding; proxy -t says so too"
 echo "PASS"
