@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "runtime.h"
+#include "xprt.h"
 
 void health_settings_free(struct check_settings *set)
 {
@@ -59,11 +60,22 @@ int health_settings_from(struct check_settings *set, const struct config_pool *c
     return 0;
 }
 
+/* A reload rebuilds every TLS context: two are the same settings when
+ * they trust the same servers the same way (xprt.h), whatever their
+ * address (compared by pointer, a TLS pool's checks restarted at every
+ * reload, and reloads more often than `interval` kept them from ever
+ * deciding). */
+static uintptr_t tls_identity(const struct check_settings *s)
+{
+    return s->tls ? xprt_tls_ctx_fingerprint(s->tls) : 0;
+}
+
 int health_settings_equal(const struct check_settings *a, const struct check_settings *b)
 {
     if (a->kind != b->kind || a->expect_lo != b->expect_lo || a->expect_hi != b->expect_hi ||
-        a->interval_ms != b->interval_ms || a->timeout_ms != b->timeout_ms ||
-        a->rise != b->rise || a->fall != b->fall || a->tls != b->tls || a->send_proxy != b->send_proxy)
+        a->interval_ms != b->interval_ms || a->timeout_ms != b->timeout_ms || a->rise != b->rise ||
+        a->fall != b->fall || tls_identity(a) != tls_identity(b) || a->verify != b->verify ||
+        strcmp(a->sni, b->sni) != 0 || a->send_proxy != b->send_proxy)
         return 0;
     if (!a->request || !b->request)
         return a->request == b->request;

@@ -36,6 +36,7 @@
 #include "metrics.h"
 #include "runtime.h"
 #include "stats_json.h"
+#include "stats_listen.h"
 
 #define STATS_MAX_CONNS 512      /* beyond it one that waits makes room */
 #define STATS_IN_SIZE 4096       /* one read; unparsed pipelined bytes wait here */
@@ -44,8 +45,6 @@
 #define STATS_FIELD_MAX 32       /* longer header names are not ones we read */
 #define STATS_BODY_MAX 65536     /* admin actions take no body: a bound, not a use */
 #define STATS_OUT_KEEP 65536     /* larger output buffers are freed after use */
-#define STATS_ACCEPT_BATCH 32
-#define STATS_BACKOFF_S 0.5      /* pause accepting after EMFILE and the like */
 #define STATS_LINGER_S 1.0       /* reading what a refused client still sends */
 #define STATS_LINGER_MAX 262144  /* bytes discarded while lingering, at most */
 
@@ -113,13 +112,6 @@ struct stats_settings {
     double timeout_keep_alive_s;
     size_t limit_header_size;
     unsigned limit_headers;
-};
-
-struct stats_listener {
-    int fd;
-    ev_io io;
-    ev_timer backoff;
-    struct config_addr addr;
 };
 
 static struct ev_loop *stats_loop;
@@ -746,89 +738,14 @@ static void stats_conn_new(int fd)
     ev_timer_start(stats_loop, &c->timer);
 }
 
-/* ---- the listener -------------------------------------------------------------------- */
-
-static void on_backoff(struct ev_loop *loop, ev_timer *w, int revents)
+/* The listener hands each accepted connection over (stats_listen.c). */
+static void stats_accepted(int fd)
 {
-    struct stats_listener *l = w->data;
-
-    (void)revents;
-    ev_io_start(loop, &l->io);
-}
-
-static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
-{
-    struct stats_listener *l = w->data;
-
-    (void)revents;
-    for (int i = 0; i < STATS_ACCEPT_BATCH; i++) {
-        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
-                errno == ECONNABORTED)
-                return;
-            /* Out of descriptors or memory: retrying at once would spin. */
-            log_warn("stats: accept on %s", l->addr.text);
-            ev_io_stop(loop, &l->io);
-            ev_timer_set(&l->backoff, STATS_BACKOFF_S, 0.);
-            ev_timer_start(loop, &l->backoff);
-            return;
-        }
-        if (nconns >= STATS_MAX_CONNS && !stats_conn_make_room()) {
-            close(fd);
-            continue;
-        }
-        stats_conn_new(fd);
-    }
-}
-
-/* Opens a listening socket on `addr`; NULL (errno set) after logging why,
- * unless `quiet`. */
-static struct stats_listener *listener_open(const struct config_addr *addr, int quiet)
-{
-    struct stats_listener *l = calloc(1, sizeof(*l));
-    int one = 1, saved;
-
-    if (!l) {
-        log_errorx("stats: out of memory");
-        return NULL;
-    }
-    l->addr = *addr;
-    l->fd = socket(addr->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (l->fd < 0)
-        goto fail;
-    setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (addr->sa.ss_family == AF_INET6)
-        setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    if (bind(l->fd, (const struct sockaddr *)&addr->sa, addr->len) < 0 ||
-        listen(l->fd, 128) < 0)
-        goto fail;
-    ev_io_init(&l->io, on_accept, l->fd, EV_READ);
-    ev_timer_init(&l->backoff, on_backoff, STATS_BACKOFF_S, 0.);
-    l->io.data = l->backoff.data = l;
-    ev_io_start(stats_loop, &l->io);
-    log_info("stats: serving on %s", addr->text);
-    return l;
-
-fail:
-    saved = errno;
-    if (!quiet)
-        log_error("stats: cannot listen on %s", addr->text);
-    if (l->fd >= 0)
-        close(l->fd);
-    free(l);
-    errno = saved;
-    return NULL;
-}
-
-static void listener_close(struct stats_listener *l)
-{
-    if (!l)
+    if (nconns >= STATS_MAX_CONNS && !stats_conn_make_room()) {
+        close(fd);
         return;
-    ev_io_stop(stats_loop, &l->io);
-    ev_timer_stop(stats_loop, &l->backoff);
-    close(l->fd);
-    free(l);
+    }
+    stats_conn_new(fd);
 }
 
 /* ---- public ------------------------------------------------------------------------------ */
@@ -841,59 +758,13 @@ int stats_start(struct ev_loop *loop, const struct config *cfg)
     settings_take(cfg);
     if (!cfg->has_stats)
         return 0;
-    listener = listener_open(&cfg->stats_addr, 0);
+    listener = stats_listener_open(loop, &cfg->stats_addr, 0, stats_accepted);
     return listener ? 0 : -1;
-}
-
-/* The listening socket for cfg's stats address: the one open when it
- * stays, else a new one (the old one closed).  -1 when the new address
- * cannot be bound; the old socket then serves on. */
-static int listener_move(const struct config *cfg)
-{
-    struct stats_listener *l;
-
-    if (!cfg->has_stats) {
-        if (listener)
-            log_info("stats: no longer serving on %s", listener->addr.text);
-        listener_close(listener);
-        listener = NULL;
-        return 0;
-    }
-    if (listener && config_addr_equal(&listener->addr, &cfg->stats_addr))
-        return 0;
-    /* Bind the new address first: when it fails the old one keeps serving. */
-    l = listener_open(&cfg->stats_addr, listener != NULL);
-    if (!l && errno == EADDRINUSE && listener && config_addr_overlaps(&listener->addr, &cfg->stats_addr)) {
-        /* The old socket is what holds the port (127.0.0.1:P moving to
-         * 0.0.0.0:P): let it go, and take it back if the new one fails.
-         * Only then: a port another process holds leaves it alone (its
-         * backlog would be lost). */
-        struct config_addr old = listener->addr;
-        listener_close(listener);
-        listener = NULL;
-        l = listener_open(&cfg->stats_addr, 0);
-        if (!l) {
-            if (!(listener = listener_open(&old, 0)))
-                log_error("stats: cannot listen on %s again: the stats port is closed", old.text);
-            return -1;
-        }
-    }
-    if (!l) {
-        if (listener)
-            log_error("stats: cannot listen on %s, still on %s",
-                      cfg->stats_addr.text, listener->addr.text);
-        return -1;
-    }
-    if (listener)
-        log_info("stats: moved from %s to %s", listener->addr.text, l->addr.text);
-    listener_close(listener);
-    listener = l;
-    return 0;
 }
 
 int stats_apply(const struct config *cfg)
 {
-    if (!stats_loop || listener_move(cfg) < 0)
+    if (!stats_loop || stats_listener_move(&listener, stats_loop, cfg, stats_accepted) < 0)
         return -1;
     settings_take(cfg);
     return 0;
@@ -903,7 +774,7 @@ void stats_stop(void)
 {
     if (!stats_loop)
         return;
-    listener_close(listener);
+    stats_listener_close(listener);
     listener = NULL;
     while (conns.next != &conns)
         stats_conn_close(conns.next);
