@@ -313,10 +313,12 @@ void balance_wake_queue(const struct pool *pool)
     if (atomic_load_explicit(&ps->queued, memory_order_acquire) == 0)
         return;
     size_t n = standbys_in_use(pool, NULL, 0) ? pool->nservers : pool->nprimaries;
+    int usable = 0;
     for (size_t k = 0; k < n && room != UINT64_MAX; k++) {
         const struct server *srv = pool->servers[k];
         if (!server_usable(srv))
             continue;
+        usable = 1;
         unsigned max = atomic_load_explicit(&srv->max_conns, memory_order_relaxed);
         unsigned active = (unsigned)atomic_load_explicit(&srv->active, memory_order_relaxed);
         if (!max)
@@ -324,6 +326,10 @@ void balance_wake_queue(const struct pool *pool)
         else if (active < max)
             room += max - active;
     }
+    /* The pool went down: its waiters get their 503 now, as new requests
+     * do, not at the end of a request in flight or of timeout queue. */
+    if (!usable)
+        room = UINT64_MAX;
     if (room > 0)
         wake_oldest(ps, room);
 }
