@@ -260,6 +260,10 @@ static void check_done(struct health_check *hc, int pass, const char *detail)
     srv->check_last_ms = (ev_time() - hc->started) * 1000.0;
     snprintf(srv->check_detail, sizeof srv->check_detail, "%s", detail);
     passive_drain();
+    /* A worker may have marked it down and not queued its report yet:
+     * acted on here (the report then finds nothing new), not folded
+     * silently into the counters below. */
+    passive_ack(srv, "errors on traffic");
     t = health_state_check_result(srv, pass, hc->set.rise, hc->set.fall, now_ms());
     log_debug("check pool=%s server=%s: %s (%s, %u in a row, %.1f ms)", srv->pool_name,
               srv->name, pass ? "pass" : "fail", detail, srv->check_consecutive,

@@ -907,3 +907,43 @@ Test(health_io, server_without_address_checked_once_it_has_one)
     ev_loop_destroy(loop);
     t_pool_free(&tp);
 }
+
+/* A worker marks a server down (passive, fall errors on traffic) a moment
+ * before it queues its report; a check that ends in between must act on
+ * that down - the server-down event, the standby - not just fold it into
+ * its counters (the report, when it came, then found nothing new: the
+ * down was never told, and the standby stayed idle while it served). */
+Test(health_io, a_passive_down_seen_first_by_a_check_is_acted_on)
+{
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    struct t_backend be, be_spare;
+    struct t_pool tp;
+    struct runtime rt;
+    struct server *a;
+
+    t_backend_start(loop, &be, 20390, 200);
+    t_backend_start(loop, &be_spare, 20391, 200); /* no transition of its own to recompute the pool */
+    t_pool_init(&tp, "web", 1);
+    tp.cfg.check = CHECK_TCP;
+    tp.cfg.interval_ms = 30;
+    tp.cfg.rise = 50; /* stays down for the test's length */
+    a = t_server(&tp, "app1", ROLE_PRIMARY, 1, 20390);
+    t_server(&tp, "spare", ROLE_STANDBY, 1, 20391);
+    t_runtime(&rt, &tp);
+
+    cr_assert_eq(health_start(loop), 0);
+    health_apply(&rt);
+    cr_assert_eq(atomic_load(&tp.shared.standby_active), 0);
+    /* What health_state_passive_failure does, the report not queued yet. */
+    int up = SRV_UP;
+    cr_assert(atomic_compare_exchange_strong(&a->state, &up, SRV_DOWN));
+    cr_assert(t_run_until_atomic(loop, &tp.shared.standby_active, 1, 1.0),
+              "the down a check saw first was not acted on: the standby stays idle");
+    cr_assert_eq(t_state(a), SRV_DOWN);
+
+    health_stop();
+    t_backend_stop(loop, &be);
+    t_backend_stop(loop, &be_spare);
+    ev_loop_destroy(loop);
+    t_pool_free(&tp);
+}
