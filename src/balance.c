@@ -178,13 +178,23 @@ struct server *balance_pick(struct pool *pool, uint64_t now, struct server *cons
     return NULL;
 }
 
+/* Whether srv is one of pool's standbys: by its place in this generation's
+ * pool (primaries first), as a reload may change its role. */
+static int is_standby_in(const struct pool *pool, const struct server *srv)
+{
+    for (size_t k = pool->nprimaries; k < pool->nservers; k++)
+        if (pool->servers[k] == srv)
+            return 1;
+    return 0;
+}
+
 struct server *balance_pick_sticky(struct pool *pool, struct server *srv, uint64_t now)
 {
     int admin = atomic_load_explicit(&srv->admin, memory_order_relaxed);
 
     if (atomic_load_explicit(&srv->state, memory_order_acquire) != SRV_UP || admin == ADMIN_DISABLE ||
         atomic_load_explicit(&srv->removed, memory_order_relaxed) ||
-        (srv->role == ROLE_STANDBY && !standbys_in_use(pool, NULL, 0)) ||
+        (is_standby_in(pool, srv) && !standbys_in_use(pool, NULL, 0)) ||
         atomic_load_explicit(&pool->shared->queued, memory_order_relaxed) > 0 || take_slot(srv) < 0)
         return NULL;
     if (metrics_pool_request(&pool->shared->rate))

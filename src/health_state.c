@@ -119,7 +119,7 @@ void health_state_pool_view(const struct pool *pool, struct health_pool_view *ou
         const struct server *srv = pool->servers[i];
         int usable = health_state_usable(srv);
 
-        if (srv->role == ROLE_STANDBY) {
+        if (i >= pool->nprimaries) { /* standbys come after the primaries */
             out->nstandbys++;
             out->standbys_usable += usable;
         } else {

@@ -64,13 +64,16 @@ static int same_address(const struct server *srv, const struct config_server *cs
     return config_addr_equal(&srv->addr, &cs->addr);
 }
 
-/* The server of `prev` that `cs` continues: same pool, name and address. */
+/* The server of `prev` that `cs` continues: same pool, name and address
+ * (CONTRACT 4), whatever its role: `server` becoming `standby` or back
+ * keeps its state, health counters and statistics (it had started over
+ * as a new server, up at once however its checks stood). */
 static struct server *find_previous(const struct pool *prev_pool, const struct config_server *cs)
 {
     if (!prev_pool)
         return NULL;
     struct server *old = pool_find_server(prev_pool, cs->name);
-    if (old && same_address(old, cs) && old->role == cs->role)
+    if (old && same_address(old, cs))
         return old;
     return NULL;
 }
@@ -131,6 +134,9 @@ static int pool_build(struct pool *pool, const struct config_pool *cp, const str
             atomic_store(&srv->weight, cs->weight);
             atomic_store(&srv->max_conns, cs->max_conns);
             atomic_store(&srv->removed, 0);
+            /* Read by the main thread only (stats); workers and the pool
+             * view go by the server's place in its generation's pool. */
+            srv->role = cs->role;
             pool->servers[pool->nservers++] = srv;
             if (pass == 0)
                 pool->nprimaries++;
