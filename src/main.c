@@ -465,8 +465,15 @@ int main(int argc, char **argv)
     tls_watch_check(rt->tls, time(NULL));
     surge_start(main_loop);
 
+    /* The pid file while still root: /run and its like are root's (as
+     * the user, the write failed and the start with it).  It may then
+     * stay after the stop, its directory not the user's to change. */
+    if (pid_path && service_pidfile_write(pid_path) < 0) {
+        log_error("pid file %s", pid_path);
+        return 1;
+    }
     /* Everything that needs root is open (listeners, the stats port, the
-     * access log); the worker threads start as the user. */
+     * access log, the pid file); the worker threads start as the user. */
     if (rt->cfg->user[0] && privdrop_to(rt->cfg->user) < 0)
         return 1;
 
@@ -493,10 +500,6 @@ int main(int argc, char **argv)
         log_info("listening on %s", rt->cfg->listens[i].addr.text);
     log_info("proxy %s started: %u workers, generation %llu", PROXY_VERSION, running_workers,
              (unsigned long long)rt->generation);
-    if (pid_path && service_pidfile_write(pid_path) < 0) {
-        log_error("pid file %s", pid_path);
-        return 1;
-    }
     notify_ready();
 
     ev_run(main_loop, 0);

@@ -41,6 +41,24 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/")
 echo "a reload adding port $P2 failed with the reason; port $P still serves"
 stop_pid "$PROXY_PID"
 
+# With a pid file in a directory of root's (/run, as README's Operations
+# shows it): written before the switch to the user (the start failed with
+# "pid file ...: Permission denied" after the switch).
+mkdir -m 755 "$TMPDIR/run"
+P3=$(free_port)
+proxy_conf_basic "$TMPDIR/pid.conf" "$P3" "app1 127.0.0.1:$B" "user nobody"
+chmod 644 "$TMPDIR/pid.conf"
+"$PROXY" -c "$TMPDIR/pid.conf" -p "$TMPDIR/run/proxy.pid" >"$TMPDIR/pid.log" 2>&1 &
+PID3=$!
+track "$PID3"
+wait_port "$P3" 5 "$PID3" || fail "user nobody with -p in a root-owned directory: no start: $(tail -3 "$TMPDIR/pid.log")"
+wait_for 3 test -s "$TMPDIR/run/proxy.pid" || fail "no pid file"
+[ "$(cat "$TMPDIR/run/proxy.pid")" = "$PID3" ] || fail "the pid file says $(cat "$TMPDIR/run/proxy.pid"), not $PID3"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P3/")
+[ "$code" = 200 ] || fail "user nobody with -p: $code"
+stop_pid "$PID3"
+echo "user nobody with -p in a root-owned directory: started, pid file $(cat "$TMPDIR/run/proxy.pid" 2>/dev/null || echo removed)"
+
 proxy_conf_basic "$TMPDIR/bad.conf" "$(free_port)" "app1 127.0.0.1:$B" "user no-such-user-here"
 "$PROXY" -c "$TMPDIR/bad.conf" >"$TMPDIR/bad.log" 2>&1; rc=$?
 [ "$rc" = 1 ] || fail "an unknown user: exit $rc, want 1"
