@@ -88,12 +88,16 @@ int http_line_ends_clean(const char *buf, size_t len)
 }
 #endif
 
-/* The request target is visible ASCII only (no blank, no control). */
+/* The request target is visible ASCII only (no blank, no control), and
+ * without a '#': a fragment is never sent (RFC 9112 3.2), and one would
+ * let "/admin/#/../../" normalize to "/" here - past a route fencing
+ * /admin/ - while the server, cutting at the '#', serves /admin/
+ * (HAProxy answers 400 too since CVE-2023-45539). */
 int http_target_clean(const char *buf, const struct http_head *h)
 {
     for (uint32_t i = 0; i < h->uri_len; i++) {
         unsigned char c = (unsigned char)buf[h->uri_off + i];
-        if (c <= 0x20 || c >= 0x7f)
+        if (c <= 0x20 || c >= 0x7f || c == '#')
             return 0;
     }
     return h->uri_len > 0;
