@@ -365,6 +365,17 @@ static int do_route(struct config_parser *p, int line, int argc, char **argv)
                             "or \".NAME\" (NAME and any subdomain)", r.host);
                 return -1;
             }
+            /* The port of a request's Host is not compared: a pattern with
+             * one could never match. */
+            if (r.host[0] != '[' && strchr(r.host, ':')) {
+                config_perr(p, line, "route host: \"%s\": a host name without a port (the port of a "
+                            "request's Host is not compared)", r.host);
+                return -1;
+            }
+            /* A fully qualified name's dot: requests are matched without it. */
+            size_t n = strlen(r.host);
+            if (n > 1 && r.host[n - 1] == '.')
+                r.host[n - 1] = '\0';
         } else if (!r.is_default && strcmp(key, "path") == 0 && !r.path[0]) {
             if (config_get_path(p, line, "route path", argv[i + 1], r.path, sizeof(r.path)) < 0)
                 return -1;

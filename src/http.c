@@ -228,6 +228,12 @@ static void classify_fields(const char *buf, struct http_head *h)
                 h->nhost++;
             h->host_off = f->value_off;
             h->host_len = f->value_len;
+            /* The value without its trailing blanks (llhttp keeps them):
+             * "shop.example.com " is that host, for the routes and a
+             * redirect's Location. */
+            while (h->host_len && (buf[h->host_off + h->host_len - 1] == ' ' ||
+                                   buf[h->host_off + h->host_len - 1] == '\t'))
+                h->host_len--;
         } else if (f->kind == HF_EXPECT && http_token_eq(buf + f->value_off, f->value_len, "100-continue")) {
             h->expect_continue = 1;
         }

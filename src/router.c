@@ -9,8 +9,10 @@
 
 #include <string.h>
 
-/* The host name without a port ("shop.example.com:8080" -> 9 chars...),
- * keeping an IPv6 literal's brackets whole. */
+/* The host name without a port ("shop.example.com:8080" -> 16 chars),
+ * keeping an IPv6 literal's brackets whole, and without the trailing dot
+ * of a fully qualified name ("shop.example.com." is that host, as nginx
+ * takes it). */
 static size_t host_name_len(const char *host, size_t len)
 {
     if (len && host[0] == '[') {
@@ -18,7 +20,10 @@ static size_t host_name_len(const char *host, size_t len)
         return close ? (size_t)(close - host) + 1 : len;
     }
     const char *colon = memchr(host, ':', len);
-    return colon ? (size_t)(colon - host) : len;
+    size_t n = colon ? (size_t)(colon - host) : len;
+    if (n > 1 && host[n - 1] == '.')
+        n--;
+    return n;
 }
 
 /* The path of a target: absolute-form "http://h/p?q" gives "/p?q". */

@@ -767,6 +767,23 @@ Test(config_errors, route_host_wildcards)
     config_free(parse_ok(text));
 }
 
+/* A host route with a port could never match (a request's port is not
+ * compared): an error, not a route that passes -t and routes nothing.  A
+ * fully qualified name loses its dot, as requests' names do. */
+Test(config_errors, route_host_with_a_port)
+{
+    const char *pools = "listen 127.0.0.1:8080\npool web {\n server a 127.0.0.1:9001\n}\n";
+    char text[512];
+    snprintf(text, sizeof text, "%sroute host shop.example.com:8080 pool web\n", pools);
+    expect_error(text, "t.conf:5: route host: \"shop.example.com:8080\": a host name without a port "
+                       "(the port of a request's Host is not compared)");
+    snprintf(text, sizeof text, "%sroute host shop.example.com. pool web\nroute host [::1] pool web\n", pools);
+    struct config *cfg = parse_ok(text);
+    cr_assert_str_eq(cfg->routes[0].host, "shop.example.com");
+    cr_assert_str_eq(cfg->routes[1].host, "[::1]");
+    config_free(cfg);
+}
+
 /* The ranges README's configuration reference gives, at their edges: the
  * last value taken and the first refused. */
 Test(config, documented_range_edges)

@@ -110,7 +110,15 @@ Test(router, host_must_match_whole)
 {
     cr_assert_str_eq(route(rt_main, "shop.example.co", "/"), "web");
     cr_assert_str_eq(route(rt_main, "xshop.example.com", "/"), "web");
-    cr_assert_str_eq(route(rt_main, "shop.example.com.", "/"), "web");
+}
+
+/* A fully qualified name's trailing dot names the same host (as nginx
+ * takes it); a dot alone is no name. */
+Test(router, a_trailing_dot_is_the_same_host)
+{
+    cr_assert_str_eq(route(rt_main, "shop.example.com.", "/"), "shop");
+    cr_assert_str_eq(route(rt_main, "shop.example.com.:8080", "/"), "shop");
+    cr_assert_str_eq(route(rt_main, "shop.example.com..", "/"), "web");
 }
 
 Test(router, path_is_a_case_sensitive_prefix)
