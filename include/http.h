@@ -35,6 +35,7 @@ enum http_field_kind {
     HF_EXPECT,
     HF_CONTENT_LENGTH,
     HF_TRANSFER_ENCODING,
+    HF_HSTS,           /* Strict-Transport-Security: `tls hsts` replaces a server's */
 };
 
 struct http_head {
@@ -186,7 +187,8 @@ size_t http_rewrite_request(const char *buf, const struct http_head *h, const ch
 size_t http_rewrite_response(const char *buf, const struct http_head *h, int client_close,
                              int client_http10, char *out, size_t cap);
 /* The same, with `extra` (whole "Name: value\r\n" lines) added after the
- * server's fields: what the proxy itself says on every response. */
+ * server's fields: what the proxy itself says on every response (its
+ * Strict-Transport-Security, which then replaces the server's). */
 size_t http_rewrite_response_with(const char *buf, const struct http_head *h, int client_close, int client_http10,
                                   const char *extra, size_t extra_len, char *out, size_t cap);
 /* A redirect `status` (301/302/307/308) to `location`, with a short body. */

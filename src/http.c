@@ -194,6 +194,8 @@ static uint8_t classify(const char *name, size_t len)
         return http_name_is(name, "x-forwarded-for", 15) ? HF_XFF : HF_OTHER;
     case 17:
         return http_name_is(name, "x-forwarded-proto", 17) ? HF_XFP : HF_OTHER;
+    case 25:
+        return http_name_is(name, "strict-transport-security", 25) ? HF_HSTS : HF_OTHER;
     default:
         return HF_OTHER;
     }
@@ -761,6 +763,14 @@ static int keep_response_field(const struct http_field *f, const struct http_hea
     }
 }
 
+/* With `tls hsts` the proxy's field replaces the server's: a browser
+ * heeds the first of two (RFC 6797 8.1), which was the server's, and a
+ * server's max-age=0 would have turned HSTS off. */
+static int keep_response_field_but_hsts(const struct http_field *f, const struct http_head *h)
+{
+    return f->kind != HF_HSTS && keep_response_field(f, h);
+}
+
 size_t http_rewrite_response(const char *buf, const struct http_head *h, int client_close,
                              int client_http10, char *out, size_t cap)
 {
@@ -771,6 +781,8 @@ size_t http_rewrite_response_with(const char *buf, const struct http_head *h, in
                                   const char *extra, size_t extra_len, char *out, size_t cap)
 {
     struct out o = { out, 0, cap, 0 };
+    int (*keep)(const struct http_field *, const struct http_head *) =
+        extra_len ? keep_response_field_but_hsts : keep_response_field;
 
     /* An HTTP/1.0 server's response of known length goes to an HTTP/1.1
      * client as HTTP/1.1, kept alive (as HAProxy does): passed on as 1.0,
@@ -778,9 +790,9 @@ size_t http_rewrite_response_with(const char *buf, const struct http_head *h, in
     if (!client_http10 && !client_close && h->major == 1 && h->minor == 0 && h->line_len > 8 &&
         memcmp(buf, "HTTP/1.0", 8) == 0) {
         puts_lit(&o, "HTTP/1.1");
-        copy_kept(&o, buf, h, keep_response_field, 8);
+        copy_kept(&o, buf, h, keep, 8);
     } else {
-        copy_kept(&o, buf, h, keep_response_field, 0);
+        copy_kept(&o, buf, h, keep, 0);
     }
     if (h->status == 101)
         puts_lit(&o, "Connection: upgrade\r\n");

@@ -321,6 +321,7 @@ static void txn_new(struct h1_session *s)
     }
     s->t = t;
     t->client = &s->c;
+    t->client_tls = xprt_is_tls(&s->c.x); /* the proxy's early errors carry HSTS too */
 }
 
 /* An error before a txn exists (bad head, timeouts while reading it). */

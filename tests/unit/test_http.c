@@ -1386,6 +1386,29 @@ Test(http_rewrite_response, extra_lines_go_after_the_fields)
     cr_assert_str_eq(out, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nStrict-Transport-Security: max-age=60\r\n\r\n");
 }
 
+/* The proxy's Strict-Transport-Security replaces the server's: a browser
+ * heeds the first (RFC 6797 8.1), which was the server's, and a server's
+ * max-age=0 turned `tls hsts` off.  Without the proxy's, the server's goes
+ * on untouched. */
+Test(http_rewrite_response, the_proxys_hsts_replaces_the_servers)
+{
+    struct t_msg t;
+    char out[4096];
+    const char *in = "HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=0\r\nContent-Length: 0\r\n"
+                     "strict-transport-security: max-age=1; includeSubDomains\r\n\r\n";
+    const char *hsts = "Strict-Transport-Security: max-age=60\r\n";
+
+    cr_assert_eq(t_resp(&t, in, 0), 0);
+    size_t n = http_rewrite_response_with(in, &t.h, 0, 0, hsts, strlen(hsts), out, sizeof out);
+    cr_assert_neq(n, 0);
+    out[n] = '\0';
+    cr_assert_str_eq(out, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nStrict-Transport-Security: max-age=60\r\n\r\n");
+    n = http_rewrite_response(in, &t.h, 0, 0, out, sizeof out);
+    cr_assert_neq(n, 0);
+    out[n] = '\0';
+    cr_assert_str_eq(out, in);
+}
+
 static void expect_location(const char *host, const char *target, const char *want)
 {
     char out[512];
