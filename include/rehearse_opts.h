@@ -19,6 +19,12 @@ int rh_opts_slo(struct rh_opts *o, const char *s, char *err, size_t errlen);
 /* "FROM:TO:STEP", "FROM:TO" (step FROM) or "N".  0 or -1. */
 int rh_opts_rate(struct rh_opts *o, const char *s, char *err, size_t errlen);
 
+/* The steps of --rate FROM:TO:STEP: FROM, FROM+STEP, ... and TO itself
+ * last when STEP does not land on it (10:25:10 is 10, 20, 25: the top
+ * rate asked is always tried).  rh_opts_step_rate gives step k's. */
+int rh_opts_nsteps(const struct rh_opts *o);
+unsigned rh_opts_step_rate(const struct rh_opts *o, int k);
+
 /* The connections to allow: --conns, or enough for the top rate with
  * latencies up to twice the SLO's p99 (at least half a second), within
  * [64, 20000]; and within the fd limit `nofile` either way. */

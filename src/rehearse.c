@@ -100,7 +100,7 @@ static void step_begin(struct rh_run *r)
     const struct rh_opts *o = r->o;
     struct rh_step *s = &r->steps[r->k];
     memset(s, 0, sizeof *s);
-    s->rate = o->rate_from + (unsigned)r->k * o->rate_step;
+    s->rate = rh_opts_step_rate(o, r->k);
     memset(&r->acc, 0, sizeof r->acc);
     uint64_t now = rh_now_ns();
     r->acc.window_end_ns = now + o->step_ms * 1000000ull;
@@ -289,7 +289,7 @@ int rehearse_main(int argc, char **argv)
 
     static struct rh_run r;
     r.o = &o;
-    r.nsteps = (int)((o.rate_to - o.rate_from) / o.rate_step) + 1;
+    r.nsteps = rh_opts_nsteps(&o);
     r.steps = calloc((size_t)r.nsteps, sizeof *r.steps);
     r.tty = isatty(STDOUT_FILENO);
     unsigned conns = rh_opts_conns(&o, nofile_now());

@@ -82,9 +82,21 @@ int rh_opts_rate(struct rh_opts *o, const char *s, char *err, size_t errlen)
     o->rate_step = n > 2 ? v[2] : v[0];
     if (o->rate_to < o->rate_from)
         return bad(err, errlen, "--rate: TO (%u) is below FROM (%u)", o->rate_to, o->rate_from);
-    if ((o->rate_to - o->rate_from) / o->rate_step + 1 > RH_MAX_STEPS)
+    if (rh_opts_nsteps(o) > RH_MAX_STEPS)
         return bad(err, errlen, "--rate: \"%s\" makes more than %d steps", s, RH_MAX_STEPS);
     return 0;
+}
+
+int rh_opts_nsteps(const struct rh_opts *o)
+{
+    unsigned span = o->rate_to - o->rate_from;
+    return (int)(span / o->rate_step + (span % o->rate_step != 0)) + 1;
+}
+
+unsigned rh_opts_step_rate(const struct rh_opts *o, int k)
+{
+    unsigned long long r = o->rate_from + (unsigned long long)k * o->rate_step;
+    return r < o->rate_to ? (unsigned)r : o->rate_to;
 }
 
 static int parse_percent(const char *s, double *out)

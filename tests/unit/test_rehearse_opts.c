@@ -73,6 +73,24 @@ Test(rehearse_opts, bad_values_exit_1_with_the_option_named)
     refused(PARSE("http://127.0.0.1:99999/"), "bad port");
 }
 
+/* A TO that FROM + n x STEP misses is a step of its own, the last: the
+ * top rate asked is tried (10:25:10 ran 10 and 20 only, and said the
+ * capacity was at least 20). */
+Test(rehearse_opts, the_top_rate_is_always_a_step)
+{
+    cr_assert_eq(PARSE("--rate", "10:25:10", "http://127.0.0.1:8080/"), 0, "%s", err);
+    cr_assert_eq(rh_opts_nsteps(&o), 3);
+    cr_assert_eq(rh_opts_step_rate(&o, 0), 10);
+    cr_assert_eq(rh_opts_step_rate(&o, 1), 20);
+    cr_assert_eq(rh_opts_step_rate(&o, 2), 25);
+    cr_assert_eq(PARSE("--rate", "100:300:100", "http://127.0.0.1:8080/"), 0, "%s", err);
+    cr_assert_eq(rh_opts_nsteps(&o), 3);
+    cr_assert_eq(rh_opts_step_rate(&o, 2), 300);
+    cr_assert_eq(PARSE("--rate", "40", "http://127.0.0.1:8080/"), 0, "%s", err);
+    cr_assert_eq(rh_opts_nsteps(&o), 1);
+    cr_assert_eq(rh_opts_step_rate(&o, 0), 40);
+}
+
 Test(rehearse_opts, usage_errors_exit_2)
 {
     cr_assert_eq(PARSE("--rate", "1:2:1"), 2, "no URL");
