@@ -12,6 +12,10 @@
  * errors are within the SLO's share of what it sent. */
 int rh_step_held(const struct rh_step *s, double slo_p99_ms, double slo_errors);
 
+/* The requests that got an answer (any status): done, less those that
+ * failed to connect, timed out, were cut by a close or got no valid HTTP. */
+uint64_t rh_step_answered(const struct rh_step *s);
+
 /* The generator could not keep to the schedule: under 98% of the target
  * rate at a step without errors (with errors, a shortfall is the server's). */
 int rh_step_behind(const struct rh_step *s);

@@ -130,6 +130,11 @@ static void req_error(struct rh_client *c, int kind)
     c->acc->err[kind]++;
     c->acc->errors++;
     c->acc->done++;
+    /* A request that timed out took --timeout at least: left out of the
+     * latencies, a step whose slow requests all timed out showed the fast
+     * ones' p99 (and one where all did, 0 ms). */
+    if (kind == RH_ERR_TIMEOUT)
+        rh_hist_record(&c->acc->lat, c->timeout_ns / 1000);
 }
 
 static void req_answered(struct rh_client *c, const struct rh_req *r, int status, uint64_t now)
@@ -426,7 +431,9 @@ static void on_readable(struct rh_conn *k)
         if (n < 0 && errno == EAGAIN)
             return;
         if (n <= 0) {
-            if (k->state == RC_BUSY && k->head_done && k->to_eof) {
+            /* A body delimited by the close ends at a close, not at a
+             * reset (which cut it short). */
+            if (n == 0 && k->state == RC_BUSY && k->head_done && k->to_eof) {
                 finish(k, 0);
                 return;
             }

@@ -11,6 +11,7 @@
 #include "rehearse_report.h"
 #include "rehearse_html.h"
 #include "rehearse_text.h"
+#include "rehearse_verdict.h"
 
 /* ---- the terminal ---------------------------------------------------------------- */
 
@@ -106,7 +107,7 @@ static void json_step(FILE *f, const struct rh_step *s)
             "\"mean_ms\":%.3f,\"answered\":%llu,\"errors_by_kind\":{", s->rate, s->achieved,
             (unsigned long long)s->sent, (unsigned long long)s->errors, s->p50_ms, s->p99_ms,
             s->held ? "true" : "false", s->p90_ms, s->p999_ms, s->max_ms, s->mean_ms,
-            (unsigned long long)s->done);
+            (unsigned long long)rh_step_answered(s));
     for (int i = 0; i < RH_ERR_KINDS; i++)
         fprintf(f, "%s\"%s\":%llu", i ? "," : "", rh_err_names[i], (unsigned long long)s->err[i]);
     fprintf(f, "},\"behind_schedule\":%s,\"schedule_lag_p99_ms\":%.3f,\"conn_waits\":%llu,"

@@ -25,6 +25,12 @@ int rh_step_held(const struct rh_step *s, double slo_p99_ms, double slo_errors)
     return (double)s->errors <= slo_errors * (double)s->sent;
 }
 
+uint64_t rh_step_answered(const struct rh_step *s)
+{
+    uint64_t lost = s->err[RH_ERR_CONNECT] + s->err[RH_ERR_TIMEOUT] + s->err[RH_ERR_CLOSED] + s->err[RH_ERR_BAD];
+    return s->done > lost ? s->done - lost : 0;
+}
+
 int rh_step_behind(const struct rh_step *s)
 {
     return s->errors == 0 && s->achieved < 0.98 * (double)s->rate;
