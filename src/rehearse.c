@@ -312,6 +312,13 @@ int rehearse_main(int argc, char **argv)
     rh_suggest(r.steps, n, o.slo_p99_ms, &sg);
     if (!o.quiet || o.report_dir)
         rh_report_summary(stdout, &o, r.steps, n, &sg);
+    /* Said, not left to an empty server list (and advice that points at
+     * the --stats that was given). */
+    if (o.have_stats && r.stats.failed)
+        fprintf(stderr, "proxy rehearse: --stats %s: %u of %u samples could not be read as /api/stats "
+                "(not the stats port, or not a 200 answer): %s\n", o.stats_text, r.stats.failed,
+                r.stats.failed + r.stats.samples,
+                r.stats.samples ? "the per-server figures miss those seconds" : "no per-server figures");
     struct rh_run_info ri = { .o = &o, .steps = r.steps, .n = n, .nsteps_planned = r.nsteps,
                               .conns = conns, .sg = &sg, .started = started,
                               .interrupted = r.interrupted };

@@ -16,7 +16,7 @@
 #include "rehearse_json.h"
 #include "rehearse_stats.h"
 
-#define RH_STATS_TOKS 16384
+#define RH_STATS_TOKS 16384 /* to start with; grown for a larger document */
 
 static struct rh_server_step *step_server(struct rh_step *st, const char *pool, const char *name)
 {
@@ -86,9 +86,21 @@ static void apply_server(struct rh_step *step, struct rh_seen *seen, unsigned *n
 int rh_stats_apply(struct rh_step *step, struct rh_seen *seen, unsigned *nseen,
                    const char *json, size_t len)
 {
-    static struct rh_json_tok toks[RH_STATS_TOKS];
+    /* Every token takes a byte of the text at least: len / 2 + 2 of them
+     * always do (a proxy with 46 pools made 19,000, over a fixed 16,384,
+     * and every sample failed). */
+    static struct rh_json_tok *toks;
+    static size_t ntoks;
+    size_t want = len / 2 + 2 > RH_STATS_TOKS ? len / 2 + 2 : RH_STATS_TOKS;
+    if (want > ntoks) {
+        struct rh_json_tok *more = realloc(toks, want * sizeof *toks);
+        if (!more)
+            return -1;
+        toks = more;
+        ntoks = want;
+    }
     struct rh_json j;
-    if (rh_json_parse(&j, json, len, toks, RH_STATS_TOKS) < 0)
+    if (ntoks > (size_t)INT32_MAX || rh_json_parse(&j, json, len, toks, (int)ntoks) < 0)
         return -1;
     int pools = rh_json_get(&j, 0, "pools");
     if (pools < 0 || j.toks[pools].type != RJ_ARRAY)
