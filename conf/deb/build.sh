@@ -1,7 +1,7 @@
 #!/bin/sh
 # build.sh: what `make deb` runs.  Builds build/proxy_VERSION_ARCH.deb from
 # the ./proxy binary with dpkg-deb: the binary (stripped), the man page,
-# /etc/proxy/proxy.conf as a conffile, the systemd unit, the copyright and
+# /etc/proxy/proxy.conf and busy.html as conffiles, the systemd unit, the copyright and
 # changelog, and Depends computed by dpkg-shlibdeps.
 #   conf/deb/build.sh PROXY_BINARY VERSION [OUTDIR]   (OUTDIR: build/)
 set -eu
@@ -15,6 +15,8 @@ root=$work/root
 install -D -m 755 "$bin" "$root/usr/sbin/proxy"
 strip --remove-section=.comment --remove-section=.note --strip-unneeded "$root/usr/sbin/proxy"
 install -D -m 644 "$top/conf/proxy.conf" "$root/etc/proxy/proxy.conf"
+# The waiting-room page proxy.conf's `error-page 503 busy.html` names.
+install -D -m 644 "$top/conf/busy.html" "$root/etc/proxy/busy.html"
 install -D -m 644 "$top/conf/proxy.service" "$root/lib/systemd/system/proxy.service"
 install -d -m 755 "$root/usr/share/man/man8" "$root/usr/share/doc/proxy"
 gzip -9n <"$top/conf/proxy.8" >"$root/usr/share/man/man8/proxy.8.gz"
@@ -33,8 +35,8 @@ install -d -m 755 "$root/DEBIAN"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" \
     "$top/conf/deb/control" >"$root/DEBIAN/control"
-echo /etc/proxy/proxy.conf >"$root/DEBIAN/conffiles"
-install -m 755 "$top/conf/deb/postinst" "$top/conf/deb/postrm" "$root/DEBIAN/"
+printf '/etc/proxy/proxy.conf\n/etc/proxy/busy.html\n' >"$root/DEBIAN/conffiles"
+install -m 755 "$top/conf/deb/postinst" "$top/conf/deb/prerm" "$top/conf/deb/postrm" "$root/DEBIAN/"
 (cd "$root" && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' -printf '%P\0' | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
 chmod 644 "$root/DEBIAN/md5sums" "$root/DEBIAN/control" "$root/DEBIAN/conffiles"
 

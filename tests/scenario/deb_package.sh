@@ -15,7 +15,7 @@ echo "built $(basename "$deb")"
 
 dpkg-deb -c "$deb" | awk '{print $6}' >"$TMPDIR/files"
 for f in ./usr/sbin/proxy ./usr/share/man/man8/proxy.8.gz ./lib/systemd/system/proxy.service \
-         ./etc/proxy/proxy.conf ./usr/share/doc/proxy/copyright ./usr/share/doc/proxy/changelog.Debian.gz; do
+         ./etc/proxy/proxy.conf ./etc/proxy/busy.html ./usr/share/doc/proxy/copyright ./usr/share/doc/proxy/changelog.Debian.gz; do
     grep -qx "$f" "$TMPDIR/files" || fail "the package lacks $f"
 done
 [ "$(dpkg-deb -f "$deb" Package)" = proxy ] || fail "wrong package name"
@@ -25,14 +25,23 @@ for lib in libev4 liburing2 libc-ares2 libc6 adduser; do
 done
 echo "Depends: $dep"
 mkdir -p "$TMPDIR/ctl"; dpkg-deb -e "$deb" "$TMPDIR/ctl"
-[ "$(cat "$TMPDIR/ctl/conffiles")" = /etc/proxy/proxy.conf ] || fail "conffiles: $(cat "$TMPDIR/ctl/conffiles")"
+[ "$(cat "$TMPDIR/ctl/conffiles" | tr '\n' ' ')" = "/etc/proxy/proxy.conf /etc/proxy/busy.html " ] ||
+    fail "conffiles: $(cat "$TMPDIR/ctl/conffiles")"
 grep -q 'getent passwd proxy' "$TMPDIR/ctl/postinst" || fail "the postinst does not make the proxy user"
-sh -n "$TMPDIR/ctl/postinst" && sh -n "$TMPDIR/ctl/postrm" || fail "a maintainer script does not parse"
+# An upgrade restarts a running service on the new binary; a removal stops it.
+grep -q 'systemctl restart proxy' "$TMPDIR/ctl/postinst" || fail "the postinst does not restart the service on an upgrade"
+grep -q 'systemctl stop proxy' "$TMPDIR/ctl/prerm" || fail "no prerm stopping the service on removal"
+sh -n "$TMPDIR/ctl/postinst" && sh -n "$TMPDIR/ctl/prerm" && sh -n "$TMPDIR/ctl/postrm" || fail "a maintainer script does not parse"
 
 # The packaged binary runs and its configuration checks.
 mkdir -p "$TMPDIR/root"; dpkg-deb -x "$deb" "$TMPDIR/root"
 "$TMPDIR/root/usr/sbin/proxy" -V | grep -q '^proxy ' || fail "the packaged binary does not run"
 "$TMPDIR/root/usr/sbin/proxy" -t -c "$TMPDIR/root/etc/proxy/proxy.conf" >/dev/null || fail "the packaged configuration does not pass proxy -t"
+# Its waiting-room example, uncommented, finds the page it names.
+sed 's/^#error-page 503 busy.html/error-page 503 busy.html/' "$TMPDIR/root/etc/proxy/proxy.conf" >"$TMPDIR/root/etc/proxy/waiting.conf"
+grep -q '^error-page 503 busy.html' "$TMPDIR/root/etc/proxy/waiting.conf" || fail "proxy.conf has no error-page 503 busy.html example"
+out=$("$TMPDIR/root/usr/sbin/proxy" -t -c "$TMPDIR/root/etc/proxy/waiting.conf" 2>&1) ||
+    fail "the packaged configuration with its error-page example does not pass proxy -t: $out"
 zcat "$TMPDIR/root/usr/share/man/man8/proxy.8.gz" | grep -q '^\.Sh SYNOPSIS' || fail "the man page is not mdoc"
 
 if command -v lintian >/dev/null; then
