@@ -469,6 +469,9 @@ int stats_prom_render(struct stats_buf *b, const struct runtime *rt, uint64_t no
                   "Requests waiting in a pool's queue for a free server.", pool_queued);
     prom_per_pool(b, rt, "proxy_pool_standby_active",
                   "1 while a pool's standby servers take traffic.", pool_standby_active);
+    prom_per_pool(b, rt, "proxy_pool_usable",
+                  "1 while a pool has a server that takes requests (up, not drained or disabled).",
+                  pool_usable);
     prom_histogram(b, rt);
     stats_prom_listeners(b, rt);
     stats_admit_prom(b, rt);
