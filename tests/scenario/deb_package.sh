@@ -37,6 +37,10 @@ sh -n "$TMPDIR/ctl/postinst" && sh -n "$TMPDIR/ctl/prerm" && sh -n "$TMPDIR/ctl/
 mkdir -p "$TMPDIR/root"; dpkg-deb -x "$deb" "$TMPDIR/root"
 "$TMPDIR/root/usr/sbin/proxy" -V | grep -q '^proxy ' || fail "the packaged binary does not run"
 "$TMPDIR/root/usr/sbin/proxy" -t -c "$TMPDIR/root/etc/proxy/proxy.conf" >/dev/null || fail "the packaged configuration does not pass proxy -t"
+# It is the package's reference ("Every directive appears here"): every
+# directive form of the language has a line in it.
+python3 "$TOPSRC/tests/support/conf_covers_directives.py" "$TOPSRC/src" "$TMPDIR/root/etc/proxy/proxy.conf" ||
+    fail "the packaged proxy.conf lacks directives (above)"
 # Its waiting-room example, uncommented, finds the page it names.
 sed 's/^#error-page 503 busy.html/error-page 503 busy.html/' "$TMPDIR/root/etc/proxy/proxy.conf" >"$TMPDIR/root/etc/proxy/waiting.conf"
 grep -q '^error-page 503 busy.html' "$TMPDIR/root/etc/proxy/waiting.conf" || fail "proxy.conf has no error-page 503 busy.html example"
