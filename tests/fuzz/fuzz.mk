@@ -31,7 +31,7 @@ FUZZ_NAMES     := request config proxy_proto h2_headers
 FUZZ_CLANG     ?= $(firstword $(shell command -v clang-14 clang 2>/dev/null) clang)
 
 # What each harness links: only the modules it exercises.
-FUZZ_request_SRCS := src/http.c src/http_list.c src/http_strict.c src/buf.c src/sticky_cookie.c
+FUZZ_request_SRCS := src/http.c src/http_rewrite.c src/http_list.c src/http_strict.c src/buf.c src/sticky_cookie.c
 FUZZ_request_LL   := llhttp api http
 FUZZ_config_SRCS  := $(sort $(wildcard src/config*.c)) src/client_addr.c src/host_match.c src/log.c
 FUZZ_config_LL    :=
