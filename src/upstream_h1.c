@@ -163,6 +163,16 @@ static void up_send(struct txn *t)
     if (!t->up || t->in_sent >= t->in_fwd)
         return;
     if (xprt_send(&t->up->x, t->reqbuf->data, &t->in_sent, t->in_fwd) < 0) {
+        if (t->phase == TXN_TUNNEL) {
+            /* The server ended the session (a WebSocket closed from its
+             * side) while the client still sends: the tunnel's end, as its
+             * end of stream is (up_eof), not a failure of the server's -
+             * counted as one, three such sessions took it down.  What the
+             * client sends now has nowhere to go. */
+            t->in_sent = t->in_fwd;
+            t->close_after = 1;
+            return;
+        }
         /* A server that answers early and closes with the request unread
          * resets the connection: the reset cuts this send, and its answer
          * may be waiting to be read.  Read before judging (not after a
