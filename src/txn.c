@@ -532,10 +532,13 @@ static int waiting_on_client(const struct txn *t)
 }
 
 /* The request's body is still to come, and its server has every byte of
- * it that came: the server waits on the client, not the other way round. */
+ * it that came: the server waits on the client, not the other way round.
+ * A 100 Continue relayed is no answer yet: the client that stalls after
+ * it gets 408, its server is not blamed (it got a 504 and a failure). */
 static int waiting_on_request_body(const struct txn *t)
 {
-    return !t->req_done && !t->resp_any && t->in_sent >= t->in_fwd && !(t->up && xprt_send_pending(&t->up->x));
+    int answered = t->resp_any && !(t->interim && !t->resp_head_done);
+    return !t->req_done && !answered && t->in_sent >= t->in_fwd && !(t->up && xprt_send_pending(&t->up->x));
 }
 
 /* Whether the client has taken nothing for timeout client.  A slow reader
