@@ -485,8 +485,7 @@ static void parse_request_body(struct h1_session *s)
 
 /* ---- the end of a request ---------------------------------------------------------------- */
 
-/* After an answer to a request still coming: a close now, the client still
- * sending, would be a reset that can destroy the answer before it is read. */
+/* A close with the client still sending is a reset that can destroy the answer. */
 static void linger_close(struct h1_session *s)
 {
     s->lingering = 1;
@@ -524,10 +523,13 @@ static void request_complete(struct h1_session *s)
     if (s->in)
         buf_consume(s->in, t->req_done ? t->in_fwd : s->in->len);
     int body_coming = !t->req_done;
+    /* A keep-alive client may be sending its next request: closing now would
+     * reset the answer away (one that asked for the close: closed at once). */
+    int may_send = (t->client_keep_alive && !s->client_eof) || (s->in && s->in->len > 0);
     txn_end(t);
     s->t = NULL;
-    if (close_client && body_coming) {
-        s->state = H1_ERROR; /* answered before the request ended: a server's early 413 */
+    if (close_client && (body_coming || may_send)) {
+        s->state = H1_ERROR; /* answered before the request ended (a server's early 413), or lingering */
         linger_close(s);
         return;
     }
