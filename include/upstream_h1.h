@@ -10,7 +10,8 @@
 extern const struct txn_upstream_ops upstream_h1_ops;
 
 /* Whether a send to the server still points into the request's bytes
- * (t->reqbuf, a txn passed as trailer_relay's owner): they may not move. */
+ * (t->reqbuf, a txn passed as trailer_relay's owner): they may not move.
+ * A send queued for the loop round is made now first. */
 int upstream_h1_sending(const void *txn);
 
 #endif

@@ -266,16 +266,29 @@ static void grow_rin(struct txn *t)
 }
 
 /* trailer_relay's busy for a response: a send to the client points into rin. */
+/* trailer_relay's question before it moves a buffer: a send queued for
+ * this loop round (sendq) still points into it.  Sent now, as far as the
+ * socket takes it, the buffer is free to move: answering "busy" made a
+ * valid trailer section that needed a larger buffer a cut request (or
+ * response), nothing answered. */
+static int settle_then_pending(struct xprt *x)
+{
+    if (!xprt_send_pending(x))
+        return 0;
+    xprt_settle(x);
+    return xprt_send_pending(x);
+}
+
 static int client_sending(const void *txn)
 {
     const struct txn *t = txn;
-    return xprt_send_pending(t->sink->xprt(t->sink_ctx));
+    return settle_then_pending(t->sink->xprt(t->sink_ctx));
 }
 
 int upstream_h1_sending(const void *txn)
 {
     const struct txn *t = txn;
-    return t->up && xprt_send_pending(&t->up->x);
+    return t->up && settle_then_pending(&t->up->x);
 }
 
 static void response_body(struct txn *t)
