@@ -388,6 +388,14 @@ static void process_response(struct txn *t)
                 atomic_fetch_add_explicit(&metrics.interim_over_limit, 1, memory_order_relaxed);
                 goto invalid;
             }
+            if (t->http10) {
+                /* Never to an HTTP/1.0 client (RFC 9110 15.2): dropped, the
+                 * bytes after it moved up (none of them is queued yet). */
+                memmove(t->rin->data + base, t->rin->data + base + end, t->rin->len - base - end);
+                t->rin->len -= end;
+                t->rscanned = base;
+                continue;
+            }
             t->rin_fwd = base + end;
             continue;
         }
