@@ -93,6 +93,7 @@ struct worker {
     struct conn *idle_head, *idle_tail;  /* idle keep-alive connections, longest idle first (conn.c) */
     atomic_uint nidle;                   /* their number: written by the worker, read by all */
     atomic_uint room_wanted;             /* idle connections other workers ask this one to close */
+    atomic_int room_for_fds;             /* ... for an asker out of descriptors (not at max-conns) */
     atomic_uint incoming;                /* handed over by others, not yet taken */
     atomic_int servers_down;             /* a server went down since the worker last looked */
     pthread_mutex_t handoff_lock;

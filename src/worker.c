@@ -218,7 +218,7 @@ enum room { ROOM_MADE, ROOM_NOT_NEEDED, ROOM_NONE };
  * (ROOM_NONE: this one pauses, and finds the room when it resumes).  With
  * no client waiting yet, nothing (the listener stays watched: the next one
  * to arrive wakes it). */
-static enum room make_room(struct worker *w, int listen_fd, unsigned n)
+static enum room make_room(struct worker *w, int listen_fd, unsigned n, int for_fds)
 {
     if (!client_waiting(listen_fd))
         return ROOM_NOT_NEEDED;
@@ -235,17 +235,23 @@ static enum room make_room(struct worker *w, int listen_fd, unsigned n)
         }
     }
     /* One wake per request outstanding: the batches add up meanwhile. */
+    if (best && for_fds)
+        atomic_store_explicit(&best->room_for_fds, 1, memory_order_relaxed);
     if (best && atomic_fetch_add_explicit(&best->room_wanted, ROOM_BATCH, memory_order_relaxed) == 0)
         notify_worker(best->id);
     return ROOM_NONE;
 }
 
 /* Another worker asked for room: closes what it asked for if the proxy is
- * still at max-conns (clients that left meanwhile made room already). */
+ * still at max-conns (clients that left meanwhile made room already), or
+ * when the asker was out of descriptors (which max-conns does not show:
+ * the request was dropped, and its clients hung while this worker held
+ * idle connections). */
 static void room_requests_run(struct worker *w)
 {
     unsigned n = atomic_exchange_explicit(&w->room_wanted, 0, memory_order_relaxed);
-    if (n && w->rt && !w->stopping && at_max_conns(w))
+    int for_fds = atomic_exchange_explicit(&w->room_for_fds, 0, memory_order_relaxed);
+    if (n && w->rt && !w->stopping && (for_fds || at_max_conns(w)))
         conn_close_longest_idle(w, n);
 }
 
@@ -264,7 +270,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
     int batch = l->bind.tls ? ACCEPT_BATCH_TLS : ACCEPT_BATCH;
     for (int i = 0; i < batch; i++) {
         if (at_max_conns(w)) {
-            enum room r = make_room(w, l->bind.fd, 1);
+            enum room r = make_room(w, l->bind.fd, 1, 0);
             if (r == ROOM_NOT_NEEDED)
                 return;
             if (r == ROOM_NONE) {
@@ -280,7 +286,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
                 continue;
             /* Two descriptors per idle client closed: the new client
              * needs one for its server connection too. */
-            if ((errno == EMFILE || errno == ENFILE) && make_room(w, l->bind.fd, 2) == ROOM_MADE)
+            if ((errno == EMFILE || errno == ENFILE) && make_room(w, l->bind.fd, 2, 1) == ROOM_MADE)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* Once per episode, not at every retry. */
@@ -408,10 +414,13 @@ static void begin_stop(struct worker *w)
     }
     w->nlisteners = 0;
     ev_timer_stop(w->loop, &w->accept_resume);
-    /* Idle connections close now; the others after their current response. */
+    /* Idle connections close now; the others after their current response.
+     * One whose next request is already in the socket is not idle: closed
+     * with it unread, the kernel reset the connection and the request was
+     * lost (it is served, with Connection: close). */
     for (struct conn *c = w->conns, *next; c; c = next) {
         next = c->next;
-        if (conn_idle(c))
+        if (conn_idle(c) && xprt_peek(&c->x) <= 0)
             conn_free(c);
         else if (c->proto->drain)
             c->proto->drain(c);
