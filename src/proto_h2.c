@@ -547,10 +547,19 @@ static void h2_timeout(struct conn *c)
         return;
     }
     h2_session_enter(h);
-    if (h->nstreams == 0) {
+    if (h->nstreams == 0 && h->goaway && output_waiting(h)) {
+        /* Its GOAWAY and what was before it did not get out within timeout
+         * client: a client that reads nothing.  Closed: its output would
+         * never drain, the connection outlived every timeout and held its
+         * max-conns slot (an idle one with output waiting is not closed
+         * for room either). */
+        h->dead = 1;
+    } else if (h->nstreams == 0) {
         /* timeout keep-alive: nothing asked for that long (or a notice's
-         * PING not answered in time). */
+         * PING not answered in time).  The GOAWAY gets timeout client to
+         * go out. */
         send_goaway(h);
+        conn_timer_set(c, h2_cfg(h)->timeout_client_ms);
     } else {
         int64_t notice_ms = notice_left_ms(h);
         if (notice_ms == 0)

@@ -342,6 +342,46 @@ def case_unread_hold(port):
     return 0
 
 
+def case_unread_idle(port):
+    # A client that asks for 16 KiB responses one at a time and reads none,
+    # until the proxy's socket stops taking them: the last ones wait whole
+    # in the proxy's output with their streams closed, the connection idle.
+    # Holds it for argv[3] seconds, watching (ss) whether the proxy's end
+    # of the connection is still established (h2_unread_client.sh: the
+    # proxy must close it, past keep-alive and client timeouts).
+    import subprocess
+    hold = float(sys.argv[3]) if len(sys.argv) > 3 else 10
+    c = Raw(port, rcvbuf=4096, settings={hf.SettingsFrame.INITIAL_WINDOW_SIZE: 2**31 - 1})
+    c.send(hf.WindowUpdateFrame(0, window_increment=2**31 - 1 - 65535))
+    me = c.s.getsockname()[1]
+    def proxy_side():
+        return subprocess.run(["ss", "-tnH", "state", "established", "( sport = :%d and dport = :%d )" % (port, me)],
+                              capture_output=True, text=True).stdout.split()
+    def proxy_side_open():
+        return proxy_side() != []
+    # One at a time until the kernel's send queue stops growing by a whole
+    # response: the last one then sits in the proxy's own output, its
+    # stream closed (more requests would leave streams open, which the
+    # stalled-stream timeout handles).
+    prev = -1
+    for sid in range(1, 4000, 2):
+        c.send(c.request(sid, "/?size=16384"))
+        time.sleep(0.05)
+        row = proxy_side()
+        q = int(row[1]) if len(row) > 1 else -1
+        if q >= 1 << 20 and prev >= 0 and q - prev < 16384:
+            break
+        prev = q
+    sent = (sid + 1) // 2
+    t0 = time.time()
+    while time.time() - t0 < hold and proxy_side_open():
+        time.sleep(0.2)
+    open_now = proxy_side_open()
+    print("unread-idle: %d responses asked for; %s" % (sent, "still open after %.0f s" % hold if open_now
+                                                       else "closed by the proxy after %.1f s" % (time.time() - t0)))
+    return 0
+
+
 def case_answered_unread(port):
     # A POST whose body goes over limit body-size (queue_answered_waiter.sh:
     # while it waits in its pool's queue): the 413's HEADERS come, its DATA
@@ -646,6 +686,7 @@ CASES = {
     "ping-limit": case_ping_limit,
     "flood-unread": case_flood_unread,
     "unread-hold": case_unread_hold,
+    "unread-idle": case_unread_idle,
     "answered-unread": case_answered_unread,
     "upload-stall": case_upload_stall,
     "answered-keepalive": case_answered_keepalive,

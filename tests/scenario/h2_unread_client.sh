@@ -11,6 +11,7 @@
 # request queued behind it (timeout queue 15s) is served within a few
 # seconds.  Before, the reset waited behind the unwritten frames forever:
 # the slot stayed held and the queued request got a 503 after 15 s.
+# Part 2: the same with the streams done, the connection idle.
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 need_python_h2
@@ -43,3 +44,23 @@ kill -0 "$HOLD" 2>/dev/null || fail "the stalled client ended early: $(cat "$TMP
 stop_pid "$HOLD"
 kill -0 "$PROXY_PID" || fail "the proxy died"
 echo "ok: the stalled HTTP/2 connection let go of its server after timeout client and was closed"
+
+# Part 2: the same client with its streams done - their responses whole in
+# the proxy's output, which the client never reads - is an idle connection
+# that still has output.  Its keep-alive GOAWAY cannot go out either: it
+# is closed timeout client later (about 13 s here).  Before, it stayed
+# open for good, holding its max-conns slot.  timeout client 12s: its
+# streams, asked for one at a time until the proxy's socket is full (about
+# 9 s), never stall for that long.
+stop_pid "$PROXY_PID"
+P=$(free_port)
+proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "app 127.0.0.1:$B" "workers 1" "stats 127.0.0.1:$S" \
+    "timeout client 12s" "timeout keep-alive 1s"
+: >"$TMPDIR/proxy.log"
+start_proxy "$TMPDIR/proxy.conf" "$P" "$S"
+idle=$("$PY" "$TOPSRC/tests/scenario/h2_abuse.py" "$P" unread-idle 20 2>&1)
+echo "$idle"
+case $idle in *"closed by the proxy"*) ;; *) fail "an idle HTTP/2 connection whose output never drains stayed open: $idle" ;; esac
+wait_for 3 stats_is "$S" 'j["connections"]["active"]' 0 ||
+    fail "connections.active is $(stats_get "$S" 'j["connections"]["active"]') after the idle stalled client was closed"
+echo "ok: an idle HTTP/2 connection whose output never drains is closed"
