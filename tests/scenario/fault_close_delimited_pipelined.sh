@@ -14,24 +14,13 @@ set -u
 
 P=$(free_port); B=$(free_port)
 python3 -c '
-import socket, sys, threading
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", int(sys.argv[1])))
-srv.listen(16)
-def serve(c):
-    with c:
-        head = b""
-        while b"\r\n\r\n" not in head:
-            d = c.recv(65536)
-            if not d:
-                return
-            head += d
-        c.sendall(b"HTTP/1.1 200 OK\r\n\r\n" + b"z" * 1000000)
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-' "$B" &
+import sys
+sys.path.insert(0, sys.argv[2])
+from raw_http import serve
+def handle(c, head, rest):
+    c.sendall(b"HTTP/1.1 200 OK\r\n\r\n" + b"z" * 1000000)
+serve(int(sys.argv[1]), handle)
+' "$B" "$TOPSRC/tests/scenario" &
 track $!
 wait_port "$B" 5 || fail "the test server did not start"
 proxy_conf_basic "$TMPDIR/proxy.conf" "$P" "big 127.0.0.1:$B" "workers 1"
@@ -39,6 +28,8 @@ start_proxy "$TMPDIR/proxy.conf" "$P"
 
 python3 -c '
 import socket, sys, time
+sys.path.insert(0, sys.argv[2])
+from raw_http import read_to_eof
 port = int(sys.argv[1])
 bad = 0
 for npipe, delay in ((0, 0), (1, 0.1), (1, 0.5), (200, 0)):
@@ -54,21 +45,13 @@ for npipe, delay in ((0, 0), (1, 0.1), (1, 0.5), (200, 0)):
     else:
         c.sendall(first + extra)
     time.sleep(0.3)
-    got, err = b"", None
-    try:
-        while True:
-            d = c.recv(65536)
-            if not d:
-                break
-            got += d
-    except OSError as e:
-        err = e
+    got, err = read_to_eof(c)
     body = got.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in got else b""
     ok = len(body) == 1000000 and err is None
     bad += not ok
     print(f"next request(s) {npipe} ({len(extra)} bytes, after {delay}s): body {len(body)} of 1000000, error {err}")
     c.close()
 sys.exit(1 if bad else 0)
-' "$P" || fail "a close-delimited response was cut when the client sent its next request"
+' "$P" "$TOPSRC/tests/scenario" || fail "a close-delimited response was cut when the client sent its next request"
 kill -0 "$PROXY_PID" || fail "the proxy died"
 echo "ok: whole close-delimited responses with the client's next requests arriving"

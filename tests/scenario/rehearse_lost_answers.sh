@@ -15,27 +15,15 @@ set -u
 B=$(free_port); R=$(free_port)
 start_backend "$B" app
 python3 -c '
-import socket, struct, sys, threading
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", int(sys.argv[1])))
-srv.listen(64)
-def serve(c):
-    try:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = c.recv(4096)
-            if not chunk:
-                return
-            data += chunk
-        c.sendall(b"HTTP/1.1 200 OK\r\n\r\npartial body")
-        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    finally:
-        c.close()
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-' "$R" &
+import sys
+sys.path.insert(0, sys.argv[2])
+from raw_http import serve
+import socket, struct
+def handle(c, head, rest):
+    c.sendall(b"HTTP/1.1 200 OK\r\n\r\npartial body")
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+serve(int(sys.argv[1]), handle)
+' "$R" "$TOPSRC/tests/scenario" &
 track $!
 wait_port "$R" 5 || fail "the resetting server did not start"
 
