@@ -373,8 +373,12 @@ void txn_start_server(struct txn *t)
      * within a loop round, and wakes the queue then: apply_update) and none
      * of this one's servers is usable any more (the reload replaced them):
      * the request waits in the queue for the switch, not a 503. */
+    /* Until the worker takes it: a request of a pool that generation
+     * renamed or removed stays on its own (runtime_find_pool found none)
+     * and must not wait for a switch already made (it waited for timeout
+     * queue, then 503). */
     const struct runtime *published = t->srv ? NULL : runtime_current(); /* looked at only when no pick */
-    int switching = published && published != t->rt;
+    int switching = published && published != t->rt && published != w->rt;
     if (!t->srv && (result == PICK_FULL || switching)) {
         t->qw.wake = queue_wake;
         int first = balance_queue(t->pool->shared, &t->qw, pc->max_queue, was_queued);

@@ -388,6 +388,14 @@ static void apply_update(struct worker *w, struct worker_update *u)
     if (old) {
         /* Idle connections to servers the new generation dropped. */
         upstream_sweep(w, old, UPSTREAM_IDLE_MAX_MS);
+        /* The queues of pools it renamed or removed: their requests have
+         * no server left, and no one else wakes them (503 now, not after
+         * timeout queue). */
+        for (size_t i = 0; i < old->npools; i++) {
+            struct pool *now_pool = runtime_find_pool(w->rt, old->pools[i].cfg->name);
+            if (!now_pool || now_pool->shared != old->pools[i].shared)
+                balance_wake_queue(&old->pools[i]);
+        }
         runtime_release(old);
         /* Servers the reload added have room for queued requests; the ones
          * this worker wakes now pick from the new generation. */
