@@ -204,8 +204,8 @@ static void respond_https_redirect(struct h1_session *s, const struct http_head 
     char location[ROUTE_PATH_MAX + 300];
     size_t n = http_https_location(s->in->data + h->host_off, h->host_len, s->in->data + h->uri_off, h->uri_len,
                                    location, sizeof location);
-    if (n == 0)
-        h1_respond_error(s, h->host_len ? 414 : 400);
+    if (n == 0) /* a URL over the buffer (414), or no host name ("Host: :") */
+        h1_respond_error(s, h->host_len + h->uri_len + sizeof "https://" >= sizeof location ? 414 : 400);
     else
         h1_respond(s, 308, location, n);
 }

@@ -81,6 +81,11 @@ echo "measured: redirect: '$loc'"
 [ "$loc" = "308 https://www.example.test/a/b?x=1&y=2" ] ||
     fail "redirect https answered '$loc', expected '308 https://www.example.test/a/b?x=1&y=2'"
 printf '%s' "$rhead" | grep -qi '^strict-transport-security' && fail "HSTS sent on a plaintext response: $rhead"
+# No host name to redirect to: 400 (a port alone was a 414, "URI too long").
+noname=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H "Host: :$R" "http://127.0.0.1:$R/a")
+[ "$noname" = 400 ] || fail "redirect https with a Host of a port alone answered $noname, expected 400"
+long=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H "Host: www.example.test" "http://127.0.0.1:$R/$(head -c 9000 /dev/zero | tr '\0' a)")
+[ "$long" = 414 ] || fail "redirect https of a URL over 8k answered $long, expected 414"
 # Following it lands on the TLS listener (the test's port, not 443).
 follow=$("${CURL[@]}" -L --connect-to "localhost:443:127.0.0.1:$P" -H "Host: localhost:$R" \
     "http://127.0.0.1:$R/x") || follow="curl failed: $?"
