@@ -74,7 +74,7 @@ int health_settings_equal(const struct check_settings *a, const struct check_set
 {
     if (a->kind != b->kind || a->expect_lo != b->expect_lo || a->expect_hi != b->expect_hi ||
         a->interval_ms != b->interval_ms || a->timeout_ms != b->timeout_ms || a->rise != b->rise ||
-        a->fall != b->fall || tls_identity(a) != tls_identity(b) || a->verify != b->verify ||
+        a->fall != b->fall || tls_identity(a) != tls_identity(b) || /* verify: in the fingerprint */
         strcmp(a->sni, b->sni) != 0 || a->send_proxy != b->send_proxy)
         return 0;
     if (!a->request || !b->request)

@@ -388,7 +388,6 @@ static void handle_head(struct h1_session *s)
         return;
     struct txn *t = s->t;
     t->reqbuf = s->in;
-    t->client_tls = xprt_is_tls(&s->c.x);
     conn_peer_ip(&s->c, t->client_ip, sizeof t->client_ip);
     if (txn_scratch_reserve(cfg->limit_headers, limit + EDIT_SLACK) < 0) {
         h1_respond_error(s, 503);

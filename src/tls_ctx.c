@@ -144,13 +144,6 @@ static int set_common(SSL_CTX *ctx, const struct config_tls *t, char *err, size_
     return 0;
 }
 
-/* What names a listener's sessions: its address and the client CAs it
- * trusts, as one digest (the context takes 32 bytes at most, and
- * "[IPv6]:port" can be longer).  OpenSSL resumes only a session made under
- * the same context, and a resumed handshake asks for no certificate: a
- * reload that adds client-ca or changes its CAs must not let a session
- * from before in (the ticket keys outlive reloads).  Each CA counts by
- * its whole DER, so a new CA with the old one's subject differs too. */
 /* Adds a certificate to a digest by its whole DER. */
 static int digest_cert(EVP_MD_CTX *md, const X509 *cert)
 {
@@ -169,6 +162,13 @@ static int digest_cas(EVP_MD_CTX *md, SSL_CTX *ctx)
     return ok;
 }
 
+/* What names a listener's sessions: its address and the client CAs it
+ * trusts, as one digest (the context takes 32 bytes at most, and
+ * "[IPv6]:port" can be longer).  OpenSSL resumes only a session made under
+ * the same context, and a resumed handshake asks for no certificate: a
+ * reload that adds client-ca or changes its CAs must not let a session
+ * from before in (the ticket keys outlive reloads).  Each CA counts by
+ * its whole DER, so a new CA with the old one's subject differs too. */
 static int set_session_id_context(SSL_CTX *ctx, const struct config_listen *l)
 {
     unsigned char sid_ctx[EVP_MAX_MD_SIZE];
