@@ -46,7 +46,12 @@ uint64_t rh_hist_percentile(const struct rh_hist *h, double p)
 {
     if (h->count == 0)
         return 0;
+    /* 99.9 has no exact binary form: 99.9 / 100 * 1000 comes out at
+     * 999.0000000000001, and the ceiling below would take rank 1000 (one
+     * rank high at every multiple of 1000 samples). The representation
+     * error is shed before the ceiling. */
     double r = p / 100.0 * (double)h->count;
+    r -= r * 1e-12;
     uint64_t rank = (uint64_t)r;
     if ((double)rank < r)
         rank++;

@@ -17,6 +17,7 @@ static int cmp_u64(const void *a, const void *b)
 static uint64_t exact_percentile(const uint64_t *sorted, size_t n, double p)
 {
     double r = p / 100.0 * (double)n;
+    r -= r * 1e-12; /* as rh_hist_percentile: 99.9% of 1000 is rank 999 */
     size_t rank = (size_t)r;
     if ((double)rank < r)
         rank++;
@@ -73,5 +74,20 @@ Test(rehearse_hist, small_counts_and_empty)
     cr_assert_eq(rh_hist_percentile(h, 50.1), 7);
     cr_assert_eq(rh_hist_percentile(h, 99), 7);
     cr_assert_float_eq(rh_hist_mean(h), 6.0, 1e-9);
+    free(h);
+}
+
+Test(rehearse_hist, p999_of_a_thousand_is_rank_999)
+{
+    struct rh_hist *h = malloc(sizeof *h);
+    rh_hist_reset(h);
+    for (uint64_t v = 1; v <= 1000; v++)
+        rh_hist_record(h, v);
+    cr_assert_eq(rh_hist_percentile(h, 99.9), 999, "rank 999 of 1000, not the max");
+    cr_assert_eq(rh_hist_percentile(h, 99), 990);
+    cr_assert_eq(rh_hist_percentile(h, 100), 1000);
+    for (uint64_t v = 1001; v <= 3000; v++)
+        rh_hist_record(h, v);
+    cr_assert_eq(rh_hist_percentile(h, 99.9), 2997);
     free(h);
 }
