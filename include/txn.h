@@ -120,6 +120,7 @@ struct txn {
     unsigned close_after : 1;     /* close the client after this response */
     unsigned dechunk : 1;         /* chunked response to an HTTP/1.0 client: decode it */
     unsigned resp_sized : 1;      /* the response body is framed by Content-Length */
+    unsigned resp_to_close : 1;   /* an HTTP/1 client's copy of the body ends at the close */
     unsigned splicing : 1;        /* the rest of the body goes server -> pipe -> client */
     unsigned fresh_conn : 1;      /* the next attempt opens a new server connection */
     unsigned up_shut : 1;         /* tunnel: the client's half-close was passed to the server */

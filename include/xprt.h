@@ -88,6 +88,7 @@ struct xprt {
 #define XPRT_TLS_READ_WANTS_WRITE 0x1u
 #define XPRT_TLS_WRITE_WANTS_READ 0x2u
 #define XPRT_TLS_BUFFERED 0x4u  /* read-ahead records may wait in OpenSSL (xprt_tls.c) */
+#define XPRT_ABORT_ON_CLOSE 0x8u /* xprt_abort_on_close: no close_notify, a reset */
 
 extern const struct xprt_ops xprt_plain_ops;
 /* What every transport over a TCP socket answers alike (xprt_plain.c):
@@ -95,6 +96,9 @@ extern const struct xprt_ops xprt_plain_ops;
  * error (SO_ERROR). */
 int xprt_fd_unsent(struct xprt *x);
 int xprt_fd_connect_error(struct xprt *x);
+/* The close to come is a reset, not an end (TLS: no close_notify): for a
+ * response cut short whose end the peer would otherwise take as whole. */
+void xprt_abort_on_close(struct xprt *x);
 extern const struct xprt_ops xprt_tls_ops;
 
 /* Sets x up over an open, non-blocking TCP socket; progress and wake-ups

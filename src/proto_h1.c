@@ -78,7 +78,6 @@ static inline int h1_in(const struct h1_session *s, int phase)
 }
 
 static void h1_step(struct h1_session *s);
-static void h1_mark_closed(struct h1_session *s);
 static void h1_respond_error(struct h1_session *s, int status);
 static void h1_compact_in(struct h1_session *s);
 static void h1_flush_client(struct h1_session *s);
@@ -86,7 +85,6 @@ static void h1_splice_out(struct h1_session *s);
 
 static void request_complete(struct h1_session *s);
 static const struct stream_sink h1_sink;
-
 /* ---- helpers ------------------------------------------------------------------ */
 
 static const struct config *h1_cfg(const struct h1_session *s)
@@ -525,14 +523,17 @@ static void request_complete(struct h1_session *s)
     /* A keep-alive client may be sending its next request: closing now would
      * reset the answer away (one that asked for the close: closed at once). */
     int may_send = (t->client_keep_alive && !s->client_eof) || (s->in && s->in->len > 0);
+    int cut = t->aborted == TXN_CUT_SERVER && t->resp_to_close; /* a FIN would end it as whole */
+    if (cut)
+        xprt_abort_on_close(&s->c.x);
     txn_end(t);
     s->t = NULL;
-    if (close_client && (body_coming || may_send)) {
+    if (close_client && !cut && (body_coming || may_send)) {
         s->state = H1_ERROR; /* answered before the request ended (a server's early 413), or lingering */
         linger_close(s);
         return;
     }
-    if (close_client) {
+    if (close_client || cut) {
         h1_mark_closed(s);
         return;
     }

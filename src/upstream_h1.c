@@ -243,6 +243,7 @@ static int forward_response_head(struct txn *t, size_t base, struct http_head *h
     t->resp_keep_alive = h->keep_alive && !h->body_to_eof;
     t->resp_head_done = 1;
     t->resp_sized = h->has_body && !h->chunked && !h->body_to_eof && !t->dechunk;
+    t->resp_to_close = h->has_body && (h->body_to_eof || t->dechunk) && (t->sink->caps & SINK_RAW_H1);
     return 0;
 }
 
@@ -346,7 +347,9 @@ static void response_body(struct txn *t)
         t->resp_keep_alive = 0;
         t->close_after = 1;
         t->resp_done = 1;
-        t->aborted = TXN_CUT_SERVER;
+        txn_mark_cut(t, TXN_CUT_SERVER);
+        if (trailer_relay_section_fault(rc))
+            t->resp_to_close = 0; /* the body was whole: for a client taking it decoded, the close ends it rightly */
         atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
     }
 }
@@ -459,8 +462,12 @@ static void up_eof(struct txn *t, int err)
                            !race, 502);
         return;
     }
-    if (t->resp_head_done && !t->resp_done && http_msg_eof(&t->resp)) {
-        txn_response_end(t); /* a body delimited by the close */
+    /* A body delimited by the close ends with a FIN; a reset in its middle
+     * (a server that crashed) is the only sign it was cut, and passing it
+     * on as an end would hand the client, or a cache, a short body as
+     * whole. */
+    if (!err && t->resp_head_done && !t->resp_done && http_msg_eof(&t->resp)) {
+        txn_response_end(t);
         t->resp_keep_alive = 0;
         return;
     }
@@ -479,7 +486,7 @@ static void up_eof(struct txn *t, int err)
     }
     t->resp_done = 1;
     t->req_done = 1;
-    t->aborted = TXN_CUT_SERVER;
+    txn_mark_cut(t, TXN_CUT_SERVER);
     drop_rest_of_request(t);
 }
 
@@ -617,7 +624,7 @@ static void splice_failed(struct txn *t, int err)
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
     t->resp_keep_alive = 0;
     t->phase = TXN_DONE;
-    t->aborted = TXN_CUT_SERVER; /* the server ended the body early */
+    txn_mark_cut(t, TXN_CUT_SERVER); /* the server ended the body early */
     t->sink->reset(t->sink_ctx);
 }
 

@@ -41,6 +41,14 @@ int xprt_fd_unsent(struct xprt *x)
     return ioctl(x->fd, SIOCOUTQ, &outq) == 0 ? outq : -1;
 }
 
+void xprt_abort_on_close(struct xprt *x)
+{
+    struct linger hard = { .l_onoff = 1, .l_linger = 0 };
+    if (x->fd >= 0)
+        (void)setsockopt(x->fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    x->tls_flags |= XPRT_ABORT_ON_CLOSE;
+}
+
 int xprt_fd_connect_error(struct xprt *x)
 {
     int err = 0;

@@ -272,8 +272,12 @@ static void tls_close(struct xprt *x)
     if (x->fd < 0)
         return;
     if (x->tls_state == XPRT_TLS_ESTABLISHED) {
-        SSL_set_quiet_shutdown(x->ssl, 0);
-        SSL_shutdown(x->ssl); /* close_notify if the socket takes it now; never waited for */
+        /* close_notify if the socket takes it now; never waited for.  None
+         * for an abort: it would make a body cut short look whole. */
+        if (!(x->tls_flags & XPRT_ABORT_ON_CLOSE)) {
+            SSL_set_quiet_shutdown(x->ssl, 0);
+            SSL_shutdown(x->ssl);
+        }
     } else {
         handshake_failed(x, "closed before the handshake finished");
     }
