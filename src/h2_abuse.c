@@ -181,7 +181,8 @@ int h2_abuse_frame_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
 }
 
 /* Rapid reset: a client that opens and cancels streams costs the proxy a
- * request each time and itself almost nothing. */
+ * request each time and itself almost nothing (or makes the proxy reset
+ * them: h2_abuse_frame_sent). */
 void h2_abuse_reset_received(struct h2_session *h)
 {
     if (over_in_window(h, &h->resets_since, &h->resets, cfg_of(h)->h2_max_resets) && !h->cut) {
@@ -214,6 +215,19 @@ void h2_abuse_invalid_frame(struct h2_session *h, const nghttp2_frame *frame, in
  * ENHANCE_YOUR_CALM, by the reason nghttp2 writes in their debug data. */
 void h2_abuse_frame_sent(struct h2_session *h, const nghttp2_frame *frame)
 {
+    if (frame->hd.type == NGHTTP2_RST_STREAM) {
+        /* A stream the client made us reset (a DATA past its
+         * content-length, a WINDOW_UPDATE overflowing the stream's window)
+         * costs a request as a reset of its own does, and bypassed the
+         * count ("MadeYouReset", CVE-2025-8671): counted alike.  Our own
+         * resets (a server's cut, a refusal, a timeout) are not the
+         * client's doing. */
+        uint32_t code = frame->rst_stream.error_code;
+        if (code == NGHTTP2_PROTOCOL_ERROR || code == NGHTTP2_FLOW_CONTROL_ERROR || code == NGHTTP2_STREAM_CLOSED ||
+            code == NGHTTP2_FRAME_SIZE_ERROR)
+            h2_abuse_reset_received(h);
+        return;
+    }
     if (frame->hd.type != NGHTTP2_GOAWAY)
         return;
     const nghttp2_goaway *g = &frame->goaway;

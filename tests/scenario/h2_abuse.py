@@ -675,8 +675,43 @@ def case_data_idle(port):
     return expect("data-idle", c, goaway_is(c, "PROTOCOL_ERROR"), "GOAWAY PROTOCOL_ERROR")
 
 
+def made_you_reset(case, port, frames_for):
+    # Streams the client makes the proxy reset, one after another, past
+    # http2 max-resets (50 here): a rapid reset by other means (CVE-2025-8671,
+    # "MadeYouReset"), cut the same way: GOAWAY ENHANCE_YOUR_CALM.
+    c = Raw(port)
+    c.settings_acked()
+    for i in range(80):
+        sid = 1 + 2 * i
+        c.send(*frames_for(c, sid))
+        # Each reset taken before the next stream: under max-streams.
+        c.read(1, until=lambda f, sid=sid: f.stream_id == sid and isinstance(f, hf.RstStreamFrame))
+        if c.goaway is not None or c.closed:
+            break
+    c.read(3, until=lambda f: isinstance(f, hf.GoAwayFrame))
+    return expect(case, c, goaway_is(c, "ENHANCE_YOUR_CALM") and 50 <= len(c.rst) < 80,
+                  "GOAWAY ENHANCE_YOUR_CALM after 50-79 stream resets")
+
+
+def case_made_you_reset_length(port):
+    # A DATA frame past the request's content-length: RST_STREAM PROTOCOL_ERROR.
+    def frames(c, sid):
+        return (c.request(sid, method="POST", end_stream=False, extra=[("content-length", "1")]),
+                hf.DataFrame(sid, data=b"xx", flags=["END_STREAM"]))
+    return made_you_reset("made-you-reset-length", port, frames)
+
+
+def case_made_you_reset_window(port):
+    # A WINDOW_UPDATE overflowing the stream's window: RST_STREAM FLOW_CONTROL_ERROR.
+    def frames(c, sid):
+        return (c.request(sid, "/?delay=200"), hf.WindowUpdateFrame(sid, window_increment=0x7FFFFFFF))
+    return made_you_reset("made-you-reset-window", port, frames)
+
+
 CASES = {
     "get": case_get,
+    "made-you-reset-length": case_made_you_reset_length,
+    "made-you-reset-window": case_made_you_reset_window,
     "settings-flood": case_settings_flood,
     "settings-entries": case_settings_entries,
     "settings-few": case_settings_few,

@@ -5,7 +5,9 @@
 # h2_client.py).
 #   - abuse, each cut and counted by reason in streams.goaway, in
 #     listeners[].http2_goaway and in proxy_http2_goaway_total{listener,
-#     reason}: rapid reset (resets), a CONTINUATION flood (continuation),
+#     reason}: rapid reset (resets; also by streams the client makes the
+#     proxy reset: a DATA past content-length, a stream WINDOW_UPDATE
+#     overflow - CVE-2025-8671), a CONTINUATION flood (continuation),
 #     PING floods whose answers are read and whose answers are never read
 #     (ping: more than 100 in 10 s; 100 are all answered, the 101st is
 #     cut and counted at once), a SETTINGS flood and
@@ -84,6 +86,8 @@ client_flood() {   # MODE COUNT WANT WHAT: an h2_client.py flood; a line WANT (g
     echo "$out" | grep -q "$3" || fail "$1: $4: $out"
 }
 flood "rapid reset" client_flood rapid-reset 200 '^goaway error=ENHANCE_YOUR_CALM' "no GOAWAY ENHANCE_YOUR_CALM"
+flood "resets the proxy is made to send (content-length)" run_case made-you-reset-length
+flood "resets the proxy is made to send (WINDOW_UPDATE)" run_case made-you-reset-window
 flood "a CONTINUATION flood" client_flood continuation 100 '^goaway error=ENHANCE_YOUR_CALM' "no GOAWAY ENHANCE_YOUR_CALM"
 flood "a PING flood" client_flood ping-flood 400000 '^closed$' "the connection stayed open"
 flood "a PING flood, its answers read" run_case ping-flood-read
@@ -127,7 +131,7 @@ done
 # 101st PING (the flood whose answers are never read meets the count of 100
 # before nghttp2's 1000 unread answers, so flood stays 0: only
 # h2_flood_unread.bash, by hand, reaches it).
-want='{"resets": 1, "continuation": 1, "flood": 0, "settings": 3, "hpack": 1, "max_streams": 17, "zero_window": 1, "ping": 3}'
+want='{"resets": 3, "continuation": 1, "flood": 0, "settings": 3, "hpack": 1, "max_streams": 17, "zero_window": 1, "ping": 3}'
 got=$(stats_get "$S" 'json.dumps(j["streams"]["goaway"])')
 echo "streams.goaway: $got"
 [ "$got" = "$want" ] || fail "streams.goaway is $got, expected $want"
@@ -140,12 +144,14 @@ got=$(stats_get "$S" 'json.dumps(j["listeners"][0]["http2_goaway"])')
 
 curl -s -m 3 "http://127.0.0.1:$S/metrics" >"$TMPDIR/metrics.txt" || fail "no /metrics"
 lint=$(promtool check metrics <"$TMPDIR/metrics.txt" 2>&1) || fail "promtool check metrics: $lint"
-for r in resets continuation hpack zero_window; do
+for r in continuation hpack zero_window; do
     grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"$r\"} 1$" "$TMPDIR/metrics.txt" ||
         fail "/metrics: no proxy_http2_goaway_total{listener=127.0.0.1:$P,reason=$r} 1"
 done
-grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"settings\"} 3$" "$TMPDIR/metrics.txt" ||
-    fail "/metrics: settings is not 3"
+for r in resets settings; do
+    grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"$r\"} 3$" "$TMPDIR/metrics.txt" ||
+        fail "/metrics: $r is not 3"
+done
 grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"ping\"} 3$" "$TMPDIR/metrics.txt" ||
     fail "/metrics: ping is not 3"
 grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"max_streams\"} 17$" "$TMPDIR/metrics.txt" ||
