@@ -71,6 +71,7 @@ struct conn {
     unsigned redirect_https : 1;   /* came through `listen ADDR redirect https` */
     unsigned proxy_protocol : 1;   /* its listener wants a PROXY header first */
     unsigned proto_fixed : 1;      /* its first bytes chose the protocol (conn_choose_h2) */
+    unsigned read_again : 1;       /* listed by conn_read_next_round */
 };
 
 /* A connection for a socket accepted on a listener with bind
@@ -104,6 +105,14 @@ void conn_peer_ip(const struct conn *c, char *out, size_t cap);
 int conn_choose_h2(struct conn *c, const char *data, size_t len);
 /* Frees the connection now: only outside its own watchers' callbacks. */
 void conn_free(struct conn *c);
+/* Has the connection's read event come again in the loop's next round,
+ * after the sockets that are ready now: for a connection that stopped
+ * reading with more waiting (on the socket, or read ahead by TLS), so it
+ * does not keep the worker from the others.  ev_feed_event from inside a
+ * callback is run in the same round (libev runs what is fed while it
+ * invokes), before any other socket is polled. */
+void conn_read_next_round(struct conn *c);
+void conn_read_again_clear(void);
 
 /* Sets the deadline; the timer is moved only when it comes earlier than
  * the one armed (a timer that fires early re-arms itself), so most

@@ -36,6 +36,7 @@ struct h2_session {
     unsigned resets;
     size_t block_bytes;          /* the header block being received, CONTINUATIONs included */
     unsigned block_frames;
+    size_t block_decoded;        /* what the block decoded to so far (HPACK: far more than its bytes) */
     double settings_since;       /* the start of the current 10 s window of SETTINGS frames */
     unsigned settings;
     double notice_at;            /* a reload's or a stop's first GOAWAY and its PING went then (0: not yet);
@@ -108,6 +109,9 @@ void h2_abuse_cut(struct h2_session *h, enum h2_abuse why, const char *what);
  * the SETTINGS frames and the PINGs are counted.  -1 when that cut the connection. */
 int h2_abuse_frame_begins(struct h2_session *h, const nghttp2_frame_hd *hd);
 void h2_abuse_reset_received(struct h2_session *h);
+/* A field of the header block being received, as decoded: -1 when the
+ * block is an HPACK bomb (the connection cut). */
+int h2_abuse_field_decoded(struct h2_session *h, size_t namelen, size_t valuelen);
 /* A frame nghttp2 refused (on_invalid_frame_recv): streams past max-streams. */
 void h2_abuse_invalid_frame(struct h2_session *h, const nghttp2_frame *frame, int lib_error_code);
 /* A frame went to the client: GOAWAYs nghttp2 sent for bad HPACK. */

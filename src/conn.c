@@ -183,9 +183,85 @@ const struct sockaddr *conn_local_addr(struct conn *c)
     return (const struct sockaddr *)c->local;
 }
 
+/* ---- reads put off to the next round ---------------------------------------------------- */
+
+/* An idle watcher of the highest priority runs once each round, after the
+ * poll, whatever else is pending; while it is active the loop polls
+ * without waiting. */
+static _Thread_local struct {
+    struct ev_loop *loop;
+    ev_idle idle;
+    struct conn **list;
+    size_t n, cap;
+} again;
+
+static void read_again_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+    (void)revents;
+    size_t n = again.n;
+    again.n = 0;
+    ev_idle_stop(loop, w);
+    for (size_t i = 0; i < n; i++) {
+        struct conn *c = again.list[i];
+        c->read_again = 0;
+        ev_feed_event(loop, &c->io, EV_READ);
+    }
+}
+
+static int grow_again_list(void)
+{
+    size_t cap = again.cap ? again.cap * 2 : 64;
+    struct conn **l = realloc(again.list, cap * sizeof *l);
+    if (!l)
+        return 0;
+    again.list = l;
+    again.cap = cap;
+    return 1;
+}
+
+void conn_read_next_round(struct conn *c)
+{
+    struct ev_loop *loop = c->w->loop;
+    if (c->read_again)
+        return;
+    if (again.loop != loop && again.n == 0) {
+        again.loop = loop;
+        ev_idle_init(&again.idle, read_again_cb);
+        ev_set_priority(&again.idle, EV_MAXPRI);
+    }
+    if (again.loop != loop || (again.n == again.cap && !grow_again_list())) {
+        ev_feed_event(loop, &c->io, EV_READ); /* at once, as before */
+        return;
+    }
+    again.list[again.n++] = c;
+    c->read_again = 1;
+    ev_idle_start(loop, &again.idle);
+}
+
+static void read_again_forget(struct conn *c)
+{
+    for (size_t i = 0; i < again.n; i++)
+        if (again.list[i] == c) {
+            again.list[i] = again.list[--again.n];
+            break;
+        }
+    c->read_again = 0;
+}
+
+void conn_read_again_clear(void)
+{
+    if (again.loop)
+        ev_idle_stop(again.loop, &again.idle);
+    free(again.list);
+    memset(&again, 0, sizeof again);
+}
+
 void conn_free(struct conn *c)
 {
     struct ev_loop *loop = c->w->loop;
+
+    if (c->read_again)
+        read_again_forget(c);
 
     c->proto->release(c);
     /* Bytes queued this round still go (the peer may have only
@@ -240,8 +316,16 @@ void conn_io_want(struct ev_loop *loop, ev_io *io, struct xprt *x, int events)
         if (events)
             ev_io_start(loop, io);
     }
-    if ((wanted & EV_READ) && xprt_is_tls(x) && xprt_tls_has_pending(x))
-        ev_feed_event(loop, io, EV_READ);
+    if ((wanted & EV_READ) && xprt_is_tls(x) && xprt_tls_has_pending(x)) {
+        /* Records read ahead wait in OpenSSL, which the poll cannot see.
+         * A client's come in the next round, after the other clients'
+         * (one that streams a large upload would otherwise be read to
+         * its end first); a server connection's at once. */
+        if (io->cb == conn_io_cb)
+            conn_read_next_round(io->data);
+        else
+            ev_feed_event(loop, io, EV_READ);
+    }
 }
 
 /* ---- the idle list ------------------------------------------------------------ */

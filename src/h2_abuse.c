@@ -105,6 +105,27 @@ void h2_abuse_cut(struct h2_session *h, enum h2_abuse why, const char *what)
     cut(h, what);
 }
 
+/* Twice the limit is no honest client's header list, nor its block. */
+static size_t block_bytes_max(const struct h2_session *h)
+{
+    return 2 * cfg_of(h)->limit_header_size + 16384;
+}
+
+/* HPACK lets a field of the dynamic table be named in one byte: a 16 KiB
+ * frame naming a 4000-byte entry 16000 times decodes to 64 MB, and every
+ * field decoded is checked and handed over (10 ms of CPU a frame; two
+ * such clients held a worker).  A list over limit header-size gets its
+ * 431; one past twice that is no client's mistake. */
+int h2_abuse_field_decoded(struct h2_session *h, size_t namelen, size_t valuelen)
+{
+    h->block_decoded += namelen + valuelen + 32; /* RFC 9113 6.5.2's overhead per field */
+    if (h->block_decoded <= block_bytes_max(h) || h->cut)
+        return h->cut ? -1 : 0;
+    log_info("http2: a header block decoding to over %zu bytes (an HPACK bomb)", block_bytes_max(h));
+    h2_abuse_cut(h, H2_ABUSE_HPACK, "a header block that decodes to far more than limit header-size");
+    return -1;
+}
+
 /* A header block's CONTINUATION frames, counted as they begin: nghttp2
  * (before 1.61) decodes every one of a block it already found too large,
  * so a client could make it work without end. */
@@ -113,6 +134,7 @@ static int continuation_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
     if (hd->type == NGHTTP2_HEADERS) {
         h->block_bytes = hd->length;
         h->block_frames = 1;
+        h->block_decoded = 0;
         return 0;
     }
     h->block_bytes += hd->length;
@@ -122,7 +144,7 @@ static int continuation_begins(struct h2_session *h, const nghttp2_frame_hd *hd)
      * in more frames than the limit needs at the 16 KiB frame size every
      * peer must take (nghttp2 stops at 8 with a PROTOCOL_ERROR: this
      * comes first, and says why). */
-    size_t max_bytes = 2 * cfg_of(h)->limit_header_size + 16384;
+    size_t max_bytes = block_bytes_max(h);
     unsigned max_frames = (unsigned)(max_bytes / 16384) + 1;
     if (max_frames > H2_CONTINUATIONS_MAX)
         max_frames = H2_CONTINUATIONS_MAX;

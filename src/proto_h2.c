@@ -96,7 +96,8 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
                      const uint8_t *value, size_t valuelen, uint8_t flags, void *user)
 {
     (void)flags;
-    (void)user;
+    if (h2_abuse_field_decoded(user, namelen, valuelen) < 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
     struct h2_stream *st = stream_of(ng, frame->hd.stream_id);
     if (!st || frame->hd.type != NGHTTP2_HEADERS)
         return 0;
@@ -513,7 +514,7 @@ static void client_read(struct h2_session *h)
     }
     /* More may wait: come back in the next round rather than starve others. */
     if (!h->dead && nghttp2_session_want_read(h->ng))
-        ev_feed_event(h->c->w->loop, &h->c->io, EV_READ);
+        conn_read_next_round(h->c);
 }
 
 /* ---- the conn's protocol ------------------------------------------------------------------------ */

@@ -551,6 +551,7 @@ static void *worker_main(void *arg)
         upstream_close_all_idle(w, w->rt);
     while (w->conns)
         conn_free(w->conns);
+    conn_read_again_clear();
     sendq_thread_free();
     h1_cache_clear();
     proto_h2_cache_clear();

@@ -486,6 +486,33 @@ def case_hpack_table(port):
     return expect("hpack-table", c, goaway_is(c, "COMPRESSION_ERROR"), "GOAWAY COMPRESSION_ERROR")
 
 
+def case_hpack_bomb(port):
+    # Stream 1 puts a 4000-byte field in the dynamic table; stream 3's one
+    # 16 KB HEADERS frame names it 16000 times (one byte each: 64 MB
+    # decoded).  Past twice limit header-size decoded: GOAWAY
+    # ENHANCE_YOUR_CALM at once, not a 431 after decoding it all.
+    c = Raw(port)
+    c.settings_acked()
+    base = [(":method", "GET"), (":path", "/"), (":scheme", "http"), (":authority", "x")]
+    f = hf.HeadersFrame(1)
+    f.data = c.enc.encode(base + [("x-big", "a" * 4000)])
+    f.flags.add("END_HEADERS")
+    f.flags.add("END_STREAM")
+    c.send(f)
+    c.read(5, until=response_done(1))
+    bombs = []
+    for sid in range(3, 3 + 2 * 20, 2):
+        g = hf.HeadersFrame(sid)
+        g.data = c.enc.encode(base) + bytes([0x80 | 62]) * 16000  # 62: the newest dynamic entry
+        g.flags.add("END_HEADERS")
+        g.flags.add("END_STREAM")
+        bombs.append(g)
+    c.send(*bombs)
+    c.read(3, until=lambda f: isinstance(f, hf.GoAwayFrame))
+    return expect("hpack-bomb", c, goaway_is(c, "ENHANCE_YOUR_CALM") and c.goaway.last_stream_id <= 3,
+                  "GOAWAY ENHANCE_YOUR_CALM at the first bomb (last stream 1 or 3)")
+
+
 def case_zero_window(port):
     # The client's stream window is 0 from the start and never opens; the
     # connection stays lively (PINGs answered). The response is held for
@@ -727,6 +754,7 @@ CASES = {
     "answered-keepalive": case_answered_keepalive,
     "ping-after-goaway": case_ping_after_goaway,
     "hpack-table": case_hpack_table,
+    "hpack-bomb": case_hpack_bomb,
     "zero-window": case_zero_window,
     "stream-reuse": case_stream_reuse,
     "data-closed": case_data_closed,

@@ -5,7 +5,8 @@
 # h2_client.py).
 #   - abuse, each cut and counted by reason in streams.goaway, in
 #     listeners[].http2_goaway and in proxy_http2_goaway_total{listener,
-#     reason}: rapid reset (resets; also by streams the client makes the
+#     reason}: an HPACK bomb (hpack: a block decoding to 64 MB, cut at
+#     twice limit header-size), rapid reset (resets; also by streams the client makes the
 #     proxy reset: a DATA past content-length, a stream WINDOW_UPDATE
 #     overflow - CVE-2025-8671), a CONTINUATION flood (continuation),
 #     PING floods whose answers are read and whose answers are never read
@@ -103,6 +104,7 @@ run_case settings-entries
 run_case settings-few
 run_case settings-limit
 run_case hpack-table
+flood "an HPACK bomb" run_case hpack-bomb
 flood "streams past max-streams" run_case max-streams-flood
 run_case max-streams-refused
 run_case max-streams-acked
@@ -131,7 +133,7 @@ done
 # 101st PING (the flood whose answers are never read meets the count of 100
 # before nghttp2's 1000 unread answers, so flood stays 0: only
 # h2_flood_unread.bash, by hand, reaches it).
-want='{"resets": 3, "continuation": 1, "flood": 0, "settings": 3, "hpack": 1, "max_streams": 17, "zero_window": 1, "ping": 3}'
+want='{"resets": 3, "continuation": 1, "flood": 0, "settings": 3, "hpack": 2, "max_streams": 17, "zero_window": 1, "ping": 3}'
 got=$(stats_get "$S" 'json.dumps(j["streams"]["goaway"])')
 echo "streams.goaway: $got"
 [ "$got" = "$want" ] || fail "streams.goaway is $got, expected $want"
@@ -144,7 +146,7 @@ got=$(stats_get "$S" 'json.dumps(j["listeners"][0]["http2_goaway"])')
 
 curl -s -m 3 "http://127.0.0.1:$S/metrics" >"$TMPDIR/metrics.txt" || fail "no /metrics"
 lint=$(promtool check metrics <"$TMPDIR/metrics.txt" 2>&1) || fail "promtool check metrics: $lint"
-for r in continuation hpack zero_window; do
+for r in continuation zero_window; do
     grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"$r\"} 1$" "$TMPDIR/metrics.txt" ||
         fail "/metrics: no proxy_http2_goaway_total{listener=127.0.0.1:$P,reason=$r} 1"
 done
@@ -152,6 +154,8 @@ for r in resets settings; do
     grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"$r\"} 3$" "$TMPDIR/metrics.txt" ||
         fail "/metrics: $r is not 3"
 done
+grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"hpack\"} 2$" "$TMPDIR/metrics.txt" ||
+    fail "/metrics: hpack is not 2"
 grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"ping\"} 3$" "$TMPDIR/metrics.txt" ||
     fail "/metrics: ping is not 3"
 grep -q "^proxy_http2_goaway_total{listener=\"127.0.0.1:$P\",reason=\"max_streams\"} 17$" "$TMPDIR/metrics.txt" ||
