@@ -121,6 +121,9 @@ int http_msg_keep_trailers(struct http_msg *m, uint32_t max, const char *buf, co
  * (CRLF CRLF included) or 0 when it is not complete yet.  `scanned` is where
  * a previous call stopped, so each byte is looked at about once. */
 size_t http_head_end(const char *buf, size_t len, size_t scanned);
+/* A head over `limit` bytes of buf[0..len): 414 when the request line
+ * alone is over it, else 431. */
+int http_too_large_status(const char *buf, size_t len, size_t limit);
 
 /* Splits an absolute-form target ("http://host:port/path?q") into the
  * authority and the rest ("/path?q", possibly empty or starting with '?').

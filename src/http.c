@@ -277,6 +277,11 @@ static int upgrade_is_h2c_only(const char *buf, const struct http_head *h)
 
 /* ---- parsing ---------------------------------------------------------------- */
 
+int http_too_large_status(const char *buf, size_t len, size_t limit)
+{
+    return memchr(buf, '\n', len < limit ? len : limit) ? 431 : 414;
+}
+
 size_t http_head_end(const char *buf, size_t len, size_t scanned)
 {
     size_t from = scanned > 3 ? scanned - 3 : 0;

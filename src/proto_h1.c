@@ -78,9 +78,6 @@ static inline int h1_in(const struct h1_session *s, int phase)
 }
 
 static void h1_step(struct h1_session *s);
-static void h1_respond_error(struct h1_session *s, int status);
-static void h1_compact_in(struct h1_session *s);
-static void h1_flush_client(struct h1_session *s);
 static void h1_splice_out(struct h1_session *s);
 
 static void request_complete(struct h1_session *s);
@@ -100,17 +97,21 @@ void h1_cache_clear(void)
     splice_pipe_cache_clear();
 }
 
-/* 414 when the request line alone is over the limit, else 431. */
-static int too_large_status(const char *buf, size_t len, size_t limit)
-{
-    return memchr(buf, '\n', len < limit ? len : limit) ? 431 : 414;
-}
-
 /* ---- lifecycle --------------------------------------------------------------- */
 
 static void h1_mark_closed(struct h1_session *s)
 {
     s->state = H1_CLOSED;
+}
+
+/* A response cut short (also the sink's reset): a client that frames its
+ * body by the close must see a reset, not an end (resp_to_close). */
+static void h1_close_cut(void *ctx)
+{
+    struct h1_session *s = ctx;
+    if (s->t && s->t->resp_to_close)
+        xprt_abort_on_close(&s->c.x);
+    h1_mark_closed(s);
 }
 
 /* h1_proto.release: what the session holds beyond its conn. */
@@ -149,8 +150,7 @@ static void h1_respond(struct h1_session *s, int status, const char *location, s
     struct txn *t = s->t;
 
     if (!t || t->resp_head_done) {
-        /* Part of a response already went out: all we can do is close. */
-        h1_mark_closed(s);
+        h1_close_cut(s); /* part of a response already went out: all we can do is close */
         return;
     }
     txn_leave_queue(t); /* a body over its limit while queued */
@@ -373,11 +373,11 @@ static void handle_head(struct h1_session *s)
         }
         s->scanned = (uint32_t)s->in->len;
         if (s->in->len >= limit)
-            respond_early_error(s, too_large_status(s->in->data, s->in->len, limit));
+            respond_early_error(s, http_too_large_status(s->in->data, s->in->len, limit));
         return;
     }
     if (end > limit) {
-        respond_early_error(s, too_large_status(s->in->data, end, limit));
+        respond_early_error(s, http_too_large_status(s->in->data, end, limit));
         return;
     }
     s->scanned = 0;
@@ -645,13 +645,18 @@ static void client_read(struct h1_session *s)
         }
         handle_head(s);
         break;
-    case H1_REQUEST:
+    case H1_REQUEST: {
+        /* Bytes past the request (a pipelined one) only wait in s->in: no
+         * progress, or a server that never answers never meets timeout server. */
+        int to_server = s->t->phase == TXN_TUNNEL || !s->t->req_done;
         if (s->t->phase == TXN_TUNNEL)
             s->t->in_fwd = s->in->len;
         else
             parse_request_body(s);
-        s->t->last_activity = ev_now(s->c.w->loop);
+        if (to_server)
+            s->t->last_activity = ev_now(s->c.w->loop);
         break;
+    }
     default:
         break;
     }
@@ -813,11 +818,6 @@ static void h1_sink_send_data(void *ctx)
         h1_splice_out(s);
 }
 
-static void h1_sink_reset(void *ctx)
-{
-    h1_mark_closed(ctx);
-}
-
 static void h1_sink_respond_error(void *ctx, int status)
 {
     h1_respond_error(ctx, status);
@@ -847,7 +847,7 @@ static const struct stream_sink h1_sink = {
     .send_head = h1_sink_ready,
     .send_data = h1_sink_send_data,
     .end = h1_sink_ready,
-    .reset = h1_sink_reset,
+    .reset = h1_close_cut,
     .respond_error = h1_sink_respond_error,
     .proceed = h1_sink_proceed,
     .arm = h1_sink_arm,

@@ -605,6 +605,8 @@ static void forward_timeout(struct txn *t)
     atomic_fetch_add_explicit(&t->srv->failures, 1, memory_order_relaxed);
     if (!t->resp_any)
         health_report_failure(t->pool, t->srv, "timeout waiting for the response");
+    else if (t->resp_head_done)
+        txn_mark_cut(t, TXN_CUT_SERVER); /* the server stalled in its body: its cut, not the client's */
     txn_respond_error(t, 504);
 }
 
