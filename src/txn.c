@@ -449,7 +449,10 @@ void txn_connected(struct txn *t)
     t->phase = TXN_FORWARD;
     t->last_activity = now;
     txn_client_progress(t, now);
-    txn_arm(t, txn_forward_check_ms(txn_cfg(t)));
+    uint64_t check = txn_forward_check_ms(txn_cfg(t));
+    if (t->up && xprt_is_tls(&t->up->x) && check > txn_cfg(t)->timeout_connect_ms)
+        check = txn_cfg(t)->timeout_connect_ms + 1; /* its handshake: forward_timeout */
+    txn_arm(t, check);
 }
 
 void txn_attempt_failed(struct txn *t, const char *reason, int counts, int status)
@@ -581,10 +584,20 @@ static void forward_timeout(struct txn *t)
         return;
     }
     t->outq_seen = -1;
+    /* A TLS server's handshake is part of connecting (nginx counts it in
+     * proxy_connect_timeout): timeout connect bounds it, and its end is a
+     * connect timeout, retried elsewhere - nothing of the request went. */
+    int handshaking = t->up && xprt_is_tls(&t->up->x) && t->up->x.tls_state != XPRT_TLS_ESTABLISHED;
+    if (handshaking)
+        limit = cfg->timeout_connect_ms;
     if (idle * 1000.0 < (double)limit) {
         uint64_t left = (uint64_t)((double)limit - idle * 1000.0) + 1;
         uint64_t check = txn_forward_check_ms(cfg);
         txn_arm(t, left < check ? left : check);
+        return;
+    }
+    if (handshaking) {
+        txn_attempt_failed(t, "TLS handshake timeout", 1, 504);
         return;
     }
     if (t->phase == TXN_TUNNEL) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A TLS test server: tls_backend.py PORT CERT_PEM [CLIENT_CA|-] [keepalive|slow-handshake].
 
-Answers every request with "tls-backend reused=True|False sni=NAME conns=N"
+Answers every GET and POST with "tls-backend reused=True|False sni=NAME conns=N"
 (whether the client resumed a TLS session, the server name it asked for,
 the connections accepted so far) and closes the connection after each
 response, so each request is a new handshake: what tls_backend.sh needs to
@@ -38,6 +38,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
         self.close_connection = not keepalive
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.do_GET()
 
     def setup(self):
         conns[0] += 1
