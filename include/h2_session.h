@@ -70,6 +70,7 @@ struct h2_stream {
     struct buf *trailers;        /* request trailer lines ("name: value\r\n") until the body ends */
     uint64_t body_bytes;         /* request body bytes received (limit body-size) */
     size_t unacked;              /* DATA bytes in req the client's stream window has not got back */
+    size_t run;                  /* chunked: body bytes at req's end not yet framed as a chunk (seal_run) */
     unsigned chunked : 1;        /* the body goes chunked (no content-length) */
     unsigned end_recv : 1;       /* the client ended its side */
     unsigned head_submitted : 1; /* response HEADERS submitted */

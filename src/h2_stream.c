@@ -40,7 +40,7 @@
 
 #define ROUTE_PATH_MAX 8192
 #define H2_RESPONSE_FIELDS_MAX 256
-/* Room for a chunk's framing around each DATA frame's bytes. */
+/* Room for the framing of a chunk around a run of body bytes (seal_run). */
 #define CHUNK_FRAMING 16
 /* How long the rest of a request body answered early is taken and dropped. */
 #define H2_LINGER_S 1.0
@@ -171,8 +171,11 @@ static size_t request_capacity(const struct config *cfg, int body)
     size_t head = cfg->limit_header_size + EDIT_SLACK;
     if (head < BUF_SIZE)
         head = BUF_SIZE;
-    /* With a body: one whole window of it beside the head, framing included. */
-    return body ? head + cfg->h2_window + cfg->h2_window / 8 + 4096 : head;
+    /* With a body: one whole window of it beside the head, framing included.
+     * Until the client takes our SETTINGS it may send the protocol's
+     * default window, 65535 (curl, browsers and h2load do). */
+    size_t window = cfg->h2_window > 65535 ? cfg->h2_window : 65535;
+    return body ? head + window + window / 8 + 4096 : head;
 }
 
 /* The request line for the access log, as HTTP/2.0. */
@@ -309,22 +312,23 @@ void h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len)
         answer(st, 413);
         return;
     }
-    if (st->req->cap - EDIT_SLACK - st->req->len < len + CHUNK_FRAMING) {
-        /* More than the window allows, or frames so small that their
-         * framing overflows: not a client worth buffering for. */
-        stream_reset(st, NGHTTP2_FLOW_CONTROL_ERROR);
+    if (len == 0)
+        return; /* an empty DATA frame (its padding only): an empty chunk would end the body */
+    /* Room for the bytes, and for one chunk's framing when they start a
+     * run (seal_run frames a run once, however many frames made it). */
+    size_t framing = st->chunked && st->run == 0 ? CHUNK_FRAMING : 0;
+    if (st->req->cap - EDIT_SLACK - st->req->len < len + framing) {
+        stream_reset(st, NGHTTP2_FLOW_CONTROL_ERROR); /* more than the window allows */
         return;
     }
-    if (st->chunked) {
-        char size[24];
-        int n = snprintf(size, sizeof size, "%zx\r\n", len);
-        append(st->req, size, (size_t)n);
-        append(st->req, data, len);
-        append(st->req, "\r\n", 2);
-    } else {
-        append(st->req, data, len);
-    }
+    append(st->req, data, len);
     st->unacked += len;
+    if (st->chunked) {
+        st->run += len;
+        t->last_activity = ev_now(st->h->c->w->loop);
+        st->dirty = 1;
+        return;
+    }
     t->in_fwd = st->req->len;
     t->last_activity = ev_now(st->h->c->w->loop);
     st->dirty = 1;
@@ -358,12 +362,31 @@ void h2_stream_trailer(struct h2_stream *st, const uint8_t *name, size_t nlen, c
     append(st->trailers, "\r\n", 2);
 }
 
+/* The body bytes that came since the last send become one chunk: a chunk
+ * per DATA frame cost its framing per frame (8-byte frames took 60% more
+ * room than their window, and the stream was reset). */
+static void seal_run(struct h2_stream *st)
+{
+    if (st->run == 0)
+        return;
+    char size[24];
+    size_t n = (size_t)snprintf(size, sizeof size, "%zx\r\n", st->run);
+    char *at = st->req->data + st->req->len - st->run;
+    memmove(at + n, at, st->run);
+    memcpy(at, size, n);
+    st->req->len += n;
+    append(st->req, "\r\n", 2);
+    st->run = 0;
+    st->t->in_fwd = st->req->len;
+}
+
 /* The end of the request into req: the last chunk, the trailers and the
  * empty line of a chunked body, when there is room (else after the next
  * compact_request). */
 static void finish_request(struct h2_stream *st)
 {
     struct txn *t = st->t;
+    seal_run(st);
     size_t tl = st->trailers ? st->trailers->len : 0;
     size_t need = st->chunked ? 5 + tl : 0;
     if (st->req->cap - st->req->len < need) {
@@ -420,6 +443,7 @@ void h2_stream_drive(struct h2_stream *st)
     if (!t)
         return;
     if (t->phase == TXN_FORWARD && t->up) {
+        seal_run(st);
         t->uops->send(t);
         if (st->t != t)
             return;

@@ -7,7 +7,9 @@
 #   - uploads of 3 MB with and without content-length (curl -T - sends
 #     none: the proxy sends it chunked) reach the server whole
 #     (X-Body-Length), over plaintext and TLS;
-#   - `http2 window 16k` (a small stream window) still moves them;
+#   - `http2 window 16k` (a small stream window) still moves them, and
+#     takes what a client sends in the default window before our SETTINGS
+#     (a large cookie beside, or in 8-byte DATA frames);
 #   - a stream whose client never reads it (its window shut) does not hold
 #     up another stream of the same connection;
 #   - the worker's memory stays bounded: nothing buffers a body whole.
@@ -56,6 +58,17 @@ done
 out=$($PY "$TOPSRC/tests/scenario/h2_client.py" stalled-stream "$P")
 echo "$out"
 echo "$out" | grep -q '^stream 3 bytes=100000 ended$' || fail "a stalled stream held up its neighbour: $out"
+
+# Uploads sent before the client has our SETTINGS, in the protocol's
+# default window (65535, more than `http2 window 16k`): with a 1.5 kB
+# cookie, and in 8-byte DATA frames (framed one chunk per frame they
+# overflowed the stream's buffer): each was reset FLOW_CONTROL_ERROR.
+for args in "16384 60000 1500" "8 60000"; do
+    # shellcheck disable=SC2086 # FRAME TOTAL [COOKIE]
+    out=$($PY "$TOPSRC/tests/scenario/h2_client.py" early-upload "$P" $args)
+    echo "early upload ($args): $out"
+    echo "$out" | grep -q '^status=200 body-length=60000$' || fail "an upload within the client's window was refused: $out"
+done
 
 head -c 3000000 /dev/urandom >"$TMPDIR/up.bin"
 for how in sized chunked; do

@@ -24,6 +24,14 @@
                                     read (its window stays shut), stream 3
                                     asks for 100 kB; prints "stream 3
                                     bytes=N ended" and "stream 1 bytes=N"
+  h2_client.py early-upload PORT FRAME TOTAL [COOKIE]
+                                    a POST of TOTAL bytes without
+                                    content-length sent right after the
+                                    preface in the default window, in DATA
+                                    frames of FRAME bytes (with a cookie of
+                                    COOKIE bytes); prints "status=N
+                                    body-length=L" (the backend's
+                                    X-Body-Length) or "reset=NAME"
   h2_client.py ping-flood PORT N     N PINGs, reading nothing until they are
                                     all sent; prints what came back
   h2_client.py reload-race PORT [noack]
@@ -287,6 +295,43 @@ def stalled_stream(port):
     print("stream 1 bytes=%d" % got[1])
 
 
+def early_upload(port, frame, total, cookie):
+    # As browsers and curl may: HEADERS and the body right after the
+    # preface, in the protocol's default window (65535), before the proxy's
+    # SETTINGS are in; no content-length (the body goes chunked), in DATA
+    # frames of `frame` bytes; then on as the windows allow.
+    s, conn = connect(port)
+    extra = [("cookie", "c=" + "v" * cookie)] if cookie else []
+    conn.send_headers(1, [(":method", "POST"), (":path", "/up"), (":scheme", "http"),
+                          (":authority", "127.0.0.1:%d" % port)] + extra)
+    sent = 0
+
+    def send_more():
+        nonlocal sent
+        while sent < total and min(conn.local_flow_control_window(1), conn.max_outbound_frame_size) >= 1:
+            n = min(frame, total - sent, conn.local_flow_control_window(1))
+            conn.send_data(1, b"u" * n, end_stream=sent + n == total)
+            sent += n
+        s.sendall(conn.data_to_send())
+    send_more()
+    print("sent before reading: %d" % sent)
+    status = length = None
+    for ev in events(s, conn, time.time() + 10):
+        if ev == "closed":
+            break
+        if isinstance(ev, h2.events.ResponseReceived):
+            hs = dict(ev.headers)
+            status, length = hs.get(":status"), hs.get("x-body-length")
+        elif isinstance(ev, h2.events.StreamReset):
+            print("reset=%s" % error_name(ev.error_code))
+            return
+        elif isinstance(ev, h2.events.StreamEnded):
+            break
+        elif isinstance(ev, (h2.events.WindowUpdated, h2.events.RemoteSettingsChanged)):
+            send_more()
+    print("status=%s body-length=%s" % (status, length))
+
+
 def ping_flood(port, n):
     import hyperframe.frame as hf
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -378,6 +423,8 @@ if __name__ == "__main__":
         stalled_stream(port)
     elif cmd == "ping-flood":
         ping_flood(port, int(sys.argv[3]))
+    elif cmd == "early-upload":
+        early_upload(port, int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 0)
     elif cmd == "slow-headers":
         slow_headers(port, float(sys.argv[3]))
     elif cmd == "malformed":
