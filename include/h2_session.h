@@ -77,6 +77,8 @@ struct h2_stream {
     unsigned deferred : 1;       /* the data provider waits for body bytes */
     unsigned dirty : 1;          /* something to drive on the server side */
     unsigned too_large : 1;      /* its header list went over limit header-size */
+    unsigned head_method : 1;    /* :method is HEAD (known before the head is built) */
+    unsigned path_too_long : 1;  /* :path alone over limit header-size: 414 */
     unsigned end_pending : 1;    /* the client ended: the last chunk (and trailers) wait for room in req */
     unsigned window_cut : 1;     /* reset for a window kept shut (h2_abuse.c): counted once */
     double sent_at;              /* its response's last frame went (HEADERS or DATA) */

@@ -344,7 +344,18 @@ int h2_response_fields(char *head, size_t len, unsigned *status, struct h2_field
 
     if (!eol || h2_response_status(head, len, status) < 0)
         return -1;
-    return fields_of_lines(eol + 1, head + len, 0, out, max);
+    int n = fields_of_lines(eol + 1, head + len, 0, out, max);
+    if (n > 0 && (*status < 200 || *status == 204)) {
+        /* RFC 9110 8.6: no Content-Length on a 1xx or a 204.  HTTP/1.1
+         * clients let a server's pass; HTTP/2 ones (nghttp2) refuse the
+         * stream as malformed. */
+        int kept = 0;
+        for (int i = 0; i < n; i++)
+            if (!(out[i].name_len == 14 && memcmp(out[i].name, "content-length", 14) == 0))
+                out[kept++] = out[i];
+        n = kept;
+    }
+    return n;
 }
 
 int h2_trailer_fields(char *block, size_t len, struct h2_field *out, size_t max)

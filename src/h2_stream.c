@@ -113,9 +113,15 @@ struct h2_stream *h2_stream_new(struct h2_session *h, int32_t id)
 void h2_stream_header(struct h2_stream *st, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen)
 {
     const struct config *cfg = st_cfg(st);
+    if (nlen && name[0] == ':') {
+        if (nlen == 7 && vlen == 4 && memcmp(name, ":method", 7) == 0 && memcmp(value, "HEAD", 4) == 0)
+            st->head_method = 1;
+        else if (nlen == 5 && memcmp(name, ":path", 5) == 0 && vlen >= cfg->limit_header_size)
+            st->path_too_long = 1;
+    }
     /* RFC 9113 6.5.2 counts 32 bytes of overhead per field. */
     st->hdr_bytes += nlen + vlen + 32;
-    if (st->too_large || st->hdr_bytes > cfg->limit_header_size + 32 * 16 || st->nfields >= cfg->limit_headers + 8) {
+    if (st->too_large || st->hdr_bytes > cfg->limit_header_size + 32 * 16 || st->nfields >= 2 * cfg->limit_headers + 8) {
         st->too_large = 1;
         return;
     }
@@ -193,13 +199,23 @@ static void log_line(struct txn *t, const char *head)
 
 /* Builds, parses and edits the HTTP/1.1 head into st->req, routes and
  * admits it: 0 to go on, else the status to answer (-1: a reset sent). */
+/* The proxy's own answer before the head is built: a HEAD's gets no
+ * body (a body after a HEAD's 431 is a PROTOCOL_ERROR to the client), and
+ * a target alone over the limit is a 414, as on HTTP/1.1. */
+static int early_answer_status(struct h2_stream *st, int status)
+{
+    if (st->head_method)
+        st->t->method = HTTP_HEAD;
+    return status == 431 && st->path_too_long ? 414 : status;
+}
+
 static int prepare_request(struct h2_stream *st, int end_stream)
 {
     const struct config *cfg = st_cfg(st);
     struct txn *t = st->t;
 
-    if (st->too_large || st->nfields > cfg->limit_headers)
-        return 431;
+    if (st->too_large)
+        return early_answer_status(st, 431);
     if (req_fields_max < st->nfields + 1) {
         struct h2_field *f = realloc(req_fields, (st->nfields + 1) * sizeof *f);
         if (!f)
@@ -231,27 +247,29 @@ static int prepare_request(struct h2_stream *st, int end_stream)
     size_t len;
     int rc = h2_request_view(req_fields, st->nfields, st->chunked, st->req->data, st->req->cap - EDIT_SLACK, &len,
                              &h);
+    int early = rc == H2_HEAD_CONNECT ? 501
+                : rc == H2_HEAD_TOO_LARGE || (rc >= 0 && (len > cfg->limit_header_size || h.nfields > cfg->limit_headers))
+                    ? 431
+                : rc == H2_HEAD_BAD ? 400 : 0;
+    if (early)
+        early = early_answer_status(st, early);
     buf_put(st->hdrs);
     st->hdrs = NULL;
     if (rc == H2_HEAD_MALFORMED) {
         stream_reset(st, NGHTTP2_PROTOCOL_ERROR);
         return -1;
     }
-    if (rc == H2_HEAD_CONNECT)
-        return 501;
-    if (rc == H2_HEAD_TOO_LARGE || len > cfg->limit_header_size)
-        return 431;
-    if (rc == H2_HEAD_BAD)
-        return 400;
+    if (early)
+        return early;
     st->req->len = len;
     st->req->data[len < st->req->cap ? len : 0] = '\0';
     log_line(t, st->req->data);
     t->reqbuf = st->req;
 
+    t->method = h.method; /* before its answer: a HEAD's has no body */
     int bad = http_check_built_request(st->req->data, &h, cfg->limit_body_size);
     if (bad)
         return bad;
-    t->method = h.method;
     t->req_done = end_stream;
     metrics_request_started(now_ms());
     char path_buf[ROUTE_PATH_MAX];

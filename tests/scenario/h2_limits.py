@@ -7,6 +7,11 @@
   h2_limits.py big PORT         stream 1 with a 2000-byte field, stream 3 a
                                 plain GET, sent at once; prints "stream ID
                                 status=N" or "stream ID reset=NAME" for each
+  h2_limits.py early PORT       stream 1 a HEAD with a 2000-byte field,
+                                stream 3 a GET of a 1100-byte :path; prints
+                                "stream ID status=N data=D ended" for each
+  h2_limits.py fields PORT N C  a GET with N fields and a cookie in C
+                                crumbs; prints "stream 1 status=N"
   h2_limits.py par PORT N PATH  N GETs of PATH&n=I at once on one connection;
                                 prints "stream ID status=N ms=M" for each in
                                 stream order (M since they were sent)
@@ -68,6 +73,53 @@ def big(port):
             done.setdefault(3, "goaway")
     for sid in (1, 3):
         print("stream %d %s" % (sid, done.get(sid, "nothing")))
+
+
+def answers(s, c, sids, secs=5):
+    """{sid: "status=N data=D ended"} or "reset=NAME" for each of sids."""
+    got, data = {}, {}
+    for ev in until(s, c, lambda: all(got.get(sid, "").endswith("ended") or got.get(sid, "").startswith("reset=")
+                                      for sid in sids), secs):
+        if isinstance(ev, h2.events.ResponseReceived):
+            got[ev.stream_id] = "status=" + dict(ev.headers).get(":status", "?")
+        elif isinstance(ev, h2.events.DataReceived):
+            data[ev.stream_id] = data.get(ev.stream_id, 0) + len(ev.data)
+            c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+        elif isinstance(ev, h2.events.StreamEnded):
+            data.setdefault(ev.stream_id, 0)
+            got[ev.stream_id] = got.get(ev.stream_id, "status=?") + " data=%d ended" % data[ev.stream_id]
+        elif isinstance(ev, h2.events.StreamReset):
+            got[ev.stream_id] = "reset=" + getattr(ev.error_code, "name", str(ev.error_code))
+            data.setdefault(ev.stream_id, 0)
+        elif isinstance(ev, h2.events.ConnectionTerminated) or ev == "closed":
+            break
+    return got
+
+
+def early(port):
+    # The proxy's own answers before a head is built: a HEAD's 431 carries
+    # no DATA (a body after a HEAD is a PROTOCOL_ERROR to the client: h2
+    # raised it for the connection), and a :path alone over limit
+    # header-size is a 414, as on HTTP/1.1.
+    s, c = connect(port)
+    c.send_headers(1, [(":method", "HEAD")] + headers(port, "/big")[1:] + [("x-big", "b" * 2000)],
+                   end_stream=True)
+    c.send_headers(3, headers(port, "/" + "p" * 1100), end_stream=True)
+    s.sendall(c.data_to_send())
+    got = answers(s, c, (1, 3))
+    for sid in (1, 3):
+        print("stream %d %s" % (sid, got.get(sid, "nothing")))
+
+
+def fields(port, n, crumbs):
+    # A GET with n fields of its own and a cookie in `crumbs` crumbs (as
+    # browsers split it, RFC 9113 8.2.3): counted against limit headers as
+    # its HTTP/1.1 head is (Host, the n fields, one Cookie).
+    s, c = connect(port)
+    extra = [("x-f%d" % i, "v") for i in range(n)] + [("cookie", "c%d=v" % i) for i in range(crumbs)]
+    c.send_headers(1, headers(port, "/fields") + extra, end_stream=True)
+    s.sendall(c.data_to_send())
+    print("stream 1 %s" % answers(s, c, (1,)).get(1, "nothing").split(" ")[0])
 
 
 def par(port, n, path):
@@ -154,6 +206,10 @@ if __name__ == "__main__":
         settings(port)
     elif cmd == "big":
         big(port)
+    elif cmd == "early":
+        early(port)
+    elif cmd == "fields":
+        fields(port, int(sys.argv[3]), int(sys.argv[4]))
     elif cmd == "par":
         par(port, int(sys.argv[3]), sys.argv[4])
     elif cmd == "seq":

@@ -34,6 +34,7 @@ workers 1
 access-log off
 http2 window 1m
 http2 max-streams 7
+limit headers 12
 timeout queue 500ms
 listen 127.0.0.1:$Q
 route path /q/ pool one
@@ -91,6 +92,19 @@ echo "measured: $(echo "$got" | tr '\n' ';')"
 wait_for 3 grep -q '"GET /after HTTP/2.0" 200' "$TMPDIR/proxy.log" || fail "no access-log line for GET /after"
 served=$(stats_get "$S" 'j["pools"][0]["servers"][0]["requests"]')
 [ "$served" = 1 ] || fail "the server was sent $served requests, expected 1 (GET /after only)"
+
+got=$("${H2LIM[@]}" early "$P") || fail "early: $got"
+echo "measured: $(echo "$got" | tr '\n' ';')"
+echo "$got" | grep -q '^stream 1 status=431 data=0 ended$' || fail "a HEAD over limit header-size: '$got', expected its 431 without DATA"
+echo "$got" | grep -q '^stream 3 status=414 ' || fail "a :path alone over limit header-size: '$got', expected 414"
+# limit headers 12 counts the HTTP/1.1 head's fields: Host, the stream's
+# own, one Cookie however many crumbs (neither pseudo-headers nor crumbs).
+for n_want in "10 200" "11 431"; do
+    got=$("${H2LIM[@]}" fields "$Q" "${n_want% *}" 8) || fail "fields: $got"
+    [ "$got" = "stream 1 status=${n_want#* }" ] ||
+        fail "${n_want% *} fields and a cookie in 8 crumbs, limit headers 12: '$got', expected status=${n_want#* }"
+done
+echo "measured: limit headers 12: 10 fields + 8 crumbs served, 11 + 8 refused"
 
 got=$("${H2LIM[@]}" seq "$R" 3) || fail "seq: $got"
 echo "measured: $(echo "$got" | tr '\n' ';')"

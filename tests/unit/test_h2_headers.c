@@ -424,3 +424,21 @@ Test(h2_headers, view_refuses_a_name_that_is_not_a_token)
     size_t len;
     cr_assert_eq(h2_request_view(f, 5, 0, out, sizeof out, &len, &v), H2_HEAD_BAD);
 }
+
+Test(h2_headers, no_content_length_on_a_204_or_a_1xx)
+{
+    /* RFC 9110 8.6: nghttp2 clients refuse a 204 that carries one (the
+     * stream is malformed); a 200's stays. */
+    char no_content[] = "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nX-A: 1\r\n\r\n";
+    char early[] = "HTTP/1.1 103 Early Hints\r\nContent-Length: 0\r\nLink: </a.css>\r\n\r\n";
+    char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+    struct h2_field f[4];
+    unsigned status = 0;
+    cr_assert_eq(h2_response_fields(no_content, strlen(no_content), &status, f, 4), 1);
+    cr_assert_eq(status, 204);
+    cr_assert(f[0].name_len == 3 && memcmp(f[0].name, "x-a", 3) == 0);
+    cr_assert_eq(h2_response_fields(early, strlen(early), &status, f, 4), 1);
+    cr_assert(f[0].name_len == 4 && memcmp(f[0].name, "link", 4) == 0);
+    cr_assert_eq(h2_response_fields(ok, strlen(ok), &status, f, 4), 1);
+    cr_assert(f[0].name_len == 14 && memcmp(f[0].name, "content-length", 14) == 0);
+}
