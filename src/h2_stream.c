@@ -743,12 +743,15 @@ void h2_stream_closed(struct h2_stream *st, uint32_t error_code)
     struct txn *t = st->t;
     (void)error_code;
     if (t) {
-        /* Reset by the client, or the connection ended, mid-response. */
-        if (!t->resp_head_done && !t->status)
+        /* Reset by the client, or the connection ended, mid-response; or
+         * cut by the stop's timeout shutdown (no status yet: "-"). */
+        if (h->c->w->exiting)
+            txn_mark_cut(t, TXN_CUT_SHUTDOWN);
+        else if (!t->resp_head_done && !t->status)
             t->status = 499;
         else
-            txn_mark_cut(t, h->c->w->exiting ? TXN_CUT_SHUTDOWN : TXN_CUT_CLIENT);
-        if (!t->resp_head_done)
+            txn_mark_cut(t, TXN_CUT_CLIENT);
+        if (!t->resp_head_done && !h->c->w->exiting)
             atomic_fetch_add_explicit(&metrics.requests_abandoned, 1, memory_order_relaxed);
         if (access_log_enabled() && t->line[0])
             txn_access_log(t, ev_now(h->c->w->loop));

@@ -123,7 +123,7 @@ static void h1_release(struct conn *c)
      * not delivered whole says why (the server's cut was marked where it
      * happened). */
     struct txn *t = s->t;
-    if (t && t->status) {
+    if (t && (t->status || (c->w->exiting && t->line[0]))) { /* a stop's cut before any answer: status "-" */
         int unsent = !t->resp_done || (t->rin && t->rin_sent < t->rin_fwd) || (t->splicing && t->pipe.held);
         if (t->aborted || unsent)
             txn_mark_cut(t, c->w->exiting ? TXN_CUT_SHUTDOWN : TXN_CUT_CLIENT);

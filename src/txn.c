@@ -238,9 +238,12 @@ void txn_access_log(const struct txn *t, double end)
         const struct xprt *x = t->sink->xprt(t->sink_ctx);
         snprintf(tls, sizeof tls, " tls=%s cipher=%s", xprt_tls_version(x), xprt_tls_cipher(x));
     }
+    char status[8] = "-"; /* none: cut by a stop before any answer */
+    if (t->status)
+        snprintf(status, sizeof status, "%u", t->status);
     int n = snprintf(line, sizeof line,
-                     "%s [%s] \"%s\" %u %llu %s %s total=%.3fms connect=%.3fms response=%.3fms%s%s\n",
-                     t->client_ip, when, t->line, t->status, (unsigned long long)t->bytes_out,
+                     "%s [%s] \"%s\" %s %llu %s %s total=%.3fms connect=%.3fms response=%.3fms%s%s\n",
+                     t->client_ip, when, t->line, status, (unsigned long long)t->bytes_out,
                      t->pool ? t->pool->cfg->name : "-", txn_server_name(t),
                      (end - t->t_start) * 1000.0,
                      t->t_connected > 0 ? (t->t_connected - t->t_start) * 1000.0 : 0.0,

@@ -3,7 +3,8 @@
 # of a download the client abandoned ends with aborted=client, one the
 # server cut (it closed before its Content-Length) with aborted=server, and
 # one that `timeout shutdown` ended with aborted=shutdown (the line is
-# still written, and the stop's warning says how many were cut); each is
+# still written, with status "-" for a request not yet answered, and the
+# stop's warning says how many were cut); each is
 # counted in faults.cut_client / cut_server / cut_shutdown.  A whole
 # response has no flag.
 set -u
@@ -77,12 +78,24 @@ while s.recv(100):
 PY
 track $!
 wait_for 5 test -e "$TMPDIR/started" || fail "the long download did not start"
+# And two requests still waiting for their server's answer, HTTP/1.1 and
+# HTTP/2: no line and no count before (an HTTP/2 one was a 499, the
+# client's word), now status "-" and aborted=shutdown.
+curl -s -o /dev/null --max-time 10 "http://127.0.0.1:$P/wait-h1?delay=20000" &
+track $!
+curl -s -o /dev/null --max-time 10 --http2-prior-knowledge "http://127.0.0.1:$P/wait-h2?delay=20000" &
+track $!
+wait_for 5 stats_is "$ST" 'srv("web", "app1")["active"]' 3 || fail "the waiting requests did not reach the server"
 faults=$(stats_get "$ST" 'j["faults"]["cut_client"], j["faults"]["cut_server"]')
 kill -TERM "$PROXY_PID"
 wait "$PROXY_PID"
 grep '"GET /shutdown' "$TMPDIR/access.log" | grep -q ' aborted=shutdown$' ||
     fail "no access-log line with aborted=shutdown: $(tail -n2 "$TMPDIR/access.log")"
-grep -q 'graceful stop: 1 request cut short at timeout shutdown' "$TMPDIR/proxy.log" ||
+for w in "GET /wait-h1?delay=20000 HTTP/1.1" "GET /wait-h2?delay=20000 HTTP/2.0"; do
+    grep -F "\"$w\" - 0 web app1 " "$TMPDIR/access.log" | grep -q ' aborted=shutdown$' ||
+        fail "no line with status - and aborted=shutdown for $w: $(grep wait- "$TMPDIR/access.log")"
+done
+grep -q 'graceful stop: 3 requests cut short at timeout shutdown' "$TMPDIR/proxy.log" ||
     fail "the stop does not say how many were cut: $(tail -n3 "$TMPDIR/proxy.log")"
 [ "$faults" = "1 1" ] || fail "faults.cut_client, cut_server = $faults, want 1 1"
 echo "shutdown cut flagged and counted; faults cut_client/cut_server: $faults"
