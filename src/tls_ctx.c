@@ -217,6 +217,10 @@ static SSL_CTX *listener_ctx(const struct config *cfg, const struct config_liste
     }
     if (set_common(ctx, &cfg->tls, err, errlen) < 0)
         goto fail;
+    /* A client's close without close_notify is just a close (requests
+     * frame themselves); OpenSSL 3 would make it an error, and an error
+     * takes the session out of the cache: no resumption after it. */
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     if (!(store = tls_store_load(l->tls_path, err, errlen)))
         goto fail;
     /* A certificate the settings refuse (a key too weak for the security

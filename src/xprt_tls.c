@@ -176,7 +176,8 @@ static ssize_t tls_recv(struct xprt *x, char *buf, size_t len)
         errno = EAGAIN;
         return -1;
     case SSL_ERROR_ZERO_RETURN:
-        return 0; /* close_notify: the end of the stream */
+        note_progress(x); /* a Finished and a close_notify in one read: a handshake all the same */
+        return 0;         /* close_notify: the end of the stream */
     case SSL_ERROR_SYSCALL:
         if (x->tls_state == XPRT_TLS_ESTABLISHED && errno == 0)
             return 0; /* closed without close_notify: an end all the same for HTTP framing */
@@ -383,9 +384,15 @@ static int new_client_session(SSL *ssl, SSL_SESSION *sess)
      * settings: its session is not for the new connections. */
     if (!slot || slot->fingerprint != xprt_tls_ctx_fingerprint(SSL_get_SSL_CTX(ssl)))
         return 0;
+    /* A copy: OpenSSL marks the connection's own session not resumable
+     * when the connection ends in an error - a server's close without
+     * close_notify - and then every new connection did a full handshake. */
+    SSL_SESSION *copy = SSL_SESSION_dup(sess);
+    if (!copy)
+        return 0;
     SSL_SESSION_free(slot->session);
-    slot->session = sess;
-    return 1;
+    slot->session = copy;
+    return 0;
 }
 
 void xprt_tls_client_ctx_init(SSL_CTX *ctx, uintptr_t fingerprint)
