@@ -486,10 +486,13 @@ void txn_attempt_failed(struct txn *t, const char *reason, int counts, int statu
     if (may_replay && retry_same) {
         /* The keep-alive race: not an attempt of its own, and the next try
          * opens a fresh connection (other idle ones may be stale too). */
-        t->ntried--;
+        if (t->ntried && t->tried[t->ntried - 1] == srv)
+            t->ntried--;
         t->attempts--;
         t->fresh_conn = 1;
-    } else if (!may_replay || t->attempts > t->pool->cfg->retries) {
+    } else if (!may_replay || t->attempts > t->pool->cfg->retries || t->ntried >= MAX_TRIES) {
+        /* (A request remembers MAX_TRIES servers: past them, a retry could
+         * go back to one that failed it.) */
         log_debug("request failed on %s/%s: %s", t->pool->cfg->name, srv->name, reason);
         txn_respond_error(t, status);
         return;
