@@ -80,7 +80,7 @@ check-includes: $(OBJS)
 	@BUILD=$(BUILD) tests/support/check-includes.sh
 
 unit: $(BUILD)/unit-tests
-	$(BUILD)/unit-tests --jobs 2
+	$(BUILD)/unit-tests --jobs 2 --timeout 120
 
 # Six tests at a time: they spend most of their time waiting on timers and
 # peers (about 6 s of CPU in a minute run two at a time).
@@ -100,7 +100,7 @@ scenarios: proxy $(SUPPORT)
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 asan:
 	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" build/asan/proxy-asan build/asan/unit-tests
-	ASAN_OPTIONS=detect_leaks=1 build/asan/unit-tests --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 build/asan/unit-tests --jobs 2 --timeout 120
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 tests/support/run-vtc.sh build/asan/proxy-asan
 
 build/asan/proxy-asan: $(OBJS) $(LLOBJS)

@@ -86,6 +86,9 @@ static void run_file(const char *path)
             fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
             exit(3);
         }
+        /* An input that hangs the harness (an event loop that never
+         * ends) fails in 30 s, rather than stall `make test`. */
+        alarm(30);
         LLVMFuzzerTestOneInput(data, len);
         free(data);
         exit(0); /* not _exit: LeakSanitizer checks at exit */

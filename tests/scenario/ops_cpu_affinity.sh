@@ -14,7 +14,8 @@ P=$(free_port); B1=$(free_port)
 start_backend "$B1" app1
 
 # run_with AFFINITY WORKERS CPUSET: start under taskset, print the sorted
-# Cpus_allowed_list of every thread, stop.
+# Cpus_allowed_list of every thread, stop.  Called in the script's own
+# shell (its output to a file): in $(...) a fail only left the subshell.
 run_with() {
     local affinity=()
     [ "$1" = default ] || affinity=("cpu-affinity $1")
@@ -29,7 +30,9 @@ run_with() {
 
 # The two highest CPUs, so "k-th allowed CPU" is not simply k.
 LAST=$((NCPU - 1)); PREV=$((NCPU - 2))
-got=$(run_with auto 2 "$PREV,$LAST")
+run_with auto 2 "$PREV,$LAST" >"$TMPDIR/got"
+got=$(cat "$TMPDIR/got")
+[ -n "$got" ] || fail "no thread affinity read"
 echo "cpu-affinity auto, 2 workers, cpuset $PREV,$LAST: $got"
 # main thread free on the cpuset, one worker on each CPU
 [ "$(echo "$got" | tr ' ' '\n' | grep -cx "$PREV")" = 1 ] || fail "no worker alone on CPU $PREV: $got"
@@ -37,14 +40,18 @@ echo "cpu-affinity auto, 2 workers, cpuset $PREV,$LAST: $got"
 grep -q "cpu-affinity: workers 0-1 on CPUs $PREV,$LAST" "$TMPDIR/proxy.log" || fail "no cpu-affinity log line"
 
 for mode in off default; do
-    got=$(run_with $mode 2 "$PREV,$LAST")
+    run_with $mode 2 "$PREV,$LAST" >"$TMPDIR/got"
+    got=$(cat "$TMPDIR/got")
+    [ -n "$got" ] || fail "no thread affinity read"
     echo "cpu-affinity $mode: $got"
     for c in $got; do
         [ "$c" = "$PREV-$LAST" ] || [ "$c" = "$PREV,$LAST" ] || fail "a thread was pinned with cpu-affinity $mode: $got"
     done
 done
 
-got=$(run_with auto $((NCPU + 1)) "0-$LAST")
+run_with auto $((NCPU + 1)) "0-$LAST" >"$TMPDIR/got"
+got=$(cat "$TMPDIR/got")
+[ -n "$got" ] || fail "no thread affinity read"
 echo "$((NCPU + 1)) workers on $NCPU CPUs: $got"
 for c in $got; do
     [ "$c" = "0-$LAST" ] || fail "a thread was pinned with more workers than CPUs: $got"
