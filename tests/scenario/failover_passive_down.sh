@@ -11,15 +11,11 @@ set -u
 P=$(free_port); S=$(free_port); B=$(free_port); REFUSE=$(free_port); MUTE=$(free_port)
 start_backend "$B" good
 python3 -c '
-import socket, sys
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", int(sys.argv[1])))
-l.listen(16)
-held = []
-while True:
-    held.append(l.accept()[0])  # never answers
-' "$MUTE" &
+import sys
+sys.path.insert(0, sys.argv[2])
+from raw_http import mute
+mute(int(sys.argv[1]))
+' "$MUTE" "$TOPSRC/tests/scenario" &
 track $!
 wait_port "$MUTE" 5 || fail "the mute server did not start"
 cat >"$TMPDIR/proxy.conf" <<CONF

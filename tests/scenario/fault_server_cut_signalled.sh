@@ -38,27 +38,14 @@ wait_port "$B" 5 || fail "the test server did not start"
 tls_site "$TMPDIR/certs"
 BT=$(free_port)
 python3 -c '
-import socket, ssl, sys, threading
+import sys
 sys.path.insert(0, sys.argv[3])
-from raw_http import read_head
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[2])
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", int(sys.argv[1])))
-srv.listen(16)
-def one(raw):
-    try:
-        c = ctx.wrap_socket(raw, server_side=True)
-        head, _ = read_head(c)
-        c.sendall(b"HTTP/1.1 200 OK\r\n\r\n" + b"t" * 20)
-        if b"/tls-whole" in head:
-            c = c.unwrap()  # close_notify, then the close
-        c.close()
-    except (OSError, TypeError):
-        raw.close()
-while True:
-    threading.Thread(target=one, args=(srv.accept()[0],), daemon=True).start()
+from raw_http import serve
+def handle(c, head, rest):
+    c.sendall(b"HTTP/1.1 200 OK\r\n\r\n" + b"t" * 20)
+    if b"/tls-whole" in head:
+        c.unwrap()  # close_notify, then the close
+serve(int(sys.argv[1]), handle, cert=sys.argv[2])
 ' "$BT" "$TMPDIR/certs/site.pem" "$TOPSRC/tests/scenario" &
 track $!
 wait_port "$BT" 5 || fail "the TLS test server did not start"

@@ -1,10 +1,15 @@
 """raw_http.py: the pieces the scenarios' hand-written HTTP peers share
 (imported by their inline python: sys.path gets tests/scenario first).
 
-    serve(port, handle)      a threaded server on 127.0.0.1:port: for each
+    serve(port, handle, cert=None)
+                             a threaded server on 127.0.0.1:port: for each
                              connection, reads the request head and calls
                              handle(conn, head, rest) (rest: the bytes after
-                             the head); the connection is closed after
+                             the head); the connection is closed after.
+                             With cert (a PEM of certificate and key) it
+                             speaks TLS, and the close after sends no
+                             close_notify (conn.unwrap() first sends one)
+    mute(port)               accepts connections and never reads or answers
     read_head(sock, data)    (head, rest) once a head is in, None at EOF
     read_to_eof(sock)        (every byte until the peer's end of stream,
                              the error that ended it instead or None)
@@ -35,20 +40,40 @@ def read_to_eof(sock):
         return got, e
 
 
-def serve(port, handle):
+def listener(port):
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", port))
     srv.listen(64)
+    return srv
+
+
+def mute(port):
+    srv = listener(port)
+    held = []
+    while True:
+        held.append(srv.accept()[0])
+
+
+def serve(port, handle, cert=None):
+    srv = listener(port)
+    ctx = None
+    if cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert)
 
     def one(conn):
-        with conn:
-            try:
-                got = read_head(conn)
-                if got is not None:
-                    handle(conn, got[0], got[1])
-            except OSError:
-                pass
+        try:
+            if ctx:
+                conn = ctx.wrap_socket(conn, server_side=True)
+            got = read_head(conn)
+            if got is not None:
+                handle(conn, got[0], got[1])
+        except (OSError, ValueError):
+            pass
+        finally:
+            conn.close()
 
     while True:
         conn, _ = srv.accept()

@@ -13,15 +13,11 @@ tls_site "$TMPDIR/certs"
 python3 "$TOPSRC/tests/scenario/tls_backend.py" "$GOOD" "$TMPDIR/certs/site.pem" >"$TMPDIR/good.log" 2>&1 &
 track $!
 python3 -c '
-import socket, sys
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", int(sys.argv[1])))
-l.listen(16)
-held = []
-while True:
-    held.append(l.accept()[0])  # accepted, never read nor answered
-' "$MUTE" &
+import sys
+sys.path.insert(0, sys.argv[2])
+from raw_http import mute
+mute(int(sys.argv[1]))
+' "$MUTE" "$TOPSRC/tests/scenario" &
 track $!
 wait_port "$GOOD" 5 || fail "the TLS server did not start"
 wait_port "$MUTE" 5 || fail "the mute server did not start"

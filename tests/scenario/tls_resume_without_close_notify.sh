@@ -21,27 +21,14 @@ start_backend "$B" app
 # resumed a session) and closes the idle connection 0.3 s later without
 # close_notify.
 python3 -c '
-import socket, ssl, sys, threading, time
+import sys, time
 sys.path.insert(0, sys.argv[3])
-from raw_http import read_head
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[2])
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", int(sys.argv[1])))
-srv.listen(16)
-def one(raw):
-    try:
-        c = ctx.wrap_socket(raw, server_side=True)
-        head, _ = read_head(c)
-        body = b"reused=%s" % str(c.session_reused).encode()
-        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-        time.sleep(0.3)
-        raw.close()  # under the TLS layer: no close_notify
-    except (OSError, TypeError):
-        raw.close()
-while True:
-    threading.Thread(target=one, args=(srv.accept()[0],), daemon=True).start()
+from raw_http import serve
+def handle(c, head, rest):
+    body = b"reused=%s" % str(c.session_reused).encode()
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    time.sleep(0.3)  # then closed without close_notify
+serve(int(sys.argv[1]), handle, cert=sys.argv[2])
 ' "$T" "$TMPDIR/certs/site.pem" "$TOPSRC/tests/scenario" &
 track $!
 wait_port "$T" 5 || fail "the TLS server did not start"
