@@ -124,6 +124,9 @@ size_t http_head_end(const char *buf, size_t len, size_t scanned);
 /* A head over `limit` bytes of buf[0..len): 414 when the request line
  * alone is over it, else 431. */
 int http_too_large_status(const char *buf, size_t len, size_t limit);
+/* An Upgrade field of the head names h2c (a server's 101 to h2c is never
+ * taken: HTTP/2 past the proxy's routes and limits). */
+int http_upgrade_names_h2c(const char *buf, const struct http_head *h);
 
 /* Splits an absolute-form target ("http://host:port/path?q") into the
  * authority and the rest ("/path?q", possibly empty or starting with '?').

@@ -259,6 +259,21 @@ static void note_not_h2c(const char *tok, size_t len, void *arg)
         *(int *)arg = 1;
 }
 
+static void note_h2c(const char *tok, size_t len, void *arg)
+{
+    if (http_token_eq(tok, len, "h2c"))
+        *(int *)arg = 1;
+}
+
+int http_upgrade_names_h2c(const char *buf, const struct http_head *h)
+{
+    int h2c = 0;
+    for (uint32_t i = 0; i < h->nfields; i++)
+        if (h->fields[i].kind == HF_UPGRADE)
+            http_for_each_token(buf + h->fields[i].value_off, h->fields[i].value_len, note_h2c, &h2c);
+    return h2c;
+}
+
 /* An upgrade that offers only h2c is no upgrade here (RFC 9113 3.1 drops
  * it; CONTRACT 8: HTTP/2 on plaintext is by prior knowledge).  Passed on,
  * a server that took it tunnelled HTTP/2 past every route and limit (h2c

@@ -104,8 +104,7 @@ static void h1_mark_closed(struct h1_session *s)
     s->state = H1_CLOSED;
 }
 
-/* A response cut short (also the sink's reset): a client that frames its
- * body by the close must see a reset, not an end (resp_to_close). */
+/* A cut response (also the sink's reset): a reset, not an end, if resp_to_close. */
 static void h1_close_cut(void *ctx)
 {
     struct h1_session *s = ctx;
@@ -127,6 +126,8 @@ static void h1_release(struct conn *c)
         int unsent = !t->resp_done || (t->rin && t->rin_sent < t->rin_fwd) || (t->splicing && t->pipe.held);
         if (t->aborted || unsent)
             txn_mark_cut(t, c->w->exiting ? TXN_CUT_SHUTDOWN : TXN_CUT_CLIENT);
+        if (unsent && t->resp_to_close)
+            xprt_abort_on_close(&c->x); /* a stop's cut: a FIN would end the body as whole */
         if (access_log_enabled())
             txn_access_log(t, ev_now(c->w->loop));
     }
@@ -646,8 +647,7 @@ static void client_read(struct h1_session *s)
         handle_head(s);
         break;
     case H1_REQUEST: {
-        /* Bytes past the request (a pipelined one) only wait in s->in: no
-         * progress, or a server that never answers never meets timeout server. */
+        /* Only this request's bytes are progress (timeout server), not a pipelined one's. */
         int to_server = s->t->phase == TXN_TUNNEL || !s->t->req_done;
         if (s->t->phase == TXN_TUNNEL)
             s->t->in_fwd = s->in->len;

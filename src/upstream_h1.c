@@ -402,8 +402,8 @@ static void process_response(struct txn *t)
             t->rin_fwd = base + end;
             continue;
         }
-        if (h.status == 101 && !t->req_upgrade)
-            goto invalid;
+        if (h.status == 101 && (!t->req_upgrade || http_upgrade_names_h2c(t->rin->data + base, &h)))
+            goto invalid; /* unasked, or to h2c (a request may offer it beside another) */
         if (forward_response_head(t, base, &h) < 0)
             goto invalid;
         txn_response_head(t);

@@ -66,7 +66,25 @@ grep '"GET /client' "$TMPDIR/access.log" | grep -q ' aborted=client$' || fail "c
 grep '"GET /cut ' "$TMPDIR/access.log" | grep -q ' aborted=server$' || fail "server: $(grep '/cut' "$TMPDIR/access.log")"
 echo "client and server cuts flagged"
 
-# A download still running at the stop: timeout shutdown ends it.
+# A download still running at the stop: timeout shutdown ends it.  And
+# one whose body ends at the close (HTTP/1.0, the chunked body decoded for
+# it): cut by the stop, it ends with a reset, never a FIN that would make
+# it look whole.
+python3 - "$P" "$TMPDIR/cut10" <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.sendall(b"GET /shutdown10?size=50000000&chunked=1 HTTP/1.0\r\nHost: x\r\n\r\n")
+s.recv(1000)
+end = "fin"
+try:
+    while s.recv(65536):
+        time.sleep(0.05)
+except ConnectionResetError:
+    end = "reset"
+open(sys.argv[2], "w").write(end)
+PY
+track $!
 python3 - "$P" "$TMPDIR/started" <<'PY' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -85,7 +103,7 @@ curl -s -o /dev/null --max-time 10 "http://127.0.0.1:$P/wait-h1?delay=20000" &
 track $!
 curl -s -o /dev/null --max-time 10 --http2-prior-knowledge "http://127.0.0.1:$P/wait-h2?delay=20000" &
 track $!
-wait_for 5 stats_is "$ST" 'srv("web", "app1")["active"]' 3 || fail "the waiting requests did not reach the server"
+wait_for 5 stats_is "$ST" 'srv("web", "app1")["active"]' 4 || fail "the waiting requests did not reach the server"
 faults=$(stats_get "$ST" 'j["faults"]["cut_client"], j["faults"]["cut_server"]')
 kill -TERM "$PROXY_PID"
 wait "$PROXY_PID"
@@ -95,7 +113,9 @@ for w in "GET /wait-h1?delay=20000 HTTP/1.1" "GET /wait-h2?delay=20000 HTTP/2.0"
     grep -F "\"$w\" - 0 web app1 " "$TMPDIR/access.log" | grep -q ' aborted=shutdown$' ||
         fail "no line with status - and aborted=shutdown for $w: $(grep wait- "$TMPDIR/access.log")"
 done
-grep -q 'graceful stop: 3 requests cut short at timeout shutdown' "$TMPDIR/proxy.log" ||
+wait_for 5 test -s "$TMPDIR/cut10" || fail "the HTTP/1.0 download did not end"
+[ "$(cat "$TMPDIR/cut10")" = reset ] || fail "an HTTP/1.0 body cut by the stop ended with a FIN: taken as whole"
+grep -q 'graceful stop: 4 requests cut short at timeout shutdown' "$TMPDIR/proxy.log" ||
     fail "the stop does not say how many were cut: $(tail -n3 "$TMPDIR/proxy.log")"
 [ "$faults" = "1 1" ] || fail "faults.cut_client, cut_server = $faults, want 1 1"
 echo "shutdown cut flagged and counted; faults cut_client/cut_server: $faults"
