@@ -594,8 +594,10 @@ static void forward_timeout(struct txn *t)
      * proxy_connect_timeout): timeout connect bounds it, and its end is a
      * connect timeout, retried elsewhere - nothing of the request went. */
     int handshaking = t->up && xprt_is_tls(&t->up->x) && t->up->x.tls_state != XPRT_TLS_ESTABLISHED;
-    if (handshaking)
+    if (handshaking) {
         limit = cfg->timeout_connect_ms;
+        idle = now - t->t_connected; /* from the TCP connect: a client's upload bytes are no progress of it */
+    }
     if (idle * 1000.0 < (double)limit) {
         uint64_t left = (uint64_t)((double)limit - idle * 1000.0) + 1;
         uint64_t check = txn_forward_check_ms(cfg);

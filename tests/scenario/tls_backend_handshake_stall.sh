@@ -8,7 +8,7 @@
 set -u
 . "${TOPSRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/support/lib.sh"
 
-P=$(free_port); MUTE=$(free_port); GOOD=$(free_port)
+P=$(free_port); MUTE=$(free_port); GOOD=$(free_port); S=$(free_port)
 tls_site "$TMPDIR/certs"
 python3 "$TOPSRC/tests/scenario/tls_backend.py" "$GOOD" "$TMPDIR/certs/site.pem" >"$TMPDIR/good.log" 2>&1 &
 track $!
@@ -27,6 +27,7 @@ access-log $TMPDIR/access.log
 timeout connect 1s
 timeout server 6s
 listen 127.0.0.1:$P
+stats 127.0.0.1:$S
 pool web {
     check off
     balance round-robin
@@ -37,7 +38,23 @@ pool web {
     server good 127.0.0.1:$GOOD
 }
 CONF
-start_proxy "$TMPDIR/proxy.conf" "$P"
+start_proxy "$TMPDIR/proxy.conf" "$P" "$S"
+
+# A client that trickles its upload (8 KB at 1 KB/s) does not hold the
+# stalled handshake open: its bytes are no progress of the handshake, which
+# ends at timeout connect, not 1 s after the upload's end.
+head -c 8000 /dev/zero | tr '\0' u >"$TMPDIR/slow.body"
+timeout 20 curl -s -o "$TMPDIR/slow.out" -w '%{http_code}' --limit-rate 1k --data-binary @"$TMPDIR/slow.body" \
+    "http://127.0.0.1:$P/" >"$TMPDIR/slow.code" &
+slow=$!
+track $slow
+sleep 2.5
+[ "$(stats_get "$S" 'srv("mute")["failures"]')" = 1 ] ||
+    fail "2.5 s into a trickled upload the stalled handshake had not timed out (timeout connect 1s)"
+wait "$slow"
+[ "$(cat "$TMPDIR/slow.code")" = 200 ] && grep -q tls-backend "$TMPDIR/slow.out" ||
+    fail "the trickled upload did not reach the healthy server: $(cat "$TMPDIR/slow.code")"
+echo "ok: a trickled upload's stalled handshake ends at timeout connect; the upload goes to the other server"
 
 for req in "GET" "POST"; do
     for i in 1 2; do
