@@ -4,6 +4,7 @@
  */
 #include "http.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -178,6 +179,23 @@ int http_token_eq(const char *s, size_t len, const char *lit)
     return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
 }
 
+/* The name as CGI and WSGI servers read it: '_' and '-' alike, so that
+ * X_Forwarded_Proto is the proxy's field too (replaced, not passed on
+ * beside the proxy's own for the application to take first). */
+static int name_is_as_cgi(const char *name, const char *lit, size_t n)
+{
+    if (http_name_is(name, lit, n))
+        return 1;
+    if (!memchr(name, '_', n))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = (char)tolower((unsigned char)name[i]);
+        if ((c == '_' ? '-' : c) != lit[i])
+            return 0;
+    }
+    return 1;
+}
+
 static uint8_t classify(const char *name, size_t len)
 {
     uint8_t hop = http_hop_kind(name, len);
@@ -191,9 +209,9 @@ static uint8_t classify(const char *name, size_t len)
     case 14:
         return http_name_is(name, "content-length", 14) ? HF_CONTENT_LENGTH : HF_OTHER;
     case 15:
-        return http_name_is(name, "x-forwarded-for", 15) ? HF_XFF : HF_OTHER;
+        return name_is_as_cgi(name, "x-forwarded-for", 15) ? HF_XFF : HF_OTHER;
     case 17:
-        return http_name_is(name, "x-forwarded-proto", 17) ? HF_XFP : HF_OTHER;
+        return name_is_as_cgi(name, "x-forwarded-proto", 17) ? HF_XFP : HF_OTHER;
     case 25:
         return http_name_is(name, "strict-transport-security", 25) ? HF_HSTS : HF_OTHER;
     default:

@@ -22,7 +22,10 @@ int http_trailer_forbidden(const char *name, size_t n)
      * after it. */
     static const char *const names[] = {"content-length", "host", "content-encoding", "content-type",
                                         "content-range", "authorization", "proxy-authorization",
-                                        "www-authenticate", "proxy-authenticate", "set-cookie", "cookie"};
+                                        "www-authenticate", "proxy-authenticate", "set-cookie", "cookie",
+                                        /* the proxy's own, after the head's: a server merging
+                                         * trailers in would take the client's */
+                                        "x-forwarded-for", "x-forwarded-proto"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (name_eq(name, n, names[i]))
             return 1;

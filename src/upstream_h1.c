@@ -214,7 +214,11 @@ static int forward_response_head(struct txn *t, size_t base, struct http_head *h
      * the connection close ends it.  A sink that frames the body itself
      * (HTTP/2: DATA frames) takes it decoded too. */
     t->dechunk = (t->http10 || !(t->sink->caps & SINK_RAW_H1)) && h->chunked && h->has_body;
-    int client_close = !t->client_keep_alive || h->body_to_eof || t->w->stopping ||
+    /* An answer before the request's body is all in (a server's early 413
+     * or 401) closes the client after it (request_complete): said in the
+     * head, or a keep-alive client sends its next request into the close
+     * (RFC 9110 10.1.1). */
+    int client_close = !t->client_keep_alive || h->body_to_eof || t->w->stopping || !t->req_done ||
                        (t->req_upgrade && h->status != 101) || t->dechunk || t->client_eof;
     h->drop_te = t->dechunk;
     /* A chunked body whose trailer section goes on: as it came (HTTP/1.1),
