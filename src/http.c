@@ -467,13 +467,47 @@ int http_target_absolute(const char *uri, size_t len, const char **auth, size_t 
 /* A target is origin-form ("/path"), "*" (OPTIONS), or absolute-form with
  * http(s) whose host agrees with Host: otherwise the proxy and the server
  * could route the request differently. */
+/* RFC 9112 3.2: Host is uri-host [":" port] - a reg-name, an IPv4
+ * address or an IP-literal - or empty.  "a, b" is two hosts, "u@a" a
+ * userinfo, "a b" no host at all: a server MUST answer 400. */
+static int host_value_valid(const char *v, size_t n)
+{
+    size_t i = 0;
+    if (n && v[0] == '[') {
+        while (i < n && v[i] != ']')
+            i++;
+        if (i == n)
+            return 0;
+        for (size_t k = 1; k < i; k++)
+            if (!isxdigit((unsigned char)v[k]) && v[k] != ':' && v[k] != '.')
+                return 0;
+        i++;
+    } else {
+        for (; i < n && v[i] != ':'; i++)
+            if (!isalnum((unsigned char)v[i]) && !strchr("-._~%!$&'()*+;=", v[i]))
+                return 0;
+    }
+    if (i == n)
+        return 1;
+    if (v[i] != ':')
+        return 0;
+    for (i++; i < n; i++)
+        if (!isdigit((unsigned char)v[i]))
+            return 0;
+    return 1;
+}
+
 static int target_acceptable(const char *buf, const struct http_head *h)
 {
     const char *uri = buf + h->uri_off, *auth, *rest;
     size_t auth_len, rest_len;
 
-    if (uri[0] == '/' || (h->uri_len == 1 && uri[0] == '*'))
+    if (h->nhost == 1 && !host_value_valid(buf + h->host_off, h->host_len))
+        return 0;
+    if (uri[0] == '/')
         return 1;
+    if (h->uri_len == 1 && uri[0] == '*')
+        return h->method == HTTP_OPTIONS; /* the asterisk form is OPTIONS' alone (RFC 9112 3.2.4) */
     if (!http_target_absolute(uri, h->uri_len, &auth, &auth_len, &rest, &rest_len))
         return 0;
     return h->nhost == 1 && auth_len == h->host_len &&

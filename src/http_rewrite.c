@@ -89,7 +89,9 @@ size_t http_rewrite_request(const char *buf, const struct http_head *h, const ch
         copy_kept(&o, buf, h, keep_request_field, h->line_len);
     } else if (http_target_absolute(buf + h->uri_off, h->uri_len, &auth, &auth_len, &path, &path_len)) {
         put(&o, buf, h->uri_off);
-        if (path_len == 0 || path[0] != '/')
+        if (path_len == 0 && h->method == HTTP_OPTIONS)
+            puts_lit(&o, "*"); /* RFC 9112 3.2.4: the last proxy sends OPTIONS http://h as OPTIONS * */
+        else if (path_len == 0 || path[0] != '/')
             puts_lit(&o, "/"); /* "http://h" is "/", "http://h?q" is "/?q" */
         put(&o, path, path_len);
         put(&o, buf + h->uri_off + h->uri_len, h->line_len - h->uri_off - h->uri_len);
