@@ -45,6 +45,11 @@ struct conn_proto {
     /* Lets go of the protocol's state (a request cut short is logged):
      * the transport and the memory are the conn's to free after. */
     void (*release)(struct conn *c);
+    /* Records read ahead by TLS come back in the next loop round, after the
+     * other clients' (conn_read_next_round), not in this one: a connection
+     * of many streams could be read to its end first (HTTP/2).  HTTP/1
+     * reads one request at a time: at once costs a round less. */
+    unsigned tls_reads_next_round : 1;
 };
 
 /* One per client connection, so its size is most of what an idle

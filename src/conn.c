@@ -317,11 +317,9 @@ void conn_io_want(struct ev_loop *loop, ev_io *io, struct xprt *x, int events)
             ev_io_start(loop, io);
     }
     if ((wanted & EV_READ) && xprt_is_tls(x) && xprt_tls_has_pending(x)) {
-        /* Records read ahead wait in OpenSSL, which the poll cannot see.
-         * A client's come in the next round, after the other clients'
-         * (one that streams a large upload would otherwise be read to
-         * its end first); a server connection's at once. */
-        if (io->cb == conn_io_cb)
+        /* Records read ahead wait in OpenSSL, which the poll cannot see:
+         * read now, or in the next round for a protocol that asks it. */
+        if (io->cb == conn_io_cb && ((struct conn *)io->data)->proto->tls_reads_next_round)
             conn_read_next_round(io->data);
         else
             ev_feed_event(loop, io, EV_READ);

@@ -683,6 +683,7 @@ const struct conn_proto h2_proto = {
     .server_down = h2_server_down,
     .drain = h2_drain,
     .release = h2_release,
+    .tls_reads_next_round = 1,
 };
 
 static int session_setup(struct h2_session *h, const struct config *cfg)
