@@ -20,7 +20,8 @@
 #include "http.h"
 #include "rehearse_client.h"
 
-#define RH_HEAD_MAX 8192
+#define RH_HEAD_MAX 8192       /* a head's room in each connection */
+#define RH_HEAD_LARGE 65536    /* the largest taken, in a buffer of its own (the proxy's limit response-header-size goes to 64k) */
 #define RH_FIELDS_MAX 128
 /* Handshakes in flight at once.  Past it, requests wait for a connection
  * rather than start a storm of connects that a struggling server (or its
@@ -46,6 +47,8 @@ struct rh_conn {
     int status;
     struct http_msg msg;
     size_t hlen, scanned;
+    char *head;              /* buf, or a larger one for heads over RH_HEAD_MAX */
+    size_t head_cap;
     char buf[RH_HEAD_MAX];
 };
 
@@ -171,6 +174,8 @@ static void conn_close(struct rh_conn *k)
     struct rh_conn *last = c->all[--c->nconns];
     c->all[k->slot] = last;
     last->slot = k->slot;
+    if (k->head != k->buf)
+        free(k->head);
     free(k);
 }
 
@@ -204,6 +209,8 @@ static struct rh_conn *conn_open(struct rh_client *c)
     memset(k, 0, offsetof(struct rh_conn, buf));
     k->c = c;
     k->fd = fd;
+    k->head = k->buf;
+    k->head_cap = sizeof k->buf;
     k->state = RC_CONNECTING;
     c->nconnecting++;
     k->slot = c->nconns;
@@ -387,12 +394,12 @@ static int on_head(struct rh_conn *k, size_t end)
 {
     struct http_head h = { .fields = scratch_fields, .max_fields = RH_FIELDS_MAX };
     int is_head = strcmp(k->c->entries[k->req.entry].method, "HEAD") == 0;
-    if (http_parse_response(&k->msg, k->buf, end, is_head, &h) < 0)
+    if (http_parse_response(&k->msg, k->head, end, is_head, &h) < 0)
         return -1;
     size_t rest = k->hlen - end;
     if (h.status < 200 && h.status != 101) {
         /* An interim response: the real one follows. */
-        memmove(k->buf, k->buf + end, rest);
+        memmove(k->head, k->head + end, rest);
         k->hlen = rest;
         k->scanned = 0;
         return 0;
@@ -409,7 +416,7 @@ static int on_head(struct rh_conn *k, size_t end)
         return 0;
     }
     int extra;
-    int rc = body_bytes(k, k->buf + end, rest, &extra);
+    int rc = body_bytes(k, k->head + end, rest, &extra);
     if (rc == 1)
         finish(k, !extra);
     return rc;
@@ -419,8 +426,17 @@ static void on_readable(struct rh_conn *k)
 {
     char tmp[65536];
     for (;;) {
-        char *dst = k->head_done ? tmp : k->buf + k->hlen;
-        size_t cap = k->head_done ? sizeof tmp : sizeof k->buf - k->hlen;
+        if (!k->head_done && k->hlen == k->head_cap && k->head == k->buf) {
+            /* A head past 8 KiB (cookies, a long CSP): room for 64 KiB. */
+            char *large = malloc(RH_HEAD_LARGE);
+            if (large) {
+                memcpy(large, k->buf, k->hlen);
+                k->head = large;
+                k->head_cap = RH_HEAD_LARGE;
+            }
+        }
+        char *dst = k->head_done ? tmp : k->head + k->hlen;
+        size_t cap = k->head_done ? sizeof tmp : k->head_cap - k->hlen;
         if (cap == 0) {
             conn_failed(k, RH_ERR_BAD); /* a head larger than we take */
             return;
@@ -455,7 +471,7 @@ static void on_readable(struct rh_conn *k)
             rc = 0;
             size_t end;
             while (rc == 0 && !k->head_done &&
-                   (end = http_head_end(k->buf, k->hlen, k->scanned)) > 0)
+                   (end = http_head_end(k->head, k->hlen, k->scanned)) > 0)
                 rc = on_head(k, end);
             if (rc == 0 && !k->head_done)
                 k->scanned = k->hlen;
