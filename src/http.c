@@ -271,41 +271,26 @@ static void classify_fields(const char *buf, struct http_head *h)
     }
 }
 
-static void note_not_h2c(const char *tok, size_t len, void *arg)
+/* The tokens of a head's Upgrade fields: which kinds it offers. */
+enum { UPGRADE_H2C = 1, UPGRADE_OTHER = 2 };
+
+static void note_upgrade_token(const char *tok, size_t len, void *arg)
 {
-    if (!http_token_eq(tok, len, "h2c"))
-        *(int *)arg = 1;
+    *(unsigned *)arg |= http_token_eq(tok, len, "h2c") ? UPGRADE_H2C : UPGRADE_OTHER;
 }
 
-static void note_h2c(const char *tok, size_t len, void *arg)
+static unsigned upgrade_tokens(const char *buf, const struct http_head *h)
 {
-    if (http_token_eq(tok, len, "h2c"))
-        *(int *)arg = 1;
+    unsigned kinds = 0;
+    for (uint32_t i = 0; i < h->nfields; i++)
+        if (h->fields[i].kind == HF_UPGRADE)
+            http_for_each_token(buf + h->fields[i].value_off, h->fields[i].value_len, note_upgrade_token, &kinds);
+    return kinds;
 }
 
 int http_upgrade_names_h2c(const char *buf, const struct http_head *h)
 {
-    int h2c = 0;
-    for (uint32_t i = 0; i < h->nfields; i++)
-        if (h->fields[i].kind == HF_UPGRADE)
-            http_for_each_token(buf + h->fields[i].value_off, h->fields[i].value_len, note_h2c, &h2c);
-    return h2c;
-}
-
-/* An upgrade that offers only h2c is no upgrade here (RFC 9113 3.1 drops
- * it; CONTRACT 8: HTTP/2 on plaintext is by prior knowledge).  Passed on,
- * a server that took it tunnelled HTTP/2 past every route and limit (h2c
- * smuggling), and the client's keep-alive and pipelined requests were
- * lost.  Its Upgrade field then goes as any unrequested one does. */
-static int upgrade_is_h2c_only(const char *buf, const struct http_head *h)
-{
-    int other = 0, any = 0;
-    for (uint32_t i = 0; i < h->nfields; i++)
-        if (h->fields[i].kind == HF_UPGRADE) {
-            any = 1;
-            http_for_each_token(buf + h->fields[i].value_off, h->fields[i].value_len, note_not_h2c, &other);
-        }
-    return any && !other;
+    return (upgrade_tokens(buf, h) & UPGRADE_H2C) != 0;
 }
 
 /* ---- parsing ---------------------------------------------------------------- */
@@ -384,8 +369,14 @@ static llhttp_errno_t msg_head(struct http_msg *m, const char *buf, size_t head_
         if (m->parser.flags & F_CONTENT_LENGTH)
             h->content_length = h->has_body ? m->parser.content_length : 0;
         classify_fields(buf, h);
+        /* An upgrade that offers only h2c is no upgrade here (RFC 9113 3.1
+         * drops it; CONTRACT 8: HTTP/2 on plaintext is by prior knowledge).
+         * Passed on, a server that took it tunnelled HTTP/2 past every
+         * route and limit (h2c smuggling), and the client's keep-alive and
+         * pipelined requests were lost.  Its Upgrade field then goes as any
+         * unrequested one does. */
         if (h->upgrade && m->parser.type == HTTP_REQUEST && m->parser.method != HTTP_CONNECT &&
-            upgrade_is_h2c_only(buf, h))
+            upgrade_tokens(buf, h) == UPGRADE_H2C)
             h->upgrade = 0;
     }
     m->h = NULL;

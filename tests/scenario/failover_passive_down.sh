@@ -10,14 +10,7 @@ set -u
 
 P=$(free_port); S=$(free_port); B=$(free_port); REFUSE=$(free_port); MUTE=$(free_port)
 start_backend "$B" good
-python3 -c '
-import sys
-sys.path.insert(0, sys.argv[2])
-from raw_http import mute
-mute(int(sys.argv[1]))
-' "$MUTE" "$TOPSRC/tests/scenario" &
-track $!
-wait_port "$MUTE" 5 || fail "the mute server did not start"
+start_misbehave "$MUTE" hold # reads the request, never answers
 cat >"$TMPDIR/proxy.conf" <<CONF
 workers 1
 access-log off

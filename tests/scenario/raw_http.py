@@ -9,7 +9,6 @@
                              With cert (a PEM of certificate and key) it
                              speaks TLS, and the close after sends no
                              close_notify (conn.unwrap() first sends one)
-    mute(port)               accepts connections and never reads or answers
     read_head(sock, data)    (head, rest) once a head is in, None at EOF
     read_to_eof(sock)        (every byte until the peer's end of stream,
                              the error that ended it instead or None)
@@ -46,13 +45,6 @@ def listener(port):
     srv.bind(("127.0.0.1", port))
     srv.listen(64)
     return srv
-
-
-def mute(port):
-    srv = listener(port)
-    held = []
-    while True:
-        held.append(srv.accept()[0])
 
 
 def serve(port, handle, cert=None):

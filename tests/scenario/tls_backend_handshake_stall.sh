@@ -12,15 +12,8 @@ P=$(free_port); MUTE=$(free_port); GOOD=$(free_port); S=$(free_port)
 tls_site "$TMPDIR/certs"
 python3 "$TOPSRC/tests/scenario/tls_backend.py" "$GOOD" "$TMPDIR/certs/site.pem" >"$TMPDIR/good.log" 2>&1 &
 track $!
-python3 -c '
-import sys
-sys.path.insert(0, sys.argv[2])
-from raw_http import mute
-mute(int(sys.argv[1]))
-' "$MUTE" "$TOPSRC/tests/scenario" &
-track $!
+start_misbehave "$MUTE" hold # accepts, never answers (a TLS ClientHello is no request head: never read as one)
 wait_port "$GOOD" 5 || fail "the TLS server did not start"
-wait_port "$MUTE" 5 || fail "the mute server did not start"
 cat >"$TMPDIR/proxy.conf" <<CONF
 workers 1
 access-log $TMPDIR/access.log
