@@ -118,9 +118,11 @@ static size_t block_bytes_max(const struct h2_session *h)
  * 431; one past twice that is no client's mistake. */
 int h2_abuse_field_decoded(struct h2_session *h, size_t namelen, size_t valuelen)
 {
+    if (h->cut)
+        return -1; /* going already: nothing more is decoded for it */
     h->block_decoded += namelen + valuelen + 32; /* RFC 9113 6.5.2's overhead per field */
-    if (h->block_decoded <= block_bytes_max(h) || h->cut)
-        return h->cut ? -1 : 0;
+    if (h->block_decoded <= block_bytes_max(h))
+        return 0;
     log_info("http2: a header block decoding to over %zu bytes (an HPACK bomb)", block_bytes_max(h));
     h2_abuse_cut(h, H2_ABUSE_HPACK, "a header block that decodes to far more than limit header-size");
     return -1;
